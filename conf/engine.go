@@ -1,0 +1,57 @@
+// This file defines Engine, the [engine] table, and its defaults.
+
+package conf
+
+import "time"
+
+// Engine is the [engine] table of a pirun.toml or of a standalone file given
+// to `pirun engine --config FILE`: the settings of one `pirun engine`
+// process and of the engines it runs. Get one from [DefaultEngine],
+// [LoadEngine] or a [Profile]; it is plain data, safe to copy.
+type Engine struct {
+	// Connect is an engine connection file or a nats:// or tls:// URL; ""
+	// means the profile's security/engine-connection.toml.
+	Connect string `toml:"connect"`
+	// Engines is the number of engines in the process; 0 means one per CPU.
+	Engines int `toml:"engines"`
+	// Name is shown in output prefixes and `pirun status`; "" means the
+	// host name.
+	Name string `toml:"name"`
+	// DataDir is the only folder the files module may read; "" means none
+	// was configured and the caller decides (the zero-set-up mode uses the
+	// script's folder).
+	DataDir string `toml:"data_dir"`
+	// Preload lists .star files run into every engine's namespace at start,
+	// in order.
+	Preload []string `toml:"preload"`
+	// Startup is Starlark code run into every namespace at start, after
+	// Preload (ipyparallel's startup_command).
+	Startup string `toml:"startup"`
+	// MaxSteps bounds the Starlark steps of one task; 0 means no bound.
+	MaxSteps uint64 `toml:"max_steps"`
+	// TaskTimeout bounds one task's run time; 0 means none.
+	TaskTimeout Duration `toml:"task_timeout"`
+	// Heartbeat is how often the process tells the hub it is alive.
+	Heartbeat Duration `toml:"heartbeat"`
+	// ReconnectWait is the pause between attempts to reach a lost hub.
+	ReconnectWait Duration `toml:"reconnect_wait"`
+	// Grace is how long to keep trying without a hub before exiting; 0
+	// means reconnect forever.
+	Grace Duration `toml:"grace"`
+	// SSH is a [user@]gateway[:port] to tunnel the hub connection through
+	// with the system ssh; "" connects directly.
+	SSH string `toml:"ssh"`
+}
+
+// DefaultEngine returns the settings of an empty [engine] table. Each call
+// returns a fresh value.
+func DefaultEngine() Engine {
+	return Engine{
+		Heartbeat:     Duration(time.Second),
+		ReconnectWait: Duration(time.Second),
+	}
+}
+
+// Validate reports every invalid value of e in one [*Error] (with an empty
+// File, keys under "engine."), or returns nil.
+func (e Engine) Validate() error { return errorOf("", e.problems("engine")) }

@@ -1,0 +1,401 @@
+// This file defines Daemon: one process's connection to the hub, its
+// registration, heartbeats and the routing of tasks to its engines.
+
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nuid"
+	"go.starlark.net/starlarkstruct"
+
+	"github.com/pirun-dev/pirun/starlib/wire"
+)
+
+// Config is what a Daemon needs; host/cmd/pirun fills it from conf.Engine
+// and flags. Fields must not change once New has been called.
+type Config struct {
+	Engines     int           // engines to run; 0 means one per CPU
+	Name        string        // shown in status; defaults to the host name
+	DataDir     string        // the folder the files module reads; "" = none
+	MaxSteps    uint64        // Starlark steps a task may take; 0 = unlimited
+	TaskTimeout time.Duration // default task timeout; 0 = none
+	Heartbeat   time.Duration // between heartbeats; 0 = 500ms
+	Version     string        // the pirun version announced to the hub
+	GOARM       string        // the GOARM this binary was built for, if any
+	Startup     []Code        // run into each engine's namespace when it starts
+}
+
+// Code is Starlark source with the name errors should show for it.
+type Code struct {
+	File, Text string
+}
+
+// Dialer connects to the hub with the daemon's own options added.
+type Dialer func(ctx context.Context, opts ...nats.Option) (*nats.Conn, error)
+
+// RegisterError means the hub refused the daemon (protocol mismatch,
+// permissions); retrying will not help.
+type RegisterError struct{ Msg string }
+
+func (e *RegisterError) Error() string { return e.Msg }
+
+// Daemon runs the engines of one process.
+type Daemon struct {
+	cfg   Config
+	dial  Dialer
+	log   *slog.Logger
+	id    string
+	host  string
+	name  string
+	files *starlarkstruct.Module
+	pub   *publisher
+	asm   wire.Assembler
+	send  *wire.Sender
+
+	nc       *nats.Conn
+	maxChunk int
+
+	mu      sync.Mutex
+	engines map[int]*Engine
+	stopped chan struct{} // closed when every engine was shut down
+	cancels map[int]context.CancelFunc
+}
+
+// New checks cfg and returns a Daemon that will connect with dial.
+func New(cfg Config, dial Dialer, log *slog.Logger) (*Daemon, error) {
+	if cfg.Engines < 0 {
+		return nil, fmt.Errorf("engines: %d is negative; use 0 for one per CPU", cfg.Engines)
+	}
+	if cfg.Engines == 0 {
+		cfg.Engines = runtime.NumCPU()
+	}
+	if cfg.Heartbeat <= 0 {
+		cfg.Heartbeat = 500 * time.Millisecond
+	}
+	host, _ := os.Hostname()
+	d := &Daemon{cfg: cfg, dial: dial, log: log, id: nuid.Next(), host: host, name: cfg.Name,
+		engines: make(map[int]*Engine), cancels: make(map[int]context.CancelFunc), stopped: make(chan struct{})}
+	if d.name == "" {
+		d.name = host
+	}
+	d.send = wire.NewSender(d.id)
+	d.pub = newPublisher(d)
+	var err error
+	if d.files, err = newFiles(cfg.DataDir); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// Run connects, registers and runs the engines until ctx is done or every
+// engine was shut down. It returns only after every goroutine it started
+// has exited.
+func (d *Daemon) Run(ctx context.Context) error {
+	nc, err := d.dial(ctx, nats.ReconnectHandler(d.onReconnect))
+	if err != nil {
+		return err
+	}
+	d.nc = nc
+	defer nc.Close()
+	d.maxChunk = int(nc.MaxPayload()) - 4096
+	for subj, cb := range map[string]nats.MsgHandler{
+		wire.DaemonTasks(d.id):   d.onTasks,
+		wire.DaemonControl(d.id): d.onControl,
+		wire.DaemonAcks(d.id):    func(m *nats.Msg) { d.send.Ack(string(m.Data)) },
+	} {
+		sub, err := nc.Subscribe(subj, cb)
+		if err != nil {
+			return fmt.Errorf("subscribe %s: %w", subj, err)
+		}
+		sub.SetPendingLimits(-1, -1)
+	}
+	ids, err := d.register(ctx, nil)
+	if err != nil {
+		return err
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	pubCtx, pubCancel := context.WithCancel(context.Background())
+	wg.Go(func() { d.pub.run(pubCtx) })
+	var workers sync.WaitGroup
+	if err := d.start(runCtx, &workers, ids); err != nil {
+		cancel()
+		workers.Wait()
+		pubCancel()
+		wg.Wait()
+		return err
+	}
+	d.heartbeats(runCtx)
+	cancel()
+	workers.Wait()
+	pubCancel()
+	wg.Wait()
+	nc.Flush()
+	return nil
+}
+
+// start creates the engines with the given ids and starts their workers.
+func (d *Daemon) start(ctx context.Context, workers *sync.WaitGroup, ids []int) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, id := range ids {
+		e, err := newEngine(d, id)
+		if err != nil {
+			return err
+		}
+		for _, c := range d.cfg.Startup {
+			e.enqueue(job{task: &wire.Task{ID: 0, Kind: wire.KindExecute, File: c.File, Code: c.Text, Label: "startup " + c.File}})
+		}
+		ectx, cancel := context.WithCancel(ctx)
+		d.engines[id] = e
+		d.cancels[id] = cancel
+		workers.Go(func() { e.work(ectx) })
+	}
+	return nil
+}
+
+// register asks the hub for engine ids, reclaiming old ones if given.
+func (d *Daemon) register(ctx context.Context, reclaim []int) ([]int, error) {
+	req := &wire.Register{Protocol: wire.ProtocolVersion, Version: d.cfg.Version, GOOS: runtime.GOOS,
+		GOARCH: runtime.GOARCH, GOARM: d.cfg.GOARM, Host: d.host, PID: os.Getpid(), Name: d.name,
+		Daemon: d.id, Engines: d.cfg.Engines, Reclaim: reclaim, Started: time.Now().UnixNano()}
+	data, err := wire.MarshalMsg(req)
+	if err != nil {
+		return nil, err
+	}
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	msg, err := d.nc.RequestWithContext(rctx, wire.SubjectRegister, data)
+	if errors.Is(err, nats.ErrNoResponders) {
+		return nil, fmt.Errorf("register with the hub: nothing answers on this NATS server; is it a pirun hub? (%w)", err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("register with the hub: %w", err)
+	}
+	var reply wire.Registered
+	if err := wire.UnmarshalMsg(msg.Data, &reply); err != nil {
+		var pe *wire.ProtocolError
+		if errors.As(err, &pe) {
+			return nil, &RegisterError{Msg: fmt.Sprintf("the hub speaks protocol version %d, this engine speaks version %d; run the same pirun release on the hub and every engine", pe.Got, pe.Want)}
+		}
+		return nil, fmt.Errorf("register with the hub: %w", err)
+	}
+	if reply.Error != "" {
+		return nil, &RegisterError{Msg: "the hub refused this engine: " + reply.Error}
+	}
+	if len(reply.IDs) != d.cfg.Engines {
+		return nil, fmt.Errorf("register with the hub: asked for %d engine ids, got %d", d.cfg.Engines, len(reply.IDs))
+	}
+	d.log.Info("registered", "engines", reply.IDs, "hub", reply.HubID)
+	return reply.IDs, nil
+}
+
+// onReconnect registers again after the connection came back, keeping
+// the engines' ids (and so their namespaces).
+func (d *Daemon) onReconnect(*nats.Conn) {
+	d.mu.Lock()
+	ids := d.ids()
+	d.mu.Unlock()
+	go func() {
+		if _, err := d.register(context.Background(), ids); err != nil {
+			d.log.Error("register again after reconnecting", "err", err)
+		}
+	}()
+}
+
+// ids returns the engine ids in order; d.mu must be held.
+func (d *Daemon) ids() []int {
+	ids := make([]int, 0, len(d.engines))
+	for id := range d.engines {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// heartbeats sends a Heartbeat every interval until ctx is done or every
+// engine was shut down.
+func (d *Daemon) heartbeats(ctx context.Context) {
+	t := time.NewTicker(d.cfg.Heartbeat)
+	defer t.Stop()
+	d.heartbeat()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-d.stopped:
+			return
+		case <-t.C:
+			d.heartbeat()
+		}
+	}
+}
+
+func (d *Daemon) heartbeat() {
+	data, err := wire.MarshalMsg(&wire.Heartbeat{Daemon: d.id, Engines: d.stats(nil)})
+	if err == nil {
+		err = d.nc.Publish(wire.SubjectHeartbeat, data)
+	}
+	if err != nil {
+		d.log.Warn("heartbeat", "err", err)
+	}
+}
+
+// stats returns the counters of the given engines (all when nil).
+func (d *Daemon) stats(ids []int) []wire.EngineStat {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []wire.EngineStat
+	for _, id := range d.ids() {
+		if ids == nil || slices.Contains(ids, id) {
+			out = append(out, d.engines[id].stat())
+		}
+	}
+	return out
+}
+
+// engine returns the engine with the given id, or nil.
+func (d *Daemon) engine(id int) *Engine {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.engines[id]
+}
+
+// receive returns the whole message of m, reassembling parts; nil means
+// more parts are expected or the part was bad (logged).
+func (d *Daemon) receive(m *nats.Msg) []byte {
+	h := m.Header.Get(wire.HeaderPart)
+	if h == "" {
+		return m.Data
+	}
+	data, err := d.asm.Add(h, m.Data, time.Now())
+	if m.Reply != "" {
+		d.nc.Publish(m.Reply, []byte(wire.Stream(h)))
+	}
+	if err != nil {
+		d.log.Warn("drop a large message", "subject", m.Subject, "err", err)
+	}
+	return data
+}
+
+// onTasks decodes a batch and queues each task on its engines.
+func (d *Daemon) onTasks(m *nats.Msg) {
+	data := d.receive(m)
+	if data == nil {
+		return
+	}
+	var b wire.Batch
+	if err := wire.UnmarshalMsg(data, &b); err != nil {
+		d.log.Warn("drop a malformed task batch", "subject", m.Subject, "err", err)
+		return
+	}
+	for i := range b.Tasks {
+		t := &b.Tasks[i]
+		var bundle []byte
+		if t.Bundle > 0 && t.Bundle <= len(b.Bundles) {
+			bundle = b.Bundles[t.Bundle-1]
+		}
+		for _, id := range t.Targets {
+			if e := d.engine(id); e != nil {
+				e.enqueue(job{task: t, bundle: bundle})
+				continue
+			}
+			d.pub.result(t, wire.Result{Task: t.ID, Engine: id, Status: wire.StatusLost, Host: d.host,
+				Attempt: t.Attempt, Err: &wire.Error{Type: "EngineError",
+					Message: "engine " + strconv.Itoa(id) + " is not running in this process (it was shut down)"}})
+		}
+	}
+}
+
+// onControl answers aborts, revokes, stats and shutdowns.
+func (d *Daemon) onControl(m *nats.Msg) {
+	var c wire.Control
+	var reply wire.ControlReply
+	if err := wire.UnmarshalMsg(m.Data, &c); err != nil {
+		d.log.Warn("drop a malformed control message", "err", err)
+		reply.Error = err.Error()
+	} else {
+		switch c.Op {
+		case wire.OpAbort:
+			for _, id := range d.targets(c.Engines) {
+				if e := d.engine(id); e != nil {
+					e.abort(c.Client, c.Tasks)
+				}
+			}
+		case wire.OpRevoke:
+			for _, id := range d.targets(c.Engines) {
+				if e := d.engine(id); e != nil {
+					reply.Revoked = append(reply.Revoked, e.revoke(c.Client, c.Tasks)...)
+				}
+			}
+		case wire.OpStats:
+			reply.Stats = d.stats(c.Engines)
+		case wire.OpShutdown:
+			d.shutdown(c.Engines)
+		}
+	}
+	if m.Reply != "" {
+		if data, err := wire.MarshalMsg(&reply); err == nil {
+			m.Respond(data)
+		}
+	}
+}
+
+// targets returns ids, or every engine id when ids is empty.
+func (d *Daemon) targets(ids []int) []int {
+	if len(ids) > 0 {
+		return ids
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.ids()
+}
+
+// shutdown stops the given engines (all when empty); the daemon stops
+// when it has none left.
+func (d *Daemon) shutdown(ids []int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(ids) == 0 {
+		ids = d.ids()
+	}
+	for _, id := range ids {
+		if cancel, ok := d.cancels[id]; ok {
+			cancel()
+			delete(d.cancels, id)
+			delete(d.engines, id)
+		}
+	}
+	if len(d.engines) == 0 {
+		select {
+		case <-d.stopped:
+		default:
+			close(d.stopped)
+		}
+	}
+}
+
+// publish sends data on subj, in parts with acknowledgements when it is
+// larger than one NATS message.
+func (d *Daemon) publish(ctx context.Context, subj string, data []byte, idle time.Duration) error {
+	if len(data) <= d.maxChunk {
+		return d.nc.Publish(subj, data)
+	}
+	return d.send.Send(ctx, data, d.maxChunk, 8, idle, func(header string, part []byte) error {
+		m := &nats.Msg{Subject: subj, Reply: wire.DaemonAcks(d.id), Data: part, Header: nats.Header{}}
+		m.Header.Set(wire.HeaderPart, header)
+		return d.nc.PublishMsg(m)
+	})
+}

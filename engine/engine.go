@@ -1,0 +1,193 @@
+// This file defines Engine: one id, a namespace, a FIFO job queue and the
+// worker that runs jobs one at a time.
+
+package engine
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"time"
+
+	"go.starlark.net/starlark"
+
+	"github.com/pirun-dev/pirun/starlib/random"
+	"github.com/pirun-dev/pirun/starlib/ship"
+	"github.com/pirun-dev/pirun/starlib/wire"
+)
+
+// job is one task for one engine. Tasks naming several engines share
+// their *wire.Task and bundle bytes; each engine decodes its own arguments.
+type job struct {
+	task   *wire.Task
+	bundle []byte
+}
+
+// Engine is one engine of a Daemon. Its namespace and its running task's
+// thread are touched only by its worker goroutine; the queue and the
+// cancel hook are guarded by mu.
+type Engine struct {
+	ID int
+
+	d       *Daemon
+	ns      *starlark.Dict // the persistent namespace
+	rand    *random.Source
+	cache   *ship.Cache
+	predecl starlark.StringDict // this engine's predeclared names
+	value   *engineValue        // the `engine` module value
+	started time.Time
+
+	mu      sync.Mutex
+	queue   []job
+	wake    chan struct{} // signalled when queue grows
+	running *wire.Task
+	cancel  context.CancelCauseFunc // cancels the running task
+	done    uint64
+}
+
+func newEngine(d *Daemon, id int) (*Engine, error) {
+	e := &Engine{
+		ID:      id,
+		d:       d,
+		ns:      new(starlark.Dict),
+		rand:    random.NewSource(time.Now().UnixNano() ^ int64(id)<<32),
+		cache:   ship.NewCache(256),
+		wake:    make(chan struct{}, 1),
+		started: time.Now(),
+	}
+	e.value = &engineValue{e: e}
+	var err error
+	e.predecl, err = d.predeclared(e)
+	return e, err
+}
+
+// enqueue appends a job and wakes the worker.
+func (e *Engine) enqueue(j job) {
+	e.mu.Lock()
+	e.queue = append(e.queue, j)
+	e.mu.Unlock()
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// next blocks until a job is queued or ctx is done, and marks it running.
+func (e *Engine) next(ctx context.Context) (job, context.Context, bool) {
+	for {
+		e.mu.Lock()
+		if len(e.queue) > 0 {
+			j := e.queue[0]
+			e.queue[0] = job{}
+			e.queue = e.queue[1:]
+			e.running = j.task
+			tctx, cancel := context.WithCancelCause(ctx)
+			e.cancel = cancel
+			e.mu.Unlock()
+			return j, tctx, true
+		}
+		e.mu.Unlock()
+		select {
+		case <-e.wake:
+		case <-ctx.Done():
+			return job{}, nil, false
+		}
+	}
+}
+
+// finish clears the running task.
+func (e *Engine) finish() {
+	e.mu.Lock()
+	e.cancel(nil)
+	e.running, e.cancel = nil, nil
+	e.done++
+	e.mu.Unlock()
+}
+
+// work runs jobs until ctx is done.
+func (e *Engine) work(ctx context.Context) {
+	for {
+		j, tctx, ok := e.next(ctx)
+		if !ok {
+			e.drain()
+			return
+		}
+		res := e.run(tctx, j)
+		e.finish()
+		e.d.pub.result(j.task, res)
+	}
+}
+
+// drain fails every queued job: the engine is stopping.
+func (e *Engine) drain() {
+	e.mu.Lock()
+	q := e.queue
+	e.queue = nil
+	e.mu.Unlock()
+	for _, j := range q {
+		e.d.pub.result(j.task, e.failed(j.task, wire.StatusLost, "EngineError", "the engine was shut down before the task started"))
+	}
+}
+
+// errAborted is the cancellation cause of an aborted task.
+var errAborted = errors.New("task aborted")
+
+// abort removes the client's queued tasks among ids (reporting them as
+// aborted) and cancels the running one if it is among them.
+func (e *Engine) abort(client string, ids []uint64) {
+	match := func(t *wire.Task) bool { return t.Client == client && slices.Contains(ids, t.ID) }
+	e.mu.Lock()
+	var removed []*wire.Task
+	e.queue = slices.DeleteFunc(e.queue, func(j job) bool {
+		if match(j.task) {
+			removed = append(removed, j.task)
+			return true
+		}
+		return false
+	})
+	if e.running != nil && match(e.running) {
+		e.cancel(errAborted)
+	}
+	e.mu.Unlock()
+	for _, t := range removed {
+		e.d.pub.result(t, e.failed(t, wire.StatusAborted, "TaskAborted", "aborted before it started"))
+	}
+}
+
+// revoke removes queued load-balanced tasks among refs that have not
+// started and returns them, so the scheduler can run them elsewhere.
+func (e *Engine) revoke(client string, ids []uint64) []uint64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var got []uint64
+	e.queue = slices.DeleteFunc(e.queue, func(j job) bool {
+		if j.task.Client == client && slices.Contains(ids, j.task.ID) {
+			got = append(got, j.task.ID)
+			return true
+		}
+		return false
+	})
+	return got
+}
+
+// stat reports the engine's counters.
+func (e *Engine) stat() wire.EngineStat {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s := wire.EngineStat{ID: e.ID, State: wire.StateIdle, Queue: len(e.queue), Done: e.done,
+		Uptime: int64(time.Since(e.started))}
+	if e.running != nil {
+		s.State = wire.StateBusy
+		s.Task = e.running.Label
+	}
+	return s
+}
+
+// failed builds a result for a task that did not run to completion.
+func (e *Engine) failed(t *wire.Task, status wire.Status, typ, msg string) wire.Result {
+	now := time.Now().UnixNano()
+	return wire.Result{Task: t.ID, Engine: e.ID, Status: status, Host: e.d.host,
+		Attempt: t.Attempt, Started: now, Finished: now,
+		Err: &wire.Error{Type: typ, Message: msg}}
+}

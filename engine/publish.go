@@ -1,0 +1,123 @@
+// This file defines the daemon's publisher: the one goroutine that sends
+// results, print output and scheduler acknowledgements, batching whatever
+// is ready so that a busy daemon sends one message per batch, not per task.
+
+package engine
+
+import (
+	"context"
+	"time"
+
+	"github.com/pirun-dev/pirun/starlib/wire"
+)
+
+// outItem is a result or a piece of output waiting to be sent.
+type outItem struct {
+	task   *wire.Task
+	res    wire.Result
+	out    *wire.Output
+	engine int
+}
+
+type publisher struct {
+	d  *Daemon
+	ch chan outItem
+}
+
+// maxBatch bounds the items gathered into one round of messages.
+const maxBatch = 512
+
+func newPublisher(d *Daemon) *publisher {
+	return &publisher{d: d, ch: make(chan outItem, 4096)}
+}
+
+// result queues t's result. It blocks when the publisher is far behind,
+// which slows the engines down instead of growing memory.
+func (p *publisher) result(t *wire.Task, res wire.Result) {
+	p.ch <- outItem{task: t, res: res, engine: res.Engine}
+}
+
+// output queues a piece of t's print output.
+func (p *publisher) output(t *wire.Task, engine int, text string) {
+	p.ch <- outItem{task: t, out: &wire.Output{Task: t.ID, Engine: engine, Host: p.d.host, Text: text}}
+}
+
+// run sends queued items until ctx is done, then sends what is left.
+func (p *publisher) run(ctx context.Context) {
+	for {
+		select {
+		case it := <-p.ch:
+			p.round(it)
+		case <-ctx.Done():
+			for {
+				select {
+				case it := <-p.ch:
+					p.round(it)
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+// round sends first and whatever else is queued right now. Output goes out
+// at once, in order; results are grouped per client after it, so a task's
+// output always reaches the client before its result.
+func (p *publisher) round(first outItem) {
+	results := make(map[string][]wire.Result)
+	done := make(map[int][]wire.TaskRef)
+	add := func(it outItem) {
+		if it.task.Client == "" { // startup code: nobody waits for it
+			p.local(it)
+			return
+		}
+		if it.out != nil {
+			p.send(wire.ClientOutput(it.task.Client), it.out)
+			return
+		}
+		results[it.task.Client] = append(results[it.task.Client], it.res)
+		if it.task.Balanced {
+			done[it.engine] = append(done[it.engine], wire.TaskRef{Client: it.task.Client, ID: it.task.ID})
+		}
+	}
+	add(first)
+	for n := 1; n < maxBatch; n++ {
+		select {
+		case it := <-p.ch:
+			add(it)
+			continue
+		default:
+		}
+		break
+	}
+	for client, rs := range results {
+		p.send(wire.ClientResults(client), &wire.Results{Results: rs})
+	}
+	for engine, refs := range done {
+		p.send(wire.SubjectDone, &wire.Done{Engine: engine, Tasks: refs})
+	}
+}
+
+// send encodes and publishes one message, in parts if it is large.
+func (p *publisher) send(subject string, msg any) {
+	data, err := wire.MarshalMsg(msg)
+	if err != nil {
+		p.d.log.Error("encode message", "subject", subject, "err", err)
+		return
+	}
+	if err := p.d.publish(context.Background(), subject, data, time.Minute); err != nil {
+		p.d.log.Warn("publish", "subject", subject, "bytes", len(data), "err", err)
+	}
+}
+
+// local logs the output and failures of tasks no client sent (startup code).
+func (p *publisher) local(it outItem) {
+	switch {
+	case it.out != nil:
+		p.d.log.Info("startup output", "engine", it.out.Engine, "text", it.out.Text)
+	case it.res.Err != nil:
+		p.d.log.Error("startup code failed", "engine", it.engine, "task", it.task.Label,
+			"err", it.res.Err.Message, "backtrace", it.res.Err.Backtrace)
+	}
+}

@@ -1,0 +1,312 @@
+// This file defines how one task runs: the Starlark thread, its limits and
+// cancellation, and each task kind.
+
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.starlark.net/starlark"
+
+	"github.com/pirun-dev/pirun/starlib"
+	"github.com/pirun-dev/pirun/starlib/random"
+	"github.com/pirun-dev/pirun/starlib/wire"
+)
+
+// maxStdout bounds the print output kept per task (streaming is not cut).
+const maxStdout = 1 << 20
+
+// errTimeout is the cancellation cause of a task that ran past its timeout.
+var errTimeout = errors.New("task timeout")
+
+// taskRun is the state of one running task.
+type taskRun struct {
+	e      *Engine
+	t      *wire.Task
+	thread *starlark.Thread
+	stdout strings.Builder
+}
+
+// run executes j and returns its result. ctx is cancelled on abort.
+func (e *Engine) run(ctx context.Context, j job) wire.Result {
+	t := j.task
+	timeout := time.Duration(t.Timeout)
+	if timeout <= 0 {
+		timeout = e.d.cfg.TaskTimeout
+	}
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, timeout, errTimeout)
+		defer cancel()
+	}
+	r := &taskRun{e: e, t: t}
+	r.thread = &starlark.Thread{
+		Name:  "engine " + strconv.Itoa(e.ID) + " task " + strconv.FormatUint(t.ID, 10),
+		Print: r.print,
+		Load:  noLoad,
+	}
+	if e.d.cfg.MaxSteps > 0 {
+		r.thread.SetMaxExecutionSteps(e.d.cfg.MaxSteps)
+	}
+	starlib.SetContext(r.thread, ctx)
+	random.SetSource(r.thread, e.rand)
+	stop := starlib.BindCancel(ctx, r.thread)
+	res := wire.Result{Task: t.ID, Engine: e.ID, Attempt: t.Attempt, Host: e.d.host,
+		Started: time.Now().UnixNano()}
+	value, err := r.exec(j)
+	stop()
+	res.Finished = time.Now().UnixNano()
+	res.Stdout = r.stdout.String()
+	if err == nil {
+		res.Value, err = wire.Marshal(value)
+		if err != nil {
+			err = fmt.Errorf("cannot send the result of %s back: %w", t.Label, err)
+		}
+	}
+	if err != nil {
+		res.Status, res.Err = classify(ctx, err, timeout)
+	} else {
+		res.Status = wire.StatusOK
+	}
+	return res
+}
+
+// classify turns a task's error into a status and an error description.
+func classify(ctx context.Context, err error, timeout time.Duration) (wire.Status, *wire.Error) {
+	switch cause := context.Cause(ctx); {
+	case errors.Is(cause, errAborted):
+		return wire.StatusAborted, &wire.Error{Type: "TaskAborted", Message: "aborted while running", Backtrace: backtrace(err)}
+	case errors.Is(cause, errTimeout):
+		return wire.StatusTimeout, &wire.Error{Type: "TimeoutError",
+			Message:   fmt.Sprintf("task ran longer than its timeout of %v and was stopped; the engine stays usable", timeout),
+			Backtrace: backtrace(err)}
+	}
+	return wire.StatusError, &wire.Error{Type: "RemoteError", Message: err.Error(), Backtrace: backtrace(err)}
+}
+
+// backtrace returns a Starlark traceback for err, or "" if it has none.
+func backtrace(err error) string {
+	var ee *starlark.EvalError
+	if errors.As(err, &ee) {
+		return ee.Backtrace()
+	}
+	return ""
+}
+
+func (r *taskRun) print(_ *starlark.Thread, msg string) {
+	if r.stdout.Len() < maxStdout {
+		r.stdout.WriteString(msg)
+		r.stdout.WriteByte('\n')
+	}
+	r.e.d.pub.output(r.t, r.e.ID, msg+"\n")
+}
+
+func noLoad(_ *starlark.Thread, module string) (starlark.StringDict, error) {
+	return nil, fmt.Errorf("load(%q): engines never read the host's files; load it in the script on the host, and the functions you send carry its source", module)
+}
+
+// exec runs the task's kind and returns its value.
+func (r *taskRun) exec(j job) (starlark.Value, error) {
+	switch r.t.Kind {
+	case wire.KindApply:
+		return r.apply(j)
+	case wire.KindMap:
+		return r.mapItems(j)
+	case wire.KindExecute:
+		return starlark.None, r.execute(r.t.File, r.t.Code)
+	case wire.KindPush:
+		return starlark.None, r.push()
+	case wire.KindPull:
+		return r.pull()
+	case wire.KindClear:
+		r.e.ns = new(starlark.Dict)
+		return starlark.None, nil
+	case wire.KindPing:
+		return starlark.None, nil
+	}
+	return nil, fmt.Errorf("unknown task kind %d: is this engine older than the client? (pirun version)", r.t.Kind)
+}
+
+// function rebuilds (or finds in the cache) the task's function.
+func (r *taskRun) function(j job) (*starlark.Function, error) {
+	if j.bundle == nil {
+		return nil, errors.New("task has no function")
+	}
+	return r.e.cache.Load(j.bundle, r.e.predecl)
+}
+
+func (r *taskRun) apply(j job) (starlark.Value, error) {
+	fn, err := r.function(j)
+	if err != nil {
+		return nil, err
+	}
+	d, err := r.payload()
+	if err != nil {
+		return nil, err
+	}
+	args, kwargs, err := decodeCall(d)
+	if err != nil {
+		return nil, err
+	}
+	return starlark.Call(r.thread, fn, args, kwargs)
+}
+
+// mapItems calls the function once per argument tuple of the payload.
+func (r *taskRun) mapItems(j job) (starlark.Value, error) {
+	fn, err := r.function(j)
+	if err != nil {
+		return nil, err
+	}
+	d, err := r.payload()
+	if err != nil {
+		return nil, err
+	}
+	v, err := d.Decode()
+	if err != nil {
+		return nil, fmt.Errorf("decode map items: %w", err)
+	}
+	items, ok := v.(*starlark.List)
+	if !ok {
+		return nil, fmt.Errorf("decode map items: got %s, want list", v.Type())
+	}
+	out := make([]starlark.Value, items.Len())
+	for i := range items.Len() {
+		args, _ := items.Index(i).(starlark.Tuple)
+		if out[i], err = starlark.Call(r.thread, fn, args, nil); err != nil {
+			return nil, err
+		}
+	}
+	return starlark.NewList(out), nil
+}
+
+// payload returns a decoder positioned after the payload's reference
+// table, resolving ref("name") against this engine's namespace.
+func (r *taskRun) payload() (*wire.Decoder, error) {
+	d := wire.NewBytesDecoder(r.t.Payload)
+	n, err := d.DecodeArrayHead()
+	if err != nil {
+		return nil, fmt.Errorf("decode task payload: %w", err)
+	}
+	refs := make([]string, 0, min(n, 64))
+	for range n {
+		s, err := d.DecodeString()
+		if err != nil {
+			return nil, fmt.Errorf("decode task payload: %w", err)
+		}
+		refs = append(refs, s)
+	}
+	d.Ref = func(i uint64) (starlark.Value, error) {
+		if i >= uint64(len(refs)) {
+			return nil, fmt.Errorf("reference %d out of range", i)
+		}
+		v, found, err := r.e.ns.Get(starlark.String(refs[i]))
+		if err != nil || !found {
+			return nil, fmt.Errorf("ref(%q): engine %d has no %q in its namespace; push it first (view.push({%q: …})) or assign it with execute", refs[i], r.e.ID, refs[i], refs[i])
+		}
+		return v, nil
+	}
+	return d, nil
+}
+
+// decodeCall reads [args tuple, kwargs dict] from d.
+func decodeCall(d *wire.Decoder) (starlark.Tuple, []starlark.Tuple, error) {
+	a, err := d.Decode()
+	if err != nil {
+		return nil, nil, fmt.Errorf("decode arguments: %w", err)
+	}
+	args, ok := a.(starlark.Tuple)
+	if !ok {
+		return nil, nil, fmt.Errorf("decode arguments: got %s, want tuple", a.Type())
+	}
+	k, err := d.Decode()
+	if err != nil {
+		return nil, nil, fmt.Errorf("decode keyword arguments: %w", err)
+	}
+	kd, ok := k.(*starlark.Dict)
+	if !ok {
+		return nil, nil, fmt.Errorf("decode keyword arguments: got %s, want dict", k.Type())
+	}
+	return args, kd.Items(), nil
+}
+
+// execute runs code in the namespace: names it assigns persist.
+func (r *taskRun) execute(file, code string) error {
+	f, err := starlib.FileOptions().Parse(file, code, 0)
+	if err != nil {
+		return err
+	}
+	globals := make(starlark.StringDict, len(r.e.predecl)+r.e.ns.Len())
+	for k, v := range r.e.predecl {
+		globals[k] = v
+	}
+	for _, kv := range r.e.ns.Items() {
+		if k, ok := kv[0].(starlark.String); ok {
+			globals[string(k)] = kv[1]
+		}
+	}
+	err = starlark.ExecREPLChunk(f, r.thread, globals)
+	for k, v := range globals {
+		if p, ok := r.e.predecl[k]; ok && p == v {
+			continue
+		}
+		if err := r.e.ns.SetKey(starlark.String(k), v); err != nil {
+			return fmt.Errorf("execute: %w", err)
+		}
+	}
+	return err
+}
+
+func (r *taskRun) push() error {
+	d, err := r.payload()
+	if err != nil {
+		return err
+	}
+	v, err := d.Decode()
+	if err != nil {
+		return fmt.Errorf("decode pushed values: %w", err)
+	}
+	dict, ok := v.(*starlark.Dict)
+	if !ok {
+		return fmt.Errorf("decode pushed values: got %s, want dict", v.Type())
+	}
+	for _, kv := range dict.Items() {
+		if err := r.e.ns.SetKey(kv[0], kv[1]); err != nil {
+			return fmt.Errorf("push: %w", err)
+		}
+	}
+	return nil
+}
+
+// pull returns the named values as a list, in order.
+func (r *taskRun) pull() (starlark.Value, error) {
+	out := make([]starlark.Value, len(r.t.Names))
+	for i, name := range r.t.Names {
+		v, found, err := r.e.ns.Get(starlark.String(name))
+		if err != nil || !found {
+			return nil, fmt.Errorf("pull(%q): engine %d has no %q in its namespace (names: %s)", name, r.e.ID, name, r.e.nsNames())
+		}
+		out[i] = v
+	}
+	return starlark.NewList(out), nil
+}
+
+func (e *Engine) nsNames() string {
+	var names []string
+	for _, k := range e.ns.Keys() {
+		if s, ok := k.(starlark.String); ok {
+			names = append(names, string(s))
+		}
+	}
+	if len(names) == 0 {
+		return "none"
+	}
+	if len(names) > 20 {
+		names = append(names[:20], "…")
+	}
+	return strings.Join(names, ", ")
+}

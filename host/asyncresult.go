@@ -1,0 +1,533 @@
+// This file defines AsyncResult, the handle of every non-blocking call: it
+// completes once per task, decodes values on demand on the caller's
+// goroutine, and combines them as the call that made it promised.
+
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"go.starlark.net/starlark"
+
+	"github.com/pirun-dev/pirun/starlib"
+	"github.com/pirun-dev/pirun/starlib/wire"
+)
+
+// combine says how per-task values make the AsyncResult's value.
+type combine uint8
+
+const (
+	combineSingle  combine = iota // the one task's value (c[i].apply)
+	combineList                   // a list with one value per task (dview.apply)
+	combineFlatten                // the concatenation of the tasks' lists (map, gather)
+	combineNone                   // None (push, execute, scatter)
+)
+
+// AsyncResult is the result of tasks sent to engines. Its methods are safe
+// for concurrent use; it is a Starlark value:
+//
+//	ar.get(timeout=None, return_exceptions=False)  # the value; fails with the first task error
+//	ar.wait(timeout=None)       # bool: whether every task finished
+//	ar.ready()                  # bool
+//	ar.successful()             # bool: finished without errors (fails if not ready)
+//	ar.progress                 # int: tasks finished
+//	len(ar)                     # int: tasks
+//	for x in ar: ...            # results in order (completion order if ordered=False); a failed task's slot yields its error value
+//	ar.elapsed                  # float: seconds since submission (until finished)
+//	ar.stdout                   # list of each task's captured print output (a string for a single engine)
+//	ar.engine_ids, ar.task_ids  # lists (an int for a single engine)
+//	ar.errors()                 # list: each task's error value, or None
+//	ar.wait_interactive()       # waits with a progress bar on stderr
+//	ar.abort()                  # aborts queued and running tasks (TaskAborted)
+type AsyncResult struct {
+	c       *Client
+	label   string
+	mode    combine
+	each    func(starlark.Value) (starlark.Value, error) // per-task transform, or nil
+	ids     []uint64
+	lb      bool
+	daemons map[string][]int // direct tasks: daemon → engines, for abort
+	ordered bool
+	sent    time.Time
+
+	mu       sync.Mutex
+	results  []wire.Result
+	got      []bool
+	order    []int // slots in completion order
+	n        int
+	finished chan struct{}
+	changed  chan struct{} // closed and replaced at each completion
+	ended    time.Time
+	values   []starlark.Value // decoded, per slot (nil until decoded)
+}
+
+func newAsyncResult(c *Client, label string, mode combine, slots int) *AsyncResult {
+	ar := &AsyncResult{c: c, label: label, mode: mode, ordered: true, sent: time.Now(),
+		results: make([]wire.Result, slots), got: make([]bool, slots), n: slots,
+		finished: make(chan struct{}), changed: make(chan struct{}), values: make([]starlark.Value, slots), ids: make([]uint64, slots)}
+	if slots == 0 {
+		ar.ended = ar.sent
+		close(ar.finished)
+	}
+	return ar
+}
+
+// complete records the result of one slot; later results for it are dropped.
+func (ar *AsyncResult) complete(slot int, r wire.Result) {
+	ar.mu.Lock()
+	defer ar.mu.Unlock()
+	if ar.got[slot] {
+		return
+	}
+	ar.got[slot] = true
+	ar.results[slot] = r
+	ar.order = append(ar.order, slot)
+	close(ar.changed)
+	ar.changed = make(chan struct{})
+	if len(ar.order) == ar.n {
+		ar.ended = time.Now()
+		close(ar.finished)
+	}
+}
+
+// Wait blocks until every task finished, ctx is done or timeout (when
+// positive) passes; it reports whether every task finished.
+func (ar *AsyncResult) Wait(ctx context.Context, timeout time.Duration) (bool, error) {
+	var tc <-chan time.Time
+	if timeout >= 0 {
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		tc = t.C
+	}
+	select {
+	case <-ar.finished:
+		return true, nil
+	case <-tc:
+		return false, nil
+	case <-ctx.Done():
+		return false, context.Cause(ctx)
+	}
+}
+
+// Ready reports whether every task finished.
+func (ar *AsyncResult) Ready() bool {
+	select {
+	case <-ar.finished:
+		return true
+	default:
+		return false
+	}
+}
+
+// Get waits and returns the combined value. With returnErrors, failed
+// tasks put their error value in their slot instead of failing.
+func (ar *AsyncResult) Get(ctx context.Context, timeout time.Duration, returnErrors bool) (starlark.Value, error) {
+	ok, err := ar.Wait(ctx, timeout)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("TimeoutError: %s: %d of %d tasks finished within %v; they keep running (ar.abort() stops them)",
+			ar.label, ar.progress(), ar.n, timeout)
+	}
+	vals := make([]starlark.Value, ar.n)
+	var first error
+	failed := 0
+	for i := range ar.n {
+		v, err := ar.value(i)
+		if err != nil {
+			failed++
+			if first == nil {
+				first = err
+			}
+			if te, ok := err.(*TaskError); ok && returnErrors {
+				v = te
+			} else if returnErrors {
+				return nil, err
+			}
+		}
+		vals[i] = v
+	}
+	if first != nil && !returnErrors {
+		if failed > 1 {
+			return nil, fmt.Errorf("%w\n(%d of %d tasks failed; ar.errors() lists each)", first, failed, ar.n)
+		}
+		return nil, first
+	}
+	return ar.combine(vals)
+}
+
+// value decodes slot i's value once, or returns its error.
+func (ar *AsyncResult) value(i int) (starlark.Value, error) {
+	ar.mu.Lock()
+	defer ar.mu.Unlock()
+	r := ar.results[i]
+	if r.Status != wire.StatusOK {
+		return nil, newTaskError(r, ar.label)
+	}
+	if ar.values[i] != nil {
+		return ar.values[i], nil
+	}
+	v, err := wire.Unmarshal(r.Value)
+	if err != nil {
+		return nil, fmt.Errorf("decode the result of task %d from engine %d: %w", r.Task, r.Engine, err)
+	}
+	if ar.each != nil {
+		if v, err = ar.each(v); err != nil {
+			return nil, err
+		}
+	}
+	ar.values[i] = v
+	return v, nil
+}
+
+func (ar *AsyncResult) combine(vals []starlark.Value) (starlark.Value, error) {
+	switch ar.mode {
+	case combineSingle:
+		if len(vals) == 0 {
+			return starlark.None, nil
+		}
+		return vals[0], nil
+	case combineList:
+		return starlark.NewList(vals), nil
+	case combineFlatten:
+		var out []starlark.Value
+		for _, v := range vals {
+			if te, ok := v.(*TaskError); ok {
+				out = append(out, te)
+				continue
+			}
+			out = appendItems(out, v)
+		}
+		return starlark.NewList(out), nil
+	}
+	return starlark.None, nil
+}
+
+// appendItems appends the elements of an iterable value, or v itself.
+func appendItems(out []starlark.Value, v starlark.Value) []starlark.Value {
+	iter := starlark.Iterate(v)
+	if iter == nil {
+		return append(out, v)
+	}
+	defer iter.Done()
+	var x starlark.Value
+	for iter.Next(&x) {
+		out = append(out, x)
+	}
+	return out
+}
+
+func (ar *AsyncResult) progress() int {
+	ar.mu.Lock()
+	defer ar.mu.Unlock()
+	return len(ar.order)
+}
+
+// Abort stops the tasks that have not finished.
+func (ar *AsyncResult) Abort() {
+	ar.mu.Lock()
+	var ids []uint64
+	for i, got := range ar.got {
+		if !got {
+			ids = append(ids, ar.ids[i])
+		}
+	}
+	ar.mu.Unlock()
+	if len(ids) > 0 {
+		ar.c.abort(ids, ar.lb, ar.daemons)
+	}
+}
+
+// errorsList returns each slot's error value or None.
+func (ar *AsyncResult) errorsList() *starlark.List {
+	out := make([]starlark.Value, ar.n)
+	for i := range ar.n {
+		out[i] = starlark.None
+		ar.mu.Lock()
+		got, r := ar.got[i], ar.results[i]
+		ar.mu.Unlock()
+		if got && r.Status != wire.StatusOK {
+			out[i] = newTaskError(r, ar.label)
+		}
+	}
+	return starlark.NewList(out)
+}
+
+// perTask returns f of each finished slot's result (None when not yet),
+// or the single value for a single-engine result.
+func (ar *AsyncResult) perTask(f func(wire.Result, int) starlark.Value) starlark.Value {
+	ar.mu.Lock()
+	defer ar.mu.Unlock()
+	out := make([]starlark.Value, ar.n)
+	for i := range ar.n {
+		out[i] = starlark.None
+		if ar.got[i] {
+			out[i] = f(ar.results[i], i)
+		}
+	}
+	if ar.mode == combineSingle && len(out) == 1 {
+		return out[0]
+	}
+	return starlark.NewList(out)
+}
+
+// elapsed returns the seconds from submission to the end (or now).
+func (ar *AsyncResult) elapsed() float64 {
+	ar.mu.Lock()
+	defer ar.mu.Unlock()
+	end := ar.ended
+	if end.IsZero() {
+		end = time.Now()
+	}
+	return end.Sub(ar.sent).Seconds()
+}
+
+// waitInteractive waits, drawing a progress bar on w.
+func (ar *AsyncResult) waitInteractive(ctx context.Context, w io.Writer) error {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		done := ar.progress()
+		if w != nil {
+			const width = 30
+			fill := width * done / max(ar.n, 1)
+			fmt.Fprintf(w, "\r%s [%s%s] %d/%d tasks %.1fs", ar.label, strings.Repeat("#", fill),
+				strings.Repeat(".", width-fill), done, ar.n, ar.elapsed())
+		}
+		select {
+		case <-ar.finished:
+			if w != nil {
+				fmt.Fprintf(w, "\r%s [%s] %d/%d tasks %.1fs\n", ar.label, strings.Repeat("#", 30), ar.n, ar.n, ar.elapsed())
+			}
+			return nil
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-tick.C:
+		}
+	}
+}
+
+// ---- Starlark value ----
+
+var arMethods = map[string]*starlark.Builtin{}
+
+func init() {
+	for name, f := range map[string]func(*AsyncResult, *starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error){
+		"get": (*AsyncResult).sGet, "wait": (*AsyncResult).sWait, "ready": (*AsyncResult).sReady,
+		"successful": (*AsyncResult).sSuccessful, "errors": (*AsyncResult).sErrors,
+		"wait_interactive": (*AsyncResult).sWaitInteractive, "abort": (*AsyncResult).sAbort,
+	} {
+		arMethods[name] = starlark.NewBuiltin("AsyncResult."+name, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+			return f(b.Receiver().(*AsyncResult), th, b, args, kw)
+		})
+	}
+}
+
+func (ar *AsyncResult) String() string {
+	state := "pending"
+	if ar.Ready() {
+		state = "finished"
+	}
+	return fmt.Sprintf("<AsyncResult %s: %s, %d/%d tasks>", ar.label, state, ar.progress(), ar.n)
+}
+func (ar *AsyncResult) Type() string          { return "AsyncResult" }
+func (ar *AsyncResult) Freeze()               {}
+func (ar *AsyncResult) Truth() starlark.Bool  { return true }
+func (ar *AsyncResult) Hash() (uint32, error) { return 0, errors.New("unhashable: AsyncResult") }
+func (ar *AsyncResult) Len() int              { return ar.n }
+
+func (ar *AsyncResult) AttrNames() []string {
+	return []string{"abort", "elapsed", "engine_ids", "errors", "get", "progress", "ready", "stdout",
+		"successful", "task_ids", "wait", "wait_interactive"}
+}
+
+func (ar *AsyncResult) Attr(name string) (starlark.Value, error) {
+	if m := arMethods[name]; m != nil {
+		return m.BindReceiver(ar), nil
+	}
+	switch name {
+	case "progress":
+		return starlark.MakeInt(ar.progress()), nil
+	case "elapsed":
+		return starlark.Float(ar.elapsed()), nil
+	case "stdout":
+		return ar.perTask(func(r wire.Result, _ int) starlark.Value { return starlark.String(r.Stdout) }), nil
+	case "engine_ids":
+		return ar.perTask(func(r wire.Result, _ int) starlark.Value {
+			if r.Engine < 0 {
+				return starlark.None
+			}
+			return starlark.MakeInt(r.Engine)
+		}), nil
+	case "task_ids":
+		out := make([]starlark.Value, len(ar.ids))
+		for i, id := range ar.ids {
+			out[i] = starlark.MakeUint64(id)
+		}
+		if ar.mode == combineSingle && len(out) == 1 {
+			return out[0], nil
+		}
+		return starlark.NewList(out), nil
+	}
+	return nil, nil
+}
+
+// Iterate yields results in order (completion order when not ordered),
+// waiting for each; a failed slot yields its error value.
+func (ar *AsyncResult) Iterate() starlark.Iterator {
+	return &arIterator{ar: ar}
+}
+
+type arIterator struct {
+	ar      *AsyncResult
+	next    int // slots consumed
+	pending []starlark.Value
+}
+
+func (it *arIterator) Next(p *starlark.Value) bool {
+	for len(it.pending) == 0 {
+		if it.next >= it.ar.n {
+			return false
+		}
+		slot, ok := it.ar.slotAt(it.next)
+		if !ok {
+			return false
+		}
+		it.next++
+		v, err := it.ar.value(slot)
+		switch {
+		case err != nil:
+			te, ok := err.(*TaskError)
+			if !ok {
+				te = &TaskError{Kind: "RemoteError", Engine: -1, Message: err.Error()}
+			}
+			it.pending = []starlark.Value{te}
+		case it.ar.mode == combineFlatten:
+			it.pending = appendItems(nil, v)
+		default:
+			it.pending = []starlark.Value{v}
+		}
+	}
+	*p = it.pending[0]
+	it.pending = it.pending[1:]
+	return true
+}
+
+func (it *arIterator) Done() {}
+
+// slotAt waits for the k-th slot to iterate and returns it.
+func (ar *AsyncResult) slotAt(k int) (int, bool) {
+	if ar.ordered {
+		ar.waitSlot(func() bool { return ar.got[k] })
+		return k, true
+	}
+	ar.waitSlot(func() bool { return len(ar.order) > k })
+	ar.mu.Lock()
+	defer ar.mu.Unlock()
+	return ar.order[k], true
+}
+
+// waitSlot waits until cond (evaluated under ar.mu) holds.
+func (ar *AsyncResult) waitSlot(cond func() bool) {
+	for {
+		ar.mu.Lock()
+		ok, changed := cond(), ar.changed
+		ar.mu.Unlock()
+		if ok {
+			return
+		}
+		<-changed
+	}
+}
+
+func (ar *AsyncResult) sGet(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	var timeout starlark.Value = starlark.None
+	var returnErrors bool
+	if err := starlark.UnpackArgs(b.Name(), args, kw, "timeout?", &timeout, "return_exceptions?", &returnErrors); err != nil {
+		return nil, err
+	}
+	d, err := timeoutArg(b, timeout)
+	if err != nil {
+		return nil, err
+	}
+	return ar.Get(starlib.Context(th), d, returnErrors)
+}
+
+func (ar *AsyncResult) sWait(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	var timeout starlark.Value = starlark.None
+	if err := starlark.UnpackArgs(b.Name(), args, kw, "timeout?", &timeout); err != nil {
+		return nil, err
+	}
+	d, err := timeoutArg(b, timeout)
+	if err != nil {
+		return nil, err
+	}
+	ok, err := ar.Wait(starlib.Context(th), d)
+	return starlark.Bool(ok), err
+}
+
+func (ar *AsyncResult) sReady(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	if err := starlark.UnpackArgs(b.Name(), args, kw); err != nil {
+		return nil, err
+	}
+	return starlark.Bool(ar.Ready()), nil
+}
+
+func (ar *AsyncResult) sSuccessful(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	if err := starlark.UnpackArgs(b.Name(), args, kw); err != nil {
+		return nil, err
+	}
+	if !ar.Ready() {
+		return nil, fmt.Errorf("%s: not finished yet (%d of %d tasks); call ar.wait() first", b.Name(), ar.progress(), ar.n)
+	}
+	ar.mu.Lock()
+	defer ar.mu.Unlock()
+	for _, r := range ar.results {
+		if r.Status != wire.StatusOK {
+			return starlark.False, nil
+		}
+	}
+	return starlark.True, nil
+}
+
+func (ar *AsyncResult) sErrors(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	if err := starlark.UnpackArgs(b.Name(), args, kw); err != nil {
+		return nil, err
+	}
+	return ar.errorsList(), nil
+}
+
+func (ar *AsyncResult) sWaitInteractive(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	if err := starlark.UnpackArgs(b.Name(), args, kw); err != nil {
+		return nil, err
+	}
+	return starlark.None, ar.waitInteractive(starlib.Context(th), ar.c.cfg.Stderr)
+}
+
+func (ar *AsyncResult) sAbort(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	if err := starlark.UnpackArgs(b.Name(), args, kw); err != nil {
+		return nil, err
+	}
+	ar.Abort()
+	return starlark.None, nil
+}
+
+// timeoutArg converts a Starlark timeout (None or seconds ≥ 0) to a
+// duration; None gives -1 (wait forever).
+func timeoutArg(b *starlark.Builtin, v starlark.Value) (time.Duration, error) {
+	if v == starlark.None {
+		return -1, nil
+	}
+	f, ok := starlark.AsFloat(v)
+	if !ok || f < 0 || f != f {
+		return 0, fmt.Errorf("%s: timeout must be None or a number of seconds ≥ 0, got %s", b.Name(), v)
+	}
+	return time.Duration(f * float64(time.Second)), nil
+}

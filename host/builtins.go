@@ -1,0 +1,336 @@
+// This file defines the host-only builtins: Client, remote, parallel, map,
+// ref, wait and argv, and the values remote() and parallel() return.
+
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"go.starlark.net/starlark"
+
+	"github.com/pirun-dev/pirun/starlib"
+)
+
+// Thread-local keys.
+const (
+	clientKey = "pirun.host.client"
+	dirKey    = "pirun.host.dir"
+)
+
+// SetClient makes c the cluster that Client() and the builtins of thread
+// use. Call it before the thread runs.
+func SetClient(thread *starlark.Thread, c *Client) { thread.SetLocal(clientKey, c) }
+
+func clientOf(thread *starlark.Thread, name string) (*Client, error) {
+	if c, ok := thread.Local(clientKey).(*Client); ok && c != nil {
+		return c, nil
+	}
+	return nil, fmt.Errorf("%s: this thread has no cluster", name)
+}
+
+// SetDir sets the folder relative paths (run, load) resolve against.
+func SetDir(thread *starlark.Thread, dir string) { thread.SetLocal(dirKey, dir) }
+
+func resolvePath(thread *starlark.Thread, p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	dir, _ := thread.Local(dirKey).(string)
+	return filepath.Join(dir, p)
+}
+
+// Builtins returns the host-side implementations of the host-only names,
+// for starlib.Predeclared(starlib.Host, …). argv holds the script's
+// arguments; connect opens other clusters for Client(profile=…, connect=…)
+// (nil: only the run's own cluster).
+//
+//	Client(profile=None, connect=None)        # the run's cluster, or another one
+//	remote(f, targets=None, block=True)       # a callable running f on every target
+//	parallel(f, targets=None, block=True)     # pf(seq, ...) splits seq across targets; pf.map(seq)
+//	map(f, *seqs, chunksize=None)             # blocking load-balanced map over all engines
+//	ref(name)                                 # as an argument: the engine's value of name
+//	wait(results, timeout=None)               # bool: waits for AsyncResults
+//	argv                                      # list of the script's arguments
+func Builtins(argv []string, connect func(ctx context.Context, profile, connect string) (*Client, error)) starlark.StringDict {
+	args := make([]starlark.Value, len(argv))
+	for i, a := range argv {
+		args[i] = starlark.String(a)
+	}
+	list := starlark.NewList(args)
+	list.Freeze()
+	return starlark.StringDict{
+		"Client":   starlark.NewBuiltin("Client", clientBuiltin(connect)),
+		"remote":   starlark.NewBuiltin("remote", remoteBuiltin),
+		"parallel": starlark.NewBuiltin("parallel", parallelBuiltin),
+		"map":      starlark.NewBuiltin("map", mapBuiltin),
+		"ref":      starlark.NewBuiltin("ref", refBuiltin),
+		"wait":     starlark.NewBuiltin("wait", waitBuiltin),
+		"argv":     list,
+	}
+}
+
+func clientBuiltin(connect func(ctx context.Context, profile, connect string) (*Client, error)) func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
+	return func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+		var profile, conn string
+		if err := starlark.UnpackArgs(b.Name(), args, kw, "profile?", &profile, "connect?", &conn); err != nil {
+			return nil, err
+		}
+		if profile == "" && conn == "" {
+			c, err := clientOf(th, b.Name())
+			if err != nil {
+				return nil, err
+			}
+			return &ClientValue{c: c}, nil
+		}
+		if connect == nil {
+			return nil, fmt.Errorf("%s: connecting to another cluster is not available here", b.Name())
+		}
+		c, err := connect(starlib.Context(th), profile, conn)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", b.Name(), err)
+		}
+		return &ClientValue{c: c}, nil
+	}
+}
+
+// viewFor returns the DirectView of targets (None = all).
+func viewFor(c *Client, targets starlark.Value) (*DirectView, error) {
+	if targets == nil || targets == starlark.None {
+		return &DirectView{c: c, all: true}, nil
+	}
+	v, _, err := (&ClientValue{c: c}).Get(targets)
+	if err != nil {
+		return nil, err
+	}
+	return v.(*DirectView), nil
+}
+
+func remoteBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	var f starlark.Callable
+	targets := starlark.Value(starlark.None)
+	block := true
+	if err := starlark.UnpackArgs(b.Name(), args, kw, "f", &f, "targets?", &targets, "block?", &block); err != nil {
+		return nil, err
+	}
+	c, err := clientOf(th, b.Name())
+	if err != nil {
+		return nil, err
+	}
+	v, err := viewFor(c, targets)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", b.Name(), err)
+	}
+	return &remoteFunc{view: v, f: f, block: block}, nil
+}
+
+func parallelBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	var f starlark.Callable
+	targets := starlark.Value(starlark.None)
+	block := true
+	if err := starlark.UnpackArgs(b.Name(), args, kw, "f", &f, "targets?", &targets, "block?", &block); err != nil {
+		return nil, err
+	}
+	c, err := clientOf(th, b.Name())
+	if err != nil {
+		return nil, err
+	}
+	v, err := viewFor(c, targets)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", b.Name(), err)
+	}
+	return &parallelFunc{view: v, f: f, block: block}, nil
+}
+
+// mapBuiltin is the blocking load-balanced map over every engine.
+func mapBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	chunksize := 0
+	for _, kv := range kw {
+		if name, _ := starlark.AsString(kv[0]); name != "chunksize" {
+			return nil, fmt.Errorf("%s: unexpected keyword argument %s", b.Name(), kv[0])
+		}
+		if kv[1] != starlark.None {
+			n, err := starlark.AsInt32(kv[1])
+			if err != nil || n < 1 {
+				return nil, fmt.Errorf("%s: chunksize must be None or an int ≥ 1, got %s", b.Name(), kv[1])
+			}
+			chunksize = n
+		}
+	}
+	if len(args) < 2 {
+		return nil, fmt.Errorf("%s: want map(f, seq, ...), got %d arguments", b.Name(), len(args))
+	}
+	c, err := clientOf(th, b.Name())
+	if err != nil {
+		return nil, err
+	}
+	if chunksize == 0 {
+		n := starlark.Len(args[1])
+		engines := max(len(c.knownIDs()), 1)
+		chunksize = max(1, n/(engines*4))
+	}
+	v := &LoadBalancedView{c: c}
+	return v.Map(starlib.Context(th), b.Name(), args[0], args[1:], chunksize, true, lbFlags{block: true})
+}
+
+func refBuiltin(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	var name string
+	if err := starlark.UnpackPositionalArgs(b.Name(), args, kw, 1, &name); err != nil {
+		return nil, err
+	}
+	return &Ref{Name: name}, nil
+}
+
+func waitBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	var results starlark.Value
+	timeout := starlark.Value(starlark.None)
+	if err := starlark.UnpackArgs(b.Name(), args, kw, "results", &results, "timeout?", &timeout); err != nil {
+		return nil, err
+	}
+	ars, err := asyncResults("results", results)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", b.Name(), err)
+	}
+	d, err := timeoutArg(b, timeout)
+	if err != nil {
+		return nil, err
+	}
+	ok, err := waitAll(starlib.Context(th), ars, d)
+	return starlark.Bool(ok), err
+}
+
+// waitAll waits for every AsyncResult within one timeout (-1: forever).
+func waitAll(ctx context.Context, ars []*AsyncResult, timeout time.Duration) (bool, error) {
+	deadline := time.Now().Add(timeout)
+	for _, ar := range ars {
+		left := time.Duration(-1)
+		if timeout >= 0 {
+			left = max(time.Until(deadline), 0)
+		}
+		ok, err := ar.Wait(ctx, left)
+		if err != nil || !ok {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// remoteFunc is what remote(f) returns: calling it runs f on every target.
+type remoteFunc struct {
+	view  *DirectView
+	f     starlark.Callable
+	block bool
+}
+
+func (r *remoteFunc) String() string        { return fmt.Sprintf("<remote %s>", r.f.Name()) }
+func (r *remoteFunc) Type() string          { return "remote_function" }
+func (r *remoteFunc) Freeze()               {}
+func (r *remoteFunc) Truth() starlark.Bool  { return true }
+func (r *remoteFunc) Hash() (uint32, error) { return 0, errors.New("unhashable: remote_function") }
+func (r *remoteFunc) Name() string          { return r.f.Name() }
+
+func (r *remoteFunc) CallInternal(th *starlark.Thread, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	return r.view.Apply(starlib.Context(th), "remote "+r.f.Name(), r.f, args, kwargs, r.block)
+}
+
+// parallelFunc is what parallel(f) returns: calling it splits its
+// sequence arguments across the targets and concatenates the lists f
+// returns; .map(seq) maps f element-wise.
+type parallelFunc struct {
+	view  *DirectView
+	f     starlark.Callable
+	block bool
+}
+
+func (p *parallelFunc) String() string        { return fmt.Sprintf("<parallel %s>", p.f.Name()) }
+func (p *parallelFunc) Type() string          { return "parallel_function" }
+func (p *parallelFunc) Freeze()               {}
+func (p *parallelFunc) Truth() starlark.Bool  { return true }
+func (p *parallelFunc) Hash() (uint32, error) { return 0, errors.New("unhashable: parallel_function") }
+func (p *parallelFunc) Name() string          { return p.f.Name() }
+func (p *parallelFunc) AttrNames() []string   { return []string{"map"} }
+
+func (p *parallelFunc) Attr(name string) (starlark.Value, error) {
+	if name != "map" {
+		return nil, nil
+	}
+	return starlark.NewBuiltin("parallel.map", func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+		if len(kw) > 0 {
+			return nil, fmt.Errorf("%s: unexpected keyword argument %s", b.Name(), kw[0][0])
+		}
+		return p.view.Map(starlib.Context(th), b.Name(), p.f, args, p.block)
+	}), nil
+}
+
+// CallInternal splits every sequence argument into contiguous chunks, one
+// per target, and calls f(chunk, ...) on each; other arguments go whole.
+func (p *parallelFunc) CallInternal(th *starlark.Thread, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	ctx := starlib.Context(th)
+	ids, err := p.view.targets()
+	if err != nil {
+		return nil, err
+	}
+	bundle, label, err := p.view.c.bundleOf("parallel", p.f)
+	if err != nil {
+		return nil, err
+	}
+	n := -1
+	for _, a := range args {
+		if l := seqLen(a); l >= 0 && (n < 0 || l < n) {
+			n = l
+		}
+	}
+	if n < 0 {
+		return nil, fmt.Errorf("parallel %s: want at least one list or tuple argument to split across engines", p.f.Name())
+	}
+	var use []int
+	var payloads [][]byte
+	for i, bnd := range split(n, len(ids)) {
+		if bnd[0] == bnd[1] {
+			continue
+		}
+		chunkArgs := make(starlark.Tuple, len(args))
+		for j, a := range args {
+			chunkArgs[j] = a
+			if seqLen(a) >= 0 {
+				chunkArgs[j] = sliceOf(a, bnd[0], bnd[1])
+			}
+		}
+		a, kw := callArgs(chunkArgs, kwargs)
+		pl, err := encodePayload("the arguments of "+label, a, kw)
+		if err != nil {
+			return nil, err
+		}
+		use = append(use, ids[i])
+		payloads = append(payloads, pl)
+	}
+	ar, err := p.view.submitEach(ctx, wireApply(label), bundle, combineFlatten, use, payloads)
+	if err != nil {
+		return nil, err
+	}
+	return p.view.finish(ctx, ar, p.block)
+}
+
+// seqLen returns the length of a list or tuple, else -1.
+func seqLen(v starlark.Value) int {
+	switch v := v.(type) {
+	case *starlark.List:
+		return v.Len()
+	case starlark.Tuple:
+		return v.Len()
+	}
+	return -1
+}
+
+func sliceOf(v starlark.Value, i, j int) starlark.Value {
+	switch v := v.(type) {
+	case *starlark.List:
+		return v.Slice(i, j, 1)
+	case starlark.Tuple:
+		return v.Slice(i, j, 1)
+	}
+	return v
+}

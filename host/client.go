@@ -1,0 +1,390 @@
+// This file defines Client: one connection to a hub in the client role,
+// the routing of results and streamed output to AsyncResults, and the
+// roster of live engines kept current by the hub's events.
+
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nuid"
+
+	"github.com/pirun-dev/pirun/starlib/ship"
+	"github.com/pirun-dev/pirun/starlib/wire"
+)
+
+// ClientConfig configures a Client.
+type ClientConfig struct {
+	Output  io.Writer     // where streamed engine output goes; nil = nowhere
+	Stderr  io.Writer     // where progress bars go; nil = nowhere
+	Quiet   bool          // do not stream engine output
+	Sources *ship.Sources // texts of the code the host runs; nil = a new registry
+	Hint    string        // how to start engines, for NoEnginesError
+}
+
+// Client is a connection to a hub. It is safe for concurrent use.
+type Client struct {
+	cfg     ClientConfig
+	log     *slog.Logger
+	nc      *nats.Conn
+	id      string
+	out     *link
+	asm     wire.Assembler
+	sources *ship.Sources
+	seq     atomic.Uint64
+	hubID   string
+	url     string
+
+	mu      sync.Mutex
+	pending map[uint64]*pendingTask
+	roster  map[int]wire.EngineInfo
+	changed chan struct{} // closed and replaced when the roster changes
+	outMu   sync.Mutex
+}
+
+// pendingTask routes a task's results to its AsyncResult.
+type pendingTask struct {
+	ar    *AsyncResult
+	slots map[int]int // engine id → slot; engine -1 for load-balanced tasks
+	lb    bool
+}
+
+// Connect makes a Client on the connection nc, which it owns from now on.
+func Connect(ctx context.Context, nc *nats.Conn, cfg ClientConfig, log *slog.Logger) (*Client, error) {
+	c := &Client{cfg: cfg, log: log, nc: nc, id: nuid.Next(), pending: make(map[uint64]*pendingTask),
+		roster: make(map[int]wire.EngineInfo), changed: make(chan struct{}), sources: cfg.Sources}
+	if c.sources == nil {
+		c.sources = new(ship.Sources)
+	}
+	c.out = newLink(nc, c.id, wire.ClientAcks(c.id))
+	if _, err := nc.Subscribe(wire.ClientAll(c.id), c.onMsg); err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("connect client: %w", err)
+	}
+	if _, err := nc.Subscribe(wire.SubjectEvents, c.onEvent); err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("connect client: %w", err)
+	}
+	if _, err := c.refresh(ctx); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// Close aborts nothing and drops the connection. Pending results are lost.
+func (c *Client) Close() error {
+	c.nc.Close()
+	return nil
+}
+
+// Sources returns the registry of source texts this client ships from.
+func (c *Client) Sources() *ship.Sources { return c.sources }
+
+// query asks the hub q.
+func (c *Client) query(ctx context.Context, q wire.Query) (*wire.QueryReply, error) {
+	q.Client = c.id
+	data, err := wire.MarshalMsg(&q)
+	if err != nil {
+		return nil, err
+	}
+	m, err := c.nc.RequestWithContext(ctx, wire.SubjectQuery, data)
+	if err != nil {
+		if errors.Is(err, nats.ErrNoResponders) {
+			return nil, &ClusterError{Msg: "no pirun hub answers on this connection; is the hub running? (pirun hub)"}
+		}
+		return nil, &ClusterError{Msg: "ask the hub: " + err.Error()}
+	}
+	var r wire.QueryReply
+	if err := wire.UnmarshalMsg(m.Data, &r); err != nil {
+		return nil, &ClusterError{Msg: "hub's answer: " + err.Error()}
+	}
+	if r.Error != "" {
+		return nil, errors.New(r.Error)
+	}
+	c.hubID, c.url = r.HubID, r.URL
+	return &r, nil
+}
+
+// refresh replaces the roster with the hub's list and returns the ids.
+func (c *Client) refresh(ctx context.Context) ([]int, error) {
+	r, err := c.query(ctx, wire.Query{Op: wire.QueryEngines})
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.roster = make(map[int]wire.EngineInfo, len(r.Engines))
+	for _, e := range r.Engines {
+		c.roster[e.ID] = e
+	}
+	c.notifyLocked()
+	return c.idsLocked(), nil
+}
+
+func (c *Client) notifyLocked() {
+	close(c.changed)
+	c.changed = make(chan struct{})
+}
+
+// IDs returns the ids of the live engines, in order, as the hub says.
+func (c *Client) IDs(ctx context.Context) ([]int, error) { return c.refresh(ctx) }
+
+// knownIDs returns the ids in the roster without asking the hub.
+func (c *Client) knownIDs() []int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.idsLocked()
+}
+
+func (c *Client) idsLocked() []int {
+	ids := make([]int, 0, len(c.roster))
+	for id := range c.roster {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// WaitForEngines blocks until at least n engines are connected.
+func (c *Client) WaitForEngines(ctx context.Context, n int) error {
+	if _, err := c.refresh(ctx); err != nil {
+		return err
+	}
+	for {
+		c.mu.Lock()
+		have, changed := len(c.roster), c.changed
+		c.mu.Unlock()
+		if have >= n {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return &NoEnginesError{Want: n, Have: have, Hint: c.cfg.Hint, Cause: context.Cause(ctx)}
+		}
+	}
+}
+
+func (c *Client) onEvent(m *nats.Msg) {
+	var ev wire.Event
+	if err := wire.UnmarshalMsg(m.Data, &ev); err != nil {
+		c.log.Warn("drop a malformed event", "err", err)
+		return
+	}
+	c.mu.Lock()
+	var lost []int
+	for _, e := range ev.Engines {
+		if ev.Kind == wire.EventJoined {
+			c.roster[e.ID] = e
+		} else {
+			delete(c.roster, e.ID)
+			lost = append(lost, e.ID)
+		}
+	}
+	c.notifyLocked()
+	c.mu.Unlock()
+	if len(lost) > 0 {
+		why := "died or was lost"
+		if ev.Kind == wire.EventStopped {
+			why = "was shut down"
+		}
+		c.failEngines(lost, why)
+	}
+}
+
+// failEngines fails the pending direct tasks of lost engines.
+func (c *Client) failEngines(ids []int, why string) {
+	c.mu.Lock()
+	var fails []func()
+	for tid, p := range c.pending {
+		if p.lb {
+			continue // the hub's scheduler retries or fails those
+		}
+		for engine := range p.slots {
+			if slices.Contains(ids, engine) {
+				r := wire.Result{Task: tid, Engine: engine, Status: wire.StatusLost,
+					Err: &wire.Error{Type: "EngineError", Message: fmt.Sprintf("engine %d %s while the task was queued or running", engine, why)}}
+				fails = append(fails, c.deliverLocked(r))
+			}
+		}
+	}
+	c.mu.Unlock()
+	for _, f := range fails {
+		f()
+	}
+}
+
+// onMsg receives results, output and acknowledgements.
+func (c *Client) onMsg(m *nats.Msg) {
+	switch {
+	case strings.HasSuffix(m.Subject, ".a"):
+		c.out.onAck(m)
+	case strings.HasSuffix(m.Subject, ".o"):
+		var o wire.Output
+		if err := wire.UnmarshalMsg(m.Data, &o); err == nil {
+			c.stream(o)
+		}
+	case strings.HasSuffix(m.Subject, ".r"):
+		data, err := receive(c.nc, &c.asm, m)
+		if err != nil {
+			c.log.Warn("drop a large result", "err", err)
+		}
+		if data == nil {
+			return
+		}
+		var rs wire.Results
+		if err := wire.UnmarshalMsg(data, &rs); err != nil {
+			c.log.Warn("drop malformed results", "err", err)
+			return
+		}
+		c.deliver(rs.Results)
+	}
+}
+
+// stream writes an engine's print output with its engine prefix.
+func (c *Client) stream(o wire.Output) {
+	if c.cfg.Quiet || c.cfg.Output == nil {
+		return
+	}
+	prefix := fmt.Sprintf("[engine %d %s] ", o.Engine, o.Host)
+	var b strings.Builder
+	for line := range strings.Lines(o.Text) {
+		b.WriteString(prefix)
+		b.WriteString(line)
+	}
+	if !strings.HasSuffix(o.Text, "\n") {
+		b.WriteByte('\n')
+	}
+	c.outMu.Lock()
+	io.WriteString(c.cfg.Output, b.String())
+	c.outMu.Unlock()
+}
+
+func (c *Client) deliver(rs []wire.Result) {
+	c.mu.Lock()
+	fs := make([]func(), 0, len(rs))
+	for _, r := range rs {
+		if f := c.deliverLocked(r); f != nil {
+			fs = append(fs, f)
+		}
+	}
+	c.mu.Unlock()
+	for _, f := range fs {
+		f()
+	}
+}
+
+// deliverLocked removes r's slot from pending and returns the call that
+// completes it (made without c.mu), or nil for an unknown or late result.
+func (c *Client) deliverLocked(r wire.Result) func() {
+	p := c.pending[r.Task]
+	if p == nil {
+		return nil
+	}
+	key := r.Engine
+	if p.lb {
+		key = -1
+	}
+	slot, ok := p.slots[key]
+	if !ok {
+		return nil // a second answer for the same task: dropped
+	}
+	delete(p.slots, key)
+	if len(p.slots) == 0 {
+		delete(c.pending, r.Task)
+	}
+	return func() { p.ar.complete(slot, r) }
+}
+
+// track records where the results of task id go. For direct tasks it
+// fails at once when an engine is no longer in the roster.
+func (c *Client) track(id uint64, ar *AsyncResult, slots map[int]int, lb bool) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !lb {
+		for engine := range slots {
+			if _, ok := c.roster[engine]; !ok {
+				return &EngineGoneError{ID: engine}
+			}
+		}
+	}
+	c.pending[id] = &pendingTask{ar: ar, slots: slots, lb: lb}
+	return nil
+}
+
+// untrack forgets a task whose sending failed.
+func (c *Client) untrack(id uint64) {
+	c.mu.Lock()
+	delete(c.pending, id)
+	c.mu.Unlock()
+}
+
+// nextID returns a fresh task id.
+func (c *Client) nextID() uint64 { return c.seq.Add(1) }
+
+// daemonOf returns the daemon running engine id.
+func (c *Client) daemonOf(id int) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.roster[id]
+	if !ok {
+		return "", &EngineGoneError{ID: id}
+	}
+	return e.Daemon, nil
+}
+
+// engineInfo returns what the roster knows of engine id.
+func (c *Client) engineInfo(id int) (wire.EngineInfo, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.roster[id]
+	return e, ok
+}
+
+// abort asks the engines (or the scheduler) to abort tasks.
+func (c *Client) abort(ids []uint64, lb bool, daemons map[string][]int) {
+	ctl := wire.Control{Op: wire.OpAbort, Client: c.id, Tasks: ids}
+	if lb {
+		c.publish(wire.SubjectSchedControl, &ctl)
+		return
+	}
+	for d, engines := range daemons {
+		ctl.Engines = engines
+		c.publish(wire.DaemonControl(d), &ctl)
+	}
+}
+
+func (c *Client) publish(subj string, msg any) {
+	if err := c.out.sendMsg(context.Background(), subj, msg); err != nil {
+		c.log.Warn("publish", "subject", subj, "err", err)
+	}
+}
+
+// QueueStatus returns the hub's per-engine counters and unassigned tasks.
+func (c *Client) QueueStatus(ctx context.Context) (*wire.QueryReply, error) {
+	return c.query(ctx, wire.Query{Op: wire.QueryQueueStatus})
+}
+
+// Shutdown stops the given engines (all when ids is empty).
+func (c *Client) Shutdown(ctx context.Context, ids []int) error {
+	_, err := c.query(ctx, wire.Query{Op: wire.QueryShutdown, Engines: ids, All: len(ids) == 0})
+	if err != nil {
+		return err
+	}
+	_, err = c.refresh(ctx)
+	return err
+}
+
+// defaultWait bounds how long a client waits for the hub to answer.
+const defaultWait = 10 * time.Second

@@ -1,0 +1,243 @@
+// This file defines ClientValue, the Starlark face of a Client.
+
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"go.starlark.net/starlark"
+
+	"github.com/pirun-dev/pirun/starlib"
+	"github.com/pirun-dev/pirun/starlib/wire"
+)
+
+// ClientValue is a Client as a Starlark value:
+//
+//	c.ids                             # list of engine ids, as the hub says now
+//	c.wait_for_engines(n, timeout=30) # fails with NoEnginesError on timeout
+//	c.queue_status()                  # {id: {"queue": n, "completed": n, "tasks": n}, "unassigned": n}
+//	c.shutdown(targets=None)          # stops engines (all when None)
+//	c.clear(targets=None)             # empties namespaces
+//	c.load_balanced_view(targets=None)
+//	c.direct_view(targets=None)       # = c[:] when None
+//	c[i], c[-1], c[1:3], c[::2], c[[0, 2]], c[:]   # DirectViews; c[:] includes engines that join later
+//	len(c)                            # engines now
+type ClientValue struct{ c *Client }
+
+// NewClientValue wraps c.
+func NewClientValue(c *Client) *ClientValue { return &ClientValue{c: c} }
+
+func (v *ClientValue) String() string        { return fmt.Sprintf("<Client %d engines>", len(v.c.knownIDs())) }
+func (v *ClientValue) Type() string          { return "Client" }
+func (v *ClientValue) Freeze()               {}
+func (v *ClientValue) Truth() starlark.Bool  { return true }
+func (v *ClientValue) Hash() (uint32, error) { return 0, errors.New("unhashable: Client") }
+func (v *ClientValue) Len() int              { return len(v.c.knownIDs()) }
+
+// Index is required by Sliceable; Get handles c[i].
+func (v *ClientValue) Index(i int) starlark.Value {
+	ids := v.c.knownIDs()
+	return &DirectView{c: v.c, ids: []int{ids[i]}, single: true}
+}
+
+// Slice gives c[a:b:s]; the full slice c[:] is lazy ("all").
+func (v *ClientValue) Slice(start, end, step int) starlark.Value {
+	ids := v.c.knownIDs()
+	if start == 0 && end == len(ids) && step == 1 {
+		return &DirectView{c: v.c, all: true}
+	}
+	var sel []int
+	for i := start; (step > 0 && i < end) || (step < 0 && i > end); i += step {
+		sel = append(sel, ids[i])
+	}
+	return &DirectView{c: v.c, ids: sel}
+}
+
+// Get gives c[i] (negative from the end) and c[[ids...]] (by engine id).
+func (v *ClientValue) Get(k starlark.Value) (starlark.Value, bool, error) {
+	ids := v.c.knownIDs()
+	if i, err := starlark.AsInt32(k); err == nil {
+		if _, isInt := k.(starlark.Int); !isInt {
+			return nil, false, fmt.Errorf("Client index: want an int or a list of engine ids, got %s", k.Type())
+		}
+		j := i
+		if j < 0 {
+			j += len(ids)
+		}
+		if j < 0 || j >= len(ids) {
+			return nil, false, fmt.Errorf("Client index %d out of range: %d engine(s) connected (ids %v)", i, len(ids), ids)
+		}
+		return &DirectView{c: v.c, ids: []int{ids[j]}, single: true}, true, nil
+	}
+	iter := starlark.Iterate(k)
+	if iter == nil {
+		return nil, false, fmt.Errorf("Client index: want an int or a list of engine ids, got %s", k.Type())
+	}
+	defer iter.Done()
+	var sel []int
+	var x starlark.Value
+	for iter.Next(&x) {
+		id, err := starlark.AsInt32(x)
+		if err != nil {
+			return nil, false, fmt.Errorf("Client index: engine ids must be ints, got %s", x.Type())
+		}
+		if !slices.Contains(ids, id) {
+			return nil, false, fmt.Errorf("Client index: no engine %d (connected: %v)", id, ids)
+		}
+		sel = append(sel, id)
+	}
+	return &DirectView{c: v.c, ids: sel}, true, nil
+}
+
+func (v *ClientValue) AttrNames() []string {
+	return []string{"clear", "direct_view", "ids", "load_balanced_view", "queue_status", "shutdown", "wait_for_engines"}
+}
+
+func (v *ClientValue) Attr(name string) (starlark.Value, error) {
+	if name == "ids" {
+		ctx, cancel := context.WithTimeout(context.Background(), defaultWait)
+		defer cancel()
+		ids, err := v.c.IDs(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return intList(ids), nil
+	}
+	f := clientMethods[name]
+	if f == nil {
+		return nil, nil
+	}
+	return starlark.NewBuiltin("Client."+name, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+		return f(v, th, b, args, kw)
+	}), nil
+}
+
+var clientMethods = map[string]func(*ClientValue, *starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error){
+	"wait_for_engines":   (*ClientValue).waitForEngines,
+	"queue_status":       (*ClientValue).queueStatus,
+	"shutdown":           (*ClientValue).shutdown,
+	"clear":              (*ClientValue).clear,
+	"load_balanced_view": (*ClientValue).loadBalancedView,
+	"direct_view":        (*ClientValue).directView,
+}
+
+func (v *ClientValue) waitForEngines(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	var n int
+	timeout := starlark.Value(starlark.MakeInt(30))
+	if err := starlark.UnpackArgs(b.Name(), args, kw, "n", &n, "timeout?", &timeout); err != nil {
+		return nil, err
+	}
+	d, err := timeoutArg(b, timeout)
+	if err != nil {
+		return nil, err
+	}
+	ctx := starlib.Context(th)
+	if d >= 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, d, fmt.Errorf("waited %v", d))
+		defer cancel()
+	}
+	return starlark.None, v.c.WaitForEngines(ctx, n)
+}
+
+func (v *ClientValue) queueStatus(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	if err := starlark.UnpackArgs(b.Name(), args, kw); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(starlib.Context(th), defaultWait)
+	defer cancel()
+	r, err := v.c.QueueStatus(ctx)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(r.Stats, func(a, b wire.EngineStat) int { return a.ID - b.ID })
+	d := starlark.NewDict(len(r.Stats) + 1)
+	for _, s := range r.Stats {
+		e := starlark.NewDict(3)
+		running := 0
+		if s.State == wire.StateBusy {
+			running = 1
+		}
+		e.SetKey(starlark.String("queue"), starlark.MakeInt(s.Queue))
+		e.SetKey(starlark.String("completed"), starlark.MakeUint64(s.Done))
+		e.SetKey(starlark.String("tasks"), starlark.MakeInt(running))
+		d.SetKey(starlark.MakeInt(s.ID), e)
+	}
+	d.SetKey(starlark.String("unassigned"), starlark.MakeInt(r.Unassigned))
+	return d, nil
+}
+
+// targetIDs converts targets=None|int|list to engine ids (nil = all).
+func (v *ClientValue) targetIDs(targets starlark.Value) ([]int, error) {
+	if targets == starlark.None {
+		return nil, nil
+	}
+	if _, ok := targets.(starlark.Int); ok {
+		id, err := starlark.AsInt32(targets)
+		return []int{id}, err
+	}
+	dv, _, err := v.Get(targets)
+	if err != nil {
+		return nil, err
+	}
+	return dv.(*DirectView).ids, nil
+}
+
+func (v *ClientValue) shutdown(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	targets := starlark.Value(starlark.None)
+	if err := starlark.UnpackArgs(b.Name(), args, kw, "targets?", &targets); err != nil {
+		return nil, err
+	}
+	ids, err := v.targetIDs(targets)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", b.Name(), err)
+	}
+	ctx, cancel := context.WithTimeout(starlib.Context(th), defaultWait)
+	defer cancel()
+	return starlark.None, v.c.Shutdown(ctx, ids)
+}
+
+func (v *ClientValue) clear(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	targets := starlark.Value(starlark.None)
+	if err := starlark.UnpackArgs(b.Name(), args, kw, "targets?", &targets); err != nil {
+		return nil, err
+	}
+	ids, err := v.targetIDs(targets)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", b.Name(), err)
+	}
+	dv := &DirectView{c: v.c, all: ids == nil, ids: ids}
+	targetsNow, err := dv.targets()
+	if err != nil {
+		return nil, err
+	}
+	ar, err := dv.submit(starlib.Context(th), wire.Task{Kind: wire.KindClear, Label: "clear"}, nil, combineNone, targetsNow)
+	if err != nil {
+		return nil, err
+	}
+	_, err = ar.Get(starlib.Context(th), -1, false)
+	return starlark.None, err
+}
+
+func (v *ClientValue) loadBalancedView(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	targets := starlark.Value(starlark.None)
+	if err := starlark.UnpackArgs(b.Name(), args, kw, "targets?", &targets); err != nil {
+		return nil, err
+	}
+	ids, err := v.targetIDs(targets)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", b.Name(), err)
+	}
+	return &LoadBalancedView{c: v.c, targets: ids}, nil
+}
+
+func (v *ClientValue) directView(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	targets := starlark.Value(starlark.None)
+	if err := starlark.UnpackArgs(b.Name(), args, kw, "targets?", &targets); err != nil {
+		return nil, err
+	}
+	return viewFor(v.c, targets)
+}

@@ -1,0 +1,84 @@
+// This file defines the zero-set-up mode: an in-process hub and local
+// engines on nats.InProcessServer connections, no sockets, no files.
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/pirun-dev/pirun/engine"
+	"github.com/pirun-dev/pirun/host"
+)
+
+// localCluster is a hub and one engine daemon in this process.
+type localCluster struct {
+	hub    *host.Hub
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	err    error
+}
+
+// startLocal starts a hub and n engines, and waits until they registered.
+func startLocal(ctx context.Context, cfg engine.Config, log *slog.Logger) (*localCluster, error) {
+	hub, err := host.NewHub(host.HubConfig{DontListen: true, Version: version}, log)
+	if err != nil {
+		return nil, err
+	}
+	if err := hub.Start(); err != nil {
+		return nil, err
+	}
+	cfg.Version, cfg.GOARM = version, goarm()
+	d, err := engine.New(cfg, inProcessDialer(hub), log)
+	if err != nil {
+		hub.Shutdown()
+		return nil, err
+	}
+	lc := &localCluster{hub: hub}
+	dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	lc.cancel = cancel
+	lc.wg.Go(func() { lc.err = d.Run(dctx) })
+	return lc, nil
+}
+
+// inProcessDialer connects engines to hub without a socket.
+func inProcessDialer(hub *host.Hub) engine.Dialer {
+	return func(ctx context.Context, opts ...nats.Option) (*nats.Conn, error) {
+		opts = append([]nats.Option{hub.InProcess(), nats.Name("pirun-engine"), nats.MaxReconnects(0)}, opts...)
+		return nats.Connect("", opts...)
+	}
+}
+
+// client connects a client to the local hub and waits for n engines.
+func (lc *localCluster) client(ctx context.Context, n int, cfg host.ClientConfig, log *slog.Logger) (*host.Client, error) {
+	nc, err := nats.Connect("", lc.hub.InProcess(), nats.Name("pirun-client"), nats.MaxReconnects(0))
+	if err != nil {
+		return nil, fmt.Errorf("connect to the local hub: %w", err)
+	}
+	c, err := host.Connect(ctx, nc, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := c.WaitForEngines(wctx, n); err != nil {
+		c.Close()
+		if lc.err != nil {
+			return nil, lc.err
+		}
+		return nil, err
+	}
+	return c, nil
+}
+
+// stop stops the engines and the hub and waits for them.
+func (lc *localCluster) stop() {
+	lc.cancel()
+	lc.wg.Wait()
+	lc.hub.Shutdown()
+}

@@ -1,0 +1,116 @@
+// Command pirun turns a few machines into an interactive parallel computer:
+// it runs Starlark scripts on engines connected to a NATS hub.
+//
+// This package is the composition root: it alone reads os.Args, handles
+// signals and calls os.Exit. Each subcommand lives in its own file.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+// Exit statuses (SPEC §2).
+const (
+	exitOK          = 0
+	exitFailed      = 1 // the script failed
+	exitUsage       = 2 // usage or configuration error
+	exitUnavailable = 3 // no hub, no engines, timed out
+	exitInterrupted = 130
+)
+
+// env is what a subcommand may touch of the process.
+type env struct {
+	stdout, stderr io.Writer
+	stdin          io.Reader
+	getenv         func(string) string
+}
+
+type command struct {
+	name, summary string
+	run           func(ctx context.Context, e *env, args []string) int
+}
+
+func commands() []command {
+	return []command{
+		{"run", "run a script (the default: pirun SCRIPT.star)", runScript},
+		{"version", "print versions", runVersion},
+		{"hub", "start a hub on its own and write its connection files", runHub},
+		{"engine", "start engines that connect to a hub", runEngine},
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	e := &env{stdout: os.Stdout, stderr: os.Stderr, stdin: os.Stdin, getenv: os.Getenv}
+	code := run(ctx, e, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, e *env, args []string) int {
+	if len(args) == 0 {
+		fmt.Fprint(e.stderr, usage())
+		return exitUsage
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(e.stdout, usage())
+		return exitOK
+	}
+	for _, c := range commands() {
+		if args[0] == c.name {
+			return c.run(ctx, e, args[1:])
+		}
+	}
+	if strings.HasPrefix(args[0], "-") || strings.HasSuffix(args[0], ".star") {
+		return runScript(ctx, e, args)
+	}
+	fmt.Fprintf(e.stderr, "pirun: unknown command %q\n\n%s", args[0], usage())
+	return exitUsage
+}
+
+func usage() string {
+	var b strings.Builder
+	b.WriteString(`pirun runs Starlark scripts on a cluster of engines (Raspberry Pis, laptops, servers).
+
+Usage:
+  pirun [-n N] [--quiet] [-v] SCRIPT.star [ARGS...]   run a script on N local engines
+  pirun COMMAND [flags]
+
+Commands:
+`)
+	for _, c := range commands() {
+		fmt.Fprintf(&b, "  %-8s %s\n", c.name, c.summary)
+	}
+	b.WriteString(`
+Run "pirun COMMAND --help" for a command's flags.
+
+Examples:
+  pirun scripts/hello.star             # a hub and one engine per CPU, in this process
+  pirun -n 4 scripts/pi.star 1000000   # four local engines; argv == ["1000000"]
+`)
+	return b.String()
+}
+
+// newLogger returns the logger of a command: warnings and errors on
+// stderr, everything with -v.
+func newLogger(w io.Writer, verbose bool, getenv func(string) string) *slog.Logger {
+	level := slog.LevelWarn
+	if verbose || getenv("PIRUN_LOGGING") == "debug" {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// interrupted reports whether ctx ended by a signal.
+func interrupted(ctx context.Context) bool {
+	return errors.Is(ctx.Err(), context.Canceled)
+}

@@ -1,0 +1,170 @@
+// This file defines `pirun SCRIPT.star`: run a script on the embedded
+// default (an in-process hub and local engines) or on a cluster.
+
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"go.starlark.net/resolve"
+	"go.starlark.net/starlark"
+	"go.starlark.net/syntax"
+
+	"github.com/pirun-dev/pirun/conf"
+	"github.com/pirun-dev/pirun/engine"
+	"github.com/pirun-dev/pirun/host"
+)
+
+type scriptFlags struct {
+	n       int
+	quiet   bool
+	verbose bool
+	connect string
+}
+
+func runScript(ctx context.Context, e *env, args []string) int {
+	fs := flag.NewFlagSet("pirun", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	var f scriptFlags
+	fs.IntVar(&f.n, "n", 0, "number of local engines (default: number of CPUs)")
+	fs.BoolVar(&f.quiet, "quiet", false, "do not stream engine print output")
+	fs.BoolVar(&f.verbose, "v", false, "debug logs on stderr")
+	fs.StringVar(&f.connect, "connect", "", "a client connection file: run on that cluster instead of local engines")
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, `Usage: pirun [flags] SCRIPT.star [ARGS...]
+
+Runs SCRIPT.star. With no --connect, pirun starts a hub and N engines in
+this process, runs the script and stops them. ARGS are the script's argv.
+
+Flags:
+`)
+		fs.PrintDefaults()
+		fmt.Fprintf(e.stderr, `
+Examples:
+  pirun scripts/hello.star
+  pirun -n 4 scripts/pi.star 1000000
+  pirun --connect ~/.config/pirun/default/security/client-connection.toml job.star
+`)
+	}
+	if err := fs.Parse(args); err != nil {
+		return flagExit(err)
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintln(e.stderr, "pirun: missing SCRIPT.star (pirun --help shows how to run one)")
+		return exitUsage
+	}
+	if f.n < 0 {
+		fmt.Fprintf(e.stderr, "pirun: -n %d: want a number of engines ≥ 1 (or 0 for one per CPU)\n", f.n)
+		return exitUsage
+	}
+	path := fs.Arg(0)
+	if _, err := os.Stat(path); err != nil {
+		fmt.Fprintf(e.stderr, "pirun: cannot read the script: %v\n", err)
+		return exitUsage
+	}
+	return execScript(ctx, e, f, path, fs.Args()[1:])
+}
+
+func execScript(ctx context.Context, e *env, f scriptFlags, path string, argv []string) int {
+	log := newLogger(e.stderr, f.verbose, e.getenv)
+	ccfg := host.ClientConfig{Output: e.stdout, Stderr: e.stderr, Quiet: f.quiet}
+	var client *host.Client
+	if f.connect != "" {
+		c, err := connectFile(ctx, f.connect, ccfg, log)
+		if err != nil {
+			return report(e, err)
+		}
+		client = c
+	} else {
+		ecfg, err := localEngineConfig(e, f.n, path)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "pirun: %v\n", err)
+			return exitUsage
+		}
+		lc, err := startLocal(ctx, ecfg, log)
+		if err != nil {
+			return report(e, err)
+		}
+		defer lc.stop()
+		ccfg.Hint = "the local engines did not start (see the errors above)"
+		if client, err = lc.client(ctx, ecfg.Engines, ccfg, log); err != nil {
+			return report(e, err)
+		}
+	}
+	defer client.Close()
+	s := &host.Script{Client: client, Argv: argv, Stdout: e.stdout}
+	err := s.RunFile(ctx, path)
+	if err != nil && ctx.Err() != nil {
+		fmt.Fprintln(e.stderr, "pirun: interrupted")
+		return exitInterrupted
+	}
+	return report(e, err)
+}
+
+// localEngineConfig is the embedded default's engine settings: [engine]
+// defaults, PIRUN_* variables, then flags; data_dir is the script's folder.
+func localEngineConfig(e *env, n int, script string) (engine.Config, error) {
+	ec := conf.DefaultEngine()
+	if err := ec.ApplyEnv(e.getenv); err != nil {
+		return engine.Config{}, err
+	}
+	if n > 0 {
+		ec.Engines = n
+	}
+	if ec.Engines == 0 {
+		ec.Engines = runtime.NumCPU()
+	}
+	dir := ec.DataDir
+	if dir == "" {
+		abs, err := filepath.Abs(filepath.Dir(script))
+		if err != nil {
+			return engine.Config{}, err
+		}
+		dir = abs
+	}
+	return engine.Config{Engines: ec.Engines, Name: ec.Name, DataDir: dir, MaxSteps: ec.MaxSteps,
+		TaskTimeout: time.Duration(ec.TaskTimeout), Heartbeat: time.Duration(ec.Heartbeat) / 2}, nil
+}
+
+// report prints err the way a user should read it and returns the exit
+// status.
+func report(e *env, err error) int {
+	if err == nil {
+		return exitOK
+	}
+	var ee *starlark.EvalError
+	var se syntax.Error
+	var re resolve.ErrorList
+	switch {
+	case host.IsCluster(err):
+		fmt.Fprintf(e.stderr, "pirun: %v\n", unwrapEval(err))
+		return exitUnavailable
+	case errors.As(err, &ee):
+		fmt.Fprintf(e.stderr, "%s\n", ee.Backtrace())
+	case errors.As(err, &se):
+		fmt.Fprintf(e.stderr, "%s\n", se.Error())
+	case errors.As(err, &re):
+		for _, r := range re {
+			fmt.Fprintf(e.stderr, "%s: %s\n", r.Pos, r.Msg)
+		}
+	default:
+		fmt.Fprintf(e.stderr, "pirun: %v\n", err)
+	}
+	return exitFailed
+}
+
+// unwrapEval returns the innermost cause of a Starlark evaluation error.
+func unwrapEval(err error) error {
+	var ee *starlark.EvalError
+	if errors.As(err, &ee) && ee.Unwrap() != nil {
+		return ee.Unwrap()
+	}
+	return err
+}

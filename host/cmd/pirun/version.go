@@ -1,0 +1,57 @@
+// This file defines `pirun version`.
+
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"runtime"
+	"runtime/debug"
+
+	"github.com/pirun-dev/pirun/starlib/wire"
+)
+
+// version is the release; set with -ldflags "-X main.version=…".
+var version = "0.1.0-dev"
+
+// goarm returns the GOARM this binary was built with, or "".
+func goarm() string {
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			if s.Key == "GOARM" {
+				return s.Value
+			}
+		}
+	}
+	return ""
+}
+
+func platform() string {
+	s := runtime.GOOS + "/" + runtime.GOARCH
+	if a := goarm(); a != "" {
+		s += " GOARM=" + a
+	}
+	return s
+}
+
+func runVersion(_ context.Context, e *env, args []string) int {
+	fs := flag.NewFlagSet("pirun version", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(e.stderr, "Usage: pirun version\n\nPrints the pirun version, protocol version, Go version and platform.")
+	}
+	if err := fs.Parse(args); err != nil {
+		return flagExit(err)
+	}
+	fmt.Fprintf(e.stdout, "pirun %s\nprotocol %d\n%s\n%s\n", version, wire.ProtocolVersion, runtime.Version(), platform())
+	return exitOK
+}
+
+// flagExit maps a flag parse error to an exit status (0 for -h).
+func flagExit(err error) int {
+	if err == flag.ErrHelp {
+		return exitOK
+	}
+	return exitUsage
+}

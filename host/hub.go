@@ -1,0 +1,518 @@
+// This file defines Hub: the embedded NATS server plus the services that
+// make it a pirun hub (registration, heartbeats, queries, scheduling).
+
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nuid"
+
+	"github.com/pirun-dev/pirun/host/sched"
+	"github.com/pirun-dev/pirun/starlib/wire"
+)
+
+// HubConfig configures a Hub. Zero fields take the defaults noted.
+type HubConfig struct {
+	Host          string        // interface to listen on; "" = 127.0.0.1, "*" = all
+	Port          int           // 0 = any free port; -1 with DontListen
+	DontListen    bool          // in-process connections only (the embedded default)
+	MaxPayload    int           // bytes per NATS message; 0 = 8 MiB
+	Heartbeat     time.Duration // engines' heartbeat interval; 0 = 500ms
+	EngineTimeout time.Duration // silence after which an engine is lost; 0 = 2.5s
+	Version       string        // pirun version, announced to engines
+	Policy        sched.Policy  // load balancing; zero = sched.DefaultPolicy()
+	Auth          *Auth         // credentials per role; nil = no authentication (in-process only)
+}
+
+// Hub is a running pirun hub. Its methods are safe for concurrent use.
+type Hub struct {
+	cfg HubConfig
+	log *slog.Logger
+	id  string
+	ns  *server.Server
+	nc  *nats.Conn // the hub's own in-process connection
+	out *link      // sends large messages in parts
+
+	mu      sync.Mutex
+	nextID  int
+	daemons map[string]*daemonEntry
+	engines map[int]*engineEntry
+	sched   *scheduler
+
+	stop chan struct{}
+	wg   sync.WaitGroup
+	once sync.Once
+}
+
+type daemonEntry struct {
+	reg      wire.Register
+	ids      []int
+	lastSeen time.Time
+	stats    []wire.EngineStat
+}
+
+type engineEntry struct {
+	info   wire.EngineInfo
+	daemon *daemonEntry
+}
+
+// NewHub checks cfg and returns a Hub ready to Start.
+func NewHub(cfg HubConfig, log *slog.Logger) (*Hub, error) {
+	if cfg.MaxPayload == 0 {
+		cfg.MaxPayload = 8 << 20
+	}
+	if cfg.MaxPayload < 64<<10 || cfg.MaxPayload > 64<<20 {
+		return nil, fmt.Errorf("max payload %d: want 64 KiB to 64 MiB", cfg.MaxPayload)
+	}
+	if cfg.Heartbeat <= 0 {
+		cfg.Heartbeat = 500 * time.Millisecond
+	}
+	if cfg.EngineTimeout <= 0 {
+		cfg.EngineTimeout = 5 * cfg.Heartbeat
+	}
+	if cfg.EngineTimeout <= cfg.Heartbeat {
+		return nil, fmt.Errorf("engine timeout %v must be longer than the heartbeat %v", cfg.EngineTimeout, cfg.Heartbeat)
+	}
+	if cfg.Policy.Prefetch == 0 {
+		cfg.Policy = sched.DefaultPolicy()
+	}
+	h := &Hub{cfg: cfg, log: log, id: nuid.Next(), daemons: make(map[string]*daemonEntry),
+		engines: make(map[int]*engineEntry), stop: make(chan struct{})}
+	h.sched = newScheduler(h)
+	return h, nil
+}
+
+// ID returns the hub's identity, which connection files carry.
+func (h *Hub) ID() string { return h.id }
+
+// Start starts the NATS server and the hub's services. It returns once
+// clients can connect, or shuts everything down and returns an error.
+func (h *Hub) Start() error {
+	opts := h.serverOptions()
+	ns, err := server.NewServer(opts)
+	if err != nil {
+		return fmt.Errorf("start hub: %w", err)
+	}
+	ns.SetLoggerV2(&natsLog{log: h.log}, false, false, false)
+	h.ns = ns
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		ns.Shutdown()
+		return h.listenError(opts)
+	}
+	nc, err := nats.Connect("", h.InProcess(), nats.Name("pirun-hub"), nats.MaxReconnects(0),
+		h.cfg.Auth.hubOption())
+	if err != nil {
+		ns.Shutdown()
+		return fmt.Errorf("start hub: connect to its own server: %w", err)
+	}
+	h.nc = nc
+	h.out = newLink(nc, "hub-"+h.id, wire.SubjectHubAcks)
+	if err := h.subscribe(); err != nil {
+		h.Shutdown()
+		return err
+	}
+	h.wg.Go(h.sweep)
+	h.wg.Go(h.sched.run)
+	return nil
+}
+
+// listenError explains why the server did not come up.
+func (h *Hub) listenError(opts *server.Options) error {
+	addr := net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port))
+	if l, err := net.Listen("tcp", addr); err != nil {
+		return fmt.Errorf("start hub: cannot listen on %s: %w; choose another --port or stop what uses it", addr, err)
+	} else {
+		l.Close()
+	}
+	return fmt.Errorf("start hub: the NATS server did not become ready within 10s on %s", addr)
+}
+
+func (h *Hub) serverOptions() *server.Options {
+	host := h.cfg.Host
+	switch host {
+	case "":
+		host = "127.0.0.1"
+	case "*":
+		host = "0.0.0.0"
+	}
+	port := h.cfg.Port
+	if port == 0 {
+		port = server.RANDOM_PORT
+	}
+	opts := &server.Options{
+		ServerName:   "pirun-hub-" + h.id[:8],
+		Host:         host,
+		Port:         port,
+		DontListen:   h.cfg.DontListen,
+		NoSigs:       true,
+		NoLog:        false,
+		MaxPayload:   int32(h.cfg.MaxPayload),
+		MaxPending:   64 << 20,
+		PingInterval: 2 * time.Second,
+		MaxPingsOut:  3,
+	}
+	h.cfg.Auth.apply(opts)
+	return opts
+}
+
+// InProcess returns the nats.Option that connects to this hub without a
+// socket (for the embedded default's client and engines).
+func (h *Hub) InProcess() nats.Option { return nats.InProcessServer(h.ns) }
+
+// ClientURL returns the URL the hub listens on ("" when DontListen).
+func (h *Hub) ClientURL() string {
+	if h.cfg.DontListen {
+		return ""
+	}
+	return h.ns.ClientURL()
+}
+
+// Addr returns the address the hub listens on, or nil.
+func (h *Hub) Addr() net.Addr {
+	if h.cfg.DontListen {
+		return nil
+	}
+	return h.ns.Addr()
+}
+
+// Shutdown stops the hub's services and its server. It is idempotent and
+// waits for everything to stop.
+func (h *Hub) Shutdown() {
+	h.once.Do(func() {
+		close(h.stop)
+		h.wg.Wait()
+		if h.nc != nil {
+			h.nc.Close()
+		}
+		if h.ns != nil {
+			h.ns.Shutdown()
+			h.ns.WaitForShutdown()
+		}
+	})
+}
+
+func (h *Hub) subscribe() error {
+	for subj, cb := range map[string]nats.MsgHandler{
+		wire.SubjectRegister:     h.onRegister,
+		wire.SubjectHeartbeat:    h.onHeartbeat,
+		wire.SubjectQuery:        h.onQuery,
+		wire.SubjectSubmit:       h.sched.onSubmit,
+		wire.SubjectDone:         h.sched.onDone,
+		wire.SubjectSchedControl: h.sched.onControl,
+		wire.SubjectHubAcks:      h.out.onAck,
+	} {
+		sub, err := h.nc.Subscribe(subj, cb)
+		if err != nil {
+			return fmt.Errorf("start hub: subscribe %s: %w", subj, err)
+		}
+		sub.SetPendingLimits(-1, -1)
+	}
+	return h.nc.Flush()
+}
+
+// respond answers a request with msg, logging failures.
+func (h *Hub) respond(m *nats.Msg, msg any) {
+	if m.Reply == "" {
+		return
+	}
+	data, err := wire.MarshalMsg(msg)
+	if err == nil {
+		err = m.Respond(data)
+	}
+	if err != nil {
+		h.log.Warn("answer request", "subject", m.Subject, "err", err)
+	}
+}
+
+// publish encodes and publishes msg on subj.
+func (h *Hub) publish(subj string, msg any) {
+	data, err := wire.MarshalMsg(msg)
+	if err == nil {
+		err = h.nc.Publish(subj, data)
+	}
+	if err != nil {
+		h.log.Warn("publish", "subject", subj, "err", err)
+	}
+}
+
+func (h *Hub) onRegister(m *nats.Msg) {
+	var req wire.Register
+	if err := wire.UnmarshalMsg(m.Data, &req); err != nil {
+		var pe *wire.ProtocolError
+		msg := "malformed registration: " + err.Error()
+		if errors.As(err, &pe) {
+			msg = fmt.Sprintf("the engine speaks protocol version %d, the hub speaks version %d; run the same pirun release on the hub and every engine", pe.Got, pe.Want)
+		}
+		h.log.Warn("refuse engine", "reason", msg)
+		h.respond(m, &wire.Registered{HubID: h.id, Error: msg, Protocol: wire.ProtocolVersion, Version: h.cfg.Version})
+		return
+	}
+	if req.Engines < 1 || req.Engines > 4096 || req.Daemon == "" {
+		h.respond(m, &wire.Registered{HubID: h.id, Error: fmt.Sprintf("bad registration: %d engines from daemon %q", req.Engines, req.Daemon)})
+		return
+	}
+	ids, infos := h.register(req)
+	h.log.Info("engines joined", "ids", ids, "host", req.Host, "pid", req.PID, "arch", arch(req))
+	h.respond(m, &wire.Registered{HubID: h.id, IDs: ids, Heartbeat: int64(h.cfg.Heartbeat),
+		Protocol: wire.ProtocolVersion, Version: h.cfg.Version})
+	h.publish(wire.SubjectEvents, &wire.Event{Kind: wire.EventJoined, Engines: infos})
+}
+
+// register records a daemon and assigns its engine ids, reusing the ids
+// it reclaims when they are free.
+func (h *Hub) register(req wire.Register) ([]int, []wire.EngineInfo) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if old := h.daemons[req.Daemon]; old != nil {
+		h.dropLocked(old)
+	}
+	d := &daemonEntry{reg: req, lastSeen: time.Now()}
+	var infos []wire.EngineInfo
+	for i := range req.Engines {
+		id := -1
+		if i < len(req.Reclaim) && h.engines[req.Reclaim[i]] == nil && req.Reclaim[i] < h.nextID {
+			id = req.Reclaim[i]
+		} else {
+			id = h.nextID
+			h.nextID++
+		}
+		info := wire.EngineInfo{ID: id, Daemon: req.Daemon, Host: req.Host, Name: req.Name,
+			PID: req.PID, Arch: arch(req), Version: req.Version, Joined: time.Now().UnixNano()}
+		h.engines[id] = &engineEntry{info: info, daemon: d}
+		d.ids = append(d.ids, id)
+		infos = append(infos, info)
+	}
+	h.daemons[req.Daemon] = d
+	h.sched.addEngines(req.Daemon, d.ids)
+	return d.ids, infos
+}
+
+func arch(r wire.Register) string {
+	s := r.GOOS + "/" + r.GOARCH
+	if r.GOARM != "" {
+		s += "/v" + r.GOARM
+	}
+	return s
+}
+
+func (h *Hub) onHeartbeat(m *nats.Msg) {
+	var hb wire.Heartbeat
+	if err := wire.UnmarshalMsg(m.Data, &hb); err != nil {
+		h.log.Warn("drop a malformed heartbeat", "err", err)
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if d := h.daemons[hb.Daemon]; d != nil {
+		d.lastSeen = time.Now()
+		d.stats = hb.Engines
+	}
+}
+
+// sweep declares daemons lost when they stop sending heartbeats.
+func (h *Hub) sweep() {
+	t := time.NewTicker(h.cfg.Heartbeat / 2)
+	defer t.Stop()
+	for {
+		select {
+		case <-h.stop:
+			return
+		case now := <-t.C:
+			h.sweepOnce(now)
+		}
+	}
+}
+
+func (h *Hub) sweepOnce(now time.Time) {
+	h.mu.Lock()
+	var lost []wire.EngineInfo
+	for _, d := range h.daemons {
+		if now.Sub(d.lastSeen) > h.cfg.EngineTimeout {
+			h.log.Warn("engines lost: no heartbeat", "ids", d.ids, "host", d.reg.Host,
+				"silent", now.Sub(d.lastSeen).Round(time.Millisecond))
+			lost = append(lost, h.dropLocked(d)...)
+		}
+	}
+	h.mu.Unlock()
+	if len(lost) > 0 {
+		h.publish(wire.SubjectEvents, &wire.Event{Kind: wire.EventLost, Engines: lost})
+	}
+}
+
+// dropLocked forgets a daemon and its engines; h.mu must be held.
+func (h *Hub) dropLocked(d *daemonEntry) []wire.EngineInfo {
+	var infos []wire.EngineInfo
+	for _, id := range d.ids {
+		if e := h.engines[id]; e != nil && e.daemon == d {
+			infos = append(infos, e.info)
+			delete(h.engines, id)
+		}
+	}
+	delete(h.daemons, d.reg.Daemon)
+	h.sched.removeEngines(d.ids)
+	return infos
+}
+
+// daemonOf returns the daemon id of engine id; h.mu must be held.
+func (h *Hub) daemonOf(id int) (string, bool) {
+	e := h.engines[id]
+	if e == nil {
+		return "", false
+	}
+	return e.daemon.reg.Daemon, true
+}
+
+func (h *Hub) onQuery(m *nats.Msg) {
+	var q wire.Query
+	if err := wire.UnmarshalMsg(m.Data, &q); err != nil {
+		h.respond(m, &wire.QueryReply{HubID: h.id, Error: "malformed query: " + err.Error()})
+		return
+	}
+	switch q.Op {
+	case wire.QueryEngines:
+		h.respond(m, &wire.QueryReply{HubID: h.id, Engines: h.engineList(), URL: h.ClientURL()})
+	case wire.QueryQueueStatus:
+		go h.respond(m, h.queueStatus())
+	case wire.QueryShutdown:
+		go h.respond(m, h.shutdownEngines(q.Engines))
+	default:
+		h.respond(m, &wire.QueryReply{HubID: h.id, Error: fmt.Sprintf("unknown query %d", q.Op)})
+	}
+}
+
+// engineList returns the live engines by id.
+func (h *Hub) engineList() []wire.EngineInfo {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]wire.EngineInfo, 0, len(h.engines))
+	for id := range h.nextID {
+		if e := h.engines[id]; e != nil {
+			out = append(out, e.info)
+		}
+	}
+	return out
+}
+
+// daemonsOf groups engine ids by daemon (all engines when ids is empty).
+func (h *Hub) daemonsOf(ids []int) map[string][]int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make(map[string][]int)
+	if len(ids) == 0 {
+		for id := range h.engines {
+			ids = append(ids, id)
+		}
+	}
+	for _, id := range ids {
+		if d, ok := h.daemonOf(id); ok {
+			out[d] = append(out[d], id)
+		}
+	}
+	return out
+}
+
+// control sends c to every daemon holding the engines and gathers replies.
+func (h *Hub) control(c wire.Control, ids []int) []wire.ControlReply {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	var replies []wire.ControlReply
+	for d, engines := range h.daemonsOf(ids) {
+		c := c
+		c.Engines = engines
+		wg.Go(func() {
+			r, err := request(h.nc, wire.DaemonControl(d), &c, 2*time.Second)
+			if err != nil {
+				h.log.Warn("control request", "daemon", d, "op", c.Op, "err", err)
+				return
+			}
+			mu.Lock()
+			replies = append(replies, r)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return replies
+}
+
+func (h *Hub) queueStatus() *wire.QueryReply {
+	r := &wire.QueryReply{HubID: h.id, Unassigned: h.sched.queued()}
+	for _, c := range h.control(wire.Control{Op: wire.OpStats}, nil) {
+		r.Stats = append(r.Stats, c.Stats...)
+	}
+	return r
+}
+
+func (h *Hub) shutdownEngines(ids []int) *wire.QueryReply {
+	h.control(wire.Control{Op: wire.OpShutdown}, ids)
+	h.mu.Lock()
+	var gone []wire.EngineInfo
+	if len(ids) == 0 {
+		for id := range h.engines {
+			ids = append(ids, id)
+		}
+	}
+	for _, id := range ids {
+		e := h.engines[id]
+		if e == nil {
+			continue
+		}
+		gone = append(gone, e.info)
+		delete(h.engines, id)
+		h.sched.removeEngines([]int{id})
+		d := e.daemon
+		d.ids = deleteInt(d.ids, id)
+		if len(d.ids) == 0 {
+			delete(h.daemons, d.reg.Daemon)
+		}
+	}
+	h.mu.Unlock()
+	if len(gone) > 0 {
+		h.publish(wire.SubjectEvents, &wire.Event{Kind: wire.EventStopped, Engines: gone})
+	}
+	return &wire.QueryReply{HubID: h.id, Engines: gone}
+}
+
+func deleteInt(s []int, v int) []int {
+	out := s[:0]
+	for _, x := range s {
+		if x != v {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// sendData publishes msg on subj, in parts if it is large.
+func (h *Hub) sendData(subj string, msg any) {
+	if err := h.out.sendMsg(context.Background(), subj, msg); err != nil {
+		h.log.Warn("publish", "subject", subj, "err", err)
+	}
+}
+
+// request sends msg on subj and decodes a ControlReply.
+func request(nc *nats.Conn, subj string, msg any, timeout time.Duration) (wire.ControlReply, error) {
+	var r wire.ControlReply
+	data, err := wire.MarshalMsg(msg)
+	if err != nil {
+		return r, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	m, err := nc.RequestWithContext(ctx, subj, data)
+	if err != nil {
+		return r, err
+	}
+	err = wire.UnmarshalMsg(m.Data, &r)
+	return r, err
+}

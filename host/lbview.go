@@ -1,0 +1,412 @@
+// This file defines LoadBalancedView: tasks the hub's scheduler gives to
+// whichever engine is free, with retries, timeouts and dependencies.
+
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"go.starlark.net/starlark"
+
+	"github.com/pirun-dev/pirun/starlib"
+	"github.com/pirun-dev/pirun/starlib/wire"
+)
+
+// LoadBalancedView sends each task to an idle engine. As a Starlark value:
+//
+//	lview.block, lview.retries, lview.timeout, lview.after, lview.follow   # settable flags
+//	lview.apply(f, *args, **kwargs)        # one task; a value (block) or an AsyncResult
+//	lview.apply_sync(...), lview.apply_async(...)
+//	lview.map(f, *seqs, chunksize=1, ordered=True, block=None, retries=None, timeout=None, after=None, follow=None)
+//	lview.map_sync(...), lview.map_async(...)
+//
+// retries: how often a task whose engine died runs again elsewhere;
+// timeout: seconds a task may run; after: AsyncResults that must finish
+// first; follow: AsyncResults whose engine the task must run on.
+type LoadBalancedView struct {
+	c       *Client
+	targets []int // nil = any engine
+
+	mu    sync.Mutex
+	flags lbFlags
+}
+
+type lbFlags struct {
+	block   bool
+	retries int
+	timeout time.Duration
+	after   []*AsyncResult
+	follow  []*AsyncResult
+}
+
+// flagsFrom returns the view's flags overridden by keyword arguments,
+// and the keywords that are not flags.
+func (v *LoadBalancedView) flagsFrom(kw []starlark.Tuple, allowOther bool) (lbFlags, []starlark.Tuple, error) {
+	v.mu.Lock()
+	f := v.flags
+	v.mu.Unlock()
+	var rest []starlark.Tuple
+	for _, kv := range kw {
+		name, _ := starlark.AsString(kv[0])
+		if err := f.set(name, kv[1]); err != nil {
+			if errors.Is(err, errNotFlag) && allowOther {
+				rest = append(rest, kv)
+				continue
+			}
+			return f, nil, err
+		}
+	}
+	return f, rest, nil
+}
+
+var errNotFlag = errors.New("not a flag")
+
+func (f *lbFlags) set(name string, v starlark.Value) error {
+	switch name {
+	case "block":
+		b, ok := v.(starlark.Bool)
+		if !ok {
+			return fmt.Errorf("block must be True or False, got %s", v.Type())
+		}
+		f.block = bool(b)
+	case "retries":
+		n, err := starlark.AsInt32(v)
+		if err != nil || n < 0 {
+			return fmt.Errorf("retries must be an int ≥ 0, got %s", v)
+		}
+		f.retries = n
+	case "timeout":
+		if v == starlark.None {
+			f.timeout = 0
+			return nil
+		}
+		s, ok := starlark.AsFloat(v)
+		if !ok || s <= 0 || s != s {
+			return fmt.Errorf("timeout must be None or seconds > 0, got %s", v)
+		}
+		f.timeout = time.Duration(s * float64(time.Second))
+	case "after", "follow":
+		ars, err := asyncResults(name, v)
+		if err != nil {
+			return err
+		}
+		if name == "after" {
+			f.after = ars
+		} else {
+			f.follow = ars
+		}
+	default:
+		return errNotFlag
+	}
+	return nil
+}
+
+// asyncResults accepts None, an AsyncResult or a list of them.
+func asyncResults(name string, v starlark.Value) ([]*AsyncResult, error) {
+	if v == starlark.None {
+		return nil, nil
+	}
+	if ar, ok := v.(*AsyncResult); ok {
+		return []*AsyncResult{ar}, nil
+	}
+	iter := starlark.Iterate(v)
+	if iter == nil {
+		return nil, fmt.Errorf("%s must be an AsyncResult or a list of them, got %s", name, v.Type())
+	}
+	defer iter.Done()
+	var out []*AsyncResult
+	var x starlark.Value
+	for iter.Next(&x) {
+		ar, ok := x.(*AsyncResult)
+		if !ok {
+			return nil, fmt.Errorf("%s must hold AsyncResults, got %s", name, x.Type())
+		}
+		out = append(out, ar)
+	}
+	return out, nil
+}
+
+// submit sends tasks (already carrying their payloads) once their
+// dependencies allow, and returns their AsyncResult.
+func (v *LoadBalancedView) submit(ctx context.Context, f lbFlags, tasks []wire.Task, bundle []byte, label string, mode combine) (*AsyncResult, error) {
+	ar := newAsyncResult(v.c, label, mode, len(tasks))
+	ar.lb = true
+	for i := range tasks {
+		t := &tasks[i]
+		t.ID, t.Client, t.Retries, t.Timeout, t.Label = v.c.nextID(), v.c.id, f.retries, int64(f.timeout), label
+		ar.ids[i] = t.ID
+		v.c.track(t.ID, ar, map[int]int{-1: i}, true)
+	}
+	if v.targets != nil {
+		for i := range tasks {
+			tasks[i].Allowed = v.targets
+		}
+	}
+	send := func() error {
+		if err := v.dependencies(ctx, f, tasks); err != nil {
+			return err
+		}
+		return v.c.sendBalanced(ctx, tasks, bundle)
+	}
+	if len(f.after) == 0 && len(f.follow) == 0 {
+		if err := send(); err != nil {
+			v.untrack(tasks)
+			return nil, err
+		}
+		return ar, nil
+	}
+	go func() { // wait for dependencies without blocking the script
+		if err := send(); err != nil {
+			v.untrack(tasks)
+			for i, t := range tasks {
+				ar.complete(i, wire.Result{Task: t.ID, Engine: -1, Status: wire.StatusImpossible,
+					Err: &wire.Error{Type: "ImpossibleDependency", Message: err.Error()}})
+			}
+		}
+	}()
+	return ar, nil
+}
+
+func (v *LoadBalancedView) untrack(tasks []wire.Task) {
+	for _, t := range tasks {
+		v.c.untrack(t.ID)
+	}
+}
+
+// dependencies waits for after and follow, and restricts tasks to the
+// engine the followed tasks ran on.
+func (v *LoadBalancedView) dependencies(ctx context.Context, f lbFlags, tasks []wire.Task) error {
+	for _, ar := range append(slices.Clone(f.after), f.follow...) {
+		if _, err := ar.Wait(ctx, -1); err != nil {
+			return err
+		}
+		errs := ar.errorsList()
+		for i := range errs.Len() {
+			if e := errs.Index(i); e != starlark.None {
+				return fmt.Errorf("a task it depends on (%s) failed: %s", ar.label, e)
+			}
+		}
+	}
+	if len(f.follow) == 0 {
+		return nil
+	}
+	var allowed []int
+	for i, ar := range f.follow {
+		ran := ar.ranOn()
+		if i == 0 {
+			allowed = ran
+		} else {
+			allowed = slices.DeleteFunc(allowed, func(id int) bool { return !slices.Contains(ran, id) })
+		}
+	}
+	if len(allowed) != 1 {
+		return fmt.Errorf("follow: the followed tasks ran on engines %v; a task can follow tasks that all ran on one engine", f.follow[0].ranOn())
+	}
+	if v.targets != nil && !slices.Contains(v.targets, allowed[0]) {
+		return fmt.Errorf("follow: the followed tasks ran on engine %d, which is not among this view's targets %v", allowed[0], v.targets)
+	}
+	for i := range tasks {
+		tasks[i].Allowed = allowed
+	}
+	return nil
+}
+
+// ranOn returns the distinct engines that ran ar's tasks.
+func (ar *AsyncResult) ranOn() []int {
+	ar.mu.Lock()
+	defer ar.mu.Unlock()
+	var out []int
+	for i, r := range ar.results {
+		if ar.got[i] && r.Engine >= 0 && !slices.Contains(out, r.Engine) {
+			out = append(out, r.Engine)
+		}
+	}
+	return out
+}
+
+// Apply runs f(*args, **kwargs) once, on an idle engine.
+func (v *LoadBalancedView) Apply(ctx context.Context, name string, f starlark.Value, args starlark.Tuple, kwargs []starlark.Tuple, fl lbFlags) (starlark.Value, error) {
+	bundle, label, err := v.c.bundleOf(name, f)
+	if err != nil {
+		return nil, err
+	}
+	a, kw := callArgs(args, kwargs)
+	payload, err := encodePayload("the arguments of "+label, a, kw)
+	if err != nil {
+		return nil, err
+	}
+	ar, err := v.submit(ctx, fl, []wire.Task{{Kind: wire.KindApply, Payload: payload}}, bundle, label, combineSingle)
+	if err != nil {
+		return nil, err
+	}
+	if !fl.block {
+		return ar, nil
+	}
+	return ar.Get(ctx, -1, false)
+}
+
+// Map runs f over the zipped sequences, chunksize items per task.
+func (v *LoadBalancedView) Map(ctx context.Context, name string, f starlark.Value, seqs starlark.Tuple, chunksize int, ordered bool, fl lbFlags) (starlark.Value, error) {
+	items, err := zipArgs(name, seqs)
+	if err != nil {
+		return nil, err
+	}
+	bundle, label, err := v.c.bundleOf(name, f)
+	if err != nil {
+		return nil, err
+	}
+	if chunksize < 1 {
+		return nil, fmt.Errorf("%s: chunksize must be ≥ 1, got %d", name, chunksize)
+	}
+	var tasks []wire.Task
+	for start := 0; start < len(items); start += chunksize {
+		end := min(start+chunksize, len(items))
+		p, err := encodePayload("the items of "+label, starlark.NewList(items[start:end]))
+		if err != nil {
+			return nil, err
+		}
+		tasks = append(tasks, wire.Task{Kind: wire.KindMap, Payload: p})
+	}
+	ar, err := v.submit(ctx, fl, tasks, bundle, "map "+label, combineFlatten)
+	if err != nil {
+		return nil, err
+	}
+	ar.ordered = ordered
+	if !fl.block {
+		return ar, nil
+	}
+	return ar.Get(ctx, -1, false)
+}
+
+// ---- Starlark value ----
+
+func (v *LoadBalancedView) String() string       { return "<LoadBalancedView>" }
+func (v *LoadBalancedView) Type() string         { return "LoadBalancedView" }
+func (v *LoadBalancedView) Freeze()              {}
+func (v *LoadBalancedView) Truth() starlark.Bool { return true }
+func (v *LoadBalancedView) Hash() (uint32, error) {
+	return 0, errors.New("unhashable: LoadBalancedView")
+}
+
+func (v *LoadBalancedView) AttrNames() []string {
+	return []string{"after", "apply", "apply_async", "apply_sync", "block", "follow", "map", "map_async",
+		"map_sync", "retries", "targets", "timeout"}
+}
+
+func (v *LoadBalancedView) Attr(name string) (starlark.Value, error) {
+	v.mu.Lock()
+	f := v.flags
+	v.mu.Unlock()
+	switch name {
+	case "block":
+		return starlark.Bool(f.block), nil
+	case "retries":
+		return starlark.MakeInt(f.retries), nil
+	case "timeout":
+		if f.timeout == 0 {
+			return starlark.None, nil
+		}
+		return starlark.Float(f.timeout.Seconds()), nil
+	case "after", "follow":
+		ars := f.after
+		if name == "follow" {
+			ars = f.follow
+		}
+		out := make([]starlark.Value, len(ars))
+		for i, ar := range ars {
+			out[i] = ar
+		}
+		return starlark.NewList(out), nil
+	case "targets":
+		if v.targets == nil {
+			return starlark.None, nil
+		}
+		return intList(v.targets), nil
+	}
+	if m := lbMethods[name]; m != nil {
+		return m.BindReceiver(v), nil
+	}
+	return nil, nil
+}
+
+func (v *LoadBalancedView) SetField(name string, val starlark.Value) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	f := v.flags
+	if err := f.set(name, val); err != nil {
+		if errors.Is(err, errNotFlag) {
+			return starlark.NoSuchAttrError(fmt.Sprintf("LoadBalancedView has no settable field .%s (block, retries, timeout, after, follow)", name))
+		}
+		return fmt.Errorf("LoadBalancedView.%s: %w", name, err)
+	}
+	v.flags = f
+	return nil
+}
+
+var lbMethods = map[string]*starlark.Builtin{}
+
+func init() {
+	for name, force := range map[string]*bool{"apply": nil, "apply_sync": ptr(true), "apply_async": ptr(false)} {
+		lbMethods[name] = starlark.NewBuiltin("LoadBalancedView."+name, lbApply(force))
+	}
+	for name, force := range map[string]*bool{"map": nil, "map_sync": ptr(true), "map_async": ptr(false)} {
+		lbMethods[name] = starlark.NewBuiltin("LoadBalancedView."+name, lbMap(force))
+	}
+}
+
+func lbApply(force *bool) func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
+	return func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+		v := b.Receiver().(*LoadBalancedView)
+		if len(args) == 0 {
+			return nil, fmt.Errorf("%s: missing the function to apply", b.Name())
+		}
+		v.mu.Lock()
+		fl := v.flags
+		v.mu.Unlock()
+		if force != nil {
+			fl.block = *force
+		}
+		return v.Apply(starlib.Context(th), b.Name(), args[0], args[1:], kw, fl)
+	}
+}
+
+func lbMap(force *bool) func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
+	return func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+		v := b.Receiver().(*LoadBalancedView)
+		chunksize, ordered := 1, true
+		var rest []starlark.Tuple
+		for _, kv := range kw {
+			switch name, _ := starlark.AsString(kv[0]); name {
+			case "chunksize":
+				n, err := starlark.AsInt32(kv[1])
+				if err != nil {
+					return nil, fmt.Errorf("%s: chunksize must be an int, got %s", b.Name(), kv[1].Type())
+				}
+				chunksize = n
+			case "ordered":
+				ordered = bool(kv[1].Truth())
+			default:
+				rest = append(rest, kv)
+			}
+		}
+		fl, other, err := v.flagsFrom(rest, true)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", b.Name(), err)
+		}
+		if len(other) > 0 {
+			return nil, fmt.Errorf("%s: unexpected keyword argument %s", b.Name(), other[0][0])
+		}
+		if force != nil {
+			fl.block = *force
+		}
+		if len(args) < 2 {
+			return nil, fmt.Errorf("%s: want map(f, seq, ...), got %d arguments", b.Name(), len(args))
+		}
+		return v.Map(starlib.Context(th), b.Name(), args[0], args[1:], chunksize, ordered, fl)
+	}
+}

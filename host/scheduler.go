@@ -1,0 +1,387 @@
+// This file defines the hub's load-balancing scheduler: the central queue
+// of load-balanced tasks, their dispatch to engines by the rules of
+// package sched, retries when an engine dies, and taking unstarted tasks
+// back from busy engines.
+
+package host
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/pirun-dev/pirun/host/sched"
+	"github.com/pirun-dev/pirun/starlib/wire"
+)
+
+type lbTask struct {
+	ref    wire.TaskRef
+	t      wire.Task
+	bundle []byte
+	engine int // -1 while queued
+}
+
+type lbEngine struct {
+	id       int
+	daemon   string
+	inflight []*lbTask // in the order sent
+	progress time.Time // last done, or when inflight became non-empty
+	revoking bool
+}
+
+type scheduler struct {
+	h    *Hub
+	kick chan struct{}
+	asm  wire.Assembler
+
+	mu      sync.Mutex
+	queue   []*lbTask
+	tasks   map[wire.TaskRef]*lbTask
+	engines map[int]*lbEngine
+	order   []int // engine ids, rotated for fairness
+}
+
+func newScheduler(h *Hub) *scheduler {
+	return &scheduler{h: h, kick: make(chan struct{}, 1), tasks: make(map[wire.TaskRef]*lbTask),
+		engines: make(map[int]*lbEngine)}
+}
+
+func (s *scheduler) wake() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// queued returns how many tasks wait for an engine.
+func (s *scheduler) queued() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.queue)
+}
+
+func (s *scheduler) addEngines(daemon string, ids []int) {
+	s.mu.Lock()
+	for _, id := range ids {
+		s.engines[id] = &lbEngine{id: id, daemon: daemon}
+		s.order = append(s.order, id)
+	}
+	s.mu.Unlock()
+	s.wake()
+}
+
+// removeEngines forgets engines; their in-flight tasks are retried or fail.
+func (s *scheduler) removeEngines(ids []int) {
+	s.mu.Lock()
+	var failed []*lbTask
+	for _, id := range ids {
+		e := s.engines[id]
+		if e == nil {
+			continue
+		}
+		delete(s.engines, id)
+		s.order = slices.DeleteFunc(s.order, func(x int) bool { return x == id })
+		var retry []*lbTask
+		for _, t := range e.inflight {
+			t.engine = -1
+			t.t.Exclude = append(t.t.Exclude, id)
+			if t.t.Attempt < t.t.Retries {
+				t.t.Attempt++
+				retry = append(retry, t)
+			} else {
+				delete(s.tasks, t.ref)
+				failed = append(failed, t)
+			}
+		}
+		s.queue = append(retry, s.queue...)
+	}
+	s.mu.Unlock()
+	for _, t := range failed {
+		s.fail(t, wire.StatusLost, "EngineError", fmt.Sprintf(
+			"engine %d died or was lost while running the task (attempt %d of %d; set retries on the view to run it again elsewhere)",
+			t.t.Exclude[len(t.t.Exclude)-1], t.t.Attempt+1, t.t.Retries+1))
+	}
+	s.wake()
+}
+
+// fail reports a task's failure to its client.
+func (s *scheduler) fail(t *lbTask, status wire.Status, typ, msg string) {
+	now := time.Now().UnixNano()
+	s.h.publish(wire.ClientResults(t.ref.Client), &wire.Results{Results: []wire.Result{{
+		Task: t.ref.ID, Engine: -1, Status: status, Attempt: t.t.Attempt, Started: now, Finished: now,
+		Err: &wire.Error{Type: typ, Message: msg}}}})
+}
+
+func (s *scheduler) onSubmit(m *nats.Msg) {
+	data, err := receive(s.h.nc, &s.asm, m)
+	if err != nil {
+		s.h.log.Warn("drop a large submission", "err", err)
+	}
+	if data == nil {
+		return
+	}
+	var b wire.Batch
+	if err := wire.UnmarshalMsg(data, &b); err != nil {
+		s.h.log.Warn("drop a malformed submission", "err", err)
+		return
+	}
+	s.mu.Lock()
+	for _, t := range b.Tasks {
+		var bundle []byte
+		if t.Bundle > 0 && t.Bundle <= len(b.Bundles) {
+			bundle = b.Bundles[t.Bundle-1]
+		}
+		lt := &lbTask{ref: wire.TaskRef{Client: t.Client, ID: t.ID}, t: t, bundle: bundle, engine: -1}
+		lt.t.Balanced = true
+		s.tasks[lt.ref] = lt
+		s.queue = append(s.queue, lt)
+	}
+	s.mu.Unlock()
+	s.wake()
+}
+
+func (s *scheduler) onDone(m *nats.Msg) {
+	var d wire.Done
+	if err := wire.UnmarshalMsg(m.Data, &d); err != nil {
+		s.h.log.Warn("drop a malformed done report", "err", err)
+		return
+	}
+	s.mu.Lock()
+	e := s.engines[d.Engine]
+	for _, ref := range d.Tasks {
+		t := s.tasks[ref]
+		if t == nil || t.engine != d.Engine || e == nil {
+			continue // a late report from an engine declared lost
+		}
+		delete(s.tasks, ref)
+		if i := slices.Index(e.inflight, t); i >= 0 {
+			e.inflight = slices.Delete(e.inflight, i, i+1)
+		}
+		e.progress = time.Now()
+	}
+	s.mu.Unlock()
+	s.wake()
+}
+
+func (s *scheduler) onControl(m *nats.Msg) {
+	var c wire.Control
+	if err := wire.UnmarshalMsg(m.Data, &c); err != nil || c.Op != wire.OpAbort {
+		s.h.log.Warn("drop a malformed scheduler control message", "err", err)
+		return
+	}
+	s.mu.Lock()
+	var aborted []*lbTask
+	running := make(map[string][]int) // daemon → engines
+	for _, id := range c.Tasks {
+		t := s.tasks[wire.TaskRef{Client: c.Client, ID: id}]
+		switch {
+		case t == nil:
+		case t.engine < 0:
+			delete(s.tasks, t.ref)
+			s.queue = slices.DeleteFunc(s.queue, func(x *lbTask) bool { return x == t })
+			aborted = append(aborted, t)
+		default:
+			if e := s.engines[t.engine]; e != nil {
+				running[e.daemon] = append(running[e.daemon], e.id)
+			}
+		}
+	}
+	s.mu.Unlock()
+	for _, t := range aborted {
+		s.fail(t, wire.StatusAborted, "TaskAborted", "aborted before it started")
+	}
+	for d, engines := range running {
+		s.h.publish(wire.DaemonControl(d), &wire.Control{Op: wire.OpAbort, Client: c.Client, Tasks: c.Tasks, Engines: engines})
+	}
+}
+
+// run dispatches queued tasks whenever something changes, and checks for
+// work to take back from busy engines while tasks are in flight.
+func (s *scheduler) run() {
+	tick := time.NewTicker(s.h.cfg.Policy.Slow)
+	defer tick.Stop()
+	for {
+		select {
+		case <-s.h.stop:
+			return
+		case <-s.kick:
+		case <-tick.C:
+			if !s.active() {
+				continue
+			}
+		}
+		s.dispatch()
+		s.steal()
+	}
+}
+
+// active reports whether any task is queued or in flight.
+func (s *scheduler) active() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.tasks) > 0
+}
+
+// view returns the engines as sched sees them, rotated; s.mu must be held.
+func (s *scheduler) view() []sched.Engine {
+	out := make([]sched.Engine, 0, len(s.order))
+	if len(s.order) > 1 {
+		s.order = append(s.order[1:], s.order[0])
+	}
+	for _, id := range s.order {
+		e := s.engines[id]
+		out = append(out, sched.Engine{ID: id, InFlight: len(e.inflight), Oldest: e.progress})
+	}
+	return out
+}
+
+// dispatch sends every queued task that an engine should take now.
+func (s *scheduler) dispatch() {
+	now := time.Now()
+	s.mu.Lock()
+	engines := s.view()
+	batches := make(map[string]*batchBuilder)
+	var impossible []*lbTask
+	var skipped []*lbTask
+	i := 0
+	for ; i < len(s.queue) && len(engines) > 0; i++ {
+		t := s.queue[i]
+		st := sched.Task{Exclude: t.t.Exclude, Allowed: t.t.Allowed}
+		if !sched.Possible(st, engines) {
+			delete(s.tasks, t.ref)
+			impossible = append(impossible, t)
+			continue
+		}
+		k := sched.Pick(s.h.cfg.Policy, st, engines, now)
+		if k < 0 {
+			if st.Exclude == nil && st.Allowed == nil {
+				break // no engine takes anything now
+			}
+			skipped = append(skipped, t)
+			continue
+		}
+		e := s.engines[engines[k].ID]
+		if len(e.inflight) == 0 {
+			e.progress = now
+			engines[k].Oldest = now
+		}
+		engines[k].InFlight++
+		t.engine = e.id
+		e.inflight = append(e.inflight, t)
+		b := batches[e.daemon]
+		if b == nil {
+			b = &batchBuilder{}
+			batches[e.daemon] = b
+		}
+		b.add(t.t, t.bundle, e.id)
+	}
+	if len(skipped) == 0 {
+		s.queue = s.queue[i:]
+	} else {
+		s.queue = append(skipped, s.queue[i:]...)
+	}
+	s.mu.Unlock()
+	for _, t := range impossible {
+		s.failImpossible(t)
+	}
+	for d, b := range batches {
+		s.h.sendData(wire.DaemonTasks(d), &b.batch)
+	}
+}
+
+func (s *scheduler) failImpossible(t *lbTask) {
+	if t.t.Allowed != nil {
+		s.fail(t, wire.StatusImpossible, "ImpossibleDependency", fmt.Sprintf(
+			"the task must follow tasks that ran on engine(s) %v, and none of them is available any more", t.t.Allowed))
+		return
+	}
+	s.fail(t, wire.StatusLost, "EngineError", fmt.Sprintf(
+		"the task's engine(s) %v died and no other engine is left to retry it on", t.t.Exclude))
+}
+
+// steal takes unstarted tasks back from a busy engine when another is idle.
+func (s *scheduler) steal() {
+	s.mu.Lock()
+	engines := s.view()
+	k := sched.Steal(s.h.cfg.Policy, len(s.queue), engines, time.Now())
+	if k < 0 {
+		s.mu.Unlock()
+		return
+	}
+	e := s.engines[engines[k].ID]
+	if e.revoking {
+		s.mu.Unlock()
+		return
+	}
+	e.revoking = true
+	byClient := make(map[string][]uint64)
+	for _, t := range e.inflight[1:] {
+		byClient[t.ref.Client] = append(byClient[t.ref.Client], t.ref.ID)
+	}
+	s.mu.Unlock()
+	go s.revoke(e, byClient)
+}
+
+// revoke asks e's daemon for unstarted tasks back and requeues them.
+func (s *scheduler) revoke(e *lbEngine, byClient map[string][]uint64) {
+	defer func() {
+		s.mu.Lock()
+		e.revoking = false
+		s.mu.Unlock()
+		s.wake()
+	}()
+	for client, ids := range byClient {
+		r, err := request(s.h.nc, wire.DaemonControl(e.daemon),
+			&wire.Control{Op: wire.OpRevoke, Client: client, Tasks: ids, Engines: []int{e.id}}, 2*time.Second)
+		if err != nil {
+			s.h.log.Debug("revoke tasks", "engine", e.id, "err", err)
+			continue
+		}
+		s.requeue(e, client, r.Revoked)
+	}
+}
+
+// requeue puts revoked tasks back at the front of the queue, in order.
+func (s *scheduler) requeue(e *lbEngine, client string, ids []uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var back []*lbTask
+	for _, id := range ids {
+		t := s.tasks[wire.TaskRef{Client: client, ID: id}]
+		if t == nil || t.engine != e.id {
+			continue
+		}
+		t.engine = -1
+		if i := slices.Index(e.inflight, t); i >= 0 {
+			e.inflight = slices.Delete(e.inflight, i, i+1)
+		}
+		back = append(back, t)
+	}
+	s.queue = append(back, s.queue...)
+}
+
+// batchBuilder gathers tasks for one daemon, sharing bundles.
+type batchBuilder struct {
+	batch   wire.Batch
+	bundles map[*byte]int
+}
+
+func (b *batchBuilder) add(t wire.Task, bundle []byte, engine int) {
+	t.Targets = []int{engine}
+	t.Bundle = 0
+	if len(bundle) > 0 {
+		if b.bundles == nil {
+			b.bundles = make(map[*byte]int)
+		}
+		k := &bundle[0]
+		if b.bundles[k] == 0 {
+			b.batch.Bundles = append(b.batch.Bundles, bundle)
+			b.bundles[k] = len(b.batch.Bundles)
+		}
+		t.Bundle = b.bundles[k]
+	}
+	b.batch.Tasks = append(b.batch.Tasks, t)
+}

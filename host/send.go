@@ -1,0 +1,198 @@
+// This file defines how the host turns Starlark calls into tasks: shipped
+// function bundles, encoded arguments with ref() placeholders, sequence
+// splitting, and sending batches to daemons or to the scheduler.
+
+package host
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+
+	"go.starlark.net/starlark"
+
+	"github.com/pirun-dev/pirun/starlib/ship"
+	"github.com/pirun-dev/pirun/starlib/wire"
+)
+
+// Ref is the value of ref("name"): as an argument, it stands for the value
+// of name in the namespace of the engine that runs the task.
+type Ref struct{ Name string }
+
+func (r *Ref) String() string        { return fmt.Sprintf("ref(%q)", r.Name) }
+func (r *Ref) Type() string          { return "ref" }
+func (r *Ref) Freeze()               {}
+func (r *Ref) Truth() starlark.Bool  { return true }
+func (r *Ref) Hash() (uint32, error) { return starlark.String(r.Name).Hash() }
+
+// encodePayload encodes the reference table followed by vals, the layout
+// engines decode for every kind that carries values.
+func encodePayload(what string, vals ...starlark.Value) ([]byte, error) {
+	var refs []string
+	var body bytes.Buffer
+	e := wire.NewEncoder(&body)
+	e.Ref = func(v starlark.Value) (uint64, error) {
+		if r, ok := v.(*Ref); ok {
+			refs = append(refs, r.Name)
+			return uint64(len(refs) - 1), nil
+		}
+		return 0, errCannotSend
+	}
+	for _, v := range vals {
+		if err := e.Encode(v); err != nil {
+			return nil, fmt.Errorf("cannot send %s to engines: %w", what, err)
+		}
+	}
+	if err := e.Flush(); err != nil {
+		return nil, err
+	}
+	var head bytes.Buffer
+	he := wire.NewEncoder(&head)
+	he.EncodeArrayHead(len(refs))
+	for _, r := range refs {
+		he.EncodeString(r)
+	}
+	if err := he.Flush(); err != nil {
+		return nil, err
+	}
+	return append(head.Bytes(), body.Bytes()...), nil
+}
+
+var errCannotSend = errors.New("not plain data")
+
+// callArgs packs positional and keyword arguments for KindApply.
+func callArgs(args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Tuple, *starlark.Dict) {
+	kw := starlark.NewDict(len(kwargs))
+	for _, kv := range kwargs {
+		kw.SetKey(kv[0], kv[1])
+	}
+	if args == nil {
+		args = starlark.Tuple{}
+	}
+	return args, kw
+}
+
+// bundleOf ships f, which must be a Starlark function.
+func (c *Client) bundleOf(fname string, f starlark.Value) ([]byte, string, error) {
+	fn, ok := f.(*starlark.Function)
+	if !ok {
+		return nil, "", fmt.Errorf("%s: want a function (def or lambda) to send to engines, got %s; wrap it: lambda x: %s(x)", fname, f.Type(), f)
+	}
+	data, err := ship.CaptureBytes(fn, c.sources)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", fname, err)
+	}
+	return data, fmt.Sprintf("%s at %s", fn.Name(), fn.Position()), nil
+}
+
+// sendDirect sends tasks to the daemons of their targets: one message per
+// daemon, sharing bundle, so N engines of one machine cost one crossing.
+func (c *Client) sendDirect(ctx context.Context, tasks []wire.Task, bundle []byte) error {
+	byDaemon := make(map[string]*wire.Batch)
+	var order []string
+	for _, t := range tasks {
+		// A task for several engines is split per daemon.
+		parts := make(map[string][]int)
+		for _, id := range t.Targets {
+			d, err := c.daemonOf(id)
+			if err != nil {
+				return err
+			}
+			parts[d] = append(parts[d], id)
+		}
+		for d, ids := range parts {
+			b := byDaemon[d]
+			if b == nil {
+				b = &wire.Batch{}
+				if bundle != nil {
+					b.Bundles = [][]byte{bundle}
+				}
+				byDaemon[d] = b
+				order = append(order, d)
+			}
+			tt := t
+			tt.Targets = ids
+			if bundle != nil {
+				tt.Bundle = 1
+			}
+			b.Tasks = append(b.Tasks, tt)
+		}
+	}
+	for _, d := range order {
+		if err := c.out.sendMsg(ctx, wire.DaemonTasks(d), byDaemon[d]); err != nil {
+			return &ClusterError{Msg: "send tasks: " + err.Error()}
+		}
+	}
+	return nil
+}
+
+// sendBalanced submits tasks to the hub's scheduler in one batch.
+func (c *Client) sendBalanced(ctx context.Context, tasks []wire.Task, bundle []byte) error {
+	b := &wire.Batch{Tasks: tasks}
+	if bundle != nil {
+		b.Bundles = [][]byte{bundle}
+		for i := range b.Tasks {
+			b.Tasks[i].Bundle = 1
+		}
+	}
+	if err := c.out.sendMsg(ctx, wire.SubjectSubmit, b); err != nil {
+		return &ClusterError{Msg: "submit tasks: " + err.Error()}
+	}
+	return nil
+}
+
+// split cuts n items into k contiguous chunks in order, sizes differing
+// by at most one, larger first; it returns the chunk bounds.
+func split(n, k int) [][2]int {
+	out := make([][2]int, k)
+	base, extra := n/k, n%k
+	start := 0
+	for i := range k {
+		size := base
+		if i < extra {
+			size++
+		}
+		out[i] = [2]int{start, start + size}
+		start += size
+	}
+	return out
+}
+
+// zipArgs turns the sequences of a map call into one argument tuple per
+// item, stopping at the shortest sequence as Python's map does.
+func zipArgs(fname string, seqs starlark.Tuple) ([]starlark.Value, error) {
+	if len(seqs) == 0 {
+		return nil, fmt.Errorf("%s: want at least one sequence to map over", fname)
+	}
+	lists := make([][]starlark.Value, len(seqs))
+	n := -1
+	for i, s := range seqs {
+		iter := starlark.Iterate(s)
+		if iter == nil {
+			return nil, fmt.Errorf("%s: argument %d is a %s, not a sequence", fname, i+2, s.Type())
+		}
+		var x starlark.Value
+		for iter.Next(&x) {
+			lists[i] = append(lists[i], x)
+		}
+		iter.Done()
+		if n < 0 || len(lists[i]) < n {
+			n = len(lists[i])
+		}
+	}
+	out := make([]starlark.Value, n)
+	for j := range n {
+		t := make(starlark.Tuple, len(lists))
+		for i := range lists {
+			t[i] = lists[i][j]
+		}
+		out[j] = t
+	}
+	return out, nil
+}
+
+// wireApply is the template of an apply task.
+func wireApply(label string) wire.Task {
+	return wire.Task{Kind: wire.KindApply, Label: label}
+}

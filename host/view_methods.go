@@ -1,0 +1,203 @@
+// This file defines the Starlark methods of DirectView: argument
+// unpacking in front of the Go methods in view.go.
+
+package host
+
+import (
+	"fmt"
+	"os"
+
+	"go.starlark.net/starlark"
+
+	"github.com/pirun-dev/pirun/starlib"
+)
+
+type dvMethod func(v *DirectView, th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error)
+
+var dvMethods = map[string]*starlark.Builtin{}
+
+func init() {
+	table := map[string]dvMethod{
+		"apply":       dvApply(nil),
+		"apply_sync":  dvApply(ptr(true)),
+		"apply_async": dvApply(ptr(false)),
+		"map":         dvMap(nil),
+		"map_sync":    dvMap(ptr(true)),
+		"map_async":   dvMap(ptr(false)),
+		"execute":     dvExecute,
+		"run":         dvRun,
+		"push":        dvPush,
+		"pull":        dvPull,
+		"scatter":     dvScatter,
+		"gather":      dvGather,
+		"remote":      dvRemote,
+		"parallel":    dvParallel,
+		"wait":        dvWait,
+		"abort":       dvAbort,
+		"shutdown":    dvShutdown,
+	}
+	for name, f := range table {
+		dvMethods[name] = starlark.NewBuiltin("DirectView."+name, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+			return f(b.Receiver().(*DirectView), th, b, args, kw)
+		})
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// dvApply is apply(f, *args, **kwargs); every keyword goes to f.
+func dvApply(force *bool) dvMethod {
+	return func(v *DirectView, th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+		if len(args) == 0 {
+			return nil, fmt.Errorf("%s: missing the function to apply", b.Name())
+		}
+		block := v.isBlocking()
+		if force != nil {
+			block = *force
+		}
+		return v.Apply(starlib.Context(th), b.Name(), args[0], args[1:], kw, block)
+	}
+}
+
+func (v *DirectView) isBlocking() bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.block
+}
+
+// dvMap is map(f, *seqs, block=None).
+func dvMap(force *bool) dvMethod {
+	return func(v *DirectView, th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+		kw, block, err := v.blocking(kw)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", b.Name(), err)
+		}
+		if len(kw) > 0 {
+			return nil, fmt.Errorf("%s: unexpected keyword argument %s", b.Name(), kw[0][0])
+		}
+		if force != nil {
+			block = *force
+		}
+		if len(args) < 2 {
+			return nil, fmt.Errorf("%s: want map(f, seq, ...), got %d arguments", b.Name(), len(args))
+		}
+		return v.Map(starlib.Context(th), b.Name(), args[0], args[1:], block)
+	}
+}
+
+func dvExecute(v *DirectView, th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	var code string
+	block := starlark.Value(starlark.None)
+	if err := starlark.UnpackArgs(b.Name(), args, kw, "code", &code, "block?", &block); err != nil {
+		return nil, err
+	}
+	return v.Execute(starlib.Context(th), "<execute>", code, v.blockArg(block))
+}
+
+func (v *DirectView) blockArg(b starlark.Value) bool {
+	if b == starlark.None {
+		return v.isBlocking()
+	}
+	return bool(b.Truth())
+}
+
+func dvRun(v *DirectView, th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	var path string
+	block := starlark.Value(starlark.None)
+	if err := starlark.UnpackArgs(b.Name(), args, kw, "path", &path, "block?", &block); err != nil {
+		return nil, err
+	}
+	full := resolvePath(th, path)
+	code, err := os.ReadFile(full)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", b.Name(), err)
+	}
+	return v.Execute(starlib.Context(th), full, string(code), v.blockArg(block))
+}
+
+func dvPush(v *DirectView, th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	var ns *starlark.Dict
+	block := starlark.Value(starlark.None)
+	if err := starlark.UnpackArgs(b.Name(), args, kw, "ns", &ns, "block?", &block); err != nil {
+		return nil, err
+	}
+	return v.Push(starlib.Context(th), ns, v.blockArg(block))
+}
+
+func dvPull(v *DirectView, th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	var names starlark.Value
+	block := starlark.Value(starlark.None)
+	if err := starlark.UnpackArgs(b.Name(), args, kw, "names", &names, "block?", &block); err != nil {
+		return nil, err
+	}
+	return v.Pull(starlib.Context(th), names, v.blockArg(block))
+}
+
+func dvScatter(v *DirectView, th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	var name string
+	var seq starlark.Value
+	block := starlark.Value(starlark.None)
+	if err := starlark.UnpackArgs(b.Name(), args, kw, "name", &name, "seq", &seq, "block?", &block); err != nil {
+		return nil, err
+	}
+	return v.Scatter(starlib.Context(th), name, seq, v.blockArg(block))
+}
+
+func dvGather(v *DirectView, th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	var name string
+	block := starlark.Value(starlark.None)
+	if err := starlark.UnpackArgs(b.Name(), args, kw, "name", &name, "block?", &block); err != nil {
+		return nil, err
+	}
+	return v.Gather(starlib.Context(th), name, v.blockArg(block))
+}
+
+func dvRemote(v *DirectView, _ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	var f starlark.Callable
+	block := starlark.Value(starlark.True)
+	if err := starlark.UnpackArgs(b.Name(), args, kw, "f", &f, "block?", &block); err != nil {
+		return nil, err
+	}
+	return &remoteFunc{view: v, f: f, block: bool(block.Truth())}, nil
+}
+
+func dvParallel(v *DirectView, _ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	var f starlark.Callable
+	block := starlark.Value(starlark.True)
+	if err := starlark.UnpackArgs(b.Name(), args, kw, "f", &f, "block?", &block); err != nil {
+		return nil, err
+	}
+	return &parallelFunc{view: v, f: f, block: bool(block.Truth())}, nil
+}
+
+func dvWait(v *DirectView, th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	timeout := starlark.Value(starlark.None)
+	if err := starlark.UnpackArgs(b.Name(), args, kw, "timeout?", &timeout); err != nil {
+		return nil, err
+	}
+	d, err := timeoutArg(b, timeout)
+	if err != nil {
+		return nil, err
+	}
+	ok, err := v.Wait(starlib.Context(th), d)
+	return starlark.Bool(ok), err
+}
+
+func dvAbort(v *DirectView, _ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	if err := starlark.UnpackArgs(b.Name(), args, kw); err != nil {
+		return nil, err
+	}
+	v.Abort()
+	return starlark.None, nil
+}
+
+func dvShutdown(v *DirectView, th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	if err := starlark.UnpackArgs(b.Name(), args, kw); err != nil {
+		return nil, err
+	}
+	ids, err := v.targets()
+	if err != nil {
+		return nil, err
+	}
+	return starlark.None, v.c.Shutdown(starlib.Context(th), ids)
+}

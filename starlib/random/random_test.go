@@ -1,0 +1,141 @@
+package random_test
+
+import (
+	"slices"
+	"sync"
+	"testing"
+
+	"go.starlark.net/starlark"
+	"go.starlark.net/syntax"
+
+	"github.com/pirun-dev/pirun/starlib/random"
+)
+
+// draw evaluates expr (using the module as "random") n times on thread and
+// returns the results as strings.
+func draw(t *testing.T, thread *starlark.Thread, expr string, n int) []string {
+	t.Helper()
+	env := starlark.StringDict{"random": random.Module}
+	out := make([]string, n)
+	for i := range out {
+		v, err := starlark.EvalOptions(&syntax.FileOptions{}, thread, "draw", expr, env)
+		if err != nil {
+			t.Fatalf("%s failed: %v", expr, err)
+		}
+		out[i] = v.String()
+	}
+	return out
+}
+
+// threadWith returns a thread drawing from src.
+func threadWith(src *random.Source) *starlark.Thread {
+	thread := &starlark.Thread{Name: "random"}
+	random.SetSource(thread, src)
+	return thread
+}
+
+func TestSameSeedSameSequence(t *testing.T) {
+	for _, expr := range []string{
+		"random.random()",
+		"random.randint(0, 1000000)",
+		"random.randrange(3, 1 << 200, 7)",
+		"random.gauss(0, 1)",
+		"random.sample(range(100), 5)",
+		"random.choice('abcdefgh')",
+	} {
+		a := draw(t, threadWith(random.NewSource(7)), expr, 20)
+		b := draw(t, threadWith(random.NewSource(7)), expr, 20)
+		c := draw(t, threadWith(random.NewSource(8)), expr, 20)
+		if !slices.Equal(a, b) {
+			t.Errorf("%s with seed 7 twice = %v and %v, want equal", expr, a, b)
+		}
+		if slices.Equal(a, c) {
+			t.Errorf("%s with seeds 7 and 8 = %v both, want different", expr, a)
+		}
+	}
+}
+
+func TestSeedRestarts(t *testing.T) {
+	src := random.NewSource(1)
+	thread := threadWith(src)
+	first := draw(t, thread, "random.random()", 5)
+	src.Seed(1)
+	if again := draw(t, thread, "random.random()", 5); !slices.Equal(first, again) {
+		t.Errorf("after Seed(1): %v, want %v", again, first)
+	}
+	draw(t, thread, "random.seed(1)", 1)
+	if again := draw(t, thread, "random.random()", 5); !slices.Equal(first, again) {
+		t.Errorf("after random.seed(1): %v, want %v", again, first)
+	}
+}
+
+func TestStreamsAreIndependent(t *testing.T) {
+	a, b := threadWith(random.NewSource(3)), threadWith(random.NewSource(3))
+	want := draw(t, threadWith(random.NewSource(3)), "random.random()", 5)
+	draw(t, a, "random.seed(99)", 1)
+	draw(t, a, "random.random()", 3)
+	if got := draw(t, b, "random.random()", 5); !slices.Equal(got, want) {
+		t.Errorf("stream b after reseeding stream a = %v, want %v", got, want)
+	}
+}
+
+func TestSourceOf(t *testing.T) {
+	thread := new(starlark.Thread)
+	if got := random.SourceOf(thread); got != nil {
+		t.Errorf("SourceOf(new thread) = %p, want nil", got)
+	}
+	src := random.NewSource(1)
+	random.SetSource(thread, src)
+	if got := random.SourceOf(thread); got != src {
+		t.Errorf("SourceOf after SetSource(src) = %p, want %p", got, src)
+	}
+	random.SetSource(thread, nil)
+	if got := random.SourceOf(thread); got != nil {
+		t.Errorf("SourceOf after SetSource(nil) = %p, want nil", got)
+	}
+}
+
+func TestConcurrentUse(t *testing.T) {
+	shared := random.NewSource(1)
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Go(func() {
+			thread := new(starlark.Thread) // the process-wide default
+			if i%2 == 0 {
+				random.SetSource(thread, shared)
+			}
+			draw(t, thread, "random.shuffle(list(range(10)))", 50)
+		})
+	}
+	wg.Wait()
+}
+
+func TestModuleFrozen(t *testing.T) {
+	thread := new(starlark.Thread)
+	env := starlark.StringDict{"random": random.Module}
+	_, err := starlark.ExecFileOptions(&syntax.FileOptions{}, thread, "f.star", "random.seed = None", env)
+	if err == nil {
+		t.Errorf("assigning random.seed succeeded, want an error")
+	}
+}
+
+func TestShuffleDuringIteration(t *testing.T) {
+	thread := threadWith(random.NewSource(1))
+	env := starlark.StringDict{"random": random.Module}
+	src := "def f():\n  l = [1, 2, 3]\n  for x in l:\n    random.shuffle(l)\nf()"
+	_, err := starlark.ExecFileOptions(&syntax.FileOptions{}, thread, "f.star", src, env)
+	if err == nil || err.Error() != "random.shuffle: cannot assign to element of list during iteration" {
+		t.Errorf("shuffle during iteration = %v, want the iteration error", err)
+	}
+}
+
+func TestBigRange(t *testing.T) {
+	thread := threadWith(random.NewSource(5))
+	got := map[string]bool{}
+	for _, v := range draw(t, thread, "random.randrange(3 << 64) // (1 << 64)", 300) {
+		got[v] = true
+	}
+	if len(got) != 3 || !got["0"] || !got["1"] || !got["2"] {
+		t.Errorf("randrange(3 << 64) // (1 << 64) over 300 draws took values %v, want 0, 1 and 2", got)
+	}
+}

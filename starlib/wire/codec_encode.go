@@ -1,0 +1,504 @@
+// This file defines Encoder, which writes Starlark values as CBOR.
+
+package wire
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+	"unicode/utf8"
+
+	"go.starlark.net/starlark"
+	"go.starlark.net/starlarkstruct"
+)
+
+// flushSize is the amount of buffered output at which an Encoder with a
+// writer hands it over; Marshal never flushes.
+const flushSize = 256 << 10
+
+// marshalCheck is how often (in bytes of growth) an Encoder without a
+// writer checks its output against Limits.MaxBytes.
+const marshalCheck = 1 << 20
+
+// Encoder writes Starlark values as CBOR to an io.Writer, buffering its
+// output in large blocks: call Flush after the last value. The zero
+// Encoder has no writer and keeps all output in memory (Marshal uses it).
+//
+// Encoding errors come in two kinds. A value error (an unsendable value,
+// too deep a nesting) is returned by Encode; if no output was handed to
+// the writer during that call, the partial output is discarded and the
+// Encoder stays usable, otherwise the error is sticky. A write error, or
+// going over Limits.MaxBytes, is sticky: the primitives (EncodeNil …
+// EncodeMapHead) then do nothing, and Encode and Flush return the error
+// until Reset.
+//
+// An Encoder is not safe for concurrent use.
+type Encoder struct {
+	// Ref, if non-nil, is called for each value that has no wire form of
+	// its own (functions, builtins, modules, user types). It returns the
+	// value's index in the caller's reference table, or an error that
+	// Encode returns inside an *UnsendableError. Set it before encoding.
+	Ref func(v starlark.Value) (uint64, error)
+
+	// Limits bounds nesting depth and total output. Set it before encoding.
+	Limits Limits
+
+	w       io.Writer // nil: keep everything in buf
+	buf     []byte
+	written int64  // bytes handed to w since creation or Reset
+	mark    int    // len(buf) at which spill runs
+	err     error  // sticky error
+	lim     Limits // effective limits of the current Encode
+}
+
+// NewEncoder returns an Encoder that writes to w.
+func NewEncoder(w io.Writer) *Encoder {
+	e := &Encoder{}
+	e.Reset(w)
+	return e
+}
+
+// Reset discards buffered output, errors and counts, and makes e write to
+// w (nil: keep output in memory), reusing e's buffer.
+func (e *Encoder) Reset(w io.Writer) {
+	e.w, e.buf, e.written, e.err = w, e.buf[:0], 0, nil
+}
+
+// Flush hands buffered output to the writer and returns the first sticky
+// error. It does nothing for an Encoder without a writer.
+func (e *Encoder) Flush() error {
+	if e.err == nil && e.w != nil && len(e.buf) > 0 {
+		e.write()
+	}
+	return e.err
+}
+
+// Encode writes v. See Encoder for which errors are sticky.
+func (e *Encoder) Encode(v starlark.Value) error {
+	if e.err != nil {
+		return e.err
+	}
+	if v == nil {
+		return errors.New("wire: encode: nil starlark.Value")
+	}
+	e.begin()
+	start, written := len(e.buf), e.written
+	err := e.value(v, 0)
+	if err == nil {
+		err = e.checkSize()
+	}
+	if err != nil && e.err == nil && e.written == written {
+		e.buf = e.buf[:start]
+	} else if err != nil && e.err == nil {
+		e.err = err
+	}
+	return err
+}
+
+// begin computes the effective limits and the next spill mark.
+func (e *Encoder) begin() {
+	e.lim = e.Limits.effective()
+	e.setMark()
+}
+
+// spillSlack is the room left in buf for one scalar after the spill mark.
+const spillSlack = 64
+
+// setMark sets the length of buf at which elem calls spill: when the
+// buffer is due for a flush, for a size check, or nearly full.
+func (e *Encoder) setMark() {
+	if e.w != nil {
+		e.mark = flushSize
+		return
+	}
+	e.mark = min(cap(e.buf)-spillSlack, len(e.buf)+marshalCheck)
+}
+
+// spill runs when buf has grown past mark: it checks the size limit,
+// then flushes buf to the writer or grows it.
+func (e *Encoder) spill() error {
+	if e.err != nil {
+		return e.err
+	}
+	if err := e.checkSize(); err != nil {
+		return err
+	}
+	if e.w != nil {
+		e.write()
+	} else if cap(e.buf)-len(e.buf) < 2*spillSlack {
+		e.grow()
+	}
+	e.setMark()
+	return e.err
+}
+
+// grow doubles the capacity of buf (append grows large slices by only
+// 1.25x), but not far past the size limit.
+func (e *Encoder) grow() {
+	n := int64(max(2*cap(e.buf), 4096))
+	if room := e.lim.MaxBytes - e.written + 4*spillSlack; n > room {
+		n = max(room, int64(len(e.buf)+4*spillSlack))
+	}
+	e.buf = slices.Grow(e.buf, int(n)-len(e.buf))
+}
+
+// checkSize records and returns an error if the output is over the limit.
+func (e *Encoder) checkSize() error {
+	max := e.Limits.effective().MaxBytes
+	if n := e.written + int64(len(e.buf)); n > max && e.err == nil {
+		e.err = fmt.Errorf("wire: encode: value needs more than %d bytes (Limits.MaxBytes)", max)
+	}
+	return e.err
+}
+
+// write hands buf to the writer and records any error.
+func (e *Encoder) write() {
+	if e.err != nil {
+		return
+	}
+	n, err := e.w.Write(e.buf)
+	e.written += int64(n)
+	if err == nil && n < len(e.buf) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		e.err = fmt.Errorf("wire: encode: write: %w", err)
+	}
+	e.buf = e.buf[:0]
+}
+
+// primitiveDone is called after each primitive: it spills a full buffer.
+func (e *Encoder) primitiveDone() {
+	if len(e.buf) >= flushSize && e.w != nil {
+		e.spill()
+	}
+}
+
+// head appends a CBOR head: the major type (already shifted) and argument n.
+func (e *Encoder) head(major byte, n uint64) {
+	switch {
+	case n < 24:
+		e.buf = append(e.buf, major|byte(n))
+	case n <= math.MaxUint8:
+		e.buf = append(e.buf, major|24, byte(n))
+	case n <= math.MaxUint16:
+		e.buf = append(e.buf, major|25, byte(n>>8), byte(n))
+	case n <= math.MaxUint32:
+		e.buf = append(e.buf, major|26, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+	default:
+		e.buf = binary.BigEndian.AppendUint64(append(e.buf, major|27), n)
+	}
+}
+
+// EncodeNil writes a CBOR null (Starlark None). Errors are sticky.
+func (e *Encoder) EncodeNil() {
+	e.buf = append(e.buf, cborNull)
+	e.primitiveDone()
+}
+
+// EncodeBool writes a CBOR boolean. Errors are sticky.
+func (e *Encoder) EncodeBool(b bool) {
+	e.buf = append(e.buf, boolByte(b))
+	e.primitiveDone()
+}
+
+func boolByte(b bool) byte {
+	if b {
+		return cborTrue
+	}
+	return cborFalse
+}
+
+// EncodeInt writes a CBOR integer (major type 0 or 1). Errors are sticky.
+func (e *Encoder) EncodeInt(i int64) {
+	e.int64(i)
+	e.primitiveDone()
+}
+
+func (e *Encoder) int64(i int64) {
+	if i >= 0 {
+		e.head(majorUint, uint64(i))
+	} else {
+		e.head(majorNegInt, uint64(-1-i))
+	}
+}
+
+// EncodeUint writes a CBOR unsigned integer. Errors are sticky.
+func (e *Encoder) EncodeUint(u uint64) {
+	e.head(majorUint, u)
+	e.primitiveDone()
+}
+
+// EncodeFloat writes a CBOR double (always 8 bytes, so every float64,
+// NaN payloads included, round-trips exactly). Errors are sticky.
+func (e *Encoder) EncodeFloat(f float64) {
+	e.float(f)
+	e.primitiveDone()
+}
+
+func (e *Encoder) float(f float64) {
+	e.buf = binary.BigEndian.AppendUint64(append(e.buf, cborFloat64), math.Float64bits(f))
+}
+
+// EncodeString writes s as a text string if it is valid UTF-8, otherwise
+// as a byte string under the raw-string tag. Errors are sticky.
+func (e *Encoder) EncodeString(s string) {
+	e.string(s)
+	e.primitiveDone()
+}
+
+func (e *Encoder) string(s string) {
+	if utf8.ValidString(s) {
+		e.payload(majorText, s)
+		return
+	}
+	e.head(majorTag, tagRawString)
+	e.payload(majorBytes, s)
+}
+
+// EncodeBytes writes a CBOR byte string. Errors are sticky.
+func (e *Encoder) EncodeBytes(b []byte) {
+	e.head(majorBytes, uint64(len(b)))
+	if len(b) >= flushSize && e.w != nil {
+		e.writeLarge(string(b))
+	} else {
+		e.buf = append(e.buf, b...)
+	}
+	e.primitiveDone()
+}
+
+// payload appends a string or byte string; large payloads bypass the
+// buffer when there is a writer.
+func (e *Encoder) payload(major byte, s string) {
+	e.head(major, uint64(len(s)))
+	if len(s) >= flushSize && e.w != nil {
+		e.writeLarge(s)
+		return
+	}
+	if len(s) > marshalCheck && e.checkLarge(len(s)) != nil {
+		return
+	}
+	e.buf = append(e.buf, s...)
+}
+
+// checkLarge checks, before copying, that n more bytes fit the limit.
+func (e *Encoder) checkLarge(n int) error {
+	max := e.Limits.effective().MaxBytes
+	if e.written+int64(len(e.buf))+int64(n) > max && e.err == nil {
+		e.err = fmt.Errorf("wire: encode: value needs more than %d bytes (Limits.MaxBytes)", max)
+	}
+	return e.err
+}
+
+// writeLarge flushes buf and writes s straight to the writer.
+func (e *Encoder) writeLarge(s string) {
+	if e.checkLarge(len(s)) != nil {
+		return
+	}
+	e.write()
+	if e.err != nil {
+		return
+	}
+	n, err := io.WriteString(e.w, s)
+	e.written += int64(n)
+	if err == nil && n < len(s) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		e.err = fmt.Errorf("wire: encode: write: %w", err)
+	}
+}
+
+// EncodeArrayHead writes the head of an array of n items; the caller
+// then writes the n items. Errors are sticky.
+func (e *Encoder) EncodeArrayHead(n int) {
+	e.containerHead(majorArray, n)
+}
+
+// EncodeMapHead writes the head of a map of n pairs; the caller then
+// writes 2n items, key before value. Errors are sticky.
+func (e *Encoder) EncodeMapHead(n int) {
+	e.containerHead(majorMap, n)
+}
+
+func (e *Encoder) containerHead(major byte, n int) {
+	if n < 0 {
+		if e.err == nil {
+			e.err = fmt.Errorf("wire: encode: negative length %d", n)
+		}
+		return
+	}
+	e.head(major, uint64(n))
+	e.primitiveDone()
+}
+
+// value appends v at the given depth (0 for the outermost value).
+func (e *Encoder) value(v starlark.Value, depth int) error {
+	switch v := v.(type) {
+	case starlark.NoneType:
+		e.buf = append(e.buf, cborNull)
+	case starlark.Bool:
+		e.buf = append(e.buf, boolByte(bool(v)))
+	case starlark.Int:
+		e.int(v)
+	case starlark.Float:
+		e.float(float64(v))
+	case starlark.String:
+		e.string(string(v))
+	case starlark.Bytes:
+		e.payload(majorBytes, string(v))
+	case *starlark.List:
+		return e.list(v, depth+1)
+	case starlark.Tuple:
+		return e.tuple(v, depth+1)
+	case *starlark.Dict:
+		return e.dict(v, depth+1)
+	case *starlark.Set:
+		return e.set(v, depth+1)
+	case *starlarkstruct.Struct:
+		if v.Constructor() == starlarkstruct.Default {
+			return e.structure(v, depth+1)
+		}
+		return e.ref(v)
+	default:
+		return e.ref(v)
+	}
+	return e.err
+}
+
+// int appends a Starlark int, as a bignum if it is outside ±2**64.
+func (e *Encoder) int(i starlark.Int) {
+	if x, ok := i.Int64(); ok {
+		e.int64(x)
+		return
+	}
+	b := i.BigInt()
+	major, tag := byte(majorUint), uint64(tagPosBignum)
+	if b.Sign() < 0 {
+		major, tag = majorNegInt, tagNegBignum
+		b.Not(b) // -1-b
+	}
+	if b.IsUint64() {
+		e.head(major, b.Uint64())
+		return
+	}
+	e.head(majorTag, tag)
+	e.payload(majorBytes, string(b.Bytes()))
+}
+
+// enter checks the depth of a container about to be written.
+func (e *Encoder) enter(depth int) error {
+	if depth > e.lim.MaxDepth {
+		return fmt.Errorf("wire: encode: value nested more than %d levels deep (is it cyclic?)", e.lim.MaxDepth)
+	}
+	return nil
+}
+
+// elem appends one element of a container, with a fast path for ints.
+func (e *Encoder) elem(v starlark.Value, depth int) error {
+	if i, ok := v.(starlark.Int); ok {
+		e.int(i)
+	} else if err := e.value(v, depth); err != nil {
+		return err
+	}
+	if len(e.buf) >= e.mark {
+		return e.spill()
+	}
+	return nil
+}
+
+func (e *Encoder) list(l *starlark.List, depth int) error {
+	if err := e.enter(depth); err != nil {
+		return err
+	}
+	n := l.Len()
+	e.head(majorArray, uint64(n))
+	for i := 0; i < n; i++ {
+		if err := e.elem(l.Index(i), depth); err != nil {
+			return withSegment(err, func() string { return "[" + strconv.Itoa(i) + "]" })
+		}
+	}
+	return nil
+}
+
+func (e *Encoder) tuple(t starlark.Tuple, depth int) error {
+	if err := e.enter(depth); err != nil {
+		return err
+	}
+	e.head(majorTag, tagTuple)
+	e.head(majorArray, uint64(len(t)))
+	for i, v := range t {
+		if err := e.elem(v, depth); err != nil {
+			return withSegment(err, func() string { return "[" + strconv.Itoa(i) + "]" })
+		}
+	}
+	return nil
+}
+
+func (e *Encoder) dict(d *starlark.Dict, depth int) error {
+	if err := e.enter(depth); err != nil {
+		return err
+	}
+	e.head(majorMap, uint64(d.Len()))
+	i := 0
+	for k, v := range d.Entries() {
+		if err := e.elem(k, depth); err != nil {
+			return withSegment(err, func() string { return "{key " + strconv.Itoa(i) + "}" })
+		}
+		if err := e.elem(v, depth); err != nil {
+			return withSegment(err, func() string { return "[" + shortRepr(k) + "]" })
+		}
+		i++
+	}
+	return nil
+}
+
+func (e *Encoder) set(s *starlark.Set, depth int) error {
+	if err := e.enter(depth); err != nil {
+		return err
+	}
+	e.head(majorTag, tagSet)
+	e.head(majorArray, uint64(s.Len()))
+	i := 0
+	for v := range s.Elements() {
+		if err := e.elem(v, depth); err != nil {
+			return withSegment(err, func() string { return "{" + strconv.Itoa(i) + "}" })
+		}
+		i++
+	}
+	return nil
+}
+
+func (e *Encoder) structure(s *starlarkstruct.Struct, depth int) error {
+	if err := e.enter(depth); err != nil {
+		return err
+	}
+	e.head(majorTag, tagStruct)
+	e.head(majorMap, uint64(s.Len()))
+	for i := range s.Len() {
+		name, v := s.AttrAt(i)
+		e.string(name)
+		if err := e.elem(v, depth); err != nil {
+			return withSegment(err, func() string { return "." + name })
+		}
+	}
+	return nil
+}
+
+// ref appends a reference to v obtained from the Ref hook.
+func (e *Encoder) ref(v starlark.Value) error {
+	if e.Ref == nil {
+		return &UnsendableError{Value: v}
+	}
+	i, err := e.Ref(v)
+	if err != nil {
+		return &UnsendableError{Value: v, Err: err}
+	}
+	e.head(majorTag, tagRef)
+	e.head(majorUint, i)
+	return nil
+}

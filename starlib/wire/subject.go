@@ -1,0 +1,70 @@
+// This file defines every NATS subject pirun uses, built in one place.
+//
+// The wire package does not import NATS; subjects are plain strings here so
+// that the hub's permissions, the engine daemon and the client agree on them.
+
+package wire
+
+import "strconv"
+
+// Subject prefixes and fixed subjects.
+const (
+	// SubjectRegister is the hub's request subject for engine daemons joining.
+	SubjectRegister = "pirun.hub.register"
+	// SubjectHeartbeat receives every daemon's periodic Heartbeat.
+	SubjectHeartbeat = "pirun.hub.hb"
+	// SubjectQuery is the hub's request subject for client queries (Query).
+	SubjectQuery = "pirun.hub.query"
+	// SubjectEvents is where the hub announces engines joining and leaving.
+	SubjectEvents = "pirun.hub.events"
+	// SubjectSubmit receives load-balanced task batches from clients.
+	SubjectSubmit = "pirun.sched.submit"
+	// SubjectSchedControl receives clients' aborts of load-balanced tasks.
+	SubjectSchedControl = "pirun.sched.ctl"
+	// SubjectHubAcks receives acknowledgements of the parts of large
+	// messages the hub forwards.
+	SubjectHubAcks = "pirun.hub.ack"
+	// SubjectDone receives daemons' reports of finished load-balanced tasks.
+	SubjectDone = "pirun.sched.done"
+
+	daemonPrefix = "pirun.d."
+	clientPrefix = "pirun.c."
+	commPrefix   = "pirun.comm."
+)
+
+// DaemonTasks is the subject on which daemon d receives task batches.
+func DaemonTasks(d string) string { return daemonPrefix + d + ".task" }
+
+// DaemonControl is the subject on which daemon d receives Control requests.
+// It is separate from DaemonTasks so that aborts never wait behind tasks.
+func DaemonControl(d string) string { return daemonPrefix + d + ".ctl" }
+
+// DaemonAcks is the subject on which daemon d receives acknowledgements
+// of the parts of large messages it sends.
+func DaemonAcks(d string) string { return daemonPrefix + d + ".ack" }
+
+// DaemonAll matches every subject of every daemon (for permissions).
+const DaemonAll = daemonPrefix + ">"
+
+// ClientResults is the subject on which client c receives Results batches.
+func ClientResults(c string) string { return clientPrefix + c + ".r" }
+
+// ClientOutput is the subject on which client c receives streamed Output.
+func ClientOutput(c string) string { return clientPrefix + c + ".o" }
+
+// ClientAcks is the subject on which client c receives chunk acknowledgements.
+func ClientAcks(c string) string { return clientPrefix + c + ".a" }
+
+// ClientAll is the wildcard covering every subject of client c.
+func ClientAll(c string) string { return clientPrefix + c + ".>" }
+
+// ClientsAll matches every client subject (for permissions).
+const ClientsAll = clientPrefix + ">"
+
+// CommRank is the subject on which rank r of SPMD job j receives messages.
+func CommRank(job string, rank int) string {
+	return commPrefix + job + "." + strconv.Itoa(rank)
+}
+
+// CommAll matches every communicator subject (for permissions).
+const CommAll = commPrefix + ">"
