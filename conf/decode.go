@@ -6,7 +6,6 @@ package conf
 
 import (
 	"encoding"
-	"errors"
 	"fmt"
 	"reflect"
 	"sort"
@@ -19,10 +18,10 @@ import (
 // decoder decodes one file's keys into a schema struct and collects the
 // problems. It is used by one goroutine for one file.
 type decoder struct {
-	src   []byte
-	md    toml.MetaData
-	lines map[string]int  // shown key → line, for keys outside arrays of tables
+	md    *toml.MetaData
+	order map[string]int  // TOML key → its rank in the file
 	leafs map[string]bool // TOML keys decoded whole: their insides are not keys of ours
+	lines *keyLines
 	probs problems
 }
 
@@ -41,30 +40,43 @@ func (k keyPath) child(name string) keyPath {
 }
 
 // decodeStrict decodes data into dst, a pointer to a struct that already
-// holds the defaults. It returns the line of each key it placed (nil after
-// a syntax error), and the problems: one syntax error, or every unknown key
-// and mistyped value. Fields of type toml.Primitive take any value and are
-// otherwise ignored.
-func decodeStrict(data []byte, dst any) (map[string]int, []Problem) {
+// holds the defaults. It returns the problems, in file order: one syntax
+// error, or every unknown key and mistyped value; and, unless there was a
+// syntax error, the lines of the file's keys for later problems. Fields of
+// type toml.Primitive take any value and are otherwise ignored.
+func decodeStrict(data []byte, dst any) (*keyLines, []Problem) {
 	var top map[string]toml.Primitive
 	md, err := toml.Decode(string(data), &top)
 	if err != nil {
 		return nil, []Problem{syntaxProblem(err)}
 	}
-	d := &decoder{src: data, md: md, lines: map[string]int{}, leafs: map[string]bool{}}
+	d := &decoder{md: &md, order: map[string]int{}, leafs: map[string]bool{}, lines: newKeyLines(&md, data)}
+	for i, k := range md.Keys() {
+		if _, ok := d.order[k.String()]; !ok {
+			d.order[k.String()] = i
+		}
+	}
 	d.table(top, keyPath{}, reflect.ValueOf(dst).Elem())
 	d.undecoded()
-	for i := range d.probs {
-		d.probs[i].Line = lineOf(d.probs[i].Key, d.lines)
-	}
-	return d.lines, sortByLine(d.probs)
+	return d.lines, d.lines.place(d.probs)
 }
 
-// table decodes the keys of the TOML table at k into the struct v.
+// table decodes the keys of the TOML table at k into the struct v, in file
+// order.
 func (d *decoder) table(kids map[string]toml.Primitive, k keyPath, v reflect.Value) {
 	fields := fieldsOf(v.Type())
-	for _, name := range d.order(kids, k) {
+	names := make([]string, 0, len(kids))
+	for name := range kids {
+		names = append(names, name)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		return d.order[k.child(names[i]).toml.String()] < d.order[k.child(names[j]).toml.String()]
+	})
+	for _, name := range names {
 		kk := k.child(name)
+		if !kk.inArray {
+			d.lines.value(kk.show, kids[name])
+		}
 		i, ok := fields.index[name]
 		if !ok {
 			d.reject(kk, "%s", unknownKeyMsg(k.title, name, fields.names))
@@ -72,28 +84,6 @@ func (d *decoder) table(kids map[string]toml.Primitive, k keyPath, v reflect.Val
 		}
 		d.value(kids[name], kk, v.Field(i))
 	}
-}
-
-// order returns the keys of a table in file order when lines are known
-// (outside arrays of tables, whose elements share one position per key),
-// else sorted.
-func (d *decoder) order(kids map[string]toml.Primitive, k keyPath) []string {
-	names := make([]string, 0, len(kids))
-	line := map[string]int{}
-	for name := range kids {
-		names = append(names, name)
-		if !k.inArray {
-			line[name] = d.line(kids[name])
-			d.lines[k.child(name).show] = line[name]
-		}
-	}
-	sort.Slice(names, func(i, j int) bool {
-		if li, lj := line[names[i]], line[names[j]]; li != lj {
-			return li < lj
-		}
-		return names[i] < names[j]
-	})
-	return names
 }
 
 // value decodes the value of the key k into v, by v's type.
@@ -149,16 +139,10 @@ func (d *decoder) tableArray(p toml.Primitive, raw any, k keyPath, v reflect.Val
 		d.reject(k, "%v", err)
 		return
 	}
-	headers := headerLines(d.src, k.show)
+	d.lines.elements(k.show, len(elems))
 	out := reflect.MakeSlice(v.Type(), len(elems), len(elems))
 	for i, e := range elems {
 		ek := keyPath{show: fmt.Sprintf("%s[%d]", k.show, i), toml: k.toml, inArray: true, title: title}
-		switch {
-		case len(headers) == len(elems):
-			d.lines[ek.show] = headers[i]
-		case len(headers) == 0 && d.lines[k.show] > 0: // an inline array
-			d.lines[ek.show] = d.lines[k.show]
-		}
 		ev := out.Index(i)
 		ev.Set(defaultElem(ev.Type()))
 		var rawElem any
@@ -287,52 +271,6 @@ func (d *decoder) underLeaf(k toml.Key) bool {
 		}
 	}
 	return false
-}
-
-// headerLines returns the lines of the "[[key]]" headers in src: the
-// TOML decoder keeps one position for all elements of an array of tables,
-// so an element's line is found by counting its header. The caller uses
-// them only when their number matches the array's length.
-func headerLines(src []byte, key string) []int {
-	var lines []int
-	for i, line := range strings.Split(string(src), "\n") {
-		line = strings.TrimSpace(line)
-		end := strings.Index(line, "]]")
-		if strings.HasPrefix(line, "[[") && end > 0 && strings.TrimSpace(line[2:end]) == key {
-			lines = append(lines, i+1)
-		}
-	}
-	return lines
-}
-
-// sortByLine orders problems by line, those without a line last, keeping
-// the order of problems on one line.
-func sortByLine(ps []Problem) []Problem {
-	sort.SliceStable(ps, func(i, j int) bool {
-		li, lj := ps[i].Line, ps[j].Line
-		return li != 0 && (lj == 0 || li < lj)
-	})
-	return ps
-}
-
-// errProbe is returned by lineProbe to make the TOML decoder report a
-// key's position.
-var errProbe = errors.New("position probe")
-
-// lineProbe is a toml.Unmarshaler that always fails, so that the decoder
-// returns a ParseError carrying the position of the key being decoded.
-type lineProbe struct{}
-
-// UnmarshalTOML implements toml.Unmarshaler.
-func (lineProbe) UnmarshalTOML(any) error { return errProbe }
-
-// line returns the line of the key that p came from, or 0.
-func (d *decoder) line(p toml.Primitive) int {
-	var pe toml.ParseError
-	if err := d.md.PrimitiveDecode(p, &lineProbe{}); errors.As(err, &pe) {
-		return pe.Position.Line
-	}
-	return 0
 }
 
 // schemaFields maps a struct's TOML key names to field indices.

@@ -133,39 +133,17 @@ func baseDir(path string) string {
 }
 
 // merge appends the validation problems to the decoding ones, leaving out
-// keys already reported, and gives each the line of its key (or of its
-// nearest parent table) in the file.
-func merge(decoded, invalid []Problem, lines map[string]int) []Problem {
+// keys already reported, gives each the line of its key (or of its table)
+// in the file, and sorts them by line.
+func merge(decoded, invalid []Problem, lines *keyLines) []Problem {
 	seen := map[string]bool{}
 	for _, p := range decoded {
 		seen[p.Key] = true
 	}
 	for _, p := range invalid {
-		if seen[p.Key] {
-			continue
+		if !seen[p.Key] {
+			decoded = append(decoded, p)
 		}
-		p.Line = lineOf(p.Key, lines)
-		decoded = append(decoded, p)
 	}
-	return sortByLine(decoded)
-}
-
-// lineOf returns the line of key, or of its nearest parent with a line,
-// but not across an element of an array of tables ("hosts[1].user" has no
-// line: the TOML decoder keeps one position for all elements).
-func lineOf(key string, lines map[string]int) int {
-	for k := key; k != ""; {
-		if n := lines[k]; n > 0 {
-			return n
-		}
-		if k != key && strings.HasSuffix(k, "]") {
-			break
-		}
-		i := strings.LastIndexAny(k, ".[")
-		if i < 0 {
-			break
-		}
-		k = k[:i]
-	}
-	return 0
+	return lines.place(decoded)
 }

@@ -171,6 +171,9 @@ func (d *Daemon) register(ctx context.Context, reclaim []int) ([]int, error) {
 	req := &wire.Register{Protocol: wire.ProtocolVersion, Version: d.cfg.Version, GOOS: runtime.GOOS,
 		GOARCH: runtime.GOARCH, GOARM: d.cfg.GOARM, Host: d.host, PID: os.Getpid(), Name: d.name,
 		Daemon: d.id, Engines: d.cfg.Engines, Reclaim: reclaim, Started: time.Now().UnixNano()}
+	if cid, err := d.nc.GetClientID(); err == nil {
+		req.ConnID = cid
+	}
 	data, err := wire.MarshalMsg(req)
 	if err != nil {
 		return nil, err

@@ -338,16 +338,31 @@ func (h *Hub) sweepOnce(now time.Time) {
 	h.mu.Lock()
 	var lost []wire.EngineInfo
 	for _, d := range h.daemons {
-		if now.Sub(d.lastSeen) > h.cfg.EngineTimeout {
+		switch {
+		case now.Sub(d.lastSeen) > h.cfg.EngineTimeout:
 			h.log.Warn("engines lost: no heartbeat", "ids", d.ids, "host", d.reg.Host,
 				"silent", now.Sub(d.lastSeen).Round(time.Millisecond))
-			lost = append(lost, h.dropLocked(d)...)
+		case !h.connected(d.reg.ConnID):
+			h.log.Warn("engines lost: their connection closed", "ids", d.ids, "host", d.reg.Host)
+		default:
+			continue
 		}
+		lost = append(lost, h.dropLocked(d)...)
 	}
 	h.mu.Unlock()
 	if len(lost) > 0 {
 		h.publish(wire.SubjectEvents, &wire.Event{Kind: wire.EventLost, Engines: lost})
 	}
+}
+
+// connected reports whether the client connection cid is open; 0 (not
+// known) counts as open, leaving the judgement to heartbeats.
+func (h *Hub) connected(cid uint64) bool {
+	if cid == 0 {
+		return true
+	}
+	cz, err := h.ns.Connz(&server.ConnzOptions{CID: cid})
+	return err != nil || len(cz.Conns) > 0
 }
 
 // dropLocked forgets a daemon and its engines; h.mu must be held.

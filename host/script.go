@@ -85,6 +85,12 @@ func (s *Script) Run(ctx context.Context, path string, src []byte) error {
 	return err
 }
 
+// Load is the script's thread.Load: it runs a module once, relative to
+// the folder of the loading file, registering its text for shipping.
+func (s *Script) Load(th *starlark.Thread, module string) (starlark.StringDict, error) {
+	return s.load(th, module)
+}
+
 // load runs a module once, relative to the folder of the loading file.
 func (s *Script) load(th *starlark.Thread, module string) (starlark.StringDict, error) {
 	dir := filepath.Dir(th.CallFrame(0).Pos.Filename())

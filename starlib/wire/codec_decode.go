@@ -826,13 +826,16 @@ func (d *Decoder) Skip() error {
 func (d *Decoder) skip(depth int) error {
 	off := d.off()
 	ib, arg, err := d.head()
+	for err == nil && ib&0xe0 == majorTag {
+		ib, arg, err = d.head() // a tag adds no depth, as in Decode
+	}
 	if err != nil {
 		return err
 	}
 	switch major := ib & 0xe0; major {
 	case majorBytes, majorText:
 		return d.discard(off, arg)
-	case majorArray, majorMap, majorTag:
+	case majorArray, majorMap:
 		return d.skipItems(off, major, arg, depth+1)
 	case majorSimple:
 		if ib&31 == 24 && arg < 32 {
@@ -842,16 +845,13 @@ func (d *Decoder) skip(depth int) error {
 	return nil
 }
 
-// skipItems skips the contents of an array, map or tag.
+// skipItems skips the contents of an array or map.
 func (d *Decoder) skipItems(off int64, major byte, arg uint64, depth int) error {
 	if depth > d.lim.MaxDepth {
 		return d.depthErr(off)
 	}
 	unit := int64(1)
-	switch major {
-	case majorTag:
-		arg = 1
-	case majorMap:
+	if major == majorMap {
 		unit = 2
 	}
 	n, err := d.count(off, arg, unit)

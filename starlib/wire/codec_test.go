@@ -640,7 +640,8 @@ func TestPrimitiveErrors(t *testing.T) {
 		{"80", func(d *Decoder) error { _, err := d.DecodeMapHead(); return err }, "want a map"},
 		{"", func(d *Decoder) error { _, err := d.DecodeNil(); return err }, "EOF"},
 		{"9f", func(d *Decoder) error { return d.Skip() }, "indefinite-length"},
-		{strings.Repeat("c1", 1001) + "00", func(d *Decoder) error { return d.Skip() }, "nested more than 1000"},
+		{strings.Repeat("81", 1001) + "00", func(d *Decoder) error { return d.Skip() }, "nested more than 1000"},
+		{strings.Repeat("c1", 100000), func(d *Decoder) error { return d.Skip() }, "input ends inside an item"},
 		{"f818", func(d *Decoder) error { return d.Skip() }, "malformed simple value 24"},
 		{"5a00010000" + strings.Repeat("00", 100), func(d *Decoder) error { return d.Skip() }, "input ends inside an item"},
 	} {

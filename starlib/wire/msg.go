@@ -125,6 +125,7 @@ type Register struct {
 	Engines  int    `wire:"10"` // how many engines it runs
 	Reclaim  []int  `wire:"11"` // ids it had before a reconnect, to keep
 	Started  int64  `wire:"12"` // unix nanoseconds
+	ConnID   uint64 `wire:"13"` // the daemon's NATS client id, so the hub sees its connection close
 }
 
 // Registered is the hub's answer to Register.

@@ -5,10 +5,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"net"
-	"os"
 	"strconv"
 	"time"
 
@@ -106,7 +107,7 @@ func openProfile(e *env, name string) (conf.ProfilePaths, conf.Profile, error) {
 		fmt.Fprintf(e.stderr, "pirun: warning: %s\n", w)
 	}
 	prof, err := conf.LoadProfile(paths.Config)
-	if err != nil && !os.IsNotExist(err) {
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return paths, prof, err
 	}
 	if err := prof.ApplyEnv(e.getenv); err != nil {

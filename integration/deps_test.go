@@ -1,0 +1,102 @@
+package integration
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/pirun-dev/pirun"
+
+// TestDependencies enforces the import rules between pirun's packages
+// (STYLE §2.4) on non-test imports, with `go list -deps`.
+func TestDependencies(t *testing.T) {
+	for _, rule := range []struct {
+		pkg       string
+		forbidden []string
+		allowed   []string // when set, every non-standard dependency must have one of these prefixes
+		why       string
+	}{
+		{pkg: module + "/conf", allowed: []string{module + "/conf", "github.com/BurntSushi/toml"},
+			why: "conf is TOML schemas only"},
+		{pkg: module + "/starlib/...", allowed: []string{module + "/starlib", "go.starlark.net", "golang.org/x/sys", "golang.org/x/term", "github.com/chzyer/readline"},
+			why: "starlib stays transport-agnostic and fuzzable without a server"},
+		{pkg: module + "/host/sched", allowed: []string{module + "/host/sched", module + "/conf", "github.com/BurntSushi/toml"},
+			why: "the scheduler is pure"},
+		{pkg: module + "/engine/...", forbidden: []string{module + "/host", "github.com/nats-io/nats-server"},
+			why: "engines never import host or the server"},
+		{pkg: module + "/host", forbidden: []string{module + "/engine"},
+			why: "host and engine meet only through wire over NATS"},
+	} {
+		for _, dep := range deps(t, rule.pkg) {
+			if isStd(dep) {
+				continue
+			}
+			for _, f := range rule.forbidden {
+				if dep == f || strings.HasPrefix(dep, f+"/") {
+					t.Errorf("%s imports %s: %s", rule.pkg, dep, rule.why)
+				}
+			}
+			if rule.allowed != nil && !hasPrefix(dep, rule.allowed) {
+				t.Errorf("%s depends on %s: %s", rule.pkg, dep, rule.why)
+			}
+		}
+	}
+}
+
+func deps(t *testing.T, pkg string) []string {
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", pkg).Output()
+	if err != nil {
+		t.Fatalf("go list -deps %s: %v", pkg, err)
+	}
+	return strings.Fields(string(out))
+}
+
+func isStd(p string) bool { return !strings.Contains(strings.SplitN(p, "/", 2)[0], ".") }
+
+func hasPrefix(p string, prefixes []string) bool {
+	for _, pre := range prefixes {
+		if p == pre || strings.HasPrefix(p, pre+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// TestOnlyMainExits checks that only host/cmd/pirun reads os.Args,
+// installs signal handlers or calls os.Exit (non-test files).
+func TestOnlyMainExits(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", "{{.Dir}}", module+"/...").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	banned := map[string]bool{"os.Args": true, "os.Exit": true, "signal.Notify": true, "signal.NotifyContext": true}
+	for _, dir := range strings.Fields(string(out)) {
+		if strings.HasSuffix(dir, "/host/cmd/pirun") {
+			continue
+		}
+		fset := token.NewFileSet()
+		pkgs, err := parser.ParseDir(fset, dir, func(fi fs.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range pkgs {
+			for _, f := range p.Files {
+				ast.Inspect(f, func(n ast.Node) bool {
+					sel, ok := n.(*ast.SelectorExpr)
+					if !ok {
+						return true
+					}
+					if x, ok := sel.X.(*ast.Ident); ok && banned[x.Name+"."+sel.Sel.Name] {
+						t.Errorf("%s: %s.%s outside host/cmd/pirun", fset.Position(sel.Pos()), x.Name, sel.Sel.Name)
+					}
+					return true
+				})
+			}
+		}
+	}
+}

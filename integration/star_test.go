@@ -1,0 +1,87 @@
+package integration
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"go.starlark.net/starlark"
+
+	"github.com/pirun-dev/pirun/host"
+	"github.com/pirun-dev/pirun/starlib"
+	"github.com/pirun-dev/pirun/starlib/startest"
+)
+
+// TestStar runs every integration/testdata/*.star file against a fresh
+// in-process cluster (2 engines unless `# pirun:engines>=N` asks for more);
+// the test process is the client, and Client() in a file is that client.
+func TestStar(t *testing.T) {
+	files, err := filepath.Glob("testdata/*.star")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatal("no testdata/*.star files")
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			t.Parallel()
+			runStarFile(t, file)
+		})
+	}
+}
+
+var separator = regexp.MustCompile(`(?m)^---$`)
+
+func runStarFile(t *testing.T, file string) {
+	src, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirs, err := startest.ParseDirectives(file, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	engines := max(dirs.MinEngines(), 2)
+	timeout := dirs.Timeout()
+	if timeout == 0 {
+		timeout = 60 * time.Second
+	}
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := startCluster(t, clusterConfig{engines: engines, dataDir: filepath.Dir(abs)})
+	// The chunks run under the file's name with the file's line numbers;
+	// shipping finds functions in this text (separators blanked).
+	if err := cl.Client.Sources().Add(abs, separator.ReplaceAll(src, nil)); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	s := &host.Script{Client: cl.Client, Stdout: &out}
+	predecl, err := s.Predeclared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	startest.RunFile(t, abs, src, startest.Options{
+		Predeclared: predecl,
+		Context:     ctx,
+		Setup: func(th *starlark.Thread) {
+			host.SetClient(th, cl.Client)
+			host.SetDir(th, filepath.Dir(abs))
+			starlib.SetContext(th, ctx)
+		},
+		Load: s.Load,
+	})
+	if t.Failed() {
+		t.Logf("script output:\n%s\nengine output:\n%s", out.String(), cl.Output)
+	}
+	_ = strings.TrimSpace
+}
