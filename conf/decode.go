@@ -48,7 +48,7 @@ func decodeStrict(data []byte, dst any) (*keyLines, []Problem) {
 	var top map[string]toml.Primitive
 	md, err := toml.Decode(string(data), &top)
 	if err != nil {
-		return nil, []Problem{syntaxProblem(err)}
+		return nil, []Problem{syntaxProblem(err, data)}
 	}
 	d := &decoder{md: &md, order: map[string]int{}, leafs: map[string]bool{}, lines: newKeyLines(&md, data)}
 	for i, k := range md.Keys() {
@@ -172,7 +172,7 @@ func (d *decoder) leaf(raw any, key string, v reflect.Value) {
 	case reflect.Uint64:
 		d.unsigned(raw, key, v)
 	case reflect.Slice:
-		d.strings(raw, key, v)
+		d.stringList(raw, key, v)
 	default:
 		d.probs.add(key, "cannot decode into %s", v.Type()) // a schema bug
 	}
@@ -230,8 +230,8 @@ func (d *decoder) unsigned(raw any, key string, v reflect.Value) {
 	v.SetUint(uint64(n))
 }
 
-// strings stores a TOML array of strings into a []string field.
-func (d *decoder) strings(raw any, key string, v reflect.Value) {
+// stringList stores a TOML array of strings into a []string field.
+func (d *decoder) stringList(raw any, key string, v reflect.Value) {
 	items, ok := raw.([]any)
 	if !ok {
 		d.probs.add(key, "expected an array of strings, got %s", describe(raw))
@@ -339,6 +339,9 @@ func textWant(t reflect.Type) string {
 func describe(raw any) string {
 	switch raw := raw.(type) {
 	case string:
+		if len(raw) > 60 {
+			return fmt.Sprintf("the string %q… (%d bytes)", raw[:60], len(raw))
+		}
 		return fmt.Sprintf("the string %q", raw)
 	case int64:
 		return fmt.Sprintf("the integer %d", raw)

@@ -63,8 +63,8 @@ func (e *Engine) applyEnv(getenv func(string) string) []Problem {
 	var ps problems
 	if v := getenv("PIRUN_CONNECT"); v != "" {
 		e.Connect = v
-		if strings.Contains(v, "://") && !validHubURL(v) {
-			ps.add("PIRUN_CONNECT", "expected a connection file or a nats:// or tls:// URL with a host, got %q", v)
+		if msg := checkConnect(v); msg != "" {
+			ps.add("PIRUN_CONNECT", "%s", msg)
 		}
 	}
 	if v := getenv("PIRUN_ENGINES"); v != "" {

@@ -4,6 +4,7 @@
 package conf
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"sort"
@@ -102,17 +103,31 @@ func errorOf(file string, ps []Problem) error {
 
 // syntaxProblem turns a TOML parse error into a Problem with its position
 // and the lines around it.
-func syntaxProblem(err error) Problem {
+func syntaxProblem(err error, src []byte) Problem {
 	var pe toml.ParseError
 	if !errors.As(err, &pe) {
 		return Problem{Msg: "invalid TOML: " + err.Error()}
 	}
 	p := Problem{Line: pe.Position.Line, Column: pe.Position.Col, Msg: "invalid TOML: " + pe.Message}
-	full := pe.ErrorWithPosition()
-	if _, listing, ok := strings.Cut(full, ":\n\n"); ok {
-		p.Context = listing
-	}
+	p.Context = syntaxContext(pe, src)
 	return p
+}
+
+// syntaxContext returns the lines around a syntax error with a caret under
+// it, from ErrorWithPosition, or "" when the position is outside src (the
+// TOML package then indexes out of range: it reports some errors at line 0).
+func syntaxContext(pe toml.ParseError, src []byte) (context string) {
+	pos := pe.Position
+	if pos.Line < 1 || pos.Line > bytes.Count(src, []byte("\n"))+1 || pos.Col < 1 || pos.Len < 0 {
+		return ""
+	}
+	defer func() {
+		if recover() != nil { // a defect of the TOML package must not stop pirun
+			context = ""
+		}
+	}()
+	_, listing, _ := strings.Cut(pe.ErrorWithPosition(), ":\n\n")
+	return listing
 }
 
 // unknownKeyMsg says that name is not a key of table, suggesting the

@@ -64,6 +64,7 @@ func TestProfileProblems(t *testing.T) {
 		// Validation: [engine].
 		{"[engine]\nconnect = \"nats://\"", `F:2: engine.connect: expected a connection file or a nats:// or tls:// URL with a host, got "nats://"`},
 		{"[engine]\nconnect = \"http://hub:4222\"", `F:2: engine.connect: expected a connection file or a nats:// or tls:// URL with a host, got "http://hub:4222"`},
+		{"[engine]\nconnect = \"192.168.1.10:4222\"", `F:2: engine.connect: expected a connection file or a URL; for an address write "nats://192.168.1.10:4222"`},
 		{"[engine]\nengines = 5000", `F:2: engine.engines: expected an integer 0..1024 (0 = one per CPU), got 5000`},
 		{"[engine]\nname = \"two words\"", `F:2: engine.name: expected at most 64 characters without spaces, got "two words"`},
 		{"[engine]\npreload = [\"a.star\", \"b.py\"]", `F:2: engine.preload[1]: expected a .star file, got "b.py"`},

@@ -79,8 +79,8 @@ func (h Hub) checkTLS(ps *problems) {
 func (e Engine) problems(prefix string) []Problem {
 	var ps problems
 	k := func(name string) string { return prefix + "." + name }
-	if e.Connect != "" && strings.Contains(e.Connect, "://") && !validHubURL(e.Connect) {
-		ps.add(k("connect"), "expected a connection file or a nats:// or tls:// URL with a host, got %q", e.Connect)
+	if msg := checkConnect(e.Connect); msg != "" {
+		ps.add(k("connect"), "%s", msg)
 	}
 	engineCount(&ps, k("engines"), e.Engines, "one per CPU")
 	if !validName(e.Name) {
@@ -97,6 +97,17 @@ func (e Engine) problems(prefix string) []Problem {
 		ps.add(k("ssh"), "expected [user@]gateway[:port] for ssh, got %q", e.SSH)
 	}
 	return ps
+}
+
+// checkConnect returns what is wrong with an engine's connect value, or "".
+func checkConnect(s string) string {
+	switch {
+	case strings.Contains(s, "://") && !validHubURL(s):
+		return fmt.Sprintf("expected a connection file or a nats:// or tls:// URL with a host, got %q", s)
+	case !strings.Contains(s, "/") && validAdvertise(s) && strings.Contains(s, ":"):
+		return fmt.Sprintf("expected a connection file or a URL; for an address write %q", "nats://"+s)
+	}
+	return ""
 }
 
 // check adds the problems of the [cluster] table.

@@ -177,14 +177,14 @@ func startHub(t *testing.T) (p *proc, clientConn, engineConn string) {
 }
 
 // testLogger logs to the test when PIRUN_LOGGING=debug, else nowhere.
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	if os.Getenv("PIRUN_LOGGING") == "debug" {
 		return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	return slog.New(slog.DiscardHandler)
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
@@ -207,7 +207,7 @@ type clusterConfig struct {
 
 // startCluster starts an in-process hub and n engines (in one daemon) and
 // connects a client; everything stops at cleanup.
-func startCluster(t *testing.T, cc clusterConfig) *cluster {
+func startCluster(t testing.TB, cc clusterConfig) *cluster {
 	t.Helper()
 	log := testLogger(t)
 	hub, err := host.NewHub(host.HubConfig{DontListen: true, Version: "test"}, log)
@@ -250,4 +250,9 @@ func startCluster(t *testing.T, cc clusterConfig) *cluster {
 		t.Fatal(err)
 	}
 	return &cluster{Hub: hub, Client: c, Output: out}
+}
+
+// startClusterB is startCluster for benchmarks.
+func startClusterB(b *testing.B, engines int) *cluster {
+	return startCluster(b, clusterConfig{engines: engines})
 }
