@@ -33,23 +33,23 @@ func (k Kind) String() string {
 // A direct task names its Targets; a load-balanced task is sent to the hub
 // with no targets and the hub fills in exactly one.
 type Task struct {
-	ID      uint64 `wire:"1"`  // unique within Client
-	Client  string `wire:"2"`  // the submitting client's id: results go to ClientResults(Client)
-	Kind    Kind   `wire:"3"`  //
-	Targets []int  `wire:"4"`  // engine ids
-	Bundle  int    `wire:"5"`  // 1 + index into Batch.Bundles; 0 = none
-	Payload []byte `wire:"6"`  // codec-encoded arguments, see Kind
-	Code    string `wire:"7"`  // source text, KindExecute
-	File    string `wire:"8"`  // Code's file name, for error positions
-	Names   []string `wire:"9"`  // KindPull
-	Timeout int64  `wire:"10"` // nanoseconds the task may run; 0 = the engine's default
-	Retries int    `wire:"11"` // load-balanced: how many times to rerun it when its engine dies
-	Exclude []int  `wire:"12"` // load-balanced: engines it must not run on
-	Allowed []int  `wire:"13"` // load-balanced: engines it may run on (follow); nil = any
-	Attempt int    `wire:"14"` // load-balanced: 0 for the first run
-	Comm    *Comm  `wire:"15"` // SPMD job, nil outside one
-	Label    string `wire:"16"` // what the user called, for errors and status ("f at job.star:3")
-	Balanced bool   `wire:"17"` // dispatched by the hub's scheduler: report Done to it
+	ID       uint64   `wire:"1"`  // unique within Client
+	Client   string   `wire:"2"`  // the submitting client's id: results go to ClientResults(Client)
+	Kind     Kind     `wire:"3"`  //
+	Targets  []int    `wire:"4"`  // engine ids
+	Bundle   int      `wire:"5"`  // 1 + index into Batch.Bundles; 0 = none
+	Payload  []byte   `wire:"6"`  // codec-encoded arguments, see Kind
+	Code     string   `wire:"7"`  // source text, KindExecute
+	File     string   `wire:"8"`  // Code's file name, for error positions
+	Names    []string `wire:"9"`  // KindPull
+	Timeout  int64    `wire:"10"` // nanoseconds the task may run; 0 = the engine's default
+	Retries  int      `wire:"11"` // load-balanced: how many times to rerun it when its engine dies
+	Exclude  []int    `wire:"12"` // load-balanced: engines it must not run on
+	Allowed  []int    `wire:"13"` // load-balanced: engines it may run on (follow); nil = any
+	Attempt  int      `wire:"14"` // load-balanced: 0 for the first run
+	Comm     *Comm    `wire:"15"` // SPMD job, nil outside one
+	Label    string   `wire:"16"` // what the user called, for errors and status ("f at job.star:3")
+	Balanced bool     `wire:"17"` // dispatched by the hub's scheduler: report Done to it
 }
 
 // Comm binds a task to an SPMD job: Ranks[i] is the engine id of rank i.
@@ -69,12 +69,12 @@ type Status uint8
 
 // The task outcomes.
 const (
-	StatusOK        Status = iota + 1
-	StatusError            // the task raised an error: Err
-	StatusAborted          // aborted before or while it ran
-	StatusTimeout          // ran past its timeout
-	StatusLost             // its engine died or was lost
-	StatusImpossible       // it can never run (no engine fits its constraints)
+	StatusOK         Status = iota + 1
+	StatusError             // the task raised an error: Err
+	StatusAborted           // aborted before or while it ran
+	StatusTimeout           // ran past its timeout
+	StatusLost              // its engine died or was lost
+	StatusImpossible        // it can never run (no engine fits its constraints)
 )
 
 // Result is the outcome of one task on one engine.
@@ -193,9 +193,9 @@ type EventKind uint8
 
 // The event kinds.
 const (
-	EventJoined EventKind = iota + 1
-	EventLost             // died or unreachable
-	EventStopped          // shut down on request
+	EventJoined  EventKind = iota + 1
+	EventLost              // died or unreachable
+	EventStopped           // shut down on request
 )
 
 // Event announces engines joining or leaving; Tasks lists load-balanced
@@ -234,8 +234,8 @@ type ControlReply struct {
 
 // Done reports finished load-balanced tasks to the hub's scheduler.
 type Done struct {
-	Engine int        `wire:"1"`
-	Tasks  []TaskRef  `wire:"2"`
+	Engine int       `wire:"1"`
+	Tasks  []TaskRef `wire:"2"`
 }
 
 // TaskRef names a task across clients.
