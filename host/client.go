@@ -352,6 +352,37 @@ func (c *Client) engineInfo(id int) (wire.EngineInfo, bool) {
 	return e, ok
 }
 
+// AbortPending aborts every task of this client that has not finished
+// (after Ctrl-C), on the engines and in the scheduler.
+func (c *Client) AbortPending() {
+	c.mu.Lock()
+	var lb []uint64
+	direct := make(map[string][]uint64)
+	engines := make(map[string][]int)
+	for id, p := range c.pending {
+		if p.lb {
+			lb = append(lb, id)
+			continue
+		}
+		for engine := range p.slots {
+			if e, ok := c.roster[engine]; ok {
+				direct[e.Daemon] = append(direct[e.Daemon], id)
+				if !slices.Contains(engines[e.Daemon], engine) {
+					engines[e.Daemon] = append(engines[e.Daemon], engine)
+				}
+			}
+		}
+	}
+	c.mu.Unlock()
+	if len(lb) > 0 {
+		c.abort(lb, true, nil)
+	}
+	for d, ids := range direct {
+		c.abort(ids, false, map[string][]int{d: engines[d]})
+	}
+	c.nc.Flush()
+}
+
 // abort asks the engines (or the scheduler) to abort tasks.
 func (c *Client) abort(ids []uint64, lb bool, daemons map[string][]int) {
 	ctl := wire.Control{Op: wire.OpAbort, Client: c.id, Tasks: ids}

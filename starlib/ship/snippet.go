@@ -93,7 +93,9 @@ func analyse(f *source, fn *starlark.Function) (*snippet, error) {
 	if err := sn.rewrite(f, node, params, fn); err != nil {
 		return nil, fmt.Errorf("cannot send %s: %w", fn.Name(), err)
 	}
-	if err := sn.findFree(); err != nil {
+	if f.resolved {
+		sn.free = freeNamesIn(node, exactEnd(node))
+	} else if err := sn.findFree(); err != nil {
 		return nil, fmt.Errorf("cannot send %s: %w", fn.Name(), err)
 	}
 	return sn, nil
@@ -157,7 +159,8 @@ func newPlaceholder(param *syntax.BinaryExpr, fn *starlark.Function) (placeholde
 
 // findFree parses and resolves the rewritten text, every name counting as
 // predeclared, and records the names it uses but does not bind, with the
-// position of their first use, placeholders excepted.
+// position of their first use, placeholders excepted. It is the fallback
+// for files that do not resolve as a whole (see source.parse).
 func (sn *snippet) findFree() error {
 	opts := starlib.FileOptions()
 	always := func(string) bool { return true }
@@ -199,8 +202,8 @@ func lambdaPortion(src string, line, col int32) syntax.FilePortion {
 	return syntax.FilePortion{Content: []byte("(" + src + ")"), FirstLine: line, FirstCol: col - 1}
 }
 
-// freeNames returns the names of the resolved tree root that resolve as
-// predeclared (that is, that it does not bind), without placeholders,
+// freeNames returns the names of the resolved snippet root that resolve
+// as predeclared (that is, that it does not bind), without placeholders,
 // sorted by their first use.
 func freeNames(root syntax.Node) []freeName {
 	first := make(map[string]syntax.Position)
@@ -210,14 +213,68 @@ func freeNames(root syntax.Node) []freeName {
 			return true
 		}
 		b, ok := id.Binding.(*resolve.Binding)
-		if !ok || b.Scope != resolve.Predeclared || strings.HasPrefix(id.Name, placeholderPrefix) {
-			return true
-		}
-		if p, seen := first[id.Name]; !seen || before(id.NamePos, p) {
-			first[id.Name] = id.NamePos
+		if ok && b.Scope == resolve.Predeclared && !strings.HasPrefix(id.Name, placeholderPrefix) {
+			firstUse(first, id)
 		}
 		return true
 	})
+	return sortFree(first)
+}
+
+// freeNamesIn returns the names that the def or lambda node, ending at
+// end, uses but does not bind, sorted by their first use. It reads the
+// bindings of the whole file, resolved with every name predeclared: a name
+// is free if it is global or predeclared, or if it is a local of an
+// enclosing function or comprehension, bound outside node. Its parameters'
+// defaults are evaluated outside it, so they are skipped; so is a def's
+// own name, which its snippet binds.
+func freeNamesIn(node syntax.Node, end syntax.Position) []freeName {
+	first := make(map[string]syntax.Position)
+	var self string
+	var body []syntax.Node
+	switch n := node.(type) {
+	case *syntax.DefStmt:
+		self = n.Name.Name
+		for _, stmt := range n.Body {
+			body = append(body, stmt)
+		}
+	case *syntax.LambdaExpr:
+		body = []syntax.Node{n.Body}
+	}
+	start := syntax.Start(node)
+	visit := func(n syntax.Node) bool {
+		id, ok := n.(*syntax.Ident)
+		if !ok || id.Name == self {
+			return true
+		}
+		b, ok := id.Binding.(*resolve.Binding)
+		if !ok {
+			return true
+		}
+		switch b.Scope {
+		case resolve.Local, resolve.Cell, resolve.Free:
+			if b.First == nil || !before(b.First.NamePos, start) && before(b.First.NamePos, end) {
+				return true // bound inside node
+			}
+		}
+		firstUse(first, id)
+		return true
+	}
+	for _, n := range body {
+		syntax.Walk(n, visit)
+	}
+	return sortFree(first)
+}
+
+// firstUse records the use id of a name if it is the first one.
+func firstUse(first map[string]syntax.Position, id *syntax.Ident) {
+	if p, seen := first[id.Name]; !seen || before(id.NamePos, p) {
+		first[id.Name] = id.NamePos
+	}
+}
+
+// sortFree returns the names of first sorted by their first use.
+func sortFree(first map[string]syntax.Position) []freeName {
 	free := make([]freeName, 0, len(first))
 	for name, pos := range first {
 		free = append(free, freeName{name, pos})

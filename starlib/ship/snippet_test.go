@@ -1,6 +1,7 @@
 package ship
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -99,4 +100,42 @@ func TestSources(t *testing.T) {
 	if n := s.Len(); n != 1 {
 		t.Errorf("Len() = %d, want 1", n)
 	}
+}
+
+// TestFreeNamesFallback checks that the two ways of finding free names (the
+// resolved file, and the re-parsed snippet used when the file does not
+// resolve as a whole) agree on every function of testdata/job.star.
+func TestFreeNamesFallback(t *testing.T) {
+	h := newHost(t, "testdata")
+	g := h.run("job.star")
+	f := h.src.lookup("job.star")
+	for name, v := range g {
+		fn, ok := v.(*starlark.Function)
+		if !ok {
+			continue
+		}
+		f.resolved = true
+		whole, err := analyse(f, fn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.resolved = false
+		snip, err := analyse(f, fn)
+		f.resolved = true
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := freeString(snip.free), freeString(whole.free); got != want {
+			t.Errorf("free names of %s from its snippet = %s, from the file = %s", name, got, want)
+		}
+	}
+}
+
+// freeString lists free names with the line of their first use.
+func freeString(free []freeName) string {
+	var b strings.Builder
+	for _, f := range free {
+		fmt.Fprintf(&b, "%s:%d ", f.name, f.pos.Line)
+	}
+	return b.String()
 }

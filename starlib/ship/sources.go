@@ -9,6 +9,7 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"go.starlark.net/resolve"
 	"go.starlark.net/syntax"
 
 	"github.com/pirun-dev/pirun/starlib"
@@ -34,10 +35,11 @@ type source struct {
 	name string
 	text string
 
-	once  sync.Once
-	err   error                  // parse error
-	lines []int                  // byte offset of the start of each line
-	nodes map[posKey]syntax.Node // *syntax.DefStmt and *syntax.LambdaExpr by keyword position
+	once     sync.Once
+	err      error                  // parse error
+	lines    []int                  // byte offset of the start of each line
+	nodes    map[posKey]syntax.Node // *syntax.DefStmt and *syntax.LambdaExpr by keyword position
+	resolved bool                   // whether the tree's identifiers carry bindings
 
 	mu       sync.Mutex
 	snippets map[posKey]*snippet // static analyses, see snippet.go
@@ -94,8 +96,12 @@ func (s *Sources) lookup(filename string) *source {
 	return s.files[filename]
 }
 
-// parse parses the text once (never resolving the tree) and indexes its
-// lines and its def and lambda nodes.
+// parse parses the text once, indexes its lines and its def and lambda
+// nodes, and resolves the tree with every free name counting as
+// predeclared, so that the free names of any function can be read off it.
+// The tree never leaves the source and is never compiled. If it does not
+// resolve (a REPL chunk that relies on LoadBindsGlobally, say), functions
+// are analysed by re-parsing their snippets instead.
 func (f *source) parse() error {
 	f.once.Do(func() {
 		tree, err := starlib.FileOptions().Parse(f.name, f.text, 0)
@@ -103,6 +109,8 @@ func (f *source) parse() error {
 			f.err = fmt.Errorf("parse %s: %w", f.name, err)
 			return
 		}
+		always := func(string) bool { return true }
+		f.resolved = resolve.File(tree, always, func(string) bool { return false }) == nil
 		f.lines = lineStarts(f.text)
 		f.nodes = make(map[posKey]syntax.Node)
 		syntax.Walk(tree, func(n syntax.Node) bool {

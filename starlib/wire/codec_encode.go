@@ -109,17 +109,17 @@ func (e *Encoder) begin() {
 const spillSlack = 64
 
 // setMark sets the length of buf at which elem calls spill: when the
-// buffer is due for a flush, for a size check, or nearly full.
+// buffer is due for a flush or a size check, or needs to grow.
 func (e *Encoder) setMark() {
+	due := len(e.buf) + marshalCheck
 	if e.w != nil {
-		e.mark = flushSize
-		return
+		due = flushSize
 	}
-	e.mark = min(cap(e.buf)-spillSlack, len(e.buf)+marshalCheck)
+	e.mark = min(cap(e.buf)-spillSlack, due)
 }
 
-// spill runs when buf has grown past mark: it checks the size limit,
-// then flushes buf to the writer or grows it.
+// spill runs when buf has reached mark: it checks the size limit,
+// flushes a full buffer to the writer, and grows buf.
 func (e *Encoder) spill() error {
 	if e.err != nil {
 		return e.err
@@ -127,9 +127,10 @@ func (e *Encoder) spill() error {
 	if err := e.checkSize(); err != nil {
 		return err
 	}
-	if e.w != nil {
+	if e.w != nil && len(e.buf) >= flushSize {
 		e.write()
-	} else if cap(e.buf)-len(e.buf) < 2*spillSlack {
+	}
+	if cap(e.buf)-len(e.buf) < 2*spillSlack {
 		e.grow()
 	}
 	e.setMark()
@@ -137,12 +138,16 @@ func (e *Encoder) spill() error {
 }
 
 // grow doubles the capacity of buf (append grows large slices by only
-// 1.25x), but not far past the size limit.
+// 1.25x), up to the flush size, and not far past the size limit.
 func (e *Encoder) grow() {
 	n := int64(max(2*cap(e.buf), 4096))
-	if room := e.lim.MaxBytes - e.written + 4*spillSlack; n > room {
-		n = max(room, int64(len(e.buf)+4*spillSlack))
+	if e.w != nil {
+		n = min(n, flushSize+4*spillSlack)
 	}
+	if room := e.lim.MaxBytes - e.written + 4*spillSlack; n > room {
+		n = room
+	}
+	n = max(n, int64(len(e.buf)+4*spillSlack))
 	e.buf = slices.Grow(e.buf, int(n)-len(e.buf))
 }
 
@@ -180,17 +185,31 @@ func (e *Encoder) primitiveDone() {
 
 // head appends a CBOR head: the major type (already shifted) and argument n.
 func (e *Encoder) head(major byte, n uint64) {
+	b := e.buf
+	if cap(b)-len(b) < 9 {
+		b = slices.Grow(b, 9)
+	}
+	l := len(b)
+	b = b[:l+9]
 	switch {
 	case n < 24:
-		e.buf = append(e.buf, major|byte(n))
+		b[l] = major | byte(n)
+		e.buf = b[:l+1]
 	case n <= math.MaxUint8:
-		e.buf = append(e.buf, major|24, byte(n))
+		b[l], b[l+1] = major|24, byte(n)
+		e.buf = b[:l+2]
 	case n <= math.MaxUint16:
-		e.buf = append(e.buf, major|25, byte(n>>8), byte(n))
+		b[l] = major | 25
+		binary.BigEndian.PutUint16(b[l+1:], uint16(n))
+		e.buf = b[:l+3]
 	case n <= math.MaxUint32:
-		e.buf = append(e.buf, major|26, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+		b[l] = major | 26
+		binary.BigEndian.PutUint32(b[l+1:], uint32(n))
+		e.buf = b[:l+5]
 	default:
-		e.buf = binary.BigEndian.AppendUint64(append(e.buf, major|27), n)
+		b[l] = major | 27
+		binary.BigEndian.PutUint64(b[l+1:], n)
+		e.buf = b
 	}
 }
 
@@ -400,15 +419,16 @@ func (e *Encoder) enter(depth int) error {
 
 // elem appends one element of a container, with a fast path for ints.
 func (e *Encoder) elem(v starlark.Value, depth int) error {
+	if len(e.buf) >= e.mark {
+		if err := e.spill(); err != nil {
+			return err
+		}
+	}
 	if i, ok := v.(starlark.Int); ok {
 		e.int(i)
-	} else if err := e.value(v, depth); err != nil {
-		return err
+		return nil
 	}
-	if len(e.buf) >= e.mark {
-		return e.spill()
-	}
-	return nil
+	return e.value(v, depth)
 }
 
 func (e *Encoder) list(l *starlark.List, depth int) error {

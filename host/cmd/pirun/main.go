@@ -7,7 +7,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -108,9 +107,4 @@ func newLogger(w io.Writer, verbose bool, getenv func(string) string) *slog.Logg
 		level = slog.LevelDebug
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
-}
-
-// interrupted reports whether ctx ended by a signal.
-func interrupted(ctx context.Context) bool {
-	return errors.Is(ctx.Err(), context.Canceled)
 }

@@ -102,7 +102,8 @@ func execScript(ctx context.Context, e *env, f scriptFlags, path string, argv []
 	s := &host.Script{Client: client, Argv: argv, Stdout: e.stdout}
 	err := s.RunFile(ctx, path)
 	if err != nil && ctx.Err() != nil {
-		fmt.Fprintln(e.stderr, "pirun: interrupted")
+		client.AbortPending()
+		fmt.Fprintln(e.stderr, "pirun: interrupted; the tasks this script started were aborted")
 		return exitInterrupted
 	}
 	return report(e, err)
