@@ -66,6 +66,9 @@ type Daemon struct {
 	nc       *nats.Conn
 	maxChunk int
 
+	ready chan struct{} // closed once the engines exist
+	quit  chan struct{} // closed when Run returns
+
 	mu      sync.Mutex
 	engines map[int]*Engine
 	stopped chan struct{} // closed when every engine was shut down
@@ -85,7 +88,8 @@ func New(cfg Config, dial Dialer, log *slog.Logger) (*Daemon, error) {
 	}
 	host, _ := os.Hostname()
 	d := &Daemon{cfg: cfg, dial: dial, log: log, id: nuid.Next(), host: host, name: cfg.Name,
-		engines: make(map[int]*Engine), cancels: make(map[int]context.CancelFunc), stopped: make(chan struct{})}
+		engines: make(map[int]*Engine), cancels: make(map[int]context.CancelFunc), stopped: make(chan struct{}),
+		ready: make(chan struct{}), quit: make(chan struct{})}
 	if d.name == "" {
 		d.name = host
 	}
@@ -108,6 +112,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	d.nc = nc
 	defer nc.Close()
+	defer close(d.quit)
 	d.maxChunk = int(nc.MaxPayload()) - 4096
 	for subj, cb := range map[string]nats.MsgHandler{
 		wire.DaemonTasks(d.id):   d.onTasks,
@@ -137,6 +142,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		wg.Wait()
 		return err
 	}
+	close(d.ready)
 	d.heartbeats(runCtx)
 	cancel()
 	workers.Wait()
@@ -293,8 +299,14 @@ func (d *Daemon) receive(m *nats.Msg) []byte {
 	return data
 }
 
-// onTasks decodes a batch and queues each task on its engines.
+// onTasks decodes a batch and queues each task on its engines. Tasks that
+// arrive between registration and the engines' creation wait for it.
 func (d *Daemon) onTasks(m *nats.Msg) {
+	select {
+	case <-d.ready:
+	case <-d.quit:
+		return
+	}
 	data := d.receive(m)
 	if data == nil {
 		return

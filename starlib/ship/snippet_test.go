@@ -109,11 +109,13 @@ func TestFreeNamesFallback(t *testing.T) {
 	h := newHost(t, "testdata")
 	g := h.run("job.star")
 	f := h.src.lookup("job.star")
+	n := 0
 	for name, v := range g {
 		fn, ok := v.(*starlark.Function)
 		if !ok {
 			continue
 		}
+		n++
 		f.resolved = true
 		whole, err := analyse(f, fn)
 		if err != nil {
@@ -128,6 +130,9 @@ func TestFreeNamesFallback(t *testing.T) {
 		if got, want := freeString(snip.free), freeString(whole.free); got != want {
 			t.Errorf("free names of %s from its snippet = %s, from the file = %s", name, got, want)
 		}
+	}
+	if n < 20 {
+		t.Errorf("compared %d functions, want at least 20", n)
 	}
 }
 

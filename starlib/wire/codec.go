@@ -1,12 +1,18 @@
-// This file defines what the encoder and decoder share: the CBOR constants
-// and private tags, Limits, UnsendableError, Marshal and Unmarshal.
+// This file defines what the encoder and decoder share (the CBOR
+// constants and private tags, Limits, UnsendableError, Marshal and
+// Unmarshal) and the primitives that protocol envelopes are built from:
+// Encoder.EncodeNil … EncodeMapHead, Decoder.DecodeNil … DecodeMapHead
+// and Decoder.Skip.
 
 package wire
 
 import (
+	"bytes"
 	"fmt"
 	"io"
+	"math"
 	"strings"
+	"unsafe"
 
 	"go.starlark.net/starlark"
 )
@@ -168,4 +174,259 @@ func Unmarshal(b []byte) (starlark.Value, error) {
 		return nil, err
 	}
 	return v, nil
+}
+
+// EncodeNil writes a CBOR null (Starlark None). Errors are sticky.
+func (e *Encoder) EncodeNil() {
+	e.buf = append(e.buf, cborNull)
+	e.primitiveDone()
+}
+
+// EncodeBool writes a CBOR boolean. Errors are sticky.
+func (e *Encoder) EncodeBool(b bool) {
+	e.buf = append(e.buf, boolByte(b))
+	e.primitiveDone()
+}
+
+// EncodeInt writes a CBOR integer (major type 0 or 1). Errors are sticky.
+func (e *Encoder) EncodeInt(i int64) {
+	e.int64(i)
+	e.primitiveDone()
+}
+
+// EncodeUint writes a CBOR unsigned integer. Errors are sticky.
+func (e *Encoder) EncodeUint(u uint64) {
+	e.head(majorUint, u)
+	e.primitiveDone()
+}
+
+// EncodeFloat writes a CBOR double (always 8 bytes, so every float64,
+// NaN payloads included, round-trips exactly). Errors are sticky.
+func (e *Encoder) EncodeFloat(f float64) {
+	e.float(f)
+	e.primitiveDone()
+}
+
+// EncodeString writes s as a text string if it is valid UTF-8, otherwise
+// as a byte string under the raw-string tag. Errors are sticky.
+func (e *Encoder) EncodeString(s string) {
+	e.string(s)
+	e.primitiveDone()
+}
+
+// EncodeBytes writes a CBOR byte string. Errors are sticky.
+func (e *Encoder) EncodeBytes(b []byte) {
+	e.payload(majorBytes, unsafe.String(unsafe.SliceData(b), len(b))) // copied or written, never kept
+	e.primitiveDone()
+}
+
+// EncodeArrayHead writes the head of an array of n items; the caller
+// then writes the n items. Errors are sticky.
+func (e *Encoder) EncodeArrayHead(n int) {
+	e.containerHead(majorArray, n)
+}
+
+// EncodeMapHead writes the head of a map of n pairs; the caller then
+// writes 2n items, key before value. Errors are sticky.
+func (e *Encoder) EncodeMapHead(n int) {
+	e.containerHead(majorMap, n)
+}
+
+// DecodeNil consumes a null if it comes next and reports whether it did.
+func (d *Decoder) DecodeNil() (bool, error) {
+	if err := d.start(); err != nil {
+		return false, err
+	}
+	if err := d.need(1); err != nil {
+		return false, d.finish(err)
+	}
+	if d.buf[d.pos] != cborNull {
+		return false, nil
+	}
+	d.pos++
+	return true, nil
+}
+
+// primitive reads the head of an item that an exported Decode method
+// expects, checking that its major type is major.
+func (d *Decoder) primitive(major byte, want string) (off int64, ib byte, arg uint64, err error) {
+	if err := d.start(); err != nil {
+		return 0, 0, 0, err
+	}
+	off = d.off()
+	ib, arg, err = d.head()
+	if err == nil && ib&0xe0 != major {
+		err = d.errorf(off, "found a %s, want %s", kinds[ib>>5], want)
+	}
+	return off, ib, arg, d.finish(err)
+}
+
+// DecodeBool reads a boolean.
+func (d *Decoder) DecodeBool() (bool, error) {
+	off, ib, _, err := d.primitive(majorSimple, "a bool")
+	if err == nil && ib != cborTrue && ib != cborFalse {
+		err = d.finish(d.errorf(off, "found simple value 0x%02x, want a bool", ib))
+	}
+	return ib == cborTrue, err
+}
+
+// DecodeInt reads an integer in the int64 range (no bignums).
+func (d *Decoder) DecodeInt() (int64, error) {
+	if err := d.start(); err != nil {
+		return 0, err
+	}
+	off := d.off()
+	ib, arg, err := d.head()
+	switch {
+	case err != nil:
+	case ib&0xe0 != majorUint && ib&0xe0 != majorNegInt:
+		err = d.errorf(off, "found a %s, want an integer", kinds[ib>>5])
+	case arg > math.MaxInt64:
+		err = d.errorf(off, "integer out of the int64 range")
+	case ib&0xe0 == majorNegInt:
+		return -1 - int64(arg), nil
+	default:
+		return int64(arg), nil
+	}
+	return 0, d.finish(err)
+}
+
+// DecodeUint reads an unsigned integer.
+func (d *Decoder) DecodeUint() (uint64, error) {
+	_, _, arg, err := d.primitive(majorUint, "an unsigned integer")
+	return arg, err
+}
+
+// DecodeFloat reads a float (half, single or double precision).
+func (d *Decoder) DecodeFloat() (float64, error) {
+	off, ib, arg, err := d.primitive(majorSimple, "a float")
+	if err == nil && ib != cborFloat64 && ib != cborFloat32 && ib != cborFloat16 {
+		err = d.finish(d.errorf(off, "found simple value 0x%02x, want a float", ib))
+	}
+	return toFloat(ib, arg), err
+}
+
+// DecodeString reads a string: a text string, or a byte string under the
+// raw-string tag, as EncodeString writes them.
+func (d *Decoder) DecodeString() (string, error) {
+	if err := d.start(); err != nil {
+		return "", err
+	}
+	off := d.off()
+	v, err := d.value(0)
+	if err != nil {
+		return "", d.finish(err)
+	}
+	s, ok := v.(starlark.String)
+	if !ok {
+		return "", d.finish(d.errorf(off, "found a %s, want a string", v.Type()))
+	}
+	return string(s), nil
+}
+
+// DecodeBytes reads a byte string into a new slice.
+func (d *Decoder) DecodeBytes() ([]byte, error) {
+	off, _, arg, err := d.primitive(majorBytes, "a byte string")
+	if err != nil {
+		return nil, err
+	}
+	b, fresh, err := d.payload(off, arg)
+	if err != nil {
+		return nil, d.finish(err)
+	}
+	if !fresh {
+		b = bytes.Clone(b)
+	}
+	return b, nil
+}
+
+// DecodeArrayHead reads the head of an array and returns its length n;
+// n is at most what Limits.MaxBytes leaves, but may exceed the input, so
+// do not allocate n items up front.
+func (d *Decoder) DecodeArrayHead() (int, error) {
+	return d.containerHead(majorArray, "an array", 1)
+}
+
+// DecodeMapHead reads the head of a map and returns its number of pairs
+// n; as for DecodeArrayHead, do not allocate n pairs up front.
+func (d *Decoder) DecodeMapHead() (int, error) {
+	return d.containerHead(majorMap, "a map", 2)
+}
+
+func (d *Decoder) containerHead(major byte, want string, unit int64) (int, error) {
+	off, _, arg, err := d.primitive(major, want)
+	if err != nil {
+		return 0, err
+	}
+	n, err := d.count(off, arg, unit)
+	return n, d.finish(err)
+}
+
+// Skip reads and discards one well-formed item of any kind, tags and
+// all, within the Limits (for forward-compatible envelopes).
+func (d *Decoder) Skip() error {
+	if err := d.start(); err != nil {
+		return err
+	}
+	return d.finish(d.skip(0))
+}
+
+// skip discards one item whose container, if any, is at depth.
+func (d *Decoder) skip(depth int) error {
+	off := d.off()
+	ib, arg, err := d.head()
+	for err == nil && ib&0xe0 == majorTag {
+		ib, arg, err = d.head() // a tag adds no depth, as in Decode
+	}
+	if err != nil {
+		return err
+	}
+	switch major := ib & 0xe0; major {
+	case majorBytes, majorText:
+		return d.discard(off, arg)
+	case majorArray, majorMap:
+		return d.skipItems(off, major, arg, depth+1)
+	case majorSimple:
+		if ib&31 == 24 && arg < 32 {
+			return d.errorf(off, "malformed simple value %d", arg)
+		}
+	}
+	return nil
+}
+
+// skipItems skips the contents of an array or map.
+func (d *Decoder) skipItems(off int64, major byte, arg uint64, depth int) error {
+	if depth > d.lim.MaxDepth {
+		return d.depthErr(off)
+	}
+	unit := int64(1)
+	if major == majorMap {
+		unit = 2
+	}
+	n, err := d.count(off, arg, unit)
+	for i := 0; err == nil && i < n*int(unit); i++ {
+		err = d.skip(depth)
+	}
+	return err
+}
+
+// discard skips an n-byte payload without keeping it.
+func (d *Decoder) discard(off int64, arg uint64) error {
+	n, err := d.count(off, arg, 1)
+	if err != nil {
+		return err
+	}
+	for {
+		k := min(n, d.end-d.pos)
+		d.pos += k
+		if n -= k; n == 0 {
+			return nil
+		}
+		if d.r == nil {
+			return d.truncErr(off)
+		}
+		if d.fill(1); d.pos == len(d.buf) {
+			return d.truncErr(off)
+		}
+	}
 }

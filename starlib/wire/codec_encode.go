@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"unicode/utf8"
+	"unsafe"
 
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
@@ -32,9 +33,9 @@ const marshalCheck = 1 << 20
 // too deep a nesting) is returned by Encode; if no output was handed to
 // the writer during that call, the partial output is discarded and the
 // Encoder stays usable, otherwise the error is sticky. A write error, or
-// going over Limits.MaxBytes, is sticky: the primitives (EncodeNil …
-// EncodeMapHead) then do nothing, and Encode and Flush return the error
-// until Reset.
+// going over Limits.MaxBytes, is sticky: output of the primitives
+// (EncodeNil … EncodeMapHead) is then dropped, and Encode and Flush
+// return the error until Reset.
 //
 // An Encoder is not safe for concurrent use.
 type Encoder struct {
@@ -89,11 +90,15 @@ func (e *Encoder) Encode(v starlark.Value) error {
 	start, written := len(e.buf), e.written
 	err := e.value(v, 0)
 	if err == nil {
-		err = e.checkSize()
+		err = e.checkSize(0)
 	}
-	if err != nil && e.err == nil && e.written == written {
-		e.buf = e.buf[:start]
-	} else if err != nil && e.err == nil {
+	switch {
+	case err == nil:
+		e.primitiveDone()
+		err = e.err
+	case e.err == nil && e.written == written:
+		e.buf = e.buf[:start] // nothing reached the writer: forget it all
+	case e.err == nil:
 		e.err = err
 	}
 	return err
@@ -124,7 +129,7 @@ func (e *Encoder) spill() error {
 	if e.err != nil {
 		return e.err
 	}
-	if err := e.checkSize(); err != nil {
+	if err := e.checkSize(0); err != nil {
 		return err
 	}
 	if e.w != nil && len(e.buf) >= flushSize {
@@ -144,36 +149,42 @@ func (e *Encoder) grow() {
 	if e.w != nil {
 		n = min(n, flushSize+4*spillSlack)
 	}
-	if room := e.lim.MaxBytes - e.written + 4*spillSlack; n > room {
+	if room := e.Limits.effective().MaxBytes - e.written + 4*spillSlack; n > room {
 		n = room
 	}
 	n = max(n, int64(len(e.buf)+4*spillSlack))
 	e.buf = slices.Grow(e.buf, int(n)-len(e.buf))
 }
 
-// checkSize records and returns an error if the output is over the limit.
-func (e *Encoder) checkSize() error {
+// checkSize records and returns an error if the output, plus extra
+// bytes about to be added, goes over the size limit.
+func (e *Encoder) checkSize(extra int) error {
 	max := e.Limits.effective().MaxBytes
-	if n := e.written + int64(len(e.buf)); n > max && e.err == nil {
+	if e.written+int64(len(e.buf))+int64(extra) > max && e.err == nil {
 		e.err = fmt.Errorf("wire: encode: value needs more than %d bytes (Limits.MaxBytes)", max)
 	}
 	return e.err
 }
 
-// write hands buf to the writer and records any error.
+// write hands buf to the writer and empties it.
 func (e *Encoder) write() {
-	if e.err != nil {
+	e.writeOut(e.buf)
+	e.buf = e.buf[:0]
+}
+
+// writeOut hands p to the writer and records any error.
+func (e *Encoder) writeOut(p []byte) {
+	if e.err != nil || len(p) == 0 {
 		return
 	}
-	n, err := e.w.Write(e.buf)
+	n, err := e.w.Write(p)
 	e.written += int64(n)
-	if err == nil && n < len(e.buf) {
+	if err == nil && n < len(p) {
 		err = io.ErrShortWrite
 	}
 	if err != nil {
 		e.err = fmt.Errorf("wire: encode: write: %w", err)
 	}
-	e.buf = e.buf[:0]
 }
 
 // primitiveDone is called after each primitive: it spills a full buffer.
@@ -213,18 +224,7 @@ func (e *Encoder) head(major byte, n uint64) {
 	}
 }
 
-// EncodeNil writes a CBOR null (Starlark None). Errors are sticky.
-func (e *Encoder) EncodeNil() {
-	e.buf = append(e.buf, cborNull)
-	e.primitiveDone()
-}
-
-// EncodeBool writes a CBOR boolean. Errors are sticky.
-func (e *Encoder) EncodeBool(b bool) {
-	e.buf = append(e.buf, boolByte(b))
-	e.primitiveDone()
-}
-
+// boolByte returns the CBOR encoding of b.
 func boolByte(b bool) byte {
 	if b {
 		return cborTrue
@@ -232,12 +232,7 @@ func boolByte(b bool) byte {
 	return cborFalse
 }
 
-// EncodeInt writes a CBOR integer (major type 0 or 1). Errors are sticky.
-func (e *Encoder) EncodeInt(i int64) {
-	e.int64(i)
-	e.primitiveDone()
-}
-
+// int64 appends an integer.
 func (e *Encoder) int64(i int64) {
 	if i >= 0 {
 		e.head(majorUint, uint64(i))
@@ -246,30 +241,12 @@ func (e *Encoder) int64(i int64) {
 	}
 }
 
-// EncodeUint writes a CBOR unsigned integer. Errors are sticky.
-func (e *Encoder) EncodeUint(u uint64) {
-	e.head(majorUint, u)
-	e.primitiveDone()
-}
-
-// EncodeFloat writes a CBOR double (always 8 bytes, so every float64,
-// NaN payloads included, round-trips exactly). Errors are sticky.
-func (e *Encoder) EncodeFloat(f float64) {
-	e.float(f)
-	e.primitiveDone()
-}
-
+// float appends a double.
 func (e *Encoder) float(f float64) {
 	e.buf = binary.BigEndian.AppendUint64(append(e.buf, cborFloat64), math.Float64bits(f))
 }
 
-// EncodeString writes s as a text string if it is valid UTF-8, otherwise
-// as a byte string under the raw-string tag. Errors are sticky.
-func (e *Encoder) EncodeString(s string) {
-	e.string(s)
-	e.primitiveDone()
-}
-
+// string appends a Starlark string: text if valid UTF-8, else tagged bytes.
 func (e *Encoder) string(s string) {
 	if utf8.ValidString(s) {
 		e.payload(majorText, s)
@@ -277,17 +254,6 @@ func (e *Encoder) string(s string) {
 	}
 	e.head(majorTag, tagRawString)
 	e.payload(majorBytes, s)
-}
-
-// EncodeBytes writes a CBOR byte string. Errors are sticky.
-func (e *Encoder) EncodeBytes(b []byte) {
-	e.head(majorBytes, uint64(len(b)))
-	if len(b) >= flushSize && e.w != nil {
-		e.writeLarge(string(b))
-	} else {
-		e.buf = append(e.buf, b...)
-	}
-	e.primitiveDone()
 }
 
 // payload appends a string or byte string; large payloads bypass the
@@ -298,52 +264,23 @@ func (e *Encoder) payload(major byte, s string) {
 		e.writeLarge(s)
 		return
 	}
-	if len(s) > marshalCheck && e.checkLarge(len(s)) != nil {
+	if len(s) > marshalCheck && e.checkSize(len(s)) != nil {
 		return
 	}
 	e.buf = append(e.buf, s...)
 }
 
-// checkLarge checks, before copying, that n more bytes fit the limit.
-func (e *Encoder) checkLarge(n int) error {
-	max := e.Limits.effective().MaxBytes
-	if e.written+int64(len(e.buf))+int64(n) > max && e.err == nil {
-		e.err = fmt.Errorf("wire: encode: value needs more than %d bytes (Limits.MaxBytes)", max)
-	}
-	return e.err
-}
-
 // writeLarge flushes buf and writes s straight to the writer.
 func (e *Encoder) writeLarge(s string) {
-	if e.checkLarge(len(s)) != nil {
+	if e.checkSize(len(s)) != nil {
 		return
 	}
 	e.write()
-	if e.err != nil {
-		return
-	}
-	n, err := io.WriteString(e.w, s)
-	e.written += int64(n)
-	if err == nil && n < len(s) {
-		err = io.ErrShortWrite
-	}
-	if err != nil {
-		e.err = fmt.Errorf("wire: encode: write: %w", err)
-	}
+	// s is lent, not copied: io.Writer.Write must not modify its input.
+	e.writeOut(unsafe.Slice(unsafe.StringData(s), len(s)))
 }
 
-// EncodeArrayHead writes the head of an array of n items; the caller
-// then writes the n items. Errors are sticky.
-func (e *Encoder) EncodeArrayHead(n int) {
-	e.containerHead(majorArray, n)
-}
-
-// EncodeMapHead writes the head of a map of n pairs; the caller then
-// writes 2n items, key before value. Errors are sticky.
-func (e *Encoder) EncodeMapHead(n int) {
-	e.containerHead(majorMap, n)
-}
-
+// containerHead writes an array or map head for a primitive.
 func (e *Encoder) containerHead(major byte, n int) {
 	if n < 0 {
 		if e.err == nil {
