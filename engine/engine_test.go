@@ -65,7 +65,9 @@ func startDaemon(t *testing.T, cfg Config) (*fakeHub, *Daemon) {
 		}
 	})
 	nc.Flush()
-	dial := func(ctx context.Context, o ...nats.Option) (*nats.Conn, error) { return nats.Connect(ns.ClientURL(), o...) }
+	dial := func(ctx context.Context, o ...nats.Option) (*nats.Conn, error) {
+		return nats.Connect(ns.ClientURL(), o...)
+	}
 	d, err := New(cfg, dial, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
