@@ -21,7 +21,7 @@ const EnvFile = "environment"
 // Error reports every problem found in one configuration file. Its message
 // has one line per problem:
 //
-//	/home/pi/.config/pirun/rpi/pirun.toml:3: hub.port: expected an integer 0..65535, got 70000
+//	/home/pi/.config/pirun/rpi/pirun.toml:3: hub.port: expected an integer 0..65535 (0 picks a free port), got 70000
 //
 // An Error is plain data, safe to share once returned.
 type Error struct {

@@ -40,7 +40,8 @@ type DirectView struct {
 
 	mu          sync.Mutex
 	block       bool
-	outstanding []*AsyncResult
+	outstanding []*AsyncResult // results of calls through the view, for wait and abort
+	pruned      int            // len(outstanding) after the last pruning
 }
 
 // targets resolves the view's engines now.
@@ -79,7 +80,10 @@ func popBool(kwargs []starlark.Tuple, name string, def bool) ([]starlark.Tuple, 
 // finish returns ar's value when block, else ar itself.
 func (v *DirectView) finish(ctx context.Context, ar *AsyncResult, block bool) (starlark.Value, error) {
 	v.mu.Lock()
-	v.outstanding = slices.DeleteFunc(v.outstanding, (*AsyncResult).Ready)
+	if len(v.outstanding) >= 2*v.pruned+64 { // amortised: finished results are dropped in bulk
+		v.outstanding = slices.DeleteFunc(v.outstanding, (*AsyncResult).Ready)
+		v.pruned = len(v.outstanding)
+	}
 	v.outstanding = append(v.outstanding, ar)
 	v.mu.Unlock()
 	if !block {
