@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sync"
 
 	"go.starlark.net/starlark"
 
@@ -71,9 +72,9 @@ const (
 
 // Marshal returns the wire form of b. It is safe to call concurrently.
 func (b *Bundle) Marshal() ([]byte, error) {
-	var buf bytes.Buffer
-	buf.Grow(b.sizeHint())
-	e := wire.NewEncoder(&buf)
+	s := getScratch()
+	defer putScratch(s)
+	e := s.enc
 	e.EncodeArrayHead(3)
 	e.EncodeUint(FormatVersion)
 	e.EncodeArrayHead(len(b.Funcs))
@@ -94,22 +95,38 @@ func (b *Bundle) Marshal() ([]byte, error) {
 	if err := e.Flush(); err != nil {
 		return nil, fmt.Errorf("marshal bundle: %w", err)
 	}
-	return buf.Bytes(), nil
+	return bytes.Clone(s.buf.Bytes()), nil
 }
 
-// sizeHint estimates the size of the wire form.
-func (b *Bundle) sizeHint() int {
-	n := 16
-	for _, f := range b.Funcs {
-		n += 16 + len(f.Name) + len(f.File) + len(f.Src)
-		for _, v := range f.Env {
-			n += 8 + len(v.Name) + len(v.Value)
-		}
+// scratch is a reusable encoder with its output buffer.
+type scratch struct {
+	buf bytes.Buffer
+	enc *wire.Encoder
+}
+
+// maxScratch bounds the buffer of a scratch kept for reuse.
+const maxScratch = 1 << 20
+
+var scratchPool = sync.Pool{New: func() any {
+	s := new(scratch)
+	s.enc = wire.NewEncoder(&s.buf)
+	return s
+}}
+
+// getScratch returns an empty scratch.
+func getScratch() *scratch {
+	s := scratchPool.Get().(*scratch)
+	s.buf.Reset()
+	s.enc.Reset(&s.buf)
+	return s
+}
+
+// putScratch returns s for reuse unless it grew large.
+func putScratch(s *scratch) {
+	s.enc.Ref = nil
+	if s.buf.Cap() <= maxScratch {
+		scratchPool.Put(s)
 	}
-	for _, r := range b.Refs {
-		n += 4 + len(r.Name)
-	}
-	return n
 }
 
 // encode writes f as [name, kind, file, line, col, src, [[name, value]…]].
@@ -134,7 +151,8 @@ func (f *Func) encode(e *wire.Encoder) {
 }
 
 // Unmarshal decodes and checks the wire form of a bundle. Malformed input
-// gives an error. It does not compile anything.
+// gives an error. It does not compile anything, and it is safe for
+// concurrent use.
 func Unmarshal(data []byte) (*Bundle, error) {
 	d := wire.NewBytesDecoder(data)
 	b, err := decodeBundle(d)

@@ -63,8 +63,9 @@ var errUnsendable = errors.New("value cannot be sent")
 // closure cells, so the values must not be modified concurrently (they
 // never are once frozen).
 func Capture(fn *starlark.Function, src *Sources) (*Bundle, error) {
-	c := &capturer{src: src, funcIdx: make(map[*starlark.Function]int)}
-	c.enc = wire.NewEncoder(&c.buf)
+	c := &capturer{src: src, funcIdx: make(map[*starlark.Function]int), scratch: getScratch()}
+	defer putScratch(c.scratch)
+	c.enc, c.buf = c.scratch.enc, &c.scratch.buf
 	c.enc.Ref = c.ref
 	c.addFunc(fn)
 	for i := 0; i < len(c.pending); i++ {
@@ -76,7 +77,8 @@ func Capture(fn *starlark.Function, src *Sources) (*Bundle, error) {
 	return &c.b, nil
 }
 
-// CaptureBytes returns the wire form of Capture(fn, src).
+// CaptureBytes returns the wire form of Capture(fn, src). It is safe for
+// concurrent use under the same conditions as Capture.
 func CaptureBytes(fn *starlark.Function, src *Sources) ([]byte, error) {
 	b, err := Capture(fn, src)
 	if err != nil {
@@ -94,9 +96,10 @@ type capturer struct {
 	funcRef []int                      // function index → 1 + index in b.Refs, 0 if none yet
 	nameRef map[string]int             // dotted name → index in b.Refs
 	globals map[*starlark.Module]starlark.StringDict
-	buf     bytes.Buffer // the encoded values of all bindings
-	spans   [][2]int     // offsets in buf of each binding value, in order
-	enc     *wire.Encoder
+	scratch *scratch
+	buf     *bytes.Buffer      // the encoded values of all bindings, in scratch
+	spans   [][2]int           // offsets in buf of each binding value, in order
+	enc     *wire.Encoder      // scratch's encoder
 	fn      *starlark.Function // the function being captured
 	sn      *snippet           // its analysis
 	env     []Binding          // its bindings so far
@@ -235,7 +238,7 @@ func (c *capturer) bindEncoded(name string, write func() error) error {
 		err = c.enc.Flush()
 	}
 	if err != nil {
-		c.enc.Reset(&c.buf)
+		c.enc.Reset(c.buf)
 		c.buf.Truncate(start)
 		return err
 	}
@@ -359,9 +362,10 @@ func (c *capturer) addName(name string) int {
 	return len(c.b.Refs) - 1
 }
 
-// finish points each binding at its bytes, now that c.buf no longer grows.
+// finish copies the encoded values out of the scratch buffer and points
+// each binding at its bytes.
 func (c *capturer) finish() {
-	data := c.buf.Bytes()
+	data := bytes.Clone(c.buf.Bytes())
 	k := 0
 	for i := range c.b.Funcs {
 		env := c.b.Funcs[i].Env

@@ -10,13 +10,16 @@
 //     REPL chunk it runs in a [Sources], under a unique name, before running
 //     it.
 //   - [Capture] finds the def or lambda at the function's position in that
-//     text, cuts it out (to its exact end), replaces each default expression
-//     with a placeholder bound to the default value computed at def time,
-//     and resolves the snippet to find the names it uses but does not bind.
-//     It looks each one up as the interpreter would — closure cells and
-//     load() bindings, module globals, predeclared names, Universe — and
-//     records its current value. The analysis is cached per (file,
-//     position); a repeated capture only reads and encodes values.
+//     text, cuts it out (to its exact end), and replaces each default
+//     expression with a placeholder bound to the default value computed at
+//     def time. The names the function uses but does not bind are read off
+//     the file's tree, parsed and resolved once with every free name counted
+//     as predeclared (for a file that does not resolve as a whole, the
+//     snippet is re-parsed and resolved on its own instead). Capture looks
+//     each name up as the interpreter would — closure cells and load()
+//     bindings, module globals, predeclared names, Universe — and records
+//     its current value. The analysis is cached per (file, position); a
+//     repeated capture only reads and encodes values.
 //   - [Rebuild] compiles each function as a tiny module of its own, with
 //     syntax.FilePortion so that positions, and so backtraces, name the
 //     user's file and line. The captured values are that module's

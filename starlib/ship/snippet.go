@@ -90,26 +90,28 @@ func analyse(f *source, fn *starlark.Function) (*snippet, error) {
 	default:
 		return nil, fmt.Errorf("cannot send %s: no def or lambda at %s in its recorded source", fn.Name(), pos)
 	}
-	if err := sn.rewrite(f, node, params, fn); err != nil {
+	end := exactEnd(node)
+	if err := sn.rewrite(f, end, params, fn); err != nil {
 		return nil, fmt.Errorf("cannot send %s: %w", fn.Name(), err)
 	}
 	if f.resolved {
-		sn.free = freeNamesIn(node, exactEnd(node))
+		sn.free = freeNamesIn(node, end)
 	} else if err := sn.findFree(); err != nil {
 		return nil, fmt.Errorf("cannot send %s: %w", fn.Name(), err)
 	}
 	return sn, nil
 }
 
-// rewrite sets sn.src to the text of node with each default expression
-// replaced by a placeholder followed by as many newlines as the expression
-// spanned, so that the lines of the body keep their numbers.
-func (sn *snippet) rewrite(f *source, node syntax.Node, params []syntax.Expr, fn *starlark.Function) error {
+// rewrite sets sn.src to the text of the function, from its keyword to
+// endPos, with each default expression among params replaced by a
+// placeholder followed by as many newlines as the expression spanned, so
+// that the lines of the body keep their numbers.
+func (sn *snippet) rewrite(f *source, endPos syntax.Position, params []syntax.Expr, fn *starlark.Function) error {
 	start, err := f.offset(sn.pos)
 	if err != nil {
 		return err
 	}
-	end, err := f.offset(exactEnd(node))
+	end, err := f.offset(endPos)
 	if err != nil {
 		return err
 	}
