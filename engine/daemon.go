@@ -72,7 +72,8 @@ type Daemon struct {
 	mu      sync.Mutex
 	engines map[int]*Engine
 	stopped chan struct{} // closed when every engine was shut down
-	cancels map[int]context.CancelFunc
+	cancels map[int]context.CancelCauseFunc
+	aborted map[wire.TaskRef]time.Time // aborts that arrived before their task
 }
 
 // New checks cfg and returns a Daemon that will connect with dial.
@@ -88,7 +89,7 @@ func New(cfg Config, dial Dialer, log *slog.Logger) (*Daemon, error) {
 	}
 	host, _ := os.Hostname()
 	d := &Daemon{cfg: cfg, dial: dial, log: log, id: nuid.Next(), host: host, name: cfg.Name,
-		engines: make(map[int]*Engine), cancels: make(map[int]context.CancelFunc), stopped: make(chan struct{}),
+		engines: make(map[int]*Engine), cancels: make(map[int]context.CancelCauseFunc), aborted: make(map[wire.TaskRef]time.Time), stopped: make(chan struct{}),
 		ready: make(chan struct{}), quit: make(chan struct{})}
 	if d.name == "" {
 		d.name = host
@@ -164,7 +165,7 @@ func (d *Daemon) start(ctx context.Context, workers *sync.WaitGroup, ids []int) 
 		for _, c := range d.cfg.Startup {
 			e.enqueue(job{task: &wire.Task{ID: 0, Kind: wire.KindExecute, File: c.File, Code: c.Text, Label: "startup " + c.File}})
 		}
-		ectx, cancel := context.WithCancel(ctx)
+		ectx, cancel := context.WithCancelCause(ctx)
 		d.engines[id] = e
 		d.cancels[id] = cancel
 		workers.Go(func() { e.work(ectx) })
@@ -323,7 +324,12 @@ func (d *Daemon) onTasks(m *nats.Msg) {
 			bundle = b.Bundles[t.Bundle-1]
 		}
 		for _, id := range t.Targets {
-			if e := d.engine(id); e != nil {
+			e := d.engine(id)
+			switch {
+			case e != nil && d.wasAborted(t):
+				d.pub.result(t, e.failed(t, wire.StatusAborted, "TaskAborted", "aborted before it started"))
+				continue
+			case e != nil:
 				e.enqueue(job{task: t, bundle: bundle})
 				continue
 			}
@@ -332,6 +338,37 @@ func (d *Daemon) onTasks(m *nats.Msg) {
 					Message: "engine " + strconv.Itoa(id) + " is not running in this process (it was shut down)"}})
 		}
 	}
+}
+
+// abortMemory is how long an abort that found no task is remembered, in
+// case it overtook its task (aborts and tasks travel on separate subjects).
+const abortMemory = time.Minute
+
+// remember records aborted task ids that were not found on an engine.
+func (d *Daemon) remember(client string, ids []uint64) {
+	now := time.Now()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for ref, at := range d.aborted {
+		if now.Sub(at) > abortMemory {
+			delete(d.aborted, ref)
+		}
+	}
+	for _, id := range ids {
+		if len(d.aborted) >= 1<<16 {
+			break
+		}
+		d.aborted[wire.TaskRef{Client: client, ID: id}] = now
+	}
+}
+
+// wasAborted reports whether t was aborted before it arrived. The entry
+// stays (until it expires) for the task's other engines on this daemon.
+func (d *Daemon) wasAborted(t *wire.Task) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	_, ok := d.aborted[wire.TaskRef{Client: t.Client, ID: t.ID}]
+	return ok
 }
 
 // onControl answers aborts, revokes, stats and shutdowns.
@@ -388,7 +425,7 @@ func (d *Daemon) shutdown(ids []int) {
 	}
 	for _, id := range ids {
 		if cancel, ok := d.cancels[id]; ok {
-			cancel()
+			cancel(errShutdown)
 			delete(d.cancels, id)
 			delete(d.engines, id)
 		}

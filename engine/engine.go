@@ -77,7 +77,7 @@ func (e *Engine) enqueue(j job) {
 func (e *Engine) next(ctx context.Context) (job, context.Context, bool) {
 	for {
 		e.mu.Lock()
-		if len(e.queue) > 0 {
+		if len(e.queue) > 0 && ctx.Err() == nil {
 			j := e.queue[0]
 			e.queue[0] = job{}
 			e.queue = e.queue[1:]
@@ -115,6 +115,9 @@ func (e *Engine) work(ctx context.Context) {
 		}
 		res := e.run(tctx, j)
 		e.finish()
+		if j.task.Balanced && res.Status == wire.StatusLost {
+			continue // shut down under it: the hub's scheduler retries or fails it
+		}
 		e.d.pub.result(j.task, res)
 	}
 }
@@ -126,12 +129,18 @@ func (e *Engine) drain() {
 	e.queue = nil
 	e.mu.Unlock()
 	for _, j := range q {
+		if j.task.Balanced {
+			continue // the hub's scheduler runs it elsewhere or fails it
+		}
 		e.d.pub.result(j.task, e.failed(j.task, wire.StatusLost, "EngineError", "the engine was shut down before the task started"))
 	}
 }
 
 // errAborted is the cancellation cause of an aborted task.
 var errAborted = errors.New("task aborted")
+
+// errShutdown is the cancellation cause of tasks of an engine shut down.
+var errShutdown = errors.New("engine shut down")
 
 // abort removes the client's queued tasks among ids (reporting them as
 // aborted) and cancels the running one if it is among them.
@@ -146,10 +155,15 @@ func (e *Engine) abort(client string, ids []uint64) {
 		}
 		return false
 	})
+	found := len(removed)
 	if e.running != nil && match(e.running) {
 		e.cancel(errAborted)
+		found++
 	}
 	e.mu.Unlock()
+	if found < len(ids) {
+		e.d.remember(client, ids)
+	}
 	for _, t := range removed {
 		e.d.pub.result(t, e.failed(t, wire.StatusAborted, "TaskAborted", "aborted before it started"))
 	}

@@ -68,9 +68,17 @@ func (e *Engine) run(ctx context.Context, j job) wire.Result {
 			err = fmt.Errorf("cannot send the result of %s back: %w", t.Label, err)
 		}
 	}
-	if err != nil {
+	var ie *itemErrors
+	switch {
+	case errors.As(err, &ie):
+		res.Status, res.Items = wire.StatusError, ie.items
+		res.Err = &wire.Error{Type: "RemoteError", Message: ie.Error(), Backtrace: ie.items[0].Err.Backtrace}
+		if res.Value, err = wire.Marshal(ie.values); err != nil {
+			res.Err.Message += "; and the other results cannot be sent back: " + err.Error()
+		}
+	case err != nil:
 		res.Status, res.Err = classify(ctx, err, timeout)
-	} else {
+	default:
 		res.Status = wire.StatusOK
 	}
 	return res
@@ -79,6 +87,8 @@ func (e *Engine) run(ctx context.Context, j job) wire.Result {
 // classify turns a task's error into a status and an error description.
 func classify(ctx context.Context, err error, timeout time.Duration) (wire.Status, *wire.Error) {
 	switch cause := context.Cause(ctx); {
+	case errors.Is(cause, errShutdown):
+		return wire.StatusLost, &wire.Error{Type: "EngineError", Message: "the engine was shut down while running the task", Backtrace: backtrace(err)}
 	case errors.Is(cause, errAborted):
 		return wire.StatusAborted, &wire.Error{Type: "TaskAborted", Message: "aborted while running", Backtrace: backtrace(err)}
 	case errors.Is(cause, errTimeout):
@@ -156,7 +166,20 @@ func (r *taskRun) apply(j job) (starlark.Value, error) {
 	return starlark.Call(r.thread, fn, args, kwargs)
 }
 
-// mapItems calls the function once per argument tuple of the payload.
+// itemErrors is the outcome of a map task some of whose items failed:
+// the values (None where an item failed) and the failures.
+type itemErrors struct {
+	values *starlark.List
+	items  []wire.ItemError
+}
+
+func (e *itemErrors) Error() string {
+	return fmt.Sprintf("%d of %d items failed; the first (item %d): %s", len(e.items), e.values.Len(), e.items[0].Index, e.items[0].Err.Message)
+}
+
+// mapItems calls the function once per argument tuple of the payload. An
+// item that fails does not stop the others; a cancellation (abort,
+// timeout, shutdown) stops the whole task.
 func (r *taskRun) mapItems(j job) (starlark.Value, error) {
 	fn, err := r.function(j)
 	if err != nil {
@@ -175,42 +198,60 @@ func (r *taskRun) mapItems(j job) (starlark.Value, error) {
 		return nil, fmt.Errorf("decode map items: got %s, want list", v.Type())
 	}
 	out := make([]starlark.Value, items.Len())
+	var failed []wire.ItemError
+	ctx := starlib.Context(r.thread)
 	for i := range items.Len() {
 		args, _ := items.Index(i).(starlark.Tuple)
-		if out[i], err = starlark.Call(r.thread, fn, args, nil); err != nil {
-			return nil, err
+		out[i], err = starlark.Call(r.thread, fn, args, nil)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, err
+			}
+			out[i] = starlark.None
+			failed = append(failed, wire.ItemError{Index: i, Err: wire.Error{Type: "RemoteError", Message: err.Error(), Backtrace: backtrace(err)}})
 		}
+	}
+	if failed != nil {
+		return nil, &itemErrors{values: starlark.NewList(out), items: failed}
 	}
 	return starlark.NewList(out), nil
 }
 
 // payload returns a decoder positioned after the payload's reference
-// table, resolving ref("name") against this engine's namespace.
+// table, which resolves ref("name") against this engine's namespace,
+// shipped functions through the engine's cache, and universal builtins.
 func (r *taskRun) payload() (*wire.Decoder, error) {
 	d := wire.NewBytesDecoder(r.t.Payload)
-	n, err := d.DecodeArrayHead()
+	refs, err := wire.DecodePayloadRefs(d)
 	if err != nil {
 		return nil, fmt.Errorf("decode task payload: %w", err)
-	}
-	refs := make([]string, 0, min(n, 64))
-	for range n {
-		s, err := d.DecodeString()
-		if err != nil {
-			return nil, fmt.Errorf("decode task payload: %w", err)
-		}
-		refs = append(refs, s)
 	}
 	d.Ref = func(i uint64) (starlark.Value, error) {
 		if i >= uint64(len(refs)) {
 			return nil, fmt.Errorf("reference %d out of range", i)
 		}
-		v, found, err := r.e.ns.Get(starlark.String(refs[i]))
-		if err != nil || !found {
-			return nil, fmt.Errorf("ref(%q): engine %d has no %q in its namespace; push it first (view.push({%q: …})) or assign it with execute", refs[i], r.e.ID, refs[i], refs[i])
-		}
-		return v, nil
+		return r.resolve(refs[i])
 	}
 	return d, nil
+}
+
+func (r *taskRun) resolve(ref wire.PayloadRef) (starlark.Value, error) {
+	switch ref.Kind {
+	case wire.RefNamespace:
+		v, found, err := r.e.ns.Get(starlark.String(ref.Name))
+		if err != nil || !found {
+			return nil, fmt.Errorf("ref(%q): engine %d has no %q in its namespace; push it first (view.push({%q: …})) or assign it with execute", ref.Name, r.e.ID, ref.Name, ref.Name)
+		}
+		return v, nil
+	case wire.RefFunction:
+		return r.e.cache.Load(ref.Bundle, r.e.predecl)
+	case wire.RefUniverse:
+		if v, ok := starlark.Universe[ref.Name]; ok {
+			return v, nil
+		}
+		return nil, fmt.Errorf("builtin %q does not exist on this engine (pirun version?)", ref.Name)
+	}
+	return nil, fmt.Errorf("unknown reference kind %d: is this engine older than the client? (pirun version)", ref.Kind)
 }
 
 // decodeCall reads [args tuple, kwargs dict] from d.

@@ -50,6 +50,7 @@ type AsyncResult struct {
 	label   string
 	mode    combine
 	each    func(starlark.Value) (starlark.Value, error) // per-task transform, or nil
+	counts  []int                                        // items per task of a map (nil: one)
 	ids     []uint64
 	lb      bool
 	daemons map[string][]int // direct tasks: daemon → engines, for abort
@@ -99,6 +100,9 @@ func (ar *AsyncResult) complete(slot int, r wire.Result) {
 // Wait blocks until every task finished, ctx is done or timeout (when
 // positive) passes; it reports whether every task finished.
 func (ar *AsyncResult) Wait(ctx context.Context, timeout time.Duration) (bool, error) {
+	if ar.Ready() {
+		return true, nil
+	}
 	var tc <-chan time.Time
 	if timeout >= 0 {
 		t := time.NewTimer(timeout)
@@ -146,10 +150,15 @@ func (ar *AsyncResult) Get(ctx context.Context, timeout time.Duration, returnErr
 			if first == nil {
 				first = err
 			}
-			if te, ok := err.(*TaskError); ok && returnErrors {
-				v = te
-			} else if returnErrors {
+			if !returnErrors {
+				continue
+			}
+			te, ok := err.(*TaskError)
+			if !ok {
 				return nil, err
+			}
+			if v == nil {
+				v = ar.expand(te, i)
 			}
 		}
 		vals[i] = v
@@ -163,28 +172,74 @@ func (ar *AsyncResult) Get(ctx context.Context, timeout time.Duration, returnErr
 	return ar.combine(vals)
 }
 
-// value decodes slot i's value once, or returns its error.
+// value decodes slot i's value once. For a failed task it returns nil and
+// the task's error, except for a map task whose items failed one by one:
+// then the list holds each failed item's error value, and the error is
+// the first of them.
 func (ar *AsyncResult) value(i int) (starlark.Value, error) {
 	ar.mu.Lock()
 	defer ar.mu.Unlock()
 	r := ar.results[i]
-	if r.Status != wire.StatusOK {
+	if r.Status != wire.StatusOK && (len(r.Items) == 0 || r.Value == nil) {
 		return nil, newTaskError(r, ar.label)
 	}
-	if ar.values[i] != nil {
-		return ar.values[i], nil
-	}
-	v, err := wire.Unmarshal(r.Value)
-	if err != nil {
-		return nil, fmt.Errorf("decode the result of task %d from engine %d: %w", r.Task, r.Engine, err)
-	}
-	if ar.each != nil {
-		if v, err = ar.each(v); err != nil {
-			return nil, err
+	if ar.values[i] == nil {
+		v, err := wire.Unmarshal(r.Value)
+		if err != nil {
+			return nil, fmt.Errorf("decode the result of task %d from engine %d: %w", r.Task, r.Engine, err)
 		}
+		if len(r.Items) > 0 {
+			v, err = withItemErrors(v, r, ar.label)
+			if err != nil {
+				return nil, err
+			}
+		}
+		if ar.each != nil {
+			if v, err = ar.each(v); err != nil {
+				return nil, err
+			}
+		}
+		ar.values[i] = v
 	}
-	ar.values[i] = v
-	return v, nil
+	if r.Status != wire.StatusOK {
+		return ar.values[i], newTaskError(r, ar.label)
+	}
+	return ar.values[i], nil
+}
+
+// withItemErrors puts each failed item's error value into the list v.
+func withItemErrors(v starlark.Value, r wire.Result, label string) (starlark.Value, error) {
+	l, ok := v.(*starlark.List)
+	if !ok {
+		return nil, fmt.Errorf("map task %d: engine sent %s with item errors, want a list", r.Task, v.Type())
+	}
+	for _, it := range r.Items {
+		if it.Index < 0 || it.Index >= l.Len() {
+			return nil, fmt.Errorf("map task %d: item error index %d out of range", r.Task, it.Index)
+		}
+		te := newTaskError(wire.Result{Task: r.Task, Engine: r.Engine, Host: r.Host, Err: &it.Err}, label)
+		te.Message = fmt.Sprintf("item %d: %s", it.Index, te.Message)
+		l.SetIndex(it.Index, te)
+	}
+	return l, nil
+}
+
+// expand returns what a wholly failed slot i stands for: its error, or for
+// a map task a list holding the error once per item, so that results
+// still line up with the inputs.
+func (ar *AsyncResult) expand(te *TaskError, i int) starlark.Value {
+	if ar.mode != combineFlatten {
+		return te
+	}
+	n := 1
+	if ar.counts != nil {
+		n = ar.counts[i]
+	}
+	out := make([]starlark.Value, n)
+	for k := range out {
+		out[k] = te
+	}
+	return starlark.NewList(out)
 }
 
 func (ar *AsyncResult) combine(vals []starlark.Value) (starlark.Value, error) {
@@ -402,13 +457,14 @@ func (it *arIterator) Next(p *starlark.Value) bool {
 		}
 		it.next++
 		v, err := it.ar.value(slot)
-		switch {
-		case err != nil:
+		if err != nil && v == nil {
 			te, ok := err.(*TaskError)
 			if !ok {
 				te = &TaskError{Kind: "RemoteError", Engine: -1, Message: err.Error()}
 			}
-			it.pending = []starlark.Value{te}
+			v = it.ar.expand(te, slot)
+		}
+		switch {
 		case it.ar.mode == combineFlatten:
 			it.pending = appendItems(nil, v)
 		default:

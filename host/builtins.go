@@ -284,7 +284,7 @@ func (p *parallelFunc) CallInternal(th *starlark.Thread, args starlark.Tuple, kw
 		}
 	}
 	if n < 0 {
-		return nil, fmt.Errorf("parallel %s: want at least one list or tuple argument to split across engines", p.f.Name())
+		return nil, fmt.Errorf("parallel %s: want at least one sequence argument (list, tuple, range) to split across engines", p.f.Name())
 	}
 	var use []int
 	var payloads [][]byte
@@ -300,7 +300,7 @@ func (p *parallelFunc) CallInternal(th *starlark.Thread, args starlark.Tuple, kw
 			}
 		}
 		a, kw := callArgs(chunkArgs, kwargs)
-		pl, err := encodePayload("the arguments of "+label, a, kw)
+		pl, err := p.view.c.encodePayload("the arguments of "+label, a, kw)
 		if err != nil {
 			return nil, err
 		}
@@ -314,23 +314,29 @@ func (p *parallelFunc) CallInternal(th *starlark.Thread, args starlark.Tuple, kw
 	return p.view.finish(ctx, ar, p.block)
 }
 
-// seqLen returns the length of a list or tuple, else -1.
+// seqLen returns the length of a sequence parallel splits (a list, tuple,
+// range or other indexable value but a string or bytes), else -1.
 func seqLen(v starlark.Value) int {
-	switch v := v.(type) {
-	case *starlark.List:
-		return v.Len()
-	case starlark.Tuple:
-		return v.Len()
+	switch v.(type) {
+	case starlark.String, starlark.Bytes:
+		return -1
+	}
+	if s, ok := v.(starlark.Indexable); ok {
+		return s.Len()
 	}
 	return -1
 }
 
+// sliceOf returns items i..j of a sequence seqLen accepts: a tuple stays a
+// tuple, anything else becomes a list.
 func sliceOf(v starlark.Value, i, j int) starlark.Value {
-	switch v := v.(type) {
-	case *starlark.List:
-		return v.Slice(i, j, 1)
-	case starlark.Tuple:
-		return v.Slice(i, j, 1)
+	s := v.(starlark.Indexable)
+	out := make([]starlark.Value, 0, j-i)
+	for k := i; k < j; k++ {
+		out = append(out, s.Index(k))
 	}
-	return v
+	if _, ok := v.(starlark.Tuple); ok {
+		return starlark.Tuple(out)
+	}
+	return starlark.NewList(out)
 }

@@ -158,7 +158,10 @@ func (c *Client) idsLocked() []int {
 
 // WaitForEngines blocks until at least n engines are connected.
 func (c *Client) WaitForEngines(ctx context.Context, n int) error {
-	if _, err := c.refresh(ctx); err != nil {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), defaultWait)
+	_, err := c.refresh(rctx)
+	cancel()
+	if err != nil {
 		return err
 	}
 	for {

@@ -23,7 +23,8 @@ import (
 //	c.clear(targets=None)             # empties namespaces
 //	c.load_balanced_view(targets=None)
 //	c.direct_view(targets=None)       # = c[:] when None
-//	c[i], c[-1], c[1:3], c[::2], c[[0, 2]], c[:]   # DirectViews; c[:] includes engines that join later
+//	c[id], c[-1], c[1:3], c[::2], c[[0, 2]], c[:]  # DirectViews: c[id] by engine id, c[-k] and slices
+//	                                               # over c.ids; c[:] includes engines that join later
 //	len(c)                            # engines now
 type ClientValue struct{ c *Client }
 
@@ -56,25 +57,30 @@ func (v *ClientValue) Slice(start, end, step int) starlark.Value {
 	return &DirectView{c: v.c, ids: sel}
 }
 
-// Get gives c[i] (negative from the end) and c[[ids...]] (by engine id).
+// Get gives c[id] (an engine id, as in ipyparallel), c[-k] (the k-th
+// from the end of c.ids) and c[[id, ...]].
 func (v *ClientValue) Get(k starlark.Value) (starlark.Value, bool, error) {
 	ids := v.c.knownIDs()
-	if i, err := starlark.AsInt32(k); err == nil {
-		if _, isInt := k.(starlark.Int); !isInt {
-			return nil, false, fmt.Errorf("Client index: want an int or a list of engine ids, got %s", k.Type())
+	if _, isInt := k.(starlark.Int); isInt {
+		i, err := starlark.AsInt32(k)
+		if err != nil {
+			return nil, false, fmt.Errorf("Client index: %v", err)
 		}
-		j := i
-		if j < 0 {
-			j += len(ids)
+		id := i
+		if i < 0 {
+			if -i > len(ids) {
+				return nil, false, fmt.Errorf("Client index %d out of range: %d engine(s) connected (ids %v)", i, len(ids), ids)
+			}
+			id = ids[len(ids)+i]
 		}
-		if j < 0 || j >= len(ids) {
-			return nil, false, fmt.Errorf("Client index %d out of range: %d engine(s) connected (ids %v)", i, len(ids), ids)
+		if !slices.Contains(ids, id) {
+			return nil, false, fmt.Errorf("Client index: no engine %d (connected: %v)", id, ids)
 		}
-		return &DirectView{c: v.c, ids: []int{ids[j]}, single: true}, true, nil
+		return &DirectView{c: v.c, ids: []int{id}, single: true}, true, nil
 	}
 	iter := starlark.Iterate(k)
 	if iter == nil {
-		return nil, false, fmt.Errorf("Client index: want an int or a list of engine ids, got %s", k.Type())
+		return nil, false, fmt.Errorf("Client index: want an engine id or a list of engine ids, got %s", k.Type())
 	}
 	defer iter.Done()
 	var sel []int

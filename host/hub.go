@@ -313,10 +313,14 @@ func (h *Hub) onHeartbeat(m *nats.Msg) {
 		return
 	}
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	if d := h.daemons[hb.Daemon]; d != nil {
+	d := h.daemons[hb.Daemon]
+	if d != nil {
 		d.lastSeen = time.Now()
 		d.stats = hb.Engines
+	}
+	h.mu.Unlock()
+	if d != nil {
+		h.sched.observe(hb.Engines)
 	}
 }
 

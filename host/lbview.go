@@ -20,7 +20,8 @@ import (
 // LoadBalancedView sends each task to an idle engine. As a Starlark value:
 //
 //	lview.block, lview.retries, lview.timeout, lview.after, lview.follow   # settable flags
-//	lview.apply(f, *args, **kwargs)        # one task; a value (block) or an AsyncResult
+//	lview.apply(f, *args, **kwargs)        # one task; a value (block) or an AsyncResult;
+//	                                       # keywords named like a flag set that flag for this call
 //	lview.apply_sync(...), lview.apply_async(...)
 //	lview.map(f, *seqs, chunksize=1, ordered=True, block=None, retries=None, timeout=None, after=None, follow=None)
 //	lview.map_sync(...), lview.map_async(...)
@@ -236,7 +237,7 @@ func (v *LoadBalancedView) Apply(ctx context.Context, name string, f starlark.Va
 		return nil, err
 	}
 	a, kw := callArgs(args, kwargs)
-	payload, err := encodePayload("the arguments of "+label, a, kw)
+	payload, err := v.c.encodePayload("the arguments of "+label, a, kw)
 	if err != nil {
 		return nil, err
 	}
@@ -264,18 +265,21 @@ func (v *LoadBalancedView) Map(ctx context.Context, name string, f starlark.Valu
 		return nil, fmt.Errorf("%s: chunksize must be ≥ 1, got %d", name, chunksize)
 	}
 	var tasks []wire.Task
+	var counts []int
 	for start := 0; start < len(items); start += chunksize {
 		end := min(start+chunksize, len(items))
-		p, err := encodePayload("the items of "+label, starlark.NewList(items[start:end]))
+		p, err := v.c.encodePayload("the items of "+label, starlark.NewList(items[start:end]))
 		if err != nil {
 			return nil, err
 		}
 		tasks = append(tasks, wire.Task{Kind: wire.KindMap, Payload: p})
+		counts = append(counts, end-start)
 	}
 	ar, err := v.submit(ctx, fl, tasks, bundle, "map "+label, combineFlatten)
 	if err != nil {
 		return nil, err
 	}
+	ar.counts = counts
 	ar.ordered = ordered
 	if !fl.block {
 		return ar, nil
@@ -365,13 +369,14 @@ func lbApply(force *bool) func(*starlark.Thread, *starlark.Builtin, starlark.Tup
 		if len(args) == 0 {
 			return nil, fmt.Errorf("%s: missing the function to apply", b.Name())
 		}
-		v.mu.Lock()
-		fl := v.flags
-		v.mu.Unlock()
+		fl, rest, err := v.flagsFrom(kw, true)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", b.Name(), err)
+		}
 		if force != nil {
 			fl.block = *force
 		}
-		return v.Apply(starlib.Context(th), b.Name(), args[0], args[1:], kw, fl)
+		return v.Apply(starlib.Context(th), b.Name(), args[0], args[1:], rest, fl)
 	}
 }
 

@@ -30,7 +30,12 @@ type lbEngine struct {
 	inflight []*lbTask // in the order sent
 	progress time.Time // last done, or when inflight became non-empty
 	revoking bool
+	asked    time.Time // when its tasks were last asked back
+	busy     int       // work it reported beyond our tasks (heartbeats)
 }
+
+// askEvery bounds how often one engine is asked for its tasks back.
+const askEvery = 50 * time.Millisecond
 
 type scheduler struct {
 	h    *Hub
@@ -104,6 +109,25 @@ func (s *scheduler) removeEngines(ids []int) {
 			"engine %d died or was lost while running the task (attempt %d of %d; set retries on the view to run it again elsewhere)",
 			t.t.Exclude[len(t.t.Exclude)-1], t.t.Attempt+1, t.t.Retries+1))
 	}
+	s.wake()
+}
+
+// observe records what engines reported in a heartbeat: work beyond the
+// tasks the scheduler gave them (direct tasks) makes them not idle.
+func (s *scheduler) observe(stats []wire.EngineStat) {
+	s.mu.Lock()
+	for _, st := range stats {
+		e := s.engines[st.ID]
+		if e == nil {
+			continue
+		}
+		held := st.Queue
+		if st.State == wire.StateBusy {
+			held++
+		}
+		e.busy = max(held-len(e.inflight), 0)
+	}
+	s.mu.Unlock()
 	s.wake()
 }
 
@@ -231,9 +255,11 @@ func (s *scheduler) view() []sched.Engine {
 	if len(s.order) > 1 {
 		s.order = append(s.order[1:], s.order[0])
 	}
+	now := time.Now()
 	for _, id := range s.order {
 		e := s.engines[id]
-		out = append(out, sched.Engine{ID: id, InFlight: len(e.inflight), Oldest: e.progress})
+		out = append(out, sched.Engine{ID: id, InFlight: len(e.inflight), Oldest: e.progress,
+			Asked: e.revoking || now.Sub(e.asked) < askEvery, Busy: e.busy})
 	}
 	return out
 }
@@ -312,13 +338,9 @@ func (s *scheduler) steal() {
 		return
 	}
 	e := s.engines[engines[k].ID]
-	if e.revoking {
-		s.mu.Unlock()
-		return
-	}
-	e.revoking = true
+	e.revoking, e.asked = true, time.Now()
 	byClient := make(map[string][]uint64)
-	for _, t := range e.inflight[1:] {
+	for _, t := range e.inflight {
 		byClient[t.ref.Client] = append(byClient[t.ref.Client], t.ref.ID)
 	}
 	s.mu.Unlock()

@@ -7,7 +7,6 @@ package host
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 
 	"go.starlark.net/starlark"
@@ -27,17 +26,25 @@ func (r *Ref) Truth() starlark.Bool  { return true }
 func (r *Ref) Hash() (uint32, error) { return starlark.String(r.Name).Hash() }
 
 // encodePayload encodes the reference table followed by vals, the layout
-// engines decode for every kind that carries values.
-func encodePayload(what string, vals ...starlark.Value) ([]byte, error) {
-	var refs []string
+// engines decode for every kind that carries values. The table holds what
+// plain data cannot: ref("name") placeholders, functions (shipped as
+// bundles, like the task's own function) and universal builtins (by name).
+func (c *Client) encodePayload(what string, vals ...starlark.Value) ([]byte, error) {
+	var refs []wire.PayloadRef
+	index := make(map[starlark.Value]uint64)
 	var body bytes.Buffer
 	e := wire.NewEncoder(&body)
 	e.Ref = func(v starlark.Value) (uint64, error) {
-		if r, ok := v.(*Ref); ok {
-			refs = append(refs, r.Name)
-			return uint64(len(refs) - 1), nil
+		if i, ok := index[v]; ok {
+			return i, nil
 		}
-		return 0, errCannotSend
+		ref, err := c.payloadRef(v)
+		if err != nil {
+			return 0, err
+		}
+		refs = append(refs, ref)
+		index[v] = uint64(len(refs) - 1)
+		return index[v], nil
 	}
 	for _, v := range vals {
 		if err := e.Encode(v); err != nil {
@@ -49,17 +56,33 @@ func encodePayload(what string, vals ...starlark.Value) ([]byte, error) {
 	}
 	var head bytes.Buffer
 	he := wire.NewEncoder(&head)
-	he.EncodeArrayHead(len(refs))
-	for _, r := range refs {
-		he.EncodeString(r)
-	}
+	wire.EncodePayloadRefs(he, refs)
 	if err := he.Flush(); err != nil {
 		return nil, err
 	}
 	return append(head.Bytes(), body.Bytes()...), nil
 }
 
-var errCannotSend = errors.New("not plain data")
+// payloadRef describes a value that is not plain data, or says why it
+// cannot be sent.
+func (c *Client) payloadRef(v starlark.Value) (wire.PayloadRef, error) {
+	switch v := v.(type) {
+	case *Ref:
+		return wire.PayloadRef{Kind: wire.RefNamespace, Name: v.Name}, nil
+	case *starlark.Function:
+		b, err := ship.CaptureBytes(v, c.sources)
+		if err != nil {
+			return wire.PayloadRef{}, err
+		}
+		return wire.PayloadRef{Kind: wire.RefFunction, Bundle: b}, nil
+	case *starlark.Builtin:
+		if v.Receiver() == nil && starlark.Universe[v.Name()] == v {
+			return wire.PayloadRef{Kind: wire.RefUniverse, Name: v.Name()}, nil
+		}
+		return wire.PayloadRef{}, fmt.Errorf("%s is a host builtin or a bound method; send a def or lambda that calls it instead", v.Name())
+	}
+	return wire.PayloadRef{}, fmt.Errorf("a %s exists only on the host", v.Type())
+}
 
 // callArgs packs positional and keyword arguments for KindApply.
 func callArgs(args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Tuple, *starlark.Dict) {

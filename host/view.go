@@ -166,7 +166,7 @@ func (v *DirectView) Apply(ctx context.Context, name string, f starlark.Value, a
 		return nil, err
 	}
 	a, kw := callArgs(args, kwargs)
-	payload, err := encodePayload("the arguments of "+label, a, kw)
+	payload, err := v.c.encodePayload("the arguments of "+label, a, kw)
 	if err != nil {
 		return nil, err
 	}
@@ -191,23 +191,25 @@ func (v *DirectView) Map(ctx context.Context, name string, f starlark.Value, seq
 	if err != nil {
 		return nil, err
 	}
-	var use []int
+	var use, counts []int
 	var payloads [][]byte
 	for i, b := range split(len(items), len(ids)) {
 		if b[0] == b[1] {
 			continue
 		}
-		p, err := encodePayload("the items of "+label, starlark.NewList(items[b[0]:b[1]]))
+		p, err := v.c.encodePayload("the items of "+label, starlark.NewList(items[b[0]:b[1]]))
 		if err != nil {
 			return nil, err
 		}
 		use = append(use, ids[i])
+		counts = append(counts, b[1]-b[0])
 		payloads = append(payloads, p)
 	}
 	ar, err := v.submitEach(ctx, wire.Task{Kind: wire.KindMap, Label: "map " + label}, bundle, combineFlatten, use, payloads)
 	if err != nil {
 		return nil, err
 	}
+	ar.counts = counts
 	return v.finish(ctx, ar, block)
 }
 
@@ -238,7 +240,7 @@ func (v *DirectView) Push(ctx context.Context, ns *starlark.Dict, block bool) (s
 	if err != nil {
 		return nil, err
 	}
-	payload, err := encodePayload("pushed values", ns)
+	payload, err := v.c.encodePayload("pushed values", ns)
 	if err != nil {
 		return nil, err
 	}
@@ -322,7 +324,7 @@ func (v *DirectView) Scatter(ctx context.Context, name string, seq starlark.Valu
 		}
 		d := starlark.NewDict(1)
 		d.SetKey(starlark.String(name), val)
-		if payloads[i], err = encodePayload("scattered values", d); err != nil {
+		if payloads[i], err = v.c.encodePayload("scattered values", d); err != nil {
 			return nil, err
 		}
 	}
@@ -377,6 +379,12 @@ func (v *DirectView) Type() string          { return "DirectView" }
 func (v *DirectView) Freeze()               {}
 func (v *DirectView) Truth() starlark.Bool  { return true }
 func (v *DirectView) Hash() (uint32, error) { return 0, errors.New("unhashable: DirectView") }
+
+// Index returns the id of the i-th target (with Len, len(view) works).
+func (v *DirectView) Index(i int) starlark.Value {
+	ids, _ := v.targets()
+	return starlark.MakeInt(ids[i])
+}
 
 // Len is the number of target engines now.
 func (v *DirectView) Len() int {

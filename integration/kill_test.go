@@ -3,6 +3,7 @@ package integration
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -22,10 +23,11 @@ func TestSIGKILLedEngine(t *testing.T) {
 c = Client()
 c.wait_for_engines(3, timeout=20)
 ids = c.ids
+victim = [i for i in ids if c[i].apply_sync(lambda: engine.pid) == int(argv[0])][0]
 def slow(s):
     time.sleep(s)
     return engine.id
-ar = c[ids[-1]].apply_async(slow, 60)
+ar = c[victim].apply_async(slow, 60)
 lv = c.load_balanced_view()
 lv.retries = 2
 m = lv.map_async(slow, [0.2] * 30)
@@ -33,11 +35,11 @@ print("submitted", ids)
 errs = ar.get(return_exceptions=True)
 print("direct:", errs.type, "after", int(ar.elapsed))
 r = m.get()
-print("map:", len(r), "results,", len([x for x in r if x == ids[-1]]), "from the killed engine's id if it finished before dying")
+print("map:", len(r), "results,", len([x for x in r if x == victim]), "from the killed engine before it died")
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	client := startPirun(t, "--connect", clientConn, script)
+	client := startPirun(t, "--connect", clientConn, script, strconv.Itoa(victim.cmd.Process.Pid))
 	waitFor(t, 30*time.Second, "the script to submit its tasks", func() bool {
 		return strings.Contains(client.stdout.String(), "submitted")
 	})

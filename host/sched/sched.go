@@ -7,10 +7,10 @@
 //   - an idle engine (nothing in flight) is always preferred;
 //   - an engine that is turning tasks over quickly may hold up to Prefetch
 //     tasks, which hides the round trip to the hub for tiny tasks;
-//   - an engine whose oldest task has run longer than Slow gets no more
-//     tasks, and when another engine is idle and nothing waits in the
-//     central queue, its unstarted tasks are taken back (Steal) so that no
-//     engine sits idle while tasks wait behind a busy one;
+//   - an engine that made no progress for Slow gets no more tasks, and when
+//     another engine is idle and nothing waits in the central queue, its
+//     unstarted tasks are taken back (Steal) so that no engine sits idle
+//     while tasks wait behind a busy one (a long task, or direct work);
 //   - a task never goes to an engine in its Exclude set (the engines it
 //     failed on), and only to engines in Allowed when that is set (follow).
 package sched
@@ -24,8 +24,13 @@ import (
 type Engine struct {
 	ID       int
 	InFlight int       // tasks sent and not reported done
-	Oldest   time.Time // when the oldest in-flight task was sent (zero if none)
+	Oldest   time.Time // last progress: a task done, or the first task sent (zero if none)
+	Asked    bool      // its unstarted tasks were asked back a moment ago
+	Busy     int       // other work it reported (direct tasks), running or queued
 }
+
+// load is what e holds in all.
+func (e Engine) load() int { return e.InFlight + e.Busy }
 
 // Task is the scheduler's view of one waiting task.
 type Task struct {
@@ -72,7 +77,7 @@ func Pick(p Policy, t Task, engines []Engine, now time.Time) int {
 		if !Fits(t, e.ID) || !accepts(p, e, now) {
 			continue
 		}
-		if best < 0 || e.InFlight < engines[best].InFlight {
+		if best < 0 || e.load() < engines[best].load() {
 			best = i
 		}
 	}
@@ -81,7 +86,7 @@ func Pick(p Policy, t Task, engines []Engine, now time.Time) int {
 
 // accepts reports whether e may take one more task.
 func accepts(p Policy, e Engine, now time.Time) bool {
-	if e.InFlight == 0 {
+	if e.load() == 0 {
 		return true
 	}
 	return e.InFlight < max(p.Prefetch, 1) && now.Sub(e.Oldest) < p.Slow
@@ -89,23 +94,25 @@ func accepts(p Policy, e Engine, now time.Time) bool {
 
 // Steal returns the index of an engine whose unstarted tasks should be
 // taken back because another engine is idle and no task waits centrally,
-// or -1. The victim is the engine with the most tasks in flight among
-// those holding more than one (one of them is running) and busy for longer
-// than Slow.
+// or -1. The victim holds tasks, made no progress for Slow, and was not
+// asked a moment ago; among those, the one holding the most.
+// (Its running task, if any, is not taken back: the engine returns only
+// tasks it has not started, which covers tasks queued behind its direct
+// work.)
 func Steal(p Policy, queued int, engines []Engine, now time.Time) int {
 	if queued > 0 {
 		return -1
 	}
 	idle := false
 	for _, e := range engines {
-		idle = idle || e.InFlight == 0
+		idle = idle || e.load() == 0
 	}
 	if !idle {
 		return -1
 	}
 	victim := -1
 	for i, e := range engines {
-		if e.InFlight > 1 && now.Sub(e.Oldest) >= p.Slow &&
+		if e.InFlight > 0 && !e.Asked && now.Sub(e.Oldest) >= p.Slow &&
 			(victim < 0 || e.InFlight > engines[victim].InFlight) {
 			victim = i
 		}

@@ -16,15 +16,16 @@ func TestPick(t *testing.T) {
 		engines []Engine
 		want    int
 	}{
-		{"idle preferred", Task{}, []Engine{{1, 2, fresh}, {2, 0, time.Time{}}}, 1},
-		{"fewest in flight", Task{}, []Engine{{1, 3, fresh}, {2, 1, fresh}}, 1},
-		{"first on ties", Task{}, []Engine{{1, 1, fresh}, {2, 1, fresh}}, 0},
-		{"prefetch full", Task{}, []Engine{{1, 4, fresh}}, -1},
-		{"slow engine gets nothing more", Task{}, []Engine{{1, 1, stale}}, -1},
-		{"slow engine still takes when idle", Task{}, []Engine{{1, 0, time.Time{}}}, 0},
-		{"excluded", Task{Exclude: []int{1}}, []Engine{{1, 0, time.Time{}}, {2, 3, fresh}}, 1},
-		{"allowed only", Task{Allowed: []int{2}}, []Engine{{1, 0, time.Time{}}, {2, 3, fresh}}, 1},
-		{"nothing fits", Task{Allowed: []int{9}}, []Engine{{1, 0, time.Time{}}}, -1},
+		{"idle preferred", Task{}, []Engine{{ID: 1, InFlight: 2, Oldest: fresh}, {ID: 2}}, 1},
+		{"fewest in flight", Task{}, []Engine{{ID: 1, InFlight: 3, Oldest: fresh}, {ID: 2, InFlight: 1, Oldest: fresh}}, 1},
+		{"first on ties", Task{}, []Engine{{ID: 1, InFlight: 1, Oldest: fresh}, {ID: 2, InFlight: 1, Oldest: fresh}}, 0},
+		{"prefetch full", Task{}, []Engine{{ID: 1, InFlight: 4, Oldest: fresh}}, -1},
+		{"slow engine gets nothing more", Task{}, []Engine{{ID: 1, InFlight: 1, Oldest: stale}}, -1},
+		{"slow engine still takes when idle", Task{}, []Engine{{ID: 1}}, 0},
+		{"excluded", Task{Exclude: []int{1}}, []Engine{{ID: 1}, {ID: 2, InFlight: 3, Oldest: fresh}}, 1},
+		{"allowed only", Task{Allowed: []int{2}}, []Engine{{ID: 1}, {ID: 2, InFlight: 3, Oldest: fresh}}, 1},
+		{"nothing fits", Task{Allowed: []int{9}}, []Engine{{ID: 1}}, -1},
+		{"busy with direct work is not idle", Task{}, []Engine{{ID: 1, Busy: 1}, {ID: 2, InFlight: 1, Oldest: fresh}}, 1},
 		{"no engines", Task{}, nil, -1},
 	} {
 		if got := Pick(p, test.task, test.engines, now); got != test.want {
@@ -45,12 +46,14 @@ func TestSteal(t *testing.T) {
 		engines []Engine
 		want    int
 	}{
-		{"busy engine holding work, another idle", 0, []Engine{{1, 3, stale}, idle}, 0},
-		{"most in flight is the victim", 0, []Engine{{1, 2, stale}, {2, 4, stale}, idle}, 1},
-		{"central queue not empty", 1, []Engine{{1, 3, stale}, idle}, -1},
-		{"nobody idle", 0, []Engine{{1, 3, stale}, {2, 1, stale}}, -1},
-		{"only the running task", 0, []Engine{{1, 1, stale}, idle}, -1},
-		{"fast engine keeps its prefetch", 0, []Engine{{1, 3, fresh}, idle}, -1},
+		{"busy engine holding work, another idle", 0, []Engine{{1, 3, stale, false, 0}, idle}, 0},
+		{"most in flight is the victim", 0, []Engine{{1, 2, stale, false, 0}, {2, 4, stale, false, 0}, idle}, 1},
+		{"central queue not empty", 1, []Engine{{1, 3, stale, false, 0}, idle}, -1},
+		{"nobody idle", 0, []Engine{{1, 3, stale, false, 0}, {2, 1, stale, false, 0}}, -1},
+		{"one task, maybe queued behind direct work", 0, []Engine{{1, 1, stale, false, 0}, idle}, 0},
+		{"asked a moment ago", 0, []Engine{{1, 3, stale, true, 0}, idle}, -1},
+		{"an engine busy with direct work is not idle", 0, []Engine{{1, 1, stale, false, 0}, {ID: 9, Busy: 1}}, -1},
+		{"fast engine keeps its prefetch", 0, []Engine{{1, 3, fresh, false, 0}, idle}, -1},
 	} {
 		if got := Steal(p, test.queued, test.engines, now); got != test.want {
 			t.Errorf("%s: Steal = %d, want %d", test.name, got, test.want)

@@ -1,3 +1,5 @@
+// This file defines the codec benchmarks, in bytes of CBOR per second.
+
 package wire
 
 import (

@@ -155,7 +155,7 @@ func Marshal(v starlark.Value) ([]byte, error) {
 	if err := e.Encode(v); err != nil {
 		return nil, err
 	}
-	return e.buf, nil
+	return e.buf[:e.n], nil
 }
 
 // Unmarshal decodes b, which must hold exactly one value, with
@@ -178,13 +178,13 @@ func Unmarshal(b []byte) (starlark.Value, error) {
 
 // EncodeNil writes a CBOR null (Starlark None). Errors are sticky.
 func (e *Encoder) EncodeNil() {
-	e.buf = append(e.buf, cborNull)
+	e.byte(cborNull)
 	e.primitiveDone()
 }
 
 // EncodeBool writes a CBOR boolean. Errors are sticky.
 func (e *Encoder) EncodeBool(b bool) {
-	e.buf = append(e.buf, boolByte(b))
+	e.byte(boolByte(b))
 	e.primitiveDone()
 }
 

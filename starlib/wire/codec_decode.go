@@ -9,7 +9,6 @@ import (
 	"io"
 	"math"
 	"math/big"
-	"slices"
 	"unicode/utf8"
 	"unsafe"
 
@@ -25,9 +24,11 @@ const readSize = 64 << 10
 const maxEmptyReads = 100
 
 // Decoder reads CBOR values written by an Encoder back into Starlark
-// values. It checks every length against Limits and the input actually
-// read, so hostile input costs at most about twice its own size in
-// memory, and it never panics. Decoded containers are not frozen.
+// values. It checks every length against Limits and sizes what it
+// allocates by the input actually read, never by a length it was told,
+// and it never panics. (Decoded values still take more room than their
+// encoding: an empty dict is one byte on the wire.) Decoded containers
+// are not frozen.
 //
 // A Decoder reading from an io.Reader buffers input and may read past the
 // end of a value; keep using the same Decoder for what follows. A Decoder
@@ -46,15 +47,17 @@ type Decoder struct {
 	// decoding; zero fields mean DefaultLimits.
 	Limits Limits
 
-	r     io.Reader              // nil: buf is the whole input
-	lener interface{ Len() int } // r, if it tells how much input it holds
-	buf   []byte                 // buffered input; buf[pos:end] may be decoded
-	pos   int                    // next byte to decode
-	end   int                    // end of what may be decoded: len(buf) cut at the limit
-	base  int64                  // offset of buf[0] in the input
-	rerr  error                  // the reader's last error (io.EOF at the end)
-	err   error                  // sticky error
-	lim   Limits                 // effective limits of the current call
+	r          io.Reader              // nil: buf is the whole input
+	lener      interface{ Len() int } // r, if it tells how much input it holds
+	buf        []byte                 // buffered input; buf[pos:end] may be decoded
+	pos        int                    // next byte to decode
+	end        int                    // end of what may be decoded: len(buf) cut at the limit
+	base       int64                  // offset of buf[0] in the input
+	rerr       error                  // the reader's last error (io.EOF at the end)
+	err        error                  // sticky error
+	lim        Limits                 // effective limits of the current call
+	collisions int                    // comparisons due to equal hashes in the current call
+	arena      []byte                 // block for small strings
 }
 
 // NewDecoder returns a Decoder that reads from r through its own buffer.
@@ -88,6 +91,7 @@ func (d *Decoder) start() error {
 		return d.err
 	}
 	d.lim = d.Limits.effective()
+	d.collisions = 0
 	d.setEnd()
 	if d.pos < len(d.buf) {
 		return nil
@@ -320,8 +324,24 @@ func (d *Decoder) str(off int64, n uint64) (string, error) {
 	if fresh {
 		return unsafe.String(&b[0], len(b)), nil
 	}
-	return string(b), nil
+	if len(b) > arenaMax {
+		return string(b), nil
+	}
+	if cap(d.arena)-len(d.arena) < len(b) {
+		d.arena = make([]byte, 0, arenaBlock)
+	}
+	start := len(d.arena)
+	d.arena = append(d.arena, b...) // never written again
+	return unsafe.String(&d.arena[start], len(b)), nil
 }
+
+// Strings of up to arenaMax bytes are carved from shared blocks of
+// arenaBlock bytes, which saves an allocation per string (dict keys,
+// mostly); a block lives as long as any of its strings.
+const (
+	arenaMax   = 64
+	arenaBlock = 4096
+)
 
 // payload reads the n-byte payload of the string item at off. Unless
 // fresh, the result aliases the buffer and is valid until the next read.
@@ -345,13 +365,17 @@ func (d *Decoder) payload(off int64, n uint64) (b []byte, fresh bool, err error)
 // long reads a payload of size bytes that is not all buffered, growing
 // the result only as input arrives.
 func (d *Decoder) long(off int64, size int) ([]byte, error) {
-	out := make([]byte, 0, min(size, max(len(d.buf)-d.pos, readSize)))
+	at := len(d.buf) - d.pos
+	if d.lener != nil {
+		at += d.lener.Len()
+	}
+	out := make([]byte, 0, min(size, max(at, readSize)))
 	out = append(out, d.buf[d.pos:]...)
 	d.base += int64(len(d.buf))
 	d.buf, d.pos, d.end = d.buf[:0], 0, 0
 	for len(out) < size {
 		if len(out) == cap(out) {
-			out = slices.Grow(out, min(size, 2*cap(out))-len(out))
+			out = append(make([]byte, 0, min(size, 2*cap(out))), out...)
 		}
 		want := min(cap(out), size) - len(out)
 		m, err := d.readAtLeast(out[len(out):len(out)+want], want)
@@ -414,7 +438,7 @@ func (d *Decoder) items(off int64, arg uint64, depth int) ([]starlark.Value, err
 // growValues doubles the capacity of s, up to n (append grows large
 // slices by only 1.25x).
 func growValues(s []starlark.Value, n int) []starlark.Value {
-	return slices.Grow(s, min(n, max(2*cap(s), 16))-len(s))
+	return append(make([]starlark.Value, 0, min(n, max(2*cap(s), 16))), s...)
 }
 
 // dict reads a map of n pairs at depth.
@@ -427,6 +451,7 @@ func (d *Decoder) dict(off int64, arg uint64, depth int) (starlark.Value, error)
 		return nil, err
 	}
 	dict := starlark.NewDict(d.capacity(n, 2))
+	var seen hashCounts
 	for i := range n {
 		koff := d.off()
 		k, err := d.value(depth)
@@ -437,6 +462,9 @@ func (d *Decoder) dict(off int64, arg uint64, depth int) (starlark.Value, error)
 		if err != nil {
 			return nil, err
 		}
+		if err := d.collide(&seen, koff, k); err != nil {
+			return nil, err
+		}
 		if err := dict.SetKey(k, v); err != nil {
 			return nil, d.errorf(koff, "dict key: %v", err)
 		}
@@ -445,6 +473,39 @@ func (d *Decoder) dict(off int64, arg uint64, depth int) (starlark.Value, error)
 		}
 	}
 	return dict, nil
+}
+
+// maxCollisions bounds the key comparisons that equal hashes may cost in
+// one call. Starlark hashes all floats in (-1, 1) alike, and all ints
+// k*2**32+c, so without a bound a hostile 1 MiB dict or set of them
+// would take minutes to build (20,000 such floats take 6 s).
+const maxCollisions = 1 << 22
+
+// hashCounts counts the keys of one dict or set by hash.
+type hashCounts map[uint32]int32
+
+// collide counts the comparisons that inserting k will cost, and fails
+// past maxCollisions. Strings and bytes are skipped: Starlark hashes the
+// long ones with a per-process random seed, and colliding short ones
+// are expensive to find.
+func (d *Decoder) collide(seen *hashCounts, off int64, k starlark.Value) error {
+	switch k.(type) {
+	case starlark.String, starlark.Bytes:
+		return nil
+	}
+	h, err := k.Hash()
+	if err != nil {
+		return nil // the insertion reports it
+	}
+	if *seen == nil {
+		*seen = make(hashCounts)
+	}
+	c := (*seen)[h]
+	(*seen)[h] = c + 1
+	if d.collisions += int(c); d.collisions > maxCollisions {
+		return d.errorf(off, "too many keys with equal hashes (over %d comparisons): input crafted to be slow?", maxCollisions)
+	}
+	return nil
 }
 
 // tagged reads the content of a tag; the tag itself is at depth.
@@ -526,10 +587,14 @@ func (d *Decoder) set(off int64, depth int) (starlark.Value, error) {
 		return nil, err
 	}
 	set := starlark.NewSet(d.capacity(n, 1))
+	var seen hashCounts
 	for i := range n {
 		eoff := d.off()
 		v, err := d.value(depth)
 		if err != nil {
+			return nil, err
+		}
+		if err := d.collide(&seen, eoff, v); err != nil {
 			return nil, err
 		}
 		if err := set.Insert(v); err != nil {

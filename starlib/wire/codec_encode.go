@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"slices"
 	"strconv"
 	"unicode/utf8"
 	"unsafe"
@@ -48,12 +47,19 @@ type Encoder struct {
 	// Limits bounds nesting depth and total output. Set it before encoding.
 	Limits Limits
 
-	w       io.Writer // nil: keep everything in buf
+	// Output is buf[:n]; len(buf) == cap(buf). Keeping the length apart
+	// means appending stores no pointer, so needs no GC write barrier.
 	buf     []byte
-	written int64  // bytes handed to w since creation or Reset
-	mark    int    // len(buf) at which spill runs
-	err     error  // sticky error
-	lim     Limits // effective limits of the current Encode
+	n       int
+	w       io.Writer // nil: keep everything in buf
+	written int64     // bytes handed to w since creation or Reset
+	mark    int       // n at which elem calls spill
+	err     error     // sticky error
+	depth   int       // effective Limits.MaxDepth of the current Encode
+
+	// Progress through the outermost container, from which grow
+	// extrapolates the final size: its first byte, length, items done.
+	topStart, topLen, topDone int
 }
 
 // NewEncoder returns an Encoder that writes to w.
@@ -66,13 +72,13 @@ func NewEncoder(w io.Writer) *Encoder {
 // Reset discards buffered output, errors and counts, and makes e write to
 // w (nil: keep output in memory), reusing e's buffer.
 func (e *Encoder) Reset(w io.Writer) {
-	e.w, e.buf, e.written, e.err = w, e.buf[:0], 0, nil
+	e.w, e.n, e.written, e.err = w, 0, 0, nil
 }
 
 // Flush hands buffered output to the writer and returns the first sticky
 // error. It does nothing for an Encoder without a writer.
 func (e *Encoder) Flush() error {
-	if e.err == nil && e.w != nil && len(e.buf) > 0 {
+	if e.err == nil && e.w != nil && e.n > 0 {
 		e.write()
 	}
 	return e.err
@@ -86,8 +92,10 @@ func (e *Encoder) Encode(v starlark.Value) error {
 	if v == nil {
 		return errors.New("wire: encode: nil starlark.Value")
 	}
-	e.begin()
-	start, written := len(e.buf), e.written
+	e.depth = e.Limits.effective().MaxDepth
+	e.topLen = 0
+	e.setMark()
+	start, written := e.n, e.written
 	err := e.value(v, 0)
 	if err == nil {
 		err = e.checkSize(0)
@@ -97,33 +105,27 @@ func (e *Encoder) Encode(v starlark.Value) error {
 		e.primitiveDone()
 		err = e.err
 	case e.err == nil && e.written == written:
-		e.buf = e.buf[:start] // nothing reached the writer: forget it all
+		e.n = start // nothing reached the writer: forget it all
 	case e.err == nil:
 		e.err = err
 	}
 	return err
 }
 
-// begin computes the effective limits and the next spill mark.
-func (e *Encoder) begin() {
-	e.lim = e.Limits.effective()
-	e.setMark()
-}
-
-// spillSlack is the room left in buf for one scalar after the spill mark.
+// spillSlack is the room buf always has for one scalar below the mark.
 const spillSlack = 64
 
-// setMark sets the length of buf at which elem calls spill: when the
-// buffer is due for a flush or a size check, or needs to grow.
+// setMark sets the length at which elem calls spill: when the buffer is
+// due for a flush or a size check, or needs to grow.
 func (e *Encoder) setMark() {
-	due := len(e.buf) + marshalCheck
+	due := e.n + marshalCheck
 	if e.w != nil {
 		due = flushSize
 	}
-	e.mark = min(cap(e.buf)-spillSlack, due)
+	e.mark = min(len(e.buf)-spillSlack, due)
 }
 
-// spill runs when buf has reached mark: it checks the size limit,
+// spill runs when the output has reached mark: it checks the size limit,
 // flushes a full buffer to the writer, and grows buf.
 func (e *Encoder) spill() error {
 	if e.err != nil {
@@ -132,44 +134,66 @@ func (e *Encoder) spill() error {
 	if err := e.checkSize(0); err != nil {
 		return err
 	}
-	if e.w != nil && len(e.buf) >= flushSize {
+	if e.w != nil && e.n >= flushSize {
 		e.write()
 	}
-	if cap(e.buf)-len(e.buf) < 2*spillSlack {
-		e.grow()
+	if len(e.buf)-e.n < 2*spillSlack {
+		e.grow(2 * spillSlack)
 	}
 	e.setMark()
 	return e.err
 }
 
-// grow doubles the capacity of buf (append grows large slices by only
-// 1.25x), up to the flush size, and not far past the size limit.
-func (e *Encoder) grow() {
-	n := int64(max(2*cap(e.buf), 4096))
+// grow makes room for k more bytes. It doubles buf (append grows large
+// slices by only 1.25x), or grows it to the estimated final size if that
+// is more, up to 4 times; it stays within the flush size when there is a
+// writer, and not far past the size limit.
+func (e *Encoder) grow(k int) {
+	c := int64(max(2*len(e.buf), 4096))
 	if e.w != nil {
-		n = min(n, flushSize+4*spillSlack)
+		c = min(c, flushSize+4*spillSlack)
+	} else if est := e.estimate(); est > c {
+		c = min(est, 4*int64(len(e.buf)))
 	}
-	if room := e.Limits.effective().MaxBytes - e.written + 4*spillSlack; n > room {
-		n = room
+	if room := e.Limits.effective().MaxBytes - e.written + 4*spillSlack; c > room {
+		c = room
 	}
-	n = max(n, int64(len(e.buf)+4*spillSlack))
-	e.buf = slices.Grow(e.buf, int(n)-len(e.buf))
+	buf := make([]byte, max(c, int64(e.n+k)))
+	copy(buf, e.buf[:e.n])
+	e.buf = buf
+}
+
+// estimate extrapolates the final output size from the progress through
+// the outermost container, or returns 0 if there is too little to go on.
+func (e *Encoder) estimate() int64 {
+	if e.topDone < 64 {
+		return 0
+	}
+	per := float64(e.n-e.topStart) / float64(e.topDone)
+	return int64(float64(e.n) + 1.05*per*float64(e.topLen-e.topDone))
+}
+
+// enterTop records the start of a container at depth for estimate.
+func (e *Encoder) enterTop(depth, n int) {
+	if depth == 1 {
+		e.topStart, e.topLen, e.topDone = e.n, n, 0
+	}
 }
 
 // checkSize records and returns an error if the output, plus extra
 // bytes about to be added, goes over the size limit.
 func (e *Encoder) checkSize(extra int) error {
 	max := e.Limits.effective().MaxBytes
-	if e.written+int64(len(e.buf))+int64(extra) > max && e.err == nil {
+	if e.written+int64(e.n)+int64(extra) > max && e.err == nil {
 		e.err = fmt.Errorf("wire: encode: value needs more than %d bytes (Limits.MaxBytes)", max)
 	}
 	return e.err
 }
 
-// write hands buf to the writer and empties it.
+// write hands the buffered output to the writer and empties the buffer.
 func (e *Encoder) write() {
-	e.writeOut(e.buf)
-	e.buf = e.buf[:0]
+	e.writeOut(e.buf[:e.n])
+	e.n = 0
 }
 
 // writeOut hands p to the writer and records any error.
@@ -189,38 +213,45 @@ func (e *Encoder) writeOut(p []byte) {
 
 // primitiveDone is called after each primitive: it spills a full buffer.
 func (e *Encoder) primitiveDone() {
-	if len(e.buf) >= flushSize && e.w != nil {
+	if e.n >= flushSize && e.w != nil {
 		e.spill()
 	}
 }
 
+// byte appends one byte.
+func (e *Encoder) byte(c byte) {
+	if e.n == len(e.buf) {
+		e.grow(1)
+	}
+	e.buf[e.n] = c
+	e.n++
+}
+
 // head appends a CBOR head: the major type (already shifted) and argument n.
 func (e *Encoder) head(major byte, n uint64) {
-	b := e.buf
-	if cap(b)-len(b) < 9 {
-		b = slices.Grow(b, 9)
+	if len(e.buf)-e.n < 9 {
+		e.grow(9)
 	}
-	l := len(b)
-	b = b[:l+9]
+	b, l := e.buf, e.n
 	switch {
 	case n < 24:
 		b[l] = major | byte(n)
-		e.buf = b[:l+1]
+		e.n = l + 1
 	case n <= math.MaxUint8:
 		b[l], b[l+1] = major|24, byte(n)
-		e.buf = b[:l+2]
+		e.n = l + 2
 	case n <= math.MaxUint16:
 		b[l] = major | 25
 		binary.BigEndian.PutUint16(b[l+1:], uint16(n))
-		e.buf = b[:l+3]
+		e.n = l + 3
 	case n <= math.MaxUint32:
 		b[l] = major | 26
 		binary.BigEndian.PutUint32(b[l+1:], uint32(n))
-		e.buf = b[:l+5]
+		e.n = l + 5
 	default:
 		b[l] = major | 27
 		binary.BigEndian.PutUint64(b[l+1:], n)
-		e.buf = b
+		e.n = l + 9
 	}
 }
 
@@ -243,7 +274,12 @@ func (e *Encoder) int64(i int64) {
 
 // float appends a double.
 func (e *Encoder) float(f float64) {
-	e.buf = binary.BigEndian.AppendUint64(append(e.buf, cborFloat64), math.Float64bits(f))
+	if len(e.buf)-e.n < 9 {
+		e.grow(9)
+	}
+	e.buf[e.n] = cborFloat64
+	binary.BigEndian.PutUint64(e.buf[e.n+1:], math.Float64bits(f))
+	e.n += 9
 }
 
 // string appends a Starlark string: text if valid UTF-8, else tagged bytes.
@@ -267,10 +303,13 @@ func (e *Encoder) payload(major byte, s string) {
 	if len(s) > marshalCheck && e.checkSize(len(s)) != nil {
 		return
 	}
-	e.buf = append(e.buf, s...)
+	if len(e.buf)-e.n < len(s) {
+		e.grow(len(s))
+	}
+	e.n += copy(e.buf[e.n:], s)
 }
 
-// writeLarge flushes buf and writes s straight to the writer.
+// writeLarge flushes the buffer and writes s straight to the writer.
 func (e *Encoder) writeLarge(s string) {
 	if e.checkSize(len(s)) != nil {
 		return
@@ -296,9 +335,9 @@ func (e *Encoder) containerHead(major byte, n int) {
 func (e *Encoder) value(v starlark.Value, depth int) error {
 	switch v := v.(type) {
 	case starlark.NoneType:
-		e.buf = append(e.buf, cborNull)
+		e.byte(cborNull)
 	case starlark.Bool:
-		e.buf = append(e.buf, boolByte(bool(v)))
+		e.byte(boolByte(bool(v)))
 	case starlark.Int:
 		e.int(v)
 	case starlark.Float:
@@ -348,15 +387,42 @@ func (e *Encoder) int(i starlark.Int) {
 
 // enter checks the depth of a container about to be written.
 func (e *Encoder) enter(depth int) error {
-	if depth > e.lim.MaxDepth {
-		return fmt.Errorf("wire: encode: value nested more than %d levels deep (is it cyclic?)", e.lim.MaxDepth)
+	if depth > e.depth {
+		return fmt.Errorf("wire: encode: value nested more than %d levels deep (is it cyclic?)", e.depth)
 	}
 	return nil
 }
 
+// smallInt appends v and reports true if v is an int in [0, 2**32) and
+// the buffer is below the mark (so has room): the fast path for lists
+// of ints.
+func (e *Encoder) smallInt(v starlark.Value) bool {
+	i, ok := v.(starlark.Int)
+	if !ok || e.n >= e.mark {
+		return false
+	}
+	x, ok := i.Int64()
+	if !ok || uint64(x) > math.MaxUint32 {
+		return false
+	}
+	b := e.buf[e.n : e.n+5]
+	switch {
+	case x < 24:
+		b[0] = byte(x)
+		e.n++
+	case x <= math.MaxUint16:
+		e.head(majorUint, uint64(x))
+	default:
+		b[0] = majorUint | 26
+		binary.BigEndian.PutUint32(b[1:], uint32(x))
+		e.n += 5
+	}
+	return true
+}
+
 // elem appends one element of a container, with a fast path for ints.
 func (e *Encoder) elem(v starlark.Value, depth int) error {
-	if len(e.buf) >= e.mark {
+	if e.n >= e.mark {
 		if err := e.spill(); err != nil {
 			return err
 		}
@@ -374,8 +440,16 @@ func (e *Encoder) list(l *starlark.List, depth int) error {
 	}
 	n := l.Len()
 	e.head(majorArray, uint64(n))
+	e.enterTop(depth, n)
 	for i := 0; i < n; i++ {
-		if err := e.elem(l.Index(i), depth); err != nil {
+		if depth == 1 {
+			e.topDone = i
+		}
+		v := l.Index(i)
+		if e.smallInt(v) {
+			continue
+		}
+		if err := e.elem(v, depth); err != nil {
 			return withSegment(err, func() string { return "[" + strconv.Itoa(i) + "]" })
 		}
 	}
@@ -388,7 +462,14 @@ func (e *Encoder) tuple(t starlark.Tuple, depth int) error {
 	}
 	e.head(majorTag, tagTuple)
 	e.head(majorArray, uint64(len(t)))
+	e.enterTop(depth, len(t))
 	for i, v := range t {
+		if depth == 1 {
+			e.topDone = i
+		}
+		if e.smallInt(v) {
+			continue
+		}
 		if err := e.elem(v, depth); err != nil {
 			return withSegment(err, func() string { return "[" + strconv.Itoa(i) + "]" })
 		}
@@ -401,8 +482,12 @@ func (e *Encoder) dict(d *starlark.Dict, depth int) error {
 		return err
 	}
 	e.head(majorMap, uint64(d.Len()))
+	e.enterTop(depth, d.Len())
 	i := 0
 	for k, v := range d.Entries() {
+		if depth == 1 {
+			e.topDone = i
+		}
 		if err := e.elem(k, depth); err != nil {
 			return withSegment(err, func() string { return "{key " + strconv.Itoa(i) + "}" })
 		}
@@ -420,8 +505,12 @@ func (e *Encoder) set(s *starlark.Set, depth int) error {
 	}
 	e.head(majorTag, tagSet)
 	e.head(majorArray, uint64(s.Len()))
+	e.enterTop(depth, s.Len())
 	i := 0
 	for v := range s.Elements() {
+		if depth == 1 {
+			e.topDone = i
+		}
 		if err := e.elem(v, depth); err != nil {
 			return withSegment(err, func() string { return "{" + strconv.Itoa(i) + "}" })
 		}

@@ -1,7 +1,12 @@
+// This file defines the codec tests: round trips, exact encodings,
+// malformed and truncated input, limits, the Ref hook, streams and the
+// primitives.
+
 package wire
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -11,6 +16,7 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+	"time"
 
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
@@ -426,6 +432,14 @@ func TestByteLimit(t *testing.T) {
 			t.Errorf("Encode(%d bytes) with MaxBytes %d = %v, want limit error", len(enc), max, err)
 		}
 	}
+	e := NewEncoder(io.Discard)
+	e.Limits.MaxBytes = 1000
+	if err := e.Encode(eval(t, `["x" * 300000]`)); err == nil || !strings.Contains(err.Error(), "Limits.MaxBytes") {
+		t.Errorf("streaming Encode(300 kB) with MaxBytes 1000 = %v, want limit error", err)
+	}
+	if err := e.Flush(); err == nil {
+		t.Errorf("Flush after a limit error = nil, want the error again")
+	}
 	d := NewDecoder(bytes.NewReader(enc))
 	d.Limits.MaxBytes = int64(len(enc))
 	if _, err := d.Decode(); err != nil {
@@ -466,7 +480,7 @@ func TestRef(t *testing.T) {
 	if len(table) != 4 {
 		t.Fatalf("Ref called %d times, want 4", len(table))
 	}
-	dec := NewBytesDecoder(enc.buf)
+	dec := NewBytesDecoder(enc.buf[:enc.n])
 	dec.Ref = func(i uint64) (starlark.Value, error) {
 		if i >= uint64(len(table)) {
 			return nil, fmt.Errorf("no reference %d", i)
@@ -681,5 +695,72 @@ func TestStuckReader(t *testing.T) {
 	_, err = NewDecoder(iotest.ErrReader(errors.New("boom"))).Decode()
 	if err == nil || !strings.Contains(err.Error(), "read: boom") {
 		t.Errorf("Decode(failing reader) = %v, want the read error", err)
+	}
+}
+
+// TestLarge checks that a 256 MiB string goes through a streaming
+// Encoder and a reader-backed Decoder with bounded memory.
+func TestLarge(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipping 256 MiB round trip in short mode")
+	}
+	const size = 256 << 20
+	v := starlark.Bytes(strings.Repeat("\x00\xff", size/2))
+	pr, pw := io.Pipe()
+	go func() {
+		e := NewEncoder(pw)
+		err := e.Encode(starlark.NewList([]starlark.Value{v, starlark.None}))
+		if err == nil {
+			err = e.Flush()
+		}
+		pw.CloseWithError(err)
+	}()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	got, err := NewDecoder(pr).Decode()
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatalf("Decode(256 MiB) failed: %v", err)
+	}
+	if b := got.(*starlark.List).Index(0).(starlark.Bytes); len(b) != size || b != v {
+		t.Errorf("Decode(256 MiB) = %d bytes, want the %d encoded", len(b), size)
+	}
+	// The string grows by doubling as input arrives: 512 MiB in all.
+	if n := after.TotalAlloc - before.TotalAlloc; n > 3*size {
+		t.Errorf("Decode(256 MiB) allocated %d MiB, want at most 768 MiB", n>>20)
+	}
+	runtime.ReadMemStats(&before)
+	if _, err := Unmarshal(mustMarshal(t, v)); err != nil {
+		t.Fatalf("Unmarshal(256 MiB) failed: %v", err)
+	}
+	runtime.ReadMemStats(&after)
+	if n := after.TotalAlloc - before.TotalAlloc; n > 2*size+size/4 {
+		t.Errorf("Marshal+Unmarshal(256 MiB) allocated %d MiB, want at most 576 MiB", n>>20)
+	}
+}
+
+// floatSet returns the encoding of a set of n distinct floats in (0, 1),
+// which Starlark all hashes alike.
+func floatSet(n int) []byte {
+	b := []byte{0xd9, 0x01, 0x02, 0x9a}
+	b = binary.BigEndian.AppendUint32(b, uint32(n))
+	for i := range n {
+		b = append(b, cborFloat64)
+		b = binary.BigEndian.AppendUint64(b, math.Float64bits(float64(i+1)/float64(n+1)))
+	}
+	return b
+}
+
+func TestHashFlood(t *testing.T) {
+	if _, err := Unmarshal(floatSet(2000)); err != nil {
+		t.Errorf("Unmarshal(set of 2000 floats in (0, 1)) = %v, want nil", err)
+	}
+	start := time.Now()
+	_, err := Unmarshal(floatSet(100_000))
+	if err == nil || !strings.Contains(err.Error(), "too many keys with equal hashes") {
+		t.Errorf("Unmarshal(set of 100000 floats in (0, 1)) = %v, want a hash flooding error", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("Unmarshal(set of 100000 floats in (0, 1)) took %v, want well under 10s", d)
 	}
 }

@@ -66,7 +66,10 @@
 // No length read from the input is trusted for allocation: lists, dicts
 // and strings are sized by the input actually at hand, so a head
 // claiming 4 GiB on a 10-byte input fails at once without allocating.
-// Decoded values are never frozen: the receiver decides.
+// Keys that Starlark hashes alike (all floats in (-1, 1), ints equal
+// modulo 2**32) cost a comparison each per insertion, so the comparisons
+// they cause in one call are bounded too. Decoded values are never
+// frozen: the receiver decides.
 //
 // # Streams and envelopes
 //

@@ -1,3 +1,5 @@
+// This file defines the codec fuzz tests, FuzzDecode and FuzzRoundTrip.
+
 package wire
 
 import (

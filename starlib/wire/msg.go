@@ -3,7 +3,10 @@
 
 package wire
 
-import "strconv"
+import (
+	"reflect"
+	"strconv"
+)
 
 // Kind says what a Task asks an engine to do.
 type Kind uint8
@@ -89,6 +92,15 @@ type Result struct {
 	Finished int64  `wire:"8"`
 	Attempt  int    `wire:"9"`
 	Host     string `wire:"10"`
+	// Items, for a KindMap task whose items failed: Value then holds a list
+	// with None at each failed index, and Err describes the first failure.
+	Items []ItemError `wire:"11"`
+}
+
+// ItemError is the failure of one item of a KindMap task.
+type ItemError struct {
+	Index int   `wire:"1"`
+	Err   Error `wire:"2"`
 }
 
 // Error describes a failure on an engine, in the user's terms.
@@ -270,4 +282,47 @@ type QueryReply struct {
 	Unassigned int          `wire:"4"`
 	Error      string       `wire:"5"`
 	URL        string       `wire:"6"`
+}
+
+// RefKind says what a payload reference stands for.
+type RefKind uint8
+
+// The payload reference kinds.
+const (
+	RefNamespace RefKind = iota + 1 // ref("Name"): the engine's value of Name
+	RefFunction                     // a function shipped as Bundle (see package ship)
+	RefUniverse                     // a universal builtin such as len, by Name
+)
+
+// PayloadRef is one entry of a payload's reference table: a value that
+// is not plain data, which the codec writes as a reference to its index.
+type PayloadRef struct {
+	Kind   RefKind `wire:"1"`
+	Name   string  `wire:"2"`
+	Bundle []byte  `wire:"3"`
+}
+
+// EncodePayloadRefs writes a payload's reference table.
+func EncodePayloadRefs(e *Encoder, refs []PayloadRef) {
+	e.EncodeArrayHead(len(refs))
+	for i := range refs {
+		encodeStruct(e, reflect.ValueOf(&refs[i]).Elem())
+	}
+}
+
+// DecodePayloadRefs reads a payload's reference table.
+func DecodePayloadRefs(d *Decoder) ([]PayloadRef, error) {
+	n, err := d.DecodeArrayHead()
+	if err != nil {
+		return nil, err
+	}
+	refs := make([]PayloadRef, 0, min(n, 64))
+	for range n {
+		var r PayloadRef
+		if err := decodeStruct(d, reflect.ValueOf(&r).Elem(), 0); err != nil {
+			return nil, err
+		}
+		refs = append(refs, r)
+	}
+	return refs, nil
 }
