@@ -149,8 +149,16 @@ func (d *Daemon) Run(ctx context.Context) error {
 	workers.Wait()
 	pubCancel()
 	wg.Wait()
-	nc.Flush()
+	d.goodbye()
 	return nil
+}
+
+// goodbye tells the hub this daemon stops, so it is not reported lost.
+func (d *Daemon) goodbye() {
+	if data, err := wire.MarshalMsg(&wire.Heartbeat{Daemon: d.id, Leaving: true}); err == nil {
+		d.nc.Publish(wire.SubjectHeartbeat, data)
+	}
+	d.nc.FlushTimeout(time.Second)
 }
 
 // start creates the engines with the given ids and starts their workers.
@@ -396,6 +404,9 @@ func (d *Daemon) onControl(m *nats.Msg) {
 			reply.Stats = d.stats(c.Engines)
 		case wire.OpShutdown:
 			d.shutdown(c.Engines)
+		case wire.OpRegister:
+			d.log.Warn("the hub lost track of these engines; registering again")
+			d.onReconnect(d.nc)
 		}
 	}
 	if m.Reply != "" {
@@ -445,9 +456,14 @@ func (d *Daemon) publish(ctx context.Context, subj string, data []byte, idle tim
 	if len(data) <= d.maxChunk {
 		return d.nc.Publish(subj, data)
 	}
-	return d.send.Send(ctx, data, d.maxChunk, 8, idle, func(header string, part []byte) error {
+	return d.send.Send(ctx, data, d.maxChunk, partWindow, idle, func(header string, part []byte) error {
 		m := &nats.Msg{Subject: subj, Reply: wire.DaemonAcks(d.id), Data: part, Header: nats.Header{}}
 		m.Header.Set(wire.HeaderPart, header)
 		return d.nc.PublishMsg(m)
 	})
 }
+
+// partWindow is how many parts of a large message may be unacknowledged:
+// with 8 MiB parts, 32 MiB in flight stays well under the server's 64 MiB
+// per-connection buffer, past which it drops a slow reader.
+const partWindow = 4

@@ -37,8 +37,9 @@ const (
 //	ar.ready()                  # bool
 //	ar.successful()             # bool: finished without errors (fails if not ready)
 //	ar.progress                 # int: tasks finished
-//	len(ar)                     # int: tasks
-//	for x in ar: ...            # results in order (completion order if ordered=False); a failed task's slot yields its error value
+//	len(ar)                     # int: the values iteration yields (a map's items, else tasks)
+//	for x in ar: ...            # a map's items, else each task's value, in order (completion
+//	                            # order if ordered=False); a failed slot yields its error value
 //	ar.elapsed                  # float: seconds since submission (until finished)
 //	ar.stdout                   # list of each task's captured print output (a string for a single engine)
 //	ar.engine_ids, ar.task_ids  # lists (an int for a single engine)
@@ -165,7 +166,7 @@ func (ar *AsyncResult) Get(ctx context.Context, timeout time.Duration, returnErr
 	}
 	if first != nil && !returnErrors {
 		if failed > 1 {
-			return nil, fmt.Errorf("%w\n(%d of %d tasks failed; ar.errors() lists each)", first, failed, ar.n)
+			return nil, fmt.Errorf("%w\n(%d of %d tasks failed; the AsyncResult's errors() lists each: use the _async form of the call to get one)", first, failed, ar.n)
 		}
 		return nil, first
 	}
@@ -396,7 +397,19 @@ func (ar *AsyncResult) Type() string          { return "AsyncResult" }
 func (ar *AsyncResult) Freeze()               {}
 func (ar *AsyncResult) Truth() starlark.Bool  { return true }
 func (ar *AsyncResult) Hash() (uint32, error) { return 0, errors.New("unhashable: AsyncResult") }
-func (ar *AsyncResult) Len() int              { return ar.n }
+
+// Len is the number of values iteration yields: a map's items, else one
+// per task. (Iteration and len must agree: enumerate and list rely on it.)
+func (ar *AsyncResult) Len() int {
+	if ar.mode == combineFlatten && ar.counts != nil {
+		n := 0
+		for _, c := range ar.counts {
+			n += c
+		}
+		return n
+	}
+	return ar.n
+}
 
 func (ar *AsyncResult) AttrNames() []string {
 	return []string{"abort", "elapsed", "engine_ids", "errors", "get", "progress", "ready", "stdout",
@@ -443,10 +456,14 @@ func (ar *AsyncResult) Iterate() starlark.Iterator {
 type arIterator struct {
 	ar      *AsyncResult
 	next    int // slots consumed
+	yielded int
 	pending []starlark.Value
 }
 
 func (it *arIterator) Next(p *starlark.Value) bool {
+	if it.yielded >= it.ar.Len() {
+		return false // never more than len(ar): enumerate and list preallocate by it
+	}
 	for len(it.pending) == 0 {
 		if it.next >= it.ar.n {
 			return false
@@ -457,22 +474,26 @@ func (it *arIterator) Next(p *starlark.Value) bool {
 		}
 		it.next++
 		v, err := it.ar.value(slot)
+		items := it.ar.mode == combineFlatten && it.ar.counts != nil
 		if err != nil && v == nil {
 			te, ok := err.(*TaskError)
 			if !ok {
 				te = &TaskError{Kind: "RemoteError", Engine: -1, Message: err.Error()}
 			}
-			v = it.ar.expand(te, slot)
+			v = te
+			if items {
+				v = it.ar.expand(te, slot)
+			}
 		}
-		switch {
-		case it.ar.mode == combineFlatten:
+		if items {
 			it.pending = appendItems(nil, v)
-		default:
+		} else {
 			it.pending = []starlark.Value{v}
 		}
 	}
 	*p = it.pending[0]
 	it.pending = it.pending[1:]
+	it.yielded++
 	return true
 }
 

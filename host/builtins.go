@@ -273,7 +273,7 @@ func (p *parallelFunc) CallInternal(th *starlark.Thread, args starlark.Tuple, kw
 	if err != nil {
 		return nil, err
 	}
-	bundle, label, err := p.view.c.bundleOf("parallel", p.f)
+	bundle, label, err := p.view.c.bundleOf(p.f)
 	if err != nil {
 		return nil, err
 	}

@@ -48,6 +48,7 @@ type Client struct {
 	mu      sync.Mutex
 	pending map[uint64]*pendingTask
 	roster  map[int]wire.EngineInfo
+	epoch   uint64        // the hub's roster version the roster reflects
 	changed chan struct{} // closed and replaced when the roster changes
 	outMu   sync.Mutex
 }
@@ -124,11 +125,14 @@ func (c *Client) refresh(ctx context.Context) ([]int, error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.roster = make(map[int]wire.EngineInfo, len(r.Engines))
-	for _, e := range r.Engines {
-		c.roster[e.ID] = e
+	if r.Epoch >= c.epoch { // else an event already brought newer news
+		c.epoch = r.Epoch
+		c.roster = make(map[int]wire.EngineInfo, len(r.Engines))
+		for _, e := range r.Engines {
+			c.roster[e.ID] = e
+		}
+		c.notifyLocked()
 	}
-	c.notifyLocked()
 	return c.idsLocked(), nil
 }
 
@@ -185,24 +189,31 @@ func (c *Client) onEvent(m *nats.Msg) {
 		c.log.Warn("drop a malformed event", "err", err)
 		return
 	}
-	c.mu.Lock()
-	var lost []int
+	var gone []int
 	for _, e := range ev.Engines {
-		if ev.Kind == wire.EventJoined {
-			c.roster[e.ID] = e
-		} else {
-			delete(c.roster, e.ID)
-			lost = append(lost, e.ID)
+		if ev.Kind != wire.EventJoined {
+			gone = append(gone, e.ID)
 		}
 	}
-	c.notifyLocked()
+	c.mu.Lock()
+	if ev.Epoch == 0 || ev.Epoch > c.epoch { // else the roster already reflects it
+		c.epoch = max(c.epoch, ev.Epoch)
+		for _, e := range ev.Engines {
+			if ev.Kind == wire.EventJoined {
+				c.roster[e.ID] = e
+			} else {
+				delete(c.roster, e.ID)
+			}
+		}
+		c.notifyLocked()
+	}
 	c.mu.Unlock()
-	if len(lost) > 0 {
+	if len(gone) > 0 {
 		why := "died or was lost"
 		if ev.Kind == wire.EventStopped {
 			why = "was shut down"
 		}
-		c.failEngines(lost, why)
+		c.failEngines(gone, why)
 	}
 }
 

@@ -43,11 +43,13 @@ type Hub struct {
 	nc  *nats.Conn // the hub's own in-process connection
 	out *link      // sends large messages in parts
 
-	mu      sync.Mutex
-	nextID  int
-	daemons map[string]*daemonEntry
-	engines map[int]*engineEntry
-	sched   *scheduler
+	mu        sync.Mutex
+	nextID    int
+	epoch     uint64    // roster version, bumped at every change
+	lastSweep time.Time // when the sweeper last ran
+	daemons   map[string]*daemonEntry
+	engines   map[int]*engineEntry
+	sched     *scheduler
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -241,8 +243,18 @@ func (h *Hub) publish(subj string, msg any) {
 	if err == nil {
 		err = h.nc.Publish(subj, data)
 	}
-	if err != nil {
+	if err != nil && !h.stopping() {
 		h.log.Warn("publish", "subject", subj, "err", err)
+	}
+}
+
+// stopping reports whether Shutdown has begun.
+func (h *Hub) stopping() bool {
+	select {
+	case <-h.stop:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -262,18 +274,19 @@ func (h *Hub) onRegister(m *nats.Msg) {
 		h.respond(m, &wire.Registered{HubID: h.id, Error: fmt.Sprintf("bad registration: %d engines from daemon %q", req.Engines, req.Daemon)})
 		return
 	}
-	ids, infos := h.register(req)
+	ids, infos, epoch := h.register(req)
 	h.log.Info("engines joined", "ids", ids, "host", req.Host, "pid", req.PID, "arch", arch(req))
 	h.respond(m, &wire.Registered{HubID: h.id, IDs: ids, Heartbeat: int64(h.cfg.Heartbeat),
 		Protocol: wire.ProtocolVersion, Version: h.cfg.Version})
-	h.publish(wire.SubjectEvents, &wire.Event{Kind: wire.EventJoined, Engines: infos})
+	h.publish(wire.SubjectEvents, &wire.Event{Kind: wire.EventJoined, Engines: infos, Epoch: epoch})
 }
 
 // register records a daemon and assigns its engine ids, reusing the ids
 // it reclaims when they are free.
-func (h *Hub) register(req wire.Register) ([]int, []wire.EngineInfo) {
+func (h *Hub) register(req wire.Register) ([]int, []wire.EngineInfo, uint64) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.epoch++
 	if old := h.daemons[req.Daemon]; old != nil {
 		h.dropLocked(old)
 	}
@@ -295,7 +308,7 @@ func (h *Hub) register(req wire.Register) ([]int, []wire.EngineInfo) {
 	}
 	h.daemons[req.Daemon] = d
 	h.sched.addEngines(req.Daemon, d.ids)
-	return d.ids, infos
+	return d.ids, infos, h.epoch
 }
 
 func arch(r wire.Register) string {
@@ -312,6 +325,10 @@ func (h *Hub) onHeartbeat(m *nats.Msg) {
 		h.log.Warn("drop a malformed heartbeat", "err", err)
 		return
 	}
+	if hb.Leaving {
+		h.leave(hb.Daemon)
+		return
+	}
 	h.mu.Lock()
 	d := h.daemons[hb.Daemon]
 	if d != nil {
@@ -319,8 +336,26 @@ func (h *Hub) onHeartbeat(m *nats.Msg) {
 		d.stats = hb.Engines
 	}
 	h.mu.Unlock()
-	if d != nil {
-		h.sched.observe(hb.Engines)
+	if d == nil {
+		// Declared lost (or a hub restart): it is alive, so let it back in.
+		h.publish(wire.DaemonControl(hb.Daemon), &wire.Control{Op: wire.OpRegister})
+		return
+	}
+	h.sched.observe(hb.Engines)
+}
+
+// leave forgets a daemon that stopped cleanly.
+func (h *Hub) leave(daemon string) {
+	h.mu.Lock()
+	var gone []wire.EngineInfo
+	if d := h.daemons[daemon]; d != nil {
+		gone = h.dropLocked(d)
+	}
+	epoch := h.epoch
+	h.mu.Unlock()
+	if len(gone) > 0 {
+		h.log.Info("engines stopped", "count", len(gone))
+		h.publish(wire.SubjectEvents, &wire.Event{Kind: wire.EventStopped, Engines: gone, Epoch: epoch})
 	}
 }
 
@@ -340,10 +375,15 @@ func (h *Hub) sweep() {
 
 func (h *Hub) sweepOnce(now time.Time) {
 	h.mu.Lock()
+	stalled := !h.lastSweep.IsZero() && now.Sub(h.lastSweep) > 2*h.cfg.Heartbeat
+	h.lastSweep = now
 	var lost []wire.EngineInfo
 	for _, d := range h.daemons {
 		switch {
-		case now.Sub(d.lastSeen) > h.cfg.EngineTimeout:
+		case !stalled && !h.cfg.DontListen && now.Sub(d.lastSeen) > h.cfg.EngineTimeout:
+			// Heartbeats judge engines across a network; a stalled hub
+			// (its own sweeper late) has not read theirs yet, and
+			// in-process engines die only with their connection.
 			h.log.Warn("engines lost: no heartbeat", "ids", d.ids, "host", d.reg.Host,
 				"silent", now.Sub(d.lastSeen).Round(time.Millisecond))
 		case !h.connected(d.reg.ConnID):
@@ -353,9 +393,10 @@ func (h *Hub) sweepOnce(now time.Time) {
 		}
 		lost = append(lost, h.dropLocked(d)...)
 	}
+	epoch := h.epoch
 	h.mu.Unlock()
 	if len(lost) > 0 {
-		h.publish(wire.SubjectEvents, &wire.Event{Kind: wire.EventLost, Engines: lost})
+		h.publish(wire.SubjectEvents, &wire.Event{Kind: wire.EventLost, Engines: lost, Epoch: epoch})
 	}
 }
 
@@ -371,6 +412,7 @@ func (h *Hub) connected(cid uint64) bool {
 
 // dropLocked forgets a daemon and its engines; h.mu must be held.
 func (h *Hub) dropLocked(d *daemonEntry) []wire.EngineInfo {
+	h.epoch++
 	var infos []wire.EngineInfo
 	for _, id := range d.ids {
 		if e := h.engines[id]; e != nil && e.daemon == d {
@@ -400,7 +442,8 @@ func (h *Hub) onQuery(m *nats.Msg) {
 	}
 	switch q.Op {
 	case wire.QueryEngines:
-		h.respond(m, &wire.QueryReply{HubID: h.id, Engines: h.engineList(), URL: h.ClientURL()})
+		engines, epoch := h.engineList()
+		h.respond(m, &wire.QueryReply{HubID: h.id, Engines: engines, URL: h.ClientURL(), Epoch: epoch})
 	case wire.QueryQueueStatus:
 		go h.respond(m, h.queueStatus())
 	case wire.QueryShutdown:
@@ -410,8 +453,8 @@ func (h *Hub) onQuery(m *nats.Msg) {
 	}
 }
 
-// engineList returns the live engines by id.
-func (h *Hub) engineList() []wire.EngineInfo {
+// engineList returns the live engines by id, and the roster version.
+func (h *Hub) engineList() ([]wire.EngineInfo, uint64) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	out := make([]wire.EngineInfo, 0, len(h.engines))
@@ -420,7 +463,7 @@ func (h *Hub) engineList() []wire.EngineInfo {
 			out = append(out, e.info)
 		}
 	}
-	return out
+	return out, h.epoch
 }
 
 // daemonsOf groups engine ids by daemon (all engines when ids is empty).
@@ -481,6 +524,7 @@ func (h *Hub) shutdownEngines(ids []int) *wire.QueryReply {
 			ids = append(ids, id)
 		}
 	}
+	h.epoch++
 	for _, id := range ids {
 		e := h.engines[id]
 		if e == nil {
@@ -495,9 +539,10 @@ func (h *Hub) shutdownEngines(ids []int) *wire.QueryReply {
 			delete(h.daemons, d.reg.Daemon)
 		}
 	}
+	epoch := h.epoch
 	h.mu.Unlock()
 	if len(gone) > 0 {
-		h.publish(wire.SubjectEvents, &wire.Event{Kind: wire.EventStopped, Engines: gone})
+		h.publish(wire.SubjectEvents, &wire.Event{Kind: wire.EventStopped, Engines: gone, Epoch: epoch})
 	}
 	return &wire.QueryReply{HubID: h.id, Engines: gone}
 }

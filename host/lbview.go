@@ -232,7 +232,7 @@ func (ar *AsyncResult) ranOn() []int {
 
 // Apply runs f(*args, **kwargs) once, on an idle engine.
 func (v *LoadBalancedView) Apply(ctx context.Context, name string, f starlark.Value, args starlark.Tuple, kwargs []starlark.Tuple, fl lbFlags) (starlark.Value, error) {
-	bundle, label, err := v.c.bundleOf(name, f)
+	bundle, label, err := v.c.bundleOf(f)
 	if err != nil {
 		return nil, err
 	}
@@ -257,7 +257,7 @@ func (v *LoadBalancedView) Map(ctx context.Context, name string, f starlark.Valu
 	if err != nil {
 		return nil, err
 	}
-	bundle, label, err := v.c.bundleOf(name, f)
+	bundle, label, err := v.c.bundleOf(f)
 	if err != nil {
 		return nil, err
 	}

@@ -16,8 +16,10 @@ import (
 // part of a large message before giving up.
 const partIdle = time.Minute
 
-// partWindow is how many parts may be unacknowledged at once.
-const partWindow = 8
+// partWindow is how many parts may be unacknowledged at once: with 8 MiB
+// parts, 32 MiB in flight stays well under the server's 64 MiB
+// per-connection buffer, past which it drops a slow reader.
+const partWindow = 4
 
 type link struct {
 	nc      *nats.Conn

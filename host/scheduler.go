@@ -46,12 +46,13 @@ type scheduler struct {
 	queue   []*lbTask
 	tasks   map[wire.TaskRef]*lbTask
 	engines map[int]*lbEngine
-	order   []int // engine ids, rotated for fairness
+	order   []int                      // engine ids, rotated for fairness
+	aborted map[wire.TaskRef]time.Time // aborts that arrived before their task
 }
 
 func newScheduler(h *Hub) *scheduler {
 	return &scheduler{h: h, kick: make(chan struct{}, 1), tasks: make(map[wire.TaskRef]*lbTask),
-		engines: make(map[int]*lbEngine)}
+		engines: make(map[int]*lbEngine), aborted: make(map[wire.TaskRef]time.Time)}
 }
 
 func (s *scheduler) wake() {
@@ -152,6 +153,7 @@ func (s *scheduler) onSubmit(m *nats.Msg) {
 		s.h.log.Warn("drop a malformed submission", "err", err)
 		return
 	}
+	var aborted []*lbTask
 	s.mu.Lock()
 	for _, t := range b.Tasks {
 		var bundle []byte
@@ -160,10 +162,18 @@ func (s *scheduler) onSubmit(m *nats.Msg) {
 		}
 		lt := &lbTask{ref: wire.TaskRef{Client: t.Client, ID: t.ID}, t: t, bundle: bundle, engine: -1}
 		lt.t.Balanced = true
+		if _, ok := s.aborted[lt.ref]; ok {
+			delete(s.aborted, lt.ref)
+			aborted = append(aborted, lt)
+			continue
+		}
 		s.tasks[lt.ref] = lt
 		s.queue = append(s.queue, lt)
 	}
 	s.mu.Unlock()
+	for _, t := range aborted {
+		s.fail(t, wire.StatusAborted, "TaskAborted", "aborted before it started")
+	}
 	s.wake()
 }
 
@@ -199,9 +209,18 @@ func (s *scheduler) onControl(m *nats.Msg) {
 	s.mu.Lock()
 	var aborted []*lbTask
 	running := make(map[string][]int) // daemon → engines
+	now := time.Now()
+	for ref, at := range s.aborted {
+		if now.Sub(at) > time.Minute {
+			delete(s.aborted, ref)
+		}
+	}
 	for _, id := range c.Tasks {
-		t := s.tasks[wire.TaskRef{Client: c.Client, ID: id}]
+		ref := wire.TaskRef{Client: c.Client, ID: id}
+		t := s.tasks[ref]
 		switch {
+		case t == nil && len(s.aborted) < 1<<16:
+			s.aborted[ref] = now // it may still be on its way (submissions travel apart)
 		case t == nil:
 		case t.engine < 0:
 			delete(s.tasks, t.ref)

@@ -59,6 +59,17 @@ func (s *Script) NewThread(ctx context.Context, name, dir string) *starlark.Thre
 	return th
 }
 
+// Check compiles src, named path, without running it: syntax and resolve
+// errors are reported (with file:line:col) before anything is sent.
+func (s *Script) Check(path string, src []byte) error {
+	predecl, err := s.Predeclared()
+	if err != nil {
+		return err
+	}
+	_, _, err = starlark.SourceProgramOptions(starlib.FileOptions(), path, src, predecl.Has)
+	return err
+}
+
 // RunFile runs the file at path; its text is registered before it runs.
 func (s *Script) RunFile(ctx context.Context, path string) error {
 	src, err := os.ReadFile(path)

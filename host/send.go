@@ -97,14 +97,18 @@ func callArgs(args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Tuple, *st
 }
 
 // bundleOf ships f, which must be a Starlark function.
-func (c *Client) bundleOf(fname string, f starlark.Value) ([]byte, string, error) {
+func (c *Client) bundleOf(f starlark.Value) ([]byte, string, error) {
 	fn, ok := f.(*starlark.Function)
 	if !ok {
-		return nil, "", fmt.Errorf("%s: want a function (def or lambda) to send to engines, got %s; wrap it: lambda x: %s(x)", fname, f.Type(), f)
+		name := f.String()
+		if b, ok := f.(*starlark.Builtin); ok {
+			name = b.Name()
+		}
+		return nil, "", fmt.Errorf("want a function (def or lambda) to send to engines, got %s %s; wrap it: lambda x: %s(x)", f.Type(), name, name)
 	}
 	data, err := ship.CaptureBytes(fn, c.sources)
 	if err != nil {
-		return nil, "", fmt.Errorf("%s: %w", fname, err)
+		return nil, "", err
 	}
 	return data, fmt.Sprintf("%s at %s", fn.Name(), fn.Position()), nil
 }

@@ -161,7 +161,7 @@ func (v *DirectView) Apply(ctx context.Context, name string, f starlark.Value, a
 	if err != nil {
 		return nil, err
 	}
-	bundle, label, err := v.c.bundleOf(name, f)
+	bundle, label, err := v.c.bundleOf(f)
 	if err != nil {
 		return nil, err
 	}
@@ -183,7 +183,7 @@ func (v *DirectView) Map(ctx context.Context, name string, f starlark.Value, seq
 	if err != nil {
 		return nil, err
 	}
-	bundle, label, err := v.c.bundleOf(name, f)
+	bundle, label, err := v.c.bundleOf(f)
 	if err != nil {
 		return nil, err
 	}

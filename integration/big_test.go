@@ -25,7 +25,7 @@ func TestBigValue(t *testing.T) {
 	src := `
 v = Client()[0]
 v.block = True
-big = "x" * (64 * 1024 * 1024)
+big = "x" * (256 * 1024 * 1024)
 v.push({"big": big})
 n = v.apply_sync(lambda: len(engine.ns["big"]))
 same = v.pull("big") == big
@@ -38,7 +38,7 @@ same = v.pull("big") == big
 	if err != nil {
 		t.Fatal(err)
 	}
-	if g["n"] != starlark.MakeInt(64<<20) || g["same"] != starlark.True {
+	if g["n"] != starlark.MakeInt(256<<20) || g["same"] != starlark.True {
 		t.Errorf("engine saw %v bytes, pulled value equal: %v; want %d, True", g["n"], g["same"], 256<<20)
 	}
 }

@@ -68,8 +68,6 @@ func TestCLIScriptErrors(t *testing.T) {
 // TestCLISyntaxErrorBeforeCluster: a syntax error is reported even when
 // the cluster is unreachable, since it is found before anything is sent.
 func TestCLISyntaxErrorBeforeCluster(t *testing.T) {
-	t.Skip("known bug: pirun connects (and starts local engines) before it parses the script, " +
-		"so a syntax error is hidden behind exit 3 \"no hub answers\"; unskip when fixed")
 	const file = "testdata/cli/syntax_error.star"
 	r := runPirun(t, ".", cliTimeout, "--connect", "nats://127.0.0.1:1", file)
 	if r.code != 1 || !strings.Contains(r.stderr, file+":"+lineOf(t, file, "def f(:")+":") {

@@ -57,7 +57,9 @@ func TestScriptsEngineCounts(t *testing.T) {
 		for _, n := range []string{"1", "4"} {
 			name := strings.TrimSuffix(filepath.Base(script), ".star") + "/n=" + n
 			t.Run(name, func(t *testing.T) {
-				t.Parallel()
+				// Not parallel: four busy engines per process already load a
+				// small machine, and starved in-process engines can miss
+				// their heartbeats and be declared lost.
 				rel := filepath.ToSlash(filepath.Join("scripts", filepath.Base(script)))
 				r := runPirun(t, root, scriptTimeout, "-n", n, rel)
 				if r.code != 0 || r.stderr != "" {
@@ -241,4 +243,31 @@ func lineDiff(want, got string) string {
 		}
 	}
 	return "no difference"
+}
+
+// TestScriptsGoldenRender checks the normalisation of goldens: engine
+// lines grouped by engine whatever their interleaving, the hostname hidden
+// as a whole word only, a missing final newline shown.
+func TestScriptsGoldenRender(t *testing.T) {
+	const head = "# pirun x.star\nexit 1\n"
+	for _, test := range []struct {
+		stdout, stderr, want string
+	}{
+		{"", "", head + "-- stdout --\n-- engine output, grouped by engine --\n-- stderr --\n"},
+		{
+			"[engine 10 pi] c\na\n[engine 2 pi] x\n[engine 10 pi] d\nb\n[engine 2 pi] y\n", "",
+			head + "-- stdout --\na\nb\n-- engine output, grouped by engine --\n" +
+				"[engine 2 HOST] x\n[engine 2 HOST] y\n[engine 10 HOST] c\n[engine 10 HOST] d\n-- stderr --\n",
+		},
+		{
+			"pi pi, pies, raspi, pi.local, pi-2 (pi)\n", "on pi\nno newline",
+			head + "-- stdout --\nHOST HOST, pies, raspi, pi.local, pi-2 (HOST)\n" +
+				"-- engine output, grouped by engine --\n-- stderr --\non HOST\nno newline\\ no newline at end\n",
+		},
+	} {
+		got := renderGolden([]string{"x.star"}, result{test.stdout, test.stderr, 1}, "pi")
+		if got != test.want {
+			t.Errorf("renderGolden(%q, %q) =\n%s\nwant\n%s", test.stdout, test.stderr, got, test.want)
+		}
+	}
 }

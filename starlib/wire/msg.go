@@ -186,6 +186,7 @@ type EngineStat struct {
 type Heartbeat struct {
 	Daemon  string       `wire:"1"`
 	Engines []EngineStat `wire:"2"`
+	Leaving bool         `wire:"3"` // the daemon is stopping cleanly: forget it now
 }
 
 // EngineInfo describes one engine for clients and status.
@@ -216,6 +217,7 @@ const (
 type Event struct {
 	Kind    EventKind    `wire:"1"`
 	Engines []EngineInfo `wire:"2"`
+	Epoch   uint64       `wire:"3"` // the roster version after this change
 }
 
 // ControlOp is an operation on engines' queues.
@@ -227,6 +229,7 @@ const (
 	OpRevoke                        // give back Tasks not started yet (reply: Revoked)
 	OpStats                         // reply with EngineStats
 	OpShutdown                      // stop Engines
+	OpRegister                      // the hub does not know this daemon: register again
 )
 
 // Control is a request on a daemon's or the scheduler's control subject.
@@ -282,6 +285,7 @@ type QueryReply struct {
 	Unassigned int          `wire:"4"`
 	Error      string       `wire:"5"`
 	URL        string       `wire:"6"`
+	Epoch      uint64       `wire:"7"` // the roster version Engines reflects
 }
 
 // RefKind says what a payload reference stands for.

@@ -59,7 +59,7 @@ func dialError(cf conf.ConnFile, err error) error {
 func connectFile(ctx context.Context, path string, cfg host.ClientConfig, log *slog.Logger) (*host.Client, error) {
 	cf, err := loadConn(path, conf.RoleClient, log)
 	if err != nil {
-		return nil, err
+		return nil, &configError{err}
 	}
 	opts := append(natsOptions(cf, "pirun-client"), nats.Timeout(5*time.Second))
 	nc, err := nats.Connect(strings.Join(cf.URLs, ","), opts...)

@@ -19,19 +19,18 @@ import (
 
 func runEngine(ctx context.Context, e *env, args []string) int {
 	fs := flag.NewFlagSet("pirun engine", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
 	connect := fs.String("connect", "", "engine connection file or nats:// URL (default: the profile's security/engine-connection.toml)")
 	config := fs.String("config", "", "a TOML file with an [engine] table")
 	n := fs.Int("n", 0, "number of engines (default: [engine] engines, else one per CPU)")
 	profile := fs.String("profile", "", "profile name")
 	verbose := fs.Bool("v", false, "debug logs")
-	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "Usage: pirun engine [--connect FILE] [--config FILE] [-n N]\n\nStarts N engines that connect to a hub and reconnect when it goes away.\n\nFlags:\n")
-		fs.PrintDefaults()
-		fmt.Fprintf(e.stderr, "\nExample:\n  pirun engine --connect engine-connection.toml -n 4\n")
-	}
-	if err := fs.Parse(args); err != nil {
-		return flagExit(err)
+	if code, ok := parseFlags(e, fs, args, `Usage: pirun engine [--connect FILE] [--config FILE] [-n N]
+
+Starts N engines that connect to a hub and reconnect when it goes away.
+`,
+		`  pirun engine --connect engine-connection.toml -n 4
+`); !ok {
+		return code
 	}
 	log := newLogger(e.stderr, *verbose, e.getenv)
 	ec := conf.DefaultEngine()

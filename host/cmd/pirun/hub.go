@@ -20,18 +20,18 @@ import (
 
 func runHub(ctx context.Context, e *env, args []string) int {
 	fs := flag.NewFlagSet("pirun hub", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
 	ip := fs.String("ip", "", "interface to listen on; '*' for all (default: the profile's, else 127.0.0.1)")
 	port := fs.Int("port", -1, "TCP port; 0 picks a free one (default: the profile's, else 4222)")
 	profile := fs.String("profile", "", "profile name (default: $PIRUN_PROFILE, else default)")
 	verbose := fs.Bool("v", false, "debug logs")
-	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "Usage: pirun hub [--ip ADDR] [--port N] [--profile P]\n\nStarts a hub and writes security/client-connection.toml and\nsecurity/engine-connection.toml into the profile folder.\n\nFlags:\n")
-		fs.PrintDefaults()
-		fmt.Fprintf(e.stderr, "\nExample:\n  pirun hub --ip '*' --port 4222\n")
-	}
-	if err := fs.Parse(args); err != nil {
-		return flagExit(err)
+	if code, ok := parseFlags(e, fs, args, `Usage: pirun hub [--ip ADDR] [--port N] [--profile P]
+
+Starts a hub and writes security/client-connection.toml and
+security/engine-connection.toml into the profile folder.
+`,
+		`  pirun hub --ip '*' --port 4222
+`); !ok {
+		return code
 	}
 	log := newLogger(e.stderr, *verbose, e.getenv)
 	paths, prof, err := openProfile(e, *profile)

@@ -31,30 +31,21 @@ type scriptFlags struct {
 
 func runScript(ctx context.Context, e *env, args []string) int {
 	fs := flag.NewFlagSet("pirun", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
 	var f scriptFlags
 	fs.IntVar(&f.n, "n", 0, "number of local engines (default: number of CPUs)")
 	fs.BoolVar(&f.quiet, "quiet", false, "do not stream engine print output")
 	fs.BoolVar(&f.verbose, "v", false, "debug logs on stderr")
 	fs.StringVar(&f.connect, "connect", "", "a client connection file: run on that cluster instead of local engines")
-	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, `Usage: pirun [flags] SCRIPT.star [ARGS...]
+	if code, ok := parseFlags(e, fs, args, `Usage: pirun [flags] SCRIPT.star [ARGS...]
 
 Runs SCRIPT.star. With no --connect, pirun starts a hub and N engines in
-this process, runs the script and stops them. ARGS are the script's argv.
-
-Flags:
-`)
-		fs.PrintDefaults()
-		fmt.Fprintf(e.stderr, `
-Examples:
-  pirun scripts/hello.star
+this process, runs the script and stops them. ARGS are the script's argv
+(flags after the script go to argv too).
+`, `  pirun scripts/hello.star
   pirun -n 4 scripts/pi.star 1000000
   pirun --connect ~/.config/pirun/default/security/client-connection.toml job.star
-`)
-	}
-	if err := fs.Parse(args); err != nil {
-		return flagExit(err)
+`); !ok {
+		return code
 	}
 	if fs.NArg() == 0 {
 		fmt.Fprintln(e.stderr, "pirun: missing SCRIPT.star (pirun --help shows how to run one)")
@@ -65,14 +56,19 @@ Examples:
 		return exitUsage
 	}
 	path := fs.Arg(0)
-	if _, err := os.Stat(path); err != nil {
+	src, err := os.ReadFile(path)
+	if err != nil {
 		fmt.Fprintf(e.stderr, "pirun: cannot read the script: %v\n", err)
 		return exitUsage
 	}
-	return execScript(ctx, e, f, path, fs.Args()[1:])
+	// Syntax and resolve errors come before any cluster work (SPEC §7).
+	if err := (&host.Script{Argv: fs.Args()[1:]}).Check(path, src); err != nil {
+		return report(e, err)
+	}
+	return execScript(ctx, e, f, path, src, fs.Args()[1:])
 }
 
-func execScript(ctx context.Context, e *env, f scriptFlags, path string, argv []string) int {
+func execScript(ctx context.Context, e *env, f scriptFlags, path string, src []byte, argv []string) int {
 	log := newLogger(e.stderr, f.verbose, e.getenv)
 	ccfg := host.ClientConfig{Output: e.stdout, Stderr: e.stderr, Quiet: f.quiet}
 	var client *host.Client
@@ -100,7 +96,7 @@ func execScript(ctx context.Context, e *env, f scriptFlags, path string, argv []
 	}
 	defer client.Close()
 	s := &host.Script{Client: client, Argv: argv, Stdout: e.stdout}
-	err := s.RunFile(ctx, path)
+	err := s.Run(ctx, path, src)
 	if err != nil && ctx.Err() != nil {
 		client.AbortPending()
 		fmt.Fprintln(e.stderr, "pirun: interrupted; the tasks this script started were aborted")
@@ -143,7 +139,11 @@ func report(e *env, err error) int {
 	var ee *starlark.EvalError
 	var se syntax.Error
 	var re resolve.ErrorList
+	var ce *configError
 	switch {
+	case errors.As(err, &ce):
+		fmt.Fprintf(e.stderr, "pirun: %v\n", err)
+		return exitUsage
 	case host.IsCluster(err):
 		fmt.Fprintf(e.stderr, "pirun: %v\n", unwrapEval(err))
 		return exitUnavailable

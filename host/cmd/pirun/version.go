@@ -37,21 +37,17 @@ func platform() string {
 
 func runVersion(_ context.Context, e *env, args []string) int {
 	fs := flag.NewFlagSet("pirun version", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "Usage: pirun version\n\nPrints the pirun version, protocol version, Go version and platform.")
+	if code, ok := parseFlags(e, fs, args, `Usage: pirun version
+
+Prints the pirun version, the protocol version the hub and engines must
+share, the Go version and the platform (GOOS/GOARCH, and GOARM on 32-bit ARM).
+`, "  pirun version\n"); !ok {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		return flagExit(err)
+	if fs.NArg() > 0 {
+		fmt.Fprintf(e.stderr, "pirun version: unexpected argument %q\nRun 'pirun version --help' for usage.\n", fs.Arg(0))
+		return exitUsage
 	}
 	fmt.Fprintf(e.stdout, "pirun %s\nprotocol %d\n%s\n%s\n", version, wire.ProtocolVersion, runtime.Version(), platform())
 	return exitOK
-}
-
-// flagExit maps a flag parse error to an exit status (0 for -h).
-func flagExit(err error) int {
-	if err == flag.ErrHelp {
-		return exitOK
-	}
-	return exitUsage
 }
