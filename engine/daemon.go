@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nuid"
 	"go.starlark.net/starlarkstruct"
 
 	"github.com/pirun-dev/pirun/starlib/wire"
@@ -88,7 +87,7 @@ func New(cfg Config, dial Dialer, log *slog.Logger) (*Daemon, error) {
 		cfg.Heartbeat = 500 * time.Millisecond
 	}
 	host, _ := os.Hostname()
-	d := &Daemon{cfg: cfg, dial: dial, log: log, id: nuid.Next(), host: host, name: cfg.Name,
+	d := &Daemon{cfg: cfg, dial: dial, log: log, id: wire.NewID(), host: host, name: cfg.Name,
 		engines: make(map[int]*Engine), cancels: make(map[int]context.CancelCauseFunc), aborted: make(map[wire.TaskRef]time.Time), stopped: make(chan struct{}),
 		ready: make(chan struct{}), quit: make(chan struct{})}
 	if d.name == "" {

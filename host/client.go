@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nuid"
 
 	"github.com/pirun-dev/pirun/starlib/ship"
 	"github.com/pirun-dev/pirun/starlib/wire"
@@ -62,7 +61,7 @@ type pendingTask struct {
 
 // Connect makes a Client on the connection nc, which it owns from now on.
 func Connect(ctx context.Context, nc *nats.Conn, cfg ClientConfig, log *slog.Logger) (*Client, error) {
-	c := &Client{cfg: cfg, log: log, nc: nc, id: nuid.Next(), pending: make(map[uint64]*pendingTask),
+	c := &Client{cfg: cfg, log: log, nc: nc, id: wire.NewID(), pending: make(map[uint64]*pendingTask),
 		roster: make(map[int]wire.EngineInfo), changed: make(chan struct{}), sources: cfg.Sources}
 	if c.sources == nil {
 		c.sources = new(ship.Sources)

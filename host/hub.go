@@ -15,7 +15,6 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nuid"
 
 	"github.com/pirun-dev/pirun/host/sched"
 	"github.com/pirun-dev/pirun/starlib/wire"
@@ -88,7 +87,7 @@ func NewHub(cfg HubConfig, log *slog.Logger) (*Hub, error) {
 	if cfg.Policy.Prefetch == 0 {
 		cfg.Policy = sched.DefaultPolicy()
 	}
-	h := &Hub{cfg: cfg, log: log, id: nuid.Next(), daemons: make(map[string]*daemonEntry),
+	h := &Hub{cfg: cfg, log: log, id: wire.NewID(), daemons: make(map[string]*daemonEntry),
 		engines: make(map[int]*engineEntry), stop: make(chan struct{})}
 	h.sched = newScheduler(h)
 	return h, nil

@@ -5,7 +5,10 @@
 
 package wire
 
-import "strconv"
+import (
+	"crypto/rand"
+	"strconv"
+)
 
 // Subject prefixes and fixed subjects.
 const (
@@ -68,3 +71,15 @@ func CommRank(job string, rank int) string {
 
 // CommAll matches every communicator subject (for permissions).
 const CommAll = commPrefix + ">"
+
+// NewID returns a random identifier of 22 letters and digits (about 131
+// bits), safe in subject tokens: daemon, client and hub ids.
+func NewID() string {
+	const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	var b [22]byte
+	rand.Read(b[:]) // never fails (crypto/rand)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b[:])
+}
