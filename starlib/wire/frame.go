@@ -137,7 +137,7 @@ type Assembler struct {
 	mu       sync.Mutex
 	partial  map[string]*partialMsg
 	held     int
-	MaxBytes int           // total bytes of incomplete messages (0: 2 GiB)
+	MaxBytes int           // total bytes of incomplete messages (0: 1 GiB)
 	Stall    time.Duration // drop a stream with no part for this long (0: 1 minute)
 }
 
@@ -200,7 +200,7 @@ func (a *Assembler) maxBytes() int {
 	if a.MaxBytes > 0 {
 		return a.MaxBytes
 	}
-	return 2 << 30
+	return 1 << 30
 }
 
 func (a *Assembler) drop(stream string, p *partialMsg) {
