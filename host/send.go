@@ -5,7 +5,6 @@
 package host
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 
@@ -31,10 +30,9 @@ func (r *Ref) Hash() (uint32, error) { return starlark.String(r.Name).Hash() }
 // bundles, like the task's own function) and universal builtins (by name).
 func (c *Client) encodePayload(what string, vals ...starlark.Value) ([]byte, error) {
 	var refs []wire.PayloadRef
-	index := make(map[starlark.Value]uint64)
-	var body bytes.Buffer
-	e := wire.NewEncoder(&body)
-	e.Ref = func(v starlark.Value) (uint64, error) {
+	var index map[starlark.Value]uint64
+	var body wire.Encoder
+	body.Ref = func(v starlark.Value) (uint64, error) {
 		if i, ok := index[v]; ok {
 			return i, nil
 		}
@@ -42,22 +40,21 @@ func (c *Client) encodePayload(what string, vals ...starlark.Value) ([]byte, err
 		if err != nil {
 			return 0, err
 		}
+		if index == nil {
+			index = make(map[starlark.Value]uint64)
+		}
 		refs = append(refs, ref)
 		index[v] = uint64(len(refs) - 1)
 		return index[v], nil
 	}
 	for _, v := range vals {
-		if err := e.Encode(v); err != nil {
+		if err := body.Encode(v); err != nil {
 			return nil, fmt.Errorf("cannot send %s to engines: %w", what, err)
 		}
 	}
-	if err := e.Flush(); err != nil {
-		return nil, err
-	}
-	var head bytes.Buffer
-	he := wire.NewEncoder(&head)
-	wire.EncodePayloadRefs(he, refs)
-	if err := he.Flush(); err != nil {
+	var head wire.Encoder
+	wire.EncodePayloadRefs(&head, refs)
+	if err := head.Flush(); err != nil {
 		return nil, err
 	}
 	return append(head.Bytes(), body.Bytes()...), nil

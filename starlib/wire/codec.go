@@ -12,6 +12,7 @@ import (
 	"io"
 	"math"
 	"strings"
+	"unicode/utf8"
 	"unsafe"
 
 	"go.starlark.net/starlark"
@@ -313,6 +314,17 @@ func (d *Decoder) DecodeString() (string, error) {
 		return "", err
 	}
 	off := d.off()
+	if d.buf[d.pos]&0xe0 == majorText { // the common case, without boxing a Value
+		_, arg, err := d.head()
+		var s string
+		if err == nil {
+			s, err = d.str(off, arg)
+		}
+		if err == nil && !utf8.ValidString(s) {
+			err = d.errorf(off, "text string is not valid UTF-8")
+		}
+		return s, d.finish(err)
+	}
 	v, err := d.value(0)
 	if err != nil {
 		return "", d.finish(err)
@@ -430,3 +442,8 @@ func (d *Decoder) discard(off int64, arg uint64) error {
 		}
 	}
 }
+
+// Bytes returns the output of an Encoder made without a writer (the zero
+// Encoder, or NewEncoder(nil)). The slice is the Encoder's buffer: it is
+// valid until the next use of e.
+func (e *Encoder) Bytes() []byte { return e.buf[:e.n] }

@@ -149,7 +149,7 @@ func (e *Encoder) spill() error {
 // is more, up to 4 times; it stays within the flush size when there is a
 // writer, and not far past the size limit.
 func (e *Encoder) grow(k int) {
-	c := int64(max(2*len(e.buf), 4096))
+	c := int64(max(2*len(e.buf), 256)) // small first: most messages are small
 	if e.w != nil {
 		c = min(c, flushSize+4*spillSlack)
 	} else if est := e.estimate(); est > c {

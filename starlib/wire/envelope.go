@@ -8,7 +8,6 @@
 package wire
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"reflect"
@@ -32,17 +31,16 @@ func (e *ProtocolError) Error() string {
 // MarshalMsg encodes the envelope v (a pointer to a tagged struct) with the
 // protocol version. It is safe for concurrent use.
 func MarshalMsg(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	e := NewEncoder(&buf)
+	var e Encoder
 	e.EncodeArrayHead(2)
 	e.EncodeUint(ProtocolVersion)
-	if err := encodeStruct(e, reflect.ValueOf(v).Elem()); err != nil {
+	if err := encodeStruct(&e, reflect.ValueOf(v).Elem()); err != nil {
 		return nil, err
 	}
 	if err := e.Flush(); err != nil {
 		return nil, err
 	}
-	return buf.Bytes(), nil
+	return e.Bytes(), nil
 }
 
 // UnmarshalMsg decodes data into the envelope v (a pointer to a tagged
