@@ -91,3 +91,29 @@ def run():
 `, "run")
 	runBench(b, th, f, 10000)
 }
+
+// BenchmarkPushPull2M pushes a 2M-int list to one engine and pulls it back.
+func BenchmarkPushPull2M(b *testing.B) {
+	th, f := benchScript(b, `
+v = Client()[0]
+v.block = True
+big = list(range(2000000))
+def run():
+    v.push({"big": big})
+    return v.pull("big")
+`, "run")
+	runBench(b, th, f, 0)
+}
+
+// BenchmarkScatterGather1M scatters a 1M list over 2 engines and gathers it.
+func BenchmarkScatterGather1M(b *testing.B) {
+	th, f := benchScript(b, `
+d = Client()[:]
+d.block = True
+one = list(range(1000000))
+def run():
+    d.scatter("part", one)
+    return d.gather("part")
+`, "run")
+	runBench(b, th, f, 0)
+}
