@@ -336,6 +336,24 @@ func (d *Decoder) DecodeString() (string, error) {
 	return string(s), nil
 }
 
+// decodeBytesView is DecodeBytes without the copy when d decodes a byte
+// slice (NewBytesDecoder): the result aliases that slice. Envelopes use it
+// for payloads, which would otherwise be copied once more per message.
+func (d *Decoder) decodeBytesView() ([]byte, error) {
+	if d.r != nil {
+		return d.DecodeBytes()
+	}
+	off, _, arg, err := d.primitive(majorBytes, "a byte string")
+	if err != nil {
+		return nil, err
+	}
+	b, _, err := d.payload(off, arg)
+	if err != nil {
+		return nil, d.finish(err)
+	}
+	return b[:len(b):len(b)], nil
+}
+
 // DecodeBytes reads a byte string into a new slice.
 func (d *Decoder) DecodeBytes() ([]byte, error) {
 	off, _, arg, err := d.primitive(majorBytes, "a byte string")

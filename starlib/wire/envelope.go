@@ -45,6 +45,7 @@ func MarshalMsg(v any) ([]byte, error) {
 
 // UnmarshalMsg decodes data into the envelope v (a pointer to a tagged
 // struct). A message of another protocol version gives a *ProtocolError.
+// Byte-slice fields of v alias data: data must not change afterwards.
 func UnmarshalMsg(data []byte, v any) error {
 	d := NewBytesDecoder(data)
 	n, err := d.DecodeArrayHead()
@@ -241,7 +242,7 @@ func decodeField(d *Decoder, v reflect.Value, depth int) error {
 
 func decodeSlice(d *Decoder, v reflect.Value, depth int) error {
 	if v.Type() == bytesType {
-		b, err := d.DecodeBytes()
+		b, err := d.decodeBytesView()
 		v.SetBytes(b)
 		return err
 	}
