@@ -334,7 +334,13 @@ func (c *capturer) nameOf(v starlark.Value) (string, bool) {
 // index returns the name index of the current function's predeclared dict.
 func (c *capturer) index() *nameIndex {
 	if c.names == nil {
-		c.names = c.src.names.index(c.fn.Module().Predeclared())
+		dict := c.fn.Module().Predeclared()
+		if len(dict) == 0 {
+			c.src.mu.Lock()
+			dict = c.src.predecl
+			c.src.mu.Unlock()
+		}
+		c.names = c.src.names.index(dict)
 	}
 	return c.names
 }

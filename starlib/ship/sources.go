@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"go.starlark.net/resolve"
+	"go.starlark.net/starlark"
 	"go.starlark.net/syntax"
 
 	"github.com/pirun-dev/pirun/starlib"
@@ -28,6 +29,9 @@ type Sources struct {
 	mu    sync.Mutex
 	files map[string]*source
 	names nameCache // reverse indexes of predeclared dicts, see names.go
+	// predecl names values for functions whose module has no predeclared
+	// dict (REPL chunks run with ExecREPLChunk hold them as globals).
+	predecl starlark.StringDict
 }
 
 // source is one registered text with its lazily built parse and analyses.
@@ -70,6 +74,16 @@ func (s *Sources) Add(filename string, src []byte) error {
 	}
 	s.files[filename] = &source{name: filename, text: string(src)}
 	return nil
+}
+
+// SetPredeclared sets the predeclared names to recognise in values of
+// functions whose module has none of its own: the REPL runs chunks with
+// their predeclared names as globals, and a function that uses math or
+// json must still send them as names, not values. Call it before Capture.
+func (s *Sources) SetPredeclared(d starlark.StringDict) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.predecl = d
 }
 
 // Get returns a copy of the text recorded under filename, and whether

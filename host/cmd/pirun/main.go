@@ -43,6 +43,7 @@ func commands() []command {
 		{"version", "print versions", runVersion},
 		{"hub", "start a hub on its own and write its connection files", runHub},
 		{"engine", "start engines that connect to a hub", runEngine},
+		{"repl", "the interactive session (the default: pirun with no arguments)", runRepl},
 	}
 }
 
@@ -56,8 +57,7 @@ func main() {
 
 func run(ctx context.Context, e *env, args []string) int {
 	if len(args) == 0 {
-		fmt.Fprint(e.stderr, usage())
-		return exitUsage
+		return runRepl(ctx, e, nil)
 	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":
@@ -70,7 +70,7 @@ func run(ctx context.Context, e *env, args []string) int {
 		}
 	}
 	if strings.HasPrefix(args[0], "-") || strings.HasSuffix(args[0], ".star") || isFile(args[0]) {
-		return runScript(ctx, e, args)
+		return runDefault(ctx, e, args)
 	}
 	fmt.Fprintf(e.stderr, "pirun: unknown command %q\n\n%s", args[0], usage())
 	return exitUsage

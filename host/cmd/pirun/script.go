@@ -27,15 +27,24 @@ type scriptFlags struct {
 	quiet   bool
 	verbose bool
 	connect string
+	profile string
 }
 
-func runScript(ctx context.Context, e *env, args []string) int {
+// runScript is `pirun run`: a script is required.
+func runScript(ctx context.Context, e *env, args []string) int { return script(ctx, e, args, true) }
+
+// runDefault is `pirun [flags] [SCRIPT.star ...]`: the REPL when no
+// script is named.
+func runDefault(ctx context.Context, e *env, args []string) int { return script(ctx, e, args, false) }
+
+func script(ctx context.Context, e *env, args []string, needScript bool) int {
 	fs := flag.NewFlagSet("pirun", flag.ContinueOnError)
 	var f scriptFlags
 	fs.IntVar(&f.n, "n", 0, "number of local engines (default: number of CPUs)")
 	fs.BoolVar(&f.quiet, "quiet", false, "do not stream engine print output")
 	fs.BoolVar(&f.verbose, "v", false, "debug logs on stderr")
 	fs.StringVar(&f.connect, "connect", "", "a client connection file: run on that cluster instead of local engines")
+	fs.StringVar(&f.profile, "profile", "", "run on the cluster of this profile (its security/client-connection.toml)")
 	if code, ok := parseFlags(e, fs, args, `Usage: pirun [flags] SCRIPT.star [ARGS...]
 
 Runs SCRIPT.star. With no --connect, pirun starts a hub and N engines in
@@ -47,9 +56,20 @@ this process, runs the script and stops them. ARGS are the script's argv
 `); !ok {
 		return code
 	}
+	if fs.NArg() == 0 && !needScript {
+		return repl(ctx, e, replFlags{f})
+	}
 	if fs.NArg() == 0 {
 		fmt.Fprintln(e.stderr, "pirun: missing SCRIPT.star (pirun --help shows how to run one)")
 		return exitUsage
+	}
+	if f.profile != "" && f.connect == "" {
+		paths, _, err := openProfile(e, f.profile)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "pirun: %v\n", err)
+			return exitUsage
+		}
+		f.connect = paths.ClientConn
 	}
 	if f.n < 0 {
 		fmt.Fprintf(e.stderr, "pirun: -n %d: want a number of engines ≥ 1 (or 0 for one per CPU)\n", f.n)

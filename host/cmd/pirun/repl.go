@@ -1,0 +1,183 @@
+// This file defines `pirun repl` (also `pirun` with no arguments): the
+// interactive session, on the embedded default (an in-process hub and
+// local engines) or on a cluster, with Ctrl-C delivered to the session.
+
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/chzyer/readline"
+
+	"github.com/pirun-dev/pirun/host"
+)
+
+type replFlags struct {
+	scriptFlags
+}
+
+// errTerminated ends a session on SIGTERM.
+var errTerminated = errors.New("terminated")
+
+func runRepl(ctx context.Context, e *env, args []string) int {
+	fs := flag.NewFlagSet("pirun repl", flag.ContinueOnError)
+	var f replFlags
+	fs.IntVar(&f.n, "n", 0, "number of local engines (default: number of CPUs)")
+	fs.BoolVar(&f.quiet, "quiet", false, "do not stream engine print output")
+	fs.BoolVar(&f.verbose, "v", false, "debug logs on stderr")
+	fs.StringVar(&f.connect, "connect", "", "a client connection file: use that cluster instead of local engines")
+	fs.StringVar(&f.profile, "profile", "", "use the cluster of this profile (its security/client-connection.toml); the history is kept in its folder")
+	if code, ok := parseFlags(e, fs, args, `Usage: pirun [repl] [flags]
+
+Starts the interactive session. With no --connect or --profile, pirun
+starts a hub and N engines in this process, and stops them when you leave
+(Ctrl-D). In the session, c = Client() is defined and %help lists the
+magics (%px, %%px, %autopx, %pxresult, %engines). With standard input not
+a terminal, chunks are read without prompts: pirun < session.star.
+`, `  pirun
+  pirun repl -n 4
+  pirun repl --connect ~/.config/pirun/default/security/client-connection.toml
+  pirun < session.star
+`); !ok {
+		return code
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(e.stderr, "pirun repl: unexpected argument %q (to run a script: pirun SCRIPT.star)\n", fs.Arg(0))
+		return exitUsage
+	}
+	if f.n < 0 {
+		fmt.Fprintf(e.stderr, "pirun repl: -n %d: want a number of engines ≥ 1 (or 0 for one per CPU)\n", f.n)
+		return exitUsage
+	}
+	return repl(ctx, e, f)
+}
+
+// repl sets up the session and its cluster, and runs it.
+func repl(ctx context.Context, e *env, f replFlags) int {
+	history, clientConn, err := replProfile(e, f.profile)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "pirun repl: %v\n", err)
+		return exitUsage
+	}
+	if f.connect == "" {
+		f.connect = clientConn
+	}
+	r, err := host.NewREPL(host.REPLConfig{In: e.stdin, Out: e.stdout, Err: e.stderr, Terminal: isTerminal(e.stdin) && isTerminal(e.stdout),
+		History: history, Banner: "pirun " + version})
+	if err != nil {
+		fmt.Fprintf(e.stderr, "pirun repl: %v\n", err)
+		return exitFailed
+	}
+	defer r.Close()
+	client, stop, code := replCluster(ctx, e, f, r.EngineOutput())
+	if client == nil {
+		return code
+	}
+	defer stop()
+	sctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer cancel(nil)
+	defer deliverSignals(r, cancel)()
+	return replExit(e, r.Run(sctx, client))
+}
+
+// replProfile returns the history file of the session's profile and, when
+// a profile was named, its client connection file. Without --profile a
+// profile that cannot be opened only costs the history.
+func replProfile(e *env, profile string) (history, clientConn string, err error) {
+	paths, _, err := openProfile(e, profile)
+	switch {
+	case err != nil && profile != "":
+		return "", "", err
+	case err != nil:
+		fmt.Fprintf(e.stderr, "pirun repl: warning: no line history: %v\n", err)
+		return "", "", nil
+	case profile != "":
+		clientConn = paths.ClientConn
+	}
+	return filepath.Join(paths.State, "repl_history"), clientConn, nil
+}
+
+// replCluster connects the session's client: to the cluster of a
+// connection file, or to local engines started here. stop closes it (and
+// stops the local engines).
+func replCluster(ctx context.Context, e *env, f replFlags, out io.Writer) (*host.Client, func(), int) {
+	log := newLogger(e.stderr, f.verbose, e.getenv)
+	ccfg := host.ClientConfig{Output: out, Stderr: e.stderr, Quiet: f.quiet}
+	if f.connect != "" {
+		c, err := connectFile(ctx, f.connect, ccfg, log)
+		if err != nil {
+			return nil, nil, report(e, err)
+		}
+		return c, func() { c.Close() }, exitOK
+	}
+	ecfg, err := localEngineConfig(e, f.n, "<stdin>")
+	if err != nil {
+		fmt.Fprintf(e.stderr, "pirun repl: %v\n", err)
+		return nil, nil, exitUsage
+	}
+	lc, err := startLocal(ctx, ecfg, log)
+	if err != nil {
+		return nil, nil, report(e, err)
+	}
+	ccfg.Hint = "the local engines did not start (see the errors above)"
+	c, err := lc.client(ctx, ecfg.Engines, ccfg, log)
+	if err != nil {
+		lc.stop()
+		return nil, nil, report(e, err)
+	}
+	return c, func() { c.Close(); lc.stop() }, exitOK
+}
+
+// deliverSignals passes Ctrl-C to the session and ends it on SIGTERM
+// until the returned function is called.
+func deliverSignals(r *host.REPL, cancel context.CancelCauseFunc) (stop func()) {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case sig := <-ch:
+				if sig == syscall.SIGTERM {
+					cancel(errTerminated)
+					continue
+				}
+				r.Interrupt()
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(ch)
+		close(done)
+	}
+}
+
+// replExit returns the exit status of a session that ended with err.
+func replExit(e *env, err error) int {
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, host.ErrChunkFailed):
+		return exitFailed
+	case errors.Is(err, host.ErrInterrupted), errors.Is(err, errTerminated):
+		fmt.Fprintf(e.stderr, "pirun: %v; the session's tasks were aborted\n", err)
+		return exitInterrupted
+	}
+	return report(e, err)
+}
+
+// isTerminal reports whether f is a terminal.
+func isTerminal(f any) bool {
+	file, ok := f.(*os.File)
+	return ok && readline.IsTerminal(int(file.Fd()))
+}
