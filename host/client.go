@@ -41,8 +41,6 @@ type Client struct {
 	asm     wire.Assembler
 	sources *ship.Sources
 	seq     atomic.Uint64
-	hubID   string
-	url     string
 
 	mu      sync.Mutex
 	pending map[uint64]*pendingTask
@@ -112,7 +110,6 @@ func (c *Client) query(ctx context.Context, q wire.Query) (*wire.QueryReply, err
 	if r.Error != "" {
 		return nil, errors.New(r.Error)
 	}
-	c.hubID, c.url = r.HubID, r.URL
 	return &r, nil
 }
 

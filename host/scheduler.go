@@ -363,7 +363,7 @@ func (s *scheduler) steal() {
 		byClient[t.ref.Client] = append(byClient[t.ref.Client], t.ref.ID)
 	}
 	s.mu.Unlock()
-	go s.revoke(e, byClient)
+	s.h.wg.Go(func() { s.revoke(e, byClient) }) // steal runs in run, itself in wg: the count is > 0
 }
 
 // revoke asks e's daemon for unstarted tasks back and requeues them.
