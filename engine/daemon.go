@@ -59,6 +59,7 @@ type Daemon struct {
 	name  string
 	files *starlarkstruct.Module
 	pub   *publisher
+	comm  *commMux // message passing between engines (comm_mux.go)
 	asm   wire.Assembler
 	send  *wire.Sender
 
@@ -95,6 +96,7 @@ func New(cfg Config, dial Dialer, log *slog.Logger) (*Daemon, error) {
 	}
 	d.send = wire.NewSender(d.id)
 	d.pub = newPublisher(d)
+	d.comm = newCommMux(d)
 	var err error
 	if d.files, err = newFiles(cfg.DataDir); err != nil {
 		return nil, err

@@ -58,7 +58,9 @@ func (e *Engine) run(ctx context.Context, j job) wire.Result {
 	stop := starlib.BindCancel(ctx, r.thread)
 	res := wire.Result{Task: t.ID, Engine: e.ID, Attempt: t.Attempt, Host: e.d.host,
 		Started: time.Now().UnixNano()}
+	rank := e.d.comm.begin(e, t) // nil outside SPMD jobs
 	value, err := r.exec(j)
+	err = e.d.comm.end(ctx, e, rank, err)
 	stop()
 	res.Finished = time.Now().UnixNano()
 	res.Stdout = r.stdout.String()

@@ -100,6 +100,7 @@ func (v *DirectView) submit(ctx context.Context, t wire.Task, bundle []byte, mod
 	}
 	ar := newAsyncResult(v.c, t.Label, mode, len(ids))
 	t.ID, t.Client, t.Targets = v.c.nextID(), v.c.id, ids
+	t.Comm = spmdJob(t.Kind, v.single, ids)
 	slots := make(map[int]int, len(ids))
 	for i, id := range ids {
 		slots[id] = i

@@ -37,7 +37,7 @@ func TestScripts(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			rel := filepath.ToSlash(filepath.Join("scripts", filepath.Base(script)))
-			args := []string{"-n", "2", rel}
+			args := scriptArgs(rel, "2")
 			r := runPirun(t, root, scriptTimeout, args...)
 			got := renderGolden(args, r, hostname(t))
 			compareGolden(t, filepath.Join(goldenDir, name+".golden"), got)
@@ -61,13 +61,23 @@ func TestScriptsEngineCounts(t *testing.T) {
 				// small machine, and starved in-process engines can miss
 				// their heartbeats and be declared lost.
 				rel := filepath.ToSlash(filepath.Join("scripts", filepath.Base(script)))
-				r := runPirun(t, root, scriptTimeout, "-n", n, rel)
+				args := scriptArgs(rel, n)
+				r := runPirun(t, root, scriptTimeout, args...)
 				if r.code != 0 || r.stderr != "" {
-					t.Errorf("pirun -n %s %s = exit %d, want 0 and no stderr\nstdout:\n%s\nstderr:\n%s", n, rel, r.code, r.stdout, r.stderr)
+					t.Errorf("pirun %s = exit %d, want 0 and no stderr\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
 				}
 			})
 		}
 	}
+}
+
+// scriptArgs is how a user runs the example rel on n engines: scripts
+// named mpi_*.star run whole on every engine (pirun mpi).
+func scriptArgs(rel, n string) []string {
+	if strings.HasPrefix(filepath.Base(rel), "mpi_") {
+		return []string{"mpi", "-n", n, rel}
+	}
+	return []string{"-n", n, rel}
 }
 
 // exampleScripts returns the repository's root and its scripts/*.star.
@@ -136,8 +146,9 @@ func compareGolden(t *testing.T, path, got string) {
 	}
 }
 
-// enginePrefix matches the prefix of a streamed engine output line.
-var enginePrefix = regexp.MustCompile(`^\[engine (\d+) ([^\]]*)\] `)
+// enginePrefix matches the prefix of a streamed engine output line:
+// [engine ID HOST], or [rank R] for pirun mpi.
+var enginePrefix = regexp.MustCompile(`^\[(?:engine|rank) (\d+)(?: [^\]]*)?\] `)
 
 // renderGolden renders a run as a golden file: the command, the exit
 // status, the host's stdout in order, the engines' output grouped by engine

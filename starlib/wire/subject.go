@@ -69,6 +69,16 @@ func CommRank(job string, rank int) string {
 	return commPrefix + job + "." + strconv.Itoa(rank)
 }
 
+// CommEngine is the subject on which engine id receives the messages of
+// every SPMD job it takes part in (wire.CommMsg). Engines are addressed
+// rather than ranks so that a message sent before the receiver's task
+// started (it may wait behind other tasks) is not lost.
+func CommEngine(id int) string { return commPrefix + "e." + strconv.Itoa(id) }
+
+// CommStatusQuery is the request subject on which engine id answers a
+// CommQuery with a CommStatus (deadlock detection).
+func CommStatusQuery(id int) string { return commPrefix + "q." + strconv.Itoa(id) }
+
 // CommAll matches every communicator subject (for permissions).
 const CommAll = commPrefix + ">"
 

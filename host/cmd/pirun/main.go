@@ -40,6 +40,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"run", "run a script (the default: pirun SCRIPT.star)", runScript},
+		{"mpi", "run a script on N engines at once, one rank each (comm)", runMPI},
 		{"version", "print versions", runVersion},
 		{"hub", "start a hub on its own and write its connection files", runHub},
 		{"engine", "start engines that connect to a hub", runEngine},

@@ -1,0 +1,332 @@
+// This file defines `comm`, the MPI-style communicator of SPMD jobs, as a
+// Starlark value, and how a task's comm is bound when it starts and
+// finished when it ends.
+//
+// Every engine has one long-lived `comm` value (its predeclared dicts and
+// function caches are per engine); begin points it at the task's job and
+// end detaches it. Outside an SPMD job, `comm` is false and its
+// operations fail, saying where comm is available.
+//
+// # The Starlark API
+//
+// In `pirun mpi` and in DirectView execute, run and apply on several
+// engines, each target engine is one rank of a job. Values travel as
+// copies, like arguments: anything the codec can send (None, bools,
+// numbers, strings, bytes, lists, tuples, dicts, sets, structs).
+//
+//	comm.rank          # int: this engine's rank, its index in the view's targets
+//	comm.size          # int: the number of ranks
+//	comm.ANY_SOURCE    # -1: recv(source=comm.ANY_SOURCE) takes a message from any rank
+//	comm.ANY_TAG       # -1: recv(tag=comm.ANY_TAG) takes a message with any tag
+//	comm.SUM, comm.PROD, comm.MIN, comm.MAX, comm.LAND, comm.LOR
+//	                   # "sum", "prod", ...: the reduction operators, by name
+//
+// Every blocking operation accepts timeout=None: a number of seconds
+// after which it fails. Whatever the timeout, a job in which every rank
+// waits for a message that can never come fails on every rank with a
+// report of each rank's wait ("deadlock: ... rank 1 waits
+// recv(source=0, tag=10); rank 0 waits barrier()"), and a rank that fails
+// or whose engine dies makes the other ranks' operations fail with an
+// error naming it. Aborting the task (ar.abort(), Ctrl-C, the task
+// timeout) stops a blocked operation at once.
+//
+// def send(obj, dest, tag=0, timeout=None):
+//
+// send sends a copy of obj to rank dest, with tag (an int ≥ 0). Messages
+// from one rank to another arrive in the order they were sent. A small
+// value is buffered by the receiver and send returns at once, unless the
+// receiver already holds 4 MiB or 1024 messages from this rank that it has
+// not received: then send waits for it to receive some. A value of more
+// than 256 KiB encoded waits until the receiver receives it.
+//
+// def recv(source=ANY_SOURCE, tag=ANY_TAG, status=False, timeout=None):
+//
+// recv waits for the first message from source with tag and returns its
+// value; with status=True it returns (value, source, tag).
+//
+// def isend(obj, dest, tag=0):
+// def irecv(source=ANY_SOURCE, tag=ANY_TAG):
+//
+// isend and irecv start a send or a receive and return a Request:
+// req.wait(status=False, timeout=None) waits for it and returns the value
+// received (None for a send); req.test() returns (True, value) once it is
+// complete, else (False, None), without waiting. A task waits for its
+// unfinished sends before it ends.
+//
+// def sendrecv(sendobj, dest, sendtag=0, source=ANY_SOURCE, recvtag=ANY_TAG, status=False, timeout=None):
+//
+// sendrecv sends sendobj to dest and receives from source, in either
+// order, so that two ranks exchanging values cannot deadlock.
+//
+// def probe(source=ANY_SOURCE, tag=ANY_TAG, timeout=None):
+// def iprobe(source=ANY_SOURCE, tag=ANY_TAG):
+//
+// probe waits until a message from source with tag can be received and
+// returns (source, tag) without receiving it; iprobe returns the same, or
+// None when there is no such message yet.
+//
+// def bcast(obj, root=0, timeout=None):
+// def scatter(seq, root=0, timeout=None):
+// def gather(obj, root=0, timeout=None):
+// def allgather(obj, timeout=None):
+// def reduce(obj, op="sum", root=0, timeout=None):
+// def allreduce(obj, op="sum", timeout=None):
+// def barrier(timeout=None):
+//
+// The collectives must be called by every rank, in the same order. bcast
+// returns root's obj on every rank. scatter gives rank i the item i of
+// root's seq (of exactly size items; other ranks pass None). gather
+// returns the list of every rank's obj, in rank order, on root and None
+// elsewhere; allgather returns it on every rank. reduce combines the
+// ranks' objs in rank order with op, one of "sum", "prod", "min", "max",
+// "land", "lor", or a function of two arguments (a function sent from the
+// host works), and returns the result on root (None elsewhere); allreduce
+// returns it on every rank. barrier returns once every rank called it.
+//
+// def split(color, key=0, timeout=None):
+//
+// split is a collective that returns a new communicator of the ranks that
+// passed the same color (an int ≥ 0), ranked by key then by their rank in
+// comm; a rank that passes color=None gets None. A communicator made by
+// split has the same attributes and operations as comm, and its messages
+// never mix with comm's.
+
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"go.starlark.net/starlark"
+
+	"github.com/pirun-dev/pirun/starlib/wire"
+)
+
+// communicator is a group of ranks of one job: the world of a task, or a
+// communicator made by split. It is used by its task's thread only.
+type communicator struct {
+	rs     *rankState
+	ctx    uint64      // point-to-point messages; collectives use ctx+1
+	group  []int       // world rank of each rank; nil for the world
+	index  map[int]int // rank of each world rank in group
+	rank   int
+	size   int
+	coll   int    // collectives so far: the tag of the next one
+	splits int    // splits so far
+	name   string // "" for the world, else "comm.split(color=1)"
+}
+
+// world returns the world rank of rank r.
+func (c *communicator) world(r int) int {
+	if c.group == nil {
+		return r
+	}
+	return c.group[r]
+}
+
+// local returns the rank of world rank w in c.
+func (c *communicator) local(w int) int {
+	if c.group == nil {
+		return w
+	}
+	return c.index[w]
+}
+
+// commValue is `comm`: an engine's world communicator, switched per task,
+// or a communicator made by split.
+type commValue struct {
+	e *Engine // nil for a communicator made by split
+	c *communicator
+}
+
+var (
+	_ starlark.HasAttrs = (*commValue)(nil)
+)
+
+var commConstants = map[string]starlark.Value{
+	"ANY_SOURCE": starlark.MakeInt(anySource),
+	"ANY_TAG":    starlark.MakeInt(anyTag),
+	"SUM":        starlark.String("sum"),
+	"PROD":       starlark.String("prod"),
+	"MIN":        starlark.String("min"),
+	"MAX":        starlark.String("max"),
+	"LAND":       starlark.String("land"),
+	"LOR":        starlark.String("lor"),
+}
+
+func (v *commValue) String() string {
+	switch {
+	case v.c == nil:
+		return "<comm: not in an SPMD job>"
+	case v.c.name != "":
+		return fmt.Sprintf("<%s rank %d of %d>", v.c.name, v.c.rank, v.c.size)
+	}
+	return fmt.Sprintf("<comm rank %d of %d>", v.c.rank, v.c.size)
+}
+func (v *commValue) Type() string          { return "comm" }
+func (v *commValue) Freeze()               {}
+func (v *commValue) Truth() starlark.Bool  { return v.c != nil }
+func (v *commValue) Hash() (uint32, error) { return 0, errors.New("unhashable: comm") }
+
+func (v *commValue) AttrNames() []string {
+	names := []string{"rank", "size"}
+	for name := range commConstants {
+		names = append(names, name)
+	}
+	for name := range commMethods {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+func (v *commValue) Attr(name string) (starlark.Value, error) {
+	if k, ok := commConstants[name]; ok {
+		return k, nil
+	}
+	m := commMethods[name]
+	if m == nil && name != "rank" && name != "size" {
+		return nil, nil
+	}
+	c, err := v.get()
+	if err != nil {
+		return nil, fmt.Errorf("comm.%s: %w", name, err)
+	}
+	switch name {
+	case "rank":
+		return starlark.MakeInt(c.rank), nil
+	case "size":
+		return starlark.MakeInt(c.size), nil
+	}
+	return m.BindReceiver(v), nil
+}
+
+// errNoJob is the error of comm outside an SPMD job.
+var errNoJob = errors.New("comm is only available in SPMD jobs: run the code with pirun mpi, or with a DirectView's execute, run or apply on several engines (c[:].execute(code))")
+
+// get returns the communicator, or why it cannot be used.
+func (v *commValue) get() (*communicator, error) {
+	if v.c == nil {
+		return nil, errNoJob
+	}
+	return v.c, nil
+}
+
+// begin binds e's comm to t's job, if t is part of one, and returns the
+// rank's record (nil outside a job). It runs on e's worker.
+func (m *commMux) begin(e *Engine, t *wire.Task) *rankState {
+	v := m.value(e.ID)
+	if t.Comm == nil || v == nil {
+		return nil
+	}
+	rank := slices.Index(t.Comm.Ranks, e.ID)
+	if rank < 0 {
+		return nil
+	}
+	rs := m.record(t.Comm.Job, e.ID, true)
+	if rs == nil {
+		return nil
+	}
+	rs.start(rank, t.Comm.Ranks)
+	v.c = &communicator{rs: rs, rank: rank, size: len(t.Comm.Ranks)}
+	return rs
+}
+
+// end finishes the rank of a task that ran with err: it waits for the
+// task's unfinished sends, tells the other ranks if the task failed, and
+// detaches e's comm. It returns the task's error.
+func (m *commMux) end(ctx context.Context, e *Engine, rs *rankState, err error) error {
+	if rs == nil {
+		return err
+	}
+	if v := m.value(e.ID); v != nil {
+		v.c = nil
+	}
+	if err == nil {
+		err = rs.finish(ctx)
+	}
+	rs.close(ctx, err)
+	m.retire(rs)
+	return err
+}
+
+// value returns engine id's comm.
+func (m *commMux) value(id int) *commValue {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.values[id]
+}
+
+// finish waits for the sends that have not completed.
+func (rs *rankState) finish(ctx context.Context) error {
+	for {
+		rs.mu.Lock()
+		r := rs.pendingSend()
+		if r != nil && !strings.HasPrefix(r.desc, "to end") {
+			r.desc = "to end its task, for " + r.desc + " to be received"
+		}
+		rs.mu.Unlock()
+		if r == nil {
+			return nil
+		}
+		if err := rs.wait(ctx, r, noDeadline); err != nil {
+			return fmt.Errorf("comm: the task ended with an unfinished send: %w", err)
+		}
+	}
+}
+
+// pendingSend returns a send that has not completed, or nil; rs.mu is held.
+func (rs *rankState) pendingSend() *request {
+	for p := range rs.peers {
+		if q := rs.peers[p].queue; len(q) > 0 {
+			return q[0]
+		}
+	}
+	for _, r := range rs.sends {
+		return r
+	}
+	return nil
+}
+
+// close ends the rank: a failure is told to the other ranks, and what the
+// rank holds is dropped. Its counters, and the envelopes of the messages
+// it never received, stay for other ranks' questions.
+func (rs *rankState) close(ctx context.Context, err error) {
+	var dl drainList
+	rs.mu.Lock()
+	if err != nil && rs.broken == nil {
+		rs.broken = &jobError{msg: rs.failure(ctx, err)}
+		rs.broadcast(rs.broken.Error(), &dl)
+	}
+	rs.phase = phaseEnded
+	for i, m := range rs.unexpected {
+		rs.unexpected[i] = &wire.CommMsg{Src: m.Src, Ctx: m.Ctx, Tag: m.Tag}
+	}
+	rs.posted, rs.sends, rs.recvs, rs.busy = nil, nil, nil, 0
+	for p := range rs.peers {
+		rs.peers[p].queue = nil
+	}
+	rs.mu.Unlock()
+	dl.run()
+}
+
+// failure describes this rank's failure for the other ranks; rs.mu is held.
+func (rs *rankState) failure(ctx context.Context, err error) string {
+	who := fmt.Sprintf("rank %d (engine %d on %s)", rs.rank, rs.engine, rs.mux.d.host)
+	switch cause := context.Cause(ctx); {
+	case errors.Is(cause, errAborted):
+		return who + " was aborted"
+	case errors.Is(cause, errTimeout):
+		return who + " ran past its task timeout"
+	case errors.Is(cause, errShutdown):
+		return who + " stopped: its engine was shut down"
+	}
+	msg, _, _ := strings.Cut(err.Error(), "\n")
+	if len(msg) > 1000 {
+		msg = msg[:1000] + "…"
+	}
+	return who + " failed: " + msg
+}

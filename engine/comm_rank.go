@@ -1,0 +1,513 @@
+// This file defines rankState: one engine's rank in one SPMD job — the
+// messages it received that no receive took yet, the receives it posted,
+// flow-control credit per peer, large messages on their way, and the
+// counters that deadlock detection compares.
+//
+// Small messages (up to eagerMax encoded bytes) are sent at once while the
+// sender has credit: each receiver accepts at most windowBytes and
+// windowMsgs of them per sender that no receive took yet, and gives credit
+// back as its receives take them. Larger messages send only an RTS; the
+// receiver answers CTS when a receive matches it, and the data follows in
+// parts of partBytes, at most commPartWindow unacknowledged. So a fast
+// sender cannot run a slow receiver out of memory.
+//
+// Every mutation happens under mu. Messages are sent under mu too, so that
+// messages to one peer leave in the order they were made; messages to a
+// rank of the same daemon go into its inbox, which the sender drains after
+// releasing mu (see drainList).
+
+package engine
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"go.starlark.net/starlark"
+
+	"github.com/pirun-dev/pirun/starlib/wire"
+)
+
+// Flow-control limits, per pair of ranks.
+const (
+	eagerMax       = 256 << 10 // larger values go as RTS, CTS and parts
+	windowBytes    = 4 << 20   // bytes of small messages unreceived at one receiver, per sender
+	windowMsgs     = 1024      // messages (small, or RTS) unreceived at one receiver, per sender
+	partBytes      = 1 << 20   // parts of a large message through the hub
+	commPartWindow = 4         // parts of a large message unacknowledged
+	maxMessage     = 1 << 30   // the codec's limit on a value
+)
+
+type phase uint8
+
+const (
+	phasePending phase = iota // messages arrived, the task has not started
+	phaseRunning
+	phaseEnded
+)
+
+// peerState is what a rank keeps about one other rank of its job.
+type peerState struct {
+	sent, arrived uint64     // messages of every kind, for deadlock detection
+	credit        credit     // what this rank may still send it
+	owed          credit     // what its receives took and this rank has not given back
+	queue         []*request // sends waiting for credit, in order
+	local         bool       // it runs in this daemon: messages go through its inbox
+	reached       bool       // another daemon's engine answered: it listens
+	rec           *rankState // its record, when local
+}
+
+type credit struct{ bytes, msgs int }
+
+// recvKey names a large message being received.
+type recvKey struct {
+	src int
+	seq uint64
+}
+
+// rankState is one engine's rank in one job. It is safe for concurrent
+// use: the task's thread, NATS callbacks and drainers share it under mu
+// (and the inbox under inMu, taken after mu when both are).
+type rankState struct {
+	mux    *commMux
+	job    string
+	engine int
+
+	inMu     sync.Mutex
+	inbox    []*wire.CommMsg // messages from ranks of this daemon, not yet delivered
+	draining bool
+
+	mu         sync.Mutex
+	phase      phase
+	rank       int
+	ranks      []int // engine id of each world rank
+	peers      []peerState
+	broken     error               // the job failed: every operation fails with it
+	unexpected []*wire.CommMsg     // Data and RTS that no receive took yet, in arrival order (only their envelope once the task ended)
+	posted     []*request          // receives and probes waiting for a message, in order
+	sends      map[uint64]*request // large sends waiting for CTS or acknowledgements
+	recvs      map[recvKey]*request
+	seq        uint64
+	busy       int      // large messages moving: the rank is not blocked
+	waiting    *request // what the task's thread waits for
+	wake       chan struct{}
+	timer      *time.Timer
+	lastLive   int // the peer found running at the last deadlock check
+}
+
+func newRankState(mux *commMux, job string, engine int) *rankState {
+	return &rankState{mux: mux, job: job, engine: engine, wake: make(chan struct{}, 1), lastLive: -1}
+}
+
+// request is a send, receive or probe of the rank's thread.
+type request struct {
+	kind reqKind
+	ctx  uint64 // communicator context
+	peer int    // world rank: destination, or source (anySource)
+	tag  int    // anyTag for receives of any tag
+	desc string // for reports: "recv(source=0, tag=10)"
+	comm *communicator
+
+	data      []byte // send: the encoded value; receive: the message, when done
+	seq       uint64 // large message number
+	next, ack int    // large send: parts sent, parts acknowledged
+	size      int    // large receive: announced bytes
+
+	src, gotTag int // receive, probe: what matched (world rank)
+	done        bool
+	value       starlark.Value // decoded once
+}
+
+type reqKind uint8
+
+const (
+	reqSend reqKind = iota + 1
+	reqRecv
+	reqProbe
+)
+
+const (
+	anySource = -1
+	anyTag    = -1
+)
+
+// matches reports whether m is what receive or probe r waits for.
+func (r *request) matches(m *wire.CommMsg) bool {
+	return m.Ctx == r.ctx && (r.peer == anySource || r.peer == m.Src) && (r.tag == anyTag || r.tag == m.Tag)
+}
+
+// cost is the credit a message takes.
+func cost(m *wire.CommMsg) credit {
+	if m.Kind == wire.CommData {
+		return credit{len(m.Data), 1}
+	}
+	return credit{0, 1}
+}
+
+// peer returns the state of world rank p, growing the table for messages
+// that arrive before the task started.
+func (rs *rankState) peer(p int) *peerState {
+	if p >= len(rs.peers) {
+		rs.peers = append(rs.peers, make([]peerState, p+1-len(rs.peers))...)
+	}
+	return &rs.peers[p]
+}
+
+// start binds the record to its task: rank of len(ranks) ranks.
+func (rs *rankState) start(rank int, ranks []int) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	rs.rank, rs.ranks, rs.phase = rank, ranks, phaseRunning
+	rs.peer(len(ranks) - 1)
+	for p := range rs.peers {
+		ps := &rs.peers[p]
+		ps.credit.bytes += windowBytes
+		ps.credit.msgs += windowMsgs
+		switch {
+		case p == rank:
+			ps.rec, ps.local = rs, true
+		case p < len(ranks):
+			ps.rec = rs.mux.localRecord(rs.job, ranks[p])
+			ps.local = ps.rec != nil
+		}
+	}
+}
+
+// send sends m to world rank dst; rs.mu is held.
+func (rs *rankState) send(dst int, m *wire.CommMsg, dl *drainList) {
+	if rs.phase == phasePending || dst < 0 || dst >= len(rs.ranks) {
+		return
+	}
+	m.Job, m.Src, m.Dst = rs.job, rs.rank, dst
+	p := rs.peer(dst)
+	p.sent++
+	if p.local {
+		if p.rec.push(m) {
+			*dl = append(*dl, p.rec)
+		}
+		return
+	}
+	rs.mux.publish(rs.ranks[dst], m)
+}
+
+// push appends m to the inbox and reports whether the caller must drain it.
+func (rs *rankState) push(m *wire.CommMsg) bool {
+	rs.inMu.Lock()
+	defer rs.inMu.Unlock()
+	rs.inbox = append(rs.inbox, m)
+	if rs.draining {
+		return false
+	}
+	rs.draining = true
+	return true
+}
+
+// pop takes the next inbox message; when there is none the draining ends.
+func (rs *rankState) pop() (*wire.CommMsg, bool) {
+	rs.inMu.Lock()
+	defer rs.inMu.Unlock()
+	if len(rs.inbox) == 0 {
+		rs.draining = false
+		rs.inbox = nil
+		return nil, false
+	}
+	m := rs.inbox[0]
+	rs.inbox[0] = nil
+	rs.inbox = rs.inbox[1:]
+	return m, true
+}
+
+// drainList holds the inboxes a goroutine became responsible for
+// draining. Draining happens with no lock held, never recursively.
+type drainList []*rankState
+
+func (dl *drainList) run() {
+	for len(*dl) > 0 {
+		rs := (*dl)[len(*dl)-1]
+		*dl = (*dl)[:len(*dl)-1]
+		for {
+			m, ok := rs.pop()
+			if !ok {
+				break
+			}
+			rs.deliver(m, dl)
+		}
+	}
+}
+
+// deliver handles a message from another rank of the job.
+func (rs *rankState) deliver(m *wire.CommMsg, dl *drainList) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if m.Src < 0 || m.Src >= 1<<20 {
+		return
+	}
+	rs.peer(m.Src).arrived++
+	if m.Bytes != 0 || m.Msgs != 0 {
+		rs.credit(m.Src, credit{m.Bytes, m.Msgs}, dl)
+	}
+	switch m.Kind {
+	case wire.CommData, wire.CommRTS:
+		rs.arrive(m, dl)
+	case wire.CommCTS:
+		rs.clear(m, dl)
+	case wire.CommPart:
+		rs.part(m, dl)
+	case wire.CommAck:
+		rs.acked(m, dl)
+	case wire.CommFail:
+		rs.fail(m.Error)
+	}
+	if rs.waiting != nil {
+		rs.flushCredit(dl)
+		rs.poke()
+	}
+}
+
+// poke wakes the task's thread if what it waits for changed; rs.mu is held.
+func (rs *rankState) poke() {
+	if rs.waiting != nil && (rs.waiting.done || rs.broken != nil) {
+		select {
+		case rs.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// arrive matches a Data or RTS message with the posted receives, or keeps it.
+func (rs *rankState) arrive(m *wire.CommMsg, dl *drainList) {
+	switch {
+	case rs.broken != nil:
+		return
+	case rs.phase == phaseEnded: // kept for deadlock reports; no credit goes back, so they are few
+		rs.unexpected = append(rs.unexpected, &wire.CommMsg{Src: m.Src, Ctx: m.Ctx, Tag: m.Tag})
+		return
+	}
+	for i := 0; i < len(rs.posted); i++ {
+		r := rs.posted[i]
+		if !r.matches(m) {
+			continue
+		}
+		rs.posted = slices.Delete(rs.posted, i, i+1)
+		if r.kind == reqProbe {
+			r.src, r.gotTag, r.done = m.Src, m.Tag, true
+			i--
+			continue
+		}
+		rs.consume(m, r, dl)
+		return
+	}
+	rs.unexpected = append(rs.unexpected, m)
+}
+
+// consume gives message m to receive r: a small message completes it, a
+// large one is asked for (CTS) and completes when its parts are in.
+func (rs *rankState) consume(m *wire.CommMsg, r *request, dl *drainList) {
+	p := rs.peer(m.Src)
+	c := cost(m)
+	p.owed.bytes += c.bytes
+	p.owed.msgs += c.msgs
+	r.src, r.gotTag = m.Src, m.Tag
+	if m.Kind == wire.CommData {
+		r.data, r.done = m.Data, true
+	} else {
+		if m.Size < 0 || m.Size > maxMessage {
+			rs.breakJob(fmt.Errorf("rank %d announced a message of %d bytes; the limit is %d", m.Src, m.Size, maxMessage), dl)
+			return
+		}
+		r.size, r.seq = m.Size, m.Seq
+		r.data = make([]byte, 0, m.Size)
+		if rs.recvs == nil {
+			rs.recvs = make(map[recvKey]*request)
+		}
+		rs.recvs[recvKey{m.Src, m.Seq}] = r
+		rs.busy++
+		rs.send(m.Src, &wire.CommMsg{Kind: wire.CommCTS, Seq: m.Seq}, dl)
+	}
+	if p.owed.msgs >= windowMsgs/2 || p.owed.bytes >= windowBytes/2 {
+		rs.giveCredit(m.Src, dl)
+	}
+}
+
+// giveCredit sends peer src the credit owed to it.
+func (rs *rankState) giveCredit(src int, dl *drainList) {
+	p := rs.peer(src)
+	if p.owed == (credit{}) || rs.phase != phaseRunning {
+		return
+	}
+	m := &wire.CommMsg{Kind: wire.CommCredit, Bytes: p.owed.bytes, Msgs: p.owed.msgs}
+	p.owed = credit{}
+	rs.send(src, m, dl)
+}
+
+// flushCredit gives back all credit owed: the thread is about to wait, and
+// a peer may be waiting for that credit.
+func (rs *rankState) flushCredit(dl *drainList) {
+	for p := range rs.peers {
+		if rs.peers[p].owed != (credit{}) {
+			rs.giveCredit(p, dl)
+		}
+	}
+}
+
+// credit records credit from peer p and sends what waited for it.
+func (rs *rankState) credit(p int, c credit, dl *drainList) {
+	ps := rs.peer(p)
+	ps.credit.bytes += c.bytes
+	ps.credit.msgs += c.msgs
+	rs.release(p, dl)
+}
+
+// release sends the queued sends to p that its credit allows, in order.
+func (rs *rankState) release(p int, dl *drainList) {
+	ps := rs.peer(p)
+	for len(ps.queue) > 0 && rs.phase == phaseRunning && rs.broken == nil {
+		r := ps.queue[0]
+		if !fits(ps.credit, r) {
+			return
+		}
+		ps.queue[0] = nil
+		ps.queue = ps.queue[1:]
+		rs.emit(r, dl)
+	}
+}
+
+func fits(c credit, r *request) bool {
+	if len(r.data) > eagerMax {
+		return c.msgs >= 1
+	}
+	return c.msgs >= 1 && c.bytes >= len(r.data)
+}
+
+// postSend sends r now if credit allows and nothing waits before it.
+func (rs *rankState) postSend(r *request, dl *drainList) {
+	ps := rs.peer(r.peer)
+	if len(ps.queue) == 0 && fits(ps.credit, r) {
+		rs.emit(r, dl)
+		return
+	}
+	ps.queue = append(ps.queue, r)
+}
+
+// emit sends r's message, taking its credit: a small message completes r,
+// a large one sends its RTS and waits for CTS.
+func (rs *rankState) emit(r *request, dl *drainList) {
+	ps := rs.peer(r.peer)
+	m := &wire.CommMsg{Ctx: r.ctx, Tag: r.tag, Bytes: ps.owed.bytes, Msgs: ps.owed.msgs}
+	ps.owed = credit{}
+	if len(r.data) <= eagerMax {
+		m.Kind, m.Data = wire.CommData, r.data
+		r.done = true
+	} else {
+		rs.seq++
+		r.seq = rs.seq
+		m.Kind, m.Seq, m.Size = wire.CommRTS, r.seq, len(r.data)
+		if rs.sends == nil {
+			rs.sends = make(map[uint64]*request)
+		}
+		rs.sends[r.seq] = r
+	}
+	c := cost(m)
+	ps.credit.bytes -= c.bytes
+	ps.credit.msgs -= c.msgs
+	rs.send(r.peer, m, dl)
+}
+
+// clear starts sending large message m.Seq: the receiver matched it.
+func (rs *rankState) clear(m *wire.CommMsg, dl *drainList) {
+	r := rs.sends[m.Seq]
+	if r == nil || r.peer != m.Src {
+		return
+	}
+	if rs.peer(r.peer).local {
+		rs.send(r.peer, &wire.CommMsg{Kind: wire.CommPart, Seq: r.seq, Data: r.data}, dl)
+		delete(rs.sends, r.seq)
+		r.done = true
+		return
+	}
+	rs.busy++
+	rs.sendParts(r, dl)
+}
+
+// sendParts sends the parts of r that the window allows.
+func (rs *rankState) sendParts(r *request, dl *drainList) {
+	size := rs.mux.partSize()
+	total := (len(r.data) + size - 1) / size
+	for r.next < total && r.next-r.ack < commPartWindow {
+		end := min((r.next+1)*size, len(r.data))
+		rs.send(r.peer, &wire.CommMsg{Kind: wire.CommPart, Seq: r.seq, Data: r.data[r.next*size : end]}, dl)
+		r.next++
+	}
+}
+
+// acked records the receiver's acknowledgement of a part.
+func (rs *rankState) acked(m *wire.CommMsg, dl *drainList) {
+	r := rs.sends[m.Seq]
+	if r == nil || r.peer != m.Src {
+		return
+	}
+	r.ack++
+	size := rs.mux.partSize()
+	if r.ack*size >= len(r.data) {
+		delete(rs.sends, r.seq)
+		rs.busy--
+		r.done = true
+		return
+	}
+	rs.sendParts(r, dl)
+}
+
+// part adds a part of a large message to its receive.
+func (rs *rankState) part(m *wire.CommMsg, dl *drainList) {
+	if !rs.peer(m.Src).local {
+		rs.send(m.Src, &wire.CommMsg{Kind: wire.CommAck, Seq: m.Seq}, dl)
+	}
+	key := recvKey{m.Src, m.Seq}
+	r := rs.recvs[key]
+	if r == nil {
+		return // the receive was dropped: the task ended or failed
+	}
+	if len(r.data) == 0 && len(m.Data) == r.size {
+		r.data = m.Data
+	} else {
+		r.data = append(r.data, m.Data...)
+	}
+	if len(r.data) >= r.size {
+		delete(rs.recvs, key)
+		rs.busy--
+		r.done = true
+	}
+}
+
+// fail records that the job failed elsewhere; rs.mu is held.
+func (rs *rankState) fail(msg string) {
+	if rs.phase == phaseEnded || rs.broken != nil {
+		return
+	}
+	rs.broken = &jobError{msg: msg}
+}
+
+// breakJob fails the job for every rank: this rank found err (a deadlock,
+// a dead rank). rs.mu is held.
+func (rs *rankState) breakJob(err error, dl *drainList) {
+	if rs.broken != nil {
+		return
+	}
+	rs.broken = err
+	rs.broadcast(err.Error(), dl)
+}
+
+// broadcast tells every other rank that the job failed.
+func (rs *rankState) broadcast(msg string, dl *drainList) {
+	for p := range rs.ranks {
+		if p != rs.rank {
+			rs.send(p, &wire.CommMsg{Kind: wire.CommFail, Error: msg}, dl)
+		}
+	}
+}
+
+// jobError is the failure of a job, as another rank described it.
+type jobError struct{ msg string }
+
+func (e *jobError) Error() string { return e.msg }

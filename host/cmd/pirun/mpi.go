@@ -1,0 +1,158 @@
+// This file defines `pirun mpi -n N SCRIPT.star`: the whole script runs on
+// N engines at once, each one rank of an SPMD job with `comm` bound, the
+// way `mpirun -n N python script.py` runs mpi4py programs.
+
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/pirun-dev/pirun/host"
+)
+
+func runMPI(ctx context.Context, e *env, args []string) int {
+	fs := flag.NewFlagSet("pirun mpi", flag.ContinueOnError)
+	var f scriptFlags
+	fs.IntVar(&f.n, "n", 0, "number of ranks (default: one per CPU locally, every engine with --connect)")
+	fs.BoolVar(&f.quiet, "quiet", false, "do not stream the ranks' print output")
+	fs.BoolVar(&f.verbose, "v", false, "debug logs on stderr")
+	fs.StringVar(&f.connect, "connect", "", "a client connection file: run on that cluster's first N engines instead of local ones")
+	if code, ok := parseFlags(e, fs, args, `Usage: pirun mpi [flags] SCRIPT.star [ARGS...]
+
+Runs SCRIPT.star on N engines at once: each engine is one rank of an SPMD
+job, with comm.rank (0 to N-1) and comm.size (N) for message passing
+(comm.send, comm.recv, comm.bcast, comm.reduce, ...). With no --connect,
+pirun starts a hub and N engines in this process. Output lines are
+prefixed with their rank; ARGS are argv on every rank. The exit status is
+1 when any rank fails.
+`, `  pirun mpi -n 4 scripts/mpi_pi.star
+  pirun mpi -n 2 scripts/mpi_powers.star
+  pirun mpi --connect ~/.config/pirun/default/security/client-connection.toml -n 8 job.star
+`); !ok {
+		return code
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintln(e.stderr, "pirun mpi: missing SCRIPT.star (pirun mpi --help shows how to run one)")
+		return exitUsage
+	}
+	if f.n < 0 {
+		fmt.Fprintf(e.stderr, "pirun mpi: -n %d: want a number of ranks ≥ 1\n", f.n)
+		return exitUsage
+	}
+	path := fs.Arg(0)
+	src, err := os.ReadFile(path)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "pirun mpi: cannot read the script: %v\n", err)
+		return exitUsage
+	}
+	if err := (&host.Script{}).Check(path, src); err != nil {
+		return report(e, err)
+	}
+	return execMPI(ctx, e, f, path, src, fs.Args()[1:])
+}
+
+func execMPI(ctx context.Context, e *env, f scriptFlags, path string, src []byte, argv []string) int {
+	log := newLogger(e.stderr, f.verbose, e.getenv)
+	out := &rankWriter{w: e.stdout}
+	ccfg := host.ClientConfig{Output: out, Stderr: e.stderr, Quiet: f.quiet}
+	var client *host.Client
+	if f.connect != "" {
+		c, err := connectFile(ctx, f.connect, ccfg, log)
+		if err != nil {
+			return report(e, err)
+		}
+		client = c
+	} else {
+		ecfg, err := localEngineConfig(e, f.n, path)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "pirun mpi: %v\n", err)
+			return exitUsage
+		}
+		lc, err := startLocal(ctx, ecfg, log)
+		if err != nil {
+			return report(e, err)
+		}
+		defer lc.stop()
+		ccfg.Hint = "the local engines did not start (see the errors above)"
+		if client, err = lc.client(ctx, ecfg.Engines, ccfg, log); err != nil {
+			return report(e, err)
+		}
+		f.n = ecfg.Engines
+	}
+	defer client.Close()
+	engines, err := client.MPIEngines(ctx, f.n)
+	if err != nil {
+		return report(e, err)
+	}
+	out.setRanks(engines)
+	fails, err := client.RunMPI(ctx, engines, path, src, argv)
+	if err != nil && ctx.Err() != nil {
+		client.AbortPending()
+		fmt.Fprintln(e.stderr, "pirun mpi: interrupted; the ranks were aborted")
+		return exitInterrupted
+	}
+	if err != nil {
+		return report(e, err)
+	}
+	return reportRanks(e, fails)
+}
+
+// reportRanks prints each failed rank's error and returns the exit status.
+func reportRanks(e *env, fails []*host.TaskError) int {
+	code := exitOK
+	for rank, te := range fails {
+		if te == nil {
+			continue
+		}
+		code = exitFailed
+		text := te.Backtrace
+		if text == "" {
+			text = te.Kind + ": " + te.Message
+		}
+		fmt.Fprintf(e.stderr, "rank %d (engine %d on %s): %s\n", rank, te.Engine, te.Host, strings.TrimSuffix(text, "\n"))
+	}
+	return code
+}
+
+// rankWriter rewrites the "[engine 3 host] " prefix of streamed output
+// lines to "[rank 1] ". It is safe for concurrent use.
+type rankWriter struct {
+	w     io.Writer
+	mu    sync.Mutex
+	ranks map[int]int // engine id → rank
+}
+
+var engineLine = regexp.MustCompile(`(?m)^\[engine (\d+) [^\]\n]*\] `)
+
+func (rw *rankWriter) setRanks(engines []int) {
+	rw.mu.Lock()
+	defer rw.mu.Unlock()
+	rw.ranks = make(map[int]int, len(engines))
+	for rank, id := range engines {
+		rw.ranks[id] = rank
+	}
+}
+
+func (rw *rankWriter) Write(p []byte) (int, error) {
+	rw.mu.Lock()
+	defer rw.mu.Unlock()
+	out := engineLine.ReplaceAllFunc(p, func(prefix []byte) []byte {
+		id, err := strconv.Atoi(string(engineLine.FindSubmatch(prefix)[1]))
+		if rank, ok := rw.ranks[id]; err == nil && ok {
+			return []byte("[rank " + strconv.Itoa(rank) + "] ")
+		}
+		return prefix
+	})
+	if _, err := rw.w.Write(out); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
