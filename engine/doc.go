@@ -13,6 +13,11 @@
 // acknowledgements leave through one publisher goroutine that batches what
 // is ready, so a busy engine costs one message per batch, not per task.
 //
+// In SPMD jobs (a task carrying wire.Comm) each engine's comm value binds
+// to the job for that task: messages go by engine id, ranks of one daemon
+// exchange in memory, and blocked ranks compare states to report deadlocks
+// (comm_wait.go).
+//
 // Engine code has no access to the machine beyond the files module, which
 // reads under the daemon's data_dir only.
 package engine

@@ -42,8 +42,7 @@ var sideWheres = map[Side]string{
 }
 
 // Stub returns the stub for a host-only or engine-only name, or nil if
-// name is shared or unknown. An engine may use Stub("comm") for tasks that
-// are not part of an SPMD job. Stub is safe for concurrent use, and stubs
+// name is shared or unknown. Stub is safe for concurrent use, and stubs
 // may be shared between threads.
 func Stub(name string) starlark.Value {
 	side, ok := names[name]

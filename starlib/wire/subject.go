@@ -64,11 +64,6 @@ func ClientAll(c string) string { return clientPrefix + c + ".>" }
 // ClientsAll matches every client subject (for permissions).
 const ClientsAll = clientPrefix + ">"
 
-// CommRank is the subject on which rank r of SPMD job j receives messages.
-func CommRank(job string, rank int) string {
-	return commPrefix + job + "." + strconv.Itoa(rank)
-}
-
 // CommEngine is the subject on which engine id receives the messages of
 // every SPMD job it takes part in (wire.CommMsg). Engines are addressed
 // rather than ranks so that a message sent before the receiver's task
