@@ -6,6 +6,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"sync"
 	"time"
@@ -81,4 +82,36 @@ func (lc *localCluster) stop() {
 	lc.cancel()
 	lc.wg.Wait()
 	lc.hub.Shutdown()
+}
+
+// openCluster connects the client of a run: to the cluster of f.connect,
+// or to local engines started here (their data_dir is script's folder).
+// stop closes the client and stops local engines; engines is how many
+// were started here (0 with --connect). On failure it has reported the
+// error and returns the exit status.
+func openCluster(ctx context.Context, e *env, f scriptFlags, out io.Writer, script string) (c *host.Client, engines int, stop func(), code int) {
+	log := newLogger(e.stderr, f.verbose, e.getenv)
+	ccfg := host.ClientConfig{Output: out, Stderr: e.stderr, Quiet: f.quiet}
+	if f.connect != "" {
+		c, err := connectFile(ctx, f.connect, ccfg, log)
+		if err != nil {
+			return nil, 0, nil, report(e, err)
+		}
+		return c, 0, func() { c.Close() }, exitOK
+	}
+	ecfg, err := localEngineConfig(e, f.n, script)
+	if err != nil {
+		return nil, 0, nil, report(e, &configError{err})
+	}
+	lc, err := startLocal(ctx, ecfg, log)
+	if err != nil {
+		return nil, 0, nil, report(e, err)
+	}
+	ccfg.Hint = "the local engines did not start (see the errors above)"
+	c, err = lc.client(ctx, ecfg.Engines, ccfg, log)
+	if err != nil {
+		lc.stop()
+		return nil, 0, nil, report(e, err)
+	}
+	return c, ecfg.Engines, func() { c.Close(); lc.stop() }, exitOK
 }

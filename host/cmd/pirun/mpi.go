@@ -60,34 +60,15 @@ prefixed with their rank; ARGS are argv on every rank. The exit status is
 }
 
 func execMPI(ctx context.Context, e *env, f scriptFlags, path string, src []byte, argv []string) int {
-	log := newLogger(e.stderr, f.verbose, e.getenv)
 	out := &rankWriter{w: e.stdout}
-	ccfg := host.ClientConfig{Output: out, Stderr: e.stderr, Quiet: f.quiet}
-	var client *host.Client
-	if f.connect != "" {
-		c, err := connectFile(ctx, f.connect, ccfg, log)
-		if err != nil {
-			return report(e, err)
-		}
-		client = c
-	} else {
-		ecfg, err := localEngineConfig(e, f.n, path)
-		if err != nil {
-			fmt.Fprintf(e.stderr, "pirun mpi: %v\n", err)
-			return exitUsage
-		}
-		lc, err := startLocal(ctx, ecfg, log)
-		if err != nil {
-			return report(e, err)
-		}
-		defer lc.stop()
-		ccfg.Hint = "the local engines did not start (see the errors above)"
-		if client, err = lc.client(ctx, ecfg.Engines, ccfg, log); err != nil {
-			return report(e, err)
-		}
-		f.n = ecfg.Engines
+	client, local, stop, code := openCluster(ctx, e, f, out, path)
+	if client == nil {
+		return code
 	}
-	defer client.Close()
+	defer stop()
+	if local > 0 {
+		f.n = local
+	}
 	engines, err := client.MPIEngines(ctx, f.n)
 	if err != nil {
 		return report(e, err)

@@ -9,7 +9,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
+
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -77,7 +77,7 @@ func repl(ctx context.Context, e *env, f replFlags) int {
 		return exitFailed
 	}
 	defer r.Close()
-	client, stop, code := replCluster(ctx, e, f, r.EngineOutput())
+	client, _, stop, code := openCluster(ctx, e, f.scriptFlags, r.EngineOutput(), "<stdin>")
 	if client == nil {
 		return code
 	}
@@ -103,37 +103,6 @@ func replProfile(e *env, profile string) (history, clientConn string, err error)
 		clientConn = paths.ClientConn
 	}
 	return filepath.Join(paths.State, "repl_history"), clientConn, nil
-}
-
-// replCluster connects the session's client: to the cluster of a
-// connection file, or to local engines started here. stop closes it (and
-// stops the local engines).
-func replCluster(ctx context.Context, e *env, f replFlags, out io.Writer) (*host.Client, func(), int) {
-	log := newLogger(e.stderr, f.verbose, e.getenv)
-	ccfg := host.ClientConfig{Output: out, Stderr: e.stderr, Quiet: f.quiet}
-	if f.connect != "" {
-		c, err := connectFile(ctx, f.connect, ccfg, log)
-		if err != nil {
-			return nil, nil, report(e, err)
-		}
-		return c, func() { c.Close() }, exitOK
-	}
-	ecfg, err := localEngineConfig(e, f.n, "<stdin>")
-	if err != nil {
-		fmt.Fprintf(e.stderr, "pirun repl: %v\n", err)
-		return nil, nil, exitUsage
-	}
-	lc, err := startLocal(ctx, ecfg, log)
-	if err != nil {
-		return nil, nil, report(e, err)
-	}
-	ccfg.Hint = "the local engines did not start (see the errors above)"
-	c, err := lc.client(ctx, ecfg.Engines, ccfg, log)
-	if err != nil {
-		lc.stop()
-		return nil, nil, report(e, err)
-	}
-	return c, func() { c.Close(); lc.stop() }, exitOK
 }
 
 // deliverSignals passes Ctrl-C to the session and ends it on SIGTERM

@@ -89,32 +89,11 @@ this process, runs the script and stops them. ARGS are the script's argv
 }
 
 func execScript(ctx context.Context, e *env, f scriptFlags, path string, src []byte, argv []string) int {
-	log := newLogger(e.stderr, f.verbose, e.getenv)
-	ccfg := host.ClientConfig{Output: e.stdout, Stderr: e.stderr, Quiet: f.quiet}
-	var client *host.Client
-	if f.connect != "" {
-		c, err := connectFile(ctx, f.connect, ccfg, log)
-		if err != nil {
-			return report(e, err)
-		}
-		client = c
-	} else {
-		ecfg, err := localEngineConfig(e, f.n, path)
-		if err != nil {
-			fmt.Fprintf(e.stderr, "pirun: %v\n", err)
-			return exitUsage
-		}
-		lc, err := startLocal(ctx, ecfg, log)
-		if err != nil {
-			return report(e, err)
-		}
-		defer lc.stop()
-		ccfg.Hint = "the local engines did not start (see the errors above)"
-		if client, err = lc.client(ctx, ecfg.Engines, ccfg, log); err != nil {
-			return report(e, err)
-		}
+	client, _, stop, code := openCluster(ctx, e, f, e.stdout, path)
+	if client == nil {
+		return code
 	}
-	defer client.Close()
+	defer stop()
 	s := &host.Script{Client: client, Argv: argv, Stdout: e.stdout}
 	err := s.Run(ctx, path, src)
 	if err != nil && ctx.Err() != nil {
