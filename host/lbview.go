@@ -264,8 +264,9 @@ func (v *LoadBalancedView) Map(ctx context.Context, name string, f starlark.Valu
 	if chunksize < 1 {
 		return nil, fmt.Errorf("%s: chunksize must be ≥ 1, got %d", name, chunksize)
 	}
-	var tasks []wire.Task
-	var counts []int
+	n := (len(items) + chunksize - 1) / chunksize
+	tasks := make([]wire.Task, 0, n)
+	counts := make([]int, 0, n)
 	for start := 0; start < len(items); start += chunksize {
 		end := min(start+chunksize, len(items))
 		p, err := v.c.encodePayload("the items of "+label, starlark.NewList(items[start:end]))

@@ -250,9 +250,9 @@ func decodeSlice(d *Decoder, v reflect.Value, depth int) error {
 	if err != nil {
 		return err
 	}
-	// The element count was checked against the input by the decoder, but
-	// grow as we go so a lying head cannot make us allocate up front.
-	s := reflect.MakeSlice(v.Type(), 0, min(n, 1024))
+	// Every element takes at least one byte of input, so the bytes left
+	// bound what a lying head can make us allocate up front.
+	s := reflect.MakeSlice(v.Type(), 0, min(n, d.remaining()))
 	for i := range n {
 		s = reflect.Append(s, reflect.Zero(v.Type().Elem()))
 		if err := decodeField(d, s.Index(i), depth+1); err != nil {
@@ -261,4 +261,13 @@ func decodeSlice(d *Decoder, v reflect.Value, depth int) error {
 	}
 	v.Set(s)
 	return nil
+}
+
+// remaining returns how many input bytes are left when d decodes a byte
+// slice, or a modest guess for a stream.
+func (d *Decoder) remaining() int {
+	if d.r != nil {
+		return 1024
+	}
+	return len(d.buf) - d.pos
 }
