@@ -200,13 +200,15 @@ type cluster struct {
 
 // clusterConfig adjusts an in-process cluster.
 type clusterConfig struct {
-	engines  int
-	dataDir  string
-	maxSteps uint64
+	engines   int
+	dataDir   string
+	maxSteps  uint64
+	perDaemon bool // one daemon per engine, so engines talk through the hub
 }
 
-// startCluster starts an in-process hub and n engines (in one daemon) and
-// connects a client; everything stops at cleanup.
+// startCluster starts an in-process hub and n engines (in one daemon, or
+// one daemon each with perDaemon) and connects a client; everything stops
+// at cleanup.
 func startCluster(t testing.TB, cc clusterConfig) *cluster {
 	t.Helper()
 	log := testLogger(t)
@@ -221,19 +223,25 @@ func startCluster(t testing.TB, cc clusterConfig) *cluster {
 	dial := func(ctx context.Context, opts ...nats.Option) (*nats.Conn, error) {
 		return nats.Connect("", append([]nats.Option{hub.InProcess(), nats.MaxReconnects(0)}, opts...)...)
 	}
-	d, err := engine.New(engine.Config{Engines: cc.engines, DataDir: cc.dataDir, MaxSteps: cc.maxSteps, Version: "test"}, dial, log)
-	if err != nil {
-		t.Fatal(err)
+	daemons, each := 1, cc.engines
+	if cc.perDaemon {
+		daemons, each = cc.engines, 1
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("engine daemon: %v", err)
+	for range daemons {
+		d, err := engine.New(engine.Config{Engines: each, DataDir: cc.dataDir, MaxSteps: cc.maxSteps, Version: "test"}, dial, log)
+		if err != nil {
+			t.Fatal(err)
 		}
-	})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- d.Run(ctx) }()
+		t.Cleanup(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("engine daemon: %v", err)
+			}
+		})
+	}
 	nc, err := nats.Connect("", hub.InProcess(), nats.MaxReconnects(0))
 	if err != nil {
 		t.Fatal(err)

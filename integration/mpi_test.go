@@ -5,7 +5,6 @@
 package integration
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,14 +13,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/nats-io/nats.go"
-	"go.starlark.net/starlark"
-
-	"github.com/pirun-dev/pirun/engine"
-	"github.com/pirun-dev/pirun/host"
-	"github.com/pirun-dev/pirun/starlib"
-	"github.com/pirun-dev/pirun/starlib/startest"
 )
 
 // TestStarCommAcrossDaemons runs every testdata/comm_*.star with one
@@ -34,95 +25,9 @@ func TestStarCommAcrossDaemons(t *testing.T) {
 	}
 	for _, file := range files {
 		t.Run(filepath.Base(file), func(t *testing.T) {
-			runStarOnDaemons(t, file)
+			runStarFile(t, file, clusterConfig{perDaemon: true})
 		})
 	}
-}
-
-func runStarOnDaemons(t *testing.T, file string) {
-	src, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dirs, err := startest.ParseDirectives(file, src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	timeout := dirs.Timeout()
-	if timeout == 0 {
-		timeout = 60 * time.Second
-	}
-	abs, err := filepath.Abs(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := startDaemons(t, max(dirs.MinEngines(), 2))
-	if err := c.Sources().Add(abs, separator.ReplaceAll(src, nil)); err != nil {
-		t.Fatal(err)
-	}
-	s := &host.Script{Client: c, Stdout: discard{}}
-	predecl, err := s.Predeclared()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	startest.RunFile(t, abs, src, startest.Options{
-		Predeclared: predecl,
-		Context:     ctx,
-		Setup: func(th *starlark.Thread) {
-			host.SetClient(th, c)
-			host.SetDir(th, filepath.Dir(abs))
-			starlib.SetContext(th, ctx)
-		},
-		Load: s.Load,
-	})
-}
-
-// startDaemons starts an in-process hub and n engine daemons of one engine
-// each, each with its own connection, and connects a client.
-func startDaemons(t *testing.T, n int) *host.Client {
-	t.Helper()
-	log := testLogger(t)
-	hub, err := host.NewHub(host.HubConfig{DontListen: true, Version: "test"}, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := hub.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(hub.Shutdown)
-	dial := func(ctx context.Context, opts ...nats.Option) (*nats.Conn, error) {
-		return nats.Connect("", append([]nats.Option{hub.InProcess(), nats.MaxReconnects(0)}, opts...)...)
-	}
-	for range n {
-		d, err := engine.New(engine.Config{Engines: 1, Version: "test"}, dial, log)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- d.Run(ctx) }()
-		t.Cleanup(func() {
-			cancel()
-			<-done
-		})
-	}
-	nc, err := nats.Connect("", hub.InProcess(), nats.MaxReconnects(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := host.Connect(context.Background(), nc, host.ClientConfig{}, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	wctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if err := c.WaitForEngines(wctx, n); err != nil {
-		t.Fatal(err)
-	}
-	return c
 }
 
 // writeScript writes a script into a new folder and returns the folder.

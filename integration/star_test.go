@@ -31,14 +31,16 @@ func TestStar(t *testing.T) {
 	for _, file := range files {
 		t.Run(filepath.Base(file), func(t *testing.T) {
 			t.Parallel()
-			runStarFile(t, file)
+			runStarFile(t, file, clusterConfig{})
 		})
 	}
 }
 
 var separator = regexp.MustCompile(`(?m)^---$`)
 
-func runStarFile(t *testing.T, file string) {
+// runStarFile runs one .star file on a fresh cluster shaped by cc (its
+// engines and dataDir are set here).
+func runStarFile(t *testing.T, file string, cc clusterConfig) {
 	src, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +58,8 @@ func runStarFile(t *testing.T, file string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl := startCluster(t, clusterConfig{engines: engines, dataDir: filepath.Dir(abs)})
+	cc.engines, cc.dataDir = engines, filepath.Dir(abs)
+	cl := startCluster(t, cc)
 	// The chunks run under the file's name with the file's line numbers;
 	// shipping finds functions in this text (separators blanked).
 	if err := cl.Client.Sources().Add(abs, separator.ReplaceAll(src, nil)); err != nil {
