@@ -186,23 +186,29 @@ func commGather(c *communicator, o *op, args starlark.Tuple, kw []starlark.Tuple
 	if err != nil {
 		return nil, err
 	}
-	tag, desc := c.collective(fmt.Sprintf("gather(root=%d)", root))
+	vals, err := c.toRoot(o, obj, root, fmt.Sprintf("gather(root=%d)", root))
+	if err != nil || vals == nil {
+		return starlark.None, err
+	}
+	return starlark.NewList(vals), nil
+}
+
+// toRoot sends obj from every rank to root. On root it returns every
+// rank's value in rank order; elsewhere nil.
+func (c *communicator) toRoot(o *op, obj starlark.Value, root int, desc string) ([]starlark.Value, error) {
+	tag, desc := c.collective(desc)
 	if c.rank != root {
 		data, err := encode(obj)
 		if err != nil {
 			return nil, err
 		}
-		return starlark.None, c.sendTo(o, data, root, tag, desc)
+		return nil, c.sendTo(o, data, root, tag, desc)
 	}
 	reqs, err := c.postRecvs(tag, desc)
 	if err != nil {
 		return nil, err
 	}
-	vals, err := c.collect(o, reqs, obj)
-	if err != nil {
-		return nil, err
-	}
-	return starlark.NewList(vals), nil
+	return c.collect(o, reqs, obj)
 }
 
 // everyone sends obj to every rank and returns every rank's value. The
@@ -253,21 +259,9 @@ func commReduce(c *communicator, o *op, args starlark.Tuple, kw []starlark.Tuple
 		return nil, err
 	}
 	o.setTimeout(timeout)
-	tag, desc := c.collective(fmt.Sprintf("reduce(root=%d)", root))
-	if c.rank != root {
-		data, err := encode(obj)
-		if err != nil {
-			return nil, err
-		}
-		return starlark.None, c.sendTo(o, data, root, tag, desc)
-	}
-	reqs, err := c.postRecvs(tag, desc)
-	if err != nil {
-		return nil, err
-	}
-	vals, err := c.collect(o, reqs, obj)
-	if err != nil {
-		return nil, err
+	vals, err := c.toRoot(o, obj, root, fmt.Sprintf("reduce(root=%d)", root))
+	if err != nil || vals == nil {
+		return starlark.None, err
 	}
 	return fold(f, vals)
 }
