@@ -84,13 +84,20 @@ func (lc *localCluster) stop() {
 	lc.hub.Shutdown()
 }
 
-// openCluster connects the client of a run: to the cluster of f.connect,
-// or to local engines started here (their data_dir is script's folder).
+// openCluster connects the client of a run: to the cluster of f.connect
+// (or of f.profile's client connection file), or to local engines started here (their data_dir is script's folder).
 // stop closes the client and stops local engines; engines is how many
 // were started here (0 with --connect). On failure it has reported the
 // error and returns the exit status.
 func openCluster(ctx context.Context, e *env, f scriptFlags, out io.Writer, script string) (c *host.Client, engines int, stop func(), code int) {
 	log := newLogger(e.stderr, f.verbose, e.getenv)
+	if f.profile != "" && f.connect == "" {
+		paths, _, err := openProfile(e, f.profile)
+		if err != nil {
+			return nil, 0, nil, report(e, &configError{err})
+		}
+		f.connect = paths.ClientConn
+	}
 	ccfg := host.ClientConfig{Output: out, Stderr: e.stderr, Quiet: f.quiet}
 	if f.connect != "" {
 		c, err := connectFile(ctx, f.connect, ccfg, log)

@@ -21,10 +21,7 @@ import (
 func runMPI(ctx context.Context, e *env, args []string) int {
 	fs := flag.NewFlagSet("pirun mpi", flag.ContinueOnError)
 	var f scriptFlags
-	fs.IntVar(&f.n, "n", 0, "number of ranks (default: one per CPU locally, every engine with --connect)")
-	fs.BoolVar(&f.quiet, "quiet", false, "do not stream the ranks' print output")
-	fs.BoolVar(&f.verbose, "v", false, "debug logs on stderr")
-	fs.StringVar(&f.connect, "connect", "", "a client connection file: run on that cluster's first N engines instead of local ones")
+	f.register(fs, "number of ranks (default: one per CPU locally, every engine of a cluster)")
 	if code, ok := parseFlags(e, fs, args, `Usage: pirun mpi [flags] SCRIPT.star [ARGS...]
 
 Runs SCRIPT.star on N engines at once: each engine is one rank of an SPMD

@@ -30,11 +30,7 @@ var errTerminated = errors.New("terminated")
 func runRepl(ctx context.Context, e *env, args []string) int {
 	fs := flag.NewFlagSet("pirun repl", flag.ContinueOnError)
 	var f replFlags
-	fs.IntVar(&f.n, "n", 0, "number of local engines (default: number of CPUs)")
-	fs.BoolVar(&f.quiet, "quiet", false, "do not stream engine print output")
-	fs.BoolVar(&f.verbose, "v", false, "debug logs on stderr")
-	fs.StringVar(&f.connect, "connect", "", "a client connection file: use that cluster instead of local engines")
-	fs.StringVar(&f.profile, "profile", "", "use the cluster of this profile (its security/client-connection.toml); the history is kept in its folder")
+	f.register(fs, "number of local engines (default: number of CPUs)")
 	if code, ok := parseFlags(e, fs, args, `Usage: pirun [repl] [flags]
 
 Starts the interactive session. With no --connect or --profile, pirun
@@ -62,13 +58,10 @@ a terminal, chunks are read without prompts: pirun < session.star.
 
 // repl sets up the session and its cluster, and runs it.
 func repl(ctx context.Context, e *env, f replFlags) int {
-	history, clientConn, err := replProfile(e, f.profile)
+	history, err := replHistory(e, f.profile)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "pirun repl: %v\n", err)
 		return exitUsage
-	}
-	if f.connect == "" {
-		f.connect = clientConn
 	}
 	r, err := host.NewREPL(host.REPLConfig{In: e.stdin, Out: e.stdout, Err: e.stderr, Terminal: isTerminal(e.stdin) && isTerminal(e.stdout),
 		History: history, Banner: "pirun " + version})
@@ -88,21 +81,18 @@ func repl(ctx context.Context, e *env, f replFlags) int {
 	return replExit(e, r.Run(sctx, client))
 }
 
-// replProfile returns the history file of the session's profile and, when
-// a profile was named, its client connection file. Without --profile a
-// profile that cannot be opened only costs the history.
-func replProfile(e *env, profile string) (history, clientConn string, err error) {
+// replHistory returns the history file, kept in the session's profile.
+// Without --profile a profile that cannot be opened only costs the history.
+func replHistory(e *env, profile string) (string, error) {
 	paths, _, err := openProfile(e, profile)
 	switch {
 	case err != nil && profile != "":
-		return "", "", err
+		return "", err
 	case err != nil:
 		fmt.Fprintf(e.stderr, "pirun repl: warning: no line history: %v\n", err)
-		return "", "", nil
-	case profile != "":
-		clientConn = paths.ClientConn
+		return "", nil
 	}
-	return filepath.Join(paths.State, "repl_history"), clientConn, nil
+	return filepath.Join(paths.State, "repl_history"), nil
 }
 
 // deliverSignals passes Ctrl-C to the session and ends it on SIGTERM

@@ -30,6 +30,16 @@ type scriptFlags struct {
 	profile string
 }
 
+// register declares the cluster flags that scripts, pirun mpi and the REPL
+// share; n says what -n counts for the command.
+func (f *scriptFlags) register(fs *flag.FlagSet, n string) {
+	fs.IntVar(&f.n, "n", 0, n)
+	fs.BoolVar(&f.quiet, "quiet", false, "do not stream engine print output")
+	fs.BoolVar(&f.verbose, "v", false, "debug logs on stderr")
+	fs.StringVar(&f.connect, "connect", "", "a client connection file: use that cluster instead of local engines")
+	fs.StringVar(&f.profile, "profile", "", "use the cluster of this profile (its security/client-connection.toml)")
+}
+
 // runScript is `pirun run`: a script is required.
 func runScript(ctx context.Context, e *env, args []string) int { return script(ctx, e, args, true) }
 
@@ -40,11 +50,7 @@ func runDefault(ctx context.Context, e *env, args []string) int { return script(
 func script(ctx context.Context, e *env, args []string, needScript bool) int {
 	fs := flag.NewFlagSet("pirun", flag.ContinueOnError)
 	var f scriptFlags
-	fs.IntVar(&f.n, "n", 0, "number of local engines (default: number of CPUs)")
-	fs.BoolVar(&f.quiet, "quiet", false, "do not stream engine print output")
-	fs.BoolVar(&f.verbose, "v", false, "debug logs on stderr")
-	fs.StringVar(&f.connect, "connect", "", "a client connection file: run on that cluster instead of local engines")
-	fs.StringVar(&f.profile, "profile", "", "run on the cluster of this profile (its security/client-connection.toml)")
+	f.register(fs, "number of local engines (default: number of CPUs)")
 	if code, ok := parseFlags(e, fs, args, `Usage: pirun [flags] SCRIPT.star [ARGS...]
 
 Runs SCRIPT.star. With no --connect, pirun starts a hub and N engines in
@@ -62,14 +68,6 @@ this process, runs the script and stops them. ARGS are the script's argv
 	if fs.NArg() == 0 {
 		fmt.Fprintln(e.stderr, "pirun: missing SCRIPT.star (pirun --help shows how to run one)")
 		return exitUsage
-	}
-	if f.profile != "" && f.connect == "" {
-		paths, _, err := openProfile(e, f.profile)
-		if err != nil {
-			fmt.Fprintf(e.stderr, "pirun: %v\n", err)
-			return exitUsage
-		}
-		f.connect = paths.ClientConn
 	}
 	if f.n < 0 {
 		fmt.Fprintf(e.stderr, "pirun: -n %d: want a number of engines ≥ 1 (or 0 for one per CPU)\n", f.n)
