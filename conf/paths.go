@@ -56,8 +56,11 @@ type ProfilePaths struct {
 	Security   string // security/, mode 0700
 	ClientConn string // security/client-connection.toml
 	EngineConn string // security/engine-connection.toml
+	HubSecrets string // security/hub.toml: the hub's identity and role passwords
 	Log        string // log/
 	State      string // state/, mode 0700: cluster processes, hub registry
+	Registry   string // state/registry.json: engine ids the hub has given out
+	Cluster    string // state/cluster.json: the processes `pirun cluster start` started
 }
 
 // Paths returns the layout of the profile folder dir. It touches nothing.
@@ -69,8 +72,11 @@ func Paths(dir string) ProfilePaths {
 		Security:   sec,
 		ClientConn: filepath.Join(sec, "client-connection.toml"),
 		EngineConn: filepath.Join(sec, "engine-connection.toml"),
+		HubSecrets: filepath.Join(sec, "hub.toml"),
 		Log:        filepath.Join(dir, "log"),
 		State:      filepath.Join(dir, "state"),
+		Registry:   filepath.Join(dir, "state", "registry.json"),
+		Cluster:    filepath.Join(dir, "state", "cluster.json"),
 	}
 }
 

@@ -5,6 +5,7 @@ package host
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -31,6 +32,9 @@ type HubConfig struct {
 	Version       string        // pirun version, announced to engines
 	Policy        sched.Policy  // load balancing; zero = sched.DefaultPolicy()
 	Auth          *Auth         // credentials per role; nil = no authentication (in-process only)
+	ID            string        // the hub's identity; "" = a fresh one
+	Registry      string        // file keeping the engine ids given out across restarts; "" = none
+	TLS           *tls.Config   // the listener's TLS; nil = plain TCP
 }
 
 // Hub is a running pirun hub. Its methods are safe for concurrent use.
@@ -87,8 +91,14 @@ func NewHub(cfg HubConfig, log *slog.Logger) (*Hub, error) {
 	if cfg.Policy.Prefetch == 0 {
 		cfg.Policy = sched.DefaultPolicy()
 	}
-	h := &Hub{cfg: cfg, log: log, id: wire.NewID(), daemons: make(map[string]*daemonEntry),
+	if cfg.ID == "" {
+		cfg.ID = wire.NewID()
+	}
+	h := &Hub{cfg: cfg, log: log, id: cfg.ID, daemons: make(map[string]*daemonEntry),
 		engines: make(map[int]*engineEntry), stop: make(chan struct{})}
+	if err := h.loadRegistry(); err != nil {
+		return nil, err
+	}
 	h.sched = newScheduler(h)
 	return h, nil
 }
@@ -162,6 +172,10 @@ func (h *Hub) serverOptions() *server.Options {
 		MaxPending:   64 << 20,
 		PingInterval: 2 * time.Second,
 		MaxPingsOut:  3,
+		TLSConfig:    h.cfg.TLS,
+	}
+	if h.cfg.TLS != nil {
+		opts.TLS, opts.TLSTimeout = true, 5
 	}
 	h.cfg.Auth.apply(opts)
 	return opts
@@ -307,6 +321,7 @@ func (h *Hub) register(req wire.Register) ([]int, []wire.EngineInfo, uint64) {
 	}
 	h.daemons[req.Daemon] = d
 	h.sched.addEngines(req.Daemon, d.ids)
+	h.saveRegistryLocked()
 	return d.ids, infos, h.epoch
 }
 

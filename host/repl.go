@@ -43,6 +43,9 @@ type REPLConfig struct {
 	History  string    // the line history file when Terminal; "" keeps none
 	Argv     []string  // the session's argv
 	Banner   string    // the first line of the banner, e.g. "pirun 0.1.0"
+	// Connect opens the clusters named by Client(profile=…, connect=…);
+	// nil refuses them.
+	Connect func(ctx context.Context, profile, connect string) (*Client, error)
 }
 
 // REPL is an interactive session on a cluster: a read-eval-print loop
@@ -207,7 +210,7 @@ func (r *REPL) Run(ctx context.Context, c *Client) error {
 // start sets up the session's script and globals on c.
 func (r *REPL) start(c *Client) error {
 	r.client = c
-	r.script = &Script{Client: c, Argv: r.cfg.Argv, Stdout: sessionOut{r}}
+	r.script = &Script{Client: c, Argv: r.cfg.Argv, Stdout: sessionOut{r}, Connect: r.cfg.Connect}
 	predecl, err := r.script.Predeclared()
 	if err != nil {
 		return err

@@ -5,6 +5,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -36,12 +38,19 @@ func loadConn(path, role string, log *slog.Logger) (conf.ConnFile, error) {
 }
 
 // natsOptions turns a connection file into connection options.
-func natsOptions(cf conf.ConnFile, name string) []nats.Option {
+func natsOptions(cf conf.ConnFile, name string) ([]nats.Option, error) {
 	opts := []nats.Option{nats.Name(name)}
 	if cf.User != "" {
 		opts = append(opts, nats.UserInfo(cf.User, cf.Password))
 	}
-	return opts
+	tc, err := clientTLS(cf)
+	if err != nil {
+		return nil, err
+	}
+	if tc != nil {
+		opts = append(opts, nats.Secure(tc))
+	}
+	return opts, nil
 }
 
 // dialError explains a failed connection.
@@ -49,6 +58,8 @@ func dialError(cf conf.ConnFile, err error) error {
 	switch {
 	case errors.Is(err, nats.ErrAuthorization):
 		return &host.ClusterError{Msg: fmt.Sprintf("the hub at %s refused the credentials: the connection file is from another hub or an older start of it; copy the current one from the hub's security/ folder", strings.Join(cf.URLs, ","))}
+	case isTLSMismatch(err):
+		return &host.ClusterError{Msg: fmt.Sprintf("TLS to the hub at %s failed (%v): plain nats:// to a TLS hub, or a connection file from another hub; copy the current one from the hub's security/ folder", strings.Join(cf.URLs, ","), err)}
 	case errors.Is(err, nats.ErrNoServers):
 		return &host.ClusterError{Msg: fmt.Sprintf("no hub answers at %s: is `pirun hub` running there, and is the port open?", strings.Join(cf.URLs, ","))}
 	}
@@ -61,11 +72,24 @@ func connectFile(ctx context.Context, path string, cfg host.ClientConfig, log *s
 	if err != nil {
 		return nil, &configError{err}
 	}
-	opts := append(natsOptions(cf, "pirun-client"), nats.Timeout(5*time.Second))
-	nc, err := nats.Connect(strings.Join(cf.URLs, ","), opts...)
+	opts, err := natsOptions(cf, "pirun-client")
+	if err != nil {
+		return nil, &configError{fmt.Errorf("%s: %w", path, err)}
+	}
+	nc, err := nats.Connect(strings.Join(cf.URLs, ","), append(opts, nats.Timeout(5*time.Second))...)
 	if err != nil {
 		return nil, dialError(cf, err)
 	}
 	cfg.Hint = "start engines with: pirun engine --connect " + strings.Replace(path, conf.RoleClient+"-connection", conf.RoleEngine+"-connection", 1)
 	return host.Connect(ctx, nc, cfg, log)
+}
+
+// isTLSMismatch reports whether a connection failed on TLS: a certificate
+// that does not verify, or a TLS hub reached without TLS and the reverse.
+func isTLSMismatch(err error) bool {
+	var ue x509.UnknownAuthorityError
+	var he x509.HostnameError
+	var ce *tls.CertificateVerificationError
+	return errors.As(err, &ue) || errors.As(err, &he) || errors.As(err, &ce) ||
+		errors.Is(err, nats.ErrSecureConnRequired) || errors.Is(err, nats.ErrSecureConnWanted)
 }

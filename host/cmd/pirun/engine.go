@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -64,8 +65,13 @@ Starts N engines that connect to a hub and reconnect when it goes away.
 		fmt.Fprintf(e.stderr, "pirun engine: %v\n", err)
 		return exitUsage
 	}
+	base, err := natsOptions(cf, "pirun-engine")
+	if err != nil {
+		fmt.Fprintf(e.stderr, "pirun engine: %s: %v\n", ec.Connect, err)
+		return exitUsage
+	}
 	dial := func(ctx context.Context, opts ...nats.Option) (*nats.Conn, error) {
-		all := append(natsOptions(cf, "pirun-engine"), nats.MaxReconnects(-1),
+		all := append(slices.Clip(base), nats.MaxReconnects(-1),
 			nats.ReconnectWait(max(time.Duration(ec.ReconnectWait), 100*time.Millisecond)), nats.Timeout(5*time.Second))
 		nc, err := nats.Connect(strings.Join(cf.URLs, ","), append(all, opts...)...)
 		if err != nil {

@@ -1,5 +1,7 @@
-// This file defines `pirun hub`: the hub on its own, writing the
-// connection files that clients and engines use.
+// This file defines `pirun hub`: the hub on its own, with the profile's
+// credentials (made on the first start and kept), its registry of engine
+// ids, TLS when asked, and the connection files that clients and engines
+// use.
 
 package main
 
@@ -9,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net"
 	"strconv"
 	"time"
@@ -20,70 +23,178 @@ import (
 
 func runHub(ctx context.Context, e *env, args []string) int {
 	fs := flag.NewFlagSet("pirun hub", flag.ContinueOnError)
-	ip := fs.String("ip", "", "interface to listen on; '*' for all (default: the profile's, else 127.0.0.1)")
-	port := fs.Int("port", -1, "TCP port; 0 picks a free one (default: the profile's, else 4222)")
-	profile := fs.String("profile", "", "profile name (default: $PIRUN_PROFILE, else default)")
-	verbose := fs.Bool("v", false, "debug logs")
-	if code, ok := parseFlags(e, fs, args, `Usage: pirun hub [--ip ADDR] [--port N] [--profile P]
+	var s hubSettings
+	fs.StringVar(&s.ip, "ip", "", "interface to listen on; '*' for all (default: the profile's, else 127.0.0.1)")
+	fs.IntVar(&s.port, "port", -1, "TCP port; 0 picks a free one (default: the profile's, else 4222)")
+	fs.StringVar(&s.profile, "profile", "", "profile name (default: $PIRUN_PROFILE, else default)")
+	fs.StringVar(&s.tls, "tls", "", "off, auto (a private CA and certificate made in security/) or files (default: the profile's [hub] tls)")
+	fs.BoolVar(&s.verbose, "v", false, "debug logs")
+	if code, ok := parseFlags(e, fs, args, `Usage: pirun hub [--ip ADDR] [--port N] [--profile P] [--tls auto]
 
 Starts a hub and writes security/client-connection.toml and
-security/engine-connection.toml into the profile folder.
+security/engine-connection.toml into the profile folder. Credentials are
+made on the first start and kept, so engines reconnect after a restart.
 `,
 		`  pirun hub --ip '*' --port 4222
+  pirun hub --profile lab --ip '*' --tls auto
 `); !ok {
 		return code
 	}
-	log := newLogger(e.stderr, *verbose, e.getenv)
-	paths, prof, err := openProfile(e, *profile)
+	ph, err := openHub(e, s)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "pirun hub: %v\n", err)
-		return exitUsage
+		return reportAs(e, "pirun hub", err)
 	}
-	if *ip != "" {
-		prof.Hub.IP = *ip
-	}
-	if *port >= 0 {
-		prof.Hub.Port = *port
-	}
-	auth, err := host.NewAuth()
+	defer ph.close()
+	ph.announce(e)
+	<-ctx.Done()
+	return exitOK
+}
+
+// hubSettings are the flags of a hub start; zero values leave the
+// profile's settings.
+type hubSettings struct {
+	profile, ip, tls string
+	port             int // -1 = the profile's
+	verbose          bool
+}
+
+// profileHub is a running hub of a profile.
+type profileHub struct {
+	hub   *host.Hub
+	paths conf.ProfilePaths
+	prof  conf.Profile
+	url   string
+	log   *slog.Logger
+	logs  *logFiles
+}
+
+// openHub starts the hub of a profile and writes its connection files.
+// Errors of configuration are *configError (exit 2); others mean the hub
+// could not start (exit 3).
+func openHub(e *env, s hubSettings) (*profileHub, error) {
+	paths, prof, err := openProfile(e, s.profile)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "pirun hub: %v\n", err)
-		return exitUnavailable
+		return nil, &configError{err}
 	}
-	hub, err := host.NewHub(host.HubConfig{Host: prof.Hub.IP, Port: prof.Hub.Port, Version: version, Auth: auth,
-		MaxPayload: int(prof.Hub.MaxPayload), Heartbeat: time.Duration(prof.Hub.Heartbeat) / 2,
-		EngineTimeout: time.Duration(prof.Hub.EngineTimeout)}, log)
+	if err := s.apply(&prof.Hub); err != nil {
+		return nil, &configError{err}
+	}
+	logs, log, err := openLogs(e, paths, prof.Log, "hub", s.verbose)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "pirun hub: %v\n", err)
-		return exitUsage
+		return nil, &configError{err}
+	}
+	ph := &profileHub{paths: paths, prof: prof, log: log, logs: logs}
+	if err := ph.start(); err != nil {
+		logs.close()
+		return nil, err
+	}
+	return ph, nil
+}
+
+// apply sets the flags that were given over the profile's [hub] table.
+func (s hubSettings) apply(h *conf.Hub) error {
+	if s.ip != "" {
+		h.IP = s.ip
+	}
+	if s.port >= 0 {
+		h.Port = s.port
+	}
+	if s.tls != "" {
+		switch s.tls {
+		case conf.TLSOff, conf.TLSAuto, conf.TLSFiles:
+			h.TLS = s.tls
+		default:
+			return fmt.Errorf("--tls %q: expected off, auto or files", s.tls)
+		}
+	}
+	return nil
+}
+
+// start makes or loads the credentials and TLS material, starts the hub
+// and writes the connection files.
+func (ph *profileHub) start() error {
+	secrets, err := hubSecrets(ph.paths.HubSecrets)
+	if err != nil {
+		return &configError{err}
+	}
+	tlsCfg, ctls, err := hubTLS(ph.prof.Hub, ph.paths)
+	if err != nil {
+		return &configError{err}
+	}
+	h := ph.prof.Hub
+	hub, err := host.NewHub(host.HubConfig{Host: h.IP, Port: h.Port, Version: version, ID: secrets.HubID,
+		Auth:       &host.Auth{Hub: secrets.Hub, Client: secrets.Client, Engine: secrets.Engine},
+		Registry:   ph.paths.Registry,
+		TLS:        tlsCfg,
+		MaxPayload: int(h.MaxPayload), Heartbeat: time.Duration(h.Heartbeat) / 2,
+		EngineTimeout: time.Duration(h.EngineTimeout)}, ph.log)
+	if err != nil {
+		return &configError{err}
 	}
 	if err := hub.Start(); err != nil {
-		fmt.Fprintf(e.stderr, "pirun hub: %v\n", err)
-		return exitUnavailable
+		return &host.ClusterError{Msg: err.Error()}
 	}
-	defer hub.Shutdown()
-	url := advertise(prof.Hub, hub)
+	ph.hub = hub
+	ph.url = advertise(h, hub, tlsCfg != nil)
+	if err := ph.writeConnFiles(secrets, ctls); err != nil {
+		hub.Shutdown()
+		return err
+	}
+	return nil
+}
+
+// writeConnFiles writes the client and engine connection files.
+func (ph *profileHub) writeConnFiles(s conf.HubSecrets, ctls conf.ConnTLS) error {
 	for _, f := range []struct {
 		path, role, user, pass string
 	}{
-		{paths.ClientConn, conf.RoleClient, host.UserClient, auth.Client},
-		{paths.EngineConn, conf.RoleEngine, host.UserEngine, auth.Engine},
+		{ph.paths.ClientConn, conf.RoleClient, host.UserClient, s.Client},
+		{ph.paths.EngineConn, conf.RoleEngine, host.UserEngine, s.Engine},
 	} {
-		cf := conf.ConnFile{Role: f.role, Protocol: wire.ProtocolVersion, HubID: hub.ID(), URLs: []string{url},
-			User: f.user, Password: f.pass, Created: time.Now().UTC().Truncate(time.Second)}
+		cf := conf.ConnFile{Role: f.role, Protocol: wire.ProtocolVersion, HubID: s.HubID, URLs: []string{ph.url},
+			User: f.user, Password: f.pass, TLS: ctls, Created: time.Now().UTC().Truncate(time.Second)}
 		if err := conf.WriteConnFile(f.path, cf); err != nil {
-			fmt.Fprintf(e.stderr, "pirun hub: %v\n", err)
-			return exitUsage
+			return err
 		}
 	}
-	if prof.Hub.IP == "*" {
-		fmt.Fprintf(e.stderr, "pirun hub: warning: listening on all interfaces; anyone who can reach port %d may try to connect (credentials are required)\n", hub.Addr().(*net.TCPAddr).Port)
+	return nil
+}
+
+// announce prints where the hub listens, where its files are and how a
+// node joins.
+func (ph *profileHub) announce(e *env) {
+	port := ph.hub.Addr().(*net.TCPAddr).Port
+	if ph.prof.Hub.AllInterfaces() {
+		fmt.Fprintf(e.stderr, "pirun hub: warning: listening on all interfaces; anyone who can reach port %d may try to connect (credentials are required)\n", port)
 	}
-	fmt.Fprintf(e.stdout, "pirun hub %s listening on %s (id %s)\n", version, url, hub.ID())
-	fmt.Fprintf(e.stdout, "client connection file: %s\nengine connection file: %s\n", paths.ClientConn, paths.EngineConn)
+	fmt.Fprintf(e.stdout, "pirun hub %s listening on %s (id %s)\n", version, ph.url, ph.hub.ID())
+	fmt.Fprintf(e.stdout, "the one port to open in a firewall: TCP %d\n", port)
+	fmt.Fprintf(e.stdout, "client connection file: %s\nengine connection file: %s\n", ph.paths.ClientConn, ph.paths.EngineConn)
+	if ph.logs.path != "" {
+		fmt.Fprintf(e.stdout, "log: %s\n", ph.logs.path)
+	}
 	fmt.Fprintf(e.stdout, "on each node, copy the engine connection file and run:\n  pirun engine --connect engine-connection.toml\n")
-	<-ctx.Done()
-	return exitOK
+}
+
+// close stops the hub and closes its log.
+func (ph *profileHub) close() {
+	ph.hub.Shutdown()
+	ph.logs.close()
+}
+
+// hubSecrets loads the profile's hub credentials, making them on the
+// first start.
+func hubSecrets(path string) (conf.HubSecrets, error) {
+	s, err := conf.LoadHubSecrets(path)
+	if !errors.Is(err, fs.ErrNotExist) {
+		return s, err
+	}
+	a, err := host.NewAuth()
+	if err != nil {
+		return s, err
+	}
+	s = conf.HubSecrets{HubID: wire.NewID(), Hub: a.Hub, Client: a.Client, Engine: a.Engine}
+	return s, conf.WriteHubSecrets(path, s)
 }
 
 // openProfile returns the profile's paths and settings, creating its folders.
@@ -117,17 +228,20 @@ func openProfile(e *env, name string) (conf.ProfilePaths, conf.Profile, error) {
 }
 
 // advertise returns the URL engines should dial.
-func advertise(h conf.Hub, hub *host.Hub) string {
+func advertise(h conf.Hub, hub *host.Hub, tls bool) string {
 	port := hub.Addr().(*net.TCPAddr).Port
 	addr := h.Advertise
 	if addr == "" {
 		addr = h.IP
-		if addr == "*" || addr == "" || addr == "0.0.0.0" {
+		if h.AllInterfaces() || addr == "" {
 			addr = outboundIP()
 		}
 	}
 	if _, _, err := net.SplitHostPort(addr); err != nil {
 		addr = net.JoinHostPort(addr, strconv.Itoa(port))
+	}
+	if tls {
+		return "tls://" + addr
 	}
 	return "nats://" + addr
 }

@@ -91,6 +91,9 @@ func (lc *localCluster) stop() {
 // error and returns the exit status.
 func openCluster(ctx context.Context, e *env, f scriptFlags, out io.Writer, script string) (c *host.Client, engines int, stop func(), code int) {
 	log := newLogger(e.stderr, f.verbose, e.getenv)
+	if f.profile == "" && f.connect == "" {
+		f.profile = e.getenv("PIRUN_PROFILE")
+	}
 	if f.profile != "" && f.connect == "" {
 		paths, _, err := openProfile(e, f.profile)
 		if err != nil {

@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -45,6 +46,10 @@ func commands() []command {
 		{"hub", "start a hub on its own and write its connection files", runHub},
 		{"engine", "start engines that connect to a hub", runEngine},
 		{"repl", "the interactive session (the default: pirun with no arguments)", runRepl},
+		{"cluster", "start or stop a hub and engines here and over SSH (pirun.toml)", runCluster},
+		{"status", "show a cluster's engines, their tasks and queues", runStatus},
+		{"profile", "create a profile folder with a commented pirun.toml", runProfile},
+		{"bench", "measure a cluster: latency, tasks/s, MB/s", runBench},
 	}
 }
 
@@ -106,6 +111,18 @@ Examples:
 	return b.String()
 }
 
+// reportAs prints the error of command cmd and returns its exit status:
+// 2 for a mistake in flags, files or the environment, else 3 (the cluster
+// is unavailable).
+func reportAs(e *env, cmd string, err error) int {
+	fmt.Fprintf(e.stderr, "%s: %v\n", cmd, err)
+	var ce *configError
+	if errors.As(err, &ce) {
+		return exitUsage
+	}
+	return exitUnavailable
+}
+
 // newLogger returns the logger of a command: warnings and errors on
 // stderr, everything with -v.
 func newLogger(w io.Writer, verbose bool, getenv func(string) string) *slog.Logger {
@@ -115,3 +132,5 @@ func newLogger(w io.Writer, verbose bool, getenv func(string) string) *slog.Logg
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }
+
+var errNotBuilt = errors.New("not built yet")

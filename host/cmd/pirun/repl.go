@@ -63,8 +63,10 @@ func repl(ctx context.Context, e *env, f replFlags) int {
 		fmt.Fprintf(e.stderr, "pirun repl: %v\n", err)
 		return exitUsage
 	}
+	others := otherClusters(e, f.scriptFlags)
+	defer others.close()
 	r, err := host.NewREPL(host.REPLConfig{In: e.stdin, Out: e.stdout, Err: e.stderr, Terminal: isTerminal(e.stdin) && isTerminal(e.stdout),
-		History: history, Banner: "pirun " + version})
+		History: history, Banner: "pirun " + version, Connect: others.connect})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "pirun repl: %v\n", err)
 		return exitFailed

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"time"
 
 	"go.starlark.net/resolve"
@@ -92,7 +93,9 @@ func execScript(ctx context.Context, e *env, f scriptFlags, path string, src []b
 		return code
 	}
 	defer stop()
-	s := &host.Script{Client: client, Argv: argv, Stdout: e.stdout}
+	others := otherClusters(e, f)
+	defer others.close()
+	s := &host.Script{Client: client, Argv: argv, Stdout: e.stdout, Connect: others.connect}
 	err := s.Run(ctx, path, src)
 	if err != nil && ctx.Err() != nil {
 		client.AbortPending()
@@ -165,4 +168,44 @@ func unwrapEval(err error) error {
 		return ee.Unwrap()
 	}
 	return err
+}
+
+// otherClusters opens the clusters a script names with
+// Client(profile=…) or Client(connect=…), and closes them at its end.
+type otherClusterSet struct {
+	e       *env
+	f       scriptFlags
+	mu      sync.Mutex
+	clients []*host.Client
+}
+
+func otherClusters(e *env, f scriptFlags) *otherClusterSet { return &otherClusterSet{e: e, f: f} }
+
+// connect is host.Script's Connect.
+func (o *otherClusterSet) connect(ctx context.Context, profile, connect string) (*host.Client, error) {
+	if connect == "" {
+		paths, _, err := openProfile(o.e, profile)
+		if err != nil {
+			return nil, err
+		}
+		connect = paths.ClientConn
+	}
+	log := newLogger(o.e.stderr, o.f.verbose, o.e.getenv)
+	c, err := connectFile(ctx, connect, host.ClientConfig{Output: o.e.stdout, Stderr: o.e.stderr, Quiet: o.f.quiet}, log)
+	if err != nil {
+		return nil, err
+	}
+	o.mu.Lock()
+	o.clients = append(o.clients, c)
+	o.mu.Unlock()
+	return c, nil
+}
+
+func (o *otherClusterSet) close() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, c := range o.clients {
+		c.Close()
+	}
+	o.clients = nil
 }
