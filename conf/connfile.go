@@ -248,6 +248,11 @@ func readConnFile(path string) ([]byte, []string, error) {
 	return data, warnings, err
 }
 
+// ParseConnFile decodes and validates the text of a connection file, as
+// [LoadConnFile] does; name is what errors call it (a path, or
+// "<stdin>"). It is safe for concurrent use.
+func ParseConnFile(name string, data []byte) (ConnFile, error) { return parseConnFile(name, data) }
+
 // parseConnFile decodes and validates a connection file's text.
 func parseConnFile(path string, data []byte) (ConnFile, error) {
 	var c ConnFile

@@ -45,8 +45,8 @@ func (p *Profile) ApplyEnv(getenv func(string) string) error {
 }
 
 // ApplyEnv overrides e with the PIRUN_* variables that getenv returns:
-// PIRUN_CONNECT, PIRUN_ENGINES, PIRUN_NAME, PIRUN_DATA_DIR, PIRUN_MAX_STEPS
-// and PIRUN_TASK_TIMEOUT. An empty variable counts as unset. Bad values are
+// PIRUN_CONNECT, PIRUN_ENGINES, PIRUN_NAME, PIRUN_DATA_DIR, PIRUN_MAX_STEPS,
+// PIRUN_TASK_TIMEOUT and PIRUN_SSH. An empty variable counts as unset. Bad values are
 // all reported in one [*Error] whose File is [EnvFile]; e is then
 // unchanged. It modifies e: do not share e while it runs.
 func (e *Engine) ApplyEnv(getenv func(string) string) error {
@@ -93,6 +93,12 @@ func (e *Engine) applyEnv(getenv func(string) string) []Problem {
 	if v := getenv("PIRUN_TASK_TIMEOUT"); v != "" {
 		if err := e.TaskTimeout.UnmarshalText([]byte(v)); err != nil {
 			ps.add("PIRUN_TASK_TIMEOUT", "%v", err)
+		}
+	}
+	if v := getenv("PIRUN_SSH"); v != "" {
+		e.SSH = v
+		if strings.ContainsAny(v, " \t\r\n") || strings.HasPrefix(v, "-") {
+			ps.add("PIRUN_SSH", "expected [user@]gateway[:port], got %q", v)
 		}
 	}
 	return ps

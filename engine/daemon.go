@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -63,8 +64,9 @@ type Daemon struct {
 	asm   wire.Assembler
 	send  *wire.Sender
 
-	nc       *nats.Conn
-	maxChunk int
+	nc            *nats.Conn
+	maxChunk      int
+	reregistering atomic.Bool // a registration after a reconnect is on its way
 
 	ready chan struct{} // closed once the engines exist
 	quit  chan struct{} // closed when Run returns
@@ -227,9 +229,17 @@ func (d *Daemon) onReconnect(*nats.Conn) {
 	d.mu.Lock()
 	ids := d.ids()
 	d.mu.Unlock()
+	if !d.reregistering.CompareAndSwap(false, true) {
+		return // a registration is on its way; the hub's answer to it will do
+	}
 	go func() {
-		if _, err := d.register(context.Background(), ids); err != nil {
+		defer d.reregistering.Store(false)
+		got, err := d.register(context.Background(), ids)
+		switch {
+		case err != nil:
 			d.log.Error("register again after reconnecting", "err", err)
+		case !slices.Equal(got, ids):
+			d.log.Error("the hub gave these engines other ids; clients will see them under the new ones", "had", ids, "got", got)
 		}
 	}()
 }

@@ -73,11 +73,31 @@ func Connect(ctx context.Context, nc *nats.Conn, cfg ClientConfig, log *slog.Log
 		nc.Close()
 		return nil, fmt.Errorf("connect client: %w", err)
 	}
-	if _, err := c.refresh(ctx); err != nil {
+	if err := checkAllowed(nc); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	rctx, cancel := context.WithTimeout(ctx, defaultWait)
+	defer cancel()
+	if _, err := c.refresh(rctx); err != nil {
 		nc.Close()
 		return nil, err
 	}
 	return c, nil
+}
+
+// checkAllowed waits for the server to have seen the client's
+// subscriptions and reports a permissions violation: credentials of
+// another role, such as an engine's connection file relabelled.
+func checkAllowed(nc *nats.Conn) error {
+	if err := nc.FlushTimeout(defaultWait); err != nil {
+		return &ClusterError{Msg: "connect to the hub: " + err.Error()}
+	}
+	if err := nc.LastError(); errors.Is(err, nats.ErrPermissionViolation) {
+		return &ClusterError{Msg: "the hub does not let these credentials act as a client (" + err.Error() +
+			"): use the hub's security/client-connection.toml, not an engine's"}
+	}
+	return nil
 }
 
 // Close aborts nothing and drops the connection. Pending results are lost.

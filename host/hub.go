@@ -307,8 +307,11 @@ func (h *Hub) register(req wire.Register) ([]int, []wire.EngineInfo, uint64) {
 	var infos []wire.EngineInfo
 	for i := range req.Engines {
 		id := -1
-		if i < len(req.Reclaim) && h.engines[req.Reclaim[i]] == nil && req.Reclaim[i] < h.nextID {
+		if i < len(req.Reclaim) && req.Reclaim[i] >= 0 && h.engines[req.Reclaim[i]] == nil {
+			// Its own id, from before a reconnect (or a restart of the
+			// hub that lost its registry): keep it, and never give it out.
 			id = req.Reclaim[i]
+			h.nextID = max(h.nextID, id+1)
 		} else {
 			id = h.nextID
 			h.nextID++

@@ -60,9 +60,12 @@ func TestRegistryOfAnotherHubIgnored(t *testing.T) {
 		auth, _ := NewAuth()
 		h := startRegistryHub(t, auth, "hub-two-identity", file)
 		nc, _ := connectAs(t, h, UserEngine, auth.Engine)
-		got := register(t, nc, wire.Register{Protocol: wire.ProtocolVersion, Daemon: "d1", Engines: 1, Reclaim: []int{5}})
-		if !slices.Equal(got.IDs, []int{0}) {
-			t.Errorf("%s: reclaiming 5 with a registry of %s gave %v, want [0]", test.name, test.data, got.IDs)
+		fresh := register(t, nc, wire.Register{Protocol: wire.ProtocolVersion, Daemon: "d1", Engines: 1})
+		back := register(t, nc, wire.Register{Protocol: wire.ProtocolVersion, Daemon: "d2", Engines: 1, Reclaim: []int{5}})
+		next := register(t, nc, wire.Register{Protocol: wire.ProtocolVersion, Daemon: "d3", Engines: 1})
+		if !slices.Equal(fresh.IDs, []int{0}) || !slices.Equal(back.IDs, []int{5}) || !slices.Equal(next.IDs, []int{6}) {
+			t.Errorf("%s: with a registry of %s, a new daemon, one reclaiming 5 and another new one got %v %v %v, want [0] [5] [6]",
+				test.name, test.data, fresh.IDs, back.IDs, next.IDs)
 		}
 		h.Shutdown()
 	}

@@ -27,6 +27,8 @@ func TestDependencies(t *testing.T) {
 			why: "starlib stays transport-agnostic and fuzzable without a server"},
 		{pkg: module + "/host/sched", allowed: []string{module + "/host/sched", module + "/conf", "github.com/BurntSushi/toml"},
 			why: "the scheduler is pure"},
+		{pkg: module + "/host/launch", allowed: []string{module + "/host/launch", module + "/conf", "github.com/BurntSushi/toml"},
+			why: "the launcher runs ssh and processes; it needs no NATS and no engine"},
 		{pkg: module + "/engine/...", forbidden: []string{module + "/host", "github.com/nats-io/nats-server"},
 			why: "engines never import host or the server"},
 		{pkg: module + "/host", forbidden: []string{module + "/engine"},

@@ -32,7 +32,7 @@ func loadConn(path, role string, log *slog.Logger) (conf.ConnFile, error) {
 		log.Warn(w)
 	}
 	if cf.Role != role {
-		return cf, fmt.Errorf("%s: this is a %s connection file; a %s needs security/%s-connection.toml", path, cf.Role, role, role)
+		return cf, fmt.Errorf("%s: this is %s %s connection file; %s %s needs security/%s-connection.toml", path, article(cf.Role), cf.Role, article(role), role, role)
 	}
 	return cf, nil
 }
@@ -66,11 +66,17 @@ func dialError(cf conf.ConnFile, err error) error {
 	return &host.ClusterError{Msg: fmt.Sprintf("connect to the hub at %s: %v", strings.Join(cf.URLs, ","), err)}
 }
 
-// connectFile connects a client with a client connection file.
-func connectFile(ctx context.Context, path string, cfg host.ClientConfig, log *slog.Logger) (*host.Client, error) {
+// connectFile connects a client with a client connection file, through an
+// ssh tunnel to gateway ssh unless it is "".
+func connectFile(ctx context.Context, path, ssh string, cfg host.ClientConfig, log *slog.Logger) (*host.Client, error) {
 	cf, err := loadConn(path, conf.RoleClient, log)
 	if err != nil {
 		return nil, &configError{err}
+	}
+	if ssh != "" { // the tunnel lasts as long as ctx
+		if _, err := tunnelConn(ctx, "ssh", ssh, &cf, log); err != nil {
+			return nil, err
+		}
 	}
 	opts, err := natsOptions(cf, "pirun-client")
 	if err != nil {
@@ -92,4 +98,12 @@ func isTLSMismatch(err error) bool {
 	var ce *tls.CertificateVerificationError
 	return errors.As(err, &ue) || errors.As(err, &he) || errors.As(err, &ce) ||
 		errors.Is(err, nats.ErrSecureConnRequired) || errors.Is(err, nats.ErrSecureConnWanted)
+}
+
+// article is "an" before a role that starts with a vowel, else "a".
+func article(word string) string {
+	if word != "" && strings.ContainsRune("aeiou", rune(word[0])) {
+		return "an"
+	}
+	return "a"
 }

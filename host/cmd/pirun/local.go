@@ -103,11 +103,14 @@ func openCluster(ctx context.Context, e *env, f scriptFlags, out io.Writer, scri
 	}
 	ccfg := host.ClientConfig{Output: out, Stderr: e.stderr, Quiet: f.quiet}
 	if f.connect != "" {
-		c, err := connectFile(ctx, f.connect, ccfg, log)
+		c, err := connectFile(ctx, f.connect, f.ssh, ccfg, log)
 		if err != nil {
 			return nil, 0, nil, report(e, err)
 		}
 		return c, 0, func() { c.Close() }, exitOK
+	}
+	if f.ssh != "" {
+		return nil, 0, nil, report(e, &configError{fmt.Errorf("--ssh %s: tunnels the connection to a hub; give it with --connect FILE or --profile P", f.ssh)})
 	}
 	ecfg, err := localEngineConfig(e, f.n, script)
 	if err != nil {

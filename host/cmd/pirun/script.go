@@ -29,6 +29,7 @@ type scriptFlags struct {
 	verbose bool
 	connect string
 	profile string
+	ssh     string
 }
 
 // register declares the cluster flags that scripts, pirun mpi and the REPL
@@ -39,6 +40,7 @@ func (f *scriptFlags) register(fs *flag.FlagSet, n string) {
 	fs.BoolVar(&f.verbose, "v", false, "debug logs on stderr")
 	fs.StringVar(&f.connect, "connect", "", "a client connection file: use that cluster instead of local engines")
 	fs.StringVar(&f.profile, "profile", "", "use the cluster of this profile (its security/client-connection.toml)")
+	fs.StringVar(&f.ssh, "ssh", "", "reach the hub through an ssh tunnel to [user@]gateway[:port] (with --connect or --profile)")
 }
 
 // runScript is `pirun run`: a script is required.
@@ -191,7 +193,7 @@ func (o *otherClusterSet) connect(ctx context.Context, profile, connect string) 
 		connect = paths.ClientConn
 	}
 	log := newLogger(o.e.stderr, o.f.verbose, o.e.getenv)
-	c, err := connectFile(ctx, connect, host.ClientConfig{Output: o.e.stdout, Stderr: o.e.stderr, Quiet: o.f.quiet}, log)
+	c, err := connectFile(ctx, connect, o.f.ssh, host.ClientConfig{Output: o.e.stdout, Stderr: o.e.stderr, Quiet: o.f.quiet}, log)
 	if err != nil {
 		return nil, err
 	}

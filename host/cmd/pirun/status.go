@@ -21,6 +21,7 @@ func runStatus(ctx context.Context, e *env, args []string) int {
 	fs := flag.NewFlagSet("pirun status", flag.ContinueOnError)
 	profile := fs.String("profile", "", "profile name (default: $PIRUN_PROFILE, else default)")
 	connect := fs.String("connect", "", "a client connection file, instead of the profile's")
+	ssh := fs.String("ssh", "", "reach the hub through an ssh tunnel to [user@]gateway[:port]")
 	asJSON := fs.Bool("json", false, "print JSON (keys: hub, profile, logs, engines[], hosts, unassigned, queued, running, done)")
 	verbose := fs.Bool("v", false, "debug logs")
 	if code, ok := parseFlags(e, fs, args, `Usage: pirun status [--profile P | --connect FILE] [--json]
@@ -33,7 +34,7 @@ task, queue, tasks done, uptime), the queues and where the logs are.
 `); !ok {
 		return code
 	}
-	st, err := clusterStatus(ctx, e, *profile, *connect, *verbose)
+	st, err := clusterStatus(ctx, e, *profile, *connect, *ssh, *verbose)
 	if err != nil {
 		return reportAs(e, "pirun status", err)
 	}
@@ -57,7 +58,7 @@ type statusReport struct {
 
 // clusterStatus connects with the profile's (or the given) client
 // connection file and asks for the status.
-func clusterStatus(ctx context.Context, e *env, profile, connect string, verbose bool) (*statusReport, error) {
+func clusterStatus(ctx context.Context, e *env, profile, connect, ssh string, verbose bool) (*statusReport, error) {
 	r := &statusReport{}
 	if connect == "" {
 		paths, _, err := openProfile(e, profile)
@@ -72,7 +73,7 @@ func clusterStatus(ctx context.Context, e *env, profile, connect string, verbose
 		return nil, &configError{err}
 	}
 	r.Hub = strings.Join(cf.URLs, ",")
-	c, err := connectFile(ctx, connect, host.ClientConfig{}, log)
+	c, err := connectFile(ctx, connect, ssh, host.ClientConfig{}, log)
 	if err != nil {
 		return nil, err
 	}

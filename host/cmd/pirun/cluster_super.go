@@ -1,0 +1,328 @@
+// This file defines the cluster supervisor (`pirun cluster start
+// --foreground`): the hub in this process, the engine processes it starts
+// here and over ssh, the state file that records them, and the orderly
+// stop on SIGTERM.
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/pirun-dev/pirun/conf"
+	"github.com/pirun-dev/pirun/host"
+	"github.com/pirun-dev/pirun/host/launch"
+)
+
+// pushTimeout bounds probing a host and copying pirun there.
+const pushTimeout = 5 * time.Minute
+
+// startReport is what the supervisor tells `pirun cluster start` once the
+// cluster is up or failed, through the notify pipe.
+type startReport struct {
+	Code       int           `json:"code"`
+	Error      string        `json:"error,omitempty"`
+	Warnings   []string      `json:"warnings,omitempty"`
+	State      *launch.State `json:"state,omitempty"`
+	ClientConn string        `json:"client_conn,omitempty"`
+	EngineConn string        `json:"engine_conn,omitempty"`
+	LogDir     string        `json:"log_dir,omitempty"`
+}
+
+// supervisor runs a started cluster. Its fields after mu are guarded by mu.
+type supervisor struct {
+	f         clusterFlags
+	name      string // the profile
+	paths     conf.ProfilePaths
+	prof      conf.Profile
+	ph        *profileHub
+	log       *slog.Logger
+	exe       string
+	ssh       string // the ssh program's path
+	conn      []byte // the engine connection file
+	logs      *logFiles
+	warned    []string
+	closeOnce sync.Once
+
+	mu       sync.Mutex
+	state    launch.State
+	children []*child
+	failed   []launch.Child // hosts where no process could be started
+}
+
+// runSupervisor is `pirun cluster start --foreground`.
+func runSupervisor(ctx context.Context, e *env, f clusterFlags) int {
+	rep := newReporter(e, f)
+	s, failure := openSupervisor(e, f)
+	if s == nil {
+		return rep.send(e, failure)
+	}
+	defer s.close()
+	s.launchAll(ctx)
+	cl, err := connectFile(ctx, s.paths.ClientConn, "", host.ClientConfig{}, s.log)
+	if err != nil {
+		s.stop(nil)
+		s.close()
+		return rep.send(e, startReport{Code: exitUnavailable, Error: err.Error()})
+	}
+	s.waitJoined(ctx, cl)
+	r := s.report()
+	if r.Code != exitOK || ctx.Err() != nil {
+		s.stop(cl)
+		s.close() // before the report: `pirun cluster start` then finds nothing left
+		return rep.send(e, r)
+	}
+	rep.send(e, r)
+	s.serve(ctx)
+	s.stop(cl)
+	return exitOK
+}
+
+// openSupervisor checks the profile, starts the hub and writes the first
+// state. On failure it returns nil and the report to send.
+func openSupervisor(e *env, f clusterFlags) (*supervisor, startReport) {
+	fail := func(err error) (*supervisor, startReport) {
+		var ce *configError
+		if errors.As(err, &ce) {
+			return nil, startReport{Code: exitUsage, Error: err.Error()}
+		}
+		return nil, startReport{Code: exitUnavailable, Error: err.Error()}
+	}
+	s := &supervisor{f: f, name: f.profile}
+	var err error
+	if s.paths, s.prof, s.ssh, err = clusterProfile(e, f); err != nil {
+		return fail(err)
+	}
+	if err := refuseRunning(e, s.paths, s.name); err != nil {
+		return fail(err)
+	}
+	if s.exe, err = os.Executable(); err != nil {
+		return fail(fmt.Errorf("find this pirun executable: %w", err))
+	}
+	le := *e
+	if f.notifyFD >= 0 { // stderr is already the cluster log
+		le.stderr = io.Discard
+	}
+	logs, log, err := openLogs(&le, s.paths, s.prof.Log, "cluster", f.verbose)
+	if err != nil {
+		return fail(&configError{err})
+	}
+	s.log = log
+	if s.ph, err = openHub(e, hubSettings{profile: s.name, port: -1, verbose: f.verbose}); err != nil {
+		logs.close()
+		return fail(err)
+	}
+	s.logs = logs
+	if s.conn, err = os.ReadFile(s.paths.EngineConn); err == nil {
+		s.initState(logs.path)
+		err = s.save()
+	}
+	if err != nil {
+		s.close()
+		return fail(err)
+	}
+	return s, startReport{}
+}
+
+// initState records the supervisor and its hub.
+func (s *supervisor) initState(logPath string) {
+	self, _ := launch.Self()
+	s.state = launch.State{Profile: s.name, Supervisor: self, Started: time.Now().UTC().Truncate(time.Second),
+		HubURL: s.ph.url, Grace: s.grace().String(), Log: logPath}
+	if len(s.prof.Hosts) > 0 && isLoopback(s.prof.Hub.IP) && s.prof.Hub.Advertise == "" {
+		s.warned = append(s.warned, fmt.Sprintf("the hub listens on %s only, so engines on [[hosts]] cannot reach it: set [hub] ip = \"*\" (or this machine's address) in %s", s.prof.Hub.IP, s.paths.Config))
+	}
+}
+
+// grace is how long launched engines outlive their hub or session.
+func (s *supervisor) grace() time.Duration { return time.Duration(s.prof.Cluster.Grace) }
+
+// save writes the state file.
+func (s *supervisor) save() error {
+	s.mu.Lock()
+	st := s.state
+	st.Children = slices.Clone(s.failed)
+	for _, c := range s.children {
+		st.Children = append(st.Children, c.rec)
+	}
+	s.mu.Unlock()
+	err := launch.WriteState(s.paths.Cluster, &st)
+	if err != nil {
+		s.log.Error("cluster state", "err", err)
+	}
+	return err
+}
+
+// launchAll starts the local engines and those of every [[hosts]] entry,
+// the hosts in parallel.
+func (s *supervisor) launchAll(ctx context.Context) {
+	s.launchLocal()
+	var wg sync.WaitGroup
+	for _, h := range s.prof.Hosts {
+		wg.Go(func() { s.launchHost(ctx, h) })
+	}
+	wg.Wait()
+	s.save()
+}
+
+// localEngines is the number of engines started on this machine.
+func (s *supervisor) localEngines() int {
+	switch {
+	case s.f.n > 0:
+		return s.f.n
+	case s.prof.Cluster.Engines > 0:
+		return s.prof.Cluster.Engines
+	}
+	return runtime.NumCPU()
+}
+
+// launchLocal starts `pirun engine` on this machine.
+func (s *supervisor) launchLocal() {
+	n := s.localEngines()
+	argv := []string{s.exe, "engine", "--connect", s.paths.EngineConn, "-n", strconv.Itoa(n),
+		"--launched", "--grace", s.grace().String()}
+	if isFile(s.paths.Config) {
+		argv = append(argv, "--config", s.paths.Config)
+	}
+	rec := launch.Child{Kind: launch.KindLocal, Host: "localhost", Engines: n}
+	c, err := startChild(rec, argv, nil, s.log, s.onLine)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil {
+		rec.Error = fmt.Sprintf("start the local engines: %v", err)
+		s.failed = append(s.failed, rec)
+		return
+	}
+	c.hostname, _ = os.Hostname()
+	close(c.marker)
+	s.children = append(s.children, c)
+}
+
+// launchHost starts the engines of one [[hosts]] entry over ssh, after
+// copying pirun there when asked.
+func (s *supervisor) launchHost(ctx context.Context, h conf.Host) {
+	t := launch.Target{Host: h.Host, User: h.User, Options: h.SSHOptions}
+	rec := launch.Child{Kind: launch.KindSSH, Host: h.Host, Engines: h.Engines}
+	pirun := h.Pirun
+	if s.f.pushBinary || h.PushBinary {
+		var err error
+		if pirun, rec.Pushed, err = s.push(ctx, t); err != nil {
+			s.hostFailed(rec, err.Error())
+			return
+		}
+	}
+	cmd := launch.EngineCommand{Pirun: pirun, Engines: h.Engines, Grace: s.grace(), DataDir: h.DataDir}
+	argv := append([]string{s.ssh}, t.Args(cmd.Shell())...)
+	c, err := startChild(rec, argv, launch.ConnPayload(s.conn), s.log, s.onLine)
+	if err != nil {
+		s.hostFailed(rec, launch.ProgramError(s.ssh, err).Error())
+		return
+	}
+	s.mu.Lock()
+	s.children = append(s.children, c)
+	s.mu.Unlock()
+	s.log.Info("launched engines over ssh", "host", h.Host, "pirun", pirun, "pid", c.rec.Process.PID)
+}
+
+// push copies the pirun build for the host's platform there, unless it is
+// there already, and returns the path to launch.
+func (s *supervisor) push(ctx context.Context, t launch.Target) (pirun, pushed string, err error) {
+	ctx, cancel := context.WithTimeout(ctx, pushTimeout)
+	defer cancel()
+	p, sum, err := launch.Probe(ctx, s.ssh, t, launch.PushPath)
+	if err != nil {
+		return "", "", err
+	}
+	self := launch.Platform{GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, GOARM: goarm()}
+	build, err := launch.ChooseBuild(p, self, s.exe)
+	if err != nil {
+		return "", "", fmt.Errorf("%s: %w", t, err)
+	}
+	copied, err := launch.Push(ctx, s.ssh, t, build, launch.PushPath, sum)
+	if err != nil {
+		return "", "", err
+	}
+	s.log.Info("pirun build on host", "host", t.String(), "platform", p.String(), "build", build, "copied", copied)
+	if !copied {
+		build += " (already there)"
+	}
+	return launch.PushPath, build, nil
+}
+
+// hostFailed records a host where no engine process could be started.
+func (s *supervisor) hostFailed(rec launch.Child, why string) {
+	rec.Error = why
+	s.log.Warn("host failed", "host", rec.Host, "err", why)
+	s.mu.Lock()
+	s.failed = append(s.failed, rec)
+	s.mu.Unlock()
+}
+
+// onLine reads the launched marker line of an engine started over ssh.
+func (s *supervisor) onLine(c *child, line string) {
+	pid, hostname, ok := launch.ParseLaunched(line)
+	if !ok || c.rec.Kind != launch.KindSSH {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c.rec.RemotePID == 0 {
+		c.rec.RemotePID, c.hostname = pid, hostname
+		close(c.marker)
+	}
+}
+
+// close stops the hub, removes the state file and closes the logs; it is
+// idempotent.
+func (s *supervisor) close() {
+	s.closeOnce.Do(func() {
+		s.ph.close()
+		if err := os.Remove(s.paths.Cluster); err != nil && !errors.Is(err, os.ErrNotExist) {
+			s.log.Warn("remove the cluster state", "err", err)
+		}
+		s.logs.close()
+	})
+}
+
+// reporter delivers the start report: to the waiting `pirun cluster
+// start` through the notify pipe, else printed.
+type reporter struct {
+	w io.WriteCloser
+}
+
+func newReporter(e *env, f clusterFlags) *reporter {
+	if f.notifyFD < 0 {
+		return &reporter{}
+	}
+	return &reporter{w: os.NewFile(uintptr(f.notifyFD), "notify")}
+}
+
+// send delivers r (once) and returns its exit status.
+func (r *reporter) send(e *env, rep startReport) int {
+	if r.w == nil {
+		printReport(e, rep)
+		return rep.Code
+	}
+	json.NewEncoder(r.w).Encode(rep)
+	r.w.Close()
+	r.w = nil
+	if rep.Error != "" {
+		fmt.Fprintf(e.stderr, "pirun cluster: %s\n", rep.Error)
+	}
+	return rep.Code
+}
+
+// isLoopback reports whether a listen address is this machine only.
+func isLoopback(ip string) bool {
+	return ip == "127.0.0.1" || ip == "localhost" || ip == "::1"
+}

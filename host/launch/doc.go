@@ -1,0 +1,15 @@
+// Package launch starts pirun engines on other machines with the system ssh
+// program and keeps track of what `pirun cluster start` started.
+//
+// It builds ssh command lines ([Target], [EngineCommand]) so that
+// ~/.ssh/config and ssh agents apply, detects a host's platform from
+// `uname -sm` ([ParsePlatform]) and copies the matching pirun build there
+// ([Push]). It records a started cluster in a state file ([State]) whose
+// processes are identified by pid and start time ([Process]), so that a
+// later `pirun cluster stop` never signals a process that merely reuses a
+// recorded pid. [Tunnel] forwards a local port to a hub through an ssh
+// gateway.
+//
+// The package imports only the standard library; it never imports engine
+// or host/cmd.
+package launch
