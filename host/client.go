@@ -44,10 +44,15 @@ type Client struct {
 
 	mu      sync.Mutex
 	pending map[uint64]*pendingTask
+	window  lbWindow
 	roster  map[int]wire.EngineInfo
 	epoch   uint64        // the hub's roster version the roster reflects
 	changed chan struct{} // closed and replaced when the roster changes
 	outMu   sync.Mutex
+
+	closed    chan struct{} // closed by Close
+	closeOnce sync.Once
+	wg        sync.WaitGroup // the window's sender
 }
 
 // pendingTask routes a task's results to its AsyncResult.
@@ -55,12 +60,14 @@ type pendingTask struct {
 	ar    *AsyncResult
 	slots map[int]int // engine id → slot; engine -1 for load-balanced tasks
 	lb    bool
+	held  int // load-balanced: payload bytes it holds in the window once sent, else -1
 }
 
 // Connect makes a Client on the connection nc, which it owns from now on.
 func Connect(ctx context.Context, nc *nats.Conn, cfg ClientConfig, log *slog.Logger) (*Client, error) {
 	c := &Client{cfg: cfg, log: log, nc: nc, id: wire.NewID(), pending: make(map[uint64]*pendingTask),
-		roster: make(map[int]wire.EngineInfo), changed: make(chan struct{}), sources: cfg.Sources}
+		roster: make(map[int]wire.EngineInfo), changed: make(chan struct{}), sources: cfg.Sources,
+		closed: make(chan struct{})}
 	if c.sources == nil {
 		c.sources = new(ship.Sources)
 	}
@@ -100,9 +107,13 @@ func checkAllowed(nc *nats.Conn) error {
 	return nil
 }
 
-// Close aborts nothing and drops the connection. Pending results are lost.
+// Close aborts nothing and drops the connection. Pending results are
+// lost, and load-balanced tasks not yet submitted are never sent. It is
+// idempotent.
 func (c *Client) Close() error {
+	c.closeOnce.Do(func() { close(c.closed) })
 	c.nc.Close()
+	c.wg.Wait()
 	return nil
 }
 
@@ -309,6 +320,7 @@ func (c *Client) deliver(rs []wire.Result) {
 			fs = append(fs, f)
 		}
 	}
+	c.refillLocked()
 	c.mu.Unlock()
 	for _, f := range fs {
 		f()
@@ -333,6 +345,7 @@ func (c *Client) deliverLocked(r wire.Result) func() {
 	delete(p.slots, key)
 	if len(p.slots) == 0 {
 		delete(c.pending, r.Task)
+		c.window.done(p)
 	}
 	return func() { p.ar.complete(slot, r) }
 }
@@ -349,7 +362,7 @@ func (c *Client) track(id uint64, ar *AsyncResult, slots map[int]int, lb bool) e
 			}
 		}
 	}
-	c.pending[id] = &pendingTask{ar: ar, slots: slots, lb: lb}
+	c.pending[id] = &pendingTask{ar: ar, slots: slots, lb: lb, held: -1}
 	return nil
 }
 
@@ -413,10 +426,12 @@ func (c *Client) AbortPending() {
 	c.nc.Flush()
 }
 
-// abort asks the engines (or the scheduler) to abort tasks.
+// abort asks the engines (or the scheduler) to abort tasks. Load-balanced
+// tasks still waiting in the client's window are aborted here.
 func (c *Client) abort(ids []uint64, lb bool, daemons map[string][]int) {
 	ctl := wire.Control{Op: wire.OpAbort, Client: c.id, Tasks: ids}
 	if lb {
+		c.abortUnsent(ids)
 		c.publish(wire.SubjectSchedControl, &ctl)
 		return
 	}
@@ -449,3 +464,212 @@ func (c *Client) Shutdown(ctx context.Context, ids []int) error {
 
 // defaultWait bounds how long a client waits for the hub to answer.
 const defaultWait = 10 * time.Second
+
+// The submission window: a client keeps at most windowTasks load-balanced
+// tasks, and windowBytes of their payloads, at the hub at once, and sends
+// the rest as results come back. The hub's task records stay bounded
+// whatever the size of a map (a million-task map would otherwise hold a
+// million records, a gigabyte, in the hub), and the window is far larger
+// than what engines hold (prefetch × engines), so it costs no speed.
+const (
+	windowTasks = 1 << 13
+	windowBytes = 64 << 20
+	// windowRefill is the room that must free up before more is sent, so
+	// that refills go in batches.
+	windowRefill = windowTasks / 8
+)
+
+// lbWindow is the client's submission window; Client.mu guards it.
+type lbWindow struct {
+	queue   []unsent // in submission order
+	tasks   int      // sent and not finished
+	bytes   int      // their payload bytes
+	sending bool     // a sender goroutine runs
+}
+
+// unsent is a load-balanced task waiting for room in the window.
+type unsent struct {
+	task   wire.Task
+	bundle []byte
+	p      *pendingTask
+}
+
+// done releases p's room when p was a sent load-balanced task.
+func (w *lbWindow) done(p *pendingTask) {
+	if p.held >= 0 {
+		w.tasks--
+		w.bytes -= p.held
+		p.held = -1
+	}
+}
+
+// fits reports whether a task of n payload bytes fits in the window now;
+// an empty window takes any task.
+func (w *lbWindow) fits(n int) bool {
+	return w.tasks == 0 || (w.tasks < windowTasks && w.bytes+n <= windowBytes)
+}
+
+// submitBalanced submits tasks, already tracked, to the hub's scheduler:
+// those that fit in the window at once (returning any error of sending
+// them), the rest from a goroutine as results free up room.
+func (c *Client) submitBalanced(ctx context.Context, tasks []wire.Task, bundle []byte) error {
+	c.mu.Lock()
+	n := 0
+	if len(c.window.queue) == 0 {
+		for n < len(tasks) && c.window.fits(len(tasks[n].Payload)) {
+			c.holdLocked(tasks[n])
+			n++
+		}
+	}
+	for _, t := range tasks[n:] {
+		c.window.queue = append(c.window.queue, unsent{task: t, bundle: bundle, p: c.pending[t.ID]})
+	}
+	if n == 0 {
+		c.refillLocked() // else the results of the first n start the sender
+	}
+	c.mu.Unlock()
+	if n == 0 {
+		return nil
+	}
+	err := c.sendBalanced(ctx, tasks[:n], bundle)
+	if err != nil {
+		c.mu.Lock()
+		for _, t := range tasks[:n] {
+			if p := c.pending[t.ID]; p != nil {
+				c.window.done(p)
+			}
+		}
+		c.refillLocked() // the caller untracks the rest; the sender drops them
+		c.mu.Unlock()
+	}
+	return err
+}
+
+// holdLocked counts t in the window; c.mu is held.
+func (c *Client) holdLocked(t wire.Task) {
+	c.window.tasks++
+	c.window.bytes += len(t.Payload)
+	if p := c.pending[t.ID]; p != nil {
+		p.held = len(t.Payload)
+	}
+}
+
+// refillLocked starts the sender when tasks wait and enough room freed
+// up; c.mu is held.
+func (c *Client) refillLocked() {
+	w := &c.window
+	if w.sending || len(w.queue) == 0 || (w.tasks > 0 && windowTasks-w.tasks < windowRefill) {
+		return
+	}
+	select {
+	case <-c.closed:
+		return
+	default:
+	}
+	w.sending = true
+	c.wg.Go(c.sendWindow)
+}
+
+// sendWindow sends waiting tasks while they fit, then exits. Close
+// cancels a send in progress.
+func (c *Client) sendWindow() {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-c.closed:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	for {
+		run, ok := c.takeRun()
+		if !ok {
+			return
+		}
+		if len(run.tasks) == 0 {
+			continue
+		}
+		if err := c.sendBalanced(ctx, run.tasks, run.bundle); err != nil {
+			c.failUnsent(run.tasks, err)
+		}
+	}
+}
+
+// unsentRun is consecutive waiting tasks that share a bundle.
+type unsentRun struct {
+	tasks  []wire.Task
+	bundle []byte
+}
+
+// takeRun takes the waiting tasks that fit now and share a bundle, and
+// counts them in the window; it drops tasks aborted while waiting. It
+// returns false, and the sender stops, when nothing was taken (a later
+// result starts it again).
+func (c *Client) takeRun() (unsentRun, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	w := &c.window
+	var run unsentRun
+	i := 0
+	for ; i < len(w.queue) && w.fits(len(w.queue[i].task.Payload)); i++ {
+		u := w.queue[i]
+		if u.p == nil || c.pending[u.task.ID] != u.p {
+			continue // aborted or failed while waiting
+		}
+		if len(run.tasks) > 0 && !sameBytes(u.bundle, run.bundle) {
+			break
+		}
+		run.bundle = u.bundle
+		c.holdLocked(u.task)
+		run.tasks = append(run.tasks, u.task)
+	}
+	clear(w.queue[:i])
+	w.queue = w.queue[i:]
+	if len(w.queue) == 0 {
+		w.queue = nil
+	}
+	if i == 0 {
+		w.sending = false
+		return run, false
+	}
+	return run, true
+}
+
+// sameBytes reports whether a and b are the same slice (a shared bundle).
+func sameBytes(a, b []byte) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
+// failUnsent completes tasks whose submission failed.
+func (c *Client) failUnsent(tasks []wire.Task, err error) {
+	rs := make([]wire.Result, len(tasks))
+	for i, t := range tasks {
+		rs[i] = wire.Result{Task: t.ID, Engine: -1, Status: wire.StatusLost,
+			Err: &wire.Error{Type: "EngineError", Message: "the task could not be submitted to the hub: " + err.Error()}}
+	}
+	c.deliver(rs)
+}
+
+// abortUnsent completes the tasks among ids still waiting in the window
+// as aborted; they are never sent.
+func (c *Client) abortUnsent(ids []uint64) {
+	c.mu.Lock()
+	if len(c.window.queue) == 0 {
+		c.mu.Unlock()
+		return
+	}
+	abort := make(map[uint64]bool, len(ids))
+	for _, id := range ids {
+		abort[id] = true
+	}
+	var rs []wire.Result
+	for _, u := range c.window.queue {
+		if abort[u.task.ID] && u.p != nil && c.pending[u.task.ID] == u.p {
+			rs = append(rs, wire.Result{Task: u.task.ID, Engine: -1, Status: wire.StatusAborted,
+				Err: &wire.Error{Type: "TaskAborted", Message: "aborted before it started"}})
+		}
+	}
+	c.mu.Unlock()
+	c.deliver(rs)
+}

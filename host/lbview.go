@@ -152,7 +152,7 @@ func (v *LoadBalancedView) submit(ctx context.Context, f lbFlags, tasks []wire.T
 		if err := v.dependencies(ctx, f, tasks); err != nil {
 			return err
 		}
-		return v.c.sendBalanced(ctx, tasks, bundle)
+		return v.c.submitBalanced(ctx, tasks, bundle)
 	}
 	if len(f.after) == 0 && len(f.follow) == 0 {
 		if err := send(); err != nil {

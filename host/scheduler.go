@@ -7,6 +7,7 @@ package host
 
 import (
 	"fmt"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
@@ -37,6 +38,16 @@ type lbEngine struct {
 // askEvery bounds how often one engine is asked for its tasks back.
 const askEvery = 50 * time.Millisecond
 
+// releaseAbove is how many tasks the scheduler must have held at once for
+// it to hand their memory back to the system once they are all done and
+// releaseAfter passed with no new task: Go maps never shrink, and the
+// runtime keeps freed pages for minutes, so a hub that ran a large map
+// would otherwise stay that size.
+const (
+	releaseAbove = 1 << 12
+	releaseAfter = time.Second
+)
+
 type scheduler struct {
 	h    *Hub
 	kick chan struct{}
@@ -48,6 +59,7 @@ type scheduler struct {
 	engines map[int]*lbEngine
 	order   []int                      // engine ids, rotated for fairness
 	aborted map[wire.TaskRef]time.Time // aborts that arrived before their task
+	peak    int                        // most tasks held since the last release
 }
 
 func newScheduler(h *Hub) *scheduler {
@@ -154,8 +166,11 @@ func (s *scheduler) onSubmit(m *nats.Msg) {
 		return
 	}
 	var aborted []*lbTask
+	var client, label string // shared by the batch's tasks, not one copy each
 	s.mu.Lock()
 	for _, t := range b.Tasks {
+		t.Client, client = intern(t.Client, client)
+		t.Label, label = intern(t.Label, label)
 		var bundle []byte
 		if t.Bundle > 0 && t.Bundle <= len(b.Bundles) {
 			bundle = b.Bundles[t.Bundle-1]
@@ -170,11 +185,21 @@ func (s *scheduler) onSubmit(m *nats.Msg) {
 		s.tasks[lt.ref] = lt
 		s.queue = append(s.queue, lt)
 	}
+	s.peak = max(s.peak, len(s.tasks))
 	s.mu.Unlock()
 	for _, t := range aborted {
 		s.fail(t, wire.StatusAborted, "TaskAborted", "aborted before it started")
 	}
 	s.wake()
+}
+
+// intern returns s, or prev when they are equal so that s's copy can be
+// freed, and the string to compare the next one with.
+func intern(s, prev string) (string, string) {
+	if s == prev {
+		return prev, prev
+	}
+	return s, s
 }
 
 func (s *scheduler) onDone(m *nats.Msg) {
@@ -241,11 +266,17 @@ func (s *scheduler) onControl(m *nats.Msg) {
 	}
 }
 
-// run dispatches queued tasks whenever something changes, and checks for
-// work to take back from busy engines while tasks are in flight.
+// run dispatches queued tasks whenever something changes, checks for
+// work to take back from busy engines while tasks are in flight, and
+// releases memory once a large load drained and stayed so for
+// releaseAfter.
 func (s *scheduler) run() {
 	tick := time.NewTicker(s.h.cfg.Policy.Slow)
 	defer tick.Stop()
+	quiet := time.NewTimer(time.Hour)
+	quiet.Stop()
+	defer quiet.Stop()
+	armed := false
 	for {
 		select {
 		case <-s.h.stop:
@@ -255,9 +286,40 @@ func (s *scheduler) run() {
 			if !s.active() {
 				continue
 			}
+		case <-quiet.C:
+			armed = false
+			s.release()
+			continue
 		}
 		s.dispatch()
 		s.steal()
+		if !armed && s.drained() {
+			quiet.Reset(releaseAfter)
+			armed = true
+		}
+	}
+}
+
+// drained reports whether no task is left after the scheduler held more
+// than releaseAbove at once.
+func (s *scheduler) drained() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.tasks) == 0 && s.peak > releaseAbove
+}
+
+// release drops the task table and queue when they are still drained,
+// and returns the freed memory to the system (a full collection of a heap
+// that is now small).
+func (s *scheduler) release() {
+	s.mu.Lock()
+	drained := len(s.tasks) == 0 && s.peak > releaseAbove
+	if drained {
+		s.tasks, s.queue, s.peak = make(map[wire.TaskRef]*lbTask), nil, 0
+	}
+	s.mu.Unlock()
+	if drained {
+		debug.FreeOSMemory()
 	}
 }
 

@@ -104,3 +104,25 @@ func TestHubKeepsCredentials(t *testing.T) {
 		t.Errorf("after a restart the client credentials changed: hub %s → %s", first.HubID, second.HubID)
 	}
 }
+
+// TestEngineWaitsForHub starts an engine while its hub is down: it waits,
+// saying so, and joins once the hub is up.
+func TestEngineWaitsForHub(t *testing.T) {
+	hub, clientConn, engineConn := startHub(t)
+	cf, _, err := conf.LoadConnFile(clientConn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := cf.URLs[0][strings.LastIndex(cf.URLs[0], ":")+1:]
+	hub.cmd.Process.Kill()
+	<-hub.done
+	eng := startPirun(t, "engine", "--connect", engineConn, "-n", "1")
+	waitFor(t, 20*time.Second, "the engine to say it waits for the hub", func() bool {
+		return strings.Contains(eng.stderr.String(), "no hub answers yet")
+	})
+	startPirun(t, "hub", "--port", port)
+	waitFor(t, 30*time.Second, "the engine to join the hub started after it", func() bool {
+		r := runPirun(t, "", 20*time.Second, "status", "--json")
+		return r.code == 0 && strings.Contains(r.stdout, `"state": "idle"`)
+	})
+}

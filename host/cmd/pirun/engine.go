@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -182,12 +183,13 @@ func newDaemon(ec conf.Engine, cf conf.ConnFile, grace time.Duration, log *slog.
 		base = append(base, nats.PingInterval(pingInterval(grace)), nats.MaxPingsOutstanding(2))
 	}
 	conn := new(connHolder)
+	wait := max(time.Duration(ec.ReconnectWait), 100*time.Millisecond)
 	dial := func(ctx context.Context, opts ...nats.Option) (*nats.Conn, error) {
-		all := append(slices.Clip(base), nats.MaxReconnects(-1),
-			nats.ReconnectWait(max(time.Duration(ec.ReconnectWait), 100*time.Millisecond)), nats.Timeout(5*time.Second))
-		nc, err := nats.Connect(strings.Join(cf.URLs, ","), append(all, opts...)...)
+		all := append(append(slices.Clip(base), nats.MaxReconnects(-1), nats.ReconnectWait(wait),
+			nats.Timeout(5*time.Second)), opts...)
+		nc, err := dialUntil(ctx, cf, all, wait, grace, log)
 		if err != nil {
-			return nil, dialError(cf, err)
+			return nil, err
 		}
 		conn.set(nc)
 		return nc, nil
@@ -220,4 +222,27 @@ func startupCode(ec conf.Engine) ([]engine.Code, error) {
 		code = append(code, engine.Code{File: "[engine] startup", Text: ec.Startup})
 	}
 	return code, nil
+}
+
+// dialUntil connects to the hub; while nothing answers (the hub is not up
+// yet), it tries again every wait, for ever or until grace (when not 0).
+func dialUntil(ctx context.Context, cf conf.ConnFile, opts []nats.Option, wait, grace time.Duration, log *slog.Logger) (*nats.Conn, error) {
+	start := time.Now()
+	for {
+		nc, err := nats.Connect(strings.Join(cf.URLs, ","), opts...)
+		switch {
+		case err == nil:
+			return nc, nil
+		case !errors.Is(err, nats.ErrNoServers) || (grace > 0 && time.Since(start) > grace):
+			return nil, dialError(cf, err)
+		case time.Since(start) < wait:
+			log.Warn("no hub answers yet; trying again until one does (Ctrl-C to stop)",
+				"urls", strings.Join(cf.URLs, ","), "every", wait)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, context.Cause(ctx)
+		case <-time.After(wait):
+		}
+	}
 }

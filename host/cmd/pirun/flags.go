@@ -67,10 +67,17 @@ func flagMistake(err error) string {
 	return msg
 }
 
+// internalFlag starts the usage of flags that pirun passes to itself;
+// --help does not list them.
+const internalFlag = "(used by pirun "
+
 // flagList lists fs's flags with their usage and meaningful defaults.
 func flagList(fs *flag.FlagSet) string {
 	var b strings.Builder
 	fs.VisitAll(func(f *flag.Flag) {
+		if strings.HasPrefix(f.Usage, internalFlag) {
+			return
+		}
 		arg := ""
 		if _, isBool := f.Value.(interface{ IsBoolFlag() bool }); !isBool {
 			arg = " VALUE"
