@@ -76,15 +76,17 @@ func WriteConnFile(path string, c ConnFile) error {
 	if err := c.Validate(); err != nil {
 		return fmt.Errorf("write connection file %s: invalid: %w", path, err)
 	}
-	if err := writeAtomic(path, encodeConnFile(c)); err != nil {
+	if err := WriteFileAtomic(path, encodeConnFile(c)); err != nil {
 		return fmt.Errorf("write connection file: %w", err)
 	}
 	return nil
 }
 
-// writeAtomic writes data to path through a temporary file of mode 0600 in
-// the same folder, synced before it is renamed over path.
-func writeAtomic(path string, data []byte) (err error) {
+// WriteFileAtomic writes data to path through a temporary file of mode
+// 0600 in the same folder, synced before it is renamed over path, so that
+// readers see the old file or the whole new one. It is safe for
+// concurrent use; concurrent writers of one path leave one whole file.
+func WriteFileAtomic(path string, data []byte) (err error) {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return err

@@ -68,7 +68,7 @@ func WriteHubSecrets(path string, s HubSecrets) error {
 	kv(&b, "hub", tomlString(s.Hub))
 	kv(&b, "client", tomlString(s.Client))
 	kv(&b, "engine", tomlString(s.Engine))
-	if err := writeAtomic(path, []byte(b.String())); err != nil {
+	if err := WriteFileAtomic(path, []byte(b.String())); err != nil {
 		return fmt.Errorf("write hub credentials: %w", err)
 	}
 	return nil

@@ -110,7 +110,7 @@ func New(cfg Config, dial Dialer, log *slog.Logger) (*Daemon, error) {
 // engine was shut down. It returns only after every goroutine it started
 // has exited.
 func (d *Daemon) Run(ctx context.Context) error {
-	nc, err := d.dial(ctx, nats.ReconnectHandler(d.onReconnect))
+	nc, err := d.dial(ctx, nats.ReconnectHandler(d.onReconnect), nats.CustomInboxPrefix(wire.EngineInboxPrefix))
 	if err != nil {
 		return err
 	}

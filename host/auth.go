@@ -69,7 +69,7 @@ func (a *Auth) apply(opts *server.Options) {
 		{Username: UserEngine, Password: a.Engine, Permissions: &server.Permissions{
 			Publish: allow(wire.SubjectRegister, wire.SubjectHeartbeat, wire.SubjectDone,
 				"pirun.c.*.r", "pirun.c.*.o", "pirun.c.*.a", wire.CommAll),
-			Subscribe: allow(wire.DaemonAll, wire.CommAll, "_INBOX.>"),
+			Subscribe: allow(wire.DaemonAll, wire.CommAll, wire.EngineInboxPrefix+".>"),
 			Response:  &server.ResponsePermission{MaxMsgs: 1, Expires: time.Minute},
 		}},
 	}

@@ -31,8 +31,12 @@ func startTestHub(t *testing.T, auth *Auth) *Hub {
 func connectAs(t *testing.T, h *Hub, user, pass string) (*nats.Conn, chan error) {
 	t.Helper()
 	errs := make(chan error, 16)
-	nc, err := nats.Connect(h.ClientURL(), nats.UserInfo(user, pass),
-		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { errs <- err }))
+	opts := []nats.Option{nats.UserInfo(user, pass),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { errs <- err })}
+	if user == UserEngine {
+		opts = append(opts, nats.CustomInboxPrefix(wire.EngineInboxPrefix))
+	}
+	nc, err := nats.Connect(h.ClientURL(), opts...)
 	if err != nil {
 		t.Fatalf("connect as %s: %v", user, err)
 	}
@@ -69,6 +73,9 @@ func TestPermissions(t *testing.T) {
 	eng.Subscribe(wire.ClientResults("someone"), func(*nats.Msg) {})
 	eng.Flush()
 	expectViolation(t, engErrs, "an engine reading a client's results")
+	eng.Subscribe("_INBOX.>", func(*nats.Msg) {})
+	eng.Flush()
+	expectViolation(t, engErrs, "an engine reading the replies clients get")
 
 	cl, clErrs := connectAs(t, h, UserClient, auth.Client)
 	cl.Publish(wire.SubjectRegister, []byte("x"))

@@ -10,8 +10,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
+
+	"github.com/pirun-dev/pirun/conf"
 )
 
 // registryFile is the JSON kept in HubConfig.Registry.
@@ -63,31 +64,9 @@ func (h *Hub) saveRegistryLocked() {
 	}
 	data, err := json.MarshalIndent(r, "", "  ")
 	if err == nil {
-		err = writeFileAtomic(h.cfg.Registry, data)
+		err = conf.WriteFileAtomic(h.cfg.Registry, data)
 	}
 	if err != nil {
 		h.log.Warn("save hub registry", "file", h.cfg.Registry, "err", err)
 	}
-}
-
-// writeFileAtomic writes data to path through a temporary file of mode
-// 0600 in the same folder, renamed over path.
-func writeFileAtomic(path string, data []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }

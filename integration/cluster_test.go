@@ -158,10 +158,7 @@ func waitProcessesGone(t *testing.T, timeout time.Duration, what string, ps ...l
 // process and removes the state file.
 func TestClusterStartStop(t *testing.T) {
 	writeClusterProfile(t, "x", "", "")
-	r := runPirun(t, "", clusterTimeout, "cluster", "start", "-n", "2", "--profile", "x")
-	if r.code != 0 {
-		t.Fatalf("pirun cluster start = exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
-	}
+	r := mustClusterStart(t, "-n", "2", "--profile", "x")
 	for _, want := range []string{"pirun cluster (profile x) started: hub nats://127.0.0.1:", "localhost", "2 engines (ids 0-1)",
 		"client-connection.toml", "pirun cluster stop --profile x"} {
 		if !strings.Contains(r.stdout, want) {
@@ -202,10 +199,7 @@ host = "unreachable"
 host = "pi3"
 pirun = "/nonexistent/bin/pirun"
 `)
-	r := runPirun(t, "", clusterTimeout, "cluster", "start", "-n", "1", "--profile", "h")
-	if r.code != 0 {
-		t.Fatalf("pirun cluster start = exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
-	}
+	r := mustClusterStart(t, "-n", "1", "--profile", "h")
 	for _, want := range []string{"localhost", "1 engine (ids", "pi1", "2 engines (ids"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("pirun cluster start: stdout lacks %q:\n%s", want, r.stdout)
@@ -244,10 +238,7 @@ host = "pi1"
 engines = 1
 pirun = "PIRUN"
 `)
-	r := runPirun(t, "", clusterTimeout, "cluster", "start", "-n", "1", "--profile", "k")
-	if r.code != 0 {
-		t.Fatalf("pirun cluster start = exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
-	}
+	r := mustClusterStart(t, "-n", "1", "--profile", "k")
 	st := clusterState(t, "k")
 	ps := clusterProcesses(st)
 	if len(ps) != 4 { // supervisor, local engine, ssh, engine on pi1
@@ -287,10 +278,7 @@ host = "pi1"
 engines = 1
 pirun = "PIRUN"
 `)
-	r := runPirun(t, "", clusterTimeout, "cluster", "start", "-n", "1", "--profile", "s")
-	if r.code != 0 {
-		t.Fatalf("pirun cluster start = exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
-	}
+	r := mustClusterStart(t, "-n", "1", "--profile", "s")
 	pi1 := clusterChild(t, clusterState(t, "s"), "pi1")
 	engine, err := launch.Find(pi1.RemotePID)
 	if err != nil {
@@ -429,4 +417,15 @@ func runPirunHome(t *testing.T, home string, args ...string) result {
 		t.Fatalf("run pirun %v: %v", args, err)
 	}
 	return result{out.String(), errb.String(), code}
+}
+
+// mustClusterStart runs pirun cluster start with args and fails the test
+// unless it succeeds.
+func mustClusterStart(t *testing.T, args ...string) result {
+	t.Helper()
+	r := runPirun(t, "", clusterTimeout, append([]string{"cluster", "start"}, args...)...)
+	if r.code != 0 {
+		t.Fatalf("pirun cluster start %v = exit %d\nstdout:\n%s\nstderr:\n%s", args, r.code, r.stdout, r.stderr)
+	}
+	return r
 }

@@ -224,7 +224,7 @@ func startCluster(t testing.TB, cc clusterConfig) *cluster {
 		return nats.Connect("", append([]nats.Option{hub.InProcess(), nats.MaxReconnects(0)}, opts...)...)
 	}
 	daemons, each := 1, cc.engines
-	if cc.perDaemon {
+	if cc.perDaemon || cc.engines == 0 {
 		daemons, each = cc.engines, 1
 	}
 	for range daemons {

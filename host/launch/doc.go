@@ -10,6 +10,6 @@
 // recorded pid. [Tunnel] forwards a local port to a hub through an ssh
 // gateway.
 //
-// The package imports only the standard library; it never imports engine
+// The package imports only the standard library and conf; it never imports engine
 // or host/cmd.
 package launch

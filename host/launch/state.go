@@ -8,8 +8,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
+
+	"github.com/pirun-dev/pirun/conf"
 )
 
 // The kinds of [Child].
@@ -51,7 +52,7 @@ func WriteState(path string, s *State) error {
 	if err != nil {
 		return fmt.Errorf("write cluster state: %w", err)
 	}
-	if err := writeAtomic(path, append(data, '\n')); err != nil {
+	if err := conf.WriteFileAtomic(path, append(data, '\n')); err != nil {
 		return fmt.Errorf("write cluster state: %w", err)
 	}
 	return nil
@@ -69,32 +70,4 @@ func ReadState(path string) (*State, error) {
 		return nil, fmt.Errorf("read cluster state %s: %w (remove the file if no cluster of this profile runs)", path, err)
 	}
 	return &s, nil
-}
-
-// writeAtomic writes data to path through a synced temporary file of mode
-// 0600 in the same folder.
-func writeAtomic(path string, data []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err = f.Chmod(0o600); err != nil {
-		return err
-	}
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }

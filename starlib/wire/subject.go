@@ -49,6 +49,11 @@ func DaemonAcks(d string) string { return daemonPrefix + d + ".ack" }
 // DaemonAll matches every subject of every daemon (for permissions).
 const DaemonAll = daemonPrefix + ">"
 
+// EngineInboxPrefix is the reply inbox prefix of engine daemons, apart
+// from clients' "_INBOX", so that engine credentials cannot read the
+// replies that clients get.
+const EngineInboxPrefix = "_INBOX_ENGINE"
+
 // ClientResults is the subject on which client c receives Results batches.
 func ClientResults(c string) string { return clientPrefix + c + ".r" }
 
