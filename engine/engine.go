@@ -113,12 +113,12 @@ func (e *Engine) work(ctx context.Context) {
 			e.drain()
 			return
 		}
-		res := e.run(tctx, j)
+		res, value := e.run(tctx, j)
 		e.finish()
 		if j.task.Balanced && res.Status == wire.StatusLost {
 			continue // shut down under it: the hub's scheduler retries or fails it
 		}
-		e.d.pub.result(j.task, res)
+		e.d.pub.resultBlocks(j.task, res, value)
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/pirun-dev/pirun/starlib/wire"
 )
 
@@ -15,6 +17,7 @@ import (
 type outItem struct {
 	task   *wire.Task
 	res    wire.Result
+	value  wire.Blocks // the encoded value of res, in place of res.Value
 	out    *wire.Output
 	engine int
 }
@@ -34,7 +37,13 @@ func newPublisher(d *Daemon) *publisher {
 // result queues t's result. It blocks when the publisher is far behind,
 // which slows the engines down instead of growing memory.
 func (p *publisher) result(t *wire.Task, res wire.Result) {
-	p.ch <- outItem{task: t, res: res, engine: res.Engine}
+	p.resultBlocks(t, res, nil)
+}
+
+// resultBlocks queues t's result whose encoded value, if not nil, is in
+// value (sent without being copied into one slice).
+func (p *publisher) resultBlocks(t *wire.Task, res wire.Result, value wire.Blocks) {
+	p.ch <- outItem{task: t, res: res, value: value, engine: res.Engine}
 }
 
 // output queues a piece of t's print output.
@@ -65,7 +74,7 @@ func (p *publisher) run(ctx context.Context) {
 // at once, in order; results are grouped per client after it, so a task's
 // output always reaches the client before its result.
 func (p *publisher) round(first outItem) {
-	results := make(map[string][]wire.Result)
+	results := make(map[string]*clientResults)
 	done := make(map[int][]wire.TaskRef)
 	add := func(it outItem) {
 		if it.task.Client == "" { // startup code: nobody waits for it
@@ -76,7 +85,13 @@ func (p *publisher) round(first outItem) {
 			p.send(wire.ClientOutput(it.task.Client), it.out)
 			return
 		}
-		results[it.task.Client] = append(results[it.task.Client], it.res)
+		cr := results[it.task.Client]
+		if cr == nil {
+			cr = &clientResults{}
+			results[it.task.Client] = cr
+		}
+		cr.rs.Results = append(cr.rs.Results, it.res)
+		cr.values = append(cr.values, it.value)
 		if it.task.Balanced {
 			done[it.engine] = append(done[it.engine], wire.TaskRef{Client: it.task.Client, ID: it.task.ID})
 		}
@@ -91,8 +106,8 @@ func (p *publisher) round(first outItem) {
 		}
 		break
 	}
-	for client, rs := range results {
-		p.send(wire.ClientResults(client), &wire.Results{Results: rs})
+	for client, cr := range results {
+		p.sendResults(wire.ClientResults(client), cr)
 	}
 	for engine, refs := range done {
 		p.send(wire.SubjectDone, &wire.Done{Engine: engine, Tasks: refs})
@@ -109,6 +124,39 @@ func (p *publisher) send(subject string, msg any) {
 	if err := p.d.publish(context.Background(), subject, data, time.Minute); err != nil {
 		p.d.log.Warn("publish", "subject", subject, "bytes", len(data), "err", err)
 	}
+}
+
+// clientResults is the results for one client, with their encoded values.
+type clientResults struct {
+	rs     wire.Results
+	values []wire.Blocks
+}
+
+// sendResults encodes and publishes results, their values uncopied.
+func (p *publisher) sendResults(subject string, cr *clientResults) {
+	data, err := wire.MarshalResultsBlocks(&cr.rs, cr.values, p.d.maxChunk)
+	if err != nil {
+		p.d.log.Error("encode message", "subject", subject, "err", err)
+		return
+	}
+	if err := p.publishBlocks(context.Background(), subject, data, time.Minute); err != nil {
+		p.d.log.Warn("publish", "subject", subject, "bytes", data.Len(), "err", err)
+	}
+}
+
+// publishBlocks is the daemon's publish for a message in blocks: one
+// message when they make one part, else parts with acknowledgements.
+func (p *publisher) publishBlocks(ctx context.Context, subj string, data wire.Blocks, idle time.Duration) error {
+	d := p.d
+	parts := data.Parts(d.maxChunk)
+	if len(parts) <= 1 {
+		return d.nc.Publish(subj, parts.Bytes())
+	}
+	return d.send.SendParts(ctx, parts, partWindow, idle, func(header string, part []byte) error {
+		m := &nats.Msg{Subject: subj, Reply: wire.DaemonAcks(d.id), Data: part, Header: nats.Header{}}
+		m.Header.Set(wire.HeaderPart, header)
+		return d.nc.PublishMsg(m)
+	})
 }
 
 // local logs the output and failures of tasks no client sent (startup code).

@@ -32,8 +32,9 @@ type taskRun struct {
 	stdout strings.Builder
 }
 
-// run executes j and returns its result. ctx is cancelled on abort.
-func (e *Engine) run(ctx context.Context, j job) wire.Result {
+// run executes j and returns its result, whose value (when there is one)
+// is in blocks, not in Value. ctx is cancelled on abort.
+func (e *Engine) run(ctx context.Context, j job) (wire.Result, wire.Blocks) {
 	t := j.task
 	timeout := time.Duration(t.Timeout)
 	if timeout <= 0 {
@@ -64,8 +65,9 @@ func (e *Engine) run(ctx context.Context, j job) wire.Result {
 	stop()
 	res.Finished = time.Now().UnixNano()
 	res.Stdout = r.stdout.String()
+	var blocks wire.Blocks
 	if err == nil {
-		res.Value, err = wire.Marshal(value)
+		blocks, err = wire.MarshalBlocks(value, e.d.maxChunk)
 		if err != nil {
 			err = fmt.Errorf("cannot send the result of %s back: %w", t.Label, err)
 		}
@@ -75,7 +77,7 @@ func (e *Engine) run(ctx context.Context, j job) wire.Result {
 	case errors.As(err, &ie):
 		res.Status, res.Items = wire.StatusError, ie.items
 		res.Err = &wire.Error{Type: "RemoteError", Message: ie.Error(), Backtrace: ie.items[0].Err.Backtrace}
-		if res.Value, err = wire.Marshal(ie.values); err != nil {
+		if blocks, err = wire.MarshalBlocks(ie.values, e.d.maxChunk); err != nil {
 			res.Err.Message += "; and the other results cannot be sent back: " + err.Error()
 		}
 	case err != nil:
@@ -83,7 +85,7 @@ func (e *Engine) run(ctx context.Context, j job) wire.Result {
 	default:
 		res.Status = wire.StatusOK
 	}
-	return res
+	return res, blocks
 }
 
 // classify turns a task's error into a status and an error description.

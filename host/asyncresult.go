@@ -1,6 +1,7 @@
 // This file defines AsyncResult, the handle of every non-blocking call: it
-// completes once per task, decodes values on demand on the caller's
-// goroutine, and combines them as the call that made it promised.
+// completes once per task, decodes values on demand (large ones of
+// several tasks in parallel), and combines them as the call that made it
+// promised.
 
 package host
 
@@ -9,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -51,6 +54,7 @@ type AsyncResult struct {
 	label   string
 	mode    combine
 	each    func(starlark.Value) (starlark.Value, error) // per-task transform, or nil
+	unwrap  bool                                         // each is first: a task's value is [list] (gather)
 	counts  []int                                        // items per task of a map (nil: one)
 	ids     []uint64
 	lb      bool
@@ -141,6 +145,10 @@ func (ar *AsyncResult) Get(ctx context.Context, timeout time.Duration, returnErr
 		return nil, fmt.Errorf("TimeoutError: %s: %d of %d tasks finished within %v; they keep running (ar.abort() stops them)",
 			ar.label, ar.progress(), ar.n, timeout)
 	}
+	if v, ok := ar.flatten(); ok {
+		return v, nil
+	}
+	ar.predecode()
 	vals := make([]starlark.Value, ar.n)
 	var first error
 	failed := 0
@@ -176,36 +184,159 @@ func (ar *AsyncResult) Get(ctx context.Context, timeout time.Duration, returnErr
 // value decodes slot i's value once. For a failed task it returns nil and
 // the task's error, except for a map task whose items failed one by one:
 // then the list holds each failed item's error value, and the error is
-// the first of them.
+// the first of them. It decodes without holding ar.mu, so that slots can
+// be decoded in parallel (predecode).
 func (ar *AsyncResult) value(i int) (starlark.Value, error) {
 	ar.mu.Lock()
-	defer ar.mu.Unlock()
-	r := ar.results[i]
+	r, v, each := ar.results[i], ar.values[i], ar.each
+	ar.mu.Unlock()
 	if r.Status != wire.StatusOK && (len(r.Items) == 0 || r.Value == nil) {
 		return nil, newTaskError(r, ar.label)
 	}
-	if ar.values[i] == nil {
-		v, err := wire.Unmarshal(r.Value)
-		if err != nil {
-			return nil, fmt.Errorf("decode the result of task %d from engine %d: %w", r.Task, r.Engine, err)
+	if v == nil {
+		var err error
+		if v, err = decodeResult(r, ar.label, each); err != nil {
+			return nil, err
 		}
-		if len(r.Items) > 0 {
-			v, err = withItemErrors(v, r, ar.label)
-			if err != nil {
-				return nil, err
+		ar.mu.Lock()
+		if ar.values[i] == nil { // else another goroutine decoded it first
+			ar.values[i] = v
+			if r.Status == wire.StatusOK {
+				ar.results[i].Value = nil // decoded: let the message go
 			}
 		}
-		if ar.each != nil {
-			if v, err = ar.each(v); err != nil {
-				return nil, err
-			}
-		}
-		ar.values[i] = v
+		v = ar.values[i]
+		ar.mu.Unlock()
 	}
 	if r.Status != wire.StatusOK {
-		return ar.values[i], newTaskError(r, ar.label)
+		return v, newTaskError(r, ar.label)
 	}
-	return ar.values[i], nil
+	return v, nil
+}
+
+// decodeResult decodes r's value, with its item errors, through each.
+func decodeResult(r wire.Result, label string, each func(starlark.Value) (starlark.Value, error)) (starlark.Value, error) {
+	v, err := wire.Unmarshal(r.Value)
+	if err != nil {
+		return nil, fmt.Errorf("decode the result of task %d from engine %d: %w", r.Task, r.Engine, err)
+	}
+	if len(r.Items) > 0 {
+		if v, err = withItemErrors(v, r, label); err != nil {
+			return nil, err
+		}
+	}
+	if each != nil {
+		return each(v)
+	}
+	return v, nil
+}
+
+// parallelDecode is the size from which Get decodes the values of several
+// slots in parallel.
+const parallelDecode = 256 << 10
+
+// predecode decodes the large values of ar's slots in parallel, up to
+// one per CPU at a time, so that Get then finds them decoded. Failures
+// are left for Get to report.
+func (ar *AsyncResult) predecode() {
+	var todo []int
+	ar.mu.Lock()
+	for i := range ar.n {
+		if ar.values[i] == nil && len(ar.results[i].Value) >= parallelDecode {
+			todo = append(todo, i)
+		}
+	}
+	ar.mu.Unlock()
+	if len(todo) < 2 {
+		return
+	}
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for _, i := range todo {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			ar.value(i)
+		})
+	}
+	wg.Wait()
+}
+
+// flatten is combine for combineFlatten when every task succeeded with a
+// list (in a list of one when unwrap): it decodes the lists straight into
+// the combined one, large ones in parallel. ok is false when it does not
+// apply or a value does not decode so; Get then decodes as usual, and
+// reports any error.
+func (ar *AsyncResult) flatten() (v starlark.Value, ok bool) {
+	data, ok := ar.flatData()
+	if !ok {
+		return nil, false
+	}
+	counts, total := make([]int, len(data)), 0
+	for i, b := range data {
+		d := wire.NewBytesDecoder(b)
+		if ar.unwrap {
+			if n, err := d.DecodeArrayHead(); err != nil || n != 1 {
+				return nil, false
+			}
+		}
+		n, err := d.DecodeArrayHead()
+		if err != nil || n > len(b) { // every item takes a byte
+			return nil, false
+		}
+		counts[i], total = n, total+n
+	}
+	out := make([]starlark.Value, total)
+	failed := make([]bool, len(data))
+	var wg sync.WaitGroup
+	for i, at := 0, 0; i < len(data); at, i = at+counts[i], i+1 {
+		seg := out[at : at : at+counts[i]]
+		if len(data[i]) < parallelDecode {
+			failed[i] = !ar.decodeInto(data[i], seg)
+			continue
+		}
+		wg.Go(func() { failed[i] = !ar.decodeInto(data[i], seg) })
+	}
+	wg.Wait()
+	if slices.Contains(failed, true) {
+		return nil, false
+	}
+	return starlark.NewList(out), true
+}
+
+// flatData returns the encoded values of ar's slots if flatten applies.
+func (ar *AsyncResult) flatData() ([][]byte, bool) {
+	ar.mu.Lock()
+	defer ar.mu.Unlock()
+	if ar.mode != combineFlatten || ar.each != nil && !ar.unwrap {
+		return nil, false
+	}
+	data := make([][]byte, ar.n)
+	for i, r := range ar.results {
+		if r.Status != wire.StatusOK || len(r.Items) > 0 || ar.values[i] != nil {
+			return nil, false
+		}
+		data[i] = r.Value
+	}
+	return data, true
+}
+
+// decodeInto decodes the list in b (inside a list of one when unwrap)
+// into seg, which has exactly the room for its items, and reports whether
+// it did so with nothing left over.
+func (ar *AsyncResult) decodeInto(b []byte, seg []starlark.Value) bool {
+	d := wire.NewBytesDecoder(b)
+	if ar.unwrap {
+		if _, err := d.DecodeArrayHead(); err != nil {
+			return false
+		}
+	}
+	got, err := d.DecodeAppend(seg)
+	if err != nil || len(got) != cap(seg) || cap(got) != cap(seg) {
+		return false
+	}
+	_, err = d.Decode()
+	return err == io.EOF
 }
 
 // withItemErrors puts each failed item's error value into the list v.
@@ -253,7 +384,7 @@ func (ar *AsyncResult) combine(vals []starlark.Value) (starlark.Value, error) {
 	case combineList:
 		return starlark.NewList(vals), nil
 	case combineFlatten:
-		var out []starlark.Value
+		out := make([]starlark.Value, 0, flatLen(vals))
 		for _, v := range vals {
 			if te, ok := v.(*TaskError); ok {
 				out = append(out, te)
@@ -266,8 +397,33 @@ func (ar *AsyncResult) combine(vals []starlark.Value) (starlark.Value, error) {
 	return starlark.None, nil
 }
 
+// flatLen returns how many items combining vals gives, when known.
+func flatLen(vals []starlark.Value) int {
+	n := 0
+	for _, v := range vals {
+		switch v := v.(type) {
+		case *starlark.List:
+			n += v.Len()
+		case starlark.Tuple:
+			n += len(v)
+		default:
+			n++
+		}
+	}
+	return n
+}
+
 // appendItems appends the elements of an iterable value, or v itself.
 func appendItems(out []starlark.Value, v starlark.Value) []starlark.Value {
+	switch v := v.(type) {
+	case *starlark.List:
+		for i := range v.Len() {
+			out = append(out, v.Index(i))
+		}
+		return out
+	case starlark.Tuple:
+		return append(out, v...)
+	}
 	iter := starlark.Iterate(v)
 	if iter == nil {
 		return append(out, v)

@@ -37,8 +37,19 @@ func (l *link) onAck(m *nats.Msg) { l.send.Ack(string(m.Data)) }
 // maxPart is the largest part the server accepts, less header room.
 func (l *link) maxPart() int { return int(l.nc.MaxPayload()) - 4096 }
 
-// sendMsg encodes msg and publishes it on subj.
+// sendMsg encodes msg and publishes it on subj. A Batch or Results is
+// encoded as blocks, so that large payloads are not copied into it.
 func (l *link) sendMsg(ctx context.Context, subj string, msg any) error {
+	switch m := msg.(type) {
+	case *wire.Batch:
+		return l.sendBatch(ctx, subj, m, nil)
+	case *wire.Results:
+		data, err := wire.MarshalResultsBlocks(m, nil, l.maxPart())
+		if err != nil {
+			return err
+		}
+		return l.sendBlocks(ctx, subj, data)
+	}
 	data, err := wire.MarshalMsg(msg)
 	if err != nil {
 		return err
@@ -46,14 +57,30 @@ func (l *link) sendMsg(ctx context.Context, subj string, msg any) error {
 	return l.sendData(ctx, subj, data)
 }
 
+// sendBatch encodes b, with payloads[i] (when not nil) as the payload of
+// b.Tasks[i], and publishes it on subj.
+func (l *link) sendBatch(ctx context.Context, subj string, b *wire.Batch, payloads []wire.Blocks) error {
+	data, err := wire.MarshalBatchBlocks(b, payloads, l.maxPart())
+	if err != nil {
+		return err
+	}
+	return l.sendBlocks(ctx, subj, data)
+}
+
 // sendData publishes data on subj, in parts if it is large. It blocks
 // until every part was acknowledged.
 func (l *link) sendData(ctx context.Context, subj string, data []byte) error {
-	max := l.maxPart()
-	if len(data) <= max {
-		return l.nc.Publish(subj, data)
+	return l.sendBlocks(ctx, subj, wire.Blocks{data})
+}
+
+// sendBlocks publishes data on subj: as one message when its blocks make
+// one part, else in parts, blocking until every part was acknowledged.
+func (l *link) sendBlocks(ctx context.Context, subj string, data wire.Blocks) error {
+	parts := data.Parts(l.maxPart())
+	if len(parts) <= 1 {
+		return l.nc.Publish(subj, parts.Bytes())
 	}
-	return l.send.Send(ctx, data, max, partWindow, partIdle, func(header string, part []byte) error {
+	return l.send.SendParts(ctx, parts, partWindow, partIdle, func(header string, part []byte) error {
 		m := &nats.Msg{Subject: subj, Reply: l.ackSubj, Data: part, Header: nats.Header{}}
 		m.Header.Set(wire.HeaderPart, header)
 		return l.nc.PublishMsg(m)

@@ -29,9 +29,29 @@ func (r *Ref) Hash() (uint32, error) { return starlark.String(r.Name).Hash() }
 // plain data cannot: ref("name") placeholders, functions (shipped as
 // bundles, like the task's own function) and universal builtins (by name).
 func (c *Client) encodePayload(what string, vals ...starlark.Value) ([]byte, error) {
+	b, err := c.encodePayloadBlocks(what, vals...)
+	return b.Bytes(), err
+}
+
+// encodePayloadBlocks is encodePayload into blocks of at most one message
+// part, so that a large payload is neither copied to grow nor to join.
+func (c *Client) encodePayloadBlocks(what string, vals ...starlark.Value) (wire.Blocks, error) {
+	return c.encodePayloadWith(what, func(body *wire.Encoder) error {
+		for _, v := range vals {
+			if err := body.Encode(v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// encodePayloadWith is encodePayloadBlocks of the values that write
+// encodes into body.
+func (c *Client) encodePayloadWith(what string, write func(body *wire.Encoder) error) (wire.Blocks, error) {
 	var refs []wire.PayloadRef
 	var index map[starlark.Value]uint64
-	var body wire.Encoder
+	body := wire.NewBlockEncoder(c.out.maxPart())
 	body.Ref = func(v starlark.Value) (uint64, error) {
 		if i, ok := index[v]; ok {
 			return i, nil
@@ -47,17 +67,15 @@ func (c *Client) encodePayload(what string, vals ...starlark.Value) ([]byte, err
 		index[v] = uint64(len(refs) - 1)
 		return index[v], nil
 	}
-	for _, v := range vals {
-		if err := body.Encode(v); err != nil {
-			return nil, fmt.Errorf("cannot send %s to engines: %w", what, err)
-		}
+	if err := write(body); err != nil {
+		return nil, fmt.Errorf("cannot send %s to engines: %w", what, err)
 	}
 	var head wire.Encoder
 	wire.EncodePayloadRefs(&head, refs)
 	if err := head.Flush(); err != nil {
 		return nil, err
 	}
-	return append(head.Bytes(), body.Bytes()...), nil
+	return append(wire.Blocks{head.Bytes()}, body.Blocks()...), nil
 }
 
 // payloadRef describes a value that is not plain data, or says why it
@@ -112,10 +130,12 @@ func (c *Client) bundleOf(f starlark.Value) ([]byte, string, error) {
 
 // sendDirect sends tasks to the daemons of their targets: one message per
 // daemon, sharing bundle, so N engines of one machine cost one crossing.
-func (c *Client) sendDirect(ctx context.Context, tasks []wire.Task, bundle []byte) error {
-	byDaemon := make(map[string]*wire.Batch)
+// payloads[i], when not nil, is the payload of tasks[i] in place of its
+// Payload field (see wire.MarshalBatchBlocks); payloads may be nil.
+func (c *Client) sendDirect(ctx context.Context, tasks []wire.Task, payloads []wire.Blocks, bundle []byte) error {
+	byDaemon := make(map[string]*daemonBatch)
 	var order []string
-	for _, t := range tasks {
+	for i, t := range tasks {
 		// A task for several engines is split per daemon.
 		parts := make(map[string][]int)
 		for _, id := range t.Targets {
@@ -128,7 +148,7 @@ func (c *Client) sendDirect(ctx context.Context, tasks []wire.Task, bundle []byt
 		for d, ids := range parts {
 			b := byDaemon[d]
 			if b == nil {
-				b = &wire.Batch{}
+				b = &daemonBatch{}
 				if bundle != nil {
 					b.Bundles = [][]byte{bundle}
 				}
@@ -141,14 +161,26 @@ func (c *Client) sendDirect(ctx context.Context, tasks []wire.Task, bundle []byt
 				tt.Bundle = 1
 			}
 			b.Tasks = append(b.Tasks, tt)
+			var payload wire.Blocks
+			if i < len(payloads) {
+				payload = payloads[i]
+			}
+			b.payloads = append(b.payloads, payload)
 		}
 	}
 	for _, d := range order {
-		if err := c.out.sendMsg(ctx, wire.DaemonTasks(d), byDaemon[d]); err != nil {
+		b := byDaemon[d]
+		if err := c.out.sendBatch(ctx, wire.DaemonTasks(d), &b.Batch, b.payloads); err != nil {
 			return &ClusterError{Msg: "send tasks: " + err.Error()}
 		}
 	}
 	return nil
+}
+
+// daemonBatch is the batch for one daemon, with the tasks' payload blocks.
+type daemonBatch struct {
+	wire.Batch
+	payloads []wire.Blocks
 }
 
 // sendBalanced submits tasks to the hub's scheduler in one batch.

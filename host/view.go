@@ -77,7 +77,9 @@ func popBool(kwargs []starlark.Tuple, name string, def bool) ([]starlark.Tuple, 
 	return kwargs, def, nil
 }
 
-// finish returns ar's value when block, else ar itself.
+// finish returns ar's value when block, else ar itself. The view keeps ar
+// for wait and abort while it may be running: a blocking call that
+// finished forgets it at once, so that its value is not kept alive.
 func (v *DirectView) finish(ctx context.Context, ar *AsyncResult, block bool) (starlark.Value, error) {
 	v.mu.Lock()
 	if len(v.outstanding) >= 2*v.pruned+64 { // amortised: finished results are dropped in bulk
@@ -89,12 +91,34 @@ func (v *DirectView) finish(ctx context.Context, ar *AsyncResult, block bool) (s
 	if !block {
 		return ar, nil
 	}
-	return ar.Get(ctx, -1, false)
+	val, err := ar.Get(ctx, -1, false)
+	if ar.Ready() {
+		v.forget(ar)
+	}
+	return val, err
+}
+
+// forget removes ar from the outstanding results.
+func (v *DirectView) forget(ar *AsyncResult) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for i := len(v.outstanding) - 1; i >= 0; i-- { // ar is most likely last
+		if v.outstanding[i] == ar {
+			v.outstanding = slices.Delete(v.outstanding, i, i+1)
+			v.pruned = min(v.pruned, len(v.outstanding))
+			return
+		}
+	}
 }
 
 // submit sends one task to every target (sharing its payload) and
 // returns its AsyncResult.
 func (v *DirectView) submit(ctx context.Context, t wire.Task, bundle []byte, mode combine, ids []int) (*AsyncResult, error) {
+	return v.submitBlocks(ctx, t, nil, bundle, mode, ids)
+}
+
+// submitBlocks is submit with the task's payload, when not nil, as blocks.
+func (v *DirectView) submitBlocks(ctx context.Context, t wire.Task, payload wire.Blocks, bundle []byte, mode combine, ids []int) (*AsyncResult, error) {
 	if v.single && mode == combineList {
 		mode = combineSingle
 	}
@@ -110,7 +134,7 @@ func (v *DirectView) submit(ctx context.Context, t wire.Task, bundle []byte, mod
 	if err := v.c.track(t.ID, ar, slots, false); err != nil {
 		return nil, err
 	}
-	if err := v.c.sendDirect(ctx, []wire.Task{t}, bundle); err != nil {
+	if err := v.c.sendDirect(ctx, []wire.Task{t}, []wire.Blocks{payload}, bundle); err != nil {
 		v.c.untrack(t.ID)
 		return nil, err
 	}
@@ -120,12 +144,23 @@ func (v *DirectView) submit(ctx context.Context, t wire.Task, bundle []byte, mod
 // submitEach sends one task per target with its own payload, in one
 // message per daemon.
 func (v *DirectView) submitEach(ctx context.Context, base wire.Task, bundle []byte, mode combine, ids []int, payloads [][]byte) (*AsyncResult, error) {
+	blocks := make([]wire.Blocks, len(payloads))
+	for i, p := range payloads {
+		if p != nil {
+			blocks[i] = wire.Blocks{p}
+		}
+	}
+	return v.submitEachBlocks(ctx, base, bundle, mode, ids, blocks)
+}
+
+// submitEachBlocks is submitEach with payloads as blocks.
+func (v *DirectView) submitEachBlocks(ctx context.Context, base wire.Task, bundle []byte, mode combine, ids []int, payloads []wire.Blocks) (*AsyncResult, error) {
 	ar := newAsyncResult(v.c, base.Label, mode, len(ids))
 	ar.daemons = v.daemons(ids)
 	tasks := make([]wire.Task, len(ids))
 	for i, id := range ids {
 		t := base
-		t.ID, t.Client, t.Targets, t.Payload = v.c.nextID(), v.c.id, []int{id}, payloads[i]
+		t.ID, t.Client, t.Targets = v.c.nextID(), v.c.id, []int{id}
 		ar.ids[i] = t.ID
 		if err := v.c.track(t.ID, ar, map[int]int{id: i}, false); err != nil {
 			v.untrackAll(tasks[:i])
@@ -133,7 +168,7 @@ func (v *DirectView) submitEach(ctx context.Context, base wire.Task, bundle []by
 		}
 		tasks[i] = t
 	}
-	if err := v.c.sendDirect(ctx, tasks, bundle); err != nil {
+	if err := v.c.sendDirect(ctx, tasks, payloads, bundle); err != nil {
 		v.untrackAll(tasks)
 		return nil, err
 	}
@@ -241,11 +276,11 @@ func (v *DirectView) Push(ctx context.Context, ns *starlark.Dict, block bool) (s
 	if err != nil {
 		return nil, err
 	}
-	payload, err := v.c.encodePayload("pushed values", ns)
+	payload, err := v.c.encodePayloadBlocks("pushed values", ns)
 	if err != nil {
 		return nil, err
 	}
-	ar, err := v.submit(ctx, wire.Task{Kind: wire.KindPush, Payload: payload, Label: "push"}, nil, combineNone, ids)
+	ar, err := v.submitBlocks(ctx, wire.Task{Kind: wire.KindPush, Label: "push"}, payload, nil, combineNone, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -304,7 +339,7 @@ func nameList(v starlark.Value) ([]string, bool, error) {
 // Scatter splits seq into contiguous chunks, one per target in order,
 // and sets name to its chunk in each namespace.
 func (v *DirectView) Scatter(ctx context.Context, name string, seq starlark.Value, block bool) (starlark.Value, error) {
-	items, err := zipArgs("scatter", starlark.Tuple{seq})
+	items, err := indexable("scatter", seq)
 	if err != nil {
 		return nil, err
 	}
@@ -313,27 +348,44 @@ func (v *DirectView) Scatter(ctx context.Context, name string, seq starlark.Valu
 		return nil, err
 	}
 	_, isTuple := seq.(starlark.Tuple)
-	payloads := make([][]byte, len(ids))
-	for i, b := range split(len(items), len(ids)) {
-		chunk := make([]starlark.Value, 0, b[1]-b[0])
-		for _, t := range items[b[0]:b[1]] {
-			chunk = append(chunk, t.(starlark.Tuple)[0])
-		}
-		var val starlark.Value = starlark.NewList(chunk)
-		if isTuple {
-			val = starlark.Tuple(chunk)
-		}
-		d := starlark.NewDict(1)
-		d.SetKey(starlark.String(name), val)
-		if payloads[i], err = v.c.encodePayload("scattered values", d); err != nil {
+	payloads := make([]wire.Blocks, len(ids))
+	for i, b := range split(items.Len(), len(ids)) {
+		payloads[i], err = v.c.encodePayloadWith("scattered values", func(body *wire.Encoder) error {
+			body.EncodeMapHead(1) // {name: chunk}, without making the chunk
+			body.EncodeString(name)
+			return body.EncodeRange(items, b[0], b[1], isTuple)
+		})
+		if err != nil {
 			return nil, err
 		}
 	}
-	ar, err := v.submitEach(ctx, wire.Task{Kind: wire.KindPush, Label: "scatter " + name}, nil, combineNone, ids, payloads)
+	ar, err := v.submitEachBlocks(ctx, wire.Task{Kind: wire.KindPush, Label: "scatter " + name}, nil, combineNone, ids, payloads)
 	if err != nil {
 		return nil, err
 	}
 	return v.finish(ctx, ar, block)
+}
+
+// indexable returns seq itself when it is a sequence with random access
+// (list, tuple, range), else a list of its elements.
+func indexable(fname string, seq starlark.Value) (starlark.Indexable, error) {
+	iter := starlark.Iterate(seq)
+	if iter == nil {
+		return nil, fmt.Errorf("%s: argument 2 is a %s, not a sequence", fname, seq.Type())
+	}
+	defer iter.Done()
+	if ix, ok := seq.(starlark.Indexable); ok {
+		return ix, nil
+	}
+	var out []starlark.Value
+	if n := starlark.Len(seq); n > 0 {
+		out = make([]starlark.Value, 0, n)
+	}
+	var x starlark.Value
+	for iter.Next(&x) {
+		out = append(out, x)
+	}
+	return starlark.NewList(out), nil
 }
 
 // Gather concatenates name's value from every target, in target order.
@@ -346,7 +398,7 @@ func (v *DirectView) Gather(ctx context.Context, name string, block bool) (starl
 	if err != nil {
 		return nil, err
 	}
-	ar.each = first
+	ar.each, ar.unwrap = first, true
 	return v.finish(ctx, ar, block)
 }
 

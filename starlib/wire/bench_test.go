@@ -77,6 +77,14 @@ func benchCodec(b *testing.B, v starlark.Value) {
 			}
 		}
 	})
+	b.Run("encode-blocks", func(b *testing.B) {
+		b.SetBytes(int64(len(enc)))
+		for b.Loop() {
+			if _, err := MarshalBlocks(v, 8<<20); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("encode-stream", func(b *testing.B) {
 		b.SetBytes(int64(len(enc)))
 		e := NewEncoder(io.Discard)

@@ -370,6 +370,28 @@ func (d *Decoder) DecodeBytes() ([]byte, error) {
 	return b, nil
 }
 
+// DecodeAppend reads an array and appends its items to dst, as Decode
+// would decode them into a list, without making the list. dst grows only
+// when it lacks room.
+func (d *Decoder) DecodeAppend(dst []starlark.Value) ([]starlark.Value, error) {
+	if err := d.start(); err != nil {
+		return dst, err
+	}
+	off := d.off()
+	ib, arg, err := d.head()
+	if err == nil && ib&0xe0 != majorArray {
+		err = d.errorf(off, "found a %s, want an array", kinds[ib>>5])
+	}
+	if err != nil {
+		return dst, d.finish(err)
+	}
+	out, err := d.appendItems(dst, off, arg, 1)
+	if err != nil {
+		return dst, d.finish(err)
+	}
+	return out, nil
+}
+
 // DecodeArrayHead reads the head of an array and returns its length n;
 // n is at most what Limits.MaxBytes leaves, but may exceed the input, so
 // do not allocate n items up front.
@@ -463,5 +485,11 @@ func (d *Decoder) discard(off int64, arg uint64) error {
 
 // Bytes returns the output of an Encoder made without a writer (the zero
 // Encoder, or NewEncoder(nil)). The slice is the Encoder's buffer: it is
-// valid until the next use of e.
-func (e *Encoder) Bytes() []byte { return e.buf[:e.n] }
+// valid until the next use of e. A block Encoder gives up its output as
+// by Blocks, joined into one slice.
+func (e *Encoder) Bytes() []byte {
+	if e.blockMax > 0 {
+		return e.Blocks().Bytes()
+	}
+	return e.buf[:e.n]
+}

@@ -403,6 +403,12 @@ func (d *Decoder) text(off int64, n uint64) (starlark.Value, error) {
 
 // items reads the n elements of an array at depth.
 func (d *Decoder) items(off int64, arg uint64, depth int) ([]starlark.Value, error) {
+	return d.appendItems(nil, off, arg, depth)
+}
+
+// appendItems reads the elements of an array at depth, appending them to
+// elems (nil: a new slice sized by the input at hand).
+func (d *Decoder) appendItems(elems []starlark.Value, off int64, arg uint64, depth int) ([]starlark.Value, error) {
 	if depth > d.lim.MaxDepth {
 		return nil, d.depthErr(off)
 	}
@@ -410,21 +416,15 @@ func (d *Decoder) items(off int64, arg uint64, depth int) ([]starlark.Value, err
 	if err != nil {
 		return nil, err
 	}
-	elems := make([]starlark.Value, 0, d.capacity(n, 1))
-	for len(elems) < n {
+	if elems == nil {
+		elems = make([]starlark.Value, 0, d.capacity(n, 1))
+	}
+	for n += len(elems); len(elems) < n; {
 		if len(elems) == cap(elems) {
 			elems = growValues(elems, n)
 		}
-		if d.end-d.pos >= 5 { // fast path for small ints
-			if b := d.buf[d.pos : d.pos+5]; b[0] < 24 {
-				elems = append(elems, starlark.MakeInt64(int64(b[0])))
-				d.pos++
-				continue
-			} else if b[0] == 26 {
-				elems = append(elems, starlark.MakeInt64(int64(binary.BigEndian.Uint32(b[1:]))))
-				d.pos += 5
-				continue
-			}
+		if elems = d.uints(elems, n); len(elems) == n {
+			break
 		}
 		v, err := d.value(depth)
 		if err != nil {
@@ -433,6 +433,36 @@ func (d *Decoder) items(off int64, arg uint64, depth int) ([]starlark.Value, err
 		elems = append(elems, v)
 	}
 	return elems, nil
+}
+
+// uints appends to elems the run of unsigned ints of up to 32 bits that
+// starts at pos, while elems has room and fewer than n items: the fast
+// path for lists of ints.
+func (d *Decoder) uints(elems []starlark.Value, n int) []starlark.Value {
+	buf, pos, n := d.buf[:d.end], d.pos, min(n, cap(elems))
+	for len(elems) < n && pos+5 <= len(buf) {
+		var x uint32
+		switch c := buf[pos]; {
+		case c == 26: // most ints of a big list
+			x = binary.BigEndian.Uint32(buf[pos+1:])
+			pos += 5
+		case c < 24:
+			x = uint32(c)
+			pos++
+		case c == 24:
+			x = uint32(buf[pos+1])
+			pos += 2
+		case c == 25:
+			x = uint32(binary.BigEndian.Uint16(buf[pos+1:]))
+			pos += 3
+		default:
+			d.pos = pos
+			return elems
+		}
+		elems = append(elems, starlark.MakeUint64(uint64(x)))
+	}
+	d.pos = pos
+	return elems
 }
 
 // growValues doubles the capacity of s, up to n (append grows large

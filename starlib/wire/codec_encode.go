@@ -60,6 +60,12 @@ type Encoder struct {
 	// Progress through the outermost container, from which grow
 	// extrapolates the final size: its first byte, length, items done.
 	topStart, topLen, topDone int
+
+	// A block Encoder (NewBlockEncoder) hands full buffers over to blocks
+	// instead of copying them to grow; written counts their bytes.
+	blocks    Blocks
+	blockMax  int // > 0 for a block Encoder: the largest block
+	blockNext int // size of the next new block, before estimates
 }
 
 // NewEncoder returns an Encoder that writes to w.
@@ -73,6 +79,10 @@ func NewEncoder(w io.Writer) *Encoder {
 // w (nil: keep output in memory), reusing e's buffer.
 func (e *Encoder) Reset(w io.Writer) {
 	e.w, e.n, e.written, e.err = w, 0, 0, nil
+	e.blocks = nil
+	if w != nil {
+		e.blockMax = 0
+	}
 }
 
 // Flush hands buffered output to the writer and returns the first sticky
@@ -92,11 +102,30 @@ func (e *Encoder) Encode(v starlark.Value) error {
 	if v == nil {
 		return errors.New("wire: encode: nil starlark.Value")
 	}
+	return e.top(func() error { return e.value(v, 0) })
+}
+
+// EncodeRange writes the items seq[start:end] as a list, or as a tuple
+// when tuple is set: the same bytes as Encode of a list or tuple holding
+// them, without making one. See Encoder for which errors are sticky.
+func (e *Encoder) EncodeRange(seq starlark.Indexable, start, end int, tuple bool) error {
+	if e.err != nil {
+		return e.err
+	}
+	if start < 0 || end < start || end > seq.Len() {
+		return fmt.Errorf("wire: encode: range [%d:%d] of a %s of %d items", start, end, seq.Type(), seq.Len())
+	}
+	return e.top(func() error { return e.seqRange(seq, start, end, tuple, 1) })
+}
+
+// top runs encode, which writes one outermost value, and handles its
+// error as Encode documents.
+func (e *Encoder) top(encode func() error) error {
 	e.depth = e.Limits.effective().MaxDepth
 	e.topLen = 0
 	e.setMark()
 	start, written := e.n, e.written
-	err := e.value(v, 0)
+	err := encode()
 	if err == nil {
 		err = e.checkSize(0)
 	}
@@ -149,6 +178,10 @@ func (e *Encoder) spill() error {
 // is more, up to 4 times; it stays within the flush size when there is a
 // writer, and not far past the size limit.
 func (e *Encoder) grow(k int) {
+	if e.blockMax > 0 {
+		e.nextBlock(k)
+		return
+	}
 	c := int64(max(2*len(e.buf), 256)) // small first: most messages are small
 	if e.w != nil {
 		c = min(c, flushSize+4*spillSlack)
@@ -169,15 +202,25 @@ func (e *Encoder) estimate() int64 {
 	if e.topDone < 64 {
 		return 0
 	}
-	per := float64(e.n-e.topStart) / float64(e.topDone)
-	return int64(float64(e.n) + 1.05*per*float64(e.topLen-e.topDone))
+	pos := e.pos()
+	per := float64(pos-e.topStart) / float64(e.topDone)
+	return int64(float64(pos) + 1.05*per*float64(e.topLen-e.topDone))
 }
 
-// enterTop records the start of a container at depth for estimate.
-func (e *Encoder) enterTop(depth, n int) {
-	if depth == 1 {
-		e.topStart, e.topLen, e.topDone = e.n, n, 0
+// pos returns the output size so far (of a block Encoder, or without a writer).
+func (e *Encoder) pos() int { return int(e.written) + e.n }
+
+// enterTop records the start of a container of n items at depth for
+// estimate, and reports whether it did: it does for the outermost one,
+// and for a large one met when fewer than 64 items of the tracked one are
+// left (the list in {"name": list}). The container's loop then records
+// its progress in topDone.
+func (e *Encoder) enterTop(depth, n int) bool {
+	if depth == 1 || n >= 64 && e.topLen-e.topDone < 64 {
+		e.topStart, e.topLen, e.topDone = e.pos(), n, 0
+		return true
 	}
+	return false
 }
 
 // checkSize records and returns an error if the output, plus extra
@@ -298,6 +341,10 @@ func (e *Encoder) payload(major byte, s string) {
 	e.head(major, uint64(len(s)))
 	if len(s) >= flushSize && e.w != nil {
 		e.writeLarge(s)
+		return
+	}
+	if e.blockMax > 0 && len(s) >= lendSize {
+		e.lend(s)
 		return
 	}
 	if len(s) > marshalCheck && e.checkSize(len(s)) != nil {
@@ -440,9 +487,12 @@ func (e *Encoder) list(l *starlark.List, depth int) error {
 	}
 	n := l.Len()
 	e.head(majorArray, uint64(n))
-	e.enterTop(depth, n)
+	top := e.enterTop(depth, n)
 	for i := 0; i < n; i++ {
-		if depth == 1 {
+		if i = e.uintRun(l, i, n); i == n {
+			break
+		}
+		if top {
 			e.topDone = i
 		}
 		v := l.Index(i)
@@ -456,15 +506,82 @@ func (e *Encoder) list(l *starlark.List, depth int) error {
 	return nil
 }
 
+// seqRange appends seq[start:end] as a list or tuple at depth.
+func (e *Encoder) seqRange(seq starlark.Indexable, start, end int, tuple bool, depth int) error {
+	if err := e.enter(depth); err != nil {
+		return err
+	}
+	if tuple {
+		e.head(majorTag, tagTuple)
+	}
+	e.head(majorArray, uint64(end-start))
+	top := e.enterTop(depth, end-start)
+	l, isList := seq.(*starlark.List)
+	for i := start; i < end; i++ {
+		if isList {
+			if i = e.uintRun(l, i, end); i == end {
+				break
+			}
+		}
+		if top {
+			e.topDone = i - start
+		}
+		v := seq.Index(i)
+		if e.smallInt(v) {
+			continue
+		}
+		if err := e.elem(v, depth); err != nil {
+			return withSegment(err, func() string { return "[" + strconv.Itoa(i-start) + "]" })
+		}
+	}
+	return nil
+}
+
+// uintRun writes the elements of l from i to end while they are ints in
+// [0, 2**32) and the buffer is below the mark, and returns the index of
+// the first element not written: the fast path for lists of ints.
+func (e *Encoder) uintRun(l *starlark.List, i, n int) int {
+	buf, p := e.buf, e.n
+	for ; i < n && p < e.mark; i++ {
+		x, ok := l.Index(i).(starlark.Int)
+		if !ok {
+			break
+		}
+		v, ok := x.Int64()
+		if !ok || uint64(v) > math.MaxUint32 {
+			break
+		}
+		b := buf[p : p+5]
+		switch {
+		case v < 24:
+			b[0] = byte(v)
+			p++
+		case v <= math.MaxUint8:
+			b[0], b[1] = majorUint|24, byte(v)
+			p += 2
+		case v <= math.MaxUint16:
+			b[0] = majorUint | 25
+			binary.BigEndian.PutUint16(b[1:], uint16(v))
+			p += 3
+		default:
+			b[0] = majorUint | 26
+			binary.BigEndian.PutUint32(b[1:], uint32(v))
+			p += 5
+		}
+	}
+	e.n = p
+	return i
+}
+
 func (e *Encoder) tuple(t starlark.Tuple, depth int) error {
 	if err := e.enter(depth); err != nil {
 		return err
 	}
 	e.head(majorTag, tagTuple)
 	e.head(majorArray, uint64(len(t)))
-	e.enterTop(depth, len(t))
+	top := e.enterTop(depth, len(t))
 	for i, v := range t {
-		if depth == 1 {
+		if top {
 			e.topDone = i
 		}
 		if e.smallInt(v) {
@@ -482,10 +599,10 @@ func (e *Encoder) dict(d *starlark.Dict, depth int) error {
 		return err
 	}
 	e.head(majorMap, uint64(d.Len()))
-	e.enterTop(depth, d.Len())
+	top := e.enterTop(depth, d.Len())
 	i := 0
 	for k, v := range d.Entries() {
-		if depth == 1 {
+		if top {
 			e.topDone = i
 		}
 		if err := e.elem(k, depth); err != nil {
@@ -505,10 +622,10 @@ func (e *Encoder) set(s *starlark.Set, depth int) error {
 	}
 	e.head(majorTag, tagSet)
 	e.head(majorArray, uint64(s.Len()))
-	e.enterTop(depth, s.Len())
+	top := e.enterTop(depth, s.Len())
 	i := 0
 	for v := range s.Elements() {
-		if depth == 1 {
+		if top {
 			e.topDone = i
 		}
 		if err := e.elem(v, depth); err != nil {

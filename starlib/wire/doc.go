@@ -77,4 +77,12 @@
 // primitives (EncodeNil … EncodeMapHead) and a Decoder's matching
 // Decode* methods and Skip build protocol envelopes around values with
 // the same stream. Marshal and Unmarshal handle one value in memory.
+//
+// Large values travel as Blocks: a block Encoder (NewBlockEncoder,
+// MarshalBlocks) hands full buffers over instead of copying them to grow
+// and lends large strings, MarshalBatchBlocks and MarshalResultsBlocks
+// put such payloads into their envelopes without copying them, and
+// Blocks.Parts with Sender.SendParts cut the result into message parts.
+// Batch, Task, Results and Result have hand-written encoders that write
+// the same bytes as the reflective one.
 package wire

@@ -34,8 +34,10 @@ func MarshalMsg(v any) ([]byte, error) {
 	var e Encoder
 	e.EncodeArrayHead(2)
 	e.EncodeUint(ProtocolVersion)
-	if err := encodeStruct(&e, reflect.ValueOf(v).Elem()); err != nil {
-		return nil, err
+	if !encodeFast(&e, v) {
+		if err := encodeStruct(&e, reflect.ValueOf(v).Elem()); err != nil {
+			return nil, err
+		}
 	}
 	if err := e.Flush(); err != nil {
 		return nil, err

@@ -66,7 +66,14 @@ func NewSender(prefix string) *Sender {
 // acknowledged, ctx is done, or no acknowledgement came within idle.
 func (s *Sender) Send(ctx context.Context, data []byte, partSize, window int, idle time.Duration,
 	publish func(header string, part []byte) error) error {
-	total := (len(data) + partSize - 1) / partSize
+	return s.SendParts(ctx, Blocks{data}.Parts(partSize), window, idle, publish)
+}
+
+// SendParts is Send for a message already cut into parts (Blocks.Parts),
+// which may differ in size.
+func (s *Sender) SendParts(ctx context.Context, parts Blocks, window int, idle time.Duration,
+	publish func(header string, part []byte) error) error {
+	total, size := len(parts), parts.Len()
 	acks := make(chan int, total)
 	s.mu.Lock()
 	s.seq++
@@ -81,14 +88,13 @@ func (s *Sender) Send(ctx context.Context, data []byte, partSize, window int, id
 	acked := 0
 	timer := time.NewTimer(idle)
 	defer timer.Stop()
-	for part := 0; part < total; part++ {
+	for part, data := range parts {
 		for part-acked >= window {
 			if err := waitAck(ctx, acks, timer, idle, &acked); err != nil {
 				return err
 			}
 		}
-		end := min((part+1)*partSize, len(data))
-		if err := publish(PartHeader(stream, part, total, len(data)), data[part*partSize:end]); err != nil {
+		if err := publish(PartHeader(stream, part, total, size), data); err != nil {
 			return err
 		}
 	}
