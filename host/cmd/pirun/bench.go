@@ -38,8 +38,8 @@ _us; rates per second; sizes are what the figures used):
   lb_tasks                        tasks per load-balanced figure
   lb_chunk1_tps, lb_chunk100_tps  map_sync items/s at chunksize 1, 100
   lb_apply_async_tps              separate apply_async then wait, tasks/s
-  pushpull_ints, pushpull_s       push + pull of a list to one engine
-  scatter_gather_ints, scatter_gather_s   scatter + gather over all engines
+  pushpull_ints, pushpull_s       push + pull of a list to one engine (median of 3)
+  scatter_gather_ints, scatter_gather_s   scatter + gather over all engines (median of 3)
   blob_bytes                      size of the string each engine got
   per_engine                      [{id, host, push_mb_per_s, pull_mb_per_s}]
 `
