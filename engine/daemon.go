@@ -464,14 +464,7 @@ func (d *Daemon) shutdown(ids []int) {
 // publish sends data on subj, in parts with acknowledgements when it is
 // larger than one NATS message.
 func (d *Daemon) publish(ctx context.Context, subj string, data []byte, idle time.Duration) error {
-	if len(data) <= d.maxChunk {
-		return d.nc.Publish(subj, data)
-	}
-	return d.send.Send(ctx, data, d.maxChunk, partWindow, idle, func(header string, part []byte) error {
-		m := &nats.Msg{Subject: subj, Reply: wire.DaemonAcks(d.id), Data: part, Header: nats.Header{}}
-		m.Header.Set(wire.HeaderPart, header)
-		return d.nc.PublishMsg(m)
-	})
+	return d.pub.publishBlocks(ctx, subj, wire.Blocks{data}, idle)
 }
 
 // partWindow is how many parts of a large message may be unacknowledged:

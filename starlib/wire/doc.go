@@ -84,5 +84,7 @@
 // put such payloads into their envelopes without copying them, and
 // Blocks.Parts with Sender.SendParts cut the result into message parts.
 // Batch, Task, Results and Result have hand-written encoders that write
-// the same bytes as the reflective one.
+// the same bytes as the reflective one, and with Done hand-written
+// decoders that give the same values and errors (the hot path of small
+// tasks); every other envelope goes through reflection.
 package wire

@@ -49,6 +49,12 @@ func MarshalMsg(v any) ([]byte, error) {
 // struct). A message of another protocol version gives a *ProtocolError.
 // Byte-slice fields of v alias data: data must not change afterwards.
 func UnmarshalMsg(data []byte, v any) error {
+	return unmarshalMsg(data, v, true)
+}
+
+// unmarshalMsg is UnmarshalMsg, with the hand-written decoders of
+// envelope_fast_decode.go when fast is set (tests compare both).
+func unmarshalMsg(data []byte, v any, fast bool) error {
 	d := NewBytesDecoder(data)
 	n, err := d.DecodeArrayHead()
 	if err != nil {
@@ -64,10 +70,21 @@ func UnmarshalMsg(data []byte, v any) error {
 	if ver != ProtocolVersion {
 		return &ProtocolError{Got: int(min(ver, 1<<31)), Want: ProtocolVersion}
 	}
-	if err := decodeStruct(d, reflect.ValueOf(v).Elem(), 0); err != nil {
+	if err := decodeBody(d, v, fast); err != nil {
 		return fmt.Errorf("decode %T: %w", v, err)
 	}
 	return nil
+}
+
+// decodeBody reads the body of the envelope v, with a hand-written
+// decoder if fast is set and v has one.
+func decodeBody(d *Decoder, v any, fast bool) error {
+	if fast {
+		if ok, err := decodeFast(d, v); ok {
+			return err
+		}
+	}
+	return decodeStruct(d, reflect.ValueOf(v).Elem(), 0)
 }
 
 type field struct {

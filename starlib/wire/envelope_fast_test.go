@@ -100,7 +100,7 @@ func TestMarshalMsgFastSameBytes(t *testing.T) {
 	}
 }
 
-func mustMarshalMsg(t *testing.T, m any) []byte {
+func mustMarshalMsg(t testing.TB, m any) []byte {
 	t.Helper()
 	b, err := MarshalMsg(m)
 	if err != nil {

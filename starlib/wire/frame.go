@@ -60,17 +60,11 @@ func NewSender(prefix string) *Sender {
 	return &Sender{streams: make(map[string]chan int), prefix: prefix}
 }
 
-// Send splits data into parts of at most partSize bytes and calls publish
-// for each, keeping at most window parts unacknowledged. The receiver's
-// acknowledgements must reach s.Ack. It returns when every part was
-// acknowledged, ctx is done, or no acknowledgement came within idle.
-func (s *Sender) Send(ctx context.Context, data []byte, partSize, window int, idle time.Duration,
-	publish func(header string, part []byte) error) error {
-	return s.SendParts(ctx, Blocks{data}.Parts(partSize), window, idle, publish)
-}
-
-// SendParts is Send for a message already cut into parts (Blocks.Parts),
-// which may differ in size.
+// SendParts calls publish for each of parts (a message cut with
+// Blocks.Parts; they may differ in size), keeping at most window parts
+// unacknowledged. The receiver's acknowledgements must reach s.Ack. It
+// returns when every part was acknowledged, ctx is done, or no
+// acknowledgement came within idle.
 func (s *Sender) SendParts(ctx context.Context, parts Blocks, window int, idle time.Duration,
 	publish func(header string, part []byte) error) error {
 	total, size := len(parts), parts.Len()
