@@ -8,8 +8,6 @@ package integration
 
 import (
 	"bytes"
-	"context"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -401,22 +399,7 @@ pirun = "/nonexistent/pirun"
 // runPirunHome is runPirun with HOME set to home.
 func runPirunHome(t *testing.T, home string, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), clusterTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, pirunBin, args...)
-	cmd.Env = append(testEnv(t), "HOME="+home)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	var ee *exec.ExitError
-	code := 0
-	switch {
-	case errors.As(err, &ee):
-		code = ee.ExitCode()
-	case err != nil:
-		t.Fatalf("run pirun %v: %v", args, err)
-	}
-	return result{out.String(), errb.String(), code}
+	return runCmd(t, clusterTimeout, func(cmd *exec.Cmd) { cmd.Env = append(cmd.Env, "HOME="+home) }, args...)
 }
 
 // mustClusterStart runs pirun cluster start with args and fails the test

@@ -56,11 +56,18 @@ type result struct {
 // a hermetic PIRUN_DIR, waits up to timeout, and returns what it did.
 func runPirun(t *testing.T, dir string, timeout time.Duration, args ...string) result {
 	t.Helper()
+	return runCmd(t, timeout, func(cmd *exec.Cmd) { cmd.Dir = dir }, args...)
+}
+
+// runCmd runs pirun with args and the test environment, adjusted by
+// setup, waits up to timeout, and returns what it did.
+func runCmd(t *testing.T, timeout time.Duration, setup func(*exec.Cmd), args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, pirunBin, args...)
-	cmd.Dir = dir
 	cmd.Env = testEnv(t)
+	setup(cmd)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -131,10 +138,17 @@ func startPirun(t *testing.T, args ...string) *proc {
 	t.Helper()
 	cmd := exec.Command(pirunBin, args...)
 	cmd.Env = testEnv(t)
+	return startProc(t, cmd)
+}
+
+// startProc starts cmd in the background; it is killed at cleanup, and
+// its output is logged when the test failed.
+func startProc(t *testing.T, cmd *exec.Cmd) *proc {
+	t.Helper()
 	p := &proc{cmd: cmd, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.stdout, p.stderr
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("start pirun %v: %v", args, err)
+		t.Fatalf("start %v: %v", cmd.Args, err)
 	}
 	go func() {
 		p.err = cmd.Wait()
@@ -144,7 +158,7 @@ func startPirun(t *testing.T, args ...string) *proc {
 		cmd.Process.Kill()
 		<-p.done
 		if t.Failed() {
-			t.Logf("pirun %v\nstdout:\n%s\nstderr:\n%s", args, p.stdout, p.stderr)
+			t.Logf("%v\nstdout:\n%s\nstderr:\n%s", cmd.Args, p.stdout, p.stderr)
 		}
 	})
 	return p

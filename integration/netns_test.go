@@ -212,29 +212,6 @@ func (h *labHost) start(t *testing.T, argv ...string) *proc {
 	return startProc(t, h.command(t, argv...))
 }
 
-// startProc starts cmd in the background; it is killed at cleanup, and
-// its output is logged when the test failed.
-func startProc(t *testing.T, cmd *exec.Cmd) *proc {
-	t.Helper()
-	p := &proc{cmd: cmd, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = p.stdout, p.stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %v: %v", cmd.Args, err)
-	}
-	go func() {
-		p.err = cmd.Wait()
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-p.done
-		if t.Failed() {
-			t.Logf("%v\nstdout:\n%s\nstderr:\n%s", cmd.Args, p.stdout, p.stderr)
-		}
-	})
-	return p
-}
-
 // pirun starts pirun with args in h in the background.
 func (h *labHost) pirun(t *testing.T, args ...string) *proc {
 	t.Helper()

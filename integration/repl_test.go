@@ -6,8 +6,6 @@ package integration
 
 import (
 	"bytes"
-	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -103,27 +101,11 @@ func TestREPLPipedCtrlC(t *testing.T) {
 // with env added to the test environment.
 func runPirunStdin(t *testing.T, stdin io.Reader, env []string, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*replTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, pirunBin, args...)
-	cmd.Dir = t.TempDir()
-	cmd.Env = append(testEnv(t), env...)
-	cmd.Stdin = stdin
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	var ee *exec.ExitError
-	code := 0
-	switch {
-	case errors.As(err, &ee):
-		code = ee.ExitCode()
-	case err != nil:
-		t.Fatalf("run pirun %v: %v", args, err)
-	}
-	if ctx.Err() != nil {
-		t.Fatalf("pirun %v did not finish\nstdout:\n%s\nstderr:\n%s", args, &out, &errb)
-	}
-	return result{out.String(), errb.String(), code}
+	dir := t.TempDir()
+	return runCmd(t, 2*replTimeout, func(cmd *exec.Cmd) {
+		cmd.Dir, cmd.Stdin = dir, stdin
+		cmd.Env = append(cmd.Env, env...)
+	}, args...)
 }
 
 // TestREPLTerminal drives a session in a terminal: a multi-line def typed
