@@ -156,12 +156,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 	return nil
 }
 
-// goodbye tells the hub this daemon stops, so it is not reported lost.
+// goodbye tells the hub this daemon stops, and waits (briefly) for the
+// hub to have forgotten it: the connection closing after that is not
+// reported as engines lost.
 func (d *Daemon) goodbye() {
 	if data, err := wire.MarshalMsg(&wire.Heartbeat{Daemon: d.id, Leaving: true}); err == nil {
-		d.nc.Publish(wire.SubjectHeartbeat, data)
+		d.nc.Request(wire.SubjectHeartbeat, data, time.Second)
 	}
-	d.nc.FlushTimeout(time.Second)
 }
 
 // start creates the engines with the given ids and starts their workers.

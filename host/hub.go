@@ -344,6 +344,9 @@ func (h *Hub) onHeartbeat(m *nats.Msg) {
 	}
 	if hb.Leaving {
 		h.leave(hb.Daemon)
+		if m.Reply != "" {
+			m.Respond(nil) // the daemon waits for this before it closes its connection
+		}
 		return
 	}
 	h.mu.Lock()
