@@ -298,8 +298,9 @@ func (rs *rankState) close(ctx context.Context, err error) {
 	var dl drainList
 	rs.mu.Lock()
 	if err != nil && rs.broken == nil {
-		rs.broken = &jobError{msg: rs.failure(ctx, err)}
-		rs.broadcast(rs.broken.Error(), &dl)
+		je := &jobError{msg: rs.failure(ctx, err), aborted: errors.Is(context.Cause(ctx), errAborted)}
+		rs.broken = je
+		rs.broadcast(je, &dl)
 	}
 	rs.phase = phaseEnded
 	for i, m := range rs.unexpected {

@@ -19,6 +19,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -257,7 +258,7 @@ func (rs *rankState) deliver(m *wire.CommMsg, dl *drainList) {
 	case wire.CommAck:
 		rs.acked(m, dl)
 	case wire.CommFail:
-		rs.fail(m.Error)
+		rs.fail(&jobError{msg: m.Error, aborted: m.Aborted})
 	}
 	if rs.waiting != nil {
 		rs.flushCredit(dl)
@@ -481,11 +482,11 @@ func (rs *rankState) part(m *wire.CommMsg, dl *drainList) {
 }
 
 // fail records that the job failed elsewhere; rs.mu is held.
-func (rs *rankState) fail(msg string) {
+func (rs *rankState) fail(err *jobError) {
 	if rs.phase == phaseEnded || rs.broken != nil {
 		return
 	}
-	rs.broken = &jobError{msg: msg}
+	rs.broken = err
 }
 
 // breakJob fails the job for every rank: this rank found err (a deadlock,
@@ -495,19 +496,32 @@ func (rs *rankState) breakJob(err error, dl *drainList) {
 		return
 	}
 	rs.broken = err
-	rs.broadcast(err.Error(), dl)
+	rs.broadcast(err, dl)
 }
 
-// broadcast tells every other rank that the job failed.
-func (rs *rankState) broadcast(msg string, dl *drainList) {
+// broadcast tells every other rank that the job failed with err.
+func (rs *rankState) broadcast(err error, dl *drainList) {
+	var je *jobError
+	aborted := errors.As(err, &je) && je.aborted
 	for p := range rs.ranks {
 		if p != rs.rank {
-			rs.send(p, &wire.CommMsg{Kind: wire.CommFail, Error: msg}, dl)
+			rs.send(p, &wire.CommMsg{Kind: wire.CommFail, Error: err.Error(), Aborted: aborted}, dl)
 		}
 	}
 }
 
-// jobError is the failure of a job, as another rank described it.
-type jobError struct{ msg string }
+// jobError is the failure of a job, as a rank described it; aborted says
+// it was the client's abort, which reaches every rank of the job.
+type jobError struct {
+	msg     string
+	aborted bool
+}
 
 func (e *jobError) Error() string { return e.msg }
+
+// abortedPeer reports whether err is a job failure caused by an aborted
+// rank.
+func abortedPeer(err error) bool {
+	var je *jobError
+	return errors.As(err, &je) && je.aborted
+}

@@ -95,6 +95,9 @@ func classify(ctx context.Context, err error, timeout time.Duration) (wire.Statu
 		return wire.StatusLost, &wire.Error{Type: "EngineError", Message: "the engine was shut down while running the task", Backtrace: backtrace(err)}
 	case errors.Is(cause, errAborted):
 		return wire.StatusAborted, &wire.Error{Type: "TaskAborted", Message: "aborted while running", Backtrace: backtrace(err)}
+	case abortedPeer(err):
+		// Another rank's abort overtook this rank's own: the same abort.
+		return wire.StatusAborted, &wire.Error{Type: "TaskAborted", Message: "aborted while running: " + err.Error(), Backtrace: backtrace(err)}
 	case errors.Is(cause, errTimeout):
 		return wire.StatusTimeout, &wire.Error{Type: "TimeoutError",
 			Message:   fmt.Sprintf("task ran longer than its timeout of %v and was stopped; the engine stays usable", timeout),

@@ -54,6 +54,7 @@ type CommMsg struct {
 	Data     []byte   `wire:"11"` // Data: the value; Part: a piece of it
 	Error    string   `wire:"12"` // Fail: what happened, for the other ranks' errors
 	Deadlock bool     `wire:"13"` // Fail: Error is a deadlock report
+	Aborted  bool     `wire:"14"` // Fail: the rank was aborted (the client aborts the whole job)
 }
 
 // CommState is what a rank of a job is doing, as far as message passing
