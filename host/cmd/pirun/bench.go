@@ -60,8 +60,7 @@ func runBench(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "pirun bench: unexpected argument %q (pirun bench --help shows the flags)\n", fs.Arg(0))
 		return exitUsage
 	}
-	if f.n < 0 {
-		fmt.Fprintf(e.stderr, "pirun bench: -n %d: want a number of engines ≥ 1 (or 0 for one per CPU)\n", f.n)
+	if !f.checkEngines(e, "pirun bench") {
 		return exitUsage
 	}
 	opts := host.BenchOptions{Quick: *quick}

@@ -49,8 +49,7 @@ a terminal, chunks are read without prompts: pirun < session.star.
 		fmt.Fprintf(e.stderr, "pirun repl: unexpected argument %q (to run a script: pirun SCRIPT.star)\n", fs.Arg(0))
 		return exitUsage
 	}
-	if f.n < 0 {
-		fmt.Fprintf(e.stderr, "pirun repl: -n %d: want a number of engines ≥ 1 (or 0 for one per CPU)\n", f.n)
+	if !f.checkEngines(e, "pirun repl") {
 		return exitUsage
 	}
 	return repl(ctx, e, f)

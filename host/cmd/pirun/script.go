@@ -43,6 +43,16 @@ func (f *scriptFlags) register(fs *flag.FlagSet, n string) {
 	fs.StringVar(&f.ssh, "ssh", "", "reach the hub through an ssh tunnel to [user@]gateway[:port] (with --connect or --profile)")
 }
 
+// checkEngines reports -n as a mistake of command cmd unless it is 0 (one
+// per CPU) or more.
+func (f scriptFlags) checkEngines(e *env, cmd string) bool {
+	if f.n < 0 {
+		fmt.Fprintf(e.stderr, "%s: -n %d: want a number of engines ≥ 1 (or 0 for one per CPU)\n", cmd, f.n)
+		return false
+	}
+	return true
+}
+
 // runScript is `pirun run`: a script is required.
 func runScript(ctx context.Context, e *env, args []string) int { return script(ctx, e, args, true) }
 
@@ -72,8 +82,7 @@ this process, runs the script and stops them. ARGS are the script's argv
 		fmt.Fprintln(e.stderr, "pirun: missing SCRIPT.star (pirun --help shows how to run one)")
 		return exitUsage
 	}
-	if f.n < 0 {
-		fmt.Fprintf(e.stderr, "pirun: -n %d: want a number of engines ≥ 1 (or 0 for one per CPU)\n", f.n)
+	if !f.checkEngines(e, "pirun") {
 		return exitUsage
 	}
 	path := fs.Arg(0)
