@@ -25,6 +25,12 @@ type outItem struct {
 type publisher struct {
 	d  *Daemon
 	ch chan outItem
+
+	// A round's results per client and scheduler acknowledgements per
+	// engine, kept from one round to the next for their memory; only
+	// run's goroutine uses them.
+	results map[string]*clientResults
+	done    map[int][]wire.TaskRef
 }
 
 // maxBatch bounds the items gathered into one round of messages.
@@ -74,8 +80,10 @@ func (p *publisher) run(ctx context.Context) {
 // at once, in order; results are grouped per client after it, so a task's
 // output always reaches the client before its result.
 func (p *publisher) round(first outItem) {
-	results := make(map[string]*clientResults)
-	done := make(map[int][]wire.TaskRef)
+	if p.results == nil {
+		p.results, p.done = make(map[string]*clientResults), make(map[int][]wire.TaskRef)
+	}
+	results, done := p.results, p.done
 	add := func(it outItem) {
 		if it.task.Client == "" { // startup code: nobody waits for it
 			p.local(it)
@@ -107,10 +115,21 @@ func (p *publisher) round(first outItem) {
 		break
 	}
 	for client, cr := range results {
+		if len(cr.rs.Results) == 0 { // none for this client this round
+			delete(results, client)
+			continue
+		}
 		p.sendResults(wire.ClientResults(client), cr)
+		cr.reset()
 	}
 	for engine, refs := range done {
+		if len(refs) == 0 {
+			delete(done, engine)
+			continue
+		}
 		p.send(wire.SubjectDone, &wire.Done{Engine: engine, Tasks: refs})
+		clear(refs)
+		done[engine] = refs[:0]
 	}
 }
 
@@ -130,6 +149,14 @@ func (p *publisher) send(subject string, msg any) {
 type clientResults struct {
 	rs     wire.Results
 	values []wire.Blocks
+}
+
+// reset empties cr once it was sent, keeping its memory but no reference
+// to the values.
+func (cr *clientResults) reset() {
+	clear(cr.rs.Results)
+	clear(cr.values)
+	cr.rs.Results, cr.values = cr.rs.Results[:0], cr.values[:0]
 }
 
 // sendResults encodes and publishes results, their values uncopied.

@@ -305,7 +305,8 @@ func median(ts []time.Duration) time.Duration {
 func micros(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
 
 // loadBalanced times map_sync of the identity over range(Tasks) at
-// chunksize 1 and 100, and checks the results.
+// chunksize 1 and 100 (median of 3 each: one run is ~0.1 s, at the mercy
+// of whatever else the machine does), and checks the results.
 func (b *bench) loadBalanced(rep *BenchReport, _ []int) error {
 	n := b.sizes.Tasks
 	rep.Tasks = n
@@ -313,7 +314,7 @@ func (b *bench) loadBalanced(rep *BenchReport, _ []int) error {
 		size int
 		rate *float64
 	}{{1, &rep.Chunk1PerSec}, {100, &rep.Chunk100PerSec}} {
-		d, got, err := b.timed("lb_map", starlark.MakeInt(n), starlark.MakeInt(chunk.size))
+		d, got, err := b.median3("lb_map", starlark.MakeInt(n), starlark.MakeInt(chunk.size))
 		if err != nil {
 			return err
 		}
@@ -325,11 +326,11 @@ func (b *bench) loadBalanced(rep *BenchReport, _ []int) error {
 	return nil
 }
 
-// applyAsync times Tasks separate apply_async, then wait, and checks the
-// results.
+// applyAsync times Tasks separate apply_async, then wait (median of 3),
+// and checks the results.
 func (b *bench) applyAsync(rep *BenchReport, _ []int) error {
 	n := starlark.MakeInt(b.sizes.Tasks)
-	d, ars, err := b.timed("lb_apply_async", n)
+	d, ars, err := b.median3("lb_apply_async", n)
 	if err != nil {
 		return err
 	}

@@ -60,6 +60,10 @@ type scheduler struct {
 	order   []int                      // engine ids, rotated for fairness
 	aborted map[wire.TaskRef]time.Time // aborts that arrived before their task
 	peak    int                        // most tasks held since the last release
+
+	// batches holds dispatch's batch per daemon, reused from one dispatch
+	// to the next; only run's goroutine uses it.
+	batches map[string]*batchBuilder
 }
 
 func newScheduler(h *Hub) *scheduler {
@@ -316,6 +320,7 @@ func (s *scheduler) release() {
 	drained := len(s.tasks) == 0 && s.peak > releaseAbove
 	if drained {
 		s.tasks, s.queue, s.peak = make(map[wire.TaskRef]*lbTask), nil, 0
+		s.batches = nil // release runs on run's goroutine, as dispatch does
 	}
 	s.mu.Unlock()
 	if drained {
@@ -350,7 +355,10 @@ func (s *scheduler) dispatch() {
 	now := time.Now()
 	s.mu.Lock()
 	engines := s.view()
-	batches := make(map[string]*batchBuilder)
+	if s.batches == nil {
+		s.batches = make(map[string]*batchBuilder)
+	}
+	batches := s.batches
 	var impossible []*lbTask
 	var skipped []*lbTask
 	i := 0
@@ -395,7 +403,12 @@ func (s *scheduler) dispatch() {
 		s.failImpossible(t)
 	}
 	for d, b := range batches {
+		if len(b.batch.Tasks) == 0 {
+			delete(batches, d) // its daemon got nothing this time
+			continue
+		}
 		s.h.sendData(wire.DaemonTasks(d), &b.batch)
+		b.reset()
 	}
 }
 
@@ -470,10 +483,13 @@ func (s *scheduler) requeue(e *lbEngine, client string, ids []uint64) {
 type batchBuilder struct {
 	batch   wire.Batch
 	bundles map[*byte]int
+	targets []int // the tasks' Targets, each one engine
 }
 
 func (b *batchBuilder) add(t wire.Task, bundle []byte, engine int) {
-	t.Targets = []int{engine}
+	b.targets = append(b.targets, engine)
+	n := len(b.targets)
+	t.Targets = b.targets[n-1 : n : n]
 	t.Bundle = 0
 	if len(bundle) > 0 {
 		if b.bundles == nil {
@@ -487,4 +503,13 @@ func (b *batchBuilder) add(t wire.Task, bundle []byte, engine int) {
 		t.Bundle = b.bundles[k]
 	}
 	b.batch.Tasks = append(b.batch.Tasks, t)
+}
+
+// reset empties b once its batch was sent, keeping its memory for the
+// next one, but no reference to the tasks' payloads and bundles.
+func (b *batchBuilder) reset() {
+	clear(b.batch.Tasks)
+	clear(b.batch.Bundles)
+	clear(b.bundles)
+	b.batch.Tasks, b.batch.Bundles, b.targets = b.batch.Tasks[:0], b.batch.Bundles[:0], b.targets[:0]
 }

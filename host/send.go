@@ -51,7 +51,8 @@ func (c *Client) encodePayloadBlocks(what string, vals ...starlark.Value) (wire.
 func (c *Client) encodePayloadWith(what string, write func(body *wire.Encoder) error) (wire.Blocks, error) {
 	var refs []wire.PayloadRef
 	var index map[starlark.Value]uint64
-	body := wire.NewBlockEncoder(c.out.maxPart())
+	body := wire.GetBlockEncoder(c.out.maxPart())
+	defer wire.PutBlockEncoder(body)
 	body.Ref = func(v starlark.Value) (uint64, error) {
 		if i, ok := index[v]; ok {
 			return i, nil
@@ -70,12 +71,14 @@ func (c *Client) encodePayloadWith(what string, write func(body *wire.Encoder) e
 	if err := write(body); err != nil {
 		return nil, fmt.Errorf("cannot send %s to engines: %w", what, err)
 	}
-	var head wire.Encoder
-	wire.EncodePayloadRefs(&head, refs)
+	blocks := body.Blocks()
+	head := wire.GetBlockEncoder(c.out.maxPart())
+	defer wire.PutBlockEncoder(head)
+	wire.EncodePayloadRefs(head, refs)
 	if err := head.Flush(); err != nil {
 		return nil, err
 	}
-	return append(wire.Blocks{head.Bytes()}, body.Blocks()...), nil
+	return append(head.Blocks(), blocks...), nil
 }
 
 // payloadRef describes a value that is not plain data, or says why it

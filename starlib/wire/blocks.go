@@ -6,6 +6,7 @@ package wire
 
 import (
 	"math"
+	"sync"
 	"unsafe"
 
 	"go.starlark.net/starlark"
@@ -100,11 +101,44 @@ func NewBlockEncoder(size int) *Encoder {
 // MarshalBlocks returns the encoding of v as blocks of at most size bytes,
 // with DefaultLimits and no Ref hook. It is safe for concurrent use.
 func MarshalBlocks(v starlark.Value, size int) (Blocks, error) {
-	e := NewBlockEncoder(size)
+	e := GetBlockEncoder(size)
+	defer PutBlockEncoder(e)
 	if err := e.Encode(v); err != nil {
 		return nil, err
 	}
 	return e.Blocks(), nil
+}
+
+// carveBlock is the size of the buffers that pooled block Encoders share
+// among small outputs: a task's arguments or result of a few bytes then
+// costs those bytes, not a buffer and an Encoder of its own.
+const carveBlock = 8 << 10
+
+var blockEncoders = sync.Pool{New: func() any { return new(Encoder) }}
+
+// GetBlockEncoder returns a block Encoder like NewBlockEncoder(size),
+// from a pool. Its output may be carved from a buffer that earlier
+// outputs of pooled Encoders were also carved from, which is safe because
+// output handed over as Blocks is never written again. Take the output
+// with Blocks, then give the Encoder back with PutBlockEncoder: the
+// output stays valid.
+func GetBlockEncoder(size int) *Encoder {
+	e := blockEncoders.Get().(*Encoder)
+	e.blockMax, e.blockNext = max(size, lendSize), carveBlock
+	return e
+}
+
+// PutBlockEncoder resets e, from GetBlockEncoder, and puts it back in the
+// pool. Output not taken with Blocks is dropped. The rest of e's buffer
+// is kept for the next small output only when it is small, so that tiny
+// outputs never keep a large buffer alive.
+func PutBlockEncoder(e *Encoder) {
+	var rest []byte
+	if e.smallBlock {
+		rest = e.buf[e.n:] // output before n may have been handed over
+	}
+	*e = Encoder{buf: rest, smallBlock: rest != nil}
+	blockEncoders.Put(e)
 }
 
 // Blocks returns the output of a block Encoder so far and gives it up:
@@ -165,6 +199,7 @@ func (e *Encoder) nextBlock(k int) {
 			size = int(room)
 		}
 		e.buf = make([]byte, max(size, k+2*spillSlack))
+		e.smallBlock = len(e.buf) <= carveBlock
 		e.blockNext = min(2*e.blockNext, e.blockMax)
 	}
 	e.setMark()

@@ -72,3 +72,66 @@ func TestEncodeBlocks(t *testing.T) {
 		}
 	}
 }
+
+// TestPooledEncodersKeepOutputs checks that outputs carved from the
+// buffers pooled Encoders share stay intact while later outputs are
+// written, also across goroutines.
+func TestPooledEncodersKeepOutputs(t *testing.T) {
+	const workers, per = 4, 2000
+	outs := make([][]Blocks, workers)
+	done := make(chan error, workers)
+	for w := range workers {
+		go func() {
+			for i := range per {
+				v := starlark.Tuple{starlark.MakeInt(w), starlark.MakeInt(i), starlark.String(strings.Repeat("s", i%50))}
+				b, err := MarshalBlocks(v, 1<<20)
+				if err != nil {
+					done <- err
+					return
+				}
+				outs[w] = append(outs[w], b)
+			}
+			done <- nil
+		}()
+	}
+	for range workers {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for w, bs := range outs {
+		for i, b := range bs {
+			want := mustMarshal(t, starlark.Tuple{starlark.MakeInt(w), starlark.MakeInt(i), starlark.String(strings.Repeat("s", i%50))})
+			if !bytes.Equal(b.Bytes(), want) {
+				t.Fatalf("output %d of worker %d changed after later encodes: % x, want % x", i, w, b.Bytes(), want)
+			}
+		}
+	}
+}
+
+// TestPutBlockEncoderKeepsOnlySmallBuffers checks that a pooled Encoder
+// keeps the rest of its buffer for the next output only when that buffer
+// is small, so that tiny outputs never pin a large block.
+func TestPutBlockEncoderKeepsOnlySmallBuffers(t *testing.T) {
+	for _, tc := range []struct {
+		expr string
+		keep bool
+	}{
+		{`1`, true},
+		{`list(range(200000))`, false},
+	} {
+		e := GetBlockEncoder(1 << 20)
+		e.buf, e.smallBlock = nil, false // start without a carried buffer
+		if err := e.Encode(eval(t, tc.expr)); err != nil {
+			t.Fatal(err)
+		}
+		out := e.Blocks()
+		PutBlockEncoder(e)
+		if kept := e.buf != nil; kept != tc.keep {
+			t.Errorf("after %s (%d bytes): kept the rest of its buffer = %v (%d bytes), want %v", tc.expr, out.Len(), kept, len(e.buf), tc.keep)
+		}
+		if len(e.buf) > carveBlock {
+			t.Errorf("after %s: kept %d bytes, more than %d", tc.expr, len(e.buf), carveBlock)
+		}
+	}
+}

@@ -328,7 +328,11 @@ func (d *Decoder) str(off int64, n uint64) (string, error) {
 		return string(b), nil
 	}
 	if cap(d.arena)-len(d.arena) < len(b) {
-		d.arena = make([]byte, 0, arenaBlock)
+		size := arenaBlock
+		if d.r == nil { // the strings still to come fit in the input left
+			size = min(size, len(b)+d.end-d.pos)
+		}
+		d.arena = make([]byte, 0, size)
 	}
 	start := len(d.arena)
 	d.arena = append(d.arena, b...) // never written again

@@ -66,6 +66,9 @@ type Encoder struct {
 	blocks    Blocks
 	blockMax  int // > 0 for a block Encoder: the largest block
 	blockNext int // size of the next new block, before estimates
+	// smallBlock: buf is (the rest of) a block of at most carveBlock
+	// bytes, which a pooled block Encoder may keep (PutBlockEncoder).
+	smallBlock bool
 }
 
 // NewEncoder returns an Encoder that writes to w.

@@ -13,7 +13,8 @@ package wire
 // Payload field. Large payloads are lent, not copied: they must not
 // change until the blocks were sent. It is safe for concurrent use.
 func MarshalBatchBlocks(b *Batch, payloads []Blocks, size int) (Blocks, error) {
-	e := NewBlockEncoder(size)
+	e := GetBlockEncoder(size)
+	defer PutBlockEncoder(e)
 	e.EncodeArrayHead(2)
 	e.EncodeUint(ProtocolVersion)
 	encodeBatch(e, b, payloads)
@@ -28,7 +29,8 @@ func MarshalBatchBlocks(b *Batch, payloads []Blocks, size int) (Blocks, error) {
 // value of rs.Results[i] in place of its Value field. Large values are
 // lent, not copied. It is safe for concurrent use.
 func MarshalResultsBlocks(rs *Results, values []Blocks, size int) (Blocks, error) {
-	e := NewBlockEncoder(size)
+	e := GetBlockEncoder(size)
+	defer PutBlockEncoder(e)
 	e.EncodeArrayHead(2)
 	e.EncodeUint(ProtocolVersion)
 	encodeResults(e, rs, values)
