@@ -247,11 +247,19 @@ func (b *bench) timed(fn string, args ...starlark.Value) (time.Duration, starlar
 
 // median3 calls fn three times and returns the median time and the last
 // value: one run of a big transfer is at the mercy of the garbage
-// collector's timing.
-func (b *bench) median3(fn string, args ...starlark.Value) (time.Duration, starlark.Value, error) {
+// collector's timing. Each run starts as the first did: the previous
+// run's value is dropped, and when reset is not empty, the function of
+// that name is called (untimed) to clear what the run left on the engines.
+func (b *bench) median3(reset, fn string, args ...starlark.Value) (time.Duration, starlark.Value, error) {
 	ts := make([]time.Duration, 3)
 	var v starlark.Value
 	for i := range ts {
+		v = nil
+		if reset != "" && i > 0 {
+			if _, err := b.call(reset); err != nil {
+				return 0, nil, err
+			}
+		}
 		var err error
 		if ts[i], v, err = b.timed(fn, args...); err != nil {
 			return 0, nil, err
@@ -314,7 +322,7 @@ func (b *bench) loadBalanced(rep *BenchReport, _ []int) error {
 		size int
 		rate *float64
 	}{{1, &rep.Chunk1PerSec}, {100, &rep.Chunk100PerSec}} {
-		d, got, err := b.median3("lb_map", starlark.MakeInt(n), starlark.MakeInt(chunk.size))
+		d, got, err := b.median3("", "lb_map", starlark.MakeInt(n), starlark.MakeInt(chunk.size))
 		if err != nil {
 			return err
 		}
@@ -330,7 +338,7 @@ func (b *bench) loadBalanced(rep *BenchReport, _ []int) error {
 // and checks the results.
 func (b *bench) applyAsync(rep *BenchReport, _ []int) error {
 	n := starlark.MakeInt(b.sizes.Tasks)
-	d, ars, err := b.median3("lb_apply_async", n)
+	d, ars, err := b.median3("", "lb_apply_async", n)
 	if err != nil {
 		return err
 	}
@@ -351,7 +359,7 @@ func (b *bench) pushPull(rep *BenchReport, ids []int) error {
 	if err != nil {
 		return err
 	}
-	d, back, err := b.median3("push_pull", e, big)
+	d, back, err := b.median3("cleanup", "push_pull", e, big)
 	if err != nil {
 		return err
 	}
@@ -368,7 +376,7 @@ func (b *bench) scatterGather(rep *BenchReport, _ []int) error {
 	if err != nil {
 		return err
 	}
-	d, back, err := b.median3("scatter_gather", seq)
+	d, back, err := b.median3("cleanup", "scatter_gather", seq)
 	if err != nil {
 		return err
 	}
