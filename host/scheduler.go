@@ -8,6 +8,7 @@ package host
 import (
 	"fmt"
 	"runtime/debug"
+	"runtime/metrics"
 	"slices"
 	"sync"
 	"time"
@@ -43,10 +44,27 @@ const askEvery = 50 * time.Millisecond
 // releaseAfter passed with no new task: Go maps never shrink, and the
 // runtime keeps freed pages for minutes, so a hub that ran a large map
 // would otherwise stay that size.
+//
+// The whole process must be quiet too: when it allocated more than
+// releaseBusy during releaseAfter, the release waits. In-process engines
+// and clients moving big values would otherwise pay for its full
+// collection and then fault in again the pages it handed back (a push
+// right after a large map took twice as long).
 const (
 	releaseAbove = 1 << 12
 	releaseAfter = time.Second
+	releaseBusy  = 16 << 20
 )
+
+// heapAllocs returns the bytes the process has allocated since it started.
+func heapAllocs() uint64 {
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return s[0].Value.Uint64()
+}
 
 type scheduler struct {
 	h    *Hub
@@ -281,6 +299,7 @@ func (s *scheduler) run() {
 	quiet.Stop()
 	defer quiet.Stop()
 	armed := false
+	var allocs uint64 // heapAllocs when quiet was last set
 	for {
 		select {
 		case <-s.h.stop:
@@ -291,6 +310,11 @@ func (s *scheduler) run() {
 				continue
 			}
 		case <-quiet.C:
+			if now := heapAllocs(); now-allocs > releaseBusy {
+				allocs = now // the process is busy: wait until it is not
+				quiet.Reset(releaseAfter)
+				continue
+			}
 			armed = false
 			s.release()
 			continue
@@ -298,6 +322,7 @@ func (s *scheduler) run() {
 		s.dispatch()
 		s.steal()
 		if !armed && s.drained() {
+			allocs = heapAllocs()
 			quiet.Reset(releaseAfter)
 			armed = true
 		}
