@@ -38,6 +38,12 @@ type Engine struct {
 	value   *engineValue        // the `engine` module value
 	started time.Time
 
+	// The function of the last bundle the worker loaded, and a copy of
+	// that bundle: the tasks of a map share one bundle, which then is
+	// compared, not hashed again, for each.
+	lastBundle []byte
+	lastFn     *starlark.Function
+
 	mu      sync.Mutex
 	queue   []job
 	wake    chan struct{} // signalled when queue grows

@@ -4,6 +4,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -149,12 +150,23 @@ func (r *taskRun) exec(j job) (starlark.Value, error) {
 	return nil, fmt.Errorf("unknown task kind %d: is this engine older than the client? (pirun version)", r.t.Kind)
 }
 
+// maxLastBundle bounds the copy of the last bundle an engine keeps.
+const maxLastBundle = 64 << 10
+
 // function rebuilds (or finds in the cache) the task's function.
 func (r *taskRun) function(j job) (*starlark.Function, error) {
 	if j.bundle == nil {
 		return nil, errors.New("task has no function")
 	}
-	return r.e.cache.Load(j.bundle, r.e.predecl)
+	e := r.e
+	if e.lastFn != nil && bytes.Equal(e.lastBundle, j.bundle) {
+		return e.lastFn, nil
+	}
+	fn, err := e.cache.Load(j.bundle, e.predecl)
+	if err == nil && len(j.bundle) <= maxLastBundle {
+		e.lastBundle, e.lastFn = append(e.lastBundle[:0], j.bundle...), fn
+	}
+	return fn, err
 }
 
 func (r *taskRun) apply(j job) (starlark.Value, error) {

@@ -39,14 +39,32 @@ func Context(thread *starlark.Thread) context.Context {
 // when the thread's work ends (typically with defer). No goroutine runs
 // until ctx is done (context.AfterFunc).
 func BindCancel(ctx context.Context, thread *starlark.Thread) (stop func()) {
-	fired := make(chan struct{})
-	stopAfter := context.AfterFunc(ctx, func() {
-		defer close(fired)
-		thread.Cancel(context.Cause(ctx).Error())
-	})
-	return sync.OnceFunc(func() {
-		if !stopAfter() {
-			<-fired // the callback started: wait until it has cancelled
-		}
-	})
+	b := &cancelBinding{ctx: ctx, thread: thread}
+	b.fired.Add(1)
+	b.stopAfter = context.AfterFunc(ctx, b.cancel)
+	return b.stop
+}
+
+// cancelBinding is one BindCancel: a struct rather than closures, channel
+// and sync.OnceFunc, because engines bind every task's thread.
+type cancelBinding struct {
+	ctx       context.Context
+	thread    *starlark.Thread
+	stopAfter func() bool
+	fired     sync.WaitGroup // done when cancel ran, or once it never will
+	once      sync.Once
+}
+
+func (b *cancelBinding) cancel() {
+	defer b.fired.Done()
+	b.thread.Cancel(context.Cause(b.ctx).Error())
+}
+
+func (b *cancelBinding) stop() { b.once.Do(b.end) }
+
+func (b *cancelBinding) end() {
+	if b.stopAfter() {
+		b.fired.Done() // cancel will never run
+	}
+	b.fired.Wait() // else it started: wait until it has cancelled
 }
