@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -37,6 +38,9 @@ type Engine struct {
 	predecl starlark.StringDict // this engine's predeclared names
 	value   *engineValue        // the `engine` module value
 	started time.Time
+	// threadName names the threads of its tasks (for debuggers; built
+	// once, not per task).
+	threadName string
 
 	// The function of the last bundle the worker loaded, and a copy of
 	// that bundle: the tasks of a map share one bundle, which then is
@@ -63,6 +67,7 @@ func newEngine(d *Daemon, id int) (*Engine, error) {
 		started: time.Now(),
 	}
 	e.value = &engineValue{e: e}
+	e.threadName = "engine " + strconv.Itoa(id)
 	var err error
 	e.predecl, err = d.predeclared(e)
 	return e, err

@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -48,7 +47,7 @@ func (e *Engine) run(ctx context.Context, j job) (wire.Result, wire.Blocks) {
 	}
 	r := &taskRun{e: e, t: t}
 	r.thread = &starlark.Thread{
-		Name:  "engine " + strconv.Itoa(e.ID) + " task " + strconv.FormatUint(t.ID, 10),
+		Name:  e.threadName,
 		Print: r.print,
 		Load:  noLoad,
 	}
