@@ -311,7 +311,8 @@ func (s *scheduler) run() {
 			}
 		case <-quiet.C:
 			if now := heapAllocs(); now-allocs > releaseBusy {
-				allocs = now // the process is busy: wait until it is not
+				s.h.log.Debug("memory release put off: the process is busy", "allocated_mib", (now-allocs)>>20)
+				allocs = now // wait until it is not
 				quiet.Reset(releaseAfter)
 				continue
 			}
