@@ -59,9 +59,9 @@ type BenchReport struct {
 	LatencyUS      float64 `json:"lat_direct_us"`     // median apply_sync round trip, one engine
 	LatencyP99US   float64 `json:"lat_direct_p99_us"` // its 99th percentile
 	Tasks          int     `json:"lb_tasks"`
-	Chunk1PerSec   float64 `json:"lb_chunk1_tps"`      // map_sync items/s, chunksize 1
-	Chunk100PerSec float64 `json:"lb_chunk100_tps"`    // map_sync items/s, chunksize 100
-	AsyncPerSec    float64 `json:"lb_apply_async_tps"` // separate apply_async, then wait
+	Chunk1PerSec   float64 `json:"lb_chunk1_tps"`      // map_sync items/s, chunksize 1 (median of 3)
+	Chunk100PerSec float64 `json:"lb_chunk100_tps"`    // map_sync items/s, chunksize 100 (median of 3)
+	AsyncPerSec    float64 `json:"lb_apply_async_tps"` // separate apply_async, then wait (median of 3)
 	PushPullInts   int     `json:"pushpull_ints"`
 	PushPullS      float64 `json:"pushpull_s"` // push + pull of the list, one engine (median of 3)
 	ScatterInts    int     `json:"scatter_gather_ints"`

@@ -9,6 +9,8 @@ import (
 	"io"
 	"math"
 	"math/big"
+	"runtime"
+	"sync/atomic"
 	"unicode/utf8"
 	"unsafe"
 
@@ -420,10 +422,20 @@ func (d *Decoder) appendItems(elems []starlark.Value, off int64, arg uint64, dep
 	if err != nil {
 		return nil, err
 	}
+	if d.r == nil && n >= parallelItems && n <= d.end-d.pos && runtime.GOMAXPROCS(0) > 1 {
+		if out, ok, err := d.itemsInTwo(elems, n, depth); ok {
+			return out, err
+		}
+	}
 	if elems == nil {
 		elems = make([]starlark.Value, 0, d.capacity(n, 1))
 	}
-	for n += len(elems); len(elems) < n; {
+	return d.run(elems, n, depth)
+}
+
+// run appends the next k items, at depth, to elems.
+func (d *Decoder) run(elems []starlark.Value, k, depth int) ([]starlark.Value, error) {
+	for n := len(elems) + k; len(elems) < n; {
 		if len(elems) == cap(elems) {
 			elems = growValues(elems, n)
 		}
@@ -437,6 +449,96 @@ func (d *Decoder) appendItems(elems []starlark.Value, off int64, arg uint64, dep
 		elems = append(elems, v)
 	}
 	return elems, nil
+}
+
+// parallelItems is the length from which an array held in memory is
+// decoded by two goroutines, one half each: building millions of values
+// is most of the time a big transfer takes, and a Pi has four cores.
+const parallelItems = 1 << 17
+
+// inTwo counts the arrays decoded by itemsInTwo (for tests).
+var inTwo atomic.Int64
+
+// itemsInTwo appends the n items of an array at depth to elems, decoding
+// the second half on another goroutine. It does so (ok) when the first
+// half holds only scalars (ints, floats, strings, bools, None), which can
+// be skipped to find where the second half starts; else it leaves d as
+// it was. The second half is decoded without the Ref hook, which need not
+// be safe for concurrent use: when it fails for any reason, d decodes it
+// again itself, so that errors are those of the sequential decoder.
+func (d *Decoder) itemsInTwo(elems []starlark.Value, n, depth int) (_ []starlark.Value, ok bool, _ error) {
+	half := n / 2
+	mid := scalarsEnd(d.buf[:d.end], d.pos, half)
+	if mid < 0 {
+		return nil, false, nil
+	}
+	inTwo.Add(1)
+	start := len(elems)
+	if cap(elems)-start < n {
+		elems = append(make([]starlark.Value, 0, start+n), elems...)
+	}
+	all := elems[:start+n]
+	first, second := all[start:start:start+half], all[start+half:start+half:start+n]
+	sub := &Decoder{Limits: d.Limits, lim: d.lim, buf: d.buf, pos: mid, end: d.end, base: d.base}
+	var subErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, subErr = sub.run(second, n-half, depth)
+	}()
+	_, err := d.run(first, half, depth)
+	<-done
+	switch {
+	case err != nil:
+		return nil, true, err
+	case subErr != nil || d.pos != mid:
+		if _, err := d.run(second, n-half, depth); err != nil {
+			return nil, true, err
+		}
+	default:
+		d.pos = sub.pos
+	}
+	return all, true, nil
+}
+
+// scalarsEnd returns the position in buf after the k items from pos, or
+// -1 when one of them is not a scalar (an array, map or tag) or the input
+// ends first.
+func scalarsEnd(buf []byte, pos, k int) int {
+	for ; k > 0; k-- {
+		if pos >= len(buf) {
+			return -1
+		}
+		ib := buf[pos]
+		hl := 1
+		var arg uint64
+		switch info := ib & 31; {
+		case info < 24:
+			arg = uint64(info)
+		case info == 24 && pos+2 <= len(buf):
+			hl, arg = 2, uint64(buf[pos+1])
+		case info == 25 && pos+3 <= len(buf):
+			hl, arg = 3, uint64(binary.BigEndian.Uint16(buf[pos+1:]))
+		case info == 26 && pos+5 <= len(buf):
+			hl, arg = 5, uint64(binary.BigEndian.Uint32(buf[pos+1:]))
+		case info == 27 && pos+9 <= len(buf):
+			hl, arg = 9, binary.BigEndian.Uint64(buf[pos+1:])
+		default:
+			return -1
+		}
+		switch ib & 0xe0 {
+		case majorUint, majorNegInt, majorSimple:
+			pos += hl
+		case majorBytes, majorText:
+			if arg > uint64(len(buf)-pos-hl) {
+				return -1
+			}
+			pos += hl + int(arg)
+		default:
+			return -1
+		}
+	}
+	return pos
 }
 
 // uints appends to elems the run of unsigned ints of up to 32 bits that

@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"runtime"
 	"strconv"
+	"sync/atomic"
 	"unicode/utf8"
 	"unsafe"
 
@@ -69,6 +71,11 @@ type Encoder struct {
 	// smallBlock: buf is (the rest of) a block of at most carveBlock
 	// bytes, which a pooled block Encoder may keep (PutBlockEncoder).
 	smallBlock bool
+	// noTables makes dicts and sets an error (errTables): iterating one
+	// writes its iteration counter, so the second-half Encoder of
+	// listInTwo, which runs beside e, must not (the same dict may appear
+	// in both halves).
+	noTables bool
 }
 
 // NewEncoder returns an Encoder that writes to w.
@@ -401,8 +408,14 @@ func (e *Encoder) value(v starlark.Value, depth int) error {
 	case starlark.Tuple:
 		return e.tuple(v, depth+1)
 	case *starlark.Dict:
+		if e.noTables {
+			return errTables
+		}
 		return e.dict(v, depth+1)
 	case *starlark.Set:
+		if e.noTables {
+			return errTables
+		}
 		return e.set(v, depth+1)
 	case *starlarkstruct.Struct:
 		if v.Constructor() == starlarkstruct.Default {
@@ -490,13 +503,22 @@ func (e *Encoder) list(l *starlark.List, depth int) error {
 	}
 	n := l.Len()
 	e.head(majorArray, uint64(n))
-	top := e.enterTop(depth, n)
-	for i := 0; i < n; i++ {
-		if i = e.uintRun(l, i, n); i == n {
+	return e.listItems(l, 0, n, depth, e.enterTop(depth, n), 0, true)
+}
+
+// listItems appends l[from:to] at depth. When top, l is the container
+// estimate follows, and item i is number i-base of it. A block Encoder
+// may encode a long run in two halves at once (inTwo).
+func (e *Encoder) listItems(l *starlark.List, from, to, depth int, top bool, base int, inTwo bool) error {
+	if inTwo && to-from >= parallelItems && e.blockMax > 0 && e.w == nil && runtime.GOMAXPROCS(0) > 1 {
+		return e.listInTwo(l, from, to, depth, top, base)
+	}
+	for i := from; i < to; i++ {
+		if i = e.uintRun(l, i, to); i == to {
 			break
 		}
 		if top {
-			e.topDone = i
+			e.topDone = i - base
 		}
 		v := l.Index(i)
 		if e.smallInt(v) {
@@ -507,6 +529,53 @@ func (e *Encoder) list(l *starlark.List, depth int) error {
 		}
 	}
 	return nil
+}
+
+// encodedInTwo counts the lists listInTwo encoded in two halves (for tests).
+var encodedInTwo atomic.Int64
+
+// errTables is the error of an Encoder with noTables meeting a dict or set.
+var errTables = errors.New("wire: encode: dict or set in a half encoded beside another")
+
+// listInTwo appends l[from:to] at depth, encoding the second half into
+// another block Encoder on another goroutine and then taking its blocks.
+// That Encoder has no Ref hook, which need not be safe for concurrent
+// use: when it fails for any reason (a value that only Ref can send, a
+// limit), e encodes the second half again itself, so that hooks are
+// called in order and errors are those of the sequential encoder.
+func (e *Encoder) listInTwo(l *starlark.List, from, to, depth int, top bool, base int) error {
+	half := from + (to-from)/2
+	sub := GetBlockEncoder(e.blockMax)
+	defer PutBlockEncoder(sub)
+	sub.Limits, sub.depth, sub.noTables = e.Limits, e.depth, true
+	sub.topStart, sub.topLen, sub.topDone = 0, to-half, 0
+	sub.setMark()
+	var subErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if subErr = sub.listItems(l, half, to, depth, true, half, true); subErr == nil {
+			subErr = sub.checkSize(0)
+		}
+	}()
+	err := e.listItems(l, from, half, depth, top, base, true)
+	<-done
+	if err != nil {
+		return err
+	}
+	if subErr != nil {
+		return e.listItems(l, half, to, depth, top, base, false)
+	}
+	encodedInTwo.Add(1)
+	out := sub.Blocks()
+	e.handOff()
+	e.blocks = append(e.blocks, out...)
+	e.written += int64(out.Len())
+	if top {
+		e.topDone = to - base
+	}
+	e.setMark()
+	return e.checkSize(0)
 }
 
 // seqRange appends seq[start:end] as a list or tuple at depth.

@@ -36,8 +36,8 @@ _us; rates per second; sizes are what the figures used):
   lat_samples                     timed apply_sync calls (after a warm-up)
   lat_direct_us, lat_direct_p99_us   apply_sync round trip: median, p99
   lb_tasks                        tasks per load-balanced figure
-  lb_chunk1_tps, lb_chunk100_tps  map_sync items/s at chunksize 1, 100
-  lb_apply_async_tps              separate apply_async then wait, tasks/s
+  lb_chunk1_tps, lb_chunk100_tps  map_sync items/s at chunksize 1, 100 (median of 3)
+  lb_apply_async_tps              separate apply_async then wait, tasks/s (median of 3)
   pushpull_ints, pushpull_s       push + pull of a list to one engine (median of 3)
   scatter_gather_ints, scatter_gather_s   scatter + gather over all engines (median of 3)
   blob_bytes                      size of the string each engine got
