@@ -41,7 +41,7 @@ _us; rates per second; sizes are what the figures used):
   pushpull_ints, pushpull_s       push + pull of a list to one engine (median of 3)
   scatter_gather_ints, scatter_gather_s   scatter + gather over all engines (median of 3)
   blob_bytes                      size of the string each engine got
-  per_engine                      [{id, host, push_mb_per_s, pull_mb_per_s}]
+  per_engine                      [{id, host, push_mb_per_s, pull_mb_per_s}] (medians of 3)
 `
 
 func runBench(ctx context.Context, e *env, args []string) int {
