@@ -283,7 +283,11 @@ func sideBySideTable(b *testing.B, peerName, tag string, figures []peerFigure, p
 		if f.lowerBetter {
 			ratio = i / p
 		}
-		fmt.Fprintf(tw, "%s\t%s %s\t%s %s\t%.1f× better\n", f.name, sig(i), f.unit, sig(p), f.unit, ratio)
+		verdict := fmt.Sprintf("%.1f× better", ratio)
+		if ratio < 1 {
+			verdict = fmt.Sprintf("%.1f× worse", 1/ratio)
+		}
+		fmt.Fprintf(tw, "%s\t%s %s\t%s %s\t%s\n", f.name, sig(i), f.unit, sig(p), f.unit, verdict)
 		b.ReportMetric(p, "pirun-"+f.pirun)
 		b.ReportMetric(i, tag+"-"+f.peer)
 		b.ReportMetric(ratio, "x-"+tag+"-"+f.pirun)
