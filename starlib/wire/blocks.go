@@ -43,10 +43,16 @@ func (b Blocks) Bytes() []byte {
 	return out
 }
 
+// joinBelow is the size under which Parts joins blocks (by copying) rather
+// than send each as a part of its own (if max/4 is less, that): enough to
+// keep tiny blocks from becoming messages, small enough that the blocks of
+// a large value encoded in pieces (listInTwo) are not copied again.
+const joinBelow = 256 << 10
+
 // Parts returns b cut into message parts of at most max bytes: blocks of
-// at least max/4 bytes are cut without copying, runs of smaller ones are
-// joined (copied) into parts of up to max bytes. Empty blocks are left
-// out. A max of zero or less means no limit.
+// at least max/4 (at most joinBelow) bytes are cut without copying, runs of
+// smaller ones are joined (copied) into parts of up to max bytes. Empty
+// blocks are left out. A max of zero or less means no limit.
 func (b Blocks) Parts(max int) Blocks {
 	if max <= 0 {
 		max = math.MaxInt
@@ -62,7 +68,7 @@ func (b Blocks) Parts(max int) Blocks {
 	for _, p := range b {
 		switch {
 		case len(p) == 0:
-		case len(p) < max/4:
+		case len(p) < min(max/4, joinBelow):
 			if runLen+len(p) > max {
 				flush()
 			}

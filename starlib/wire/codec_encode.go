@@ -558,7 +558,12 @@ func (e *Encoder) listInTwo(l *starlark.List, from, to, depth int, top bool, bas
 			subErr = sub.checkSize(0)
 		}
 	}()
+	topLen := e.topLen
+	if top {
+		e.topLen = half - base // e writes up to half: size its blocks for that
+	}
 	err := e.listItems(l, from, half, depth, top, base, true)
+	e.topLen = topLen
 	<-done
 	if err != nil {
 		return err
