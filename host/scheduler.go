@@ -7,6 +7,7 @@ package host
 
 import (
 	"fmt"
+	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
 	"slices"
@@ -350,7 +351,15 @@ func (s *scheduler) release() {
 	}
 	s.mu.Unlock()
 	if drained {
+		// Two collections: objects in sync.Pools (NATS's buffers, the
+		// codec's encoders) survive the first in the pools' victim caches.
+		runtime.GC()
 		debug.FreeOSMemory()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		s.h.log.Debug("task table released", "heap_inuse_kib", m.HeapInuse>>10, "stack_kib", m.StackInuse>>10,
+			"mspan_kib", m.MSpanInuse>>10, "gc_sys_kib", m.GCSys>>10, "other_sys_kib", m.OtherSys>>10,
+			"heap_released_kib", m.HeapReleased>>10, "heap_idle_kib", m.HeapIdle>>10, "sys_kib", m.Sys>>10)
 	}
 }
 

@@ -56,7 +56,7 @@ func commands() []command {
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	e := &env{stdout: os.Stdout, stderr: os.Stderr, stdin: os.Stdin, getenv: os.Getenv}
-	tuneGC(e.getenv)
+	tuneGC(e.getenv, gcPercentFor(os.Args[1:]))
 	code := run(ctx, e, os.Args[1:])
 	stop()
 	os.Exit(code)
