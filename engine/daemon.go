@@ -20,6 +20,7 @@ import (
 	"go.starlark.net/starlarkstruct"
 
 	"github.com/pirun-dev/pirun/starlib/wire"
+	"github.com/pirun-dev/pirun/transport"
 )
 
 // Config is what a Daemon needs; host/cmd/pirun fills it from conf.Engine
@@ -62,7 +63,7 @@ type Daemon struct {
 	pub   *publisher
 	comm  *commMux // message passing between engines (comm_mux.go)
 	asm   wire.Assembler
-	send  *wire.Sender
+	link  *transport.Link // sends large messages in parts
 
 	nc            *nats.Conn
 	maxChunk      int
@@ -96,7 +97,6 @@ func New(cfg Config, dial Dialer, log *slog.Logger) (*Daemon, error) {
 	if d.name == "" {
 		d.name = host
 	}
-	d.send = wire.NewSender(d.id)
 	d.pub = newPublisher(d)
 	d.comm = newCommMux(d)
 	var err error
@@ -117,11 +117,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.nc = nc
 	defer nc.Close()
 	defer close(d.quit)
-	d.maxChunk = int(nc.MaxPayload()) - 4096
+	d.link = transport.New(nc, d.id, wire.DaemonAcks(d.id))
+	d.maxChunk = d.link.MaxPart()
 	for subj, cb := range map[string]nats.MsgHandler{
 		wire.DaemonTasks(d.id):   d.onTasks,
 		wire.DaemonControl(d.id): d.onControl,
-		wire.DaemonAcks(d.id):    func(m *nats.Msg) { d.send.Ack(string(m.Data)) },
+		wire.DaemonAcks(d.id):    d.link.OnAck,
 	} {
 		sub, err := nc.Subscribe(subj, cb)
 		if err != nil {
@@ -306,14 +307,7 @@ func (d *Daemon) engine(id int) *Engine {
 // receive returns the whole message of m, reassembling parts; nil means
 // more parts are expected or the part was bad (logged).
 func (d *Daemon) receive(m *nats.Msg) []byte {
-	h := m.Header.Get(wire.HeaderPart)
-	if h == "" {
-		return m.Data
-	}
-	data, err := d.asm.Add(h, m.Data, time.Now())
-	if m.Reply != "" {
-		d.nc.Publish(m.Reply, []byte(wire.Stream(h)))
-	}
+	data, err := transport.Receive(d.nc, &d.asm, m)
 	if err != nil {
 		d.log.Warn("drop a large message", "subject", m.Subject, "err", err)
 	}
@@ -461,14 +455,3 @@ func (d *Daemon) shutdown(ids []int) {
 		}
 	}
 }
-
-// publish sends data on subj, in parts with acknowledgements when it is
-// larger than one NATS message.
-func (d *Daemon) publish(ctx context.Context, subj string, data []byte, idle time.Duration) error {
-	return d.pub.publishBlocks(ctx, subj, wire.Blocks{data}, idle)
-}
-
-// partWindow is how many parts of a large message may be unacknowledged:
-// with 8 MiB parts, 32 MiB in flight stays well under the server's 64 MiB
-// per-connection buffer, past which it drops a slow reader.
-const partWindow = 4

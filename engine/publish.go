@@ -6,9 +6,6 @@ package engine
 
 import (
 	"context"
-	"time"
-
-	"github.com/nats-io/nats.go"
 
 	"github.com/pirun-dev/pirun/starlib/wire"
 )
@@ -140,7 +137,7 @@ func (p *publisher) send(subject string, msg any) {
 		p.d.log.Error("encode message", "subject", subject, "err", err)
 		return
 	}
-	if err := p.d.publish(context.Background(), subject, data, time.Minute); err != nil {
+	if err := p.d.link.SendData(context.Background(), subject, data); err != nil {
 		p.d.log.Warn("publish", "subject", subject, "bytes", len(data), "err", err)
 	}
 }
@@ -166,24 +163,9 @@ func (p *publisher) sendResults(subject string, cr *clientResults) {
 		p.d.log.Error("encode message", "subject", subject, "err", err)
 		return
 	}
-	if err := p.publishBlocks(context.Background(), subject, data, time.Minute); err != nil {
+	if err := p.d.link.SendBlocks(context.Background(), subject, data); err != nil {
 		p.d.log.Warn("publish", "subject", subject, "bytes", data.Len(), "err", err)
 	}
-}
-
-// publishBlocks is the daemon's publish for a message in blocks: one
-// message when they make one part, else parts with acknowledgements.
-func (p *publisher) publishBlocks(ctx context.Context, subj string, data wire.Blocks, idle time.Duration) error {
-	d := p.d
-	parts := data.Parts(d.maxChunk)
-	if len(parts) <= 1 {
-		return d.nc.Publish(subj, parts.Bytes())
-	}
-	return d.send.SendParts(ctx, parts, partWindow, idle, func(header string, part []byte) error {
-		m := &nats.Msg{Subject: subj, Reply: wire.DaemonAcks(d.id), Data: part, Header: nats.Header{}}
-		m.Header.Set(wire.HeaderPart, header)
-		return d.nc.PublishMsg(m)
-	})
 }
 
 // local logs the output and failures of tasks no client sent (startup code).

@@ -20,6 +20,7 @@ import (
 
 	"github.com/pirun-dev/pirun/starlib/ship"
 	"github.com/pirun-dev/pirun/starlib/wire"
+	"github.com/pirun-dev/pirun/transport"
 )
 
 // ClientConfig configures a Client.
@@ -37,7 +38,7 @@ type Client struct {
 	log     *slog.Logger
 	nc      *nats.Conn
 	id      string
-	out     *link
+	out     *transport.Link
 	asm     wire.Assembler
 	sources *ship.Sources
 	seq     atomic.Uint64
@@ -71,7 +72,7 @@ func Connect(ctx context.Context, nc *nats.Conn, cfg ClientConfig, log *slog.Log
 	if c.sources == nil {
 		c.sources = new(ship.Sources)
 	}
-	c.out = newLink(nc, c.id, wire.ClientAcks(c.id))
+	c.out = transport.New(nc, c.id, wire.ClientAcks(c.id))
 	if _, err := nc.Subscribe(wire.ClientAll(c.id), c.onMsg); err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("connect client: %w", err)
@@ -270,14 +271,14 @@ func (c *Client) failEngines(ids []int, why string) {
 func (c *Client) onMsg(m *nats.Msg) {
 	switch {
 	case strings.HasSuffix(m.Subject, ".a"):
-		c.out.onAck(m)
+		c.out.OnAck(m)
 	case strings.HasSuffix(m.Subject, ".o"):
 		var o wire.Output
 		if err := wire.UnmarshalMsg(m.Data, &o); err == nil {
 			c.stream(o)
 		}
 	case strings.HasSuffix(m.Subject, ".r"):
-		data, err := receive(c.nc, &c.asm, m)
+		data, err := transport.Receive(c.nc, &c.asm, m)
 		if err != nil {
 			c.log.Warn("drop a large result", "err", err)
 		}
@@ -442,7 +443,7 @@ func (c *Client) abort(ids []uint64, lb bool, daemons map[string][]int) {
 }
 
 func (c *Client) publish(subj string, msg any) {
-	if err := c.out.sendMsg(context.Background(), subj, msg); err != nil {
+	if err := c.out.SendMsg(context.Background(), subj, msg); err != nil {
 		c.log.Warn("publish", "subject", subj, "err", err)
 	}
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/pirun-dev/pirun/host/sched"
 	"github.com/pirun-dev/pirun/starlib/wire"
+	"github.com/pirun-dev/pirun/transport"
 )
 
 // HubConfig configures a Hub. Zero fields take the defaults noted.
@@ -43,8 +44,8 @@ type Hub struct {
 	log *slog.Logger
 	id  string
 	ns  *server.Server
-	nc  *nats.Conn // the hub's own in-process connection
-	out *link      // sends large messages in parts
+	nc  *nats.Conn      // the hub's own in-process connection
+	out *transport.Link // sends large messages in parts
 
 	mu        sync.Mutex
 	nextID    int
@@ -128,7 +129,7 @@ func (h *Hub) Start() error {
 		return fmt.Errorf("start hub: connect to its own server: %w", err)
 	}
 	h.nc = nc
-	h.out = newLink(nc, "hub-"+h.id, wire.SubjectHubAcks)
+	h.out = transport.New(nc, "hub-"+h.id, wire.SubjectHubAcks)
 	if err := h.subscribe(); err != nil {
 		h.Shutdown()
 		return err
@@ -225,7 +226,7 @@ func (h *Hub) subscribe() error {
 		wire.SubjectSubmit:       h.sched.onSubmit,
 		wire.SubjectDone:         h.sched.onDone,
 		wire.SubjectSchedControl: h.sched.onControl,
-		wire.SubjectHubAcks:      h.out.onAck,
+		wire.SubjectHubAcks:      h.out.OnAck,
 	} {
 		sub, err := h.nc.Subscribe(subj, cb)
 		if err != nil {
@@ -579,7 +580,7 @@ func deleteInt(s []int, v int) []int {
 
 // sendData publishes msg on subj, in parts if it is large.
 func (h *Hub) sendData(subj string, msg any) {
-	if err := h.out.sendMsg(context.Background(), subj, msg); err != nil {
+	if err := h.out.SendMsg(context.Background(), subj, msg); err != nil {
 		h.log.Warn("publish", "subject", subj, "err", err)
 	}
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/pirun-dev/pirun/host/sched"
 	"github.com/pirun-dev/pirun/starlib/wire"
+	"github.com/pirun-dev/pirun/transport"
 )
 
 type lbTask struct {
@@ -176,7 +177,7 @@ func (s *scheduler) fail(t *lbTask, status wire.Status, typ, msg string) {
 }
 
 func (s *scheduler) onSubmit(m *nats.Msg) {
-	data, err := receive(s.h.nc, &s.asm, m)
+	data, err := transport.Receive(s.h.nc, &s.asm, m)
 	if err != nil {
 		s.h.log.Warn("drop a large submission", "err", err)
 	}

@@ -51,7 +51,7 @@ func (c *Client) encodePayloadBlocks(what string, vals ...starlark.Value) (wire.
 func (c *Client) encodePayloadWith(what string, write func(body *wire.Encoder) error) (wire.Blocks, error) {
 	var refs []wire.PayloadRef
 	var index map[starlark.Value]uint64
-	body := wire.GetBlockEncoder(c.out.maxPart())
+	body := wire.GetBlockEncoder(c.out.MaxPart())
 	defer wire.PutBlockEncoder(body)
 	body.Ref = func(v starlark.Value) (uint64, error) {
 		if i, ok := index[v]; ok {
@@ -72,7 +72,7 @@ func (c *Client) encodePayloadWith(what string, write func(body *wire.Encoder) e
 		return nil, fmt.Errorf("cannot send %s to engines: %w", what, err)
 	}
 	blocks := body.Blocks()
-	head := wire.GetBlockEncoder(c.out.maxPart())
+	head := wire.GetBlockEncoder(c.out.MaxPart())
 	defer wire.PutBlockEncoder(head)
 	wire.EncodePayloadRefs(head, refs)
 	if err := head.Flush(); err != nil {
@@ -173,7 +173,7 @@ func (c *Client) sendDirect(ctx context.Context, tasks []wire.Task, payloads []w
 	}
 	for _, d := range order {
 		b := byDaemon[d]
-		if err := c.out.sendBatch(ctx, wire.DaemonTasks(d), &b.Batch, b.payloads); err != nil {
+		if err := c.out.SendBatch(ctx, wire.DaemonTasks(d), &b.Batch, b.payloads); err != nil {
 			return &ClusterError{Msg: "send tasks: " + err.Error()}
 		}
 	}
@@ -195,7 +195,7 @@ func (c *Client) sendBalanced(ctx context.Context, tasks []wire.Task, bundle []b
 			b.Tasks[i].Bundle = 1
 		}
 	}
-	if err := c.out.sendMsg(ctx, wire.SubjectSubmit, b); err != nil {
+	if err := c.out.SendMsg(ctx, wire.SubjectSubmit, b); err != nil {
 		return &ClusterError{Msg: "submit tasks: " + err.Error()}
 	}
 	return nil

@@ -1,0 +1,109 @@
+// This file defines Link: publishing envelopes on a connection, in parts
+// with acknowledgements when they are larger than one NATS message, and
+// Receive, which reassembles and acknowledges them.
+
+package transport
+
+import (
+	"context"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/pirun-dev/pirun/starlib/wire"
+)
+
+// PartIdle is how long a sender waits for the receiver to acknowledge a
+// part of a large message before giving up.
+const PartIdle = time.Minute
+
+// PartWindow is how many parts may be unacknowledged at once: with 8 MiB
+// parts, 32 MiB in flight stays well under the server's 64 MiB
+// per-connection buffer, past which it drops a slow reader.
+const PartWindow = 4
+
+// Link publishes on one connection; the receivers of its large messages
+// acknowledge their parts on its acknowledgement subject, whose handler is
+// OnAck. It is safe for concurrent use.
+type Link struct {
+	nc      *nats.Conn
+	send    *wire.Sender
+	ackSubj string
+}
+
+// New returns the Link of nc for the sender id (unique among senders),
+// whose parts are acknowledged on ackSubj.
+func New(nc *nats.Conn, id, ackSubj string) *Link {
+	return &Link{nc: nc, send: wire.NewSender(id), ackSubj: ackSubj}
+}
+
+// OnAck is the handler of the link's acknowledgement subject.
+func (l *Link) OnAck(m *nats.Msg) { l.send.Ack(string(m.Data)) }
+
+// MaxPart is the largest part the server accepts, less header room.
+func (l *Link) MaxPart() int { return int(l.nc.MaxPayload()) - 4096 }
+
+// SendMsg encodes msg and publishes it on subj. A Batch or Results is
+// encoded as blocks, so that large payloads are not copied into it.
+func (l *Link) SendMsg(ctx context.Context, subj string, msg any) error {
+	switch m := msg.(type) {
+	case *wire.Batch:
+		return l.SendBatch(ctx, subj, m, nil)
+	case *wire.Results:
+		data, err := wire.MarshalResultsBlocks(m, nil, l.MaxPart())
+		if err != nil {
+			return err
+		}
+		return l.SendBlocks(ctx, subj, data)
+	}
+	data, err := wire.MarshalMsg(msg)
+	if err != nil {
+		return err
+	}
+	return l.SendData(ctx, subj, data)
+}
+
+// SendBatch encodes b, with payloads[i] (when not nil) as the payload of
+// b.Tasks[i], and publishes it on subj.
+func (l *Link) SendBatch(ctx context.Context, subj string, b *wire.Batch, payloads []wire.Blocks) error {
+	data, err := wire.MarshalBatchBlocks(b, payloads, l.MaxPart())
+	if err != nil {
+		return err
+	}
+	return l.SendBlocks(ctx, subj, data)
+}
+
+// SendData publishes data on subj, in parts if it is large. It blocks
+// until every part was acknowledged.
+func (l *Link) SendData(ctx context.Context, subj string, data []byte) error {
+	return l.SendBlocks(ctx, subj, wire.Blocks{data})
+}
+
+// SendBlocks publishes data on subj: as one message when its blocks make
+// one part, else in parts, blocking until every part was acknowledged.
+func (l *Link) SendBlocks(ctx context.Context, subj string, data wire.Blocks) error {
+	parts := data.Parts(l.MaxPart())
+	if len(parts) <= 1 {
+		return l.nc.Publish(subj, parts.Bytes())
+	}
+	return l.send.SendParts(ctx, parts, PartWindow, PartIdle, func(header string, part []byte) error {
+		m := &nats.Msg{Subject: subj, Reply: l.ackSubj, Data: part, Header: nats.Header{}}
+		m.Header.Set(wire.HeaderPart, header)
+		return l.nc.PublishMsg(m)
+	})
+}
+
+// Receive returns the whole message of m, reassembling and acknowledging
+// parts with asm; nil means more parts are expected (or a bad part, whose
+// error is returned).
+func Receive(nc *nats.Conn, asm *wire.Assembler, m *nats.Msg) ([]byte, error) {
+	h := m.Header.Get(wire.HeaderPart)
+	if h == "" {
+		return m.Data, nil
+	}
+	data, err := asm.Add(h, m.Data, time.Now())
+	if m.Reply != "" {
+		nc.Publish(m.Reply, []byte(wire.Stream(h)))
+	}
+	return data, err
+}
