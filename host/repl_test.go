@@ -13,6 +13,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"go.starlark.net/starlark"
+
+	"github.com/pirun-dev/pirun/host/hub"
 )
 
 // lines is a lineSource over fixed lines.
@@ -160,7 +162,7 @@ func TestWithOut(t *testing.T) {
 func testClient(t *testing.T) *Client {
 	t.Helper()
 	log := slog.New(slog.DiscardHandler)
-	h, err := NewHub(HubConfig{DontListen: true, Version: "test"}, log)
+	h, err := hub.New(hub.Config{DontListen: true, Version: "test"}, log)
 	if err != nil {
 		t.Fatal(err)
 	}

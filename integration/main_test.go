@@ -18,6 +18,7 @@ import (
 
 	"github.com/pirun-dev/pirun/engine"
 	"github.com/pirun-dev/pirun/host"
+	"github.com/pirun-dev/pirun/host/hub"
 )
 
 // pirunBin is the pirun binary built for this test run.
@@ -207,7 +208,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 
 // cluster is an in-process hub with local engines and a connected client.
 type cluster struct {
-	Hub    *host.Hub
+	Hub    *hub.Hub
 	Client *host.Client
 	Output *syncBuffer // streamed engine output
 }
@@ -226,16 +227,16 @@ type clusterConfig struct {
 func startCluster(t testing.TB, cc clusterConfig) *cluster {
 	t.Helper()
 	log := testLogger(t)
-	hub, err := host.NewHub(host.HubConfig{DontListen: true, Version: "test"}, log)
+	hb, err := hub.New(hub.Config{DontListen: true, Version: "test"}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := hub.Start(); err != nil {
+	if err := hb.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(hub.Shutdown)
+	t.Cleanup(hb.Shutdown)
 	dial := func(ctx context.Context, opts ...nats.Option) (*nats.Conn, error) {
-		return nats.Connect("", append([]nats.Option{hub.InProcess(), nats.MaxReconnects(0)}, opts...)...)
+		return nats.Connect("", append([]nats.Option{hb.InProcess(), nats.MaxReconnects(0)}, opts...)...)
 	}
 	daemons, each := 1, cc.engines
 	if cc.perDaemon || cc.engines == 0 {
@@ -256,7 +257,7 @@ func startCluster(t testing.TB, cc clusterConfig) *cluster {
 			}
 		})
 	}
-	nc, err := nats.Connect("", hub.InProcess(), nats.MaxReconnects(0))
+	nc, err := nats.Connect("", hb.InProcess(), nats.MaxReconnects(0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,7 +272,7 @@ func startCluster(t testing.TB, cc clusterConfig) *cluster {
 	if err := c.WaitForEngines(wctx, cc.engines); err != nil {
 		t.Fatal(err)
 	}
-	return &cluster{Hub: hub, Client: c, Output: out}
+	return &cluster{Hub: hb, Client: c, Output: out}
 }
 
 // startClusterB is startCluster for benchmarks.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/pirun-dev/pirun/conf"
 	"github.com/pirun-dev/pirun/host"
+	"github.com/pirun-dev/pirun/host/hub"
 	"github.com/pirun-dev/pirun/starlib/wire"
 )
 
@@ -60,7 +61,7 @@ type hubSettings struct {
 
 // profileHub is a running hub of a profile.
 type profileHub struct {
-	hub   *host.Hub
+	hub   *hub.Hub
 	paths conf.ProfilePaths
 	prof  conf.Profile
 	url   string
@@ -122,8 +123,8 @@ func (ph *profileHub) start() error {
 		return &configError{err}
 	}
 	h := ph.prof.Hub
-	hub, err := host.NewHub(host.HubConfig{Host: h.IP, Port: h.Port, Version: version, ID: secrets.HubID,
-		Auth:       &host.Auth{Hub: secrets.Hub, Client: secrets.Client, Engine: secrets.Engine},
+	hb, err := hub.New(hub.Config{Host: h.IP, Port: h.Port, Version: version, ID: secrets.HubID,
+		Auth:       &hub.Auth{Hub: secrets.Hub, Client: secrets.Client, Engine: secrets.Engine},
 		Registry:   ph.paths.Registry,
 		TLS:        tlsCfg,
 		MaxPayload: int(h.MaxPayload), Heartbeat: time.Duration(h.Heartbeat) / 2,
@@ -131,13 +132,13 @@ func (ph *profileHub) start() error {
 	if err != nil {
 		return &configError{err}
 	}
-	if err := hub.Start(); err != nil {
+	if err := hb.Start(); err != nil {
 		return &host.ClusterError{Msg: err.Error()}
 	}
-	ph.hub = hub
-	ph.url = advertise(h, hub, tlsCfg != nil)
+	ph.hub = hb
+	ph.url = advertise(h, hb, tlsCfg != nil)
 	if err := ph.writeConnFiles(secrets, ctls); err != nil {
-		hub.Shutdown()
+		hb.Shutdown()
 		return err
 	}
 	return nil
@@ -148,8 +149,8 @@ func (ph *profileHub) writeConnFiles(s conf.HubSecrets, ctls conf.ConnTLS) error
 	for _, f := range []struct {
 		path, role, user, pass string
 	}{
-		{ph.paths.ClientConn, conf.RoleClient, host.UserClient, s.Client},
-		{ph.paths.EngineConn, conf.RoleEngine, host.UserEngine, s.Engine},
+		{ph.paths.ClientConn, conf.RoleClient, hub.UserClient, s.Client},
+		{ph.paths.EngineConn, conf.RoleEngine, hub.UserEngine, s.Engine},
 	} {
 		cf := conf.ConnFile{Role: f.role, Protocol: wire.ProtocolVersion, HubID: s.HubID, URLs: []string{ph.url},
 			User: f.user, Password: f.pass, TLS: ctls, Created: time.Now().UTC().Truncate(time.Second)}
@@ -189,7 +190,7 @@ func hubSecrets(path string) (conf.HubSecrets, error) {
 	if !errors.Is(err, fs.ErrNotExist) {
 		return s, err
 	}
-	a, err := host.NewAuth()
+	a, err := hub.NewAuth()
 	if err != nil {
 		return s, err
 	}
@@ -228,8 +229,8 @@ func openProfile(e *env, name string) (conf.ProfilePaths, conf.Profile, error) {
 }
 
 // advertise returns the URL engines should dial.
-func advertise(h conf.Hub, hub *host.Hub, tls bool) string {
-	port := hub.Addr().(*net.TCPAddr).Port
+func advertise(h conf.Hub, hb *hub.Hub, tls bool) string {
+	port := hb.Addr().(*net.TCPAddr).Port
 	addr := h.Advertise
 	if addr == "" {
 		addr = h.IP

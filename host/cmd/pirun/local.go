@@ -15,11 +15,12 @@ import (
 
 	"github.com/pirun-dev/pirun/engine"
 	"github.com/pirun-dev/pirun/host"
+	"github.com/pirun-dev/pirun/host/hub"
 )
 
 // localCluster is a hub and one engine daemon in this process.
 type localCluster struct {
-	hub    *host.Hub
+	hub    *hub.Hub
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	err    error
@@ -27,20 +28,20 @@ type localCluster struct {
 
 // startLocal starts a hub and n engines, and waits until they registered.
 func startLocal(ctx context.Context, cfg engine.Config, log *slog.Logger) (*localCluster, error) {
-	hub, err := host.NewHub(host.HubConfig{DontListen: true, Version: version}, log)
+	hb, err := hub.New(hub.Config{DontListen: true, Version: version}, log)
 	if err != nil {
 		return nil, err
 	}
-	if err := hub.Start(); err != nil {
+	if err := hb.Start(); err != nil {
 		return nil, err
 	}
 	cfg.Version, cfg.GOARM = version, goarm()
-	d, err := engine.New(cfg, inProcessDialer(hub), log)
+	d, err := engine.New(cfg, inProcessDialer(hb), log)
 	if err != nil {
-		hub.Shutdown()
+		hb.Shutdown()
 		return nil, err
 	}
-	lc := &localCluster{hub: hub}
+	lc := &localCluster{hub: hb}
 	dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	lc.cancel = cancel
 	lc.wg.Go(func() { lc.err = d.Run(dctx) })
@@ -48,9 +49,9 @@ func startLocal(ctx context.Context, cfg engine.Config, log *slog.Logger) (*loca
 }
 
 // inProcessDialer connects engines to hub without a socket.
-func inProcessDialer(hub *host.Hub) engine.Dialer {
+func inProcessDialer(hb *hub.Hub) engine.Dialer {
 	return func(ctx context.Context, opts ...nats.Option) (*nats.Conn, error) {
-		opts = append([]nats.Option{hub.InProcess(), nats.Name("pirun-engine"), nats.MaxReconnects(0)}, opts...)
+		opts = append([]nats.Option{hb.InProcess(), nats.Name("pirun-engine"), nats.MaxReconnects(0)}, opts...)
 		return nats.Connect("", opts...)
 	}
 }

@@ -2,7 +2,7 @@
 // out, kept across restarts so that engines which come back after a hub
 // restart keep their ids and no new engine is given an id in use.
 
-package host
+package hub
 
 import (
 	"encoding/json"
@@ -15,7 +15,7 @@ import (
 	"github.com/pirun-dev/pirun/conf"
 )
 
-// registryFile is the JSON kept in HubConfig.Registry.
+// registryFile is the JSON kept in Config.Registry.
 type registryFile struct {
 	HubID   string           `json:"hub_id"`
 	NextID  int              `json:"next_id"`

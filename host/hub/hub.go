@@ -1,7 +1,7 @@
 // This file defines Hub: the embedded NATS server plus the services that
 // make it a pirun hub (registration, heartbeats, queries, scheduling).
 
-package host
+package hub
 
 import (
 	"context"
@@ -22,8 +22,8 @@ import (
 	"github.com/pirun-dev/pirun/transport"
 )
 
-// HubConfig configures a Hub. Zero fields take the defaults noted.
-type HubConfig struct {
+// Config configures a Hub. Zero fields take the defaults noted.
+type Config struct {
 	Host          string        // interface to listen on; "" = 127.0.0.1, "*" = all
 	Port          int           // 0 = any free port; -1 with DontListen
 	DontListen    bool          // in-process connections only (the embedded default)
@@ -40,7 +40,7 @@ type HubConfig struct {
 
 // Hub is a running pirun hub. Its methods are safe for concurrent use.
 type Hub struct {
-	cfg HubConfig
+	cfg Config
 	log *slog.Logger
 	id  string
 	ns  *server.Server
@@ -72,8 +72,8 @@ type engineEntry struct {
 	daemon *daemonEntry
 }
 
-// NewHub checks cfg and returns a Hub ready to Start.
-func NewHub(cfg HubConfig, log *slog.Logger) (*Hub, error) {
+// New checks cfg and returns a Hub ready to Start.
+func New(cfg Config, log *slog.Logger) (*Hub, error) {
 	if cfg.MaxPayload == 0 {
 		cfg.MaxPayload = 8 << 20
 	}

@@ -2,7 +2,7 @@
 // own connection, clients (submit work, read their own results) and
 // engines (take work, answer, never submit).
 
-package host
+package hub
 
 import (
 	"crypto/rand"

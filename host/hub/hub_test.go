@@ -1,4 +1,4 @@
-package host
+package hub
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 
 func startTestHub(t *testing.T, auth *Auth) *Hub {
 	t.Helper()
-	h, err := NewHub(HubConfig{Port: 0, Auth: auth, Version: "test"}, slog.New(slog.DiscardHandler))
+	h, err := New(Config{Port: 0, Auth: auth, Version: "test"}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

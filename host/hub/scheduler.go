@@ -3,7 +3,7 @@
 // package sched, retries when an engine dies, and taking unstarted tasks
 // back from busy engines.
 
-package host
+package hub
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package host
+package hub
 
 import (
 	"log/slog"
@@ -13,7 +13,7 @@ import (
 // startRegistryHub starts a hub of identity id keeping its registry in file.
 func startRegistryHub(t *testing.T, auth *Auth, id, file string) *Hub {
 	t.Helper()
-	h, err := NewHub(HubConfig{Port: 0, Auth: auth, Version: "test", ID: id, Registry: file}, slog.New(slog.DiscardHandler))
+	h, err := New(Config{Port: 0, Auth: auth, Version: "test", ID: id, Registry: file}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
