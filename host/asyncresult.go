@@ -18,6 +18,7 @@ import (
 
 	"go.starlark.net/starlark"
 
+	"github.com/pirun-dev/pirun/host/client"
 	"github.com/pirun-dev/pirun/starlib"
 	"github.com/pirun-dev/pirun/starlib/wire"
 )
@@ -50,7 +51,7 @@ const (
 //	ar.wait_interactive()       # waits with a progress bar on stderr
 //	ar.abort()                  # aborts queued and running tasks (TaskAborted)
 type AsyncResult struct {
-	c       *Client
+	c       *client.Client
 	label   string
 	mode    combine
 	each    func(starlark.Value) (starlark.Value, error) // per-task transform, or nil
@@ -73,7 +74,7 @@ type AsyncResult struct {
 	values   []starlark.Value // decoded, per slot (nil until decoded)
 }
 
-func newAsyncResult(c *Client, label string, mode combine, slots int) *AsyncResult {
+func newAsyncResult(c *client.Client, label string, mode combine, slots int) *AsyncResult {
 	ar := &AsyncResult{c: c, label: label, mode: mode, ordered: true, sent: time.Now(),
 		results: make([]wire.Result, slots), got: make([]bool, slots), n: slots,
 		finished: make(chan struct{}), changed: make(chan struct{}), values: make([]starlark.Value, slots), ids: make([]uint64, slots)}
@@ -84,8 +85,8 @@ func newAsyncResult(c *Client, label string, mode combine, slots int) *AsyncResu
 	return ar
 }
 
-// complete records the result of one slot; later results for it are dropped.
-func (ar *AsyncResult) complete(slot int, r wire.Result) {
+// Complete records the result of one slot; later results for it are dropped.
+func (ar *AsyncResult) Complete(slot int, r wire.Result) {
 	ar.mu.Lock()
 	defer ar.mu.Unlock()
 	if ar.got[slot] {
@@ -453,7 +454,7 @@ func (ar *AsyncResult) Abort() {
 	}
 	ar.mu.Unlock()
 	if len(ids) > 0 {
-		ar.c.abort(ids, ar.lb, ar.daemons)
+		ar.c.Abort(ids, ar.lb, ar.daemons)
 	}
 }
 
@@ -741,7 +742,7 @@ func (ar *AsyncResult) sWaitInteractive(th *starlark.Thread, b *starlark.Builtin
 	if err := starlark.UnpackArgs(b.Name(), args, kw); err != nil {
 		return nil, err
 	}
-	return starlark.None, ar.waitInteractive(starlib.Context(th), ar.c.cfg.Stderr)
+	return starlark.None, ar.waitInteractive(starlib.Context(th), ar.c.Config().Stderr)
 }
 
 func (ar *AsyncResult) sAbort(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {

@@ -15,6 +15,7 @@ import (
 
 	"go.starlark.net/starlark"
 
+	"github.com/pirun-dev/pirun/host/client"
 	"github.com/pirun-dev/pirun/starlib"
 )
 
@@ -154,8 +155,8 @@ type bench struct {
 // leaves the engines' namespaces with the bench's names set to None. It
 // must not run concurrently with other work on c if the figures are to
 // mean anything, but it is safe to.
-func RunBench(ctx context.Context, c *Client, opts BenchOptions) (BenchReport, error) {
-	wctx, cancel := context.WithTimeout(ctx, defaultWait)
+func RunBench(ctx context.Context, c *client.Client, opts BenchOptions) (BenchReport, error) {
+	wctx, cancel := context.WithTimeout(ctx, client.DefaultWait)
 	err := c.WaitForEngines(wctx, 1)
 	cancel()
 	if err != nil {
@@ -175,7 +176,7 @@ func RunBench(ctx context.Context, c *Client, opts BenchOptions) (BenchReport, e
 }
 
 // newBench runs the bench source on c.
-func newBench(ctx context.Context, c *Client, opts BenchOptions) (*bench, error) {
+func newBench(ctx context.Context, c *client.Client, opts BenchOptions) (*bench, error) {
 	s := &Script{Client: c, Stdout: io.Discard}
 	predecl, err := s.Predeclared()
 	if err != nil {
@@ -194,12 +195,12 @@ func newBench(ctx context.Context, c *Client, opts BenchOptions) (*bench, error)
 }
 
 // run measures every figure in the order of ipp_bench.py.
-func (b *bench) run(ctx context.Context, c *Client) (BenchReport, error) {
+func (b *bench) run(ctx context.Context, c *client.Client) (BenchReport, error) {
 	ids, err := c.IDs(ctx)
 	if err != nil {
 		return BenchReport{}, err
 	}
-	rep := BenchReport{Engines: len(ids), Hosts: c.hostCount(ids), Quick: b.opts.Quick}
+	rep := BenchReport{Engines: len(ids), Hosts: hostCount(c, ids), Quick: b.opts.Quick}
 	for _, step := range []struct {
 		figure  string
 		measure func(*BenchReport, []int) error
@@ -223,10 +224,10 @@ func (b *bench) run(ctx context.Context, c *Client) (BenchReport, error) {
 }
 
 // hostCount returns how many distinct hosts run the engines ids.
-func (c *Client) hostCount(ids []int) int {
+func hostCount(c *client.Client, ids []int) int {
 	hosts := make(map[string]bool)
 	for _, id := range ids {
-		if e, ok := c.engineInfo(id); ok {
+		if e, ok := c.EngineInfo(id); ok {
 			hosts[e.Host] = true
 		}
 	}
@@ -388,7 +389,7 @@ func (b *bench) scatterGather(rep *BenchReport, _ []int) error {
 // bandwidth times the push and the pull of a string of BlobBytes to each
 // engine in turn, three times (medians: one transfer of a few ms is at the
 // mercy of the collector, as median3 says).
-func (b *bench) bandwidth(rep *BenchReport, c *Client, ids []int) error {
+func (b *bench) bandwidth(rep *BenchReport, c *client.Client, ids []int) error {
 	s, err := b.call("blob", starlark.MakeInt(b.sizes.BlobBytes))
 	if err != nil {
 		return err
@@ -418,7 +419,7 @@ func (b *bench) bandwidth(rep *BenchReport, c *Client, ids []int) error {
 		slices.Sort(pushes)
 		slices.Sort(pulls)
 		push, pull := median(pushes), median(pulls)
-		info, _ := c.engineInfo(id)
+		info, _ := c.EngineInfo(id)
 		rep.PerEngine = append(rep.PerEngine, EngineBench{ID: id, Host: info.Host,
 			PushMBps: mb / push.Seconds(), PullMBps: mb / pull.Seconds()})
 	}

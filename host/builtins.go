@@ -12,6 +12,7 @@ import (
 
 	"go.starlark.net/starlark"
 
+	"github.com/pirun-dev/pirun/host/client"
 	"github.com/pirun-dev/pirun/starlib"
 )
 
@@ -23,10 +24,10 @@ const (
 
 // SetClient makes c the cluster that Client() and the builtins of thread
 // use. Call it before the thread runs.
-func SetClient(thread *starlark.Thread, c *Client) { thread.SetLocal(clientKey, c) }
+func SetClient(thread *starlark.Thread, c *client.Client) { thread.SetLocal(clientKey, c) }
 
-func clientOf(thread *starlark.Thread, name string) (*Client, error) {
-	if c, ok := thread.Local(clientKey).(*Client); ok && c != nil {
+func clientOf(thread *starlark.Thread, name string) (*client.Client, error) {
+	if c, ok := thread.Local(clientKey).(*client.Client); ok && c != nil {
 		return c, nil
 	}
 	return nil, fmt.Errorf("%s: this thread has no cluster", name)
@@ -55,7 +56,7 @@ func resolvePath(thread *starlark.Thread, p string) string {
 //	ref(name)                                 # as an argument: the engine's value of name
 //	wait(results, timeout=None)               # bool: waits for AsyncResults
 //	argv                                      # list of the script's arguments
-func Builtins(argv []string, connect func(ctx context.Context, profile, connect string) (*Client, error)) starlark.StringDict {
+func Builtins(argv []string, connect func(ctx context.Context, profile, connect string) (*client.Client, error)) starlark.StringDict {
 	args := make([]starlark.Value, len(argv))
 	for i, a := range argv {
 		args[i] = starlark.String(a)
@@ -73,7 +74,7 @@ func Builtins(argv []string, connect func(ctx context.Context, profile, connect 
 	}
 }
 
-func clientBuiltin(connect func(ctx context.Context, profile, connect string) (*Client, error)) func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
+func clientBuiltin(connect func(ctx context.Context, profile, connect string) (*client.Client, error)) func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
 	return func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 		var profile, conn string
 		if err := starlark.UnpackArgs(b.Name(), args, kw, "profile?", &profile, "connect?", &conn); err != nil {
@@ -98,7 +99,7 @@ func clientBuiltin(connect func(ctx context.Context, profile, connect string) (*
 }
 
 // viewFor returns the DirectView of targets (None = all).
-func viewFor(c *Client, targets starlark.Value) (*DirectView, error) {
+func viewFor(c *client.Client, targets starlark.Value) (*DirectView, error) {
 	if targets == nil || targets == starlark.None {
 		return &DirectView{c: c, all: true}, nil
 	}
@@ -169,7 +170,7 @@ func mapBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 	}
 	if chunksize == 0 {
 		n := starlark.Len(args[1])
-		engines := max(len(c.knownIDs()), 1)
+		engines := max(len(c.KnownIDs()), 1)
 		chunksize = max(1, n/(engines*4))
 	}
 	v := &LoadBalancedView{c: c}
@@ -273,7 +274,7 @@ func (p *parallelFunc) CallInternal(th *starlark.Thread, args starlark.Tuple, kw
 	if err != nil {
 		return nil, err
 	}
-	bundle, label, err := p.view.c.bundleOf(p.f)
+	bundle, label, err := bundleOf(p.view.c, p.f)
 	if err != nil {
 		return nil, err
 	}
@@ -300,7 +301,7 @@ func (p *parallelFunc) CallInternal(th *starlark.Thread, args starlark.Tuple, kw
 			}
 		}
 		a, kw := callArgs(chunkArgs, kwargs)
-		pl, err := p.view.c.encodePayload("the arguments of "+label, a, kw)
+		pl, err := encodePayload(p.view.c, "the arguments of "+label, a, kw)
 		if err != nil {
 			return nil, err
 		}

@@ -10,6 +10,7 @@ import (
 
 	"go.starlark.net/starlark"
 
+	"github.com/pirun-dev/pirun/host/client"
 	"github.com/pirun-dev/pirun/starlib"
 	"github.com/pirun-dev/pirun/starlib/wire"
 )
@@ -17,7 +18,7 @@ import (
 // ClientValue is a Client as a Starlark value:
 //
 //	c.ids                             # list of engine ids, as the hub says now
-//	c.wait_for_engines(n, timeout=30) # fails with NoEnginesError on timeout
+//	c.wait_for_engines(n, timeout=30) # fails with client.NoEnginesError on timeout
 //	c.queue_status()                  # {id: {"queue": n, "completed": n, "tasks": n}, "unassigned": n}
 //	c.shutdown(targets=None)          # stops engines (all when None)
 //	c.clear(targets=None)             # empties namespaces
@@ -26,27 +27,27 @@ import (
 //	c[id], c[-1], c[1:3], c[::2], c[[0, 2]], c[:]  # DirectViews: c[id] by engine id, c[-k] and slices
 //	                                               # over c.ids; c[:] includes engines that join later
 //	len(c)                            # engines now
-type ClientValue struct{ c *Client }
+type ClientValue struct{ c *client.Client }
 
 // NewClientValue wraps c.
-func NewClientValue(c *Client) *ClientValue { return &ClientValue{c: c} }
+func NewClientValue(c *client.Client) *ClientValue { return &ClientValue{c: c} }
 
-func (v *ClientValue) String() string        { return fmt.Sprintf("<Client %d engines>", len(v.c.knownIDs())) }
+func (v *ClientValue) String() string        { return fmt.Sprintf("<Client %d engines>", len(v.c.KnownIDs())) }
 func (v *ClientValue) Type() string          { return "Client" }
 func (v *ClientValue) Freeze()               {}
 func (v *ClientValue) Truth() starlark.Bool  { return true }
 func (v *ClientValue) Hash() (uint32, error) { return 0, errors.New("unhashable: Client") }
-func (v *ClientValue) Len() int              { return len(v.c.knownIDs()) }
+func (v *ClientValue) Len() int              { return len(v.c.KnownIDs()) }
 
 // Index is required by Sliceable; Get handles c[i].
 func (v *ClientValue) Index(i int) starlark.Value {
-	ids := v.c.knownIDs()
+	ids := v.c.KnownIDs()
 	return &DirectView{c: v.c, ids: []int{ids[i]}, single: true}
 }
 
 // Slice gives c[a:b:s]; the full slice c[:] is lazy ("all").
 func (v *ClientValue) Slice(start, end, step int) starlark.Value {
-	ids := v.c.knownIDs()
+	ids := v.c.KnownIDs()
 	if start == 0 && end == len(ids) && step == 1 {
 		return &DirectView{c: v.c, all: true}
 	}
@@ -60,7 +61,7 @@ func (v *ClientValue) Slice(start, end, step int) starlark.Value {
 // Get gives c[id] (an engine id, as in ipyparallel), c[-k] (the k-th
 // from the end of c.ids) and c[[id, ...]].
 func (v *ClientValue) Get(k starlark.Value) (starlark.Value, bool, error) {
-	ids := v.c.knownIDs()
+	ids := v.c.KnownIDs()
 	if _, isInt := k.(starlark.Int); isInt {
 		i, err := starlark.AsInt32(k)
 		if err != nil {
@@ -104,7 +105,7 @@ func (v *ClientValue) AttrNames() []string {
 
 func (v *ClientValue) Attr(name string) (starlark.Value, error) {
 	if name == "ids" {
-		ctx, cancel := context.WithTimeout(context.Background(), defaultWait)
+		ctx, cancel := context.WithTimeout(context.Background(), client.DefaultWait)
 		defer cancel()
 		ids, err := v.c.IDs(ctx)
 		if err != nil {
@@ -153,7 +154,7 @@ func (v *ClientValue) queueStatus(th *starlark.Thread, b *starlark.Builtin, args
 	if err := starlark.UnpackArgs(b.Name(), args, kw); err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(starlib.Context(th), defaultWait)
+	ctx, cancel := context.WithTimeout(starlib.Context(th), client.DefaultWait)
 	defer cancel()
 	r, err := v.c.QueueStatus(ctx)
 	if err != nil {
@@ -201,7 +202,7 @@ func (v *ClientValue) shutdown(th *starlark.Thread, b *starlark.Builtin, args st
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", b.Name(), err)
 	}
-	ctx, cancel := context.WithTimeout(starlib.Context(th), defaultWait)
+	ctx, cancel := context.WithTimeout(starlib.Context(th), client.DefaultWait)
 	defer cancel()
 	return starlark.None, v.c.Shutdown(ctx, ids)
 }

@@ -1,7 +1,7 @@
 // Package host is the master side of pirun: the client and the Starlark
 // API a script or the REPL uses. The hub is package host/hub.
 //
-// A [Client] is one connection in the client role. Its Starlark face
+// A client.Client is one connection in the client role. Its Starlark face
 // ([ClientValue], [DirectView], [LoadBalancedView], [AsyncResult]) follows
 // ipyparallel: functions are shipped as source with their captured values
 // (package ship), arguments are copied, and results come back as

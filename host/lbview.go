@@ -13,6 +13,7 @@ import (
 
 	"go.starlark.net/starlark"
 
+	"github.com/pirun-dev/pirun/host/client"
 	"github.com/pirun-dev/pirun/starlib"
 	"github.com/pirun-dev/pirun/starlib/wire"
 )
@@ -30,7 +31,7 @@ import (
 // timeout: seconds a task may run; after: AsyncResults that must finish
 // first; follow: AsyncResults whose engine the task must run on.
 type LoadBalancedView struct {
-	c       *Client
+	c       *client.Client
 	targets []int // nil = any engine
 
 	mu    sync.Mutex
@@ -139,9 +140,9 @@ func (v *LoadBalancedView) submit(ctx context.Context, f lbFlags, tasks []wire.T
 	ar.lb = true
 	for i := range tasks {
 		t := &tasks[i]
-		t.ID, t.Client, t.Retries, t.Timeout, t.Label = v.c.nextID(), v.c.id, f.retries, int64(f.timeout), label
+		t.ID, t.Client, t.Retries, t.Timeout, t.Label = v.c.NextID(), v.c.ID(), f.retries, int64(f.timeout), label
 		ar.ids[i] = t.ID
-		v.c.track(t.ID, ar, map[int]int{-1: i}, true)
+		v.c.Track(t.ID, ar, map[int]int{-1: i}, true)
 	}
 	if v.targets != nil {
 		for i := range tasks {
@@ -152,7 +153,7 @@ func (v *LoadBalancedView) submit(ctx context.Context, f lbFlags, tasks []wire.T
 		if err := v.dependencies(ctx, f, tasks); err != nil {
 			return err
 		}
-		return v.c.submitBalanced(ctx, tasks, bundle)
+		return v.c.SubmitBalanced(ctx, tasks, bundle)
 	}
 	if len(f.after) == 0 && len(f.follow) == 0 {
 		if err := send(); err != nil {
@@ -165,7 +166,7 @@ func (v *LoadBalancedView) submit(ctx context.Context, f lbFlags, tasks []wire.T
 		if err := send(); err != nil {
 			v.untrack(tasks)
 			for i, t := range tasks {
-				ar.complete(i, wire.Result{Task: t.ID, Engine: -1, Status: wire.StatusImpossible,
+				ar.Complete(i, wire.Result{Task: t.ID, Engine: -1, Status: wire.StatusImpossible,
 					Err: &wire.Error{Type: "ImpossibleDependency", Message: err.Error()}})
 			}
 		}
@@ -175,7 +176,7 @@ func (v *LoadBalancedView) submit(ctx context.Context, f lbFlags, tasks []wire.T
 
 func (v *LoadBalancedView) untrack(tasks []wire.Task) {
 	for _, t := range tasks {
-		v.c.untrack(t.ID)
+		v.c.Untrack(t.ID)
 	}
 }
 
@@ -232,12 +233,12 @@ func (ar *AsyncResult) ranOn() []int {
 
 // Apply runs f(*args, **kwargs) once, on an idle engine.
 func (v *LoadBalancedView) Apply(ctx context.Context, name string, f starlark.Value, args starlark.Tuple, kwargs []starlark.Tuple, fl lbFlags) (starlark.Value, error) {
-	bundle, label, err := v.c.bundleOf(f)
+	bundle, label, err := bundleOf(v.c, f)
 	if err != nil {
 		return nil, err
 	}
 	a, kw := callArgs(args, kwargs)
-	payload, err := v.c.encodePayload("the arguments of "+label, a, kw)
+	payload, err := encodePayload(v.c, "the arguments of "+label, a, kw)
 	if err != nil {
 		return nil, err
 	}
@@ -257,7 +258,7 @@ func (v *LoadBalancedView) Map(ctx context.Context, name string, f starlark.Valu
 	if err != nil {
 		return nil, err
 	}
-	bundle, label, err := v.c.bundleOf(f)
+	bundle, label, err := bundleOf(v.c, f)
 	if err != nil {
 		return nil, err
 	}
@@ -269,7 +270,7 @@ func (v *LoadBalancedView) Map(ctx context.Context, name string, f starlark.Valu
 	counts := make([]int, 0, n)
 	for start := 0; start < len(items); start += chunksize {
 		end := min(start+chunksize, len(items))
-		p, err := v.c.encodePayload("the items of "+label, starlark.NewList(items[start:end]))
+		p, err := encodePayload(v.c, "the items of "+label, starlark.NewList(items[start:end]))
 		if err != nil {
 			return nil, err
 		}

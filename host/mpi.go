@@ -14,6 +14,7 @@ import (
 
 	"go.starlark.net/starlark"
 
+	"github.com/pirun-dev/pirun/host/client"
 	"github.com/pirun-dev/pirun/starlib/wire"
 )
 
@@ -35,25 +36,11 @@ func spmdJob(kind wire.Kind, single bool, ids []int) *wire.Comm {
 	return &wire.Comm{Job: wire.NewID(), Ranks: ids}
 }
 
-// MPIEngines waits until n engines are connected (at least one when n is
-// 0) and returns the ids of the first n (all of them when n is 0), the
-// ranks of a `pirun mpi` run in order.
-func (c *Client) MPIEngines(ctx context.Context, n int) ([]int, error) {
-	if err := c.WaitForEngines(ctx, max(n, 1)); err != nil {
-		return nil, err
-	}
-	ids := c.knownIDs()
-	if n > 0 && len(ids) > n {
-		ids = ids[:n]
-	}
-	return ids, nil
-}
-
 // RunMPI runs src, named path, on engines as one SPMD job (rank i on
 // engines[i]), with argv in each engine's namespace, and waits for every
 // rank. It returns each rank's failure (nil for a rank that succeeded), or
 // an error when the job could not start or ctx was cancelled.
-func (c *Client) RunMPI(ctx context.Context, engines []int, path string, src []byte, argv []string) ([]*TaskError, error) {
+func RunMPI(ctx context.Context, c *client.Client, engines []int, path string, src []byte, argv []string) ([]*TaskError, error) {
 	v := &DirectView{c: c, ids: engines}
 	args := make([]starlark.Value, len(argv))
 	for i, a := range argv {

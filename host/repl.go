@@ -18,6 +18,7 @@ import (
 	"go.starlark.net/starlark"
 	"go.starlark.net/syntax"
 
+	"github.com/pirun-dev/pirun/host/client"
 	"github.com/pirun-dev/pirun/starlib"
 )
 
@@ -45,7 +46,7 @@ type REPLConfig struct {
 	Banner   string    // the first line of the banner, e.g. "pirun 0.1.0"
 	// Connect opens the clusters named by Client(profile=…, connect=…);
 	// nil refuses them.
-	Connect func(ctx context.Context, profile, connect string) (*Client, error)
+	Connect func(ctx context.Context, profile, connect string) (*client.Client, error)
 }
 
 // REPL is an interactive session on a cluster: a read-eval-print loop
@@ -71,7 +72,7 @@ type REPL struct {
 	in     *chunkReader
 	idle   chan struct{} // Interrupt while a piped session waits for input
 
-	client  *Client
+	client  *client.Client
 	script  *Script
 	globals starlark.StringDict
 	n       int // chunks run
@@ -103,7 +104,7 @@ func NewREPL(cfg REPLConfig) (*REPL, error) {
 }
 
 // EngineOutput returns the writer for the client's streamed engine output
-// (ClientConfig.Output): it writes between the session's own lines, and
+// (client.Config.Output): it writes between the session's own lines, and
 // holds back while a blocking %px collects each engine's output. It is
 // safe for concurrent use.
 func (r *REPL) EngineOutput() io.Writer { return streamWriter{r} }
@@ -177,7 +178,7 @@ func (r *REPL) Close() error {
 // Run runs the session on c until the input ends (Ctrl-D) or ctx is done.
 // It returns nil, ctx's cause, ErrInterrupted, or ErrChunkFailed (piped
 // sessions only). It closes the REPL when it returns.
-func (r *REPL) Run(ctx context.Context, c *Client) error {
+func (r *REPL) Run(ctx context.Context, c *client.Client) error {
 	defer r.Close()
 	if err := r.start(c); err != nil {
 		return err
@@ -208,7 +209,7 @@ func (r *REPL) Run(ctx context.Context, c *Client) error {
 }
 
 // start sets up the session's script and globals on c.
-func (r *REPL) start(c *Client) error {
+func (r *REPL) start(c *client.Client) error {
 	r.client = c
 	r.script = &Script{Client: c, Argv: r.cfg.Argv, Stdout: sessionOut{r}, Connect: r.cfg.Connect}
 	predecl, err := r.script.Predeclared()

@@ -15,6 +15,7 @@ import (
 	"go.starlark.net/starlark"
 	"go.starlark.net/syntax"
 
+	"github.com/pirun-dev/pirun/host/client"
 	"github.com/pirun-dev/pirun/starlib"
 	"github.com/pirun-dev/pirun/starlib/wire"
 )
@@ -136,9 +137,9 @@ func parsePx(args string) (pxOptions, string, error) {
 func (r *REPL) view(targets string) (*DirectView, error) {
 	spec := strings.TrimSpace(targets)
 	if spec == "" || spec == "all" {
-		ids := r.client.knownIDs()
+		ids := r.client.KnownIDs()
 		if len(ids) == 0 {
-			return nil, &NoEnginesError{Want: 1, Hint: r.client.cfg.Hint}
+			return nil, &client.NoEnginesError{Want: 1, Hint: r.client.Config().Hint}
 		}
 		return &DirectView{c: r.client, ids: ids}, nil
 	}
@@ -362,9 +363,9 @@ func (r *REPL) cluster(ctx context.Context) ([]int, string, error) {
 
 // engineList asks the hub for its engines, sorted by id.
 func (r *REPL) engineList(ctx context.Context) (*wire.QueryReply, error) {
-	ctx, cancel := context.WithTimeout(ctx, defaultWait)
+	ctx, cancel := context.WithTimeout(ctx, client.DefaultWait)
 	defer cancel()
-	q, err := r.client.query(ctx, wire.Query{Op: wire.QueryEngines})
+	q, err := r.client.Query(ctx, wire.Query{Op: wire.QueryEngines})
 	if err != nil {
 		return nil, err
 	}
@@ -385,7 +386,7 @@ func (r *REPL) engines(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	qctx, cancel := context.WithTimeout(ctx, defaultWait)
+	qctx, cancel := context.WithTimeout(ctx, client.DefaultWait)
 	defer cancel()
 	st, err := r.client.QueueStatus(qctx)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"go.starlark.net/starlark"
 
+	"github.com/pirun-dev/pirun/host/client"
 	"github.com/pirun-dev/pirun/host/hub"
 )
 
@@ -159,7 +160,7 @@ func TestWithOut(t *testing.T) {
 }
 
 // testClient connects a client to an in-process hub without engines.
-func testClient(t *testing.T) *Client {
+func testClient(t *testing.T) *client.Client {
 	t.Helper()
 	log := slog.New(slog.DiscardHandler)
 	h, err := hub.New(hub.Config{DontListen: true, Version: "test"}, log)
@@ -174,7 +175,7 @@ func testClient(t *testing.T) *Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := Connect(context.Background(), nc, ClientConfig{}, log)
+	c, err := client.Connect(context.Background(), nc, client.Config{}, log)
 	if err != nil {
 		t.Fatal(err)
 	}

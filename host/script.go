@@ -14,15 +14,16 @@ import (
 
 	"go.starlark.net/starlark"
 
+	"github.com/pirun-dev/pirun/host/client"
 	"github.com/pirun-dev/pirun/starlib"
 )
 
 // Script is one run of a Starlark program on the host.
 type Script struct {
-	Client  *Client
+	Client  *client.Client
 	Argv    []string
 	Stdout  io.Writer // the script's own print output
-	Connect func(ctx context.Context, profile, connect string) (*Client, error)
+	Connect func(ctx context.Context, profile, connect string) (*client.Client, error)
 
 	once    sync.Once
 	predecl starlark.StringDict

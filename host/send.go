@@ -5,11 +5,11 @@
 package host
 
 import (
-	"context"
 	"fmt"
 
 	"go.starlark.net/starlark"
 
+	"github.com/pirun-dev/pirun/host/client"
 	"github.com/pirun-dev/pirun/starlib/ship"
 	"github.com/pirun-dev/pirun/starlib/wire"
 )
@@ -28,15 +28,15 @@ func (r *Ref) Hash() (uint32, error) { return starlark.String(r.Name).Hash() }
 // engines decode for every kind that carries values. The table holds what
 // plain data cannot: ref("name") placeholders, functions (shipped as
 // bundles, like the task's own function) and universal builtins (by name).
-func (c *Client) encodePayload(what string, vals ...starlark.Value) ([]byte, error) {
-	b, err := c.encodePayloadBlocks(what, vals...)
+func encodePayload(c *client.Client, what string, vals ...starlark.Value) ([]byte, error) {
+	b, err := encodePayloadBlocks(c, what, vals...)
 	return b.Bytes(), err
 }
 
 // encodePayloadBlocks is encodePayload into blocks of at most one message
 // part, so that a large payload is neither copied to grow nor to join.
-func (c *Client) encodePayloadBlocks(what string, vals ...starlark.Value) (wire.Blocks, error) {
-	return c.encodePayloadWith(what, func(body *wire.Encoder) error {
+func encodePayloadBlocks(c *client.Client, what string, vals ...starlark.Value) (wire.Blocks, error) {
+	return encodePayloadWith(c, what, func(body *wire.Encoder) error {
 		for _, v := range vals {
 			if err := body.Encode(v); err != nil {
 				return err
@@ -48,16 +48,16 @@ func (c *Client) encodePayloadBlocks(what string, vals ...starlark.Value) (wire.
 
 // encodePayloadWith is encodePayloadBlocks of the values that write
 // encodes into body.
-func (c *Client) encodePayloadWith(what string, write func(body *wire.Encoder) error) (wire.Blocks, error) {
+func encodePayloadWith(c *client.Client, what string, write func(body *wire.Encoder) error) (wire.Blocks, error) {
 	var refs []wire.PayloadRef
 	var index map[starlark.Value]uint64
-	body := wire.GetBlockEncoder(c.out.MaxPart())
+	body := wire.GetBlockEncoder(c.MaxPart())
 	defer wire.PutBlockEncoder(body)
 	body.Ref = func(v starlark.Value) (uint64, error) {
 		if i, ok := index[v]; ok {
 			return i, nil
 		}
-		ref, err := c.payloadRef(v)
+		ref, err := payloadRef(c, v)
 		if err != nil {
 			return 0, err
 		}
@@ -72,7 +72,7 @@ func (c *Client) encodePayloadWith(what string, write func(body *wire.Encoder) e
 		return nil, fmt.Errorf("cannot send %s to engines: %w", what, err)
 	}
 	blocks := body.Blocks()
-	head := wire.GetBlockEncoder(c.out.MaxPart())
+	head := wire.GetBlockEncoder(c.MaxPart())
 	defer wire.PutBlockEncoder(head)
 	wire.EncodePayloadRefs(head, refs)
 	if err := head.Flush(); err != nil {
@@ -83,12 +83,12 @@ func (c *Client) encodePayloadWith(what string, write func(body *wire.Encoder) e
 
 // payloadRef describes a value that is not plain data, or says why it
 // cannot be sent.
-func (c *Client) payloadRef(v starlark.Value) (wire.PayloadRef, error) {
+func payloadRef(c *client.Client, v starlark.Value) (wire.PayloadRef, error) {
 	switch v := v.(type) {
 	case *Ref:
 		return wire.PayloadRef{Kind: wire.RefNamespace, Name: v.Name}, nil
 	case *starlark.Function:
-		b, err := ship.CaptureBytes(v, c.sources)
+		b, err := ship.CaptureBytes(v, c.Sources())
 		if err != nil {
 			return wire.PayloadRef{}, err
 		}
@@ -115,7 +115,7 @@ func callArgs(args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Tuple, *st
 }
 
 // bundleOf ships f, which must be a Starlark function.
-func (c *Client) bundleOf(f starlark.Value) ([]byte, string, error) {
+func bundleOf(c *client.Client, f starlark.Value) ([]byte, string, error) {
 	fn, ok := f.(*starlark.Function)
 	if !ok {
 		name := f.String()
@@ -124,81 +124,11 @@ func (c *Client) bundleOf(f starlark.Value) ([]byte, string, error) {
 		}
 		return nil, "", fmt.Errorf("want a function (def or lambda) to send to engines, got %s %s; wrap it: lambda x: %s(x)", f.Type(), name, name)
 	}
-	data, err := ship.CaptureBytes(fn, c.sources)
+	data, err := ship.CaptureBytes(fn, c.Sources())
 	if err != nil {
 		return nil, "", err
 	}
 	return data, fmt.Sprintf("%s at %s", fn.Name(), fn.Position()), nil
-}
-
-// sendDirect sends tasks to the daemons of their targets: one message per
-// daemon, sharing bundle, so N engines of one machine cost one crossing.
-// payloads[i], when not nil, is the payload of tasks[i] in place of its
-// Payload field (see wire.MarshalBatchBlocks); payloads may be nil.
-func (c *Client) sendDirect(ctx context.Context, tasks []wire.Task, payloads []wire.Blocks, bundle []byte) error {
-	byDaemon := make(map[string]*daemonBatch)
-	var order []string
-	for i, t := range tasks {
-		// A task for several engines is split per daemon.
-		parts := make(map[string][]int)
-		for _, id := range t.Targets {
-			d, err := c.daemonOf(id)
-			if err != nil {
-				return err
-			}
-			parts[d] = append(parts[d], id)
-		}
-		for d, ids := range parts {
-			b := byDaemon[d]
-			if b == nil {
-				b = &daemonBatch{}
-				if bundle != nil {
-					b.Bundles = [][]byte{bundle}
-				}
-				byDaemon[d] = b
-				order = append(order, d)
-			}
-			tt := t
-			tt.Targets = ids
-			if bundle != nil {
-				tt.Bundle = 1
-			}
-			b.Tasks = append(b.Tasks, tt)
-			var payload wire.Blocks
-			if i < len(payloads) {
-				payload = payloads[i]
-			}
-			b.payloads = append(b.payloads, payload)
-		}
-	}
-	for _, d := range order {
-		b := byDaemon[d]
-		if err := c.out.SendBatch(ctx, wire.DaemonTasks(d), &b.Batch, b.payloads); err != nil {
-			return &ClusterError{Msg: "send tasks: " + err.Error()}
-		}
-	}
-	return nil
-}
-
-// daemonBatch is the batch for one daemon, with the tasks' payload blocks.
-type daemonBatch struct {
-	wire.Batch
-	payloads []wire.Blocks
-}
-
-// sendBalanced submits tasks to the hub's scheduler in one batch.
-func (c *Client) sendBalanced(ctx context.Context, tasks []wire.Task, bundle []byte) error {
-	b := &wire.Batch{Tasks: tasks}
-	if bundle != nil {
-		b.Bundles = [][]byte{bundle}
-		for i := range b.Tasks {
-			b.Tasks[i].Bundle = 1
-		}
-	}
-	if err := c.out.SendMsg(ctx, wire.SubjectSubmit, b); err != nil {
-		return &ClusterError{Msg: "submit tasks: " + err.Error()}
-	}
-	return nil
 }
 
 // split cuts n items into k contiguous chunks in order, sizes differing

@@ -13,6 +13,7 @@ import (
 
 	"go.starlark.net/starlark"
 
+	"github.com/pirun-dev/pirun/host/client"
 	"github.com/pirun-dev/pirun/starlib"
 	"github.com/pirun-dev/pirun/starlib/wire"
 )
@@ -33,7 +34,7 @@ import (
 //	view.remote(f), view.parallel(f)  # decorators, as the remote and parallel builtins
 //	view.wait(timeout=None), view.abort(), view.shutdown(), len(view)
 type DirectView struct {
-	c      *Client
+	c      *client.Client
 	all    bool  // lazy: every engine at call time
 	ids    []int // when !all
 	single bool  // c[i]: results are values, not lists
@@ -49,9 +50,9 @@ func (v *DirectView) targets() ([]int, error) {
 	if !v.all {
 		return v.ids, nil
 	}
-	ids := v.c.knownIDs()
+	ids := v.c.KnownIDs()
 	if len(ids) == 0 {
-		return nil, &NoEnginesError{Want: 1, Hint: v.c.cfg.Hint}
+		return nil, &client.NoEnginesError{Want: 1, Hint: v.c.Config().Hint}
 	}
 	return ids, nil
 }
@@ -123,7 +124,7 @@ func (v *DirectView) submitBlocks(ctx context.Context, t wire.Task, payload wire
 		mode = combineSingle
 	}
 	ar := newAsyncResult(v.c, t.Label, mode, len(ids))
-	t.ID, t.Client, t.Targets = v.c.nextID(), v.c.id, ids
+	t.ID, t.Client, t.Targets = v.c.NextID(), v.c.ID(), ids
 	t.Comm = spmdJob(t.Kind, v.single, ids)
 	slots := make(map[int]int, len(ids))
 	for i, id := range ids {
@@ -131,11 +132,11 @@ func (v *DirectView) submitBlocks(ctx context.Context, t wire.Task, payload wire
 		ar.ids[i] = t.ID
 	}
 	ar.daemons = v.daemons(ids)
-	if err := v.c.track(t.ID, ar, slots, false); err != nil {
+	if err := v.c.Track(t.ID, ar, slots, false); err != nil {
 		return nil, err
 	}
-	if err := v.c.sendDirect(ctx, []wire.Task{t}, []wire.Blocks{payload}, bundle); err != nil {
-		v.c.untrack(t.ID)
+	if err := v.c.SendDirect(ctx, []wire.Task{t}, []wire.Blocks{payload}, bundle); err != nil {
+		v.c.Untrack(t.ID)
 		return nil, err
 	}
 	return ar, nil
@@ -160,15 +161,15 @@ func (v *DirectView) submitEachBlocks(ctx context.Context, base wire.Task, bundl
 	tasks := make([]wire.Task, len(ids))
 	for i, id := range ids {
 		t := base
-		t.ID, t.Client, t.Targets = v.c.nextID(), v.c.id, []int{id}
+		t.ID, t.Client, t.Targets = v.c.NextID(), v.c.ID(), []int{id}
 		ar.ids[i] = t.ID
-		if err := v.c.track(t.ID, ar, map[int]int{id: i}, false); err != nil {
+		if err := v.c.Track(t.ID, ar, map[int]int{id: i}, false); err != nil {
 			v.untrackAll(tasks[:i])
 			return nil, err
 		}
 		tasks[i] = t
 	}
-	if err := v.c.sendDirect(ctx, tasks, payloads, bundle); err != nil {
+	if err := v.c.SendDirect(ctx, tasks, payloads, bundle); err != nil {
 		v.untrackAll(tasks)
 		return nil, err
 	}
@@ -177,14 +178,14 @@ func (v *DirectView) submitEachBlocks(ctx context.Context, base wire.Task, bundl
 
 func (v *DirectView) untrackAll(tasks []wire.Task) {
 	for _, t := range tasks {
-		v.c.untrack(t.ID)
+		v.c.Untrack(t.ID)
 	}
 }
 
 func (v *DirectView) daemons(ids []int) map[string][]int {
 	out := make(map[string][]int)
 	for _, id := range ids {
-		if d, err := v.c.daemonOf(id); err == nil {
+		if d, err := v.c.DaemonOf(id); err == nil {
 			out[d] = append(out[d], id)
 		}
 	}
@@ -197,12 +198,12 @@ func (v *DirectView) Apply(ctx context.Context, name string, f starlark.Value, a
 	if err != nil {
 		return nil, err
 	}
-	bundle, label, err := v.c.bundleOf(f)
+	bundle, label, err := bundleOf(v.c, f)
 	if err != nil {
 		return nil, err
 	}
 	a, kw := callArgs(args, kwargs)
-	payload, err := v.c.encodePayload("the arguments of "+label, a, kw)
+	payload, err := encodePayload(v.c, "the arguments of "+label, a, kw)
 	if err != nil {
 		return nil, err
 	}
@@ -219,7 +220,7 @@ func (v *DirectView) Map(ctx context.Context, name string, f starlark.Value, seq
 	if err != nil {
 		return nil, err
 	}
-	bundle, label, err := v.c.bundleOf(f)
+	bundle, label, err := bundleOf(v.c, f)
 	if err != nil {
 		return nil, err
 	}
@@ -233,7 +234,7 @@ func (v *DirectView) Map(ctx context.Context, name string, f starlark.Value, seq
 		if b[0] == b[1] {
 			continue
 		}
-		p, err := v.c.encodePayload("the items of "+label, starlark.NewList(items[b[0]:b[1]]))
+		p, err := encodePayload(v.c, "the items of "+label, starlark.NewList(items[b[0]:b[1]]))
 		if err != nil {
 			return nil, err
 		}
@@ -276,7 +277,7 @@ func (v *DirectView) Push(ctx context.Context, ns *starlark.Dict, block bool) (s
 	if err != nil {
 		return nil, err
 	}
-	payload, err := v.c.encodePayloadBlocks("pushed values", ns)
+	payload, err := encodePayloadBlocks(v.c, "pushed values", ns)
 	if err != nil {
 		return nil, err
 	}
@@ -350,7 +351,7 @@ func (v *DirectView) Scatter(ctx context.Context, name string, seq starlark.Valu
 	_, isTuple := seq.(starlark.Tuple)
 	payloads := make([]wire.Blocks, len(ids))
 	for i, b := range split(items.Len(), len(ids)) {
-		payloads[i], err = v.c.encodePayloadWith("scattered values", func(body *wire.Encoder) error {
+		payloads[i], err = encodePayloadWith(v.c, "scattered values", func(body *wire.Encoder) error {
 			body.EncodeMapHead(1) // {name: chunk}, without making the chunk
 			body.EncodeString(name)
 			return body.EncodeRange(items, b[0], b[1], isTuple)

@@ -12,6 +12,7 @@ import (
 	"go.starlark.net/starlark"
 
 	"github.com/pirun-dev/pirun/host"
+	"github.com/pirun-dev/pirun/host/client"
 	"github.com/pirun-dev/pirun/starlib"
 )
 
@@ -62,9 +63,9 @@ func TestRunBenchNoEngines(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	_, err := host.RunBench(ctx, c, host.BenchOptions{Quick: true})
-	var ne *host.NoEnginesError
+	var ne *client.NoEnginesError
 	if !errors.As(err, &ne) {
-		t.Errorf("RunBench with no engines = %v, want a host.NoEnginesError", err)
+		t.Errorf("RunBench with no engines = %v, want a client.NoEnginesError", err)
 	}
 }
 
@@ -83,7 +84,7 @@ func TestRunBenchCancelled(t *testing.T) {
 }
 
 // runStar runs src on c and returns its globals.
-func runStar(t *testing.T, c *host.Client, src string) starlark.StringDict {
+func runStar(t *testing.T, c *client.Client, src string) starlark.StringDict {
 	t.Helper()
 	s := &host.Script{Client: c, Stdout: io.Discard}
 	predecl, err := s.Predeclared()
@@ -102,7 +103,7 @@ func runStar(t *testing.T, c *host.Client, src string) starlark.StringDict {
 }
 
 // expectNothingQueued checks that the hub holds no task of c's any more.
-func expectNothingQueued(t *testing.T, c *host.Client) {
+func expectNothingQueued(t *testing.T, c *client.Client) {
 	t.Helper()
 	waitFor(t, 10*time.Second, "the hub's queue to empty", func() bool {
 		st, err := c.Status(context.Background())

@@ -17,7 +17,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/pirun-dev/pirun/engine"
-	"github.com/pirun-dev/pirun/host"
+	"github.com/pirun-dev/pirun/host/client"
 	"github.com/pirun-dev/pirun/host/hub"
 )
 
@@ -209,7 +209,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 // cluster is an in-process hub with local engines and a connected client.
 type cluster struct {
 	Hub    *hub.Hub
-	Client *host.Client
+	Client *client.Client
 	Output *syncBuffer // streamed engine output
 }
 
@@ -262,7 +262,7 @@ func startCluster(t testing.TB, cc clusterConfig) *cluster {
 		t.Fatal(err)
 	}
 	out := &syncBuffer{}
-	c, err := host.Connect(context.Background(), nc, host.ClientConfig{Output: out}, log)
+	c, err := client.Connect(context.Background(), nc, client.Config{Output: out}, log)
 	if err != nil {
 		t.Fatal(err)
 	}

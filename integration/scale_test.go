@@ -30,6 +30,7 @@ import (
 
 	"github.com/pirun-dev/pirun/conf"
 	"github.com/pirun-dev/pirun/host"
+	"github.com/pirun-dev/pirun/host/client"
 	"github.com/pirun-dev/pirun/starlib"
 )
 
@@ -114,7 +115,7 @@ func (h *scaleHub) startEngines(tb testing.TB, procs, each int) []*child {
 }
 
 // client connects a client to the hub with its client connection file.
-func (h *scaleHub) client(tb testing.TB) *host.Client {
+func (h *scaleHub) client(tb testing.TB) *client.Client {
 	tb.Helper()
 	cf, _, err := conf.LoadConnFile(h.clientConn)
 	if err != nil {
@@ -124,7 +125,7 @@ func (h *scaleHub) client(tb testing.TB) *host.Client {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	c, err := host.Connect(context.Background(), nc, host.ClientConfig{}, slog.New(slog.DiscardHandler))
+	c, err := client.Connect(context.Background(), nc, client.Config{}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -134,7 +135,7 @@ func (h *scaleHub) client(tb testing.TB) *host.Client {
 
 // waitEngines waits up to timeout for n engines and returns how long it
 // took.
-func waitEngines(tb testing.TB, c *host.Client, n int, timeout time.Duration) time.Duration {
+func waitEngines(tb testing.TB, c *client.Client, n int, timeout time.Duration) time.Duration {
 	tb.Helper()
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
@@ -147,7 +148,7 @@ func waitEngines(tb testing.TB, c *host.Client, n int, timeout time.Duration) ti
 
 // mapper returns a function that runs a load-balanced map of the identity
 // over range(n), through Starlark as a user's script would.
-func mapper(tb testing.TB, c *host.Client) func(n int) error {
+func mapper(tb testing.TB, c *client.Client) func(n int) error {
 	tb.Helper()
 	const src = `
 lv = Client().load_balanced_view()

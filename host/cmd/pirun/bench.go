@@ -72,14 +72,14 @@ func runBench(ctx context.Context, e *env, args []string) int {
 
 func execBench(ctx context.Context, e *env, f scriptFlags, opts host.BenchOptions, asJSON bool) int {
 	f.quiet = true // engines print nothing here; keep stray output off the table
-	client, local, stop, code := openCluster(ctx, e, f, io.Discard, ".")
-	if client == nil {
+	cl, local, stop, code := openCluster(ctx, e, f, io.Discard, ".")
+	if cl == nil {
 		return code
 	}
 	defer stop()
-	rep, err := host.RunBench(ctx, client, opts)
+	rep, err := host.RunBench(ctx, cl, opts)
 	if err != nil && ctx.Err() != nil {
-		client.AbortPending()
+		cl.AbortPending()
 		fmt.Fprintln(e.stderr, "pirun bench: interrupted")
 		return exitInterrupted
 	}

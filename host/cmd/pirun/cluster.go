@@ -21,7 +21,7 @@ import (
 	"time"
 
 	"github.com/pirun-dev/pirun/conf"
-	"github.com/pirun-dev/pirun/host"
+	"github.com/pirun-dev/pirun/host/client"
 	"github.com/pirun-dev/pirun/host/launch"
 )
 
@@ -127,9 +127,9 @@ func refuseRunning(e *env, paths conf.ProfilePaths, name string) error {
 	case errors.Is(err, os.ErrNotExist):
 		return nil
 	case err != nil:
-		return &host.ClusterError{Msg: err.Error()}
+		return &client.ClusterError{Msg: err.Error()}
 	case st.Supervisor.Running():
-		return &host.ClusterError{Msg: fmt.Sprintf("a cluster of profile %s is already running (pid %d, started %s); stop it with: pirun cluster stop --profile %s",
+		return &client.ClusterError{Msg: fmt.Sprintf("a cluster of profile %s is already running (pid %d, started %s); stop it with: pirun cluster stop --profile %s",
 			name, st.Supervisor.PID, st.Started.Local().Format(time.DateTime), name)}
 	}
 	n := endChildren(st)
@@ -151,7 +151,7 @@ func startDetached(ctx context.Context, e *env, f clusterFlags) int {
 	}
 	cmd, notify, err := spawnSupervisor(paths, f)
 	if err != nil {
-		return reportAs(e, "pirun cluster start", &host.ClusterError{Msg: "start the cluster supervisor: " + err.Error()})
+		return reportAs(e, "pirun cluster start", &client.ClusterError{Msg: "start the cluster supervisor: " + err.Error()})
 	}
 	wait := f.timeout + 30*time.Second
 	if f.pushBinary || hostsPush(prof) {

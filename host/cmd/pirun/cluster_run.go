@@ -12,13 +12,13 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/pirun-dev/pirun/host"
+	"github.com/pirun-dev/pirun/host/client"
 	"github.com/pirun-dev/pirun/host/launch"
 )
 
 // waitJoined waits until each child's engines joined the hub or the child
 // exited, or f.timeout passed; it records which engines are whose.
-func (s *supervisor) waitJoined(ctx context.Context, cl *host.Client) {
+func (s *supervisor) waitJoined(ctx context.Context, cl *client.Client) {
 	deadline := time.Now().Add(s.f.timeout)
 	for {
 		have, err := s.match(ctx, cl)
@@ -50,7 +50,7 @@ func (s *supervisor) waitJoined(ctx context.Context, cl *host.Client) {
 
 // match asks the hub for its engines and records each child's; it
 // returns how many engines the hub has.
-func (s *supervisor) match(ctx context.Context, cl *host.Client) (int, error) {
+func (s *supervisor) match(ctx context.Context, cl *client.Client) (int, error) {
 	qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	st, err := cl.Status(qctx)
 	cancel()
@@ -156,7 +156,7 @@ func (s *supervisor) serve(ctx context.Context) {
 // stop asks the hub to shut the cluster's engines down, waits for the
 // children, ends those left (their process groups: SIGTERM, then
 // SIGKILL), and closes the client (cl may be nil).
-func (s *supervisor) stop(cl *host.Client) {
+func (s *supervisor) stop(cl *client.Client) {
 	s.mu.Lock()
 	children := slices.Clone(s.children)
 	s.mu.Unlock()

@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"github.com/pirun-dev/pirun/conf"
-	"github.com/pirun-dev/pirun/host"
+	"github.com/pirun-dev/pirun/host/client"
 	"github.com/pirun-dev/pirun/host/launch"
 )
 
@@ -69,7 +69,7 @@ func runSupervisor(ctx context.Context, e *env, f clusterFlags) int {
 	}
 	defer s.close()
 	s.launchAll(ctx)
-	cl, err := connectFile(ctx, s.paths.ClientConn, "", host.ClientConfig{}, s.log)
+	cl, err := connectFile(ctx, s.paths.ClientConn, "", client.Config{}, s.log)
 	if err != nil {
 		s.stop(nil)
 		s.close()

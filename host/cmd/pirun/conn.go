@@ -16,7 +16,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/pirun-dev/pirun/conf"
-	"github.com/pirun-dev/pirun/host"
+	"github.com/pirun-dev/pirun/host/client"
 )
 
 // loadConn reads a connection file for role, or accepts a nats:// URL.
@@ -57,18 +57,18 @@ func natsOptions(cf conf.ConnFile, name string) ([]nats.Option, error) {
 func dialError(cf conf.ConnFile, err error) error {
 	switch {
 	case errors.Is(err, nats.ErrAuthorization):
-		return &host.ClusterError{Msg: fmt.Sprintf("the hub at %s refused the credentials: the connection file is from another hub or an older start of it; copy the current one from the hub's security/ folder", strings.Join(cf.URLs, ","))}
+		return &client.ClusterError{Msg: fmt.Sprintf("the hub at %s refused the credentials: the connection file is from another hub or an older start of it; copy the current one from the hub's security/ folder", strings.Join(cf.URLs, ","))}
 	case isTLSMismatch(err):
-		return &host.ClusterError{Msg: fmt.Sprintf("TLS to the hub at %s failed (%v): plain nats:// to a TLS hub, or a connection file from another hub; copy the current one from the hub's security/ folder", strings.Join(cf.URLs, ","), err)}
+		return &client.ClusterError{Msg: fmt.Sprintf("TLS to the hub at %s failed (%v): plain nats:// to a TLS hub, or a connection file from another hub; copy the current one from the hub's security/ folder", strings.Join(cf.URLs, ","), err)}
 	case errors.Is(err, nats.ErrNoServers):
-		return &host.ClusterError{Msg: fmt.Sprintf("no hub answers at %s: is `pirun hub` running there, and is the port open?", strings.Join(cf.URLs, ","))}
+		return &client.ClusterError{Msg: fmt.Sprintf("no hub answers at %s: is `pirun hub` running there, and is the port open?", strings.Join(cf.URLs, ","))}
 	}
-	return &host.ClusterError{Msg: fmt.Sprintf("connect to the hub at %s: %v", strings.Join(cf.URLs, ","), err)}
+	return &client.ClusterError{Msg: fmt.Sprintf("connect to the hub at %s: %v", strings.Join(cf.URLs, ","), err)}
 }
 
 // connectFile connects a client with a client connection file, through an
 // ssh tunnel to gateway ssh unless it is "".
-func connectFile(ctx context.Context, path, ssh string, cfg host.ClientConfig, log *slog.Logger) (*host.Client, error) {
+func connectFile(ctx context.Context, path, ssh string, cfg client.Config, log *slog.Logger) (*client.Client, error) {
 	cf, err := loadConn(path, conf.RoleClient, log)
 	if err != nil {
 		return nil, &configError{err}
@@ -87,7 +87,7 @@ func connectFile(ctx context.Context, path, ssh string, cfg host.ClientConfig, l
 		return nil, dialError(cf, err)
 	}
 	cfg.Hint = "start engines with: pirun engine --connect " + strings.Replace(path, conf.RoleClient+"-connection", conf.RoleEngine+"-connection", 1)
-	return host.Connect(ctx, nc, cfg, log)
+	return client.Connect(ctx, nc, cfg, log)
 }
 
 // isTLSMismatch reports whether a connection failed on TLS: a certificate

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/pirun-dev/pirun/conf"
-	"github.com/pirun-dev/pirun/host"
+	"github.com/pirun-dev/pirun/host/client"
 	"github.com/pirun-dev/pirun/host/hub"
 	"github.com/pirun-dev/pirun/starlib/wire"
 )
@@ -133,7 +133,7 @@ func (ph *profileHub) start() error {
 		return &configError{err}
 	}
 	if err := hb.Start(); err != nil {
-		return &host.ClusterError{Msg: err.Error()}
+		return &client.ClusterError{Msg: err.Error()}
 	}
 	ph.hub = hb
 	ph.url = advertise(h, hb, tlsCfg != nil)

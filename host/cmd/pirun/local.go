@@ -14,7 +14,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/pirun-dev/pirun/engine"
-	"github.com/pirun-dev/pirun/host"
+	"github.com/pirun-dev/pirun/host/client"
 	"github.com/pirun-dev/pirun/host/hub"
 )
 
@@ -57,12 +57,12 @@ func inProcessDialer(hb *hub.Hub) engine.Dialer {
 }
 
 // client connects a client to the local hub and waits for n engines.
-func (lc *localCluster) client(ctx context.Context, n int, cfg host.ClientConfig, log *slog.Logger) (*host.Client, error) {
+func (lc *localCluster) client(ctx context.Context, n int, cfg client.Config, log *slog.Logger) (*client.Client, error) {
 	nc, err := nats.Connect("", lc.hub.InProcess(), nats.Name("pirun-client"), nats.MaxReconnects(0))
 	if err != nil {
 		return nil, fmt.Errorf("connect to the local hub: %w", err)
 	}
-	c, err := host.Connect(ctx, nc, cfg, log)
+	c, err := client.Connect(ctx, nc, cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +90,7 @@ func (lc *localCluster) stop() {
 // stop closes the client and stops local engines; engines is how many
 // were started here (0 with --connect). On failure it has reported the
 // error and returns the exit status.
-func openCluster(ctx context.Context, e *env, f scriptFlags, out io.Writer, script string) (c *host.Client, engines int, stop func(), code int) {
+func openCluster(ctx context.Context, e *env, f scriptFlags, out io.Writer, script string) (c *client.Client, engines int, stop func(), code int) {
 	log := newLogger(e.stderr, f.verbose, e.getenv)
 	if f.profile == "" && f.connect == "" {
 		f.profile = e.getenv("PIRUN_PROFILE")
@@ -102,7 +102,7 @@ func openCluster(ctx context.Context, e *env, f scriptFlags, out io.Writer, scri
 		}
 		f.connect = paths.ClientConn
 	}
-	ccfg := host.ClientConfig{Output: out, Stderr: e.stderr, Quiet: f.quiet}
+	ccfg := client.Config{Output: out, Stderr: e.stderr, Quiet: f.quiet}
 	if f.connect != "" {
 		c, err := connectFile(ctx, f.connect, f.ssh, ccfg, log)
 		if err != nil {

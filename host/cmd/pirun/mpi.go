@@ -58,22 +58,22 @@ prefixed with their rank; ARGS are argv on every rank. The exit status is
 
 func execMPI(ctx context.Context, e *env, f scriptFlags, path string, src []byte, argv []string) int {
 	out := &rankWriter{w: e.stdout}
-	client, local, stop, code := openCluster(ctx, e, f, out, path)
-	if client == nil {
+	cl, local, stop, code := openCluster(ctx, e, f, out, path)
+	if cl == nil {
 		return code
 	}
 	defer stop()
 	if local > 0 {
 		f.n = local
 	}
-	engines, err := client.MPIEngines(ctx, f.n)
+	engines, err := cl.MPIEngines(ctx, f.n)
 	if err != nil {
 		return report(e, err)
 	}
 	out.setRanks(engines)
-	fails, err := client.RunMPI(ctx, engines, path, src, argv)
+	fails, err := host.RunMPI(ctx, cl, engines, path, src, argv)
 	if err != nil && ctx.Err() != nil {
-		client.AbortPending()
+		cl.AbortPending()
 		fmt.Fprintln(e.stderr, "pirun mpi: interrupted; the ranks were aborted")
 		return exitInterrupted
 	}

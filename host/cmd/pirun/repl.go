@@ -71,15 +71,15 @@ func repl(ctx context.Context, e *env, f replFlags) int {
 		return exitFailed
 	}
 	defer r.Close()
-	client, _, stop, code := openCluster(ctx, e, f.scriptFlags, r.EngineOutput(), "<stdin>")
-	if client == nil {
+	cl, _, stop, code := openCluster(ctx, e, f.scriptFlags, r.EngineOutput(), "<stdin>")
+	if cl == nil {
 		return code
 	}
 	defer stop()
 	sctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer cancel(nil)
 	defer deliverSignals(r, cancel)()
-	return replExit(e, r.Run(sctx, client))
+	return replExit(e, r.Run(sctx, cl))
 }
 
 // replHistory returns the history file, kept in the session's profile.

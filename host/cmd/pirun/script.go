@@ -21,6 +21,7 @@ import (
 	"github.com/pirun-dev/pirun/conf"
 	"github.com/pirun-dev/pirun/engine"
 	"github.com/pirun-dev/pirun/host"
+	"github.com/pirun-dev/pirun/host/client"
 )
 
 type scriptFlags struct {
@@ -99,17 +100,17 @@ this process, runs the script and stops them. ARGS are the script's argv
 }
 
 func execScript(ctx context.Context, e *env, f scriptFlags, path string, src []byte, argv []string) int {
-	client, _, stop, code := openCluster(ctx, e, f, e.stdout, path)
-	if client == nil {
+	cl, _, stop, code := openCluster(ctx, e, f, e.stdout, path)
+	if cl == nil {
 		return code
 	}
 	defer stop()
 	others := otherClusters(e, f)
 	defer others.close()
-	s := &host.Script{Client: client, Argv: argv, Stdout: e.stdout, Connect: others.connect}
+	s := &host.Script{Client: cl, Argv: argv, Stdout: e.stdout, Connect: others.connect}
 	err := s.Run(ctx, path, src)
 	if err != nil && ctx.Err() != nil {
-		client.AbortPending()
+		cl.AbortPending()
 		fmt.Fprintln(e.stderr, "pirun: interrupted; the tasks this script started were aborted")
 		return exitInterrupted
 	}
@@ -155,7 +156,7 @@ func report(e *env, err error) int {
 	case errors.As(err, &ce):
 		fmt.Fprintf(e.stderr, "pirun: %v\n", err)
 		return exitUsage
-	case host.IsCluster(err):
+	case client.IsCluster(err):
 		fmt.Fprintf(e.stderr, "pirun: %v\n", unwrapEval(err))
 		return exitUnavailable
 	case errors.As(err, &ee):
@@ -187,13 +188,13 @@ type otherClusterSet struct {
 	e       *env
 	f       scriptFlags
 	mu      sync.Mutex
-	clients []*host.Client
+	clients []*client.Client
 }
 
 func otherClusters(e *env, f scriptFlags) *otherClusterSet { return &otherClusterSet{e: e, f: f} }
 
 // connect is host.Script's Connect.
-func (o *otherClusterSet) connect(ctx context.Context, profile, connect string) (*host.Client, error) {
+func (o *otherClusterSet) connect(ctx context.Context, profile, connect string) (*client.Client, error) {
 	if connect == "" {
 		paths, _, err := openProfile(o.e, profile)
 		if err != nil {
@@ -202,7 +203,7 @@ func (o *otherClusterSet) connect(ctx context.Context, profile, connect string) 
 		connect = paths.ClientConn
 	}
 	log := newLogger(o.e.stderr, o.f.verbose, o.e.getenv)
-	c, err := connectFile(ctx, connect, o.f.ssh, host.ClientConfig{Output: o.e.stdout, Stderr: o.e.stderr, Quiet: o.f.quiet}, log)
+	c, err := connectFile(ctx, connect, o.f.ssh, client.Config{Output: o.e.stdout, Stderr: o.e.stderr, Quiet: o.f.quiet}, log)
 	if err != nil {
 		return nil, err
 	}

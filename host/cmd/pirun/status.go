@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/pirun-dev/pirun/conf"
-	"github.com/pirun-dev/pirun/host"
+	"github.com/pirun-dev/pirun/host/client"
 )
 
 func runStatus(ctx context.Context, e *env, args []string) int {
@@ -53,7 +53,7 @@ type statusReport struct {
 	Hub     string `json:"hub"`
 	Profile string `json:"profile,omitempty"`
 	Logs    string `json:"logs,omitempty"`
-	*host.Status
+	*client.Status
 }
 
 // clusterStatus connects with the profile's (or the given) client
@@ -73,7 +73,7 @@ func clusterStatus(ctx context.Context, e *env, profile, connect, ssh string, ve
 		return nil, &configError{err}
 	}
 	r.Hub = strings.Join(cf.URLs, ",")
-	c, err := connectFile(ctx, connect, ssh, host.ClientConfig{}, log)
+	c, err := connectFile(ctx, connect, ssh, client.Config{}, log)
 	if err != nil {
 		return nil, err
 	}

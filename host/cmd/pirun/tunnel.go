@@ -13,7 +13,7 @@ import (
 	"strconv"
 
 	"github.com/pirun-dev/pirun/conf"
-	"github.com/pirun-dev/pirun/host"
+	"github.com/pirun-dev/pirun/host/client"
 	"github.com/pirun-dev/pirun/host/launch"
 )
 
@@ -22,7 +22,7 @@ import (
 // TLS, the hub's certificate is still checked against the hub's own name
 // (cf.TLS.ServerName). Only the first URL is tunnelled. stop closes the
 // tunnel. Errors are *configError for a bad gateway or URL, else
-// *host.ClusterError.
+// *client.ClusterError.
 func tunnelConn(ctx context.Context, sshProg, gateway string, cf *conf.ConnFile, log *slog.Logger) (stop func(), err error) {
 	if _, err := launch.ParseGateway(gateway); err != nil {
 		return nil, &configError{err}
@@ -43,7 +43,7 @@ func tunnelConn(ctx context.Context, sshProg, gateway string, cf *conf.ConnFile,
 	}
 	local, stop, err := launch.Tunnel(ctx, sshProg, gateway, target, log)
 	if err != nil {
-		return nil, &host.ClusterError{Msg: err.Error()}
+		return nil, &client.ClusterError{Msg: err.Error()}
 	}
 	log.Debug("ssh tunnel open", "gateway", gateway, "target", target, "local", local)
 	if (u.Scheme == "tls" || cf.TLS.Enabled()) && cf.TLS.ServerName == "" {

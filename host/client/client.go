@@ -2,7 +2,7 @@
 // the routing of results and streamed output to AsyncResults, and the
 // roster of live engines kept current by the hub's events.
 
-package host
+package client
 
 import (
 	"context"
@@ -23,8 +23,8 @@ import (
 	"github.com/pirun-dev/pirun/transport"
 )
 
-// ClientConfig configures a Client.
-type ClientConfig struct {
+// Config configures a Client.
+type Config struct {
 	Output  io.Writer     // where streamed engine output goes; nil = nowhere
 	Stderr  io.Writer     // where progress bars go; nil = nowhere
 	Quiet   bool          // do not stream engine output
@@ -34,7 +34,7 @@ type ClientConfig struct {
 
 // Client is a connection to a hub. It is safe for concurrent use.
 type Client struct {
-	cfg     ClientConfig
+	cfg     Config
 	log     *slog.Logger
 	nc      *nats.Conn
 	id      string
@@ -56,16 +56,23 @@ type Client struct {
 	wg        sync.WaitGroup // the window's sender
 }
 
-// pendingTask routes a task's results to its AsyncResult.
+// A Sink receives the results of the tasks it was tracked for: slot is
+// the slot Track gave the result's engine. Complete is called once per
+// slot, without the client's lock held.
+type Sink interface {
+	Complete(slot int, r wire.Result)
+}
+
+// pendingTask routes a task's results to its Sink (an AsyncResult).
 type pendingTask struct {
-	ar    *AsyncResult
+	sink  Sink
 	slots map[int]int // engine id → slot; engine -1 for load-balanced tasks
 	lb    bool
 	held  int // load-balanced: payload bytes it holds in the window once sent, else -1
 }
 
 // Connect makes a Client on the connection nc, which it owns from now on.
-func Connect(ctx context.Context, nc *nats.Conn, cfg ClientConfig, log *slog.Logger) (*Client, error) {
+func Connect(ctx context.Context, nc *nats.Conn, cfg Config, log *slog.Logger) (*Client, error) {
 	c := &Client{cfg: cfg, log: log, nc: nc, id: wire.NewID(), pending: make(map[uint64]*pendingTask),
 		roster: make(map[int]wire.EngineInfo), changed: make(chan struct{}), sources: cfg.Sources,
 		closed: make(chan struct{})}
@@ -85,7 +92,7 @@ func Connect(ctx context.Context, nc *nats.Conn, cfg ClientConfig, log *slog.Log
 		nc.Close()
 		return nil, err
 	}
-	rctx, cancel := context.WithTimeout(ctx, defaultWait)
+	rctx, cancel := context.WithTimeout(ctx, DefaultWait)
 	defer cancel()
 	if _, err := c.refresh(rctx); err != nil {
 		nc.Close()
@@ -98,7 +105,7 @@ func Connect(ctx context.Context, nc *nats.Conn, cfg ClientConfig, log *slog.Log
 // subscriptions and reports a permissions violation: credentials of
 // another role, such as an engine's connection file relabelled.
 func checkAllowed(nc *nats.Conn) error {
-	if err := nc.FlushTimeout(defaultWait); err != nil {
+	if err := nc.FlushTimeout(DefaultWait); err != nil {
 		return &ClusterError{Msg: "connect to the hub: " + err.Error()}
 	}
 	if err := nc.LastError(); errors.Is(err, nats.ErrPermissionViolation) {
@@ -121,8 +128,8 @@ func (c *Client) Close() error {
 // Sources returns the registry of source texts this client ships from.
 func (c *Client) Sources() *ship.Sources { return c.sources }
 
-// query asks the hub q.
-func (c *Client) query(ctx context.Context, q wire.Query) (*wire.QueryReply, error) {
+// Query asks the hub q.
+func (c *Client) Query(ctx context.Context, q wire.Query) (*wire.QueryReply, error) {
 	q.Client = c.id
 	data, err := wire.MarshalMsg(&q)
 	if err != nil {
@@ -147,7 +154,7 @@ func (c *Client) query(ctx context.Context, q wire.Query) (*wire.QueryReply, err
 
 // refresh replaces the roster with the hub's list and returns the ids.
 func (c *Client) refresh(ctx context.Context) ([]int, error) {
-	r, err := c.query(ctx, wire.Query{Op: wire.QueryEngines})
+	r, err := c.Query(ctx, wire.Query{Op: wire.QueryEngines})
 	if err != nil {
 		return nil, err
 	}
@@ -172,8 +179,8 @@ func (c *Client) notifyLocked() {
 // IDs returns the ids of the live engines, in order, as the hub says.
 func (c *Client) IDs(ctx context.Context) ([]int, error) { return c.refresh(ctx) }
 
-// knownIDs returns the ids in the roster without asking the hub.
-func (c *Client) knownIDs() []int {
+// KnownIDs returns the ids in the roster without asking the hub.
+func (c *Client) KnownIDs() []int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.idsLocked()
@@ -190,7 +197,7 @@ func (c *Client) idsLocked() []int {
 
 // WaitForEngines blocks until at least n engines are connected.
 func (c *Client) WaitForEngines(ctx context.Context, n int) error {
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), defaultWait)
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), DefaultWait)
 	_, err := c.refresh(rctx)
 	cancel()
 	if err != nil {
@@ -348,12 +355,12 @@ func (c *Client) deliverLocked(r wire.Result) func() {
 		delete(c.pending, r.Task)
 		c.window.done(p)
 	}
-	return func() { p.ar.complete(slot, r) }
+	return func() { p.sink.Complete(slot, r) }
 }
 
-// track records where the results of task id go. For direct tasks it
+// Track records where the results of task id go. For direct tasks it
 // fails at once when an engine is no longer in the roster.
-func (c *Client) track(id uint64, ar *AsyncResult, slots map[int]int, lb bool) error {
+func (c *Client) Track(id uint64, sink Sink, slots map[int]int, lb bool) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !lb {
@@ -363,22 +370,22 @@ func (c *Client) track(id uint64, ar *AsyncResult, slots map[int]int, lb bool) e
 			}
 		}
 	}
-	c.pending[id] = &pendingTask{ar: ar, slots: slots, lb: lb, held: -1}
+	c.pending[id] = &pendingTask{sink: sink, slots: slots, lb: lb, held: -1}
 	return nil
 }
 
-// untrack forgets a task whose sending failed.
-func (c *Client) untrack(id uint64) {
+// Untrack forgets a task whose sending failed.
+func (c *Client) Untrack(id uint64) {
 	c.mu.Lock()
 	delete(c.pending, id)
 	c.mu.Unlock()
 }
 
-// nextID returns a fresh task id.
-func (c *Client) nextID() uint64 { return c.seq.Add(1) }
+// NextID returns a fresh task id.
+func (c *Client) NextID() uint64 { return c.seq.Add(1) }
 
-// daemonOf returns the daemon running engine id.
-func (c *Client) daemonOf(id int) (string, error) {
+// DaemonOf returns the daemon running engine id.
+func (c *Client) DaemonOf(id int) (string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.roster[id]
@@ -388,8 +395,8 @@ func (c *Client) daemonOf(id int) (string, error) {
 	return e.Daemon, nil
 }
 
-// engineInfo returns what the roster knows of engine id.
-func (c *Client) engineInfo(id int) (wire.EngineInfo, bool) {
+// EngineInfo returns what the roster knows of engine id.
+func (c *Client) EngineInfo(id int) (wire.EngineInfo, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.roster[id]
@@ -419,17 +426,17 @@ func (c *Client) AbortPending() {
 	}
 	c.mu.Unlock()
 	if len(lb) > 0 {
-		c.abort(lb, true, nil)
+		c.Abort(lb, true, nil)
 	}
 	for d, ids := range direct {
-		c.abort(ids, false, map[string][]int{d: engines[d]})
+		c.Abort(ids, false, map[string][]int{d: engines[d]})
 	}
 	c.nc.Flush()
 }
 
-// abort asks the engines (or the scheduler) to abort tasks. Load-balanced
+// Abort asks the engines (or the scheduler) to abort tasks. Load-balanced
 // tasks still waiting in the client's window are aborted here.
-func (c *Client) abort(ids []uint64, lb bool, daemons map[string][]int) {
+func (c *Client) Abort(ids []uint64, lb bool, daemons map[string][]int) {
 	ctl := wire.Control{Op: wire.OpAbort, Client: c.id, Tasks: ids}
 	if lb {
 		c.abortUnsent(ids)
@@ -450,12 +457,12 @@ func (c *Client) publish(subj string, msg any) {
 
 // QueueStatus returns the hub's per-engine counters and unassigned tasks.
 func (c *Client) QueueStatus(ctx context.Context) (*wire.QueryReply, error) {
-	return c.query(ctx, wire.Query{Op: wire.QueryQueueStatus})
+	return c.Query(ctx, wire.Query{Op: wire.QueryQueueStatus})
 }
 
 // Shutdown stops the given engines (all when ids is empty).
 func (c *Client) Shutdown(ctx context.Context, ids []int) error {
-	_, err := c.query(ctx, wire.Query{Op: wire.QueryShutdown, Engines: ids, All: len(ids) == 0})
+	_, err := c.Query(ctx, wire.Query{Op: wire.QueryShutdown, Engines: ids, All: len(ids) == 0})
 	if err != nil {
 		return err
 	}
@@ -463,8 +470,8 @@ func (c *Client) Shutdown(ctx context.Context, ids []int) error {
 	return err
 }
 
-// defaultWait bounds how long a client waits for the hub to answer.
-const defaultWait = 10 * time.Second
+// DefaultWait bounds how long a client waits for the hub to answer.
+const DefaultWait = 10 * time.Second
 
 // The submission window: a client keeps at most windowTasks load-balanced
 // tasks, and windowBytes of their payloads, at the hub at once, and sends
@@ -510,10 +517,10 @@ func (w *lbWindow) fits(n int) bool {
 	return w.tasks == 0 || (w.tasks < windowTasks && w.bytes+n <= windowBytes)
 }
 
-// submitBalanced submits tasks, already tracked, to the hub's scheduler:
+// SubmitBalanced submits tasks, already tracked, to the hub's scheduler:
 // those that fit in the window at once (returning any error of sending
 // them), the rest from a goroutine as results free up room.
-func (c *Client) submitBalanced(ctx context.Context, tasks []wire.Task, bundle []byte) error {
+func (c *Client) SubmitBalanced(ctx context.Context, tasks []wire.Task, bundle []byte) error {
 	c.mu.Lock()
 	n := 0
 	if len(c.window.queue) == 0 {
@@ -673,4 +680,28 @@ func (c *Client) abortUnsent(ids []uint64) {
 	}
 	c.mu.Unlock()
 	c.deliver(rs)
+}
+
+// ID is the client's id, the one its tasks carry.
+func (c *Client) ID() string { return c.id }
+
+// Config returns the configuration the client was made with.
+func (c *Client) Config() Config { return c.cfg }
+
+// MaxPart is the largest message part the hub accepts, less header room;
+// payloads are encoded in blocks of at most this size.
+func (c *Client) MaxPart() int { return c.out.MaxPart() }
+
+// MPIEngines waits until n engines are connected (at least one when n is
+// 0) and returns the ids of the first n (all of them when n is 0), the
+// ranks of a `pirun mpi` run in order.
+func (c *Client) MPIEngines(ctx context.Context, n int) ([]int, error) {
+	if err := c.WaitForEngines(ctx, max(n, 1)); err != nil {
+		return nil, err
+	}
+	ids := c.KnownIDs()
+	if n > 0 && len(ids) > n {
+		ids = ids[:n]
+	}
+	return ids, nil
 }

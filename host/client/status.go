@@ -1,7 +1,7 @@
 // This file defines Status: what `pirun status` shows of a cluster, read
 // from the hub (engines) and from the engines (their counters).
 
-package host
+package client
 
 import (
 	"context"
@@ -41,11 +41,11 @@ type EngineStatus struct {
 
 // Status asks the hub and the engines for the cluster's state.
 func (c *Client) Status(ctx context.Context) (*Status, error) {
-	er, err := c.query(ctx, wire.Query{Op: wire.QueryEngines})
+	er, err := c.Query(ctx, wire.Query{Op: wire.QueryEngines})
 	if err != nil {
 		return nil, err
 	}
-	qr, err := c.query(ctx, wire.Query{Op: wire.QueryQueueStatus})
+	qr, err := c.Query(ctx, wire.Query{Op: wire.QueryQueueStatus})
 	if err != nil {
 		return nil, err
 	}
