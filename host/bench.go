@@ -15,6 +15,7 @@ import (
 
 	"go.starlark.net/starlark"
 
+	"github.com/pirun-dev/pirun/host/api"
 	"github.com/pirun-dev/pirun/host/client"
 	"github.com/pirun-dev/pirun/starlib"
 )
@@ -177,7 +178,7 @@ func RunBench(ctx context.Context, c *client.Client, opts BenchOptions) (BenchRe
 
 // newBench runs the bench source on c.
 func newBench(ctx context.Context, c *client.Client, opts BenchOptions) (*bench, error) {
-	s := &Script{Client: c, Stdout: io.Discard}
+	s := &api.Script{Client: c, Stdout: io.Discard}
 	predecl, err := s.Predeclared()
 	if err != nil {
 		return nil, err

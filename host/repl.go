@@ -18,6 +18,7 @@ import (
 	"go.starlark.net/starlark"
 	"go.starlark.net/syntax"
 
+	"github.com/pirun-dev/pirun/host/api"
 	"github.com/pirun-dev/pirun/host/client"
 	"github.com/pirun-dev/pirun/starlib"
 )
@@ -73,7 +74,7 @@ type REPL struct {
 	idle   chan struct{} // Interrupt while a piped session waits for input
 
 	client  *client.Client
-	script  *Script
+	script  *api.Script
 	globals starlark.StringDict
 	n       int // chunks run
 	failed  int
@@ -211,7 +212,7 @@ func (r *REPL) Run(ctx context.Context, c *client.Client) error {
 // start sets up the session's script and globals on c.
 func (r *REPL) start(c *client.Client) error {
 	r.client = c
-	r.script = &Script{Client: c, Argv: r.cfg.Argv, Stdout: sessionOut{r}, Connect: r.cfg.Connect}
+	r.script = &api.Script{Client: c, Argv: r.cfg.Argv, Stdout: sessionOut{r}, Connect: r.cfg.Connect}
 	predecl, err := r.script.Predeclared()
 	if err != nil {
 		return err
@@ -223,7 +224,7 @@ func (r *REPL) start(c *client.Client) error {
 	for k, v := range predecl {
 		r.globals[k] = v
 	}
-	r.globals["c"] = NewClientValue(c)
+	r.globals["c"] = api.NewClientValue(c)
 	return nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"go.starlark.net/starlark"
 	"go.starlark.net/syntax"
 
+	"github.com/pirun-dev/pirun/host/api"
 	"github.com/pirun-dev/pirun/host/client"
 	"github.com/pirun-dev/pirun/starlib"
 	"github.com/pirun-dev/pirun/starlib/wire"
@@ -134,33 +135,33 @@ func parsePx(args string) (pxOptions, string, error) {
 }
 
 // view returns a DirectView on the engines that targets names now.
-func (r *REPL) view(targets string) (*DirectView, error) {
+func (r *REPL) view(targets string) (*api.DirectView, error) {
 	spec := strings.TrimSpace(targets)
 	if spec == "" || spec == "all" {
 		ids := r.client.KnownIDs()
 		if len(ids) == 0 {
 			return nil, &client.NoEnginesError{Want: 1, Hint: r.client.Config().Hint}
 		}
-		return &DirectView{c: r.client, ids: ids}, nil
+		return api.NewDirectView(r.client, ids), nil
 	}
 	expr := "c[" + spec + "]"
 	if !strings.Contains(spec, ":") && strings.ContainsAny(spec, ",[") {
 		expr = "c[[" + strings.Trim(spec, "[]") + "]]"
 	}
 	th := &starlark.Thread{Name: "--targets"}
-	v, err := starlark.EvalOptions(starlib.FileOptions(), th, "--targets", expr, starlark.StringDict{"c": NewClientValue(r.client)})
+	v, err := starlark.EvalOptions(starlib.FileOptions(), th, "--targets", expr, starlark.StringDict{"c": api.NewClientValue(r.client)})
 	if err != nil {
 		return nil, fmt.Errorf("--targets %s: %v (want all, an engine id, ids such as 0,2, or a slice of c.ids such as 1:3)", spec, unwrapEval(err))
 	}
-	dv, ok := v.(*DirectView)
+	dv, ok := v.(*api.DirectView)
 	if !ok {
 		return nil, fmt.Errorf("--targets %s: got %s, want engines", spec, v.Type())
 	}
-	ids, err := dv.targets()
+	ids, err := dv.Targets()
 	if err != nil {
 		return nil, err
 	}
-	return &DirectView{c: r.client, ids: ids}, nil
+	return api.NewDirectView(r.client, ids), nil
 }
 
 // unwrapEval returns the cause of a Starlark evaluation error.
@@ -175,7 +176,7 @@ func unwrapEval(err error) error {
 // expression, the pull of its value.
 type pxRun struct {
 	ids     []int
-	ex, out *AsyncResult
+	ex, out *api.AsyncResult
 	shown   bool // a blocking --stream: the output was shown as it came
 }
 
@@ -197,7 +198,11 @@ func (r *REPL) px(ctx context.Context, o pxOptions, code string) error {
 	if err != nil {
 		return err
 	}
-	run := &pxRun{ids: v.ids, shown: o.block && o.stream}
+	ids, err := v.Targets()
+	if err != nil {
+		return err
+	}
+	run := &pxRun{ids: ids, shown: o.block && o.stream}
 	if o.block && !o.stream {
 		r.mute.Store(true)
 		defer r.mute.Store(false)
@@ -206,17 +211,17 @@ func (r *REPL) px(ctx context.Context, o pxOptions, code string) error {
 	if err != nil {
 		return err
 	}
-	run.ex = x.(*AsyncResult)
+	run.ex = x.(*api.AsyncResult)
 	if hasOut {
 		p, err := v.Pull(ctx, starlark.String("_"), false)
 		if err != nil {
 			return err
 		}
-		run.out = p.(*AsyncResult)
+		run.out = p.(*api.AsyncResult)
 	}
 	r.last = run
 	if !o.block {
-		r.printf("running on engines %v in the background: %%pxresult waits for it and shows its result\n", v.ids)
+		r.printf("running on engines %v in the background: %%pxresult waits for it and shows its result\n", ids)
 		return nil
 	}
 	return r.showPx(ctx, run)
@@ -264,7 +269,7 @@ func offset(text string, pos syntax.Position) int {
 // showPx waits for a %px and prints each engine's output (unless it was
 // shown as it came), error and value.
 func (r *REPL) showPx(ctx context.Context, run *pxRun) error {
-	for _, ar := range []*AsyncResult{run.ex, run.out} {
+	for _, ar := range []*api.AsyncResult{run.ex, run.out} {
 		if ar == nil {
 			continue
 		}
@@ -283,13 +288,13 @@ func (r *REPL) showPx(ctx context.Context, run *pxRun) error {
 	for i, res := range results {
 		if res.Status != wire.StatusOK {
 			failed++
-			fmt.Fprintf(&errs, "[error:%d] %s\n", run.ids[i], newTaskError(res, run.ex.label))
+			fmt.Fprintf(&errs, "[error:%d] %s\n", run.ids[i], api.NewTaskError(res, run.ex.Label()))
 			continue
 		}
 		if run.out == nil {
 			continue
 		}
-		switch v, err := run.out.value(i); {
+		switch v, err := run.out.Value(i); {
 		case err != nil:
 			fmt.Fprintf(&errs, "[error:%d] cannot show the value: %v\n", run.ids[i], err)
 		case v != starlark.None:
@@ -307,11 +312,7 @@ func (r *REPL) showPx(ctx context.Context, run *pxRun) error {
 }
 
 // resultsOf returns a copy of an AsyncResult's task results by slot.
-func resultsOf(ar *AsyncResult) []wire.Result {
-	ar.mu.Lock()
-	defer ar.mu.Unlock()
-	return slices.Clone(ar.results)
-}
+func resultsOf(ar *api.AsyncResult) []wire.Result { return ar.Results() }
 
 // pxResult shows the last %px.
 func (r *REPL) pxResult(ctx context.Context) error {
@@ -340,7 +341,11 @@ func (r *REPL) toggleAutopx(args string) error {
 		return err
 	}
 	r.autopx = &o
-	which := fmt.Sprint(v.ids)
+	ids, err := v.Targets()
+	if err != nil {
+		return err
+	}
+	which := fmt.Sprint(ids)
 	if o.targets == "" {
 		which = "all engines"
 	}

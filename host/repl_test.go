@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"go.starlark.net/starlark"
 
+	"github.com/pirun-dev/pirun/host/api"
 	"github.com/pirun-dev/pirun/host/client"
 	"github.com/pirun-dev/pirun/host/hub"
 )
@@ -86,7 +87,7 @@ func TestChunks(t *testing.T) {
 
 func TestComplete(t *testing.T) {
 	c := new(completer)
-	c.setScope(starlark.StringDict{"c": NewClientValue(nil), "square": starlark.None, "s": starlark.String("x")})
+	c.setScope(starlark.StringDict{"c": api.NewClientValue(nil), "square": starlark.None, "s": starlark.String("x")})
 	for _, test := range []struct {
 		line string
 		want []string

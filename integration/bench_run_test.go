@@ -12,6 +12,7 @@ import (
 	"go.starlark.net/starlark"
 
 	"github.com/pirun-dev/pirun/host"
+	"github.com/pirun-dev/pirun/host/api"
 	"github.com/pirun-dev/pirun/host/client"
 	"github.com/pirun-dev/pirun/starlib"
 )
@@ -86,7 +87,7 @@ func TestRunBenchCancelled(t *testing.T) {
 // runStar runs src on c and returns its globals.
 func runStar(t *testing.T, c *client.Client, src string) starlark.StringDict {
 	t.Helper()
-	s := &host.Script{Client: c, Stdout: io.Discard}
+	s := &api.Script{Client: c, Stdout: io.Discard}
 	predecl, err := s.Predeclared()
 	if err != nil {
 		t.Fatal(err)

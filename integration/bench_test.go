@@ -7,7 +7,7 @@ import (
 
 	"go.starlark.net/starlark"
 
-	"github.com/pirun-dev/pirun/host"
+	"github.com/pirun-dev/pirun/host/api"
 	"github.com/pirun-dev/pirun/starlib"
 )
 
@@ -16,7 +16,7 @@ import (
 func benchScript(b *testing.B, src, fn string) (*starlark.Thread, starlark.Value) {
 	b.Helper()
 	cl := startClusterB(b, 2)
-	s := &host.Script{Client: cl.Client, Stdout: discard{}}
+	s := &api.Script{Client: cl.Client, Stdout: discard{}}
 	predecl, err := s.Predeclared()
 	if err != nil {
 		b.Fatal(err)

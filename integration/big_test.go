@@ -6,7 +6,7 @@ import (
 
 	"go.starlark.net/starlark"
 
-	"github.com/pirun-dev/pirun/host"
+	"github.com/pirun-dev/pirun/host/api"
 	"github.com/pirun-dev/pirun/starlib"
 )
 
@@ -17,7 +17,7 @@ func TestBigValue(t *testing.T) {
 		t.Skip("moves 512 MiB through the hub; skipped with -short")
 	}
 	cl := startCluster(t, clusterConfig{engines: 1})
-	s := &host.Script{Client: cl.Client, Stdout: discard{}}
+	s := &api.Script{Client: cl.Client, Stdout: discard{}}
 	predecl, err := s.Predeclared()
 	if err != nil {
 		t.Fatal(err)

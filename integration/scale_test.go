@@ -29,7 +29,7 @@ import (
 	"go.starlark.net/starlark"
 
 	"github.com/pirun-dev/pirun/conf"
-	"github.com/pirun-dev/pirun/host"
+	"github.com/pirun-dev/pirun/host/api"
 	"github.com/pirun-dev/pirun/host/client"
 	"github.com/pirun-dev/pirun/starlib"
 )
@@ -157,7 +157,7 @@ def run(n):
     if len(r) != n or r[-1] != n - 1:
         fail("map returned %d results, want %d" % (len(r), n))
 `
-	s := &host.Script{Client: c, Stdout: io.Discard}
+	s := &api.Script{Client: c, Stdout: io.Discard}
 	predecl, err := s.Predeclared()
 	if err != nil {
 		tb.Fatal(err)

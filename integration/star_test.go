@@ -12,7 +12,7 @@ import (
 
 	"go.starlark.net/starlark"
 
-	"github.com/pirun-dev/pirun/host"
+	"github.com/pirun-dev/pirun/host/api"
 	"github.com/pirun-dev/pirun/starlib"
 	"github.com/pirun-dev/pirun/starlib/startest"
 )
@@ -66,7 +66,7 @@ func runStarFile(t *testing.T, file string, cc clusterConfig) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	s := &host.Script{Client: cl.Client, Stdout: &out}
+	s := &api.Script{Client: cl.Client, Stdout: &out}
 	predecl, err := s.Predeclared()
 	if err != nil {
 		t.Fatal(err)
@@ -77,8 +77,8 @@ func runStarFile(t *testing.T, file string, cc clusterConfig) {
 		Predeclared: predecl,
 		Context:     ctx,
 		Setup: func(th *starlark.Thread) {
-			host.SetClient(th, cl.Client)
-			host.SetDir(th, filepath.Dir(abs))
+			api.SetClient(th, cl.Client)
+			api.SetDir(th, filepath.Dir(abs))
 			starlib.SetContext(th, ctx)
 		},
 		Load: s.Load,

@@ -15,7 +15,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/pirun-dev/pirun/host"
+	"github.com/pirun-dev/pirun/host/api"
 )
 
 func runMPI(ctx context.Context, e *env, args []string) int {
@@ -50,7 +50,7 @@ prefixed with their rank; ARGS are argv on every rank. The exit status is
 		fmt.Fprintf(e.stderr, "pirun mpi: cannot read the script: %v\n", err)
 		return exitUsage
 	}
-	if err := (&host.Script{}).Check(path, src); err != nil {
+	if err := (&api.Script{}).Check(path, src); err != nil {
 		return report(e, err)
 	}
 	return execMPI(ctx, e, f, path, src, fs.Args()[1:])
@@ -71,7 +71,7 @@ func execMPI(ctx context.Context, e *env, f scriptFlags, path string, src []byte
 		return report(e, err)
 	}
 	out.setRanks(engines)
-	fails, err := host.RunMPI(ctx, cl, engines, path, src, argv)
+	fails, err := api.RunMPI(ctx, cl, engines, path, src, argv)
 	if err != nil && ctx.Err() != nil {
 		cl.AbortPending()
 		fmt.Fprintln(e.stderr, "pirun mpi: interrupted; the ranks were aborted")
@@ -84,7 +84,7 @@ func execMPI(ctx context.Context, e *env, f scriptFlags, path string, src []byte
 }
 
 // reportRanks prints each failed rank's error and returns the exit status.
-func reportRanks(e *env, fails []*host.TaskError) int {
+func reportRanks(e *env, fails []*api.TaskError) int {
 	code := exitOK
 	for rank, te := range fails {
 		if te == nil {

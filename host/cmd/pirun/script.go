@@ -20,7 +20,7 @@ import (
 
 	"github.com/pirun-dev/pirun/conf"
 	"github.com/pirun-dev/pirun/engine"
-	"github.com/pirun-dev/pirun/host"
+	"github.com/pirun-dev/pirun/host/api"
 	"github.com/pirun-dev/pirun/host/client"
 )
 
@@ -93,7 +93,7 @@ this process, runs the script and stops them. ARGS are the script's argv
 		return exitUsage
 	}
 	// Syntax and resolve errors come before any cluster work (SPEC §7).
-	if err := (&host.Script{Argv: fs.Args()[1:]}).Check(path, src); err != nil {
+	if err := (&api.Script{Argv: fs.Args()[1:]}).Check(path, src); err != nil {
 		return report(e, err)
 	}
 	return execScript(ctx, e, f, path, src, fs.Args()[1:])
@@ -107,7 +107,7 @@ func execScript(ctx context.Context, e *env, f scriptFlags, path string, src []b
 	defer stop()
 	others := otherClusters(e, f)
 	defer others.close()
-	s := &host.Script{Client: cl, Argv: argv, Stdout: e.stdout, Connect: others.connect}
+	s := &api.Script{Client: cl, Argv: argv, Stdout: e.stdout, Connect: others.connect}
 	err := s.Run(ctx, path, src)
 	if err != nil && ctx.Err() != nil {
 		cl.AbortPending()
@@ -193,7 +193,7 @@ type otherClusterSet struct {
 
 func otherClusters(e *env, f scriptFlags) *otherClusterSet { return &otherClusterSet{e: e, f: f} }
 
-// connect is host.Script's Connect.
+// connect is api.Script's Connect.
 func (o *otherClusterSet) connect(ctx context.Context, profile, connect string) (*client.Client, error) {
 	if connect == "" {
 		paths, _, err := openProfile(o.e, profile)

@@ -1,7 +1,7 @@
 // This file defines LoadBalancedView: tasks the hub's scheduler gives to
 // whichever engine is free, with retries, timeouts and dependencies.
 
-package host
+package api
 
 import (
 	"context"

@@ -1,7 +1,7 @@
 // This file defines DirectView: tasks addressed to chosen engines, the
 // ipyparallel way, as a Starlark value.
 
-package host
+package api
 
 import (
 	"context"
@@ -45,8 +45,11 @@ type DirectView struct {
 	pruned      int            // len(outstanding) after the last pruning
 }
 
-// targets resolves the view's engines now.
-func (v *DirectView) targets() ([]int, error) {
+// NewDirectView returns the view of engines ids of c.
+func NewDirectView(c *client.Client, ids []int) *DirectView { return &DirectView{c: c, ids: ids} }
+
+// Targets resolves the view's engines now.
+func (v *DirectView) Targets() ([]int, error) {
 	if !v.all {
 		return v.ids, nil
 	}
@@ -194,7 +197,7 @@ func (v *DirectView) daemons(ids []int) map[string][]int {
 
 // Apply runs f(*args, **kwargs) on every target.
 func (v *DirectView) Apply(ctx context.Context, name string, f starlark.Value, args starlark.Tuple, kwargs []starlark.Tuple, block bool) (starlark.Value, error) {
-	ids, err := v.targets()
+	ids, err := v.Targets()
 	if err != nil {
 		return nil, err
 	}
@@ -224,7 +227,7 @@ func (v *DirectView) Map(ctx context.Context, name string, f starlark.Value, seq
 	if err != nil {
 		return nil, err
 	}
-	ids, err := v.targets()
+	ids, err := v.Targets()
 	if err != nil {
 		return nil, err
 	}
@@ -255,7 +258,7 @@ func (v *DirectView) Execute(ctx context.Context, file, code string, block bool)
 	if _, err := starlib.FileOptions().Parse(file, code, 0); err != nil {
 		return nil, err // syntax errors before anything is sent
 	}
-	ids, err := v.targets()
+	ids, err := v.Targets()
 	if err != nil {
 		return nil, err
 	}
@@ -273,7 +276,7 @@ func (v *DirectView) Push(ctx context.Context, ns *starlark.Dict, block bool) (s
 			return nil, fmt.Errorf("push: names must be strings, got %s", k.Type())
 		}
 	}
-	ids, err := v.targets()
+	ids, err := v.Targets()
 	if err != nil {
 		return nil, err
 	}
@@ -295,7 +298,7 @@ func (v *DirectView) Pull(ctx context.Context, names starlark.Value, block bool)
 	if err != nil {
 		return nil, err
 	}
-	ids, err := v.targets()
+	ids, err := v.Targets()
 	if err != nil {
 		return nil, err
 	}
@@ -344,7 +347,7 @@ func (v *DirectView) Scatter(ctx context.Context, name string, seq starlark.Valu
 	if err != nil {
 		return nil, err
 	}
-	ids, err := v.targets()
+	ids, err := v.Targets()
 	if err != nil {
 		return nil, err
 	}
@@ -391,7 +394,7 @@ func indexable(fname string, seq starlark.Value) (starlark.Indexable, error) {
 
 // Gather concatenates name's value from every target, in target order.
 func (v *DirectView) Gather(ctx context.Context, name string, block bool) (starlark.Value, error) {
-	ids, err := v.targets()
+	ids, err := v.Targets()
 	if err != nil {
 		return nil, err
 	}
@@ -436,13 +439,13 @@ func (v *DirectView) Hash() (uint32, error) { return 0, errors.New("unhashable: 
 
 // Index returns the id of the i-th target (with Len, len(view) works).
 func (v *DirectView) Index(i int) starlark.Value {
-	ids, _ := v.targets()
+	ids, _ := v.Targets()
 	return starlark.MakeInt(ids[i])
 }
 
 // Len is the number of target engines now.
 func (v *DirectView) Len() int {
-	ids, _ := v.targets()
+	ids, _ := v.Targets()
 	return len(ids)
 }
 
@@ -480,7 +483,7 @@ func (v *DirectView) Attr(name string) (starlark.Value, error) {
 		defer v.mu.Unlock()
 		return starlark.Bool(v.block), nil
 	case "targets":
-		ids, err := v.targets()
+		ids, err := v.Targets()
 		if err != nil {
 			return nil, err
 		}

@@ -1,6 +1,6 @@
 // This file defines ClientValue, the Starlark face of a Client.
 
-package host
+package api
 
 import (
 	"context"
@@ -217,7 +217,7 @@ func (v *ClientValue) clear(th *starlark.Thread, b *starlark.Builtin, args starl
 		return nil, fmt.Errorf("%s: %w", b.Name(), err)
 	}
 	dv := &DirectView{c: v.c, all: ids == nil, ids: ids}
-	targetsNow, err := dv.targets()
+	targetsNow, err := dv.Targets()
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,7 @@
 // function bundles, encoded arguments with ref() placeholders, sequence
 // splitting, and sending batches to daemons or to the scheduler.
 
-package host
+package api
 
 import (
 	"fmt"

@@ -2,7 +2,7 @@
 // shipping before it runs, load() relative to the loading file, and the
 // host's predeclared names.
 
-package host
+package api
 
 import (
 	"context"

@@ -1,7 +1,7 @@
 // This file defines the Starlark methods of DirectView: argument
 // unpacking in front of the Go methods in view.go.
 
-package host
+package api
 
 import (
 	"fmt"
@@ -195,7 +195,7 @@ func dvShutdown(v *DirectView, th *starlark.Thread, b *starlark.Builtin, args st
 	if err := starlark.UnpackArgs(b.Name(), args, kw); err != nil {
 		return nil, err
 	}
-	ids, err := v.targets()
+	ids, err := v.Targets()
 	if err != nil {
 		return nil, err
 	}

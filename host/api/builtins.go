@@ -1,7 +1,7 @@
 // This file defines the host-only builtins: Client, remote, parallel, map,
 // ref, wait and argv, and the values remote() and parallel() return.
 
-package host
+package api
 
 import (
 	"context"
@@ -270,7 +270,7 @@ func (p *parallelFunc) Attr(name string) (starlark.Value, error) {
 // per target, and calls f(chunk, ...) on each; other arguments go whole.
 func (p *parallelFunc) CallInternal(th *starlark.Thread, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	ctx := starlib.Context(th)
-	ids, err := p.view.targets()
+	ids, err := p.view.Targets()
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,7 @@
 // errors and as Starlark values (for errors() and return_exceptions), and
 // the cluster errors that map to exit status 3.
 
-package host
+package api
 
 import (
 	"errors"
@@ -34,7 +34,7 @@ type TaskError struct {
 	Backtrace string
 }
 
-func newTaskError(r wire.Result, label string) *TaskError {
+func NewTaskError(r wire.Result, label string) *TaskError {
 	e := &TaskError{Kind: "RemoteError", Engine: r.Engine, Host: r.Host, Task: r.Task, Label: label}
 	if r.Err != nil {
 		e.Kind, e.Message, e.Backtrace = r.Err.Type, r.Err.Message, r.Err.Backtrace

@@ -6,7 +6,7 @@
 // deadlocks among themselves (engine/comm*.go); the host only names the
 // job and its ranks in each task's wire.Comm.
 
-package host
+package api
 
 import (
 	"context"
@@ -64,7 +64,7 @@ func RunMPI(ctx context.Context, c *client.Client, engines []int, path string, s
 	defer ar.mu.Unlock()
 	for i, r := range ar.results {
 		if r.Status != wire.StatusOK {
-			fails[i] = newTaskError(r, ar.label)
+			fails[i] = NewTaskError(r, ar.label)
 		}
 	}
 	return fails, nil

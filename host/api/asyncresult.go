@@ -3,7 +3,7 @@
 // several tasks in parallel), and combines them as the call that made it
 // promised.
 
-package host
+package api
 
 import (
 	"context"
@@ -103,6 +103,17 @@ func (ar *AsyncResult) Complete(slot int, r wire.Result) {
 	}
 }
 
+// Results returns a copy of the task results by slot (zero for a slot
+// not finished).
+func (ar *AsyncResult) Results() []wire.Result {
+	ar.mu.Lock()
+	defer ar.mu.Unlock()
+	return slices.Clone(ar.results)
+}
+
+// Label names the call that made ar, for errors.
+func (ar *AsyncResult) Label() string { return ar.label }
+
 // Wait blocks until every task finished, ctx is done or timeout (when
 // positive) passes; it reports whether every task finished.
 func (ar *AsyncResult) Wait(ctx context.Context, timeout time.Duration) (bool, error) {
@@ -154,7 +165,7 @@ func (ar *AsyncResult) Get(ctx context.Context, timeout time.Duration, returnErr
 	var first error
 	failed := 0
 	for i := range ar.n {
-		v, err := ar.value(i)
+		v, err := ar.Value(i)
 		if err != nil {
 			failed++
 			if first == nil {
@@ -187,12 +198,12 @@ func (ar *AsyncResult) Get(ctx context.Context, timeout time.Duration, returnErr
 // then the list holds each failed item's error value, and the error is
 // the first of them. It decodes without holding ar.mu, so that slots can
 // be decoded in parallel (predecode).
-func (ar *AsyncResult) value(i int) (starlark.Value, error) {
+func (ar *AsyncResult) Value(i int) (starlark.Value, error) {
 	ar.mu.Lock()
 	r, v, each := ar.results[i], ar.values[i], ar.each
 	ar.mu.Unlock()
 	if r.Status != wire.StatusOK && (len(r.Items) == 0 || r.Value == nil) {
-		return nil, newTaskError(r, ar.label)
+		return nil, NewTaskError(r, ar.label)
 	}
 	if v == nil {
 		var err error
@@ -210,7 +221,7 @@ func (ar *AsyncResult) value(i int) (starlark.Value, error) {
 		ar.mu.Unlock()
 	}
 	if r.Status != wire.StatusOK {
-		return v, newTaskError(r, ar.label)
+		return v, NewTaskError(r, ar.label)
 	}
 	return v, nil
 }
@@ -257,7 +268,7 @@ func (ar *AsyncResult) predecode() {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			ar.value(i)
+			ar.Value(i)
 		})
 	}
 	wg.Wait()
@@ -350,7 +361,7 @@ func withItemErrors(v starlark.Value, r wire.Result, label string) (starlark.Val
 		if it.Index < 0 || it.Index >= l.Len() {
 			return nil, fmt.Errorf("map task %d: item error index %d out of range", r.Task, it.Index)
 		}
-		te := newTaskError(wire.Result{Task: r.Task, Engine: r.Engine, Host: r.Host, Err: &it.Err}, label)
+		te := NewTaskError(wire.Result{Task: r.Task, Engine: r.Engine, Host: r.Host, Err: &it.Err}, label)
 		te.Message = fmt.Sprintf("item %d: %s", it.Index, te.Message)
 		l.SetIndex(it.Index, te)
 	}
@@ -467,7 +478,7 @@ func (ar *AsyncResult) errorsList() *starlark.List {
 		got, r := ar.got[i], ar.results[i]
 		ar.mu.Unlock()
 		if got && r.Status != wire.StatusOK {
-			out[i] = newTaskError(r, ar.label)
+			out[i] = NewTaskError(r, ar.label)
 		}
 	}
 	return starlark.NewList(out)
@@ -630,7 +641,7 @@ func (it *arIterator) Next(p *starlark.Value) bool {
 			return false
 		}
 		it.next++
-		v, err := it.ar.value(slot)
+		v, err := it.ar.Value(slot)
 		items := it.ar.mode == combineFlatten && it.ar.counts != nil
 		if err != nil && v == nil {
 			te, ok := err.(*TaskError)
