@@ -1,5 +1,12 @@
-// Package host is the master side of pirun: the REPL and the benchmark
-// runner. Its rooms by role are host/hub (the hub process), host/client
-// (a connection to a hub), host/api (the Starlark client API), host/sched
-// (pure scheduling decisions) and host/launch (starting clusters).
+// Package host is the master side of pirun. It holds no code of its own:
+// each role has its room.
+//
+//	host/hub      the hub process: embedded NATS server, registry, liveness, scheduler, queries
+//	host/sched    pure load-balancing decisions (no NATS, no Starlark)
+//	host/client   a connection to a hub as a client: roster, result routing, submission window
+//	host/api      the Starlark client API: Client, views, AsyncResult, builtins, Script
+//	host/repl     the terminal REPL and its chunk/magic core
+//	host/bench    the benchmark runner of `pirun bench`
+//	host/launch   cluster start/stop, SSH, tunnels, log rotation
+//	host/cmd/pirun  the binary: flags, configuration, wiring, signals, exit codes
 package host

@@ -11,8 +11,8 @@ import (
 
 	"go.starlark.net/starlark"
 
-	"github.com/pirun-dev/pirun/host"
 	"github.com/pirun-dev/pirun/host/api"
+	"github.com/pirun-dev/pirun/host/bench"
 	"github.com/pirun-dev/pirun/host/client"
 	"github.com/pirun-dev/pirun/starlib"
 )
@@ -24,11 +24,11 @@ const clientWindow = 8192
 func TestRunBenchQuick(t *testing.T) {
 	c := startCluster(t, clusterConfig{engines: 2}).Client
 	var figures []string
-	rep, err := host.RunBench(context.Background(), c, host.BenchOptions{Quick: true, Progress: func(f string) { figures = append(figures, f) }})
+	rep, err := bench.Run(context.Background(), c, bench.Options{Quick: true, Progress: func(f string) { figures = append(figures, f) }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sizes := host.BenchOptions{Quick: true}.Sizes()
+	sizes := bench.Options{Quick: true}.Sizes()
 	if rep.Engines != 2 || rep.Hosts != 1 || !rep.Quick {
 		t.Errorf("RunBench engines, hosts, quick = %d, %d, %v, want 2, 1, true", rep.Engines, rep.Hosts, rep.Quick)
 	}
@@ -63,7 +63,7 @@ func TestRunBenchNoEngines(t *testing.T) {
 	c := startCluster(t, clusterConfig{}).Client
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
-	_, err := host.RunBench(ctx, c, host.BenchOptions{Quick: true})
+	_, err := bench.Run(ctx, c, bench.Options{Quick: true})
 	var ne *client.NoEnginesError
 	if !errors.As(err, &ne) {
 		t.Errorf("RunBench with no engines = %v, want a client.NoEnginesError", err)
@@ -74,7 +74,7 @@ func TestRunBenchCancelled(t *testing.T) {
 	c := startCluster(t, clusterConfig{engines: 1}).Client
 	ctx, cancel := context.WithCancelCause(context.Background())
 	stop := errors.New("stop the bench")
-	_, err := host.RunBench(ctx, c, host.BenchOptions{Quick: true, Progress: func(f string) {
+	_, err := bench.Run(ctx, c, bench.Options{Quick: true, Progress: func(f string) {
 		if f == "apply_async" {
 			cancel(stop)
 		}

@@ -1,5 +1,5 @@
 // This file defines `pirun bench`: it measures the cluster it runs on (local
-// engines, or a profile's or connection file's cluster) with host.RunBench
+// engines, or a profile's or connection file's cluster) with bench.Run
 // and prints a table or JSON.
 
 package main
@@ -14,7 +14,7 @@ import (
 	"strconv"
 	"text/tabwriter"
 
-	"github.com/pirun-dev/pirun/host"
+	"github.com/pirun-dev/pirun/host/bench"
 )
 
 const benchUsage = `Usage: pirun bench [flags]
@@ -63,21 +63,21 @@ func runBench(ctx context.Context, e *env, args []string) int {
 	if !f.checkEngines(e, "pirun bench") {
 		return exitUsage
 	}
-	opts := host.BenchOptions{Quick: *quick}
+	opts := bench.Options{Quick: *quick}
 	if !*asJSON && !f.quiet {
 		opts.Progress = func(figure string) { fmt.Fprintf(e.stderr, "pirun bench: measuring %s\n", figure) }
 	}
 	return execBench(ctx, e, f, opts, *asJSON)
 }
 
-func execBench(ctx context.Context, e *env, f scriptFlags, opts host.BenchOptions, asJSON bool) int {
+func execBench(ctx context.Context, e *env, f scriptFlags, opts bench.Options, asJSON bool) int {
 	f.quiet = true // engines print nothing here; keep stray output off the table
 	cl, local, stop, code := openCluster(ctx, e, f, io.Discard, ".")
 	if cl == nil {
 		return code
 	}
 	defer stop()
-	rep, err := host.RunBench(ctx, cl, opts)
+	rep, err := bench.Run(ctx, cl, opts)
 	if err != nil && ctx.Err() != nil {
 		cl.AbortPending()
 		fmt.Fprintln(e.stderr, "pirun bench: interrupted")
@@ -99,7 +99,7 @@ func execBench(ctx context.Context, e *env, f scriptFlags, opts host.BenchOption
 }
 
 // printBench writes rep as a table.
-func printBench(w io.Writer, rep host.BenchReport, local bool) {
+func printBench(w io.Writer, rep bench.Report, local bool) {
 	where := "a cluster"
 	if local {
 		where = "local engines in this process"
@@ -122,7 +122,7 @@ func printBench(w io.Writer, rep host.BenchReport, local bool) {
 
 // printBandwidth writes the per-engine push and pull bandwidth: the
 // median over engines, and each engine when there are few.
-func printBandwidth(w io.Writer, rep host.BenchReport) {
+func printBandwidth(w io.Writer, rep bench.Report) {
 	if len(rep.PerEngine) == 0 {
 		return
 	}

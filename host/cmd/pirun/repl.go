@@ -17,7 +17,7 @@ import (
 
 	"github.com/chzyer/readline"
 
-	"github.com/pirun-dev/pirun/host"
+	"github.com/pirun-dev/pirun/host/repl"
 )
 
 type replFlags struct {
@@ -52,11 +52,11 @@ a terminal, chunks are read without prompts: pirun < session.star.
 	if !f.checkEngines(e, "pirun repl") {
 		return exitUsage
 	}
-	return repl(ctx, e, f)
+	return runREPL(ctx, e, f)
 }
 
 // repl sets up the session and its cluster, and runs it.
-func repl(ctx context.Context, e *env, f replFlags) int {
+func runREPL(ctx context.Context, e *env, f replFlags) int {
 	history, err := replHistory(e, f.profile)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "pirun repl: %v\n", err)
@@ -64,7 +64,7 @@ func repl(ctx context.Context, e *env, f replFlags) int {
 	}
 	others := otherClusters(e, f.scriptFlags)
 	defer others.close()
-	r, err := host.NewREPL(host.REPLConfig{In: e.stdin, Out: e.stdout, Err: e.stderr, Terminal: isTerminal(e.stdin) && isTerminal(e.stdout),
+	r, err := repl.New(repl.Config{In: e.stdin, Out: e.stdout, Err: e.stderr, Terminal: isTerminal(e.stdin) && isTerminal(e.stdout),
 		History: history, Banner: "pirun " + version, Connect: others.connect})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "pirun repl: %v\n", err)
@@ -98,7 +98,7 @@ func replHistory(e *env, profile string) (string, error) {
 
 // deliverSignals passes Ctrl-C to the session and ends it on SIGTERM
 // until the returned function is called.
-func deliverSignals(r *host.REPL, cancel context.CancelCauseFunc) (stop func()) {
+func deliverSignals(r *repl.REPL, cancel context.CancelCauseFunc) (stop func()) {
 	ch := make(chan os.Signal, 1)
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
 	done := make(chan struct{})
@@ -127,9 +127,9 @@ func replExit(e *env, err error) int {
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.Is(err, host.ErrChunkFailed):
+	case errors.Is(err, repl.ErrChunkFailed):
 		return exitFailed
-	case errors.Is(err, host.ErrInterrupted), errors.Is(err, errTerminated):
+	case errors.Is(err, repl.ErrInterrupted), errors.Is(err, errTerminated):
 		fmt.Fprintf(e.stderr, "pirun: %v; the session's tasks were aborted\n", err)
 		return exitInterrupted
 	}

@@ -77,7 +77,7 @@ this process, runs the script and stops them. ARGS are the script's argv
 		return code
 	}
 	if fs.NArg() == 0 && !needScript {
-		return repl(ctx, e, replFlags{f})
+		return runREPL(ctx, e, replFlags{f})
 	}
 	if fs.NArg() == 0 {
 		fmt.Fprintln(e.stderr, "pirun: missing SCRIPT.star (pirun --help shows how to run one)")

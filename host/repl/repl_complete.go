@@ -1,7 +1,7 @@
 // This file defines the REPL's tab completion: global names, attributes
 // of values reached by a dotted path of globals, keywords and magics.
 
-package host
+package repl
 
 import (
 	"slices"

@@ -2,7 +2,7 @@
 // engines, with each engine's output and value shown after), %autopx,
 // %pxresult, %engines and %help.
 
-package host
+package repl
 
 import (
 	"context"

@@ -3,7 +3,7 @@
 // such as "<stdin:7>" so that the functions it defines can be shipped,
 // run in module globals that persist across chunks.
 
-package host
+package repl
 
 import (
 	"context"
@@ -36,8 +36,8 @@ var (
 // errInterruptChunk is the cause with which Interrupt cancels a chunk.
 var errInterruptChunk = errors.New("interrupted by Ctrl-C; the remote tasks of this session were aborted")
 
-// REPLConfig configures a REPL. It is plain data.
-type REPLConfig struct {
+// Config configures a REPL. It is plain data.
+type Config struct {
 	In       io.Reader // the chunks when not Terminal (a pipe or a file)
 	Out      io.Writer // values, print output, engine output and magics
 	Err      io.Writer // errors
@@ -64,7 +64,7 @@ type REPLConfig struct {
 // Run must be called once. Interrupt and EngineOutput are safe for
 // concurrent use; the rest is not.
 type REPL struct {
-	cfg    REPLConfig
+	cfg    Config
 	mu     sync.Mutex // serialises every write to Out and Err
 	out    io.Writer  // Out, or the line editor's wrapper of it
 	errw   io.Writer  // Err, or the line editor's wrapper of it
@@ -86,9 +86,9 @@ type REPL struct {
 	closeOnce sync.Once
 }
 
-// NewREPL returns a session configured by cfg. With cfg.Terminal it sets
+// New returns a session configured by cfg. With cfg.Terminal it sets
 // up the line editor on standard input; Close restores the terminal.
-func NewREPL(cfg REPLConfig) (*REPL, error) {
+func New(cfg Config) (*REPL, error) {
 	r := &REPL{cfg: cfg, out: cfg.Out, errw: cfg.Err, idle: make(chan struct{}, 1)}
 	var src lineSource
 	if cfg.Terminal {

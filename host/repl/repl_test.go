@@ -1,4 +1,4 @@
-package host
+package repl
 
 import (
 	"context"
@@ -207,7 +207,7 @@ func (b *syncBuf) String() string {
 func runREPL(t *testing.T, in io.Reader, during func(*REPL)) (string, string, error) {
 	t.Helper()
 	var out, errs syncBuf
-	r, err := NewREPL(REPLConfig{In: in, Out: &out, Err: &errs, Argv: []string{"a"}})
+	r, err := New(Config{In: in, Out: &out, Err: &errs, Argv: []string{"a"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,7 @@
 // way Python's prompt does (brackets and blocks continue, a blank line
 // ends a block), plus the pipe rule that an unindented line ends one.
 
-package host
+package repl
 
 import (
 	"bufio"
@@ -40,7 +40,7 @@ type editor struct {
 	once      sync.Once
 }
 
-func newEditor(cfg REPLConfig, c *completer) (*editor, error) {
+func newEditor(cfg Config, c *completer) (*editor, error) {
 	rl, err := readline.NewEx(&readline.Config{
 		Prompt:          ">>> ",
 		HistoryFile:     cfg.History,

@@ -1,9 +1,9 @@
-// This file defines RunBench, the measurements of `pirun bench`. They run
+// This file defines Run, the measurements of `pirun bench`. They run
 // as Starlark through the views a user would call (apply_sync, map_sync,
 // push, scatter), so the figures are the user's figures, and the workloads
 // are those of the peers' ipp_bench.py so that the two compare.
 
-package host
+package bench
 
 import (
 	"context"
@@ -20,18 +20,18 @@ import (
 	"github.com/pirun-dev/pirun/starlib"
 )
 
-// BenchOptions says what RunBench measures. The zero value is the full
+// Options says what Run measures. The zero value is the full
 // bench with ipp_bench.py's sizes.
-type BenchOptions struct {
+type Options struct {
 	// Quick uses small sizes (for tests and slow Pis).
 	Quick bool
 	// Progress, when not nil, is called with the name of each figure
-	// before it is measured, on RunBench's goroutine.
+	// before it is measured, on Run's goroutine.
 	Progress func(figure string)
 }
 
-// BenchSizes are the sizes of the bench's workloads.
-type BenchSizes struct {
+// Sizes are the sizes of the bench's workloads.
+type Sizes struct {
 	Warmup       int // untimed apply_sync calls before the latency samples
 	Samples      int // timed apply_sync calls
 	Tasks        int // load-balanced tasks per figure
@@ -42,17 +42,17 @@ type BenchSizes struct {
 
 // Sizes returns the workload sizes of o: ipp_bench.py's, or small ones
 // with Quick.
-func (o BenchOptions) Sizes() BenchSizes {
+func (o Options) Sizes() Sizes {
 	if o.Quick {
-		return BenchSizes{Warmup: 20, Samples: 200, Tasks: 1000, PushPullInts: 20_000, ScatterInts: 10_000, BlobBytes: 256 << 10}
+		return Sizes{Warmup: 20, Samples: 200, Tasks: 1000, PushPullInts: 20_000, ScatterInts: 10_000, BlobBytes: 256 << 10}
 	}
-	return BenchSizes{Warmup: 200, Samples: 2000, Tasks: 10_000, PushPullInts: 2_000_000, ScatterInts: 1_000_000, BlobBytes: 4 << 20}
+	return Sizes{Warmup: 200, Samples: 2000, Tasks: 10_000, PushPullInts: 2_000_000, ScatterInts: 1_000_000, BlobBytes: 4 << 20}
 }
 
-// BenchReport is what RunBench measured. The JSON keys are stable (pirun
+// Report is what Run measured. The JSON keys are stable (pirun
 // bench --json prints them); the figure keys are ipp_bench.py's where the
 // workload is the same.
-type BenchReport struct {
+type Report struct {
 	Engines int  `json:"engines"` // engines when the bench started
 	Hosts   int  `json:"hosts"`   // distinct host names among them
 	Quick   bool `json:"quick"`
@@ -70,12 +70,12 @@ type BenchReport struct {
 	ScatterGatherS float64 `json:"scatter_gather_s"` // scatter + gather over all engines (median of 3)
 	BlobBytes      int     `json:"blob_bytes"`
 
-	PerEngine []EngineBench `json:"per_engine"` // in engine id order
+	PerEngine []EngineResult `json:"per_engine"` // in engine id order
 }
 
-// EngineBench is the bandwidth of one engine: a string of BlobBytes pushed
+// EngineResult is the bandwidth of one engine: a string of BlobBytes pushed
 // to it, then pulled back.
-type EngineBench struct {
+type EngineResult struct {
 	ID       int     `json:"id"`
 	Host     string  `json:"host"`
 	PushMBps float64 `json:"push_mb_per_s"` // 10⁶ bytes per second (median of 3)
@@ -144,11 +144,11 @@ def cleanup():
 type bench struct {
 	th      *starlark.Thread
 	globals starlark.StringDict
-	opts    BenchOptions
-	sizes   BenchSizes
+	opts    Options
+	sizes   Sizes
 }
 
-// RunBench measures the cluster of c with the workloads of ipp_bench.py:
+// Run measures the cluster of c with the workloads of ipp_bench.py:
 // the apply_sync round trip to the first engine, load-balanced map at
 // chunksize 1 and 100, separate apply_async, push and pull of a list to
 // one engine, scatter and gather over every engine, and the push and pull
@@ -156,16 +156,16 @@ type bench struct {
 // leaves the engines' namespaces with the bench's names set to None. It
 // must not run concurrently with other work on c if the figures are to
 // mean anything, but it is safe to.
-func RunBench(ctx context.Context, c *client.Client, opts BenchOptions) (BenchReport, error) {
+func Run(ctx context.Context, c *client.Client, opts Options) (Report, error) {
 	wctx, cancel := context.WithTimeout(ctx, client.DefaultWait)
 	err := c.WaitForEngines(wctx, 1)
 	cancel()
 	if err != nil {
-		return BenchReport{}, err
+		return Report{}, err
 	}
 	b, err := newBench(ctx, c, opts)
 	if err != nil {
-		return BenchReport{}, err
+		return Report{}, err
 	}
 	stop := starlib.BindCancel(ctx, b.th)
 	defer stop()
@@ -177,7 +177,7 @@ func RunBench(ctx context.Context, c *client.Client, opts BenchOptions) (BenchRe
 }
 
 // newBench runs the bench source on c.
-func newBench(ctx context.Context, c *client.Client, opts BenchOptions) (*bench, error) {
+func newBench(ctx context.Context, c *client.Client, opts Options) (*bench, error) {
 	s := &api.Script{Client: c, Stdout: io.Discard}
 	predecl, err := s.Predeclared()
 	if err != nil {
@@ -196,22 +196,22 @@ func newBench(ctx context.Context, c *client.Client, opts BenchOptions) (*bench,
 }
 
 // run measures every figure in the order of ipp_bench.py.
-func (b *bench) run(ctx context.Context, c *client.Client) (BenchReport, error) {
+func (b *bench) run(ctx context.Context, c *client.Client) (Report, error) {
 	ids, err := c.IDs(ctx)
 	if err != nil {
-		return BenchReport{}, err
+		return Report{}, err
 	}
-	rep := BenchReport{Engines: len(ids), Hosts: hostCount(c, ids), Quick: b.opts.Quick}
+	rep := Report{Engines: len(ids), Hosts: hostCount(c, ids), Quick: b.opts.Quick}
 	for _, step := range []struct {
 		figure  string
-		measure func(*BenchReport, []int) error
+		measure func(*Report, []int) error
 	}{
 		{"apply_sync round trip", b.latency},
 		{"load-balanced map", b.loadBalanced},
 		{"apply_async", b.applyAsync},
 		{"push and pull", b.pushPull},
 		{"scatter and gather", b.scatterGather},
-		{"bandwidth per engine", func(r *BenchReport, ids []int) error { return b.bandwidth(r, c, ids) }},
+		{"bandwidth per engine", func(r *Report, ids []int) error { return b.bandwidth(r, c, ids) }},
 	} {
 		if b.opts.Progress != nil {
 			b.opts.Progress(step.figure)
@@ -278,7 +278,7 @@ func (b *bench) view(id int) (starlark.Value, error) {
 
 // latency times apply_sync of a function returning None on the first
 // engine, after a warm-up.
-func (b *bench) latency(rep *BenchReport, ids []int) error {
+func (b *bench) latency(rep *Report, ids []int) error {
 	e, err := b.view(ids[0])
 	if err != nil {
 		return err
@@ -317,7 +317,7 @@ func micros(d time.Duration) float64 { return float64(d) / float64(time.Microsec
 // loadBalanced times map_sync of the identity over range(Tasks) at
 // chunksize 1 and 100 (median of 3 each: one run is ~0.1 s, at the mercy
 // of whatever else the machine does), and checks the results.
-func (b *bench) loadBalanced(rep *BenchReport, _ []int) error {
+func (b *bench) loadBalanced(rep *Report, _ []int) error {
 	n := b.sizes.Tasks
 	rep.Tasks = n
 	for _, chunk := range []struct {
@@ -338,7 +338,7 @@ func (b *bench) loadBalanced(rep *BenchReport, _ []int) error {
 
 // applyAsync times Tasks separate apply_async, then wait (median of 3),
 // and checks the results.
-func (b *bench) applyAsync(rep *BenchReport, _ []int) error {
+func (b *bench) applyAsync(rep *Report, _ []int) error {
 	n := starlark.MakeInt(b.sizes.Tasks)
 	d, ars, err := b.median3("", "lb_apply_async", n)
 	if err != nil {
@@ -351,7 +351,7 @@ func (b *bench) applyAsync(rep *BenchReport, _ []int) error {
 
 // pushPull times push then pull of a list of PushPullInts ints to the
 // first engine.
-func (b *bench) pushPull(rep *BenchReport, ids []int) error {
+func (b *bench) pushPull(rep *Report, ids []int) error {
 	e, err := b.view(ids[0])
 	if err != nil {
 		return err
@@ -372,7 +372,7 @@ func (b *bench) pushPull(rep *BenchReport, ids []int) error {
 
 // scatterGather times scatter then gather of a list of ScatterInts ints
 // over every engine.
-func (b *bench) scatterGather(rep *BenchReport, _ []int) error {
+func (b *bench) scatterGather(rep *Report, _ []int) error {
 	n := starlark.MakeInt(b.sizes.ScatterInts)
 	seq, err := b.call("ints", n)
 	if err != nil {
@@ -390,7 +390,7 @@ func (b *bench) scatterGather(rep *BenchReport, _ []int) error {
 // bandwidth times the push and the pull of a string of BlobBytes to each
 // engine in turn, three times (medians: one transfer of a few ms is at the
 // mercy of the collector, as median3 says).
-func (b *bench) bandwidth(rep *BenchReport, c *client.Client, ids []int) error {
+func (b *bench) bandwidth(rep *Report, c *client.Client, ids []int) error {
 	s, err := b.call("blob", starlark.MakeInt(b.sizes.BlobBytes))
 	if err != nil {
 		return err
@@ -421,7 +421,7 @@ func (b *bench) bandwidth(rep *BenchReport, c *client.Client, ids []int) error {
 		slices.Sort(pulls)
 		push, pull := median(pushes), median(pulls)
 		info, _ := c.EngineInfo(id)
-		rep.PerEngine = append(rep.PerEngine, EngineBench{ID: id, Host: info.Host,
+		rep.PerEngine = append(rep.PerEngine, EngineResult{ID: id, Host: info.Host,
 			PushMBps: mb / push.Seconds(), PullMBps: mb / pull.Seconds()})
 	}
 	return nil
