@@ -6,6 +6,7 @@ package num
 
 import (
 	"fmt"
+	"sync/atomic"
 
 	"go.starlark.net/starlark"
 )
@@ -64,6 +65,9 @@ type buffer struct {
 	i      []int64
 	b      []bool
 	frozen bool
+	// lent is set when the wire encoder keeps the memory to send it later
+	// without a copy: checkMutable then copies it before any write.
+	lent atomic.Bool
 }
 
 // Array is a numpy-style ndarray of 0, 1 or 2 dimensions, row-major. A
@@ -356,6 +360,9 @@ func (a *Array) Freeze() { a.buf.frozen = true }
 func (a *Array) checkMutable(op string) error {
 	if a.buf.frozen {
 		return fmt.Errorf("cannot %s frozen ndarray", op)
+	}
+	if a.buf.lent.Load() {
+		a.buf.unlend()
 	}
 	return nil
 }
