@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"go.starlark.net/lib/json"
-	"go.starlark.net/lib/math"
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
 	"go.starlark.net/syntax"
@@ -66,6 +65,10 @@ var names = map[string]Side{
 	"time":   Shared,
 	"random": Shared,
 	"pow":    Shared,
+	"sum":    Shared,
+	"round":  Shared,
+	"format": Shared,
+	"divmod": Shared,
 
 	"Client":   Host,
 	"remote":   Host,
@@ -88,10 +91,14 @@ func newShared() starlark.StringDict {
 	d := starlark.StringDict{
 		"struct": starlark.NewBuiltin("struct", starlarkstruct.Make),
 		"json":   json.Module,
-		"math":   math.Module,
+		"math":   mathModule,
 		"time":   timeModule,
 		"random": random.Module,
 		"pow":    starlark.NewBuiltin("pow", pow),
+		"sum":    starlark.NewBuiltin("sum", sum),
+		"round":  starlark.NewBuiltin("round", round),
+		"format": starlark.NewBuiltin("format", format),
+		"divmod": starlark.NewBuiltin("divmod", divmod),
 	}
 	d.Freeze()
 	return d
