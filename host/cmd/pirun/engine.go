@@ -34,6 +34,9 @@ type engineFlags struct {
 }
 
 func runEngine(ctx context.Context, e *env, args []string) int {
+	if len(args) > 0 && args[0] == "install-service" {
+		return runInstallService(ctx, e, args[1:])
+	}
 	fs := flag.NewFlagSet("pirun engine", flag.ContinueOnError)
 	var f engineFlags
 	fs.StringVar(&f.connect, "connect", "", "engine connection file or nats:// URL; - reads the file from stdin (default: the profile's security/engine-connection.toml)")
