@@ -14,6 +14,7 @@ import (
 	"go.starlark.net/starlark"
 
 	"github.com/pirun-dev/pirun/starlib"
+	"github.com/pirun-dev/pirun/starlib/num"
 	"github.com/pirun-dev/pirun/starlib/random"
 	"github.com/pirun-dev/pirun/starlib/wire"
 )
@@ -56,6 +57,8 @@ func (e *Engine) run(ctx context.Context, j job) (wire.Result, wire.Blocks) {
 	}
 	starlib.SetContext(r.thread, ctx)
 	random.SetSource(r.thread, e.rand)
+	num.SetLimits(r.thread, e.limits)
+	num.SetRandSource(r.thread, e.numRand)
 	stop := starlib.BindCancel(ctx, r.thread)
 	res := wire.Result{Task: t.ID, Engine: e.ID, Attempt: t.Attempt, Host: e.d.host,
 		Started: time.Now().UnixNano()}

@@ -203,7 +203,7 @@ func newDaemon(ec conf.Engine, cf conf.ConnFile, grace time.Duration, log *slog.
 	}
 	d, err := engine.New(engine.Config{Engines: ec.Engines, Name: ec.Name, DataDir: ec.DataDir,
 		MaxSteps: ec.MaxSteps, TaskTimeout: time.Duration(ec.TaskTimeout), Heartbeat: time.Duration(ec.Heartbeat),
-		Version: version, GOARM: goarm(), Startup: startup}, dial, log)
+		Version: version, GOARM: goarm(), Startup: startup, MaxArrayBytes: int64(ec.MaxArrayBytes)}, dial, log)
 	if err != nil {
 		return nil, nil, &configError{err}
 	}
