@@ -81,6 +81,11 @@ type Array struct {
 	strides []int // per axis, in elements
 	offset  int   // index in the buffer of the first element
 	buf     *buffer
+
+	// th is the thread whose operation made the array, if any: operators,
+	// which Starlark calls without a thread, charge their work to it while
+	// it runs (see opThread).
+	th *starlark.Thread
 }
 
 var (

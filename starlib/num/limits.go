@@ -94,5 +94,7 @@ func alloc(thread *starlark.Thread, dtype DType, shape []int) (*Array, error) {
 			return nil, fmt.Errorf("an array of shape %s and dtype %s takes %d bytes, over this engine's max_array_bytes of %d: work in smaller pieces, or raise [engine] max_array_bytes", shapeString(shape), dtype, bytes, s.MaxArrayBytes)
 		}
 	}
-	return newArray(dtype, shape), nil
+	a := newArray(dtype, shape)
+	a.th = thread
+	return a, nil
 }
