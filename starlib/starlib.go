@@ -13,6 +13,7 @@ import (
 	"go.starlark.net/starlarkstruct"
 	"go.starlark.net/syntax"
 
+	"github.com/pirun-dev/pirun/starlib/num"
 	"github.com/pirun-dev/pirun/starlib/random"
 )
 
@@ -69,6 +70,7 @@ var names = map[string]Side{
 	"round":  Shared,
 	"format": Shared,
 	"divmod": Shared,
+	"num":    Shared,
 
 	"Client":   Host,
 	"remote":   Host,
@@ -99,6 +101,7 @@ func newShared() starlark.StringDict {
 		"round":  starlark.NewBuiltin("round", round),
 		"format": starlark.NewBuiltin("format", format),
 		"divmod": starlark.NewBuiltin("divmod", divmod),
+		"num":    num.Module,
 	}
 	d.Freeze()
 	return d
