@@ -300,7 +300,7 @@ func decodeCall(d *wire.Decoder) (starlark.Tuple, []starlark.Tuple, error) {
 func (r *taskRun) execute(file, code string) error {
 	f, err := starlib.FileOptions().Parse(file, code, 0)
 	if err != nil {
-		return err
+		return starlib.Explain(code, err)
 	}
 	globals := make(starlark.StringDict, len(r.e.predecl)+r.e.ns.Len())
 	for k, v := range r.e.predecl {
