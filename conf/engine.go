@@ -31,6 +31,11 @@ type Engine struct {
 	MaxSteps uint64 `toml:"max_steps"`
 	// TaskTimeout bounds one task's run time; 0 means none.
 	TaskTimeout Duration `toml:"task_timeout"`
+	// MaxArrayBytes bounds one num array's elements, in bytes: a larger
+	// array is an error naming its shape and this limit, not an
+	// out-of-memory kill. 0 means a share of this machine's memory: half
+	// of it divided among the process's engines (see the engine package).
+	MaxArrayBytes Size `toml:"max_array_bytes"`
 	// Heartbeat is how often the process tells the hub it is alive.
 	Heartbeat Duration `toml:"heartbeat"`
 	// ReconnectWait is the pause between attempts to reach a lost hub.

@@ -26,6 +26,8 @@ func TestProfileProblems(t *testing.T) {
 		{"[hub]\nmax_payload = true", `F:2: hub.max_payload: expected a size such as "8MiB" or a number of bytes, got true`},
 		{"[hub]\nmax_payload = \"big\"", `F:2: hub.max_payload: expected a size such as "8MiB", "512KiB" or a number of bytes, got "big"`},
 		{"[engine]\nmax_steps = -1", `F:2: engine.max_steps: expected an integer of 0 or more, got the integer -1`},
+		{"[engine]\nmax_array_bytes = \"lots\"", `F:2: engine.max_array_bytes: expected a size such as "8MiB", "512KiB" or a number of bytes, got "lots"`},
+		{"[engine]\nmax_array_bytes = \"512KiB\"", `F:2: engine.max_array_bytes: expected a size of 1MiB or more (or 0 for a share of this machine's memory), got 512KiB`},
 		{"[engine]\npreload = \"a.star\"", `F:2: engine.preload: expected an array of strings, got the string "a.star"`},
 		{"[engine]\npreload = [\"a.star\", 3]", `F:2: engine.preload[1]: expected a string, got the integer 3`},
 		{"[[hosts]]\nhost = \"a\"\npush_binary = \"yes\"", `F:1: hosts[0].push_binary: expected true or false, got the string "yes"`},
@@ -34,7 +36,7 @@ func TestProfileProblems(t *testing.T) {
 		{"hub = [1]", `F:1: hub: expected a table ([hub]), got an array`},
 		{"hosts = 3", `F:1: hosts: expected an array of tables ([[hosts]]), got the integer 3`},
 		{"hosts = [1]", `F:1: hosts: expected an array of tables ([[hosts]]), got an array`},
-		{"[engine]\nenigne = 3", `F:2: engine.enigne: unknown key in [engine] (did you mean "engines"?); known keys: connect, data_dir, engines, grace, heartbeat, max_steps, name, preload, reconnect_wait, ssh, startup, task_timeout`},
+		{"[engine]\nenigne = 3", `F:2: engine.enigne: unknown key in [engine] (did you mean "engines"?); known keys: connect, data_dir, engines, grace, heartbeat, max_array_bytes, max_steps, name, preload, reconnect_wait, ssh, startup, task_timeout`},
 		{"[hub]\nPort = 1", `F:2: hub.Port: unknown key in [hub] (did you mean "port"?); known keys: advertise, engine_timeout, heartbeat, ip, max_payload, port, task_records, tls, tls_ca, tls_cert, tls_key`},
 		{"[hub]\ntask-records = 1", `F:2: hub.task-records: unknown key in [hub] (did you mean "task_records"?); known keys: advertise, engine_timeout, heartbeat, ip, max_payload, port, task_records, tls, tls_ca, tls_cert, tls_key`},
 		{"[log]\nzzz = 1", `F:2: log.zzz: unknown key in [log]; known keys: level, max_files, max_size`},
@@ -167,6 +169,7 @@ data_dir = "~/data"
 preload = ["lib/a.star"]
 max_steps = 1000000
 task_timeout = "2m"
+max_array_bytes = "512MiB"
 [[hosts]]
 host = "pi1.local"
 user = "pi"
@@ -183,7 +186,7 @@ ssh_options = ["-p", "2222"]
 	want.Hub.TLS, want.Hub.TLSCert, want.Hub.TLSKey = TLSFiles, filepath.Join(dir, "security/hub.pem"), "/etc/pirun/hub.key"
 	want.Engine.Connect, want.Engine.DataDir = "nats://hub.lan:4333", "/home/test/data"
 	want.Engine.Preload = []string{filepath.Join(dir, "lib/a.star")}
-	want.Engine.MaxSteps, want.Engine.TaskTimeout = 1000000, Duration(2*time.Minute)
+	want.Engine.MaxSteps, want.Engine.TaskTimeout, want.Engine.MaxArrayBytes = 1000000, Duration(2*time.Minute), 512*MiB
 	want.Hosts = []Host{{Host: "pi1.local", User: "pi", Pirun: "pirun", SSHOptions: []string{"-p", "2222"}}}
 	if !reflect.DeepEqual(p, want) {
 		t.Errorf("LoadProfile =\n%+v\nwant\n%+v", p, want)
@@ -205,7 +208,7 @@ func TestLoadEngine(t *testing.T) {
 		{"[engine]\nengines = -1", `F:2: engine.engines: expected an integer 0..1024 (0 = one per CPU), got -1`},
 		{"[bogus]\n[engine]", `F:1: bogus: unknown key at the top level; known keys: cluster, engine, hosts, hub, log`},
 		{"engines = 2", `F:1: engines: unknown key at the top level; "engines" is an engine setting: put it under an [engine] table`},
-		{"[engine]\nengines = 2\nx = 1", `F:3: engine.x: unknown key in [engine]; known keys: connect, data_dir, engines, grace, heartbeat, max_steps, name, preload, reconnect_wait, ssh, startup, task_timeout`},
+		{"[engine]\nengines = 2\nx = 1", `F:3: engine.x: unknown key in [engine]; known keys: connect, data_dir, engines, grace, heartbeat, max_array_bytes, max_steps, name, preload, reconnect_wait, ssh, startup, task_timeout`},
 	} {
 		_, err := parseEngine("F", []byte(test.src))
 		if got := errString(err); got != test.want {

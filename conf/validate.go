@@ -91,6 +91,9 @@ func (e Engine) problems(prefix string) []Problem {
 			ps.add(fmt.Sprintf("%s[%d]", k("preload"), i), "expected a .star file, got %q", f)
 		}
 	}
+	if e.MaxArrayBytes < 0 || e.MaxArrayBytes > 0 && e.MaxArrayBytes < MiB {
+		ps.add(k("max_array_bytes"), "expected a size of 1MiB or more (or 0 for a share of this machine's memory), got %s", e.MaxArrayBytes)
+	}
 	positive(&ps, k("heartbeat"), e.Heartbeat)
 	positive(&ps, k("reconnect_wait"), e.ReconnectWait)
 	if e.SSH != "" && !validSSHTarget(e.SSH) {

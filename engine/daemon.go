@@ -35,6 +35,10 @@ type Config struct {
 	Version     string        // the pirun version announced to the hub
 	GOARM       string        // the GOARM this binary was built for, if any
 	Startup     []Code        // run into each engine's namespace when it starts
+
+	// MaxArrayBytes bounds one num array of a task, in bytes; 0 means
+	// half of this machine's memory divided among the engines.
+	MaxArrayBytes int64
 }
 
 // Code is Starlark source with the name errors should show for it.

@@ -6,13 +6,16 @@ package engine
 import (
 	"context"
 	"errors"
+	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"go.starlark.net/starlark"
 
+	"github.com/pirun-dev/pirun/starlib/num"
 	"github.com/pirun-dev/pirun/starlib/random"
 	"github.com/pirun-dev/pirun/starlib/ship"
 	"github.com/pirun-dev/pirun/starlib/wire"
@@ -34,6 +37,8 @@ type Engine struct {
 	d       *Daemon
 	ns      *starlark.Dict // the persistent namespace
 	rand    *random.Source
+	numRand *num.RandSource // num.random's stream, its own per engine
+	limits  num.Limits      // of num's vectorised work, per task
 	cache   *ship.Cache
 	predecl starlark.StringDict // this engine's predeclared names
 	value   *engineValue        // the `engine` module value
@@ -62,6 +67,8 @@ func newEngine(d *Daemon, id int) (*Engine, error) {
 		d:       d,
 		ns:      new(starlark.Dict),
 		rand:    random.NewSource(time.Now().UnixNano() ^ int64(id)<<32),
+		numRand: num.NewRandSource(time.Now().UnixNano() ^ int64(id)<<32 ^ numSeedMix),
+		limits:  num.Limits{MaxArrayBytes: d.arrayLimit(), MaxSteps: d.cfg.MaxSteps},
 		cache:   ship.NewCache(256),
 		wake:    make(chan struct{}, 1),
 		started: time.Now(),
@@ -71,6 +78,43 @@ func newEngine(d *Daemon, id int) (*Engine, error) {
 	var err error
 	e.predecl, err = d.predeclared(e)
 	return e, err
+}
+
+// numSeedMix keeps an engine's num.random stream apart from its random
+// stream, which is seeded from the same clock reading.
+const numSeedMix = 0x5bd1e9955bd1e995
+
+// arrayLimit returns the MaxArrayBytes of d's engines: the configured one,
+// else half of the machine's memory divided among its engines (1 GiB each
+// where the memory cannot be read), and at least 64 MiB.
+func (d *Daemon) arrayLimit() int64 {
+	if d.cfg.MaxArrayBytes > 0 {
+		return d.cfg.MaxArrayBytes
+	}
+	total := memTotal()
+	if total <= 0 {
+		return 1 << 30
+	}
+	return max(total/2/int64(max(d.cfg.Engines, 1)), 64<<20)
+}
+
+// memTotal returns the machine's memory in bytes from /proc/meminfo, or 0
+// where there is none (not Linux).
+func memTotal() int64 {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(b)) {
+		if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			if err != nil {
+				return 0
+			}
+			return kb << 10
+		}
+	}
+	return 0
 }
 
 // enqueue appends a job and wakes the worker.

@@ -14,6 +14,7 @@ import (
 	"go.starlark.net/starlark"
 
 	"github.com/pirun-dev/pirun/starlib"
+	"github.com/pirun-dev/pirun/starlib/num"
 	"github.com/pirun-dev/pirun/starlib/random"
 	"github.com/pirun-dev/pirun/starlib/wire"
 )
@@ -56,6 +57,8 @@ func (e *Engine) run(ctx context.Context, j job) (wire.Result, wire.Blocks) {
 	}
 	starlib.SetContext(r.thread, ctx)
 	random.SetSource(r.thread, e.rand)
+	num.SetLimits(r.thread, e.limits)
+	num.SetRandSource(r.thread, e.numRand)
 	stop := starlib.BindCancel(ctx, r.thread)
 	res := wire.Result{Task: t.ID, Engine: e.ID, Attempt: t.Attempt, Host: e.d.host,
 		Started: time.Now().UnixNano()}
@@ -297,7 +300,7 @@ func decodeCall(d *wire.Decoder) (starlark.Tuple, []starlark.Tuple, error) {
 func (r *taskRun) execute(file, code string) error {
 	f, err := starlib.FileOptions().Parse(file, code, 0)
 	if err != nil {
-		return err
+		return starlib.Explain(code, err)
 	}
 	globals := make(starlark.StringDict, len(r.e.predecl)+r.e.ns.Len())
 	for k, v := range r.e.predecl {

@@ -14,8 +14,9 @@
 //
 // Every predeclared name belongs to one [Side] (see [Names]):
 //
-//   - shared: struct, json, math, time, random and pow, defined here, plus
-//     the Universe builtins (fail, set, …), which go.starlark.net supplies;
+//   - shared: struct, json, math, time, random, pow, and the Python habits
+//     sum, round, format and divmod, defined here, plus the Universe
+//     builtins (fail, set, …), which go.starlark.net supplies;
 //   - host: Client, remote, parallel, map, ref, argv and wait, defined by
 //     package host;
 //   - engine: engine, files and comm, defined by package engine.
@@ -36,7 +37,8 @@
 // # Shared modules
 //
 // The modules are immutable and frozen, so one value serves every thread.
-// json and math are go.starlark.net's lib/json and lib/math; struct is
+// json is go.starlark.net's lib/json, and math its lib/math plus inf and
+// nan; struct is
 // starlarkstruct.Make; random is [random.Module] from
 // github.com/pirun-dev/pirun/starlib/random; time (lib/time plus a
 // cancellable sleep) and pow are documented where they are defined.

@@ -22,6 +22,8 @@ func TestStarFiles(t *testing.T) {
 		"json.star":        starlib.Host,
 		"math.star":        starlib.Engine,
 		"pow.star":         starlib.Engine,
+		"python.star":      starlib.Host,
+		"pyhabits.star":    starlib.Engine,
 		"random.star":      starlib.Engine,
 		"struct.star":      starlib.Host,
 		"stub_engine.star": starlib.Engine,

@@ -9,11 +9,11 @@ import (
 	"strings"
 
 	"go.starlark.net/lib/json"
-	"go.starlark.net/lib/math"
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
 	"go.starlark.net/syntax"
 
+	"github.com/pirun-dev/pirun/starlib/num"
 	"github.com/pirun-dev/pirun/starlib/random"
 )
 
@@ -66,6 +66,11 @@ var names = map[string]Side{
 	"time":   Shared,
 	"random": Shared,
 	"pow":    Shared,
+	"sum":    Shared,
+	"round":  Shared,
+	"format": Shared,
+	"divmod": Shared,
+	"num":    Shared,
 
 	"Client":   Host,
 	"remote":   Host,
@@ -88,10 +93,15 @@ func newShared() starlark.StringDict {
 	d := starlark.StringDict{
 		"struct": starlark.NewBuiltin("struct", starlarkstruct.Make),
 		"json":   json.Module,
-		"math":   math.Module,
+		"math":   mathModule,
 		"time":   timeModule,
 		"random": random.Module,
 		"pow":    starlark.NewBuiltin("pow", pow),
+		"sum":    starlark.NewBuiltin("sum", sum),
+		"round":  starlark.NewBuiltin("round", round),
+		"format": starlark.NewBuiltin("format", format),
+		"divmod": starlark.NewBuiltin("divmod", divmod),
+		"num":    num.Module,
 	}
 	d.Freeze()
 	return d

@@ -101,6 +101,7 @@ func TestNames(t *testing.T) {
 	want := map[string]starlib.Side{
 		"struct": starlib.Shared, "json": starlib.Shared, "math": starlib.Shared,
 		"time": starlib.Shared, "random": starlib.Shared, "pow": starlib.Shared,
+		"sum": starlib.Shared, "round": starlib.Shared, "format": starlib.Shared, "divmod": starlib.Shared, "num": starlib.Shared,
 		"Client": starlib.Host, "remote": starlib.Host, "parallel": starlib.Host, "map": starlib.Host,
 		"ref": starlib.Host, "argv": starlib.Host, "wait": starlib.Host,
 		"engine": starlib.Engine, "files": starlib.Engine, "comm": starlib.Engine,

@@ -19,6 +19,12 @@ import (
 // parse_duration, parse_time, time, and the constants nanosecond …
 // hour), documented there, plus:
 //
+// def time(year=None, month=None, day=None, hour=None, minute=None, second=None, nanosecond=None, location=None):
+//
+// time, called with no arguments, returns the current time as a float:
+// seconds since the Unix epoch, as Python's time.time(). Called with
+// arguments, it is lib/time's constructor of a time.time value.
+//
 // def sleep(seconds):
 //
 // sleep suspends the calling thread for seconds, an int, a float or a
@@ -35,9 +41,22 @@ func newTimeModule() *starlarkstruct.Module {
 		members[name] = v
 	}
 	members["sleep"] = starlark.NewBuiltin("time.sleep", sleep)
+	members["time"] = starlark.NewBuiltin("time.time", epochTime)
 	m := &starlarkstruct.Module{Name: "time", Members: members}
 	m.Freeze()
 	return m
+}
+
+// libTime is lib/time's time constructor.
+var libTime = libtime.Module.Members["time"].(*starlark.Builtin)
+
+// epochTime is time.time: the seconds since the epoch with no arguments,
+// else lib/time's constructor.
+func epochTime(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	if len(args) > 0 || len(kwargs) > 0 {
+		return libTime.CallInternal(thread, args, kwargs)
+	}
+	return starlark.Float(float64(time.Now().UnixNano()) / 1e9), nil
 }
 
 func sleep(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {

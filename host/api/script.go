@@ -68,7 +68,7 @@ func (s *Script) Check(path string, src []byte) error {
 		return err
 	}
 	_, _, err = starlark.SourceProgramOptions(starlib.FileOptions(), path, src, predecl.Has)
-	return err
+	return starlib.Explain(src, err)
 }
 
 // RunFile runs the file at path; its text is registered before it runs.
@@ -94,7 +94,7 @@ func (s *Script) Run(ctx context.Context, path string, src []byte) error {
 	stop := starlib.BindCancel(ctx, th)
 	defer stop()
 	_, err = starlark.ExecFileOptions(starlib.FileOptions(), th, path, src, predecl)
-	return err
+	return starlib.Explain(src, err)
 }
 
 // Load is the script's thread.Load: it runs a module once, relative to
@@ -141,5 +141,6 @@ func (s *Script) exec(parent *starlark.Thread, path string) (starlark.StringDict
 	th := s.NewThread(starlib.Context(parent), "load "+path, filepath.Dir(path))
 	stop := starlib.BindCancel(starlib.Context(parent), th)
 	defer stop()
-	return starlark.ExecFileOptions(starlib.FileOptions(), th, path, src, predecl)
+	globals, err := starlark.ExecFileOptions(starlib.FileOptions(), th, path, src, predecl)
+	return globals, starlib.Explain(src, err)
 }

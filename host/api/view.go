@@ -256,7 +256,7 @@ func (v *DirectView) Map(ctx context.Context, name string, f starlark.Value, seq
 // Execute runs code, named file, in every target's namespace.
 func (v *DirectView) Execute(ctx context.Context, file, code string, block bool) (starlark.Value, error) {
 	if _, err := starlib.FileOptions().Parse(file, code, 0); err != nil {
-		return nil, err // syntax errors before anything is sent
+		return nil, starlib.Explain(code, err) // syntax errors before anything is sent
 	}
 	ids, err := v.Targets()
 	if err != nil {

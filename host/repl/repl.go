@@ -337,7 +337,7 @@ func (r *REPL) exec(ctx context.Context, text string) error {
 	f, err := replOptions().Parse(name, text, 0)
 	if err != nil {
 		r.n++ // the error names the chunk
-		return err
+		return starlib.Explain(text, err)
 	}
 	if len(f.Stmts) == 0 {
 		return nil // comments only
@@ -355,7 +355,7 @@ func (r *REPL) exec(ctx context.Context, text string) error {
 	stop := starlib.BindCancel(ctx, th)
 	defer stop()
 	if err := starlark.ExecREPLChunk(f, th, r.globals); err != nil || expr == nil {
-		return err
+		return starlib.Explain(text, err)
 	}
 	switch v := r.globals["_"]; {
 	case v != starlark.None:

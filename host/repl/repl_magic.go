@@ -232,7 +232,7 @@ func (r *REPL) px(ctx context.Context, o pxOptions, code string) error {
 func withOut(name, code string) (string, bool, error) {
 	f, err := starlib.FileOptions().Parse(name, code, 0)
 	if err != nil {
-		return "", false, err
+		return "", false, starlib.Explain(code, err)
 	}
 	if len(f.Stmts) == 0 {
 		return code, false, nil

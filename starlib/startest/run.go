@@ -86,6 +86,7 @@ func (c *chunk) run(ctx context.Context, r Reporter, filename string, opts Optio
 	stop := starlib.BindCancel(ctx, thread)
 	src := syntax.FilePortion{Content: c.src, FirstLine: int32(c.line), FirstCol: 1}
 	_, err := starlark.ExecFileOptions(starlib.FileOptions(), thread, filename, src, opts.Predeclared)
+	err = starlib.Explain(src, err)
 	stop()
 	c.check(r, filename, err)
 }

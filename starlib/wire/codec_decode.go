@@ -669,6 +669,10 @@ func (d *Decoder) tagged(off int64, tag uint64, depth int) (starlark.Value, erro
 		return d.structure(off, depth+1)
 	case tagRef:
 		return d.ref(off)
+	case tagMultiDim:
+		return d.multiDim(off)
+	case tagUint8, tagInt64BE, tagInt64LE, tagFloat64BE, tagFloat64LE, tagBoolArray:
+		return d.typedArray(off, tag, nil)
 	}
 	return nil, d.errorf(off, "unknown tag %d", tag)
 }

@@ -422,6 +422,8 @@ func (e *Encoder) value(v starlark.Value, depth int) error {
 			return e.structure(v, depth+1)
 		}
 		return e.ref(v)
+	case Array:
+		return e.array(v)
 	default:
 		return e.ref(v)
 	}

@@ -29,14 +29,49 @@
 //	                          string) to value, fields in the struct's
 //	                          (sorted) order; only structs made by the
 //	                          default constructor starlarkstruct.Default
+//	num ndarray (an Array)    RFC 8746 typed arrays, below
 //	anything else             tag 55813 around an unsigned integer: an index
 //	                          into the caller's reference table, through
 //	                          Encoder.Ref and Decoder.Ref
 //
-// The private tags 55810-55813 are not registered with IANA. They sit in
+// The private tags 55810-55814 are not registered with IANA. They sit in
 // the first-come-first-served range, past the registered 55799-55801
-// (self-described CBOR and its relatives); 55802-55809 and 55814-55819
+// (self-described CBOR and its relatives); 55802-55809 and 55815-55819
 // are kept for later pirun types.
+//
+// # Typed arrays
+//
+// A value implementing Array (num's ndarray) travels as an RFC 8746
+// typed array: its elements' raw bytes, little-endian, in row-major
+// order, never as boxed numbers.
+//
+//	array                     CBOR
+//	float64, 1-D              tag 86 (binary64, little endian) around a
+//	                          byte string of 8 bytes per element
+//	int64, 1-D                tag 79 (sint64, little endian), likewise
+//	bool, 1-D                 tag 55814 (pirun's) around tag 64 (uint8)
+//	                          around one byte per element, 0 or 1: any
+//	                          RFC 8746 reader sees a uint8 array, pirun
+//	                          sees bools again
+//	any other number of dims  tag 40 (multi-dimensional, row-major) around
+//	(0-d, 2-D)                [dims, one of the above]: [] for 0-d, [r, c]
+//	                          for 2-D, so (1, n) stays 2-D
+//
+// The decoder also reads what other producers may write: tags 82 and 75
+// (float64 and int64 big-endian, swapped), and tag 64 without tag 55814
+// (uint8, read as int64). Other typed-array tags are an error naming
+// them. A payload whose length is not a multiple of the item size, a
+// bool byte other than 0 or 1, or dims whose product differs from the
+// element count is an error naming the byte offset. The payload is read
+// as any byte string is (sized by the input at hand, never by its head),
+// then handed to the constructor set with RegisterArray, which copies it
+// once into fresh, aligned memory.
+//
+// A block Encoder lends an array's bytes of 64 KiB or more instead of
+// copying them (calling ArrayData.Keep, after which the array copies
+// before writing), so Blocks.Parts sends arrays of 256 KiB or more as
+// parts of their own. On little-endian machines the bytes are the
+// array's own memory (Float64Bytes); elsewhere a portable copy.
 //
 // A value with no wire form (a function, builtin, module, host-only
 // object, or a struct with another constructor) is handed to Encoder.Ref;

@@ -34,6 +34,9 @@ type engineFlags struct {
 }
 
 func runEngine(ctx context.Context, e *env, args []string) int {
+	if len(args) > 0 && args[0] == "install-service" {
+		return runInstallService(ctx, e, args[1:])
+	}
 	fs := flag.NewFlagSet("pirun engine", flag.ContinueOnError)
 	var f engineFlags
 	fs.StringVar(&f.connect, "connect", "", "engine connection file or nats:// URL; - reads the file from stdin (default: the profile's security/engine-connection.toml)")
@@ -200,7 +203,7 @@ func newDaemon(ec conf.Engine, cf conf.ConnFile, grace time.Duration, log *slog.
 	}
 	d, err := engine.New(engine.Config{Engines: ec.Engines, Name: ec.Name, DataDir: ec.DataDir,
 		MaxSteps: ec.MaxSteps, TaskTimeout: time.Duration(ec.TaskTimeout), Heartbeat: time.Duration(ec.Heartbeat),
-		Version: version, GOARM: goarm(), Startup: startup}, dial, log)
+		Version: version, GOARM: goarm(), Startup: startup, MaxArrayBytes: int64(ec.MaxArrayBytes)}, dial, log)
 	if err != nil {
 		return nil, nil, &configError{err}
 	}

@@ -139,7 +139,8 @@ func localEngineConfig(e *env, n int, script string) (engine.Config, error) {
 		dir = abs
 	}
 	return engine.Config{Engines: ec.Engines, Name: ec.Name, DataDir: dir, MaxSteps: ec.MaxSteps,
-		TaskTimeout: time.Duration(ec.TaskTimeout), Heartbeat: time.Duration(ec.Heartbeat) / 2}, nil
+		TaskTimeout: time.Duration(ec.TaskTimeout), Heartbeat: time.Duration(ec.Heartbeat) / 2,
+		MaxArrayBytes: int64(ec.MaxArrayBytes)}, nil
 }
 
 // report prints err the way a user should read it and returns the exit

@@ -1,0 +1,512 @@
+// This file defines indexing: a[i], a[i, j], a[i:j:k], a[mask] and
+// a[[0, 2]], their assignments, reshaping and copying between views.
+
+package num
+
+import (
+	"fmt"
+
+	"go.starlark.net/starlark"
+)
+
+var (
+	_ starlark.HasSetKey = (*Array)(nil)
+	_ starlark.Sliceable = (*Array)(nil)
+	_ starlark.Iterable  = (*Array)(nil)
+)
+
+// copyView copies src into dst, both laid over (rows, cols) by their
+// views, a row at a time.
+func copyView[T any](dst []T, dv view, src []T, sv view, rows, cols int) {
+	for r := range rows {
+		d, s := dv.off+r*dv.s0, sv.off+r*sv.s0
+		if dv.s1 == 1 && sv.s1 == 1 {
+			copy(dst[d:d+cols], src[s:s+cols])
+			continue
+		}
+		for range cols {
+			dst[d] = src[s]
+			d += dv.s1
+			s += sv.s1
+		}
+	}
+}
+
+// assign copies src into dst (a view, which it changes in place),
+// broadcasting src to dst's shape and converting it to dst's dtype.
+func assign(thread *starlark.Thread, dst, src *Array) error {
+	shape, err := broadcastShape(dst.shape, src.shape)
+	if err != nil || !sameShape(shape, dst.shape) {
+		return fmt.Errorf("could not broadcast input array from shape %s into shape %s", shapeString(src.shape), shapeString(dst.shape))
+	}
+	if src.buf == dst.buf || src.dtype != dst.dtype {
+		if src, err = convert(thread, src, dst.dtype); err != nil {
+			return err
+		}
+	}
+	rows, cols := dims2(dst.shape)
+	dv := view{off: dst.offset}
+	switch len(dst.shape) {
+	case 1:
+		dv.s1 = dst.strides[0]
+	case 2:
+		dv.s0, dv.s1 = dst.strides[0], dst.strides[1]
+	}
+	sv := viewOf(src, dst.shape)
+	if len(dst.shape) == 2 && cols == 1 {
+		sv.s1 = 0 // copyView steps s1 only within a row
+	}
+	// Copy in bands of rows, so that a long copy sees cancellation.
+	band := max(1, chunk/max(cols, 1))
+	for r := 0; r < rows; r += band {
+		n := min(band, rows-r)
+		d := view{off: dv.off + r*dv.s0, s0: dv.s0, s1: dv.s1}
+		s := view{off: sv.off + r*sv.s0, s0: sv.s0, s1: sv.s1}
+		switch dst.dtype {
+		case Float64:
+			copyView(dst.buf.f, d, src.buf.f, s, n, cols)
+		case Int64:
+			copyView(dst.buf.i, d, src.buf.i, s, n, cols)
+		default:
+			copyView(dst.buf.b, d, src.buf.b, s, n, cols)
+		}
+		if err := work(thread, n*cols); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reshape returns a with shape, where one dimension may be -1 (inferred):
+// a view if a is contiguous, else a view of a copy.
+func reshape(thread *starlark.Thread, fn string, a *Array, shape []int) (*Array, error) {
+	size := a.Size()
+	if len(shape) > maxDims {
+		return nil, fmt.Errorf("%s: shape %s has %d dimensions; num arrays have at most %d", fn, shapeString(shape), len(shape), maxDims)
+	}
+	infer, known := -1, 1
+	for k, d := range shape {
+		switch {
+		case d == -1 && infer < 0:
+			infer = k
+		case d < 0:
+			return nil, fmt.Errorf("%s: cannot reshape array of size %d into shape %s: only one dimension may be -1, and none may be negative otherwise", fn, size, shapeString(shape))
+		default:
+			known *= d
+		}
+	}
+	shape = append([]int(nil), shape...)
+	if infer >= 0 {
+		if known == 0 || size%known != 0 {
+			return nil, fmt.Errorf("%s: cannot reshape array of size %d into shape %s", fn, size, shapeString(shape))
+		}
+		shape[infer] = size / known
+	}
+	if n, err := sizeOf(shape); err != nil || n != size {
+		return nil, fmt.Errorf("%s: cannot reshape array of size %d into shape %s: the sizes must be equal", fn, size, shapeString(shape))
+	}
+	if !a.IsContiguous() {
+		c, err := convert(thread, a, a.dtype)
+		if err != nil {
+			return nil, err
+		}
+		a = c
+	}
+	return &Array{dtype: a.dtype, shape: shape, strides: rowMajorStrides(shape), offset: a.offset, buf: a.buf, th: a.th}, nil
+}
+
+// Len implements starlark.Sequence: the length of axis 0.
+func (a *Array) Len() int {
+	if len(a.shape) == 0 {
+		return 0
+	}
+	return a.shape[0]
+}
+
+// Index implements starlark.Indexable: element i of a 1-D array, or row i
+// of a 2-D array as a view.
+func (a *Array) Index(i int) starlark.Value {
+	if len(a.shape) == 1 {
+		return a.elem(a.offset + i*a.strides[0])
+	}
+	return a.row(i)
+}
+
+// Slice implements starlark.Sliceable: a[i:j:k] along axis 0, a view.
+func (a *Array) Slice(start, end, step int) starlark.Value {
+	n := 0
+	if step > 0 && end > start {
+		n = (end - start + step - 1) / step
+	} else if step < 0 && end < start {
+		n = (start - end - step - 1) / -step
+	}
+	v := &Array{dtype: a.dtype, shape: append([]int(nil), a.shape...), strides: append([]int(nil), a.strides...), buf: a.buf, th: a.th}
+	v.shape[0] = n
+	v.strides[0] = a.strides[0] * step
+	v.offset = a.offset
+	if n > 0 {
+		v.offset += start * a.strides[0]
+	}
+	return v
+}
+
+// Iterate implements starlark.Iterable: the elements of a 1-D array as
+// numbers, the rows of a 2-D array as views.
+func (a *Array) Iterate() starlark.Iterator { return &arrayIterator{a: a} }
+
+type arrayIterator struct {
+	a *Array
+	i int
+}
+
+func (it *arrayIterator) Next(p *starlark.Value) bool {
+	if it.i >= it.a.Len() {
+		return false
+	}
+	*p = it.a.Index(it.i)
+	it.i++
+	return true
+}
+
+func (it *arrayIterator) Done() {}
+
+// axisIndex checks index i along axis and returns it non-negative.
+func (a *Array) axisIndex(i int64, axis int) (int, error) {
+	n := int64(a.shape[axis])
+	if i < -n || i >= n {
+		return 0, fmt.Errorf("index %d is out of bounds for axis %d with size %d", i, axis, n)
+	}
+	if i < 0 {
+		i += n
+	}
+	return int(i), nil
+}
+
+// target is what an index selects: one element or a view (at, or view
+// non-nil), a mask, or a list of indices along axis 0.
+type target struct {
+	view *Array  // a view: a row, a[i, j] as a 0-d view, a itself
+	mask *Array  // a bool array of a's shape, or of a's rows
+	idx  []int64 // indices along axis 0, checked and non-negative
+}
+
+// locate interprets key as an index into a.
+func (a *Array) locate(key starlark.Value) (target, error) {
+	switch k := key.(type) {
+	case starlark.Int:
+		return a.locateInts(starlark.Tuple{k})
+	case starlark.Tuple:
+		return a.locateInts(k)
+	case *Array:
+		return a.locateArray(k)
+	case *starlark.List:
+		arr, err := fromValue(nil, "index", k, 0, false)
+		if err != nil {
+			return target{}, err
+		}
+		if k.Len() == 0 {
+			arr, _ = convert(nil, arr, Int64)
+		}
+		return a.locateArray(arr)
+	case starlark.Bool:
+		return target{}, fmt.Errorf("a bool is not an index: use an int, or a bool array as a mask")
+	}
+	return target{}, fmt.Errorf("%s is not an index: use an int, a pair of ints (a[i, j]), a slice, a bool mask or a list of ints", key.Type())
+}
+
+// locateInts handles a[i] and a[i, j].
+func (a *Array) locateInts(key starlark.Tuple) (target, error) {
+	if len(key) > len(a.shape) {
+		return target{}, fmt.Errorf("too many indices for array: array is %d-dimensional, but %d were indexed", len(a.shape), len(key))
+	}
+	v := &Array{dtype: a.dtype, shape: a.shape[len(key):], strides: a.strides[len(key):], offset: a.offset, buf: a.buf, th: a.th}
+	for axis, x := range key {
+		n, ok := x.(starlark.Int)
+		if !ok {
+			return target{}, fmt.Errorf("index [%d] of %s is a %s: a[i, j] takes ints only (a slice does not parse beside a comma: for column j use a.T[j])", axis, key, x.Type())
+		}
+		i, ok := n.Int64()
+		if !ok {
+			return target{}, fmt.Errorf("index %v is out of bounds for axis %d with size %d", n, axis, a.shape[axis])
+		}
+		p, err := a.axisIndex(i, axis)
+		if err != nil {
+			return target{}, err
+		}
+		v.offset += p * a.strides[axis]
+	}
+	return target{view: v}, nil
+}
+
+// locateArray handles a[mask] and a[indices].
+func (a *Array) locateArray(k *Array) (target, error) {
+	if len(a.shape) == 0 {
+		return target{}, fmt.Errorf("too many indices for array: array is 0-dimensional")
+	}
+	switch k.dtype {
+	case Bool:
+		if sameShape(k.shape, a.shape) || (len(k.shape) == 1 && len(a.shape) == 2 && k.shape[0] == a.shape[0]) {
+			return target{mask: k}, nil
+		}
+		return target{}, fmt.Errorf("boolean index of shape %s does not match the array's shape %s: a mask has the array's shape (or one bool per row)", shapeString(k.shape), shapeString(a.shape))
+	case Int64:
+		if len(k.shape) != 1 {
+			return target{}, fmt.Errorf("an index array must be 1-D, got shape %s", shapeString(k.shape))
+		}
+		idx := append([]int64(nil), k.Int64s()...)
+		for j, i := range idx {
+			p, err := a.axisIndex(i, 0)
+			if err != nil {
+				return target{}, err
+			}
+			idx[j] = int64(p)
+		}
+		return target{idx: idx}, nil
+	}
+	return target{}, fmt.Errorf("arrays used as indices must be of integer or boolean type, not %s", k.dtype)
+}
+
+// Get implements starlark.Mapping: a[i], a[i, j], a[mask], a[[0, 2]].
+func (a *Array) Get(key starlark.Value) (starlark.Value, bool, error) {
+	t, err := a.locate(key)
+	if err != nil {
+		return nil, false, fmt.Errorf("ndarray index: %v", err)
+	}
+	thread := opThread(a)
+	switch {
+	case t.view != nil:
+		return valueOf(t.view), true, nil
+	case t.mask != nil:
+		out, err := maskGet(thread, a, t.mask)
+		if err != nil {
+			return nil, false, fmt.Errorf("ndarray index: %v", err)
+		}
+		return out, true, nil
+	}
+	shape := append([]int(nil), a.shape...)
+	shape[0] = len(t.idx)
+	out, err := alloc(thread, a.dtype, shape)
+	if err != nil {
+		return nil, false, fmt.Errorf("ndarray index: %v", err)
+	}
+	for j, i := range t.idx {
+		if err := assign(thread, out.sliceAxis(0, j, 1), a.sliceAxis(0, int(i), 1)); err != nil {
+			return nil, false, err
+		}
+	}
+	return out, true, nil
+}
+
+// SetKey implements starlark.HasSetKey: a[i] = v, a[i, j] = v,
+// a[mask] = v, a[[0, 2]] = v, where v is a number or an array that
+// broadcasts to what the index selects.
+func (a *Array) SetKey(key, v starlark.Value) error {
+	if err := a.checkMutable("assign to element of"); err != nil {
+		return err
+	}
+	t, err := a.locate(key)
+	if err != nil {
+		return fmt.Errorf("ndarray index: %v", err)
+	}
+	src, ok, err := scalarOrArray(v)
+	if err != nil {
+		return fmt.Errorf("ndarray assignment: %v", err)
+	}
+	if !ok {
+		if src, err = fromValue(nil, "ndarray assignment", v, a.dtype, true); err != nil {
+			return err
+		}
+	}
+	thread := opThread(a, src)
+	switch {
+	case t.view != nil:
+		if err := assign(thread, t.view, src); err != nil {
+			return fmt.Errorf("ndarray assignment: %v", err)
+		}
+		return nil
+	case t.mask != nil:
+		if err := maskSet(thread, a, t.mask, src); err != nil {
+			return fmt.Errorf("ndarray assignment: %v", err)
+		}
+		return nil
+	}
+	// Indices: src broadcasts to the selection's shape.
+	shape := append([]int(nil), a.shape...)
+	shape[0] = len(t.idx)
+	if bs, err := broadcastShape(shape, src.shape); err != nil || !sameShape(bs, shape) {
+		return fmt.Errorf("ndarray assignment: could not broadcast input array from shape %s into shape %s", shapeString(src.shape), shapeString(shape))
+	}
+	if src.buf == a.buf {
+		src = src.Copy()
+	}
+	srcRows := len(src.shape) == len(shape) && src.shape[0] == len(t.idx) && len(t.idx) != 1
+	for j, i := range t.idx {
+		part := src
+		if srcRows {
+			part = src.sliceAxis(0, j, 1)
+			if len(src.shape) == 1 {
+				part = &Array{dtype: src.dtype, shape: []int{}, strides: []int{}, offset: part.offset, buf: src.buf}
+			}
+		}
+		dst := a.sliceAxis(0, int(i), 1)
+		if len(a.shape) == 1 {
+			dst = &Array{dtype: a.dtype, shape: []int{}, strides: []int{}, offset: dst.offset, buf: a.buf}
+		} else {
+			dst = a.row(int(i))
+			if srcRows && len(part.shape) == 2 {
+				part = src.row(j)
+			}
+		}
+		if err := assign(thread, dst, part); err != nil {
+			return fmt.Errorf("ndarray assignment: %v", err)
+		}
+	}
+	return nil
+}
+
+// maskGet returns the elements of a where mask is true, as a 1-D array
+// (mask of a's shape) or the rows of a where it is true (a mask per row).
+func maskGet(thread *starlark.Thread, a, mask *Array) (*Array, error) {
+	if len(mask.shape) < len(a.shape) {
+		var rows []int64
+		for r, m := range mask.Bools() {
+			if m {
+				rows = append(rows, int64(r))
+			}
+		}
+		out, err := alloc(thread, a.dtype, []int{len(rows), a.shape[1]})
+		if err != nil {
+			return nil, err
+		}
+		for j, r := range rows {
+			if err := assign(thread, out.row(j), a.row(int(r))); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+	m := mask.Contiguous().Bools()
+	n := 0
+	for _, x := range m {
+		if x {
+			n++
+		}
+	}
+	if err := work(thread, len(m)); err != nil {
+		return nil, err
+	}
+	out, err := alloc(thread, a.dtype, []int{n})
+	if err != nil {
+		return nil, err
+	}
+	rows, cols := dims2(a.shape)
+	v := viewOf(a, a.shape)
+	if len(a.shape) == 2 && cols == 1 {
+		v.s1 = 0
+	}
+	switch a.dtype {
+	case Float64:
+		maskCopy(out.buf.f, a.buf.f, v, m, rows, cols)
+	case Int64:
+		maskCopy(out.buf.i, a.buf.i, v, m, rows, cols)
+	default:
+		maskCopy(out.buf.b, a.buf.b, v, m, rows, cols)
+	}
+	return out, work(thread, len(m))
+}
+
+// maskCopy appends to out the elements of src (laid by v over rows ×
+// cols) whose flat index is true in m.
+func maskCopy[T any](out, src []T, v view, m []bool, rows, cols int) {
+	k, j := 0, 0
+	for r := range rows {
+		p := v.off + r*v.s0
+		for range cols {
+			if m[j] {
+				out[k] = src[p]
+				k++
+			}
+			j++
+			p += v.s1
+		}
+	}
+}
+
+// maskPut stores into dst (laid by v) at the flat indices true in m the
+// values vals, one after the other, or vals[0] everywhere if it is the
+// only one.
+func maskPut[T any](dst []T, v view, m []bool, rows, cols int, vals []T) {
+	j, k := 0, 0
+	step := 1
+	if len(vals) == 1 {
+		step = 0
+	}
+	for r := range rows {
+		p := v.off + r*v.s0
+		for range cols {
+			if m[j] {
+				dst[p] = vals[k]
+				k += step
+			}
+			j++
+			p += v.s1
+		}
+	}
+}
+
+// maskSet is a[mask] = src.
+func maskSet(thread *starlark.Thread, a, mask, src *Array) error {
+	if len(mask.shape) < len(a.shape) {
+		j := 0
+		count := 0
+		for _, m := range mask.Bools() {
+			if m {
+				count++
+			}
+		}
+		perRow := !(len(src.shape) == 2 && src.shape[0] == count && count != 1)
+		for r, m := range mask.Bools() {
+			if !m {
+				continue
+			}
+			part := src
+			if !perRow {
+				part = src.row(j)
+			}
+			if err := assign(thread, a.row(r), part); err != nil {
+				return err
+			}
+			j++
+		}
+		return nil
+	}
+	m := mask.Contiguous().Bools()
+	n := 0
+	for _, x := range m {
+		if x {
+			n++
+		}
+	}
+	size := src.Size()
+	if size != 1 && size != n {
+		return fmt.Errorf("cannot assign %d input values (shape %s) to the %d output values where the mask is true: give one value or exactly %d", size, shapeString(src.shape), n, n)
+	}
+	vals, err := convert(thread, src, a.dtype)
+	if err != nil {
+		return err
+	}
+	rows, cols := dims2(a.shape)
+	v := viewOf(a, a.shape)
+	if len(a.shape) == 2 && cols == 1 {
+		v.s1 = 0
+	}
+	switch a.dtype {
+	case Float64:
+		maskPut(a.buf.f, v, m, rows, cols, vals.buf.f)
+	case Int64:
+		maskPut(a.buf.i, v, m, rows, cols, vals.buf.i)
+	default:
+		maskPut(a.buf.b, v, m, rows, cols, vals.buf.b)
+	}
+	return work(thread, 2*len(m))
+}

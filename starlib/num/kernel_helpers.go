@@ -1,0 +1,139 @@
+// This file defines the scalar helpers that the generated loops inline:
+// numpy's floor division and remainder, integer powers, NaN-propagating
+// minimum and maximum, sign.
+
+package num
+
+import "math"
+
+// floorDivF is numpy's floor_divide of two floats (npy_floor_divide).
+func floorDivF(a, b float64) float64 {
+	if b == 0 {
+		return a / b
+	}
+	mod := math.Mod(a, b)
+	div := (a - mod) / b
+	if mod != 0 {
+		if (b < 0) != (mod < 0) {
+			div--
+		}
+	}
+	if div == 0 {
+		return math.Copysign(0, a/b)
+	}
+	f := math.Floor(div)
+	if div-f > 0.5 {
+		f++
+	}
+	return f
+}
+
+// modF is numpy's remainder of two floats: the sign of b, NaN for b == 0.
+func modF(a, b float64) float64 {
+	mod := math.Mod(a, b)
+	if b == 0 {
+		return mod
+	}
+	if mod != 0 {
+		if (b < 0) != (mod < 0) {
+			mod += b
+		}
+		return mod
+	}
+	return math.Copysign(0, b)
+}
+
+// floorDivI is numpy's floor_divide of two ints: 0 for b == 0.
+func floorDivI(a, b int64) int64 {
+	if b == 0 {
+		return 0
+	}
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+// modI is numpy's remainder of two ints: the sign of b, 0 for b == 0.
+func modI(a, b int64) int64 {
+	if b == 0 {
+		return 0
+	}
+	r := a % b
+	if r != 0 && (r < 0) != (b < 0) {
+		r += b
+	}
+	return r
+}
+
+// powI is a**b for b >= 0, wrapping around as numpy's int64 does. The
+// callers reject negative b first; here it gives 0.
+func powI(a, b int64) int64 {
+	if b < 0 {
+		return 0
+	}
+	r := int64(1)
+	for b > 0 {
+		if b&1 != 0 {
+			r *= a
+		}
+		a *= a
+		b >>= 1
+	}
+	return r
+}
+
+// minF is numpy's minimum: NaN if either is NaN.
+func minF(a, b float64) float64 {
+	if a <= b || a != a {
+		return a
+	}
+	return b
+}
+
+// maxF is numpy's maximum: NaN if either is NaN.
+func maxF(a, b float64) float64 {
+	if a >= b || a != a {
+		return a
+	}
+	return b
+}
+
+// signF is numpy's sign: -1, 0 or 1, NaN for NaN.
+func signF(x float64) float64 {
+	switch {
+	case x > 0:
+		return 1
+	case x < 0:
+		return -1
+	}
+	if x == 0 {
+		return 0
+	}
+	return x // NaN
+}
+
+func signI(x int64) int64 {
+	switch {
+	case x > 0:
+		return 1
+	case x < 0:
+		return -1
+	}
+	return 0
+}
+
+func absI(x int64) int64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+func b2i(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}

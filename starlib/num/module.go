@@ -1,0 +1,95 @@
+// This file defines the num module: its members, its submodules
+// num.linalg and num.random, and its constants.
+
+package num
+
+import (
+	"math"
+	"sort"
+
+	"go.starlark.net/starlark"
+	"go.starlark.net/starlarkstruct"
+)
+
+// Module is the frozen num module, predeclared as "num" on hosts and
+// engines.
+var Module = newModule()
+
+// coreFuncs are the module's functions defined by this package's core
+// files: constructors, elementwise functions and comparisons.
+func coreFuncs() map[string]builtinFunc {
+	m := elementwiseFuncs()
+	for name, f := range map[string]builtinFunc{
+		"array":       arrayFn,
+		"asarray":     arrayFn,
+		"zeros":       zerosFn(nil),
+		"ones":        zerosFn(starlark.MakeInt(1)),
+		"empty":       zerosFn(nil),
+		"full":        fullFn,
+		"zeros_like":  likeFn(starlark.MakeInt(0)),
+		"ones_like":   likeFn(starlark.MakeInt(1)),
+		"empty_like":  likeFn(starlark.MakeInt(0)),
+		"full_like":   likeFn(nil),
+		"arange":      arangeFn,
+		"linspace":    linspaceFn,
+		"eye":         eyeFn,
+		"identity":    identityFn,
+		"concatenate": concatenateFn,
+		"stack":       stackFn,
+		"vstack":      vstackFn,
+		"hstack":      hstackFn,
+		"where":       whereFn,
+		"array_equal": arrayEqualFn,
+		"isclose":     iscloseFn,
+		"allclose":    allcloseFn,
+		"reshape":     reshapeFn,
+		"transpose":   transposeFn,
+		"shape":       shapeFn,
+		"ndim":        ndimFn,
+		"size":        sizeFn,
+		"copy":        copyFn,
+		"ravel":       ravelFn,
+		"nonzero":     nonzeroFn,
+	} {
+		m[name] = f
+	}
+	return m
+}
+
+// members builds the module's dict from tables, in order, each a builtin
+// named prefix+NAME. A later table's name replaces an earlier one's.
+func members(prefix string, tables ...map[string]builtinFunc) starlark.StringDict {
+	d := make(starlark.StringDict)
+	for _, t := range tables {
+		for name, f := range t {
+			d[name] = starlark.NewBuiltin(prefix+name, f)
+		}
+	}
+	return d
+}
+
+func newModule() *starlarkstruct.Module {
+	d := members("num.", computeFuncs, coreFuncs())
+	d["linalg"] = &starlarkstruct.Module{Name: "num.linalg", Members: members("num.linalg.", linalgFuncs)}
+	d["random"] = &starlarkstruct.Module{Name: "num.random", Members: members("num.random.", randomFuncs)}
+	d["pi"] = starlark.Float(math.Pi)
+	d["e"] = starlark.Float(math.E)
+	d["inf"] = starlark.Float(math.Inf(1))
+	d["nan"] = starlark.Float(math.NaN())
+	d["float64"] = starlark.String("float64")
+	d["int64"] = starlark.String("int64")
+	d["bool_"] = starlark.String("bool")
+	m := &starlarkstruct.Module{Name: "num", Members: d}
+	m.Freeze()
+	return m
+}
+
+// Names returns the sorted names of the num module's members.
+func Names() []string {
+	names := make([]string, 0, len(Module.Members))
+	for name := range Module.Members {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
