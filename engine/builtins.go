@@ -1,5 +1,5 @@
 // This file defines the engine-only predeclared names: the `engine`
-// module, and each engine's `comm` (comm.go), bound per task.
+// module, and each engine's `comm` (package comm), bound per task.
 
 package engine
 
@@ -15,14 +15,14 @@ import (
 // predeclared builds e's predeclared names. Each engine has its own dict
 // (its `engine` value differs), and so its own function cache.
 func (d *Daemon) predeclared(e *Engine) (starlark.StringDict, error) {
-	comm, err := d.comm.attach(e)
+	cv, err := d.comm.Attach(e.ID)
 	if err != nil {
 		return nil, err
 	}
 	return starlib.Predeclared(starlib.Engine, starlark.StringDict{
 		"engine": e.value,
 		"files":  d.files,
-		"comm":   comm,
+		"comm":   cv,
 	})
 }
 

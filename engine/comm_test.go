@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"go.starlark.net/starlark"
 
+	"github.com/pirun-dev/pirun/engine/comm"
 	"github.com/pirun-dev/pirun/starlib/wire"
 )
 
@@ -344,8 +345,8 @@ else:
 `, time.Minute)
 			}()
 			peak := cl.watchHeld(1, job)
-			if peak == 0 || peak > windowBytes+eagerMax {
-				t.Errorf("the slow receiver held up to %d bytes of unreceived messages, want 0 < held ≤ %d", peak, windowBytes+eagerMax)
+			if peak == 0 || peak > comm.MaxHeld {
+				t.Errorf("the slow receiver held up to %d bytes of unreceived messages, want 0 < held ≤ %d", peak, comm.MaxHeld)
 			}
 		})
 	}
@@ -362,24 +363,7 @@ func (cl *commCluster) watchHeld(id int, job chan []wire.Result) int {
 			return peak
 		case <-time.After(20 * time.Millisecond):
 		}
-		d := cl.owner[id]
-		d.comm.mu.Lock()
-		recs := make([]*rankState, 0, len(d.comm.ranks))
-		for k, rs := range d.comm.ranks {
-			if k.engine == id {
-				recs = append(recs, rs)
-			}
-		}
-		d.comm.mu.Unlock()
-		for _, rs := range recs {
-			rs.mu.Lock()
-			held := 0
-			for _, m := range rs.unexpected {
-				held += len(m.Data)
-			}
-			rs.mu.Unlock()
-			peak = max(peak, held)
-		}
+		peak = max(peak, cl.owner[id].comm.Held(id))
 	}
 }
 

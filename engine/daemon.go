@@ -19,6 +19,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"go.starlark.net/starlarkstruct"
 
+	"github.com/pirun-dev/pirun/engine/comm"
 	"github.com/pirun-dev/pirun/starlib/wire"
 	"github.com/pirun-dev/pirun/transport"
 )
@@ -65,7 +66,7 @@ type Daemon struct {
 	name  string
 	files *starlarkstruct.Module
 	pub   *publisher
-	comm  *commMux // message passing between engines (comm_mux.go)
+	comm  *comm.Mux // message passing between engines (package comm)
 	asm   wire.Assembler
 	link  *transport.Link // sends large messages in parts
 
@@ -102,7 +103,7 @@ func New(cfg Config, dial Dialer, log *slog.Logger) (*Daemon, error) {
 		d.name = host
 	}
 	d.pub = newPublisher(d)
-	d.comm = newCommMux(d)
+	d.comm = comm.NewMux(host, func(id int) bool { return d.engine(id) != nil }, log)
 	var err error
 	if d.files, err = newFiles(cfg.DataDir); err != nil {
 		return nil, err
@@ -123,6 +124,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer close(d.quit)
 	d.link = transport.New(nc, d.id, wire.DaemonAcks(d.id))
 	d.maxChunk = d.link.MaxPart()
+	d.comm.Connect(nc, d.maxChunk)
 	for subj, cb := range map[string]nats.MsgHandler{
 		wire.DaemonTasks(d.id):   d.onTasks,
 		wire.DaemonControl(d.id): d.onControl,

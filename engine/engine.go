@@ -5,7 +5,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"os"
 	"slices"
 	"strconv"
@@ -15,6 +14,7 @@ import (
 
 	"go.starlark.net/starlark"
 
+	"github.com/pirun-dev/pirun/engine/comm"
 	"github.com/pirun-dev/pirun/starlib/num"
 	"github.com/pirun-dev/pirun/starlib/random"
 	"github.com/pirun-dev/pirun/starlib/ship"
@@ -192,10 +192,10 @@ func (e *Engine) drain() {
 }
 
 // errAborted is the cancellation cause of an aborted task.
-var errAborted = errors.New("task aborted")
+var errAborted = comm.ErrAborted
 
 // errShutdown is the cancellation cause of tasks of an engine shut down.
-var errShutdown = errors.New("engine shut down")
+var errShutdown = comm.ErrShutdown
 
 // abort removes the client's queued tasks among ids (reporting them as
 // aborted) and cancels the running one if it is among them.

@@ -13,6 +13,7 @@ import (
 
 	"go.starlark.net/starlark"
 
+	"github.com/pirun-dev/pirun/engine/comm"
 	"github.com/pirun-dev/pirun/starlib"
 	"github.com/pirun-dev/pirun/starlib/num"
 	"github.com/pirun-dev/pirun/starlib/random"
@@ -23,7 +24,7 @@ import (
 const maxStdout = 1 << 20
 
 // errTimeout is the cancellation cause of a task that ran past its timeout.
-var errTimeout = errors.New("task timeout")
+var errTimeout = comm.ErrTimeout
 
 // taskRun is the state of one running task.
 type taskRun struct {
@@ -62,9 +63,9 @@ func (e *Engine) run(ctx context.Context, j job) (wire.Result, wire.Blocks) {
 	stop := starlib.BindCancel(ctx, r.thread)
 	res := wire.Result{Task: t.ID, Engine: e.ID, Attempt: t.Attempt, Host: e.d.host,
 		Started: time.Now().UnixNano()}
-	rank := e.d.comm.begin(e, t) // nil outside SPMD jobs
+	rank := e.d.comm.Begin(e.ID, t) // nil outside SPMD jobs
 	value, err := r.exec(j)
-	err = e.d.comm.end(ctx, e, rank, err)
+	err = e.d.comm.End(ctx, e.ID, rank, err)
 	stop()
 	res.Finished = time.Now().UnixNano()
 	res.Stdout = r.stdout.String()
@@ -98,7 +99,7 @@ func classify(ctx context.Context, err error, timeout time.Duration) (wire.Statu
 		return wire.StatusLost, &wire.Error{Type: "EngineError", Message: "the engine was shut down while running the task", Backtrace: backtrace(err)}
 	case errors.Is(cause, errAborted):
 		return wire.StatusAborted, &wire.Error{Type: "TaskAborted", Message: "aborted while running", Backtrace: backtrace(err)}
-	case abortedPeer(err):
+	case comm.AbortedPeer(err):
 		// Another rank's abort overtook this rank's own: the same abort.
 		return wire.StatusAborted, &wire.Error{Type: "TaskAborted", Message: "aborted while running: " + err.Error(), Backtrace: backtrace(err)}
 	case errors.Is(cause, errTimeout):

@@ -1,15 +1,16 @@
-// This file defines commMux, a daemon's share of message passing: each
+// This file defines Mux, a daemon's share of message passing: each
 // engine's comm subscriptions, the records of the ranks its engines hold
 // in SPMD jobs, the routing of messages (in memory between its own
 // engines, through the hub otherwise) and the answers to other ranks'
 // status questions.
 
-package engine
+package comm
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -30,37 +31,51 @@ type rankKey struct {
 	engine int
 }
 
-// commMux is safe for concurrent use.
-type commMux struct {
-	d *Daemon
+// Mux is a daemon's share of message passing. It is safe for concurrent
+// use.
+type Mux struct {
+	host     string                // the daemon's host, for errors
+	log      *slog.Logger          //
+	exists   func(engine int) bool // whether engine runs in this daemon
+	nc       *nats.Conn            // set by Connect
+	maxChunk int                   // set by Connect
 
-	// mu is never held while taking d.mu (engines are created under d.mu).
+	// mu is never held while calling exists (the daemon creates engines
+	// under its own lock, and exists takes it).
 	mu     sync.Mutex
-	ranks  map[rankKey]*rankState
-	ended  []rankKey          // finished ranks, oldest first
-	values map[int]*commValue // each engine's `comm`
+	ranks  map[rankKey]*Rank
+	ended  []rankKey      // finished ranks, oldest first
+	values map[int]*Value // each engine's `comm`
 }
 
-func newCommMux(d *Daemon) *commMux {
-	return &commMux{d: d, ranks: make(map[rankKey]*rankState), values: make(map[int]*commValue)}
+// NewMux returns the Mux of a daemon on host whose engines are those for
+// which exists reports true.
+func NewMux(host string, exists func(engine int) bool, log *slog.Logger) *Mux {
+	return &Mux{host: host, exists: exists, log: log, ranks: make(map[rankKey]*Rank), values: make(map[int]*Value)}
 }
 
-// attach subscribes engine e's comm subjects and returns its `comm`. The
+// Connect gives the Mux the daemon's connection, whose messages are at
+// most maxChunk bytes. The daemon calls it before it creates engines.
+func (m *Mux) Connect(nc *nats.Conn, maxChunk int) {
+	m.nc, m.maxChunk = nc, maxChunk
+}
+
+// Attach subscribes engine id's comm subjects and returns its `comm`. The
 // subscriptions exist from the engine's creation, so that messages sent
 // to it before its task starts wait for it.
-func (m *commMux) attach(e *Engine) (*commValue, error) {
-	v := &commValue{e: e}
+func (m *Mux) Attach(id int) (*Value, error) {
+	v := &Value{}
 	m.mu.Lock()
-	m.values[e.ID] = v
+	m.values[id] = v
 	m.mu.Unlock()
-	if m.d.nc == nil {
+	if m.nc == nil {
 		return v, nil
 	}
 	for subj, cb := range map[string]nats.MsgHandler{
-		wire.CommEngine(e.ID):      m.onMsg(e.ID),
-		wire.CommStatusQuery(e.ID): m.onQuery(e.ID),
+		wire.CommEngine(id):      m.onMsg(id),
+		wire.CommStatusQuery(id): m.onQuery(id),
 	} {
-		sub, err := m.d.nc.Subscribe(subj, cb)
+		sub, err := m.nc.Subscribe(subj, cb)
 		if err != nil {
 			return nil, fmt.Errorf("subscribe %s: %w", subj, err)
 		}
@@ -71,8 +86,8 @@ func (m *commMux) attach(e *Engine) (*commValue, error) {
 
 // record returns the record of engine's rank in job, creating it when
 // create is set and the engine runs here.
-func (m *commMux) record(job string, engine int, create bool) *rankState {
-	create = create && m.d.engine(engine) != nil
+func (m *Mux) record(job string, engine int, create bool) *Rank {
+	create = create && m.exists(engine)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	k := rankKey{job, engine}
@@ -86,12 +101,12 @@ func (m *commMux) record(job string, engine int, create bool) *rankState {
 
 // localRecord returns the record of engine's rank in job when the engine
 // runs in this daemon, else nil.
-func (m *commMux) localRecord(job string, engine int) *rankState {
+func (m *Mux) localRecord(job string, engine int) *Rank {
 	return m.record(job, engine, true)
 }
 
 // retire notes that rs's task ended, and forgets the oldest finished ranks.
-func (m *commMux) retire(rs *rankState) {
+func (m *Mux) retire(rs *Rank) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.ended = append(m.ended, rankKey{rs.job, rs.engine})
@@ -103,11 +118,11 @@ func (m *commMux) retire(rs *rankState) {
 
 // onMsg is the handler of engine id's message subject. Like every NATS
 // callback it only decodes and hands over: deliver never blocks.
-func (m *commMux) onMsg(id int) nats.MsgHandler {
+func (m *Mux) onMsg(id int) nats.MsgHandler {
 	return func(msg *nats.Msg) {
 		cm := new(wire.CommMsg)
 		if err := wire.UnmarshalMsg(msg.Data, cm); err != nil {
-			m.d.log.Warn("drop a malformed comm message", "err", err)
+			m.log.Warn("drop a malformed comm message", "err", err)
 			return
 		}
 		create := cm.Kind == wire.CommData || cm.Kind == wire.CommRTS || cm.Kind == wire.CommFail
@@ -123,23 +138,23 @@ func (m *commMux) onMsg(id int) nats.MsgHandler {
 
 // publish sends m to engine through the hub. Errors are logged: a message
 // that cannot leave shows as a deadlock or a dead rank on the other side.
-func (m *commMux) publish(engine int, cm *wire.CommMsg) {
+func (m *Mux) publish(engine int, cm *wire.CommMsg) {
 	data, err := wire.MarshalMsg(cm)
 	if err == nil {
-		err = m.d.nc.Publish(wire.CommEngine(engine), data)
+		err = m.nc.Publish(wire.CommEngine(engine), data)
 	}
 	if err != nil {
-		m.d.log.Warn("send a comm message", "engine", engine, "kind", cm.Kind, "err", err)
+		m.log.Warn("send a comm message", "engine", engine, "kind", cm.Kind, "err", err)
 	}
 }
 
 // partSize is the size of the parts of large messages through the hub.
-func (m *commMux) partSize() int {
-	return max(min(partBytes, m.d.maxChunk), 1024)
+func (m *Mux) partSize() int {
+	return max(min(partBytes, m.maxChunk), 1024)
 }
 
 // onQuery answers another rank's question about engine id's rank.
-func (m *commMux) onQuery(id int) nats.MsgHandler {
+func (m *Mux) onQuery(id int) nats.MsgHandler {
 	return func(msg *nats.Msg) {
 		var q wire.CommQuery
 		if err := wire.UnmarshalMsg(msg.Data, &q); err != nil || msg.Reply == "" {
@@ -153,8 +168,8 @@ func (m *commMux) onQuery(id int) nats.MsgHandler {
 }
 
 // status describes engine's rank in job now.
-func (m *commMux) status(job string, engine int) wire.CommStatus {
-	if m.d.engine(engine) == nil {
+func (m *Mux) status(job string, engine int) wire.CommStatus {
+	if !m.exists(engine) {
 		return wire.CommStatus{State: wire.CommGone}
 	}
 	rs := m.record(job, engine, false)
@@ -169,8 +184,8 @@ var errNoAnswer = errors.New("no answer")
 
 // query asks for the status of engine's rank in job, in memory when the
 // engine runs here.
-func (m *commMux) query(ctx context.Context, job string, engine int) (wire.CommStatus, error) {
-	if m.d.engine(engine) != nil {
+func (m *Mux) query(ctx context.Context, job string, engine int) (wire.CommStatus, error) {
+	if m.exists(engine) {
 		return m.status(job, engine), nil
 	}
 	data, err := wire.MarshalMsg(&wire.CommQuery{Job: job, Engine: engine})
@@ -179,7 +194,7 @@ func (m *commMux) query(ctx context.Context, job string, engine int) (wire.CommS
 	}
 	qctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
-	msg, err := m.d.nc.RequestWithContext(qctx, wire.CommStatusQuery(engine), data)
+	msg, err := m.nc.RequestWithContext(qctx, wire.CommStatusQuery(engine), data)
 	if errors.Is(err, nats.ErrNoResponders) {
 		return wire.CommStatus{}, errNoAnswer
 	}
@@ -189,4 +204,29 @@ func (m *commMux) query(ctx context.Context, job string, engine int) (wire.CommS
 	var st wire.CommStatus
 	err = wire.UnmarshalMsg(msg.Data, &st)
 	return st, err
+}
+
+// MaxHeld bounds the bytes of messages a rank holds unreceived: its
+// window of credit plus one eager message.
+const MaxHeld = windowBytes + eagerMax
+
+// Held returns the bytes of messages engine's ranks hold unreceived now.
+func (m *Mux) Held(engine int) int {
+	m.mu.Lock()
+	recs := make([]*Rank, 0, len(m.ranks))
+	for k, rs := range m.ranks {
+		if k.engine == engine {
+			recs = append(recs, rs)
+		}
+	}
+	m.mu.Unlock()
+	held := 0
+	for _, rs := range recs {
+		rs.mu.Lock()
+		for _, msg := range rs.unexpected {
+			held += len(msg.Data)
+		}
+		rs.mu.Unlock()
+	}
+	return held
 }

@@ -2,7 +2,7 @@
 // irecv, sendrecv, probe, iprobe), their Request values, and the argument
 // types the operations share. The API is documented in comm.go.
 
-package engine
+package comm
 
 import (
 	"context"
@@ -34,7 +34,7 @@ func init() {
 		"reduce": commReduce, "allreduce": commAllreduce, "barrier": commBarrier, "split": commSplit,
 	} {
 		commMethods[name] = starlark.NewBuiltin("comm."+name, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
-			c, err := b.Receiver().(*commValue).get()
+			c, err := b.Receiver().(*Value).get()
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", b.Name(), err)
 			}
@@ -115,7 +115,7 @@ func encode(v starlark.Value) ([]byte, error) {
 }
 
 // usable reports why the rank cannot take new operations; rs.mu is held.
-func (rs *rankState) usable() error {
+func (rs *Rank) usable() error {
 	switch {
 	case rs.broken != nil:
 		return rs.broken
@@ -162,7 +162,7 @@ func (c *communicator) irecv(kind reqKind, src, tag int, cctx uint64, desc strin
 }
 
 // postRecv takes the first kept message that r matches, or posts r.
-func (rs *rankState) postRecv(r *request, dl *drainList) {
+func (rs *Rank) postRecv(r *request, dl *drainList) {
 	for i, m := range rs.unexpected {
 		if !r.matches(m) {
 			continue
@@ -194,7 +194,7 @@ func (c *communicator) wait(o *op, r *request) error {
 }
 
 // withdraw removes a receive that timed out from the posted receives.
-func (rs *rankState) withdraw(r *request) {
+func (rs *Rank) withdraw(r *request) {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	if i := slices.Index(rs.posted, r); i >= 0 {

@@ -14,7 +14,7 @@
 // running. The rank that finds the deadlock fails the job for every rank
 // with the report.
 
-package engine
+package comm
 
 import (
 	"cmp"
@@ -43,7 +43,7 @@ var errTimedOut = errors.New("timed out")
 
 // wait blocks until r is done, the job fails, ctx is done or deadline
 // (when not zero) passes.
-func (rs *rankState) wait(ctx context.Context, r *request, deadline time.Time) error {
+func (rs *Rank) wait(ctx context.Context, r *request, deadline time.Time) error {
 	rs.mu.Lock()
 	if done, err := rs.ready(r); done {
 		rs.mu.Unlock()
@@ -62,7 +62,7 @@ func (rs *rankState) wait(ctx context.Context, r *request, deadline time.Time) e
 }
 
 // ready reports whether a wait for r is over; rs.mu is held.
-func (rs *rankState) ready(r *request) (bool, error) {
+func (rs *Rank) ready(r *request) (bool, error) {
 	switch {
 	case r.done:
 		return true, nil
@@ -75,7 +75,7 @@ func (rs *rankState) ready(r *request) (bool, error) {
 }
 
 // park sleeps until r's wait is over, checking for deadlocks meanwhile.
-func (rs *rankState) park(ctx context.Context, r *request, deadline time.Time) error {
+func (rs *Rank) park(ctx context.Context, r *request, deadline time.Time) error {
 	if rs.timer == nil {
 		rs.timer = time.NewTimer(firstCheck)
 	} else {
@@ -113,7 +113,7 @@ func (rs *rankState) park(ctx context.Context, r *request, deadline time.Time) e
 }
 
 // status describes the rank now.
-func (rs *rankState) status() wire.CommStatus {
+func (rs *Rank) status() wire.CommStatus {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	st := wire.CommStatus{Sent: make([]uint64, len(rs.peers)), Arrived: make([]uint64, len(rs.peers))}
@@ -148,7 +148,7 @@ func (r *request) describe() string {
 
 // unreceived summarises the messages no receive took, by source; rs.mu
 // is held.
-func (rs *rankState) unreceived() string {
+func (rs *Rank) unreceived() string {
 	type key struct {
 		src, tag int
 		ctx      uint64
@@ -189,7 +189,7 @@ func (rs *rankState) unreceived() string {
 // check looks for a deadlock or a dead rank while r waits (or while a
 // large message moves: its peer may die). It returns nil when some rank
 // can still proceed (or cannot be asked now).
-func (rs *rankState) check(ctx context.Context, r *request) error {
+func (rs *Rank) check(ctx context.Context, r *request) error {
 	self := rs.status()
 	if self.State != wire.CommBlocked && self.State != wire.CommRunning {
 		return nil // done or failed meanwhile: the wait ends by itself
@@ -224,7 +224,7 @@ func (rs *rankState) check(ctx context.Context, r *request) error {
 
 // checkOrder lists the ranks to ask: first the one found running last
 // time, then the one r waits for, then the others.
-func (rs *rankState) checkOrder(r *request) []int {
+func (rs *Rank) checkOrder(r *request) []int {
 	order := make([]int, 0, len(rs.ranks))
 	for _, p := range []int{rs.lastLive, r.peer} {
 		if p >= 0 && p < len(rs.ranks) && p != rs.rank && !slices.Contains(order, p) {
@@ -281,7 +281,7 @@ func (e *deadlockError) Error() string {
 }
 
 // fatal fails the job for every rank with err and returns the job's error.
-func (rs *rankState) fatal(err error) error {
+func (rs *Rank) fatal(err error) error {
 	var dl drainList
 	rs.mu.Lock()
 	rs.breakJob(err, &dl)
@@ -294,7 +294,7 @@ func (rs *rankState) fatal(err error) error {
 // contact makes sure that the engine of world rank p, in another daemon,
 // listens before the first message to it: an engine that has just joined
 // subscribes its comm subjects a moment after the hub announced it.
-func (rs *rankState) contact(ctx context.Context, p int) error {
+func (rs *Rank) contact(ctx context.Context, p int) error {
 	rs.mu.Lock()
 	ps := rs.peer(p)
 	need := !ps.local && !ps.reached

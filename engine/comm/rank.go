@@ -1,4 +1,4 @@
-// This file defines rankState: one engine's rank in one SPMD job — the
+// This file defines Rank: one engine's rank in one SPMD job — the
 // messages it received that no receive took yet, the receives it posted,
 // flow-control credit per peer, large messages on their way, and the
 // counters that deadlock detection compares.
@@ -16,7 +16,7 @@
 // rank of the same daemon go into its inbox, which the sender drains after
 // releasing mu (see drainList).
 
-package engine
+package comm
 
 import (
 	"errors"
@@ -56,7 +56,7 @@ type peerState struct {
 	queue         []*request // sends waiting for credit, in order
 	local         bool       // it runs in this daemon: messages go through its inbox
 	reached       bool       // another daemon's engine answered: it listens
-	rec           *rankState // its record, when local
+	rec           *Rank      // its record, when local
 }
 
 type credit struct{ bytes, msgs int }
@@ -67,11 +67,11 @@ type recvKey struct {
 	seq uint64
 }
 
-// rankState is one engine's rank in one job. It is safe for concurrent
+// Rank is one engine's rank in one job. It is safe for concurrent
 // use: the task's thread, NATS callbacks and drainers share it under mu
 // (and the inbox under inMu, taken after mu when both are).
-type rankState struct {
-	mux    *commMux
+type Rank struct {
+	mux    *Mux
 	job    string
 	engine int
 
@@ -97,8 +97,8 @@ type rankState struct {
 	lastLive   int // the peer found running at the last deadlock check
 }
 
-func newRankState(mux *commMux, job string, engine int) *rankState {
-	return &rankState{mux: mux, job: job, engine: engine, wake: make(chan struct{}, 1), lastLive: -1}
+func newRankState(mux *Mux, job string, engine int) *Rank {
+	return &Rank{mux: mux, job: job, engine: engine, wake: make(chan struct{}, 1), lastLive: -1}
 }
 
 // request is a send, receive or probe of the rank's thread.
@@ -148,7 +148,7 @@ func cost(m *wire.CommMsg) credit {
 
 // peer returns the state of world rank p, growing the table for messages
 // that arrive before the task started.
-func (rs *rankState) peer(p int) *peerState {
+func (rs *Rank) peer(p int) *peerState {
 	if p >= len(rs.peers) {
 		rs.peers = append(rs.peers, make([]peerState, p+1-len(rs.peers))...)
 	}
@@ -156,7 +156,7 @@ func (rs *rankState) peer(p int) *peerState {
 }
 
 // start binds the record to its task: rank of len(ranks) ranks.
-func (rs *rankState) start(rank int, ranks []int) {
+func (rs *Rank) start(rank int, ranks []int) {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	rs.rank, rs.ranks, rs.phase = rank, ranks, phaseRunning
@@ -176,7 +176,7 @@ func (rs *rankState) start(rank int, ranks []int) {
 }
 
 // send sends m to world rank dst; rs.mu is held.
-func (rs *rankState) send(dst int, m *wire.CommMsg, dl *drainList) {
+func (rs *Rank) send(dst int, m *wire.CommMsg, dl *drainList) {
 	if rs.phase == phasePending || dst < 0 || dst >= len(rs.ranks) {
 		return
 	}
@@ -193,7 +193,7 @@ func (rs *rankState) send(dst int, m *wire.CommMsg, dl *drainList) {
 }
 
 // push appends m to the inbox and reports whether the caller must drain it.
-func (rs *rankState) push(m *wire.CommMsg) bool {
+func (rs *Rank) push(m *wire.CommMsg) bool {
 	rs.inMu.Lock()
 	defer rs.inMu.Unlock()
 	rs.inbox = append(rs.inbox, m)
@@ -205,7 +205,7 @@ func (rs *rankState) push(m *wire.CommMsg) bool {
 }
 
 // pop takes the next inbox message; when there is none the draining ends.
-func (rs *rankState) pop() (*wire.CommMsg, bool) {
+func (rs *Rank) pop() (*wire.CommMsg, bool) {
 	rs.inMu.Lock()
 	defer rs.inMu.Unlock()
 	if len(rs.inbox) == 0 {
@@ -221,7 +221,7 @@ func (rs *rankState) pop() (*wire.CommMsg, bool) {
 
 // drainList holds the inboxes a goroutine became responsible for
 // draining. Draining happens with no lock held, never recursively.
-type drainList []*rankState
+type drainList []*Rank
 
 func (dl *drainList) run() {
 	for len(*dl) > 0 {
@@ -238,7 +238,7 @@ func (dl *drainList) run() {
 }
 
 // deliver handles a message from another rank of the job.
-func (rs *rankState) deliver(m *wire.CommMsg, dl *drainList) {
+func (rs *Rank) deliver(m *wire.CommMsg, dl *drainList) {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	if m.Src < 0 || m.Src >= 1<<20 {
@@ -267,7 +267,7 @@ func (rs *rankState) deliver(m *wire.CommMsg, dl *drainList) {
 }
 
 // poke wakes the task's thread if what it waits for changed; rs.mu is held.
-func (rs *rankState) poke() {
+func (rs *Rank) poke() {
 	if rs.waiting != nil && (rs.waiting.done || rs.broken != nil) {
 		select {
 		case rs.wake <- struct{}{}:
@@ -277,7 +277,7 @@ func (rs *rankState) poke() {
 }
 
 // arrive matches a Data or RTS message with the posted receives, or keeps it.
-func (rs *rankState) arrive(m *wire.CommMsg, dl *drainList) {
+func (rs *Rank) arrive(m *wire.CommMsg, dl *drainList) {
 	switch {
 	case rs.broken != nil:
 		return
@@ -304,7 +304,7 @@ func (rs *rankState) arrive(m *wire.CommMsg, dl *drainList) {
 
 // consume gives message m to receive r: a small message completes it, a
 // large one is asked for (CTS) and completes when its parts are in.
-func (rs *rankState) consume(m *wire.CommMsg, r *request, dl *drainList) {
+func (rs *Rank) consume(m *wire.CommMsg, r *request, dl *drainList) {
 	p := rs.peer(m.Src)
 	c := cost(m)
 	p.owed.bytes += c.bytes
@@ -332,7 +332,7 @@ func (rs *rankState) consume(m *wire.CommMsg, r *request, dl *drainList) {
 }
 
 // giveCredit sends peer src the credit owed to it.
-func (rs *rankState) giveCredit(src int, dl *drainList) {
+func (rs *Rank) giveCredit(src int, dl *drainList) {
 	p := rs.peer(src)
 	if p.owed == (credit{}) || rs.phase != phaseRunning {
 		return
@@ -344,7 +344,7 @@ func (rs *rankState) giveCredit(src int, dl *drainList) {
 
 // flushCredit gives back all credit owed: the thread is about to wait, and
 // a peer may be waiting for that credit.
-func (rs *rankState) flushCredit(dl *drainList) {
+func (rs *Rank) flushCredit(dl *drainList) {
 	for p := range rs.peers {
 		if rs.peers[p].owed != (credit{}) {
 			rs.giveCredit(p, dl)
@@ -353,7 +353,7 @@ func (rs *rankState) flushCredit(dl *drainList) {
 }
 
 // credit records credit from peer p and sends what waited for it.
-func (rs *rankState) credit(p int, c credit, dl *drainList) {
+func (rs *Rank) credit(p int, c credit, dl *drainList) {
 	ps := rs.peer(p)
 	ps.credit.bytes += c.bytes
 	ps.credit.msgs += c.msgs
@@ -361,7 +361,7 @@ func (rs *rankState) credit(p int, c credit, dl *drainList) {
 }
 
 // release sends the queued sends to p that its credit allows, in order.
-func (rs *rankState) release(p int, dl *drainList) {
+func (rs *Rank) release(p int, dl *drainList) {
 	ps := rs.peer(p)
 	for len(ps.queue) > 0 && rs.phase == phaseRunning && rs.broken == nil {
 		r := ps.queue[0]
@@ -382,7 +382,7 @@ func fits(c credit, r *request) bool {
 }
 
 // postSend sends r now if credit allows and nothing waits before it.
-func (rs *rankState) postSend(r *request, dl *drainList) {
+func (rs *Rank) postSend(r *request, dl *drainList) {
 	ps := rs.peer(r.peer)
 	if len(ps.queue) == 0 && fits(ps.credit, r) {
 		rs.emit(r, dl)
@@ -393,7 +393,7 @@ func (rs *rankState) postSend(r *request, dl *drainList) {
 
 // emit sends r's message, taking its credit: a small message completes r,
 // a large one sends its RTS and waits for CTS.
-func (rs *rankState) emit(r *request, dl *drainList) {
+func (rs *Rank) emit(r *request, dl *drainList) {
 	ps := rs.peer(r.peer)
 	m := &wire.CommMsg{Ctx: r.ctx, Tag: r.tag, Bytes: ps.owed.bytes, Msgs: ps.owed.msgs}
 	ps.owed = credit{}
@@ -416,7 +416,7 @@ func (rs *rankState) emit(r *request, dl *drainList) {
 }
 
 // clear starts sending large message m.Seq: the receiver matched it.
-func (rs *rankState) clear(m *wire.CommMsg, dl *drainList) {
+func (rs *Rank) clear(m *wire.CommMsg, dl *drainList) {
 	r := rs.sends[m.Seq]
 	if r == nil || r.peer != m.Src {
 		return
@@ -432,7 +432,7 @@ func (rs *rankState) clear(m *wire.CommMsg, dl *drainList) {
 }
 
 // sendParts sends the parts of r that the window allows.
-func (rs *rankState) sendParts(r *request, dl *drainList) {
+func (rs *Rank) sendParts(r *request, dl *drainList) {
 	size := rs.mux.partSize()
 	total := (len(r.data) + size - 1) / size
 	for r.next < total && r.next-r.ack < commPartWindow {
@@ -443,7 +443,7 @@ func (rs *rankState) sendParts(r *request, dl *drainList) {
 }
 
 // acked records the receiver's acknowledgement of a part.
-func (rs *rankState) acked(m *wire.CommMsg, dl *drainList) {
+func (rs *Rank) acked(m *wire.CommMsg, dl *drainList) {
 	r := rs.sends[m.Seq]
 	if r == nil || r.peer != m.Src {
 		return
@@ -460,7 +460,7 @@ func (rs *rankState) acked(m *wire.CommMsg, dl *drainList) {
 }
 
 // part adds a part of a large message to its receive.
-func (rs *rankState) part(m *wire.CommMsg, dl *drainList) {
+func (rs *Rank) part(m *wire.CommMsg, dl *drainList) {
 	if !rs.peer(m.Src).local {
 		rs.send(m.Src, &wire.CommMsg{Kind: wire.CommAck, Seq: m.Seq}, dl)
 	}
@@ -482,7 +482,7 @@ func (rs *rankState) part(m *wire.CommMsg, dl *drainList) {
 }
 
 // fail records that the job failed elsewhere; rs.mu is held.
-func (rs *rankState) fail(err *jobError) {
+func (rs *Rank) fail(err *jobError) {
 	if rs.phase == phaseEnded || rs.broken != nil {
 		return
 	}
@@ -491,7 +491,7 @@ func (rs *rankState) fail(err *jobError) {
 
 // breakJob fails the job for every rank: this rank found err (a deadlock,
 // a dead rank). rs.mu is held.
-func (rs *rankState) breakJob(err error, dl *drainList) {
+func (rs *Rank) breakJob(err error, dl *drainList) {
 	if rs.broken != nil {
 		return
 	}
@@ -500,7 +500,7 @@ func (rs *rankState) breakJob(err error, dl *drainList) {
 }
 
 // broadcast tells every other rank that the job failed with err.
-func (rs *rankState) broadcast(err error, dl *drainList) {
+func (rs *Rank) broadcast(err error, dl *drainList) {
 	var je *jobError
 	aborted := errors.As(err, &je) && je.aborted
 	for p := range rs.ranks {
@@ -519,9 +519,9 @@ type jobError struct {
 
 func (e *jobError) Error() string { return e.msg }
 
-// abortedPeer reports whether err is a job failure caused by an aborted
+// AbortedPeer reports whether err is a job failure caused by an aborted
 // rank.
-func abortedPeer(err error) bool {
+func AbortedPeer(err error) bool {
 	var je *jobError
 	return errors.As(err, &je) && je.aborted
 }

@@ -91,7 +91,7 @@
 // split has the same attributes and operations as comm, and its messages
 // never mix with comm's.
 
-package engine
+package comm
 
 import (
 	"context"
@@ -108,7 +108,7 @@ import (
 // communicator is a group of ranks of one job: the world of a task, or a
 // communicator made by split. It is used by its task's thread only.
 type communicator struct {
-	rs     *rankState
+	rs     *Rank
 	ctx    uint64      // point-to-point messages; collectives use ctx+1
 	group  []int       // world rank of each rank; nil for the world
 	index  map[int]int // rank of each world rank in group
@@ -135,15 +135,14 @@ func (c *communicator) local(w int) int {
 	return c.index[w]
 }
 
-// commValue is `comm`: an engine's world communicator, switched per task,
+// Value is `comm`: an engine's world communicator, switched per task,
 // or a communicator made by split.
-type commValue struct {
-	e *Engine // nil for a communicator made by split
+type Value struct {
 	c *communicator
 }
 
 var (
-	_ starlark.HasAttrs = (*commValue)(nil)
+	_ starlark.HasAttrs = (*Value)(nil)
 )
 
 var commConstants = map[string]starlark.Value{
@@ -157,7 +156,7 @@ var commConstants = map[string]starlark.Value{
 	"LOR":        starlark.String("lor"),
 }
 
-func (v *commValue) String() string {
+func (v *Value) String() string {
 	switch {
 	case v.c == nil:
 		return "<comm: not in an SPMD job>"
@@ -166,12 +165,12 @@ func (v *commValue) String() string {
 	}
 	return fmt.Sprintf("<comm rank %d of %d>", v.c.rank, v.c.size)
 }
-func (v *commValue) Type() string          { return "comm" }
-func (v *commValue) Freeze()               {}
-func (v *commValue) Truth() starlark.Bool  { return v.c != nil }
-func (v *commValue) Hash() (uint32, error) { return 0, errors.New("unhashable: comm") }
+func (v *Value) Type() string          { return "comm" }
+func (v *Value) Freeze()               {}
+func (v *Value) Truth() starlark.Bool  { return v.c != nil }
+func (v *Value) Hash() (uint32, error) { return 0, errors.New("unhashable: comm") }
 
-func (v *commValue) AttrNames() []string {
+func (v *Value) AttrNames() []string {
 	names := []string{"rank", "size"}
 	for name := range commConstants {
 		names = append(names, name)
@@ -183,7 +182,7 @@ func (v *commValue) AttrNames() []string {
 	return names
 }
 
-func (v *commValue) Attr(name string) (starlark.Value, error) {
+func (v *Value) Attr(name string) (starlark.Value, error) {
 	if k, ok := commConstants[name]; ok {
 		return k, nil
 	}
@@ -208,25 +207,26 @@ func (v *commValue) Attr(name string) (starlark.Value, error) {
 var errNoJob = errors.New("comm is only available in SPMD jobs: run the code with pirun mpi, or with a DirectView's execute, run or apply on several engines (c[:].execute(code))")
 
 // get returns the communicator, or why it cannot be used.
-func (v *commValue) get() (*communicator, error) {
+func (v *Value) get() (*communicator, error) {
 	if v.c == nil {
 		return nil, errNoJob
 	}
 	return v.c, nil
 }
 
-// begin binds e's comm to t's job, if t is part of one, and returns the
-// rank's record (nil outside a job). It runs on e's worker.
-func (m *commMux) begin(e *Engine, t *wire.Task) *rankState {
-	v := m.value(e.ID)
+// Begin binds engine id's comm to t's job, if t is part of one, and
+// returns the rank's record (nil outside a job). It runs on the engine's
+// worker.
+func (m *Mux) Begin(id int, t *wire.Task) *Rank {
+	v := m.value(id)
 	if t.Comm == nil || v == nil {
 		return nil
 	}
-	rank := slices.Index(t.Comm.Ranks, e.ID)
+	rank := slices.Index(t.Comm.Ranks, id)
 	if rank < 0 {
 		return nil
 	}
-	rs := m.record(t.Comm.Job, e.ID, true)
+	rs := m.record(t.Comm.Job, id, true)
 	if rs == nil {
 		return nil
 	}
@@ -235,14 +235,14 @@ func (m *commMux) begin(e *Engine, t *wire.Task) *rankState {
 	return rs
 }
 
-// end finishes the rank of a task that ran with err: it waits for the
+// End finishes the rank of a task that ran with err: it waits for the
 // task's unfinished sends, tells the other ranks if the task failed, and
-// detaches e's comm. It returns the task's error.
-func (m *commMux) end(ctx context.Context, e *Engine, rs *rankState, err error) error {
+// detaches engine id's comm. It returns the task's error.
+func (m *Mux) End(ctx context.Context, id int, rs *Rank, err error) error {
 	if rs == nil {
 		return err
 	}
-	if v := m.value(e.ID); v != nil {
+	if v := m.value(id); v != nil {
 		v.c = nil
 	}
 	if err == nil {
@@ -254,14 +254,14 @@ func (m *commMux) end(ctx context.Context, e *Engine, rs *rankState, err error) 
 }
 
 // value returns engine id's comm.
-func (m *commMux) value(id int) *commValue {
+func (m *Mux) value(id int) *Value {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.values[id]
 }
 
 // finish waits for the sends that have not completed.
-func (rs *rankState) finish(ctx context.Context) error {
+func (rs *Rank) finish(ctx context.Context) error {
 	for {
 		rs.mu.Lock()
 		r := rs.pendingSend()
@@ -279,7 +279,7 @@ func (rs *rankState) finish(ctx context.Context) error {
 }
 
 // pendingSend returns a send that has not completed, or nil; rs.mu is held.
-func (rs *rankState) pendingSend() *request {
+func (rs *Rank) pendingSend() *request {
 	for p := range rs.peers {
 		if q := rs.peers[p].queue; len(q) > 0 {
 			return q[0]
@@ -294,11 +294,11 @@ func (rs *rankState) pendingSend() *request {
 // close ends the rank: a failure is told to the other ranks, and what the
 // rank holds is dropped. Its counters, and the envelopes of the messages
 // it never received, stay for other ranks' questions.
-func (rs *rankState) close(ctx context.Context, err error) {
+func (rs *Rank) close(ctx context.Context, err error) {
 	var dl drainList
 	rs.mu.Lock()
 	if err != nil && rs.broken == nil {
-		je := &jobError{msg: rs.failure(ctx, err), aborted: errors.Is(context.Cause(ctx), errAborted)}
+		je := &jobError{msg: rs.failure(ctx, err), aborted: errors.Is(context.Cause(ctx), ErrAborted)}
 		rs.broken = je
 		rs.broadcast(je, &dl)
 	}
@@ -315,14 +315,14 @@ func (rs *rankState) close(ctx context.Context, err error) {
 }
 
 // failure describes this rank's failure for the other ranks; rs.mu is held.
-func (rs *rankState) failure(ctx context.Context, err error) string {
-	who := fmt.Sprintf("rank %d (engine %d on %s)", rs.rank, rs.engine, rs.mux.d.host)
+func (rs *Rank) failure(ctx context.Context, err error) string {
+	who := fmt.Sprintf("rank %d (engine %d on %s)", rs.rank, rs.engine, rs.mux.host)
 	switch cause := context.Cause(ctx); {
-	case errors.Is(cause, errAborted):
+	case errors.Is(cause, ErrAborted):
 		return who + " was aborted"
-	case errors.Is(cause, errTimeout):
+	case errors.Is(cause, ErrTimeout):
 		return who + " ran past its task timeout"
-	case errors.Is(cause, errShutdown):
+	case errors.Is(cause, ErrShutdown):
 		return who + " stopped: its engine was shut down"
 	}
 	msg, _, _ := strings.Cut(err.Error(), "\n")

@@ -7,7 +7,7 @@
 // allreduce send every value to every rank, so they take one message
 // delay; barrier is a dissemination barrier (log2(size) rounds).
 
-package engine
+package comm
 
 import (
 	"cmp"
@@ -379,7 +379,7 @@ func commSplit(c *communicator, o *op, args starlark.Tuple, kw []starlark.Tuple)
 	if color == starlark.None {
 		return starlark.None, nil
 	}
-	return &commValue{c: c.child(all, color, mine)}, nil
+	return &Value{c: c.child(all, color, mine)}, nil
 }
 
 // child builds the communicator of color from every rank's (color, key).
