@@ -43,7 +43,7 @@ func natsOptions(cf conf.ConnFile, name string) ([]nats.Option, error) {
 	if cf.User != "" {
 		opts = append(opts, nats.UserInfo(cf.User, cf.Password))
 	}
-	tc, err := clientTLS(cf)
+	tc, err := client.TLSConfig(cf)
 	if err != nil {
 		return nil, err
 	}

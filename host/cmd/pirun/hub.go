@@ -13,13 +13,11 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
-	"strconv"
 	"time"
 
 	"github.com/pirun-dev/pirun/conf"
 	"github.com/pirun-dev/pirun/host/client"
 	"github.com/pirun-dev/pirun/host/hub"
-	"github.com/pirun-dev/pirun/starlib/wire"
 )
 
 func runHub(ctx context.Context, e *env, args []string) int {
@@ -114,11 +112,11 @@ func (s hubSettings) apply(h *conf.Hub) error {
 // start makes or loads the credentials and TLS material, starts the hub
 // and writes the connection files.
 func (ph *profileHub) start() error {
-	secrets, err := hubSecrets(ph.paths.HubSecrets)
+	secrets, err := hub.Secrets(ph.paths.HubSecrets)
 	if err != nil {
 		return &configError{err}
 	}
-	tlsCfg, ctls, err := hubTLS(ph.prof.Hub, ph.paths)
+	tlsCfg, ctls, err := hub.TLS(ph.prof.Hub, ph.paths)
 	if err != nil {
 		return &configError{err}
 	}
@@ -136,27 +134,10 @@ func (ph *profileHub) start() error {
 		return &client.ClusterError{Msg: err.Error()}
 	}
 	ph.hub = hb
-	ph.url = advertise(h, hb, tlsCfg != nil)
-	if err := ph.writeConnFiles(secrets, ctls); err != nil {
+	ph.url = hb.Advertise(h, tlsCfg != nil)
+	if err := hub.WriteConnFiles(ph.paths, ph.url, secrets, ctls); err != nil {
 		hb.Shutdown()
 		return err
-	}
-	return nil
-}
-
-// writeConnFiles writes the client and engine connection files.
-func (ph *profileHub) writeConnFiles(s conf.HubSecrets, ctls conf.ConnTLS) error {
-	for _, f := range []struct {
-		path, role, user, pass string
-	}{
-		{ph.paths.ClientConn, conf.RoleClient, hub.UserClient, s.Client},
-		{ph.paths.EngineConn, conf.RoleEngine, hub.UserEngine, s.Engine},
-	} {
-		cf := conf.ConnFile{Role: f.role, Protocol: wire.ProtocolVersion, HubID: s.HubID, URLs: []string{ph.url},
-			User: f.user, Password: f.pass, TLS: ctls, Created: time.Now().UTC().Truncate(time.Second)}
-		if err := conf.WriteConnFile(f.path, cf); err != nil {
-			return err
-		}
 	}
 	return nil
 }
@@ -181,21 +162,6 @@ func (ph *profileHub) announce(e *env) {
 func (ph *profileHub) close() {
 	ph.hub.Shutdown()
 	ph.logs.close()
-}
-
-// hubSecrets loads the profile's hub credentials, making them on the
-// first start.
-func hubSecrets(path string) (conf.HubSecrets, error) {
-	s, err := conf.LoadHubSecrets(path)
-	if !errors.Is(err, fs.ErrNotExist) {
-		return s, err
-	}
-	a, err := hub.NewAuth()
-	if err != nil {
-		return s, err
-	}
-	s = conf.HubSecrets{HubID: wire.NewID(), Hub: a.Hub, Client: a.Client, Engine: a.Engine}
-	return s, conf.WriteHubSecrets(path, s)
 }
 
 // openProfile returns the profile's paths and settings, creating its folders.
@@ -226,36 +192,4 @@ func openProfile(e *env, name string) (conf.ProfilePaths, conf.Profile, error) {
 		return paths, prof, err
 	}
 	return paths, prof, nil
-}
-
-// advertise returns the URL engines should dial.
-func advertise(h conf.Hub, hb *hub.Hub, tls bool) string {
-	port := hb.Addr().(*net.TCPAddr).Port
-	addr := h.Advertise
-	if addr == "" {
-		addr = h.IP
-		if h.AllInterfaces() || addr == "" {
-			addr = outboundIP()
-		}
-	}
-	if _, _, err := net.SplitHostPort(addr); err != nil {
-		addr = net.JoinHostPort(addr, strconv.Itoa(port))
-	}
-	if tls {
-		return "tls://" + addr
-	}
-	return "nats://" + addr
-}
-
-// outboundIP guesses this machine's address on its LAN (no packet is sent).
-func outboundIP() string {
-	ifaces, err := net.InterfaceAddrs()
-	if err == nil {
-		for _, a := range ifaces {
-			if ipn, ok := a.(*net.IPNet); ok && !ipn.IP.IsLoopback() && ipn.IP.To4() != nil {
-				return ipn.IP.String()
-			}
-		}
-	}
-	return "127.0.0.1"
 }

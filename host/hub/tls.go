@@ -1,8 +1,7 @@
-// This file defines TLS: the hub's certificate (from the profile's files,
-// or made with a private CA in security/ for --tls auto) and the client
-// side's configuration from a connection file's [tls] table.
+// This file defines the hub's TLS material: its certificate, from the
+// profile's files or made with a private CA in security/ for --tls auto.
 
-package main
+package hub
 
 import (
 	"crypto/ecdsa"
@@ -24,9 +23,9 @@ import (
 	"github.com/pirun-dev/pirun/conf"
 )
 
-// hubTLS returns the listener's TLS configuration (nil for plain TCP) and
+// TLS returns the listener's TLS configuration (nil for plain TCP) and
 // the [tls] table for the connection files.
-func hubTLS(h conf.Hub, paths conf.ProfilePaths) (*tls.Config, conf.ConnTLS, error) {
+func TLS(h conf.Hub, paths conf.ProfilePaths) (*tls.Config, conf.ConnTLS, error) {
 	switch h.TLS {
 	case conf.TLSAuto:
 		return autoTLS(paths.Security, hubNames(h))
@@ -194,35 +193,4 @@ func writePEM(certFile, keyFile string, der []byte, key *ecdsa.PrivateKey) ([]by
 	}
 	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 	return certPEM, os.WriteFile(certFile, certPEM, 0o644)
-}
-
-// clientTLS returns the TLS configuration a connection file asks for, or
-// nil when it asks for none and its URLs are nats://.
-func clientTLS(cf conf.ConnFile) (*tls.Config, error) {
-	t := cf.TLS
-	if !t.Enabled() {
-		return nil, nil
-	}
-	cfg := &tls.Config{ServerName: t.ServerName, MinVersion: tls.VersionTLS12}
-	ca := []byte(t.CA)
-	if t.CAFile != "" {
-		var err error
-		if ca, err = os.ReadFile(t.CAFile); err != nil {
-			return nil, fmt.Errorf("connection file [tls] ca_file: %w", err)
-		}
-	}
-	if len(ca) > 0 {
-		cfg.RootCAs = x509.NewCertPool()
-		if !cfg.RootCAs.AppendCertsFromPEM(ca) {
-			return nil, errors.New("connection file [tls] ca: no PEM certificate in it; copy the file again from the hub's security/ folder")
-		}
-	}
-	if t.Cert != "" {
-		pair, err := tls.X509KeyPair([]byte(t.Cert), []byte(t.Key))
-		if err != nil {
-			return nil, fmt.Errorf("connection file [tls] cert and key: %w", err)
-		}
-		cfg.Certificates = []tls.Certificate{pair}
-	}
-	return cfg, nil
 }
