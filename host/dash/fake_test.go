@@ -14,21 +14,30 @@ type fakeCluster struct {
 	rate *RateMeter
 	tail *Tail
 
-	mu    sync.Mutex
-	calls int
+	mu     sync.Mutex
+	calls  int
+	filled int64 // the last second the rate meter was given tasks for
+}
+
+// fill counts the tasks of every second up to now along a wavy curve, so
+// the meter reads like a cluster that works on (f.mu held or not shared).
+func (f *fakeCluster) fill(now time.Time) {
+	end := now.Unix() - 1
+	if f.filled == 0 {
+		f.filled = end - 300
+	}
+	for k := f.filled + 1; k <= end; k++ {
+		x := float64(k%600) / 300
+		n := 90 + 50*math.Sin(x*9.5) + 20*math.Sin(x*27)
+		f.rate.Add(time.Unix(k, 0), int(n))
+	}
+	f.filled = max(f.filled, end)
 }
 
 // newFakeCluster returns a cluster with five minutes of rate history.
 func newFakeCluster(now time.Time) *fakeCluster {
 	f := &fakeCluster{rate: NewRateMeter(time.Second, 5*time.Minute), tail: NewTail(8)}
-	for s := 300; s >= 1; s-- {
-		x := float64(300-s) / 300
-		n := 40 + 90*x + 25*math.Sin(x*19) + 12*math.Sin(x*53)
-		if s > 260 {
-			n = float64(300-s) * 2.5
-		}
-		f.rate.Add(now.Add(-time.Duration(s)*time.Second), int(n))
-	}
+	f.fill(now)
 	for id := range 8 {
 		for k := range 5 {
 			f.tail.Write(id, fmt.Sprintf("chunk %d: mean=%.4f n=%d", 40*id+k, 0.5+float64(id*k%7)/97, 25000))
@@ -49,6 +58,7 @@ func (f *fakeCluster) Snapshot() Snapshot {
 	defer f.mu.Unlock()
 	f.calls++
 	c := f.calls
+	f.fill(time.Now())
 	s := Snapshot{Hub: "nats://192.168.1.10:4222", Summary: Summary{Unassigned: 412}}
 	for id := range 8 {
 		h := fakeHosts[id/2]

@@ -193,7 +193,7 @@ const engineCols = ["id", "host", "arch", "state", "task", "queue", "done", "err
 function makeEngine() {
   const tr = el("tr");
   for (const c of engineCols) {
-    const td = el("td", c);
+    const td = el("td", "c-" + c);
     if (c === "queue" || c === "done" || c === "errors") { td.classList.add("num"); td.dataset.label = c; }
     tr.append(td);
   }
@@ -207,7 +207,7 @@ function updateEngine(tr, e) {
   td("id").textContent = e.id;
   td("host").textContent = e.name ? `${e.host} (${e.name})` : e.host;
   td("arch").textContent = e.arch;
-  td("state").replaceChildren(el("span", "state " + e.state, e.state));
+  td("state").replaceChildren(el("span", "badge " + e.state, e.state));
   const task = td("task");
   task.title = e.task || "";
   if (e.task) task.replaceChildren(e.task, el("span", "age", fmtAge(e.task_age_s)));
