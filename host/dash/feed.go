@@ -69,13 +69,19 @@ func (r *RateMeter) Samples(now time.Time) []float64 {
 }
 
 // Tail keeps the last lines each engine printed. Write costs a short lock
-// and a copy of the text. It is safe for concurrent use.
+// and a copy of each line. It is safe for concurrent use.
 type Tail struct {
 	max     int // lines kept per engine
 	maxLine int // bytes kept per line
 
 	mu    sync.Mutex
-	lines map[int][]string
+	rings map[int]*ring
+}
+
+// ring is one engine's last lines: next is where the next line goes.
+type ring struct {
+	lines []string
+	next  int
 }
 
 // NewTail returns a Tail keeping n lines per engine (20 when n <= 0).
@@ -83,7 +89,7 @@ func NewTail(n int) *Tail {
 	if n <= 0 {
 		n = 20
 	}
-	return &Tail{max: n, maxLine: 400, lines: map[int][]string{}}
+	return &Tail{max: n, maxLine: 400, rings: map[int]*ring{}}
 }
 
 // Write adds text printed by an engine, split into lines.
@@ -91,33 +97,44 @@ func (t *Tail) Write(engine int, text string) {
 	text = strings.TrimSuffix(text, "\n")
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	lines := t.lines[engine]
+	r := t.rings[engine]
+	if r == nil {
+		r = &ring{lines: make([]string, 0, t.max)}
+		t.rings[engine] = r
+	}
 	for line := range strings.SplitSeq(text, "\n") {
 		if len(line) > t.maxLine {
 			line = strings.ToValidUTF8(line[:t.maxLine], "") + "…"
+		} else {
+			line = strings.Clone(line) // not a view into a big message
 		}
-		lines = append(lines, strings.Clone(line))
+		if len(r.lines) < t.max {
+			r.lines = append(r.lines, line)
+		} else {
+			r.lines[r.next] = line
+		}
+		r.next = (r.next + 1) % t.max
 	}
-	if len(lines) > t.max {
-		lines = append(lines[:0:0], lines[len(lines)-t.max:]...)
-	}
-	t.lines[engine] = lines
 }
 
 // Forget drops an engine's lines (it left the cluster).
 func (t *Tail) Forget(engine int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	delete(t.lines, engine)
+	delete(t.rings, engine)
 }
 
-// Lines returns a copy of every engine's lines.
+// Lines returns a copy of every engine's lines, oldest first.
 func (t *Tail) Lines() map[int][]string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	out := make(map[int][]string, len(t.lines))
-	for id, lines := range t.lines {
-		out[id] = append([]string(nil), lines...)
+	out := make(map[int][]string, len(t.rings))
+	for id, r := range t.rings {
+		if len(r.lines) < t.max {
+			out[id] = append([]string(nil), r.lines...)
+		} else {
+			out[id] = append(append(make([]string, 0, t.max), r.lines[r.next:]...), r.lines[:r.next]...)
+		}
 	}
 	return out
 }
