@@ -23,6 +23,12 @@ func computeEval(thread *starlark.Thread, expr string) (starlark.Value, error) {
 	return starlark.EvalOptions(&syntax.FileOptions{}, thread, "expr", expr, env)
 }
 
+// computeExec executes a Starlark program with num predeclared and
+// returns its globals.
+func computeExec(thread *starlark.Thread, src string) (starlark.StringDict, error) {
+	return starlark.ExecFileOptions(&syntax.FileOptions{}, thread, "test.star", src, starlark.StringDict{"num": Module})
+}
+
 // pairwiseData returns the 100,000 floats gen_compute.py builds as
 // PAIRWISE, computed by the same float operations, frozen.
 var pairwiseData = sync.OnceValue(func() *Array {

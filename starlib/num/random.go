@@ -125,13 +125,26 @@ func randomRand(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 // floatParams unpacks (p1=d1, p2=d2, size=None) of uniform, normal and
 // the like.
 func floatParams(b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple, p1 string, d1 float64, p2 string, d2 float64) (x, y float64, shape []int, none bool, err error) {
-	x, y = d1, d2
+	xv, yv := floatParam{d1}, floatParam{d2}
 	var sizev starlark.Value = starlark.None
-	if err = starlark.UnpackArgs(b.Name(), args, kwargs, p1+"?", &x, p2+"?", &y, "size?", &sizev); err != nil {
+	if err = starlark.UnpackArgs(b.Name(), args, kwargs, p1+"?", &xv, p2+"?", &yv, "size?", &sizev); err != nil {
 		return
 	}
 	shape, none, err = sizeArg(b.Name(), sizev)
-	return
+	return xv.f, yv.f, shape, none, err
+}
+
+// floatParam is an UnpackArgs target taking a float or an int, as
+// numpy's float parameters do.
+type floatParam struct{ f float64 }
+
+func (p *floatParam) Unpack(v starlark.Value) error {
+	switch v.(type) {
+	case starlark.Int, starlark.Float:
+		p.f, _ = starlark.AsFloat(v)
+		return nil
+	}
+	return fmt.Errorf("got %s, want a number", v.Type())
 }
 
 // def uniform(low=0.0, high=1.0, size=None):
@@ -198,11 +211,12 @@ func randomStandardNormal(thread *starlark.Thread, b *starlark.Builtin, args sta
 // randomExponential returns a float drawn from the exponential
 // distribution of mean scale, or an array of them of shape size.
 func randomExponential(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	scale := 1.0
+	sp := floatParam{1}
 	var sizev starlark.Value = starlark.None
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "scale?", &scale, "size?", &sizev); err != nil {
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "scale?", &sp, "size?", &sizev); err != nil {
 		return nil, err
 	}
+	scale := sp.f
 	if !(scale >= 0) {
 		return nil, fmt.Errorf("%s: scale < 0 (scale=%v): the mean must not be negative", b.Name(), scale)
 	}
