@@ -443,6 +443,13 @@ func (a *Array) Unary(tok syntax.Token) (starlark.Value, error) {
 	return valueOf(out), nil
 }
 
+// BindThread makes thread the one that operators on a (and on the arrays
+// computed from it) charge their work to and stop with, while thread runs.
+// num's builtins bind the arrays they make to their caller's thread; call
+// it for an array made otherwise for a task, such as a decoded argument,
+// before any other thread can see the array.
+func BindThread(thread *starlark.Thread, a *Array) { a.th = thread }
+
 // opThread returns the thread that operators on arrays charge their work
 // to: Starlark calls Binary and Unary without a thread, so an array
 // remembers the thread that made it, and the first of the operands whose
