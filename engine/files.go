@@ -28,6 +28,8 @@ const maxFileRead = 1 << 30
 //	files.lines(path)       # list of strings: the file's lines, without line ends
 //	files.glob(pattern)     # sorted list of the paths matching pattern (path.Match syntax)
 //	files.exists(path)      # bool: whether the path exists
+//	files.read_array(path, delimiter=None, skiprows=0, usecols=None, dtype=None)
+//	                        # num ndarray: a .npy file, or CSV/whitespace text (files_array.go)
 //
 // Paths are relative to data_dir and use forward slashes.
 func newFiles(dir string) (*starlarkstruct.Module, error) {
@@ -45,6 +47,7 @@ func newFiles(dir string) (*starlarkstruct.Module, error) {
 		"lines":      starlark.NewBuiltin("files.lines", f.lines),
 		"glob":       starlark.NewBuiltin("files.glob", f.glob),
 		"exists":     starlark.NewBuiltin("files.exists", f.exists),
+		"read_array": starlark.NewBuiltin("files.read_array", f.readArray),
 	}}, nil
 }
 
@@ -69,6 +72,11 @@ func (f *filesImpl) readAll(b *starlark.Builtin, args starlark.Tuple, kwargs []s
 	if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 1, &p); err != nil {
 		return nil, err
 	}
+	return f.readFile(b, p)
+}
+
+// readFile returns the content of the file p under data_dir.
+func (f *filesImpl) readFile(b *starlark.Builtin, p string) ([]byte, error) {
 	clean, err := f.check(b, p)
 	if err != nil {
 		return nil, err

@@ -396,6 +396,9 @@ func (ar *AsyncResult) combine(vals []starlark.Value) (starlark.Value, error) {
 	case combineList:
 		return starlark.NewList(vals), nil
 	case combineFlatten:
+		if a, ok, err := gatherArrays(vals); ok {
+			return a, err // ndarrays joined along axis 0 (view_arrays.go)
+		}
 		out := make([]starlark.Value, 0, flatLen(vals))
 		for _, v := range vals {
 			if te, ok := v.(*TaskError); ok {

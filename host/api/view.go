@@ -15,6 +15,7 @@ import (
 
 	"github.com/pirun-dev/pirun/host/client"
 	"github.com/pirun-dev/pirun/starlib"
+	"github.com/pirun-dev/pirun/starlib/num"
 	"github.com/pirun-dev/pirun/starlib/wire"
 )
 
@@ -343,6 +344,9 @@ func nameList(v starlark.Value) ([]string, bool, error) {
 // Scatter splits seq into contiguous chunks, one per target in order,
 // and sets name to its chunk in each namespace.
 func (v *DirectView) Scatter(ctx context.Context, name string, seq starlark.Value, block bool) (starlark.Value, error) {
+	if a, ok := seq.(*num.Array); ok {
+		return v.scatterArray(ctx, name, a, block) // split along axis 0 (view_arrays.go)
+	}
 	items, err := indexable("scatter", seq)
 	if err != nil {
 		return nil, err

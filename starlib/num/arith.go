@@ -264,6 +264,12 @@ var tokenOps = map[syntax.Token]*binop{
 
 // apply computes op(a, b) with broadcasting into a new array.
 func (op *binop) apply(thread *starlark.Thread, a, b *Array) (*Array, error) {
+	return op.applyInto(thread, a, b, nil)
+}
+
+// applyInto computes op(a, b) into into (numpy's out=), or into a new
+// array if into is nil, and returns the array written.
+func (op *binop) applyInto(thread *starlark.Thread, a, b, into *Array) (*Array, error) {
 	shape, err := broadcastShape(a.shape, b.shape)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", op.what(), err)
@@ -295,24 +301,25 @@ func (op *binop) apply(thread *starlark.Thread, a, b *Array) (*Array, error) {
 	if op.cmp() {
 		outDT = Bool
 	}
-	out, err := alloc(thread, outDT, shape)
+	out, direct, err := output(thread, op.what(), outDT, shape, into, a, b)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", op.what(), err)
+		return nil, err
 	}
+	base := out.offset
 	rows, cols := dims2(shape)
 	av, bv := viewOf(a, shape), viewOf(b, shape)
 	var k func(o, n, ai, as, bi, bs int)
 	switch {
 	case outDT == Bool && dt == Float64:
-		k = func(o, n, ai, as, bi, bs int) { op.fb(out.buf.b[o:o+n], a.buf.f, ai, as, b.buf.f, bi, bs) }
+		k = func(o, n, ai, as, bi, bs int) { op.fb(out.buf.b[base+o:base+o+n], a.buf.f, ai, as, b.buf.f, bi, bs) }
 	case outDT == Bool && dt == Int64:
-		k = func(o, n, ai, as, bi, bs int) { op.ib(out.buf.b[o:o+n], a.buf.i, ai, as, b.buf.i, bi, bs) }
+		k = func(o, n, ai, as, bi, bs int) { op.ib(out.buf.b[base+o:base+o+n], a.buf.i, ai, as, b.buf.i, bi, bs) }
 	case dt == Float64:
-		k = func(o, n, ai, as, bi, bs int) { op.f(out.buf.f[o:o+n], a.buf.f, ai, as, b.buf.f, bi, bs) }
+		k = func(o, n, ai, as, bi, bs int) { op.f(out.buf.f[base+o:base+o+n], a.buf.f, ai, as, b.buf.f, bi, bs) }
 	case dt == Int64:
-		k = func(o, n, ai, as, bi, bs int) { op.i(out.buf.i[o:o+n], a.buf.i, ai, as, b.buf.i, bi, bs) }
+		k = func(o, n, ai, as, bi, bs int) { op.i(out.buf.i[base+o:base+o+n], a.buf.i, ai, as, b.buf.i, bi, bs) }
 	case op.b != nil:
-		k = func(o, n, ai, as, bi, bs int) { op.b(out.buf.b[o:o+n], a.buf.b, ai, as, b.buf.b, bi, bs) }
+		k = func(o, n, ai, as, bi, bs int) { op.b(out.buf.b[base+o:base+o+n], a.buf.b, ai, as, b.buf.b, bi, bs) }
 	default: // an ordered comparison of bools: compare as ints
 		ai, err := convert(thread, a, Int64)
 		if err != nil {
@@ -322,12 +329,61 @@ func (op *binop) apply(thread *starlark.Thread, a, b *Array) (*Array, error) {
 		if err != nil {
 			return nil, err
 		}
-		return op.apply(thread, ai, bi)
+		return op.applyInto(thread, ai, bi, into)
 	}
 	if err := drive2(thread, rows, cols, av, bv, k); err != nil {
 		return nil, err
 	}
-	return out, nil
+	return finish(thread, out, into, direct)
+}
+
+// output returns the array an operation writes its result of dtype and
+// shape to: into itself if it can take the result directly (direct), a
+// new array otherwise, copied into into by finish.
+func output(thread *starlark.Thread, fn string, dtype DType, shape []int, into *Array, inputs ...*Array) (out *Array, direct bool, err error) {
+	if into != nil {
+		if !sameShape(into.shape, shape) {
+			return nil, false, fmt.Errorf("%s: out has shape %s but the result has shape %s: give an out of the result's shape", fn, shapeString(into.shape), shapeString(shape))
+		}
+		if err := into.checkMutable("write to"); err != nil {
+			return nil, false, fmt.Errorf("%s: out: %v", fn, err)
+		}
+		if promote(dtype, into.dtype) != into.dtype {
+			return nil, false, fmt.Errorf("%s: cannot write a %s result into out of dtype %s (numpy's same_kind rule): give a %s out, or convert with astype", fn, dtype, into.dtype, dtype)
+		}
+		if into.dtype == dtype && into.IsContiguous() && !overlaps(into, inputs) {
+			return into, true, nil
+		}
+	}
+	out, err = alloc(thread, dtype, shape)
+	if err != nil {
+		return nil, false, fmt.Errorf("%s: %v", fn, err)
+	}
+	return out, false, nil
+}
+
+// overlaps reports whether into shares memory with an input laid out
+// differently (an input with into's exact layout is safe to overwrite
+// element by element).
+func overlaps(into *Array, inputs []*Array) bool {
+	for _, in := range inputs {
+		if in.buf == into.buf && !(in.offset == into.offset && sameShape(in.shape, into.shape) && sameShape(in.strides, into.strides)) {
+			return true
+		}
+	}
+	return false
+}
+
+// finish copies out into into when output could not write there directly,
+// and returns the array the operation gives.
+func finish(thread *starlark.Thread, out, into *Array, direct bool) (*Array, error) {
+	if into == nil || direct {
+		return out, nil
+	}
+	if err := assign(thread, into, out); err != nil {
+		return nil, err
+	}
+	return into, nil
 }
 
 // anyNegative reports whether an int64 array has a negative element.
@@ -386,6 +442,13 @@ func (a *Array) Unary(tok syntax.Token) (starlark.Value, error) {
 	}
 	return valueOf(out), nil
 }
+
+// BindThread makes thread the one that operators on a (and on the arrays
+// computed from it) charge their work to and stop with, while thread runs.
+// num's builtins bind the arrays they make to their caller's thread; call
+// it for an array made otherwise for a task, such as a decoded argument,
+// before any other thread can see the array.
+func BindThread(thread *starlark.Thread, a *Array) { a.th = thread }
 
 // opThread returns the thread that operators on arrays charge their work
 // to: Starlark calls Binary and Unary without a thread, so an array
@@ -492,21 +555,25 @@ var floatUnops = map[string]func(out, a []float64, ai, as int){
 
 // apply computes op(a) into a new array.
 func (op *unop) apply(thread *starlark.Thread, a *Array) (*Array, error) {
+	return op.applyInto(thread, a, nil)
+}
+
+// applyInto computes op(a) into into (numpy's out=), or into a new array
+// if into is nil, and returns the array written.
+func (op *unop) applyInto(thread *starlark.Thread, a, into *Array) (*Array, error) {
 	var err error
 	dt := a.dtype
 	switch {
 	case op.fb != nil:
 		if dt != Float64 {
-			out, err := alloc(thread, Bool, a.shape)
+			out, direct, err := output(thread, "num."+op.name, Bool, a.shape, into)
 			if err != nil {
-				return nil, fmt.Errorf("num.%s: %v", op.name, err)
+				return nil, err
 			}
-			if *op.constI {
-				for k := range out.buf.b {
-					out.buf.b[k] = true
-				}
+			if err := assign(thread, out, scalarB(*op.constI)); err != nil {
+				return nil, err
 			}
-			return out, work(thread, len(out.buf.b))
+			return finish(thread, out, into, direct)
 		}
 	case op.float:
 		dt = Float64
@@ -527,25 +594,26 @@ func (op *unop) apply(thread *starlark.Thread, a *Array) (*Array, error) {
 	if op.fb != nil {
 		outDT = Bool
 	}
-	out, err := alloc(thread, outDT, a.shape)
+	out, direct, err := output(thread, "num."+op.name, outDT, a.shape, into, a)
 	if err != nil {
-		return nil, fmt.Errorf("num.%s: %v", op.name, err)
+		return nil, err
 	}
+	base := out.offset
 	rows, cols := dims2(a.shape)
 	v := viewOf(a, a.shape)
 	var k func(o, n, ai, as int)
 	switch {
 	case op.fb != nil:
-		k = func(o, n, ai, as int) { op.fb(out.buf.b[o:o+n], a.buf.f, ai, as) }
+		k = func(o, n, ai, as int) { op.fb(out.buf.b[base+o:base+o+n], a.buf.f, ai, as) }
 	case dt == Float64:
-		k = func(o, n, ai, as int) { op.f(out.buf.f[o:o+n], a.buf.f, ai, as) }
+		k = func(o, n, ai, as int) { op.f(out.buf.f[base+o:base+o+n], a.buf.f, ai, as) }
 	case dt == Int64:
-		k = func(o, n, ai, as int) { op.i(out.buf.i[o:o+n], a.buf.i, ai, as) }
+		k = func(o, n, ai, as int) { op.i(out.buf.i[base+o:base+o+n], a.buf.i, ai, as) }
 	default:
-		k = func(o, n, ai, as int) { op.b(out.buf.b[o:o+n], a.buf.b, ai, as) }
+		k = func(o, n, ai, as int) { op.b(out.buf.b[base+o:base+o+n], a.buf.b, ai, as) }
 	}
 	if err := drive1(thread, rows, cols, v, k); err != nil {
 		return nil, err
 	}
-	return out, nil
+	return finish(thread, out, into, direct)
 }

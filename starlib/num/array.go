@@ -257,16 +257,8 @@ func (a *Array) Contiguous() *Array {
 
 // Copy returns a contiguous, unfrozen copy of a.
 func (a *Array) Copy() *Array {
-	c := newArray(a.dtype, a.shape)
-	k := 0
-	switch a.dtype {
-	case Float64:
-		a.each(func(p int) { c.buf.f[k] = a.buf.f[p]; k++ })
-	case Int64:
-		a.each(func(p int) { c.buf.i[k] = a.buf.i[p]; k++ })
-	case Bool:
-		a.each(func(p int) { c.buf.b[k] = a.buf.b[p]; k++ })
-	}
+	c, _ := convert(nil, a, a.dtype) // no thread: no limit, no error
+	c.th = nil
 	return c
 }
 
@@ -275,20 +267,11 @@ func (a *Array) Copy() *Array {
 // it unless you own a); otherwise a new slice, converted from ints or
 // bools.
 func (a *Array) Float64s() []float64 {
-	n := a.Size()
 	if a.dtype == Float64 && a.IsContiguous() {
-		return a.buf.f[a.offset : a.offset+n]
+		return a.buf.f[a.offset : a.offset+a.Size()]
 	}
-	out := make([]float64, 0, n)
-	switch a.dtype {
-	case Float64:
-		a.each(func(p int) { out = append(out, a.buf.f[p]) })
-	case Int64:
-		a.each(func(p int) { out = append(out, float64(a.buf.i[p])) })
-	case Bool:
-		a.each(func(p int) { out = append(out, b2f(a.buf.b[p])) })
-	}
-	return out
+	c, _ := convert(nil, a, Float64)
+	return c.buf.f
 }
 
 // Int64s returns a's elements of an int64 or bool array in row-major order
@@ -296,20 +279,14 @@ func (a *Array) Float64s() []float64 {
 // otherwise a new slice. It panics on a float64 array: convert with
 // astype first.
 func (a *Array) Int64s() []int64 {
-	n := a.Size()
-	if a.dtype == Int64 && a.IsContiguous() {
-		return a.buf.i[a.offset : a.offset+n]
-	}
-	out := make([]int64, 0, n)
-	switch a.dtype {
-	case Int64:
-		a.each(func(p int) { out = append(out, a.buf.i[p]) })
-	case Bool:
-		a.each(func(p int) { out = append(out, int64(b2f(a.buf.b[p]))) })
-	default:
+	if a.dtype == Float64 {
 		panic("num: Int64s of a " + a.dtype.String() + " array")
 	}
-	return out
+	if a.dtype == Int64 && a.IsContiguous() {
+		return a.buf.i[a.offset : a.offset+a.Size()]
+	}
+	c, _ := convert(nil, a, Int64)
+	return c.buf.i
 }
 
 // Bools returns the elements of a bool array in row-major order: for a
@@ -319,13 +296,11 @@ func (a *Array) Bools() []bool {
 	if a.dtype != Bool {
 		panic("num: Bools of a " + a.dtype.String() + " array")
 	}
-	n := a.Size()
 	if a.IsContiguous() {
-		return a.buf.b[a.offset : a.offset+n]
+		return a.buf.b[a.offset : a.offset+a.Size()]
 	}
-	out := make([]bool, 0, n)
-	a.each(func(p int) { out = append(out, a.buf.b[p]) })
-	return out
+	c, _ := convert(nil, a, Bool)
+	return c.buf.b
 }
 
 // b2f converts a bool to 0 or 1.

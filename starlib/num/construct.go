@@ -463,12 +463,16 @@ func arangeFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 
 // linspaceFn is num.linspace(start, stop, num=50, endpoint=True, dtype=None).
 func linspaceFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var start, stop float64
+	var startv, stopv, dtv starlark.Value
 	num := 50
 	endpoint := true
-	var dtv starlark.Value
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "start", &start, "stop", &stop, "num?", &num, "endpoint?", &endpoint, "dtype?", &dtv); err != nil {
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "start", &startv, "stop", &stopv, "num?", &num, "endpoint?", &endpoint, "dtype?", &dtv); err != nil {
 		return nil, err
+	}
+	start, ok1 := starlark.AsFloat(startv)
+	stop, ok2 := starlark.AsFloat(stopv)
+	if !ok1 || !ok2 {
+		return nil, fmt.Errorf("%s: start and stop must be numbers, not %s and %s", b.Name(), startv.Type(), stopv.Type())
 	}
 	if num < 0 {
 		return nil, fmt.Errorf("%s: num=%d must be non-negative", b.Name(), num)

@@ -28,15 +28,19 @@ func operand(thread *starlark.Thread, fn string, v starlark.Value) (*Array, erro
 // number.
 func unaryFn(op *unop) builtinFunc {
 	return func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-		var x starlark.Value
-		if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 1, &x); err != nil {
+		var x, outv starlark.Value
+		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "x", &x, "out?", &outv); err != nil {
 			return nil, err
 		}
 		a, err := operand(thread, b.Name(), x)
 		if err != nil {
 			return nil, err
 		}
-		out, err := op.apply(thread, a)
+		into, err := outArg(b.Name(), outv)
+		if err != nil {
+			return nil, err
+		}
+		out, err := op.applyInto(thread, a, into)
 		if err != nil {
 			return nil, err
 		}
@@ -47,8 +51,12 @@ func unaryFn(op *unop) builtinFunc {
 // binaryFn makes num.NAME(x1, x2) of op, with broadcasting.
 func binaryFn(op *binop) builtinFunc {
 	return func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-		var x, y starlark.Value
-		if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 2, &x, &y); err != nil {
+		var x, y, outv starlark.Value
+		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "x1", &x, "x2", &y, "out?", &outv); err != nil {
+			return nil, err
+		}
+		into, err := outArg(b.Name(), outv)
+		if err != nil {
 			return nil, err
 		}
 		a, err := operand(thread, b.Name(), x)
@@ -59,12 +67,24 @@ func binaryFn(op *binop) builtinFunc {
 		if err != nil {
 			return nil, err
 		}
-		out, err := op.named().apply(thread, a, c)
+		out, err := op.named().applyInto(thread, a, c, into)
 		if err != nil {
 			return nil, err
 		}
 		return valueOf(out), nil
 	}
+}
+
+// outArg reads an out= argument: None or an ndarray that the result is
+// written into, as numpy's out= (it saves allocating a new array).
+func outArg(fn string, v starlark.Value) (*Array, error) {
+	switch v := v.(type) {
+	case nil, starlark.NoneType:
+		return nil, nil
+	case *Array:
+		return v, nil
+	}
+	return nil, fmt.Errorf("%s: out must be an ndarray or None, not %s", fn, v.Type())
 }
 
 // named returns op as a module function names it in errors: num.add

@@ -15,19 +15,22 @@ var (
 	_ starlark.Iterable  = (*Array)(nil)
 )
 
-// copyView copies src into dst, both laid over (rows, cols) by their
-// views, a row at a time.
-func copyView[T any](dst []T, dv view, src []T, sv view, rows, cols int) {
-	for r := range rows {
-		d, s := dv.off+r*dv.s0, sv.off+r*sv.s0
-		if dv.s1 == 1 && sv.s1 == 1 {
-			copy(dst[d:d+cols], src[s:s+cols])
-			continue
+// copyRun copies n elements of src, from s by stride ss, to dst, from d
+// by stride ds; a stride of 0 in src repeats one element.
+func copyRun[T any](dst []T, d, ds int, src []T, s, ss int, n int) {
+	switch {
+	case ds == 1 && ss == 1:
+		copy(dst[d:d+n], src[s:s+n])
+	case ds == 1 && ss == 0:
+		v, part := src[s], dst[d:d+n]
+		for i := range part {
+			part[i] = v
 		}
-		for range cols {
+	default:
+		for range n {
 			dst[d] = src[s]
-			d += dv.s1
-			s += sv.s1
+			d += ds
+			s += ss
 		}
 	}
 }
@@ -53,28 +56,28 @@ func assign(thread *starlark.Thread, dst, src *Array) error {
 		dv.s0, dv.s1 = dst.strides[0], dst.strides[1]
 	}
 	sv := viewOf(src, dst.shape)
-	if len(dst.shape) == 2 && cols == 1 {
-		sv.s1 = 0 // copyView steps s1 only within a row
-	}
-	// Copy in bands of rows, so that a long copy sees cancellation.
-	band := max(1, chunk/max(cols, 1))
-	for r := 0; r < rows; r += band {
-		n := min(band, rows-r)
-		d := view{off: dv.off + r*dv.s0, s0: dv.s0, s1: dv.s1}
-		s := view{off: sv.off + r*sv.s0, s0: sv.s0, s1: sv.s1}
-		switch dst.dtype {
-		case Float64:
-			copyView(dst.buf.f, d, src.buf.f, s, n, cols)
-		case Int64:
-			copyView(dst.buf.i, d, src.buf.i, s, n, cols)
-		default:
-			copyView(dst.buf.b, d, src.buf.b, s, n, cols)
+	acc := 0
+	for r := range rows {
+		for c := 0; c < cols; c += chunk {
+			n := min(chunk, cols-c)
+			d, s := dv.off+r*dv.s0+c*dv.s1, sv.off+r*sv.s0+c*sv.s1
+			switch dst.dtype {
+			case Float64:
+				copyRun(dst.buf.f, d, dv.s1, src.buf.f, s, sv.s1, n)
+			case Int64:
+				copyRun(dst.buf.i, d, dv.s1, src.buf.i, s, sv.s1, n)
+			default:
+				copyRun(dst.buf.b, d, dv.s1, src.buf.b, s, sv.s1, n)
+			}
+			if acc += n; acc >= chunk {
+				if err := work(thread, acc); err != nil {
+					return err
+				}
+				acc = 0
+			}
 		}
-		if err := work(thread, n*cols); err != nil {
-			return err
-		}
 	}
-	return nil
+	return work(thread, acc)
 }
 
 // reshape returns a with shape, where one dimension may be -1 (inferred):

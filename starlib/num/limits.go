@@ -62,10 +62,8 @@ func work(thread *starlark.Thread, n int) error {
 	if thread == nil {
 		return nil
 	}
-	if ctx, ok := thread.Local(contextKey).(context.Context); ok && ctx != nil {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("Starlark computation cancelled: %v", context.Cause(ctx))
-		}
+	if err := cancelled(thread); err != nil {
+		return err
 	}
 	s := limitsOf(thread)
 	if s == nil || s.MaxSteps == 0 {
@@ -74,6 +72,16 @@ func work(thread *starlark.Thread, n int) error {
 	s.charged += uint64(n/stepsPer) + 1
 	if thread.ExecutionSteps()+s.charged > s.MaxSteps {
 		return fmt.Errorf("Starlark computation cancelled: too many steps (vectorised work counts %d element operations as one step; the limit is %d)", stepsPer, s.MaxSteps)
+	}
+	return nil
+}
+
+// cancelled returns an error if thread's context is done.
+func cancelled(thread *starlark.Thread) error {
+	if ctx, ok := thread.Local(contextKey).(context.Context); ok && ctx != nil {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("Starlark computation cancelled: %v", context.Cause(ctx))
+		}
 	}
 	return nil
 }
@@ -88,6 +96,12 @@ func alloc(thread *starlark.Thread, dtype DType, shape []int) (*Array, error) {
 	n, err := sizeOf(shape)
 	if err != nil {
 		return nil, err
+	}
+	if thread != nil && n >= chunk {
+		// A big allocation takes time: not on a cancelled thread.
+		if err := cancelled(thread); err != nil {
+			return nil, err
+		}
 	}
 	if s := limitsOf(thread); s != nil && s.MaxArrayBytes > 0 {
 		if bytes := int64(n) * int64(dtype.ItemSize()); bytes > s.MaxArrayBytes {

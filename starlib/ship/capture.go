@@ -388,7 +388,7 @@ func isData(v starlark.Value) bool {
 	switch v.(type) {
 	case starlark.NoneType, starlark.Bool, starlark.Int, starlark.Float,
 		starlark.String, starlark.Bytes, *starlark.List, starlark.Tuple,
-		*starlark.Dict, *starlark.Set, *starlarkstruct.Struct:
+		*starlark.Dict, *starlark.Set, *starlarkstruct.Struct, wire.Array:
 		return true
 	}
 	return false

@@ -1,0 +1,476 @@
+// This file defines the reductions: sum, prod, mean, var, std, min, max,
+// argmin, argmax, ptp, count_nonzero, any, all, nansum and nanmean, over
+// the whole array or along an axis, as num.f(a, axis=None) and as
+// a.f(axis=None).
+
+package num
+
+import (
+	"fmt"
+	"math"
+
+	"go.starlark.net/starlark"
+)
+
+// A reduction reduces each lane of an array to one element of its result.
+type reduction struct {
+	name string // numpy's name of the operation
+	// dtype returns the result's dtype for an input of dtype in, or an
+	// error for an input the operation does not take.
+	dtype func(in DType) (DType, error)
+	// empty is the error for a lane without elements, "" if the operation
+	// has an identity (sum of nothing is 0).
+	empty string
+	// run fills out (of the dtype above, one element per lane).
+	run func(m *meter, l *lanes, out *Array) error
+}
+
+// reduceBuiltin returns the builtin num.NAME(a, axis=None) (and the method
+// a.NAME(axis=None)) of r.
+func reduceBuiltin(r *reduction) builtinFunc {
+	return func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		var av, axisv starlark.Value = nil, starlark.None
+		if err := starlark.UnpackArgs(b.Name(), receiverArgs(b, args), kwargs, "a", &av, "axis?", &axisv); err != nil {
+			return nil, err
+		}
+		return reduceValue(thread, b.Name(), r, av, axisv)
+	}
+}
+
+// reduceValue applies r to the array of av along the axis axisv.
+func reduceValue(thread *starlark.Thread, fname string, r *reduction, av, axisv starlark.Value) (starlark.Value, error) {
+	a, err := computeArray(fname, av)
+	if err != nil {
+		return nil, err
+	}
+	axis, all, err := parseAxis(fname, axisv, a.NDim())
+	if err != nil {
+		return nil, err
+	}
+	out, err := reduce(thread, fname, r, a, axis, all)
+	if err != nil {
+		return nil, err
+	}
+	return result(out), nil
+}
+
+// reduce applies r to a along axis (or all of it) and returns the result
+// array: 0-d for a full reduction.
+func reduce(thread *starlark.Thread, fname string, r *reduction, a *Array, axis int, all bool) (*Array, error) {
+	dt, err := r.dtype(a.dtype)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", fname, err)
+	}
+	l := lanesOf(a, axis, all)
+	if l.n == 0 && l.count > 0 && r.empty != "" {
+		return nil, fmt.Errorf("%s: %s (the array has shape %s): check a.size first", fname, r.empty, shapeString(a.shape))
+	}
+	out, err := alloc(thread, dt, l.shape)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", fname, err)
+	}
+	m := &meter{thread: thread}
+	if err := r.run(m, &l, out); err != nil {
+		return nil, fmt.Errorf("%s: %v", fname, err)
+	}
+	if err := m.flush(); err != nil {
+		return nil, fmt.Errorf("%s: %v", fname, err)
+	}
+	return out, nil
+}
+
+// Result dtypes.
+
+// sumDType is numpy's dtype of a sum or product: ints and bools add up as
+// int64.
+func sumDType(in DType) (DType, error) {
+	if in == Float64 {
+		return Float64, nil
+	}
+	return Int64, nil
+}
+
+func floatDType(DType) (DType, error) { return Float64, nil }
+func intDType(DType) (DType, error)   { return Int64, nil }
+func boolDType(DType) (DType, error)  { return Bool, nil }
+func sameDType(in DType) (DType, error) {
+	return in, nil
+}
+
+// numericDType is sameDType refusing bools, for ptp (numpy cannot subtract
+// booleans).
+func numericDType(in DType) (DType, error) {
+	if in == Bool {
+		return 0, fmt.Errorf("boolean arrays are not supported (numpy's subtract has no boolean form): convert with a.astype(\"int64\")")
+	}
+	return in, nil
+}
+
+// The reductions.
+
+var (
+	reduceSum = &reduction{name: "sum", dtype: sumDType, run: func(m *meter, l *lanes, out *Array) error {
+		if out.dtype == Float64 {
+			return eachFloatLane(m, l, func(x []float64) float64 { return laneSum(x, l) }, out.buf.f)
+		}
+		return eachIntLane(m, l, sumInts, out.buf.i)
+	}}
+	reduceProd = &reduction{name: "prod", dtype: sumDType, run: func(m *meter, l *lanes, out *Array) error {
+		if out.dtype == Float64 {
+			return eachFloatLane(m, l, prodFloats, out.buf.f)
+		}
+		return eachIntLane(m, l, prodInts, out.buf.i)
+	}}
+	reduceMean = &reduction{name: "mean", dtype: floatDType, run: func(m *meter, l *lanes, out *Array) error {
+		return eachFloatLane(m, l, func(x []float64) float64 { return laneSum(x, l) / float64(len(x)) }, out.buf.f)
+	}}
+	reduceNansum = &reduction{name: "nansum", dtype: sumDType, run: func(m *meter, l *lanes, out *Array) error {
+		if out.dtype == Float64 {
+			return eachFloatLane(m, l, func(x []float64) float64 { s, _ := nanSum(x); return s }, out.buf.f)
+		}
+		return eachIntLane(m, l, sumInts, out.buf.i)
+	}}
+	reduceNanmean = &reduction{name: "nanmean", dtype: floatDType, run: func(m *meter, l *lanes, out *Array) error {
+		return eachFloatLane(m, l, func(x []float64) float64 { s, n := nanSum(x); return s / float64(n) }, out.buf.f)
+	}}
+	reduceMin = &reduction{name: "min", dtype: sameDType, empty: "zero-size array to reduction operation minimum which has no identity", run: func(m *meter, l *lanes, out *Array) error {
+		return extremum(m, l, out, false)
+	}}
+	reduceMax = &reduction{name: "max", dtype: sameDType, empty: "zero-size array to reduction operation maximum which has no identity", run: func(m *meter, l *lanes, out *Array) error {
+		return extremum(m, l, out, true)
+	}}
+	reducePtp    = &reduction{name: "ptp", dtype: numericDType, empty: "zero-size array to reduction operation maximum which has no identity", run: ptpLanes}
+	reduceArgmin = &reduction{name: "argmin", dtype: intDType, empty: "attempt to get argmin of an empty sequence", run: func(m *meter, l *lanes, out *Array) error {
+		return argExtremum(m, l, out, false)
+	}}
+	reduceArgmax = &reduction{name: "argmax", dtype: intDType, empty: "attempt to get argmax of an empty sequence", run: func(m *meter, l *lanes, out *Array) error {
+		return argExtremum(m, l, out, true)
+	}}
+	reduceCountNonzero = &reduction{name: "count_nonzero", dtype: intDType, run: func(m *meter, l *lanes, out *Array) error {
+		return countNonzero(m, l, func(j, nz int) { out.buf.i[j] = int64(nz) })
+	}}
+	reduceAny = &reduction{name: "any", dtype: boolDType, run: func(m *meter, l *lanes, out *Array) error {
+		return countNonzero(m, l, func(j, nz int) { out.buf.b[j] = nz > 0 })
+	}}
+	reduceAll = &reduction{name: "all", dtype: boolDType, run: func(m *meter, l *lanes, out *Array) error {
+		return countNonzero(m, l, func(j, nz int) { out.buf.b[j] = nz == l.n })
+	}}
+)
+
+// eachFloatLane sets out[j] to f of lane j read as floats.
+func eachFloatLane(m *meter, l *lanes, f func(x []float64) float64, out []float64) error {
+	scratch := l.scratchFloats()
+	for j := range l.count {
+		if err := m.add(l.n); err != nil {
+			return err
+		}
+		out[j] = f(l.floats(j, scratch))
+	}
+	return nil
+}
+
+// eachIntLane sets out[j] to f of lane j read as ints.
+func eachIntLane(m *meter, l *lanes, f func(x []int64) int64, out []int64) error {
+	scratch := l.scratchInts()
+	for j := range l.count {
+		if err := m.add(l.n); err != nil {
+			return err
+		}
+		out[j] = f(l.ints(j, scratch))
+	}
+	return nil
+}
+
+// laneSum adds up x the way numpy does for a lane of l: pairwise when
+// the lane is contiguous in memory or the whole array (numpy's inner
+// loop), one after the other when it runs across rows (numpy then adds
+// row after row).
+func laneSum(x []float64, l *lanes) float64 {
+	if l.step == 1 || l.count == 1 || len(l.shape) == 0 {
+		return pairwiseSum(x)
+	}
+	s := 0.0
+	for _, v := range x {
+		s += v
+	}
+	return s
+}
+
+// pairwiseSum adds up x exactly as numpy's pairwise_sum does: blocks of
+// up to 128 with eight accumulators, halves (cut at a multiple of 8) above
+// that.
+func pairwiseSum(x []float64) float64 {
+	n := len(x)
+	switch {
+	case n < 8:
+		s := 0.0
+		for _, v := range x {
+			s += v
+		}
+		return s
+	case n <= 128:
+		var r [8]float64
+		copy(r[:], x[:8])
+		i := 8
+		for ; i < n-n%8; i += 8 {
+			y := x[i : i+8 : i+8]
+			r[0] += y[0]
+			r[1] += y[1]
+			r[2] += y[2]
+			r[3] += y[3]
+			r[4] += y[4]
+			r[5] += y[5]
+			r[6] += y[6]
+			r[7] += y[7]
+		}
+		s := ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+		for ; i < n; i++ {
+			s += x[i]
+		}
+		return s
+	}
+	n2 := n / 2
+	n2 -= n2 % 8
+	return pairwiseSum(x[:n2]) + pairwiseSum(x[n2:])
+}
+
+// nanSum returns the pairwise sum of the elements of x that are not NaN,
+// and their count.
+func nanSum(x []float64) (float64, int) {
+	n := 0
+	for _, v := range x {
+		if v == v {
+			n++
+		}
+	}
+	if n == len(x) {
+		return pairwiseSum(x), n
+	}
+	y := make([]float64, 0, n)
+	for _, v := range x {
+		if v == v {
+			y = append(y, v)
+		}
+	}
+	return pairwiseSum(y), n
+}
+
+func sumInts(x []int64) int64 {
+	var s int64
+	for _, v := range x {
+		s += v
+	}
+	return s
+}
+
+func prodInts(x []int64) int64 {
+	p := int64(1)
+	for _, v := range x {
+		p *= v
+	}
+	return p
+}
+
+func prodFloats(x []float64) float64 {
+	p := 1.0
+	for _, v := range x {
+		p *= v
+	}
+	return p
+}
+
+// minFloats returns the least element of x (not empty), NaN if any is.
+func minFloats(x []float64) float64 {
+	m := x[0]
+	for _, v := range x[1:] {
+		if v < m {
+			m = v
+		} else if v != v {
+			return v
+		}
+	}
+	return m
+}
+
+// maxFloats returns the greatest element of x (not empty), NaN if any is.
+func maxFloats(x []float64) float64 {
+	m := x[0]
+	for _, v := range x[1:] {
+		if v > m {
+			m = v
+		} else if v != v {
+			return v
+		}
+	}
+	return m
+}
+
+func minInts(x []int64) int64 {
+	m := x[0]
+	for _, v := range x[1:] {
+		m = min(m, v)
+	}
+	return m
+}
+
+func maxInts(x []int64) int64 {
+	m := x[0]
+	for _, v := range x[1:] {
+		m = max(m, v)
+	}
+	return m
+}
+
+// extremum fills out with each lane's maximum (if greatest) or minimum,
+// in the lanes' dtype.
+func extremum(m *meter, l *lanes, out *Array, greatest bool) error {
+	switch out.dtype {
+	case Float64:
+		f := minFloats
+		if greatest {
+			f = maxFloats
+		}
+		return eachFloatLane(m, l, f, out.buf.f)
+	case Int64:
+		f := minInts
+		if greatest {
+			f = maxInts
+		}
+		return eachIntLane(m, l, f, out.buf.i)
+	}
+	// bool: the minimum is all, the maximum any.
+	return countNonzero(m, l, func(j, nz int) {
+		out.buf.b[j] = nz == l.n
+		if greatest {
+			out.buf.b[j] = nz > 0
+		}
+	})
+}
+
+// ptpLanes fills out with each lane's maximum minus its minimum.
+func ptpLanes(m *meter, l *lanes, out *Array) error {
+	if out.dtype == Float64 {
+		return eachFloatLane(m, l, func(x []float64) float64 { return maxFloats(x) - minFloats(x) }, out.buf.f)
+	}
+	return eachIntLane(m, l, func(x []int64) int64 { return maxInts(x) - minInts(x) }, out.buf.i)
+}
+
+// argExtremum fills out with the index in each lane of its first maximum
+// (if greatest) or minimum; of its first NaN if it has one, as numpy.
+func argExtremum(m *meter, l *lanes, out *Array, greatest bool) error {
+	fs, is := l.scratchFloats(), l.scratchInts()
+	for j := range l.count {
+		if err := m.add(l.n); err != nil {
+			return err
+		}
+		if l.a.dtype == Float64 {
+			out.buf.i[j] = int64(argFloats(l.floats(j, fs), greatest))
+		} else {
+			out.buf.i[j] = int64(argInts(l.ints(j, is), greatest))
+		}
+	}
+	return nil
+}
+
+// argFloats returns the index of the first least (or greatest) element of
+// x, or of its first NaN.
+func argFloats(x []float64, greatest bool) int {
+	k, m := 0, x[0]
+	if m != m {
+		return 0
+	}
+	for i, v := range x {
+		if v != v {
+			return i
+		}
+		if (greatest && v > m) || (!greatest && v < m) {
+			k, m = i, v
+		}
+	}
+	return k
+}
+
+// argInts returns the index of the first least (or greatest) element of x.
+func argInts(x []int64, greatest bool) int {
+	k, m := 0, x[0]
+	for i, v := range x {
+		if (greatest && v > m) || (!greatest && v < m) {
+			k, m = i, v
+		}
+	}
+	return k
+}
+
+// countNonzero calls set(j, nz) with the number nz of non-zero elements
+// of each lane j.
+func countNonzero(m *meter, l *lanes, set func(j, nz int)) error {
+	for j := range l.count {
+		if err := m.add(l.n); err != nil {
+			return err
+		}
+		p, nz := l.at(j), 0
+		switch l.a.dtype {
+		case Float64:
+			f := l.a.buf.f
+			for range l.n {
+				if f[p] != 0 {
+					nz++
+				}
+				p += l.step
+			}
+		case Int64:
+			x := l.a.buf.i
+			for range l.n {
+				if x[p] != 0 {
+					nz++
+				}
+				p += l.step
+			}
+		case Bool:
+			x := l.a.buf.b
+			for range l.n {
+				if x[p] {
+					nz++
+				}
+				p += l.step
+			}
+		}
+		set(j, nz)
+	}
+	return nil
+}
+
+// varBuiltin returns num.var or num.std (if root) (a, axis=None, ddof=0).
+func varBuiltin(root bool) builtinFunc {
+	return func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		var av, axisv starlark.Value = nil, starlark.None
+		ddof := 0
+		if err := starlark.UnpackArgs(b.Name(), receiverArgs(b, args), kwargs, "a", &av, "axis?", &axisv, "ddof?", &ddof); err != nil {
+			return nil, err
+		}
+		r := &reduction{name: "var", dtype: floatDType, run: func(m *meter, l *lanes, out *Array) error {
+			dev := make([]float64, l.n)
+			return eachFloatLane(m, l, func(x []float64) float64 {
+				v := variance(x, dev, l, ddof)
+				if root {
+					return math.Sqrt(v)
+				}
+				return v
+			}, out.buf.f)
+		}}
+		return reduceValue(thread, b.Name(), r, av, axisv)
+	}
+}
+
+// variance computes the variance of x as numpy's _var does: the mean, the
+// squared deviations (into dev), their sum over len(x)-ddof (at least 0).
+func variance(x, dev []float64, l *lanes, ddof int) float64 {
+	n := float64(len(x))
+	mean := laneSum(x, l) / n
+	dev = dev[:len(x)]
+	for i, v := range x {
+		d := v - mean
+		dev[i] = d * d
+	}
+	return laneSum(dev, l) / math.Max(n-float64(ddof), 0)
+}
