@@ -23,7 +23,7 @@ func TestDependencies(t *testing.T) {
 	}{
 		{pkg: module + "/conf", allowed: []string{module + "/conf", "github.com/BurntSushi/toml"},
 			why: "conf is TOML schemas only"},
-		{pkg: module + "/starlib/...", allowed: []string{module + "/starlib", "go.starlark.net", "golang.org/x/sys", "golang.org/x/term", "github.com/chzyer/readline"},
+		{pkg: module + "/starlib/...", allowed: []string{module + "/starlib", "go.starlark.net", "golang.org/x/sys", "golang.org/x/term", "github.com/chzyer/readline", "gonum.org/v1/gonum"},
 			why: "starlib stays transport-agnostic and fuzzable without a server"},
 		{pkg: module + "/host/sched", allowed: []string{module + "/host/sched", module + "/conf", "github.com/BurntSushi/toml"},
 			why: "the scheduler is pure"},
@@ -33,6 +33,22 @@ func TestDependencies(t *testing.T) {
 			why: "engines never import host or the server"},
 		{pkg: module + "/host", forbidden: []string{module + "/engine"},
 			why: "host and engine meet only through wire over NATS"},
+		{pkg: module + "/host/hub", forbidden: []string{module + "/engine", module + "/host/client", module + "/host/api", module + "/host/repl", module + "/host/bench"},
+			why: "the hub never imports the client side; they meet through wire over NATS"},
+		{pkg: module + "/host/client", forbidden: []string{module + "/engine", module + "/host/hub", module + "/host/api", "github.com/nats-io/nats-server"},
+			why: "the client never imports the hub (nor its server) nor the Starlark API above it"},
+		{pkg: module + "/host/api", forbidden: []string{module + "/engine", module + "/host/hub", module + "/host/repl", "github.com/nats-io/nats-server"},
+			why: "the client API never imports the hub (nor its server) nor the REPL that uses it"},
+		{pkg: module + "/host/repl", forbidden: []string{module + "/engine", module + "/host/hub", "github.com/nats-io/nats-server"},
+			why: "the REPL is a client; it never imports the hub"},
+		{pkg: module + "/host/bench", forbidden: []string{module + "/engine", module + "/host/hub", "github.com/nats-io/nats-server"},
+			why: "the benchmark runner is a client; it never imports the hub"},
+		{pkg: module + "/starlib/wire", forbidden: []string{module + "/conf", module + "/host", module + "/engine", module + "/transport", module + "/starlib/ship", module + "/starlib/num"},
+			why: "wire imports nothing of pirun: the codec, envelopes, subjects and error kinds are the one vocabulary every side shares"},
+		{pkg: module + "/transport", allowed: []string{module + "/transport", module + "/starlib/wire", "github.com/nats-io/nats.go", "github.com/nats-io/nkeys", "github.com/nats-io/nuid", "github.com/klauspost/compress", "golang.org/x/crypto", "golang.org/x/sys", "go.starlark.net"},
+			why: "the transport is NATS and wire's framing only (go.starlark.net comes in only through wire)"},
+		{pkg: module + "/engine/comm", forbidden: []string{module + "/host", module + "/engine/", "github.com/nats-io/nats-server"},
+			why: "the communicator never imports the engine daemon above it, the host or the server"},
 	} {
 		for _, dep := range deps(t, rule.pkg) {
 			if isStd(dep) {
@@ -45,6 +61,31 @@ func TestDependencies(t *testing.T) {
 			}
 			if rule.allowed != nil && !hasPrefix(dep, rule.allowed) {
 				t.Errorf("%s depends on %s: %s", rule.pkg, dep, rule.why)
+			}
+		}
+	}
+}
+
+// TestDirectImports checks rules on a package's own imports (not its
+// dependencies'): the transport imports no Starlark itself.
+func TestDirectImports(t *testing.T) {
+	for _, rule := range []struct {
+		pkg       string
+		forbidden []string
+		why       string
+	}{
+		{pkg: module + "/transport", forbidden: []string{"go.starlark.net"},
+			why: "the transport moves bytes: NATS yes, Starlark no"},
+	} {
+		out, err := exec.Command("go", "list", "-f", "{{join .Imports \"\\n\"}}", rule.pkg).Output()
+		if err != nil {
+			t.Fatalf("go list %s: %v", rule.pkg, err)
+		}
+		for _, imp := range strings.Fields(string(out)) {
+			for _, f := range rule.forbidden {
+				if imp == f || strings.HasPrefix(imp, f+"/") {
+					t.Errorf("%s imports %s: %s", rule.pkg, imp, rule.why)
+				}
 			}
 		}
 	}
