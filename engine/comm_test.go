@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"go.starlark.net/starlark"
 
 	"github.com/pirun-dev/pirun/engine/comm"
+	"github.com/pirun-dev/pirun/starlib/startest"
 	"github.com/pirun-dev/pirun/starlib/wire"
 )
 
@@ -372,10 +374,7 @@ func TestCommDeadRank(t *testing.T) {
 	cl.start(cl.ranks(), "if comm.rank == 0:\n    comm.recv(source=1)\nelse:\n    time.sleep(60)", time.Minute)
 	// Wait until rank 1 runs, then cut its daemon off as if it died.
 	d := cl.owner[1]
-	deadline := time.Now().Add(10 * time.Second)
-	for d.engine(1).stat().State != wire.StateBusy && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitBusy(t, d.engine(1), -1)
 	d.nc.Close()
 	select {
 	case r := <-cl.results:
@@ -392,11 +391,14 @@ func TestCommAbortStopsBlockedRecv(t *testing.T) {
 	cl := startComm(t, 2)
 	id := cl.start(cl.ranks(), "if comm.rank == 0:\n    comm.recv(source=1)\nelse:\n    time.sleep(60)", time.Minute)
 	e := cl.owner[0].engine(0)
-	deadline := time.Now().Add(10 * time.Second)
-	for e.stat().State != wire.StateBusy && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	time.Sleep(50 * time.Millisecond) // let it block (and check for deadlocks: rank 1 runs)
+	waitBusy(t, e, -1)
+	// Wait until rank 0 blocks in recv (it checks for deadlocks: rank 1 runs).
+	startest.CheckFor(t, 10*time.Second, 5*time.Millisecond, func() error {
+		if !cl.owner[0].comm.Waits(0) {
+			return errors.New("rank 0 (engine 0) is not blocked in comm.recv")
+		}
+		return nil
+	})
 	start := time.Now()
 	e.abort("c", []uint64{id})
 	r := <-cl.results

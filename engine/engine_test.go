@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"go.starlark.net/starlark"
 
+	"github.com/pirun-dev/pirun/starlib/startest"
 	"github.com/pirun-dev/pirun/starlib/wire"
 )
 
@@ -184,10 +186,7 @@ func TestAbortQueuedAndRunning(t *testing.T) {
 	running := h.send(t, d, execute("time.sleep(60)"))
 	queued := h.send(t, d, execute("x = 1"))
 	e := d.engine(0)
-	deadline := time.Now().Add(10 * time.Second)
-	for e.stat().State != wire.StateBusy && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitBusy(t, e, -1)
 	e.abort("c", []uint64{running, queued})
 	got := map[uint64]wire.Status{}
 	for range 2 {
@@ -204,10 +203,7 @@ func TestRevokeTakesOnlyUnstarted(t *testing.T) {
 	running := h.send(t, d, execute("time.sleep(0.5)"))
 	waiting := h.send(t, d, execute("y = 1"))
 	e := d.engine(0)
-	deadline := time.Now().Add(10 * time.Second)
-	for (e.stat().State != wire.StateBusy || e.stat().Queue != 1) && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitBusy(t, e, 1)
 	got := e.revoke("c", []uint64{running, waiting})
 	if len(got) != 1 || got[0] != waiting {
 		t.Errorf("revoke = %v, want only the waiting task %d", got, waiting)
@@ -247,4 +243,17 @@ func TestFilesJail(t *testing.T) {
 	if got := pullValue(t, h, d, "r"); got != starlark.False {
 		t.Errorf("files.exists(\"nope\") = %v, want False", got)
 	}
+}
+
+// waitBusy waits until e runs a task (with queue tasks waiting behind it,
+// unless queue is negative), and fails the test when it does not within
+// 10s.
+func waitBusy(t testing.TB, e *Engine, queue int) {
+	t.Helper()
+	startest.CheckFor(t, 10*time.Second, 5*time.Millisecond, func() error {
+		if st := e.stat(); st.State != wire.StateBusy || queue >= 0 && st.Queue != queue {
+			return fmt.Errorf("engine %d: state %v, %d queued; want busy with %d queued", e.ID, st.State, st.Queue, queue)
+		}
+		return nil
+	})
 }

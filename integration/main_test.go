@@ -19,6 +19,7 @@ import (
 	"github.com/pirun-dev/pirun/engine"
 	"github.com/pirun-dev/pirun/host/client"
 	"github.com/pirun-dev/pirun/host/hub"
+	"github.com/pirun-dev/pirun/starlib/startest"
 )
 
 // pirunBin is the pirun binary built for this test run.
@@ -165,16 +166,16 @@ func startProc(t *testing.T, cmd *exec.Cmd) *proc {
 	return p
 }
 
-// waitFor polls cond every 10ms until it holds or timeout passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+// waitFor polls cond every 10ms until it holds, and fails the test when
+// timeout passes first.
+func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+	startest.CheckFor(t, timeout, 10*time.Millisecond, func() error {
+		if !cond() {
+			return errors.New("waiting for " + what)
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // startHub starts `pirun hub --port 0` and returns the client and engine

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pirun-dev/pirun/starlib/startest"
 )
 
 // writeLabProfile writes the pirun.toml of profile "lab": a hub on all
@@ -97,13 +99,12 @@ print("hosts", sorted(set(c[:].apply_sync(lambda: engine.hostname))))
 	if stop.code != 0 {
 		t.Errorf("pirun cluster stop: exit %d, want 0\nstdout:\n%s\nstderr:\n%s", stop.code, stop.stdout, stop.stderr)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for left := l.leftovers(); len(left) > 0; left = l.leftovers() {
-		if time.Now().After(deadline) {
-			t.Fatalf("10s after pirun cluster stop, these processes are left: %v", left)
+	startest.CheckFor(t, 10*time.Second, 20*time.Millisecond, func() error {
+		if left := l.leftovers(); len(left) > 0 {
+			return fmt.Errorf("after pirun cluster stop, these processes are left: %v", left)
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // TestNetnsSSHSessionKilled starts a cluster from pi0 with an engine

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pirun-dev/pirun/starlib/startest"
 )
 
 // replTimeout bounds one step of a REPL test (the binary is built with
@@ -280,13 +282,12 @@ func (tm *term) waitPrompt(s string) {
 // waitFor polls the screen until cond holds.
 func (tm *term) waitFor(what string, cond func(string) bool) {
 	tm.t.Helper()
-	deadline := time.Now().Add(replTimeout)
-	for !cond(tm.screen()) {
-		if time.Now().After(deadline) {
-			tm.t.Fatalf("timed out after %v waiting for %s; the terminal shows:\n%s", replTimeout, what, tm.screen())
+	startest.CheckFor(tm.t, replTimeout, 20*time.Millisecond, func() error {
+		if screen := tm.screen(); !cond(screen) {
+			return fmt.Errorf("waiting for %s; the terminal shows:\n%s", what, screen)
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // lastLine returns the last non-blank line of a screen, without trailing

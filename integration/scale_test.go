@@ -80,18 +80,6 @@ func (p *child) stop() {
 	<-p.done
 }
 
-// poll checks cond every 10 ms until it holds or timeout passes.
-func poll(tb testing.TB, timeout time.Duration, what string, cond func() bool) {
-	tb.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func startScaleHub(tb testing.TB) *scaleHub {
 	tb.Helper()
 	dir := tb.TempDir()
@@ -100,7 +88,7 @@ func startScaleHub(tb testing.TB) *scaleHub {
 	sec := filepath.Join(dir, "default", "security")
 	h.clientConn = filepath.Join(sec, "client-connection.toml")
 	h.engineConn = filepath.Join(sec, "engine-connection.toml")
-	poll(tb, 20*time.Second, "the hub to listen", func() bool { return strings.Contains(out.String(), "listening on") })
+	waitFor(tb, 20*time.Second, "the hub to listen", func() bool { return strings.Contains(out.String(), "listening on") })
 	return h
 }
 

@@ -3,6 +3,7 @@ package starlib_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"go.starlark.net/starlark"
 
 	"github.com/pirun-dev/pirun/starlib"
+	"github.com/pirun-dev/pirun/starlib/startest"
 )
 
 func TestContext(t *testing.T) {
@@ -98,11 +100,10 @@ func TestBindCancelNoLeak(t *testing.T) {
 		stop()
 		cancel()
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > before {
-		if time.Now().After(deadline) {
-			t.Fatalf("goroutines = %d after 100 BindCancel/stop, want at most %d", runtime.NumGoroutine(), before)
+	startest.CheckFor(t, 5*time.Second, 10*time.Millisecond, func() error {
+		if n := runtime.NumGoroutine(); n > before {
+			return fmt.Errorf("goroutines = %d after 100 BindCancel/stop, want at most %d", n, before)
 		}
-		time.Sleep(10 * time.Millisecond) // polling with a deadline
-	}
+		return nil
+	})
 }

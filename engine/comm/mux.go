@@ -230,3 +230,25 @@ func (m *Mux) Held(engine int) int {
 	}
 	return held
 }
+
+// Waits reports whether a rank of engine is blocked in an operation now
+// (waiting for a message, with none moving).
+func (m *Mux) Waits(engine int) bool {
+	m.mu.Lock()
+	recs := make([]*Rank, 0, len(m.ranks))
+	for k, rs := range m.ranks {
+		if k.engine == engine {
+			recs = append(recs, rs)
+		}
+	}
+	m.mu.Unlock()
+	for _, rs := range recs {
+		rs.mu.Lock()
+		w := rs.waiting != nil && !rs.waiting.done && rs.busy == 0
+		rs.mu.Unlock()
+		if w {
+			return true
+		}
+	}
+	return false
+}

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pirun-dev/pirun/starlib/startest"
 )
 
 func TestStateRoundTrip(t *testing.T) {
@@ -96,13 +98,12 @@ func TestProcessExited(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Not reaped yet: a zombie counts as gone.
-	deadline := time.Now().Add(10 * time.Second)
-	for p.Running() {
-		if time.Now().After(deadline) {
-			t.Fatal("killed process still Running after 10s")
+	startest.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
+		if p.Running() {
+			return errors.New("killed process still Running")
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return nil
+	})
 	cmd.Wait()
 	if p.Running() {
 		t.Errorf("reaped process: Running() = true, want false")

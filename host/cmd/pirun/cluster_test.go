@@ -18,6 +18,7 @@ import (
 
 	"github.com/pirun-dev/pirun/conf"
 	"github.com/pirun-dev/pirun/host/launch"
+	"github.com/pirun-dev/pirun/starlib/startest"
 )
 
 func TestMain(m *testing.M) {
@@ -226,14 +227,13 @@ func TestRemoteEngineExitReason(t *testing.T) {
 	}
 }
 
-// waitFor polls cond for up to 10s.
+// waitFor polls cond for up to 10s, and fails the test when it never holds.
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("timed out")
+	startest.CheckFor(t, 10*time.Second, 5*time.Millisecond, func() error {
+		if !cond() {
+			return errors.New("the condition never held")
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return nil
+	})
 }
