@@ -20,7 +20,8 @@ func TestContext(t *testing.T) {
 	if got := starlib.Context(thread); got != context.Background() {
 		t.Errorf("Context(new thread) = %v, want context.Background()", got)
 	}
-	ctx := context.WithValue(context.Background(), struct{}{}, 1)
+	type key struct{}
+	ctx := context.WithValue(context.Background(), key{}, 1)
 	starlib.SetContext(thread, ctx)
 	if got := starlib.Context(thread); got != ctx {
 		t.Errorf("Context after SetContext(ctx) = %v, want ctx", got)

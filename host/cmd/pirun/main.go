@@ -133,5 +133,3 @@ func newLogger(w io.Writer, verbose bool, getenv func(string) string) *slog.Logg
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }
-
-var errNotBuilt = errors.New("not built yet")
