@@ -347,14 +347,14 @@ func (d *Daemon) onTasks(m *nats.Msg) {
 			e := d.engine(id)
 			switch {
 			case e != nil && d.wasAborted(t):
-				d.pub.result(t, e.failed(t, wire.StatusAborted, "TaskAborted", "aborted before it started"))
+				d.pub.result(t, e.failed(t, wire.StatusAborted, wire.TaskAborted, "aborted before it started"))
 				continue
 			case e != nil:
 				e.enqueue(job{task: t, bundle: bundle})
 				continue
 			}
 			d.pub.result(t, wire.Result{Task: t.ID, Engine: id, Status: wire.StatusLost, Host: d.host,
-				Attempt: t.Attempt, Err: &wire.Error{Type: "EngineError",
+				Attempt: t.Attempt, Err: &wire.Error{Type: wire.EngineError,
 					Message: "engine " + strconv.Itoa(id) + " is not running in this process (it was shut down)"}})
 		}
 	}

@@ -187,7 +187,7 @@ func (e *Engine) drain() {
 		if j.task.Balanced {
 			continue // the hub's scheduler runs it elsewhere or fails it
 		}
-		e.d.pub.result(j.task, e.failed(j.task, wire.StatusLost, "EngineError", "the engine was shut down before the task started"))
+		e.d.pub.result(j.task, e.failed(j.task, wire.StatusLost, wire.EngineError, "the engine was shut down before the task started"))
 	}
 }
 
@@ -220,7 +220,7 @@ func (e *Engine) abort(client string, ids []uint64) {
 		e.d.remember(client, ids)
 	}
 	for _, t := range removed {
-		e.d.pub.result(t, e.failed(t, wire.StatusAborted, "TaskAborted", "aborted before it started"))
+		e.d.pub.result(t, e.failed(t, wire.StatusAborted, wire.TaskAborted, "aborted before it started"))
 	}
 }
 
@@ -254,7 +254,7 @@ func (e *Engine) stat() wire.EngineStat {
 }
 
 // failed builds a result for a task that did not run to completion.
-func (e *Engine) failed(t *wire.Task, status wire.Status, typ, msg string) wire.Result {
+func (e *Engine) failed(t *wire.Task, status wire.Status, typ wire.ErrorKind, msg string) wire.Result {
 	now := time.Now().UnixNano()
 	return wire.Result{Task: t.ID, Engine: e.ID, Status: status, Host: e.d.host,
 		Attempt: t.Attempt, Started: now, Finished: now,

@@ -80,7 +80,7 @@ func (e *Engine) run(ctx context.Context, j job) (wire.Result, wire.Blocks) {
 	switch {
 	case errors.As(err, &ie):
 		res.Status, res.Items = wire.StatusError, ie.items
-		res.Err = &wire.Error{Type: "RemoteError", Message: ie.Error(), Backtrace: ie.items[0].Err.Backtrace}
+		res.Err = &wire.Error{Type: wire.RemoteError, Message: ie.Error(), Backtrace: ie.items[0].Err.Backtrace}
 		if blocks, err = wire.MarshalBlocks(ie.values, e.d.maxChunk); err != nil {
 			res.Err.Message += "; and the other results cannot be sent back: " + err.Error()
 		}
@@ -96,18 +96,18 @@ func (e *Engine) run(ctx context.Context, j job) (wire.Result, wire.Blocks) {
 func classify(ctx context.Context, err error, timeout time.Duration) (wire.Status, *wire.Error) {
 	switch cause := context.Cause(ctx); {
 	case errors.Is(cause, errShutdown):
-		return wire.StatusLost, &wire.Error{Type: "EngineError", Message: "the engine was shut down while running the task", Backtrace: backtrace(err)}
+		return wire.StatusLost, &wire.Error{Type: wire.EngineError, Message: "the engine was shut down while running the task", Backtrace: backtrace(err)}
 	case errors.Is(cause, errAborted):
-		return wire.StatusAborted, &wire.Error{Type: "TaskAborted", Message: "aborted while running", Backtrace: backtrace(err)}
+		return wire.StatusAborted, &wire.Error{Type: wire.TaskAborted, Message: "aborted while running", Backtrace: backtrace(err)}
 	case comm.AbortedPeer(err):
 		// Another rank's abort overtook this rank's own: the same abort.
-		return wire.StatusAborted, &wire.Error{Type: "TaskAborted", Message: "aborted while running: " + err.Error(), Backtrace: backtrace(err)}
+		return wire.StatusAborted, &wire.Error{Type: wire.TaskAborted, Message: "aborted while running: " + err.Error(), Backtrace: backtrace(err)}
 	case errors.Is(cause, errTimeout):
-		return wire.StatusTimeout, &wire.Error{Type: "TimeoutError",
+		return wire.StatusTimeout, &wire.Error{Type: wire.TimeoutError,
 			Message:   fmt.Sprintf("task ran longer than its timeout of %v and was stopped; the engine stays usable", timeout),
 			Backtrace: backtrace(err)}
 	}
-	return wire.StatusError, &wire.Error{Type: "RemoteError", Message: err.Error(), Backtrace: backtrace(err)}
+	return wire.StatusError, &wire.Error{Type: wire.RemoteError, Message: err.Error(), Backtrace: backtrace(err)}
 }
 
 // backtrace returns a Starlark traceback for err, or "" if it has none.
@@ -230,7 +230,7 @@ func (r *taskRun) mapItems(j job) (starlark.Value, error) {
 				return nil, err
 			}
 			out[i] = starlark.None
-			failed = append(failed, wire.ItemError{Index: i, Err: wire.Error{Type: "RemoteError", Message: err.Error(), Backtrace: backtrace(err)}})
+			failed = append(failed, wire.ItemError{Index: i, Err: wire.Error{Type: wire.RemoteError, Message: err.Error(), Backtrace: backtrace(err)}})
 		}
 	}
 	if failed != nil {

@@ -649,7 +649,7 @@ func (it *arIterator) Next(p *starlark.Value) bool {
 		if err != nil && v == nil {
 			te, ok := err.(*TaskError)
 			if !ok {
-				te = &TaskError{Kind: "RemoteError", Engine: -1, Message: err.Error()}
+				te = &TaskError{Kind: wire.RemoteError, Engine: -1, Message: err.Error()}
 			}
 			v = te
 			if items {

@@ -25,7 +25,7 @@ import (
 //	err.message    # string: the error without traceback
 //	err.traceback  # string: the Starlark traceback in the user's file:line, or ""
 type TaskError struct {
-	Kind      string
+	Kind      wire.ErrorKind
 	Engine    int // -1 when none
 	Host      string
 	Task      uint64
@@ -35,7 +35,7 @@ type TaskError struct {
 }
 
 func NewTaskError(r wire.Result, label string) *TaskError {
-	e := &TaskError{Kind: "RemoteError", Engine: r.Engine, Host: r.Host, Task: r.Task, Label: label}
+	e := &TaskError{Kind: wire.RemoteError, Engine: r.Engine, Host: r.Host, Task: r.Task, Label: label}
 	if r.Err != nil {
 		e.Kind, e.Message, e.Backtrace = r.Err.Type, r.Err.Message, r.Err.Backtrace
 	}
@@ -45,7 +45,7 @@ func NewTaskError(r wire.Result, label string) *TaskError {
 // Error formats the failure with where it happened and its traceback.
 func (e *TaskError) Error() string {
 	var b strings.Builder
-	b.WriteString(e.Kind)
+	b.WriteString(string(e.Kind))
 	if e.Engine >= 0 {
 		fmt.Fprintf(&b, " on engine %d", e.Engine)
 		if e.Host != "" {
@@ -68,10 +68,10 @@ func (e *TaskError) Error() string {
 }
 
 func (e *TaskError) String() string        { return e.Error() }
-func (e *TaskError) Type() string          { return e.Kind }
+func (e *TaskError) Type() string          { return string(e.Kind) }
 func (e *TaskError) Freeze()               {}
 func (e *TaskError) Truth() starlark.Bool  { return true }
-func (e *TaskError) Hash() (uint32, error) { return 0, errors.New("unhashable: " + e.Kind) }
+func (e *TaskError) Hash() (uint32, error) { return 0, errors.New("unhashable: " + string(e.Kind)) }
 func (e *TaskError) AttrNames() []string {
 	return []string{"engine_id", "host", "message", "task_id", "traceback", "type"}
 }

@@ -167,7 +167,7 @@ func (v *LoadBalancedView) submit(ctx context.Context, f lbFlags, tasks []wire.T
 			v.untrack(tasks)
 			for i, t := range tasks {
 				ar.Complete(i, wire.Result{Task: t.ID, Engine: -1, Status: wire.StatusImpossible,
-					Err: &wire.Error{Type: "ImpossibleDependency", Message: err.Error()}})
+					Err: &wire.Error{Type: wire.ImpossibleDependency, Message: err.Error()}})
 			}
 		}
 	}()

@@ -263,7 +263,7 @@ func (c *Client) failEngines(ids []int, why string) {
 		for engine := range p.slots {
 			if slices.Contains(ids, engine) {
 				r := wire.Result{Task: tid, Engine: engine, Status: wire.StatusLost,
-					Err: &wire.Error{Type: "EngineError", Message: fmt.Sprintf("engine %d %s while the task was queued or running", engine, why)}}
+					Err: &wire.Error{Type: wire.EngineError, Message: fmt.Sprintf("engine %d %s while the task was queued or running", engine, why)}}
 				fails = append(fails, c.deliverLocked(r))
 			}
 		}
@@ -654,7 +654,7 @@ func (c *Client) failUnsent(tasks []wire.Task, err error) {
 	rs := make([]wire.Result, len(tasks))
 	for i, t := range tasks {
 		rs[i] = wire.Result{Task: t.ID, Engine: -1, Status: wire.StatusLost,
-			Err: &wire.Error{Type: "EngineError", Message: "the task could not be submitted to the hub: " + err.Error()}}
+			Err: &wire.Error{Type: wire.EngineError, Message: "the task could not be submitted to the hub: " + err.Error()}}
 	}
 	c.deliver(rs)
 }
@@ -675,7 +675,7 @@ func (c *Client) abortUnsent(ids []uint64) {
 	for _, u := range c.window.queue {
 		if abort[u.task.ID] && u.p != nil && c.pending[u.task.ID] == u.p {
 			rs = append(rs, wire.Result{Task: u.task.ID, Engine: -1, Status: wire.StatusAborted,
-				Err: &wire.Error{Type: "TaskAborted", Message: "aborted before it started"}})
+				Err: &wire.Error{Type: wire.TaskAborted, Message: "aborted before it started"}})
 		}
 	}
 	c.mu.Unlock()

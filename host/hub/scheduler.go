@@ -142,7 +142,7 @@ func (s *scheduler) removeEngines(ids []int) {
 	}
 	s.mu.Unlock()
 	for _, t := range failed {
-		s.fail(t, wire.StatusLost, "EngineError", fmt.Sprintf(
+		s.fail(t, wire.StatusLost, wire.EngineError, fmt.Sprintf(
 			"engine %d died or was lost while running the task (attempt %d of %d; set retries on the view to run it again elsewhere)",
 			t.t.Exclude[len(t.t.Exclude)-1], t.t.Attempt+1, t.t.Retries+1))
 	}
@@ -169,7 +169,7 @@ func (s *scheduler) observe(stats []wire.EngineStat) {
 }
 
 // fail reports a task's failure to its client.
-func (s *scheduler) fail(t *lbTask, status wire.Status, typ, msg string) {
+func (s *scheduler) fail(t *lbTask, status wire.Status, typ wire.ErrorKind, msg string) {
 	now := time.Now().UnixNano()
 	s.h.publish(wire.ClientResults(t.ref.Client), &wire.Results{Results: []wire.Result{{
 		Task: t.ref.ID, Engine: -1, Status: status, Attempt: t.t.Attempt, Started: now, Finished: now,
@@ -212,7 +212,7 @@ func (s *scheduler) onSubmit(m *nats.Msg) {
 	s.peak = max(s.peak, len(s.tasks))
 	s.mu.Unlock()
 	for _, t := range aborted {
-		s.fail(t, wire.StatusAborted, "TaskAborted", "aborted before it started")
+		s.fail(t, wire.StatusAborted, wire.TaskAborted, "aborted before it started")
 	}
 	s.wake()
 }
@@ -283,7 +283,7 @@ func (s *scheduler) onControl(m *nats.Msg) {
 	}
 	s.mu.Unlock()
 	for _, t := range aborted {
-		s.fail(t, wire.StatusAborted, "TaskAborted", "aborted before it started")
+		s.fail(t, wire.StatusAborted, wire.TaskAborted, "aborted before it started")
 	}
 	for d, engines := range running {
 		s.h.publish(wire.DaemonControl(d), &wire.Control{Op: wire.OpAbort, Client: c.Client, Tasks: c.Tasks, Engines: engines})
@@ -450,11 +450,11 @@ func (s *scheduler) dispatch() {
 
 func (s *scheduler) failImpossible(t *lbTask) {
 	if t.t.Allowed != nil {
-		s.fail(t, wire.StatusImpossible, "ImpossibleDependency", fmt.Sprintf(
+		s.fail(t, wire.StatusImpossible, wire.ImpossibleDependency, fmt.Sprintf(
 			"the task must follow tasks that ran on engine(s) %v, and none of them is available any more", t.t.Allowed))
 		return
 	}
-	s.fail(t, wire.StatusLost, "EngineError", fmt.Sprintf(
+	s.fail(t, wire.StatusLost, wire.EngineError, fmt.Sprintf(
 		"the task's engine(s) %v died and no other engine is left to retry it on", t.t.Exclude))
 }
 

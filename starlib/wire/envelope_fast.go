@@ -190,7 +190,7 @@ func encodeItemError(e *Encoder, it *ItemError) {
 
 func encodeError(e *Encoder, err *Error) {
 	e.EncodeMapHead(count(err.Type != "", err.Message != "", err.Backtrace != ""))
-	stringField(e, 1, err.Type)
+	stringField(e, 1, string(err.Type))
 	stringField(e, 2, err.Message)
 	stringField(e, 3, err.Backtrace)
 }

@@ -313,7 +313,9 @@ func decodeError(d *Decoder, e *Error) error {
 	return decodeFields(d, func(key uint64) error {
 		switch key {
 		case 1:
-			return wrap("Type", decodeStringTo(d, &e.Type))
+			s, err := d.DecodeString()
+			e.Type = ErrorKind(s)
+			return wrap("Type", err)
 		case 2:
 			return wrap("Message", decodeStringTo(d, &e.Message))
 		case 3:

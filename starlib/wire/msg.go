@@ -105,9 +105,9 @@ type ItemError struct {
 
 // Error describes a failure on an engine, in the user's terms.
 type Error struct {
-	Type      string `wire:"1"` // RemoteError, EngineError, TimeoutError, TaskAborted, ...
-	Message   string `wire:"2"`
-	Backtrace string `wire:"3"` // Starlark traceback naming the user's file:line
+	Type      ErrorKind `wire:"1"` // RemoteError, EngineError, TimeoutError, TaskAborted, ...
+	Message   string    `wire:"2"`
+	Backtrace string    `wire:"3"` // Starlark traceback naming the user's file:line
 }
 
 // Results carries finished tasks for one client.

@@ -93,7 +93,7 @@ func reportRanks(e *env, fails []*api.TaskError) int {
 		code = exitFailed
 		text := te.Backtrace
 		if text == "" {
-			text = te.Kind + ": " + te.Message
+			text = string(te.Kind) + ": " + te.Message
 		}
 		fmt.Fprintf(e.stderr, "rank %d (engine %d on %s): %s\n", rank, te.Engine, te.Host, strings.TrimSuffix(text, "\n"))
 	}
