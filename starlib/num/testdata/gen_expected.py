@@ -109,6 +109,32 @@ CASES = [
     "num.array([0.00011, 0.1])", "num.array([True])", "num.array([5])", "num.array([-1.25])",
 ]
 
+# Statements ending with the array a, for assignment.
+STMTS = [
+    "a = num.arange(6.0)\na[num.greater(a, 2)] = -1",
+    "a = num.arange(12).reshape(3, 4)\na[1] = num.array([9, 9, 9, 9])",
+    "a = num.arange(12).reshape(3, 4)\na[[0, 2]] = 5",
+    "a = num.arange(12).reshape(3, 4)\na[[0, 2]] = num.array([1, 2, 3, 4])",
+    "a = num.arange(12).reshape(3, 4)\na[[0, 2]] = num.array([[1, 2, 3, 4], [5, 6, 7, 8]])",
+    "a = num.arange(6)\na[[1, 3]] = num.array([10, 30])",
+    "a = num.arange(6)\na[[-1]] = 7",
+    "a = num.arange(12).reshape(3, 4)\na[num.array([True, False, True])] = 0",
+    "a = num.arange(12).reshape(3, 4)\na[num.array([True, False, True])] = num.array([1, 2, 3, 4])",
+    "a = num.arange(12).reshape(3, 4) * 1.0\na[1, 2] = 7.5",
+    "a = num.zeros((2, 3))\na[0] = 1.5",
+    "a = num.zeros((2, 3), dtype='int64')\na[0] = 1.9",
+    "a = num.arange(4)\na[num.less(a, 2)] = num.array([10, 20])",
+    "a = num.arange(12).reshape(3, 4)\na.T[1] = 0",
+    "a = num.arange(12).reshape(3, 4)\na[::2][1] = -1",
+    "a = num.arange(12).reshape(3, 4)\nnum.copyto(a[1:], num.array([0, 1, 2, 3]))",
+    "a = num.arange(12).reshape(3, 4)\na[1:3].fill(0)",
+    "a = num.arange(12).reshape(3, 4)\na[num.greater(a, 5)] = num.arange(6) * 10",
+    "a = num.arange(5) * 1.0\nnum.copyto(a, num.array([1, 2, 3, 4, 5]) / 2)",
+    "a = num.array([True, False, True])\na[1] = 2",
+    "a = num.arange(12).reshape(3, 4)\na[1][2] = 99",
+    "a = num.arange(6)\nb = a[1:5]\nb[[0, 3]] = 0",
+]
+
 def enc(x):
     if isinstance(x, float):
         if math.isnan(x): return "nan"
@@ -134,6 +160,12 @@ for expr in CASES:
         else:
             case["type"], case["value"] = "float", enc(float(v))
     out.append(case)
+for code in STMTS:
+    env = {"num": num}
+    exec(code, env)
+    v = env["a"]
+    out.append({"stmts": code, "dtype": str(v.dtype), "shape": list(v.shape),
+                "values": [enc(x) for x in v.ravel().tolist()], "str": str(v)})
 with open("core_expected.json", "w") as f:
     json.dump(out, f, indent=0)
     f.write("\n")
