@@ -425,10 +425,12 @@ func arangeFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 			return nil, fmt.Errorf("%s: %v", b.Name(), err)
 		}
 		x := out.buf.i
-		for k := range x {
-			x[k] = i0 + int64(k)*st
-		}
-		if err := work(thread, len(x)); err != nil {
+		err = pieces(thread, 1, len(x), func(_, c, n int) {
+			for k := c; k < c+n; k++ {
+				x[k] = i0 + int64(k)*st
+			}
+		})
+		if err != nil {
 			return nil, err
 		}
 		return astype(thread, out, dt)
@@ -452,10 +454,12 @@ func arangeFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 		return nil, fmt.Errorf("%s: %v", b.Name(), err)
 	}
 	x := out.buf.f
-	for k := range x {
-		x[k] = f0 + float64(k)*fs
-	}
-	if err := work(thread, len(x)); err != nil {
+	err = pieces(thread, 1, len(x), func(_, c, n int) {
+		for k := c; k < c+n; k++ {
+			x[k] = f0 + float64(k)*fs
+		}
+	})
+	if err != nil {
 		return nil, err
 	}
 	return astype(thread, out, dt)

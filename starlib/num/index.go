@@ -389,13 +389,8 @@ func maskGet(thread *starlark.Thread, a, mask *Array) (*Array, error) {
 		return out, nil
 	}
 	m := mask.Contiguous().Bools()
-	n := 0
-	for _, x := range m {
-		if x {
-			n++
-		}
-	}
-	if err := work(thread, len(m)); err != nil {
+	n, err := countTrue(thread, m)
+	if err != nil {
 		return nil, err
 	}
 	out, err := alloc(thread, a.dtype, []int{n})
@@ -404,57 +399,94 @@ func maskGet(thread *starlark.Thread, a, mask *Array) (*Array, error) {
 	}
 	rows, cols := dims2(a.shape)
 	v := viewOf(a, a.shape)
-	if len(a.shape) == 2 && cols == 1 {
-		v.s1 = 0
+	k := 0
+	err = pieces(thread, rows, cols, func(r, c, n int) {
+		p, j := v.off+r*v.s0+c*v.s1, r*cols+c
+		switch a.dtype {
+		case Float64:
+			k = maskCopy(out.buf.f, k, a.buf.f, p, v.s1, m[j:j+n])
+		case Int64:
+			k = maskCopy(out.buf.i, k, a.buf.i, p, v.s1, m[j:j+n])
+		default:
+			k = maskCopy(out.buf.b, k, a.buf.b, p, v.s1, m[j:j+n])
+		}
+	})
+	if err != nil {
+		return nil, err
 	}
-	switch a.dtype {
-	case Float64:
-		maskCopy(out.buf.f, a.buf.f, v, m, rows, cols)
-	case Int64:
-		maskCopy(out.buf.i, a.buf.i, v, m, rows, cols)
-	default:
-		maskCopy(out.buf.b, a.buf.b, v, m, rows, cols)
-	}
-	return out, work(thread, len(m))
+	return out, nil
 }
 
-// maskCopy appends to out the elements of src (laid by v over rows ×
-// cols) whose flat index is true in m.
-func maskCopy[T any](out, src []T, v view, m []bool, rows, cols int) {
-	k, j := 0, 0
-	for r := range rows {
-		p := v.off + r*v.s0
-		for range cols {
-			if m[j] {
-				out[k] = src[p]
-				k++
+// countTrue counts the true elements of m.
+func countTrue(thread *starlark.Thread, m []bool) (int, error) {
+	n := 0
+	for lo := 0; lo < len(m); lo += chunk {
+		for _, x := range m[lo:min(lo+chunk, len(m))] {
+			if x {
+				n++
 			}
-			j++
-			p += v.s1
+		}
+		if err := work(thread, min(chunk, len(m)-lo)); err != nil {
+			return 0, err
 		}
 	}
+	return n, nil
 }
 
-// maskPut stores into dst (laid by v) at the flat indices true in m the
-// values vals, one after the other, or vals[0] everywhere if it is the
-// only one.
-func maskPut[T any](dst []T, v view, m []bool, rows, cols int, vals []T) {
-	j, k := 0, 0
-	step := 1
+// pieces calls f(r, c, n) for the pieces of at most chunk elements of a
+// rows × cols array, row by row, charging their work.
+func pieces(thread *starlark.Thread, rows, cols int, f func(r, c, n int)) error {
+	acc := 0
+	for r := range rows {
+		for c := 0; c < cols; c += chunk {
+			n := min(chunk, cols-c)
+			f(r, c, n)
+			if acc += n; acc >= chunk {
+				if err := work(thread, acc); err != nil {
+					return err
+				}
+				acc = 0
+			}
+		}
+	}
+	return work(thread, acc)
+}
+
+// maskCopy copies to out, from index k, the elements of src at p, p+s1,
+// … whose flag in m is true, and returns the next index of out.
+func maskCopy[T any](out []T, k int, src []T, p, s1 int, m []bool) int {
+	for _, x := range m {
+		if x {
+			out[k] = src[p]
+			k++
+		}
+		p += s1
+	}
+	return k
+}
+
+// maskPut stores into dst at p, p+s1, … where m is true the values vals
+// from index k on, or vals[0] everywhere if it is the only one, and
+// returns the next index of vals.
+func maskPut[T any](dst []T, p, s1 int, m []bool, vals []T, k int) int {
 	if len(vals) == 1 {
-		step = 0
-	}
-	for r := range rows {
-		p := v.off + r*v.s0
-		for range cols {
-			if m[j] {
-				dst[p] = vals[k]
-				k += step
+		v := vals[0]
+		for _, x := range m {
+			if x {
+				dst[p] = v
 			}
-			j++
-			p += v.s1
+			p += s1
 		}
+		return k
 	}
+	for _, x := range m {
+		if x {
+			dst[p] = vals[k]
+			k++
+		}
+		p += s1
+	}
+	return k
 }
 
 // maskSet is a[mask] = src.
@@ -484,11 +516,9 @@ func maskSet(thread *starlark.Thread, a, mask, src *Array) error {
 		return nil
 	}
 	m := mask.Contiguous().Bools()
-	n := 0
-	for _, x := range m {
-		if x {
-			n++
-		}
+	n, err := countTrue(thread, m)
+	if err != nil {
+		return err
 	}
 	size := src.Size()
 	if size != 1 && size != n {
@@ -500,16 +530,16 @@ func maskSet(thread *starlark.Thread, a, mask, src *Array) error {
 	}
 	rows, cols := dims2(a.shape)
 	v := viewOf(a, a.shape)
-	if len(a.shape) == 2 && cols == 1 {
-		v.s1 = 0
-	}
-	switch a.dtype {
-	case Float64:
-		maskPut(a.buf.f, v, m, rows, cols, vals.buf.f)
-	case Int64:
-		maskPut(a.buf.i, v, m, rows, cols, vals.buf.i)
-	default:
-		maskPut(a.buf.b, v, m, rows, cols, vals.buf.b)
-	}
-	return work(thread, 2*len(m))
+	k := 0
+	return pieces(thread, rows, cols, func(r, c, n int) {
+		p, j := v.off+r*v.s0+c*v.s1, r*cols+c
+		switch a.dtype {
+		case Float64:
+			k = maskPut(a.buf.f, p, v.s1, m[j:j+n], vals.buf.f, k)
+		case Int64:
+			k = maskPut(a.buf.i, p, v.s1, m[j:j+n], vals.buf.i, k)
+		default:
+			k = maskPut(a.buf.b, p, v.s1, m[j:j+n], vals.buf.b, k)
+		}
+	})
 }
