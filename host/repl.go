@@ -43,6 +43,7 @@ type REPLConfig struct {
 	History  string    // the line history file when Terminal; "" keeps none
 	Argv     []string  // the session's argv
 	Banner   string    // the first line of the banner, e.g. "pirun 0.1.0"
+	Cells    bool      // chunks are a notebook's cells, named "<cell:N>" (RunCell)
 	// Connect opens the clusters named by Client(profile=…, connect=…);
 	// nil refuses them.
 	Connect func(ctx context.Context, profile, connect string) (*Client, error)
@@ -313,7 +314,7 @@ func (r *REPL) report(err error, interrupted bool) {
 // nextName returns the name of the next chunk, "<stdin:N>".
 func (r *REPL) nextName() string {
 	r.n++
-	return fmt.Sprintf("<stdin:%d>", r.n)
+	return r.chunkName(r.n)
 }
 
 // replOptions are the dialect's options with load() binding globally, as
@@ -331,7 +332,7 @@ func replOptions() *syntax.FileOptions {
 // like any other (an expression evaluated on its own would see the
 // globals as predeclared names, which shipping cannot copy).
 func (r *REPL) exec(ctx context.Context, text string) error {
-	name := fmt.Sprintf("<stdin:%d>", r.n+1)
+	name := r.chunkName(r.n + 1)
 	f, err := replOptions().Parse(name, text, 0)
 	if err != nil {
 		r.n++ // the error names the chunk
