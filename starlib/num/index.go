@@ -292,12 +292,47 @@ func (a *Array) Get(key starlark.Value) (starlark.Value, bool, error) {
 	if err != nil {
 		return nil, false, fmt.Errorf("ndarray index: %v", err)
 	}
-	for j, i := range t.idx {
-		if err := assign(thread, out.sliceAxis(0, j, 1), a.sliceAxis(0, int(i), 1)); err != nil {
-			return nil, false, err
-		}
+	if err := moveRows(thread, out, a, t.idx, false); err != nil {
+		return nil, false, err
 	}
 	return out, true, nil
+}
+
+// moveRows copies a's rows (elements of a 1-D array) at idx to sel's
+// rows 0, 1, … (take), or, if put, sel's rows to a's rows at idx. sel is
+// contiguous, of a's dtype.
+func moveRows(thread *starlark.Thread, sel, a *Array, idx []int64, put bool) error {
+	_, cols := dims2(a.shape)
+	s1 := a.strides[len(a.shape)-1]
+	s0 := a.strides[0]
+	if len(a.shape) == 1 {
+		cols, s0 = 1, a.strides[0]
+	}
+	acc := 0
+	for j, i := range idx {
+		p, q := a.offset+int(i)*s0, j*cols
+		switch {
+		case a.dtype == Float64 && put:
+			copyRun(a.buf.f, p, s1, sel.buf.f, q, 1, cols)
+		case a.dtype == Float64:
+			copyRun(sel.buf.f, q, 1, a.buf.f, p, s1, cols)
+		case a.dtype == Int64 && put:
+			copyRun(a.buf.i, p, s1, sel.buf.i, q, 1, cols)
+		case a.dtype == Int64:
+			copyRun(sel.buf.i, q, 1, a.buf.i, p, s1, cols)
+		case put:
+			copyRun(a.buf.b, p, s1, sel.buf.b, q, 1, cols)
+		default:
+			copyRun(sel.buf.b, q, 1, a.buf.b, p, s1, cols)
+		}
+		if acc += cols; acc >= chunk {
+			if err := work(thread, acc); err != nil {
+				return err
+			}
+			acc = 0
+		}
+	}
+	return work(thread, acc)
 }
 
 // SetKey implements starlark.HasSetKey: a[i] = v, a[i, j] = v,
@@ -339,54 +374,28 @@ func (a *Array) SetKey(key, v starlark.Value) error {
 	if bs, err := broadcastShape(shape, src.shape); err != nil || !sameShape(bs, shape) {
 		return fmt.Errorf("ndarray assignment: could not broadcast input array from shape %s into shape %s", shapeString(src.shape), shapeString(shape))
 	}
-	if src.buf == a.buf {
-		src = src.Copy()
+	// The values, broadcast to the selection and converted, then
+	// scattered: a repeated index takes the last value, as in numpy.
+	sel, err := alloc(thread, a.dtype, shape)
+	if err != nil {
+		return fmt.Errorf("ndarray assignment: %v", err)
 	}
-	srcRows := len(src.shape) == len(shape) && src.shape[0] == len(t.idx) && len(t.idx) != 1
-	for j, i := range t.idx {
-		part := src
-		if srcRows {
-			part = src.sliceAxis(0, j, 1)
-			if len(src.shape) == 1 {
-				part = &Array{dtype: src.dtype, shape: []int{}, strides: []int{}, offset: part.offset, buf: src.buf}
-			}
-		}
-		dst := a.sliceAxis(0, int(i), 1)
-		if len(a.shape) == 1 {
-			dst = &Array{dtype: a.dtype, shape: []int{}, strides: []int{}, offset: dst.offset, buf: a.buf}
-		} else {
-			dst = a.row(int(i))
-			if srcRows && len(part.shape) == 2 {
-				part = src.row(j)
-			}
-		}
-		if err := assign(thread, dst, part); err != nil {
-			return fmt.Errorf("ndarray assignment: %v", err)
-		}
+	if err := assign(thread, sel, src); err != nil {
+		return fmt.Errorf("ndarray assignment: %v", err)
 	}
-	return nil
+	return moveRows(thread, sel, a, t.idx, true)
 }
 
 // maskGet returns the elements of a where mask is true, as a 1-D array
 // (mask of a's shape) or the rows of a where it is true (a mask per row).
 func maskGet(thread *starlark.Thread, a, mask *Array) (*Array, error) {
 	if len(mask.shape) < len(a.shape) {
-		var rows []int64
-		for r, m := range mask.Bools() {
-			if m {
-				rows = append(rows, int64(r))
-			}
-		}
+		rows := trueRows(mask)
 		out, err := alloc(thread, a.dtype, []int{len(rows), a.shape[1]})
 		if err != nil {
 			return nil, err
 		}
-		for j, r := range rows {
-			if err := assign(thread, out.row(j), a.row(int(r))); err != nil {
-				return nil, err
-			}
-		}
-		return out, nil
+		return out, moveRows(thread, out, a, rows, false)
 	}
 	m := mask.Contiguous().Bools()
 	n, err := countTrue(thread, m)
@@ -415,6 +424,17 @@ func maskGet(thread *starlark.Thread, a, mask *Array) (*Array, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// trueRows returns the indices where a 1-D bool array is true.
+func trueRows(mask *Array) []int64 {
+	var rows []int64
+	for r, m := range mask.Bools() {
+		if m {
+			rows = append(rows, int64(r))
+		}
+	}
+	return rows
 }
 
 // countTrue counts the true elements of m.
@@ -492,28 +512,15 @@ func maskPut[T any](dst []T, p, s1 int, m []bool, vals []T, k int) int {
 // maskSet is a[mask] = src.
 func maskSet(thread *starlark.Thread, a, mask, src *Array) error {
 	if len(mask.shape) < len(a.shape) {
-		j := 0
-		count := 0
-		for _, m := range mask.Bools() {
-			if m {
-				count++
-			}
+		rows := trueRows(mask)
+		sel, err := alloc(thread, a.dtype, []int{len(rows), a.shape[1]})
+		if err != nil {
+			return err
 		}
-		perRow := !(len(src.shape) == 2 && src.shape[0] == count && count != 1)
-		for r, m := range mask.Bools() {
-			if !m {
-				continue
-			}
-			part := src
-			if !perRow {
-				part = src.row(j)
-			}
-			if err := assign(thread, a.row(r), part); err != nil {
-				return err
-			}
-			j++
+		if err := assign(thread, sel, src); err != nil {
+			return err
 		}
-		return nil
+		return moveRows(thread, sel, a, rows, true)
 	}
 	m := mask.Contiguous().Bools()
 	n, err := countTrue(thread, m)
