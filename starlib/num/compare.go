@@ -278,3 +278,27 @@ func allcloseFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 	}
 	return starlark.True, nil
 }
+
+var _ starlark.Container = (*Array)(nil)
+
+// Has implements starlark.Container: x in a is true if some element of a
+// equals x, as numpy's (a == x).any().
+func (a *Array) Has(y starlark.Value) (bool, error) {
+	b, ok, err := scalarOrArray(y)
+	if err != nil {
+		return false, fmt.Errorf("in ndarray: %v", err)
+	}
+	if !ok {
+		return false, fmt.Errorf("in ndarray: got %s, want a number or an ndarray", y.Type())
+	}
+	eq, err := opEqual.named().apply(opThread(a, b), a, b)
+	if err != nil {
+		return false, err
+	}
+	for _, v := range eq.Bools() {
+		if v {
+			return true, nil
+		}
+	}
+	return false, nil
+}

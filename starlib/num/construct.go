@@ -60,13 +60,15 @@ func shapeArg(fn string, v starlark.Value) ([]int, error) {
 	return shape, nil
 }
 
-// kindOf returns the dtype of a Starlark number, or false.
+// kindOf returns the dtype of a Starlark number, or false (also for an
+// int that does not fit in int64).
 func kindOf(v starlark.Value) (DType, bool) {
-	switch v.(type) {
+	switch v := v.(type) {
 	case starlark.Float:
 		return Float64, true
 	case starlark.Int:
-		return Int64, true
+		_, ok := v.Int64()
+		return Int64, ok
 	case starlark.Bool:
 		return Bool, true
 	}
@@ -137,12 +139,12 @@ func fromValue(thread *starlark.Thread, fn string, v starlark.Value, dtype DType
 					if _, nested := x.(starlark.Indexable); nested {
 						return nil, fmt.Errorf("%s: element [%d][%d] is a %s: num arrays have at most 2 dimensions", fn, r, c, x.Type())
 					}
-					return nil, fmt.Errorf("%s: element [%d][%d] is a %s; want int, float or bool", fn, r, c, x.Type())
+					return nil, fmt.Errorf("%s: element [%d][%d] is %s; want an int64, a float or a bool", fn, r, c, describe(x))
 				}
 				widen(d)
 			}
 		default:
-			return nil, fmt.Errorf("%s: element [%d] is a %s; want int, float or bool", fn, r, e.Type())
+			return nil, fmt.Errorf("%s: element [%d] is %s; want an int64, a float or a bool", fn, r, describe(e))
 		}
 		if r > 0 && cols < 0 {
 			return nil, fmt.Errorf("%s: element [%d] is a row but element [0] is a number: all rows must be lists of the same length", fn, r)
@@ -776,4 +778,13 @@ func asInt64(v starlark.Value) (int64, bool) {
 		return b2i(bool(v)), true
 	}
 	return 0, false
+}
+
+// describe names a bad element in errors: its type, or the int that does
+// not fit in int64.
+func describe(v starlark.Value) string {
+	if i, ok := v.(starlark.Int); ok {
+		return fmt.Sprintf("%v, which does not fit in int64 (use a float)", i)
+	}
+	return "a " + v.Type()
 }
