@@ -107,6 +107,12 @@ CASES = [
     "num.arange(60).reshape(3, 20) - 30", "num.zeros((2, 0))", "num.array([0.1 + 0.2])", "num.array([1e16, 1.0])",
     "num.array([12345678.9, 0.5])", "num.array([1.0, 1000.0])", "num.array([1.0, 1001.0])", "num.array([0.0001, 1.0])",
     "num.array([0.00011, 0.1])", "num.array([True])", "num.array([5])", "num.array([-1.25])",
+    # 0-d and empty edge cases
+    "num.array(5) + 1", "num.sqrt(num.array(4.0))", "num.array(True) & False", "-num.array(2.5)",
+    "num.array(7) // num.array([2, -2])", "num.array([]).reshape(0, 3)", "num.ones((0, 3)).T",
+    "num.concatenate([num.array([]), num.array([1.0])])", "num.where(num.array([], dtype='bool'), 1, 2)",
+    "num.zeros((0, 3)) * num.zeros((1, 3))", "num.less(num.zeros(0), 1)", "num.arange(0)", "num.eye(0)",
+    "num.array([[]])", "num.array([[1.5]]) + num.array([])", "num.full((0,), 3)", "num.clip(num.array([]), 0, 1)",
 ]
 
 # Statements ending with the array a, for assignment.
