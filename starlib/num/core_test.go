@@ -195,3 +195,4 @@ func TestErrors(t *testing.T) {
 		}
 	}
 }
+

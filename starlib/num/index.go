@@ -137,6 +137,9 @@ func (a *Array) Index(i int) starlark.Value {
 
 // Slice implements starlark.Sliceable: a[i:j:k] along axis 0, a view.
 func (a *Array) Slice(start, end, step int) starlark.Value {
+	if len(a.shape) == 0 {
+		return a // Starlark's slicing cannot fail here; a 0-d array has no axis
+	}
 	n := 0
 	if step > 0 && end > start {
 		n = (end - start + step - 1) / step
