@@ -99,7 +99,7 @@ func medianBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	r := &reduction{name: "median", dtype: floatDType, run: func(m *meter, l *lanes, out *Array) error {
 		s := make([]float64, l.n)
 		return eachFloatLane(m, l, func(x []float64) float64 {
-			if !sortedCopy(s, x) || len(x) == 0 {
+			if !sortedCopy(m, s, x) || len(x) == 0 {
 				return math.NaN()
 			}
 			n := len(s)
@@ -112,16 +112,16 @@ func medianBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	return reduceValue(thread, b.Name(), r, av, axisv)
 }
 
-// sortedCopy copies x into s (of the same length) and sorts it, unless x
-// has a NaN: then it reports false.
-func sortedCopy(s, x []float64) bool {
+// sortedCopy copies x into s (of the same length) and sorts it, polling
+// m, unless x has a NaN: then it reports false.
+func sortedCopy(m *meter, s, x []float64) bool {
 	copy(s, x)
 	for _, v := range s {
 		if v != v {
 			return false
 		}
 	}
-	slices.Sort(s)
+	sortFloats(m, s)
 	return true
 }
 
@@ -190,7 +190,10 @@ func quantiles(thread *starlark.Thread, fname string, av, axisv starlark.Value, 
 		if err := m.add(l.n); err != nil {
 			return nil, fmt.Errorf("%s: %v", fname, err)
 		}
-		ok := sortedCopy(s, l.floats(j, scratch))
+		ok := sortedCopy(m, s, l.floats(j, scratch))
+		if m.err != nil {
+			return nil, fmt.Errorf("%s: %v", fname, m.err)
+		}
 		for k, q := range qs {
 			v := math.NaN()
 			if ok {
