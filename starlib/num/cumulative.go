@@ -54,38 +54,39 @@ func cumulative(thread *starlark.Thread, a *Array, axis int, all, prod bool) (*A
 		if err := m.add(l.n); err != nil {
 			return nil, err
 		}
-		p := ol.at(j)
 		if dt == Float64 {
-			acc := 0.0
-			if prod {
-				acc = 1
-			}
-			for _, v := range l.floats(j, fs) {
-				if prod {
-					acc *= v
-				} else {
-					acc += v
-				}
-				out.buf.f[p] = acc
-				p += ol.step
-			}
-			continue
+			accumulate(m, l.floats(j, fs), out.buf.f, ol.at(j), ol.step, prod)
+		} else {
+			accumulate(m, l.ints(j, is), out.buf.i, ol.at(j), ol.step, prod)
 		}
-		acc := int64(0)
-		if prod {
-			acc = 1
+		if m.err != nil {
+			return nil, m.err
 		}
-		for _, v := range l.ints(j, is) {
+	}
+	return out, m.flush()
+}
+
+// accumulate writes the running sums (or products) of x to out from
+// index p, step apart, polling m between chunks of a long x.
+func accumulate[T float64 | int64](m *meter, x, out []T, p, step int, prod bool) {
+	var acc T
+	if prod {
+		acc = 1
+	}
+	for lo := 0; lo < len(x); lo += longChunk {
+		if lo > 0 && !m.poll() {
+			return
+		}
+		for _, v := range x[lo:min(len(x), lo+longChunk)] {
 			if prod {
 				acc *= v
 			} else {
 				acc += v
 			}
-			out.buf.i[p] = acc
-			p += ol.step
+			out[p] = acc
+			p += step
 		}
 	}
-	return out, m.flush()
 }
 
 // medianBuiltin is num.median(a, axis=None): the middle value of each

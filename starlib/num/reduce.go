@@ -448,30 +448,36 @@ func countNonzero(m *meter, l *lanes, set func(j, nz int)) error {
 			return err
 		}
 		p, nz := l.at(j), 0
-		switch l.a.dtype {
-		case Float64:
-			f := l.a.buf.f
-			for range l.n {
-				if f[p] != 0 {
-					nz++
-				}
-				p += l.step
+		for lo := 0; lo < l.n; lo += longChunk {
+			if lo > 0 && !m.poll() {
+				return m.err
 			}
-		case Int64:
-			x := l.a.buf.i
-			for range l.n {
-				if x[p] != 0 {
-					nz++
+			k := min(l.n-lo, longChunk)
+			switch l.a.dtype {
+			case Float64:
+				f := l.a.buf.f
+				for range k {
+					if f[p] != 0 {
+						nz++
+					}
+					p += l.step
 				}
-				p += l.step
-			}
-		case Bool:
-			x := l.a.buf.b
-			for range l.n {
-				if x[p] {
-					nz++
+			case Int64:
+				x := l.a.buf.i
+				for range k {
+					if x[p] != 0 {
+						nz++
+					}
+					p += l.step
 				}
-				p += l.step
+			case Bool:
+				x := l.a.buf.b
+				for range k {
+					if x[p] {
+						nz++
+					}
+					p += l.step
+				}
 			}
 		}
 		set(j, nz)

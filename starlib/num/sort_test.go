@@ -2,6 +2,7 @@ package num
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -148,5 +149,31 @@ func TestPairwisePolls(t *testing.T) {
 	pairwiseSumM(m, x)
 	if m.err == nil || !strings.Contains(m.err.Error(), "cancelled") {
 		t.Errorf("pairwiseSumM on a cancelled thread: err %v, want a cancellation", m.err)
+	}
+}
+
+// TestLongLanes checks the chunked loops of count_nonzero and cumsum
+// across chunk boundaries.
+func TestLongLanes(t *testing.T) {
+	const n = 3*longChunk + 5
+	g, err := computeExec(nil, fmt.Sprintf(`
+c = num.cumsum(num.ones(%d, dtype="int64"))
+p = num.cumprod(num.ones(%d))
+z = num.count_nonzero(num.arange(%d) %% 3)
+`, n, n, n))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := g["c"].(*Array).Int64s()
+	for i, v := range c {
+		if v != int64(i+1) {
+			t.Fatalf("cumsum(ones(%d))[%d] = %d, want %d", n, i, v, i+1)
+		}
+	}
+	if p := g["p"].(*Array).Float64s(); p[n-1] != 1 {
+		t.Errorf("cumprod(ones(%d))[-1] = %v, want 1", n, p[n-1])
+	}
+	if z := g["z"]; z.String() != fmt.Sprint(n-(n+2)/3) {
+		t.Errorf("count_nonzero(arange(%d) %% 3) = %v, want %d", n, z, n-(n+2)/3)
 	}
 }
