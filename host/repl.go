@@ -76,6 +76,8 @@ type REPL struct {
 	script  *Script
 	globals starlark.StringDict
 	n       int // chunks run
+	cell    int // RunCell: the running cell's number
+	used    int // RunCell: the highest cell number used
 	failed  int
 	autopx  *pxOptions // non-nil while %autopx is on
 	last    *pxRun     // the last %px, for %pxresult

@@ -20,30 +20,36 @@ import (
 )
 
 // chunkName returns the name of chunk n: "<stdin:N>", or with
-// REPLConfig.Cells "<cell:N>".
+// REPLConfig.Cells "<cell:N>" for the running cell's first chunk and
+// "<cell:N.K>" for its K-th (a cell of several line magics).
 func (r *REPL) chunkName(n int) string {
-	if r.cfg.Cells {
-		return fmt.Sprintf("<cell:%d>", n)
+	switch {
+	case !r.cfg.Cells:
+		return fmt.Sprintf("<stdin:%d>", n)
+	case r.cell > 0 && n > r.cell:
+		return fmt.Sprintf("<cell:%d.%d>", r.cell, n-r.cell+1)
 	}
-	return fmt.Sprintf("<stdin:%d>", n)
+	return fmt.Sprintf("<cell:%d>", n)
 }
 
 // StartCells sets the session up on c for a caller that feeds it cells
 // with RunCell instead of calling Run.
 func (r *REPL) StartCells(c *Client) error { return r.start(c) }
 
-// RunCell runs one cell, as chunk number n (0: the next number; a number
-// already used also takes the next): a %%magic with its body, %magic
+// RunCell runs one cell as "<cell:n>" (0, or a number already used:
+// the next free one; a cell's further chunks are "<cell:n.2>", ...): a %%magic with its body, %magic
 // lines followed by code, or Starlark (on the engines under %autopx). It
 // returns the value of a final expression statement, or nil when there is
 // none or it is None. Interrupt cancels it. Output goes to the REPL's Out
 // and Err as in a terminal session. It must not be called concurrently.
 func (r *REPL) RunCell(ctx context.Context, n int, text string) (starlark.Value, error) {
-	if n > r.n {
-		r.n = n - 1
+	if n <= r.used {
+		n = r.used + 1 // a number taken (by a silent cell): the cell's name must be new
 	}
+	r.cell, r.used, r.n = n, n, n-1
+	defer func() { r.n = n }()
 	ctx, done := r.chunkContext(ctx)
-	v, err := r.cell(ctx, text)
+	v, err := r.runCell(ctx, text)
 	if done() {
 		r.client.AbortPending()
 		if err == nil {
@@ -55,8 +61,8 @@ func (r *REPL) RunCell(ctx context.Context, n int, text string) (starlark.Value,
 	return v, err
 }
 
-// cell runs a cell's magics and code.
-func (r *REPL) cell(ctx context.Context, text string) (starlark.Value, error) {
+// runCell runs a cell's magics and code.
+func (r *REPL) runCell(ctx context.Context, text string) (starlark.Value, error) {
 	lines := strings.Split(text, "\n")
 	first := 0
 	for first < len(lines) && isBlank(lines[first]) {
