@@ -110,6 +110,9 @@ func numericDType(in DType) (DType, error) {
 
 var (
 	reduceSum = &reduction{name: "sum", dtype: sumDType, run: func(m *meter, l *lanes, out *Array) error {
+		if columnLanes(l) {
+			return sumColumns(m, l, out.buf.f)
+		}
 		if out.dtype == Float64 {
 			return eachFloatLane(m, l, func(x []float64) float64 { return laneSum(m, x, l) }, out.buf.f)
 		}
@@ -122,6 +125,13 @@ var (
 		return eachIntLane(m, l, prodInts, out.buf.i)
 	}}
 	reduceMean = &reduction{name: "mean", dtype: floatDType, run: func(m *meter, l *lanes, out *Array) error {
+		if columnLanes(l) {
+			err := sumColumns(m, l, out.buf.f)
+			for j := range out.buf.f {
+				out.buf.f[j] /= float64(l.n)
+			}
+			return err
+		}
 		return eachFloatLane(m, l, func(x []float64) float64 { return laneSum(m, x, l) / float64(len(x)) }, out.buf.f)
 	}}
 	reduceNansum = &reduction{name: "nansum", dtype: sumDType, run: func(m *meter, l *lanes, out *Array) error {
@@ -180,6 +190,30 @@ func eachIntLane(m *meter, l *lanes, f func(x []int64) int64, out []int64) error
 			return err
 		}
 		out[j] = f(l.ints(j, scratch))
+	}
+	return nil
+}
+
+// columnLanes reports whether l's lanes are the columns of a float64
+// array whose rows are contiguous: then sums run row by row.
+func columnLanes(l *lanes) bool {
+	return l.a.dtype == Float64 && l.outer == 1 && l.step != 1 && l.count > 1
+}
+
+// sumColumns sets out to the sums of the columns l describes, adding row
+// after row as numpy does along axis 0: the same order as laneSum's for
+// such lanes, but walking memory in order.
+func sumColumns(m *meter, l *lanes, out []float64) error {
+	clear(out)
+	f := l.a.buf.f
+	for i := range l.n {
+		if err := m.add(l.count); err != nil {
+			return err
+		}
+		row := f[l.start+i*l.step : l.start+i*l.step+l.count]
+		for j, v := range row {
+			out[j] += v
+		}
 	}
 	return nil
 }
