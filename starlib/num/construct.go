@@ -36,7 +36,7 @@ func dtypeArg(fn string, v starlark.Value) (dt DType, ok bool, err error) {
 func shapeArg(fn string, v starlark.Value) ([]int, error) {
 	if n, ok := v.(starlark.Int); ok {
 		d, ok := n.Int64()
-		if !ok || d < 0 || d > math.MaxInt32*int64(1<<20) {
+		if !ok || d < 0 || d > maxElems {
 			return nil, fmt.Errorf("%s: shape %v is not a valid dimension: give a non-negative int or a tuple of them", fn, v)
 		}
 		return []int{int(d)}, nil
@@ -52,7 +52,7 @@ func shapeArg(fn string, v starlark.Value) ([]int, error) {
 	for k := range shape {
 		n, ok := seq.Index(k).(starlark.Int)
 		d, ok2 := n.Int64()
-		if !ok || !ok2 || d < 0 || d > math.MaxInt32*int64(1<<20) {
+		if !ok || !ok2 || d < 0 || d > maxElems {
 			return nil, fmt.Errorf("%s: shape %v: dimension [%d] must be a non-negative int", fn, v, k)
 		}
 		shape[k] = int(d)
@@ -422,6 +422,9 @@ func arangeFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 		} else if st < 0 && i1 < i0 {
 			n = (i0 - i1 - st - 1) / -st
 		}
+		if n > maxElems || n < 0 {
+			return nil, fmt.Errorf("%s: a range from %d to %d by %d has too many elements", b.Name(), i0, i1, st)
+		}
 		out, err := alloc(thread, Int64, []int{int(n)})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %v", b.Name(), err)
@@ -447,10 +450,10 @@ func arangeFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	if math.IsNaN(nf) || math.IsInf(nf, 0) {
 		return nil, fmt.Errorf("%s: cannot make a range from %v to %v by %v", b.Name(), f0, f1, fs)
 	}
-	n := max(int(nf), 0)
-	if nf > 1<<50 {
+	if nf > maxElems {
 		return nil, fmt.Errorf("%s: a range from %v to %v by %v has too many elements", b.Name(), f0, f1, fs)
 	}
+	n := max(int(nf), 0)
 	out, err := alloc(thread, Float64, []int{n})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", b.Name(), err)
