@@ -9,7 +9,6 @@ import (
 	"math/rand/v2"
 
 	"go.starlark.net/starlark"
-	"go.starlark.net/starlarkstruct"
 )
 
 // Module is the Starlark module "random". It is frozen and immutable, so
@@ -22,29 +21,19 @@ import (
 //	)
 //
 // Each function is documented at its definition.
-var Module = newModule(nil)
+var Module starlark.HasAttrs = newModule(nil)
 
 // impl is the implementation of a module function, drawing from src.
 type impl func(src *Source, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error)
 
-// impls are the module's functions by name.
-var impls = map[string]impl{
-	"seed":      seed,
-	"random":    random,
-	"randint":   randint,
-	"randrange": randrange,
-	"uniform":   uniform,
-	"gauss":     gauss,
-	"choice":    choice,
-	"sample":    sample,
-	"shuffle":   shuffle,
-}
+// impls are the module's functions in the order of [funcNames].
+var impls = [numFuncs]impl{choice, gauss, randint, random, randrange, sample, seed, shuffle, uniform}
 
 // newModule returns the module whose functions draw from src, or from the
 // calling thread's Source if src is nil.
-func newModule(src *Source) *starlarkstruct.Module {
-	m := &starlarkstruct.Module{Name: "random", Members: starlark.StringDict{}}
-	for name, fn := range impls {
+func newModule(src *Source) *module {
+	m := new(module)
+	for i, fn := range impls {
 		call := func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 			return fn(source(thread), b, args, kwargs)
 		}
@@ -53,18 +42,18 @@ func newModule(src *Source) *starlarkstruct.Module {
 				return fn(src, b, args, kwargs)
 			}
 		}
-		m.Members[name] = starlark.NewBuiltin("random."+name, call)
+		m.funcs[i] = starlark.NewBuiltin("random."+funcNames[i], call)
 	}
-	m.Freeze()
 	return m
 }
 
 // Module returns a module "random" like [Module] whose functions draw
 // from s whatever the calling thread, without looking up the thread's
 // Source on each call (a thread-local map lookup): the engine predeclares
-// its own engine's module. Each call returns a new module; it is frozen,
-// and its functions serve one thread at a time unless s is shared.
-func (s *Source) Module() *starlarkstruct.Module {
+// its own engine's module. Each call returns a new module; it is
+// immutable, and its functions serve one thread at a time unless s is
+// shared.
+func (s *Source) Module() starlark.HasAttrs {
 	return newModule(s)
 }
 

@@ -183,3 +183,31 @@ func TestBigRange(t *testing.T) {
 		t.Errorf("randrange(3 << 64) // (1 << 64) over 300 draws took values %v, want 0, 1 and 2", got)
 	}
 }
+
+func TestModuleAttrs(t *testing.T) {
+	src := random.NewSource(1)
+	for _, m := range []starlark.HasAttrs{random.Module, src.Module()} {
+		names := m.AttrNames()
+		if want := []string{"choice", "gauss", "randint", "random", "randrange", "sample", "seed", "shuffle", "uniform"}; !slices.Equal(names, want) {
+			t.Errorf("AttrNames() = %v, want %v", names, want)
+		}
+		for _, name := range names {
+			v, err := m.Attr(name)
+			b, ok := v.(*starlark.Builtin)
+			if err != nil || !ok || b.Name() != "random."+name {
+				t.Errorf("Attr(%q) = %v, %v; want the builtin random.%s", name, v, err, name)
+			}
+		}
+		if v, err := m.Attr("nosuch"); v != nil || err != nil {
+			t.Errorf("Attr(%q) = %v, %v; want nil, nil", "nosuch", v, err)
+		}
+		names[0] = "changed"
+		if m.AttrNames()[0] != "choice" {
+			t.Errorf("AttrNames() shares its slice with callers, want a copy")
+		}
+	}
+	got := draw(t, threadWith(src), `(str(random), type(random), "seed" in dir(random))`, 1)
+	if want := `("<module \"random\">", "module", True)`; got[0] != want {
+		t.Errorf("str, type and dir of random = %s, want %s", got[0], want)
+	}
+}
