@@ -19,11 +19,15 @@ func (d *Daemon) predeclared(e *Engine) (starlark.StringDict, error) {
 	if err != nil {
 		return nil, err
 	}
-	return starlib.Predeclared(starlib.Engine, starlark.StringDict{
+	predecl, err := starlib.Predeclared(starlib.Engine, starlark.StringDict{
 		"engine": e.value,
 		"files":  d.files,
 		"comm":   cv,
 	})
+	if err == nil {
+		predecl["random"] = e.rand.Module() // draws from e.rand with no per-call lookup
+	}
+	return predecl, err
 }
 
 // engineValue is the `engine` module of one engine:

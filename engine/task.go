@@ -47,6 +47,7 @@ func (e *Engine) run(ctx context.Context, j job) (wire.Result, wire.Blocks) {
 		ctx, cancel = context.WithTimeoutCause(ctx, timeout, errTimeout)
 		defer cancel()
 	}
+	defer busyGC.begin()() // collect less often while tasks run (gc.go)
 	r := &taskRun{e: e, t: t}
 	r.thread = &starlark.Thread{
 		Name:  e.threadName,

@@ -41,6 +41,8 @@ func TestDependencies(t *testing.T) {
 			why: "the client API never imports the hub (nor its server) nor the REPL that uses it"},
 		{pkg: module + "/host/repl", forbidden: []string{module + "/engine", module + "/host/hub", "github.com/nats-io/nats-server"},
 			why: "the REPL is a client; it never imports the hub"},
+		{pkg: module + "/host/kernel", forbidden: []string{module + "/engine", module + "/host/hub", "github.com/nats-io/nats-server"},
+			why: "the Jupyter kernel is a client; it never imports the hub"},
 		{pkg: module + "/host/bench", forbidden: []string{module + "/engine", module + "/host/hub", "github.com/nats-io/nats-server"},
 			why: "the benchmark runner is a client; it never imports the hub"},
 		{pkg: module + "/starlib/wire", forbidden: []string{module + "/conf", module + "/host", module + "/engine", module + "/transport", module + "/starlib/ship", module + "/starlib/num"},

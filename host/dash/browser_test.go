@@ -94,6 +94,8 @@ func startBrowser(t *testing.T) *browser {
 			<-done
 		}
 		outR.Close()
+		for range b.msgs { // let the reader finish if it waits to hand over an event
+		}
 		wg.Wait()
 	})
 	var targets struct {
@@ -271,6 +273,9 @@ func TestBrowser(t *testing.T) {
 	s, _ := start(t, "0.0.0.0:0", 300*time.Millisecond)
 	b := startBrowser(t)
 	b.resize(1280, 800, 1, false)
+	b.call(b.session, "Page.enable", nil, nil)
+	b.call(b.session, "Page.addScriptToEvaluateOnNewDocument", map[string]any{
+		"source": `window.__errors = []; addEventListener("error", e => __errors.push(e.message));`}, nil)
 	_, port, _ := net.SplitHostPort(s.Addr())
 	b.call(b.session, "Page.navigate", map[string]any{"url": "http://127.0.0.1:" + port + "/?token=" + s.Token()}, nil)
 
@@ -355,6 +360,35 @@ func TestBrowser(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, shot.name), png, 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+	b.noErrors()
+
+	// A hub nobody has joined yet: the page says so, and nothing breaks.
+	empty, err := New(Config{Addr: "127.0.0.1:0", Source: SourceFunc(func() Snapshot { return Snapshot{} })})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := empty.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(empty.Shutdown)
+	b.call(b.session, "Page.navigate", map[string]any{"url": "http://" + empty.Addr() + "/"}, nil)
+	b.state("the empty cluster's page is live", 30*time.Second, func(st pageState) bool { return st.Conn == "live" })
+	var shown []string
+	b.eval(`[...document.querySelectorAll(".empty")].filter(e => !e.hidden).map(e => e.textContent)`, &shown)
+	if want := []string{"No jobs running.", "No engines have joined yet.", "Nothing printed yet."}; strings.Join(shown, "|") != strings.Join(want, "|") {
+		t.Errorf("an empty cluster's page says %q, want %q", shown, want)
+	}
+	b.noErrors()
+}
+
+// noErrors fails the test if the page threw.
+func (b *browser) noErrors() {
+	b.t.Helper()
+	var errs []string
+	b.eval("window.__errors", &errs)
+	if len(errs) > 0 {
+		b.t.Errorf("the page threw: %q", errs)
 	}
 }
 

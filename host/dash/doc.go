@@ -8,7 +8,8 @@
 // keep whether or not anyone watches: a [RateMeter] counting finished tasks
 // and a [Tail] of engine output. Snapshots are built only while a page is
 // open or someone polls the API, so a dashboard nobody watches costs the
-// hub an idle listening socket and nothing else.
+// hub an idle listening socket and nothing else; Config.Watching tells the
+// hub when pages come and go, for feeds it would rather keep only then.
 //
 // When the listen address is not loopback every request needs the token
 // that [Server.Token] returns: `?token=` once, then an HttpOnly cookie.

@@ -27,6 +27,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ch, stop := s.watch()
+	s.reportWatching()
 	if ch == nil {
 		plain(w, http.StatusServiceUnavailable, "pirun dashboard: shutting down")
 		return
@@ -90,6 +91,7 @@ func (s *Server) watch() (<-chan []byte, func()) {
 func (s *Server) tick() {
 	t := time.NewTicker(s.cfg.Interval)
 	defer t.Stop()
+	defer s.reportWatching()
 	for {
 		select {
 		case <-s.quit:
@@ -112,6 +114,21 @@ func (s *Server) tick() {
 			ch <- data
 		}
 		s.mu.Unlock()
+	}
+}
+
+// reportWatching tells Config.Watching whether the ticker runs now, if
+// that changed since it was last told.
+func (s *Server) reportWatching() {
+	if s.cfg.Watching == nil {
+		return
+	}
+	s.report.Lock()
+	defer s.report.Unlock()
+	on := s.watching()
+	if on != s.reported {
+		s.reported = on
+		s.cfg.Watching(on)
 	}
 }
 

@@ -46,6 +46,12 @@ type Config struct {
 	Tail *Tail
 	// Interval is the time between events on /api/events; 0 means 1s.
 	Interval time.Duration
+	// Watching, when set, is called with true when the first page opens
+	// the event stream and with false once the last has gone, so that the
+	// hub may keep a feed (say, a subscription to engine output) only
+	// while someone watches. Calls are serialized and alternate; it must
+	// not call back into the Server.
+	Watching func(on bool)
 	// Logger receives serving errors; nil discards them.
 	Logger *slog.Logger
 }
@@ -67,6 +73,9 @@ type Server struct {
 	closed   bool
 	watchers map[chan []byte]struct{}
 	ticking  bool
+
+	report   sync.Mutex // serializes Config.Watching calls; guards reported
+	reported bool
 
 	build  sync.Mutex // one snapshot is built at a time; guards last, lastAt
 	last   []byte     // the latest snapshot's JSON

@@ -240,6 +240,44 @@ func TestEventStream(t *testing.T) {
 	}
 }
 
+func TestWatchingCallback(t *testing.T) {
+	f := newFakeCluster(time.Now())
+	calls := make(chan bool, 8)
+	s, err := New(Config{Addr: "127.0.0.1:0", Source: f, Interval: 20 * time.Millisecond, Watching: func(on bool) { calls <- on }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Shutdown)
+	get(t, http.DefaultClient, "GET", base(s)+"/api/status", nil) // a poll is not watching
+	want := func(on bool) {
+		t.Helper()
+		select {
+		case got := <-calls:
+			if got != on {
+				t.Fatalf("Watching(%v), want Watching(%v)", got, on)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no Watching(%v) within 5s", on)
+		}
+	}
+	for range 2 {
+		resp, err := http.Get(base(s) + "/api/events")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(true)
+		readSSE(resp.Body).next(t, 5*time.Second)
+		resp.Body.Close()
+		want(false)
+	}
+	if len(calls) != 0 {
+		t.Errorf("Watching called again: %v", <-calls)
+	}
+}
+
 func TestShutdownEndsStreams(t *testing.T) {
 	before := runtime.NumGoroutine()
 	s, _ := start(t, "127.0.0.1:0", time.Hour)

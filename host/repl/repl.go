@@ -45,6 +45,7 @@ type Config struct {
 	History  string    // the line history file when Terminal; "" keeps none
 	Argv     []string  // the session's argv
 	Banner   string    // the first line of the banner, e.g. "pirun 0.1.0"
+	Cells    bool      // chunks are a notebook's cells, named "<cell:N>" (RunCell)
 	// Connect opens the clusters named by Client(profile=…, connect=…);
 	// nil refuses them.
 	Connect func(ctx context.Context, profile, connect string) (*client.Client, error)
@@ -77,6 +78,8 @@ type REPL struct {
 	script  *api.Script
 	globals starlark.StringDict
 	n       int // chunks run
+	cell    int // RunCell: the running cell's number
+	used    int // RunCell: the highest cell number used
 	failed  int
 	autopx  *pxOptions // non-nil while %autopx is on
 	last    *pxRun     // the last %px, for %pxresult
@@ -315,7 +318,7 @@ func (r *REPL) report(err error, interrupted bool) {
 // nextName returns the name of the next chunk, "<stdin:N>".
 func (r *REPL) nextName() string {
 	r.n++
-	return fmt.Sprintf("<stdin:%d>", r.n)
+	return r.chunkName(r.n)
 }
 
 // replOptions are the dialect's options with load() binding globally, as
@@ -333,7 +336,7 @@ func replOptions() *syntax.FileOptions {
 // like any other (an expression evaluated on its own would see the
 // globals as predeclared names, which shipping cannot copy).
 func (r *REPL) exec(ctx context.Context, text string) error {
-	name := fmt.Sprintf("<stdin:%d>", r.n+1)
+	name := r.chunkName(r.n + 1)
 	f, err := replOptions().Parse(name, text, 0)
 	if err != nil {
 		r.n++ // the error names the chunk

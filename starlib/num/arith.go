@@ -408,7 +408,14 @@ func (a *Array) Binary(tok syntax.Token, y starlark.Value, side starlark.Side) (
 		return nil, fmt.Errorf("%s: %v", op.sym, err)
 	}
 	if !ok {
-		return nil, nil // Starlark reports the unsupported operand types
+		switch y.(type) {
+		case *starlark.List, starlark.Tuple: // converted, as numpy does
+			if b, err = fromValue(opThread(a), op.sym, y, 0, false); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, nil // Starlark reports the unsupported operand types
+		}
 	}
 	x := a
 	if side == starlark.Right {

@@ -6,6 +6,7 @@ package num
 
 import (
 	"fmt"
+	"math"
 	"sync/atomic"
 
 	"go.starlark.net/starlark"
@@ -95,6 +96,11 @@ var (
 // maxDims is the most dimensions an Array may have.
 const maxDims = 2
 
+// maxElems bounds the elements of an array, so that sizes and byte counts
+// never overflow an int, on 32-bit platforms (the Pi's armv6 and armv7
+// builds) too.
+const maxElems = math.MaxInt / 8
+
 // sizeOf returns the product of shape, or an error if a dimension is
 // negative or the product overflows.
 func sizeOf(shape []int) (int, error) {
@@ -103,7 +109,7 @@ func sizeOf(shape []int) (int, error) {
 		if d < 0 {
 			return 0, fmt.Errorf("negative dimension %d in shape %s", d, shapeString(shape))
 		}
-		if d != 0 && n > (1<<62)/d {
+		if d != 0 && n > maxElems/d {
 			return 0, fmt.Errorf("shape %s is too large", shapeString(shape))
 		}
 		n *= d

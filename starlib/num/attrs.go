@@ -334,3 +334,27 @@ func nonzeroFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple
 	}
 	return nonzero(thread, b.Name(), a)
 }
+
+// copytoFn is num.copyto(dst, src): src, broadcast and converted, written
+// into dst (a view such as a[1:4] or a.T[0] changes its array).
+func copytoFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var dv, sv starlark.Value
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "dst", &dv, "src", &sv); err != nil {
+		return nil, err
+	}
+	dst, ok := dv.(*Array)
+	if !ok {
+		return nil, fmt.Errorf("%s: dst must be an ndarray, not %s", b.Name(), dv.Type())
+	}
+	if err := dst.checkMutable("write to"); err != nil {
+		return nil, fmt.Errorf("%s: dst: %v", b.Name(), err)
+	}
+	src, err := operand(thread, b.Name(), sv)
+	if err != nil {
+		return nil, err
+	}
+	if err := assign(thread, dst, src); err != nil {
+		return nil, fmt.Errorf("%s: %v", b.Name(), err)
+	}
+	return starlark.None, nil
+}

@@ -116,3 +116,15 @@ func BenchmarkBroadcast(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSmallOp is a + 1.0 on a 3-element array: the fixed cost of an
+// operator.
+func BenchmarkSmallOp(b *testing.B) {
+	a, _ := FromFloat64s([]float64{1, 2, 3})
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := a.Binary(syntax.PLUS, starlark.Float(1), starlark.Left); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

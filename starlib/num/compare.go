@@ -71,36 +71,37 @@ func whereFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 		return nil, fmt.Errorf("%s: %v", b.Name(), err)
 	}
 	rows, cols := dims2(shape)
-	cv2, xv2, yv2 := viewOf(c, shape), viewOf(x, shape), viewOf(y, shape)
-	for r := range rows {
-		o := r * cols
+	cw, xw, yw := viewOf(c, shape), viewOf(x, shape), viewOf(y, shape)
+	err = pieces(thread, rows, cols, func(r, col, n int) {
+		o := r*cols + col
+		ci, xi, yi := cw.off+r*cw.s0+col*cw.s1, xw.off+r*xw.s0+col*xw.s1, yw.off+r*yw.s0+col*yw.s1
 		switch dt {
 		case Float64:
-			choose(out.buf.f[o:o+cols], c.buf.b, cv2, x.buf.f, xv2, y.buf.f, yv2, r)
+			choose(out.buf.f[o:o+n], c.buf.b, ci, cw.s1, x.buf.f, xi, xw.s1, y.buf.f, yi, yw.s1)
 		case Int64:
-			choose(out.buf.i[o:o+cols], c.buf.b, cv2, x.buf.i, xv2, y.buf.i, yv2, r)
+			choose(out.buf.i[o:o+n], c.buf.b, ci, cw.s1, x.buf.i, xi, xw.s1, y.buf.i, yi, yw.s1)
 		default:
-			choose(out.buf.b[o:o+cols], c.buf.b, cv2, x.buf.b, xv2, y.buf.b, yv2, r)
+			choose(out.buf.b[o:o+n], c.buf.b, ci, cw.s1, x.buf.b, xi, xw.s1, y.buf.b, yi, yw.s1)
 		}
-		if err := work(thread, cols); err != nil {
-			return nil, err
-		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	return valueOf(out), nil
 }
 
-// choose fills row r of where's output.
-func choose[T any](out []T, c []bool, cv view, x []T, xv view, y []T, yv view, r int) {
-	ci, xi, yi := cv.off+r*cv.s0, xv.off+r*xv.s0, yv.off+r*yv.s0
+// choose fills out with x where c is true and y elsewhere, reading each
+// from its index by its stride.
+func choose[T any](out []T, c []bool, ci, cs int, x []T, xi, xs int, y []T, yi, ys int) {
 	for k := range out {
 		if c[ci] {
 			out[k] = x[xi]
 		} else {
 			out[k] = y[yi]
 		}
-		ci += cv.s1
-		xi += xv.s1
-		yi += yv.s1
+		ci += cs
+		xi += xs
+		yi += ys
 	}
 }
 
@@ -276,4 +277,28 @@ func allcloseFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 		}
 	}
 	return starlark.True, nil
+}
+
+var _ starlark.Container = (*Array)(nil)
+
+// Has implements starlark.Container: x in a is true if some element of a
+// equals x, as numpy's (a == x).any().
+func (a *Array) Has(y starlark.Value) (bool, error) {
+	b, ok, err := scalarOrArray(y)
+	if err != nil {
+		return false, fmt.Errorf("in ndarray: %v", err)
+	}
+	if !ok {
+		return false, fmt.Errorf("in ndarray: got %s, want a number or an ndarray", y.Type())
+	}
+	eq, err := opEqual.named().apply(opThread(a, b), a, b)
+	if err != nil {
+		return false, err
+	}
+	for _, v := range eq.Bools() {
+		if v {
+			return true, nil
+		}
+	}
+	return false, nil
 }

@@ -134,10 +134,12 @@ func result(a *Array) starlark.Value {
 }
 
 // meter charges work in chunks of about 64k element operations, so that
-// cancellation is seen often without a call per element.
+// cancellation is seen often without a call per element. Kernels that
+// walk one long lane call poll between chunks; its error sticks in err.
 type meter struct {
 	thread  *starlark.Thread
 	pending int
+	err     error
 }
 
 // meterChunk is how many element operations a meter gathers before it
@@ -153,6 +155,21 @@ func (m *meter) add(n int) error {
 	n, m.pending = m.pending, 0
 	return work(m.thread, n)
 }
+
+// poll reports whether the work may go on: whether no earlier poll
+// failed and the thread is neither cancelled nor out of steps (a poll
+// costs one step). Long kernels call it every longChunk elements and stop
+// when it fails; their caller returns m.err.
+func (m *meter) poll() bool {
+	if m.err == nil {
+		m.err = work(m.thread, 0)
+	}
+	return m.err == nil
+}
+
+// longChunk is the length of the chunks between two polls in a kernel
+// over a long lane.
+const longChunk = 1 << 16
 
 // flush charges what add has gathered.
 func (m *meter) flush() error {

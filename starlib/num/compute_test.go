@@ -26,6 +26,9 @@ func computeEval(thread *starlark.Thread, expr string) (starlark.Value, error) {
 // computeExec executes a Starlark program with num predeclared and
 // returns its globals.
 func computeExec(thread *starlark.Thread, src string) (starlark.StringDict, error) {
+	if thread == nil {
+		thread = &starlark.Thread{Name: "test"}
+	}
 	return starlark.ExecFileOptions(&syntax.FileOptions{}, thread, "test.star", src, starlark.StringDict{"num": Module})
 }
 

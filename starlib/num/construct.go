@@ -36,7 +36,7 @@ func dtypeArg(fn string, v starlark.Value) (dt DType, ok bool, err error) {
 func shapeArg(fn string, v starlark.Value) ([]int, error) {
 	if n, ok := v.(starlark.Int); ok {
 		d, ok := n.Int64()
-		if !ok || d < 0 || d > math.MaxInt32*int64(1<<20) {
+		if !ok || d < 0 || d > maxElems {
 			return nil, fmt.Errorf("%s: shape %v is not a valid dimension: give a non-negative int or a tuple of them", fn, v)
 		}
 		return []int{int(d)}, nil
@@ -52,7 +52,7 @@ func shapeArg(fn string, v starlark.Value) ([]int, error) {
 	for k := range shape {
 		n, ok := seq.Index(k).(starlark.Int)
 		d, ok2 := n.Int64()
-		if !ok || !ok2 || d < 0 || d > math.MaxInt32*int64(1<<20) {
+		if !ok || !ok2 || d < 0 || d > maxElems {
 			return nil, fmt.Errorf("%s: shape %v: dimension [%d] must be a non-negative int", fn, v, k)
 		}
 		shape[k] = int(d)
@@ -60,13 +60,15 @@ func shapeArg(fn string, v starlark.Value) ([]int, error) {
 	return shape, nil
 }
 
-// kindOf returns the dtype of a Starlark number, or false.
+// kindOf returns the dtype of a Starlark number, or false (also for an
+// int that does not fit in int64).
 func kindOf(v starlark.Value) (DType, bool) {
-	switch v.(type) {
+	switch v := v.(type) {
 	case starlark.Float:
 		return Float64, true
 	case starlark.Int:
-		return Int64, true
+		_, ok := v.Int64()
+		return Int64, ok
 	case starlark.Bool:
 		return Bool, true
 	}
@@ -137,12 +139,12 @@ func fromValue(thread *starlark.Thread, fn string, v starlark.Value, dtype DType
 					if _, nested := x.(starlark.Indexable); nested {
 						return nil, fmt.Errorf("%s: element [%d][%d] is a %s: num arrays have at most 2 dimensions", fn, r, c, x.Type())
 					}
-					return nil, fmt.Errorf("%s: element [%d][%d] is a %s; want int, float or bool", fn, r, c, x.Type())
+					return nil, fmt.Errorf("%s: element [%d][%d] is %s; want an int64, a float or a bool", fn, r, c, describe(x))
 				}
 				widen(d)
 			}
 		default:
-			return nil, fmt.Errorf("%s: element [%d] is a %s; want int, float or bool", fn, r, e.Type())
+			return nil, fmt.Errorf("%s: element [%d] is %s; want an int64, a float or a bool", fn, r, describe(e))
 		}
 		if r > 0 && cols < 0 {
 			return nil, fmt.Errorf("%s: element [%d] is a row but element [0] is a number: all rows must be lists of the same length", fn, r)
@@ -420,15 +422,20 @@ func arangeFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 		} else if st < 0 && i1 < i0 {
 			n = (i0 - i1 - st - 1) / -st
 		}
+		if n > maxElems || n < 0 {
+			return nil, fmt.Errorf("%s: a range from %d to %d by %d has too many elements", b.Name(), i0, i1, st)
+		}
 		out, err := alloc(thread, Int64, []int{int(n)})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %v", b.Name(), err)
 		}
 		x := out.buf.i
-		for k := range x {
-			x[k] = i0 + int64(k)*st
-		}
-		if err := work(thread, len(x)); err != nil {
+		err = pieces(thread, 1, len(x), func(_, c, n int) {
+			for k := c; k < c+n; k++ {
+				x[k] = i0 + int64(k)*st
+			}
+		})
+		if err != nil {
 			return nil, err
 		}
 		return astype(thread, out, dt)
@@ -443,19 +450,21 @@ func arangeFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	if math.IsNaN(nf) || math.IsInf(nf, 0) {
 		return nil, fmt.Errorf("%s: cannot make a range from %v to %v by %v", b.Name(), f0, f1, fs)
 	}
-	n := max(int(nf), 0)
-	if nf > 1<<50 {
+	if nf > maxElems {
 		return nil, fmt.Errorf("%s: a range from %v to %v by %v has too many elements", b.Name(), f0, f1, fs)
 	}
+	n := max(int(nf), 0)
 	out, err := alloc(thread, Float64, []int{n})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", b.Name(), err)
 	}
 	x := out.buf.f
-	for k := range x {
-		x[k] = f0 + float64(k)*fs
-	}
-	if err := work(thread, len(x)); err != nil {
+	err = pieces(thread, 1, len(x), func(_, c, n int) {
+		for k := c; k < c+n; k++ {
+			x[k] = f0 + float64(k)*fs
+		}
+	})
+	if err != nil {
 		return nil, err
 	}
 	return astype(thread, out, dt)
@@ -772,4 +781,13 @@ func asInt64(v starlark.Value) (int64, bool) {
 		return b2i(bool(v)), true
 	}
 	return 0, false
+}
+
+// describe names a bad element in errors: its type, or the int that does
+// not fit in int64.
+func describe(v starlark.Value) string {
+	if i, ok := v.(starlark.Int); ok {
+		return fmt.Sprintf("%v, which does not fit in int64 (use a float)", i)
+	}
+	return "a " + v.Type()
 }

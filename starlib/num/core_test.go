@@ -24,6 +24,7 @@ func eval(t testing.TB, thread *starlark.Thread, expr string) (starlark.Value, e
 // it.
 type expected struct {
 	Expr   string `json:"expr"`
+	Stmts  string `json:"stmts"` // statements that leave the result in a
 	DType  string `json:"dtype"`
 	Shape  []int  `json:"shape"`
 	Values []any  `json:"values"`
@@ -79,7 +80,16 @@ func TestAgainstNumpy(t *testing.T) {
 		t.Fatalf("core_expected.json has %d cases, want the full set", len(cases))
 	}
 	for _, c := range cases {
-		got, err := eval(t, nil, c.Expr)
+		var got starlark.Value
+		var err error
+		if c.Stmts != "" {
+			var globals starlark.StringDict
+			globals, err = starlark.ExecFileOptions(&syntax.FileOptions{}, &starlark.Thread{}, "stmts", c.Stmts, starlark.StringDict{"num": Module})
+			got = globals["a"]
+			c.Expr = strings.ReplaceAll(c.Stmts, "\n", "; ")
+		} else {
+			got, err = eval(t, nil, c.Expr)
+		}
 		if err != nil {
 			t.Errorf("%s: %v", c.Expr, err)
 			continue

@@ -54,38 +54,39 @@ func cumulative(thread *starlark.Thread, a *Array, axis int, all, prod bool) (*A
 		if err := m.add(l.n); err != nil {
 			return nil, err
 		}
-		p := ol.at(j)
 		if dt == Float64 {
-			acc := 0.0
-			if prod {
-				acc = 1
-			}
-			for _, v := range l.floats(j, fs) {
-				if prod {
-					acc *= v
-				} else {
-					acc += v
-				}
-				out.buf.f[p] = acc
-				p += ol.step
-			}
-			continue
+			accumulate(m, l.floats(j, fs), out.buf.f, ol.at(j), ol.step, prod)
+		} else {
+			accumulate(m, l.ints(j, is), out.buf.i, ol.at(j), ol.step, prod)
 		}
-		acc := int64(0)
-		if prod {
-			acc = 1
+		if m.err != nil {
+			return nil, m.err
 		}
-		for _, v := range l.ints(j, is) {
+	}
+	return out, m.flush()
+}
+
+// accumulate writes the running sums (or products) of x to out from
+// index p, step apart, polling m between chunks of a long x.
+func accumulate[T float64 | int64](m *meter, x, out []T, p, step int, prod bool) {
+	var acc T
+	if prod {
+		acc = 1
+	}
+	for lo := 0; lo < len(x); lo += longChunk {
+		if lo > 0 && !m.poll() {
+			return
+		}
+		for _, v := range x[lo:min(len(x), lo+longChunk)] {
 			if prod {
 				acc *= v
 			} else {
 				acc += v
 			}
-			out.buf.i[p] = acc
-			p += ol.step
+			out[p] = acc
+			p += step
 		}
 	}
-	return out, m.flush()
 }
 
 // medianBuiltin is num.median(a, axis=None): the middle value of each
@@ -99,7 +100,7 @@ func medianBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	r := &reduction{name: "median", dtype: floatDType, run: func(m *meter, l *lanes, out *Array) error {
 		s := make([]float64, l.n)
 		return eachFloatLane(m, l, func(x []float64) float64 {
-			if !sortedCopy(s, x) || len(x) == 0 {
+			if !sortedCopy(m, s, x) || len(x) == 0 {
 				return math.NaN()
 			}
 			n := len(s)
@@ -112,16 +113,16 @@ func medianBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	return reduceValue(thread, b.Name(), r, av, axisv)
 }
 
-// sortedCopy copies x into s (of the same length) and sorts it, unless x
-// has a NaN: then it reports false.
-func sortedCopy(s, x []float64) bool {
+// sortedCopy copies x into s (of the same length) and sorts it, polling
+// m, unless x has a NaN: then it reports false.
+func sortedCopy(m *meter, s, x []float64) bool {
 	copy(s, x)
 	for _, v := range s {
 		if v != v {
 			return false
 		}
 	}
-	slices.Sort(s)
+	sortFloats(m, s)
 	return true
 }
 
@@ -190,7 +191,10 @@ func quantiles(thread *starlark.Thread, fname string, av, axisv starlark.Value, 
 		if err := m.add(l.n); err != nil {
 			return nil, fmt.Errorf("%s: %v", fname, err)
 		}
-		ok := sortedCopy(s, l.floats(j, scratch))
+		ok := sortedCopy(m, s, l.floats(j, scratch))
+		if m.err != nil {
+			return nil, fmt.Errorf("%s: %v", fname, m.err)
+		}
 		for k, q := range qs {
 			v := math.NaN()
 			if ok {

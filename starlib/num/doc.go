@@ -15,6 +15,15 @@
 //     a.dtype == "float64" reads as it does in numpy.
 //   - The truth of an array is whether it has elements (Starlark's Truth
 //     cannot fail with numpy's "ambiguous" error): use num.any / num.all.
+//   - Starlark cannot assign to a slice: a[1:3].fill(v) or
+//     num.copyto(a[1:3], b) write through the view.
+//   - a += b rebinds a to a new array; num.add(a, b, out=a) (out= on every
+//     elementwise function) writes in place, as numpy's out= does.
+//
+// Starlark calls operators (a + b) without a thread. An array remembers
+// the thread whose operation made it, and an operator charges its work to
+// the first operand's thread that is still running (see BindThread for
+// arrays made outside num, such as decoded task arguments).
 //
 // Every operation allocates through alloc, which enforces the thread's
 // max_array_bytes, and charges its element operations through work, which

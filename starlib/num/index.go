@@ -137,6 +137,9 @@ func (a *Array) Index(i int) starlark.Value {
 
 // Slice implements starlark.Sliceable: a[i:j:k] along axis 0, a view.
 func (a *Array) Slice(start, end, step int) starlark.Value {
+	if len(a.shape) == 0 {
+		return a // Starlark's slicing cannot fail here; a 0-d array has no axis
+	}
 	n := 0
 	if step > 0 && end > start {
 		n = (end - start + step - 1) / step
@@ -292,12 +295,47 @@ func (a *Array) Get(key starlark.Value) (starlark.Value, bool, error) {
 	if err != nil {
 		return nil, false, fmt.Errorf("ndarray index: %v", err)
 	}
-	for j, i := range t.idx {
-		if err := assign(thread, out.sliceAxis(0, j, 1), a.sliceAxis(0, int(i), 1)); err != nil {
-			return nil, false, err
-		}
+	if err := moveRows(thread, out, a, t.idx, false); err != nil {
+		return nil, false, err
 	}
 	return out, true, nil
+}
+
+// moveRows copies a's rows (elements of a 1-D array) at idx to sel's
+// rows 0, 1, … (take), or, if put, sel's rows to a's rows at idx. sel is
+// contiguous, of a's dtype.
+func moveRows(thread *starlark.Thread, sel, a *Array, idx []int64, put bool) error {
+	_, cols := dims2(a.shape)
+	s1 := a.strides[len(a.shape)-1]
+	s0 := a.strides[0]
+	if len(a.shape) == 1 {
+		cols, s0 = 1, a.strides[0]
+	}
+	acc := 0
+	for j, i := range idx {
+		p, q := a.offset+int(i)*s0, j*cols
+		switch {
+		case a.dtype == Float64 && put:
+			copyRun(a.buf.f, p, s1, sel.buf.f, q, 1, cols)
+		case a.dtype == Float64:
+			copyRun(sel.buf.f, q, 1, a.buf.f, p, s1, cols)
+		case a.dtype == Int64 && put:
+			copyRun(a.buf.i, p, s1, sel.buf.i, q, 1, cols)
+		case a.dtype == Int64:
+			copyRun(sel.buf.i, q, 1, a.buf.i, p, s1, cols)
+		case put:
+			copyRun(a.buf.b, p, s1, sel.buf.b, q, 1, cols)
+		default:
+			copyRun(sel.buf.b, q, 1, a.buf.b, p, s1, cols)
+		}
+		if acc += cols; acc >= chunk {
+			if err := work(thread, acc); err != nil {
+				return err
+			}
+			acc = 0
+		}
+	}
+	return work(thread, acc)
 }
 
 // SetKey implements starlark.HasSetKey: a[i] = v, a[i, j] = v,
@@ -339,63 +377,32 @@ func (a *Array) SetKey(key, v starlark.Value) error {
 	if bs, err := broadcastShape(shape, src.shape); err != nil || !sameShape(bs, shape) {
 		return fmt.Errorf("ndarray assignment: could not broadcast input array from shape %s into shape %s", shapeString(src.shape), shapeString(shape))
 	}
-	if src.buf == a.buf {
-		src = src.Copy()
+	// The values, broadcast to the selection and converted, then
+	// scattered: a repeated index takes the last value, as in numpy.
+	sel, err := alloc(thread, a.dtype, shape)
+	if err != nil {
+		return fmt.Errorf("ndarray assignment: %v", err)
 	}
-	srcRows := len(src.shape) == len(shape) && src.shape[0] == len(t.idx) && len(t.idx) != 1
-	for j, i := range t.idx {
-		part := src
-		if srcRows {
-			part = src.sliceAxis(0, j, 1)
-			if len(src.shape) == 1 {
-				part = &Array{dtype: src.dtype, shape: []int{}, strides: []int{}, offset: part.offset, buf: src.buf}
-			}
-		}
-		dst := a.sliceAxis(0, int(i), 1)
-		if len(a.shape) == 1 {
-			dst = &Array{dtype: a.dtype, shape: []int{}, strides: []int{}, offset: dst.offset, buf: a.buf}
-		} else {
-			dst = a.row(int(i))
-			if srcRows && len(part.shape) == 2 {
-				part = src.row(j)
-			}
-		}
-		if err := assign(thread, dst, part); err != nil {
-			return fmt.Errorf("ndarray assignment: %v", err)
-		}
+	if err := assign(thread, sel, src); err != nil {
+		return fmt.Errorf("ndarray assignment: %v", err)
 	}
-	return nil
+	return moveRows(thread, sel, a, t.idx, true)
 }
 
 // maskGet returns the elements of a where mask is true, as a 1-D array
 // (mask of a's shape) or the rows of a where it is true (a mask per row).
 func maskGet(thread *starlark.Thread, a, mask *Array) (*Array, error) {
 	if len(mask.shape) < len(a.shape) {
-		var rows []int64
-		for r, m := range mask.Bools() {
-			if m {
-				rows = append(rows, int64(r))
-			}
-		}
+		rows := trueRows(mask)
 		out, err := alloc(thread, a.dtype, []int{len(rows), a.shape[1]})
 		if err != nil {
 			return nil, err
 		}
-		for j, r := range rows {
-			if err := assign(thread, out.row(j), a.row(int(r))); err != nil {
-				return nil, err
-			}
-		}
-		return out, nil
+		return out, moveRows(thread, out, a, rows, false)
 	}
 	m := mask.Contiguous().Bools()
-	n := 0
-	for _, x := range m {
-		if x {
-			n++
-		}
-	}
-	if err := work(thread, len(m)); err != nil {
+	n, err := countTrue(thread, m)
+	if err != nil {
 		return nil, err
 	}
 	out, err := alloc(thread, a.dtype, []int{n})
@@ -404,91 +411,124 @@ func maskGet(thread *starlark.Thread, a, mask *Array) (*Array, error) {
 	}
 	rows, cols := dims2(a.shape)
 	v := viewOf(a, a.shape)
-	if len(a.shape) == 2 && cols == 1 {
-		v.s1 = 0
+	k := 0
+	err = pieces(thread, rows, cols, func(r, c, n int) {
+		p, j := v.off+r*v.s0+c*v.s1, r*cols+c
+		switch a.dtype {
+		case Float64:
+			k = maskCopy(out.buf.f, k, a.buf.f, p, v.s1, m[j:j+n])
+		case Int64:
+			k = maskCopy(out.buf.i, k, a.buf.i, p, v.s1, m[j:j+n])
+		default:
+			k = maskCopy(out.buf.b, k, a.buf.b, p, v.s1, m[j:j+n])
+		}
+	})
+	if err != nil {
+		return nil, err
 	}
-	switch a.dtype {
-	case Float64:
-		maskCopy(out.buf.f, a.buf.f, v, m, rows, cols)
-	case Int64:
-		maskCopy(out.buf.i, a.buf.i, v, m, rows, cols)
-	default:
-		maskCopy(out.buf.b, a.buf.b, v, m, rows, cols)
-	}
-	return out, work(thread, len(m))
+	return out, nil
 }
 
-// maskCopy appends to out the elements of src (laid by v over rows ×
-// cols) whose flat index is true in m.
-func maskCopy[T any](out, src []T, v view, m []bool, rows, cols int) {
-	k, j := 0, 0
-	for r := range rows {
-		p := v.off + r*v.s0
-		for range cols {
-			if m[j] {
-				out[k] = src[p]
-				k++
-			}
-			j++
-			p += v.s1
+// trueRows returns the indices where a 1-D bool array is true.
+func trueRows(mask *Array) []int64 {
+	var rows []int64
+	for r, m := range mask.Bools() {
+		if m {
+			rows = append(rows, int64(r))
 		}
 	}
+	return rows
 }
 
-// maskPut stores into dst (laid by v) at the flat indices true in m the
-// values vals, one after the other, or vals[0] everywhere if it is the
-// only one.
-func maskPut[T any](dst []T, v view, m []bool, rows, cols int, vals []T) {
-	j, k := 0, 0
-	step := 1
+// countTrue counts the true elements of m.
+func countTrue(thread *starlark.Thread, m []bool) (int, error) {
+	n := 0
+	for lo := 0; lo < len(m); lo += chunk {
+		for _, x := range m[lo:min(lo+chunk, len(m))] {
+			if x {
+				n++
+			}
+		}
+		if err := work(thread, min(chunk, len(m)-lo)); err != nil {
+			return 0, err
+		}
+	}
+	return n, nil
+}
+
+// pieces calls f(r, c, n) for the pieces of at most chunk elements of a
+// rows × cols array, row by row, charging their work.
+func pieces(thread *starlark.Thread, rows, cols int, f func(r, c, n int)) error {
+	acc := 0
+	for r := range rows {
+		for c := 0; c < cols; c += chunk {
+			n := min(chunk, cols-c)
+			f(r, c, n)
+			if acc += n; acc >= chunk {
+				if err := work(thread, acc); err != nil {
+					return err
+				}
+				acc = 0
+			}
+		}
+	}
+	return work(thread, acc)
+}
+
+// maskCopy copies to out, from index k, the elements of src at p, p+s1,
+// … whose flag in m is true, and returns the next index of out.
+func maskCopy[T any](out []T, k int, src []T, p, s1 int, m []bool) int {
+	for _, x := range m {
+		if x {
+			out[k] = src[p]
+			k++
+		}
+		p += s1
+	}
+	return k
+}
+
+// maskPut stores into dst at p, p+s1, … where m is true the values vals
+// from index k on, or vals[0] everywhere if it is the only one, and
+// returns the next index of vals.
+func maskPut[T any](dst []T, p, s1 int, m []bool, vals []T, k int) int {
 	if len(vals) == 1 {
-		step = 0
-	}
-	for r := range rows {
-		p := v.off + r*v.s0
-		for range cols {
-			if m[j] {
-				dst[p] = vals[k]
-				k += step
+		v := vals[0]
+		for _, x := range m {
+			if x {
+				dst[p] = v
 			}
-			j++
-			p += v.s1
+			p += s1
 		}
+		return k
 	}
+	for _, x := range m {
+		if x {
+			dst[p] = vals[k]
+			k++
+		}
+		p += s1
+	}
+	return k
 }
 
 // maskSet is a[mask] = src.
 func maskSet(thread *starlark.Thread, a, mask, src *Array) error {
 	if len(mask.shape) < len(a.shape) {
-		j := 0
-		count := 0
-		for _, m := range mask.Bools() {
-			if m {
-				count++
-			}
+		rows := trueRows(mask)
+		sel, err := alloc(thread, a.dtype, []int{len(rows), a.shape[1]})
+		if err != nil {
+			return err
 		}
-		perRow := !(len(src.shape) == 2 && src.shape[0] == count && count != 1)
-		for r, m := range mask.Bools() {
-			if !m {
-				continue
-			}
-			part := src
-			if !perRow {
-				part = src.row(j)
-			}
-			if err := assign(thread, a.row(r), part); err != nil {
-				return err
-			}
-			j++
+		if err := assign(thread, sel, src); err != nil {
+			return err
 		}
-		return nil
+		return moveRows(thread, sel, a, rows, true)
 	}
 	m := mask.Contiguous().Bools()
-	n := 0
-	for _, x := range m {
-		if x {
-			n++
-		}
+	n, err := countTrue(thread, m)
+	if err != nil {
+		return err
 	}
 	size := src.Size()
 	if size != 1 && size != n {
@@ -500,16 +540,16 @@ func maskSet(thread *starlark.Thread, a, mask, src *Array) error {
 	}
 	rows, cols := dims2(a.shape)
 	v := viewOf(a, a.shape)
-	if len(a.shape) == 2 && cols == 1 {
-		v.s1 = 0
-	}
-	switch a.dtype {
-	case Float64:
-		maskPut(a.buf.f, v, m, rows, cols, vals.buf.f)
-	case Int64:
-		maskPut(a.buf.i, v, m, rows, cols, vals.buf.i)
-	default:
-		maskPut(a.buf.b, v, m, rows, cols, vals.buf.b)
-	}
-	return work(thread, 2*len(m))
+	k := 0
+	return pieces(thread, rows, cols, func(r, c, n int) {
+		p, j := v.off+r*v.s0+c*v.s1, r*cols+c
+		switch a.dtype {
+		case Float64:
+			k = maskPut(a.buf.f, p, v.s1, m[j:j+n], vals.buf.f, k)
+		case Int64:
+			k = maskPut(a.buf.i, p, v.s1, m[j:j+n], vals.buf.i, k)
+		default:
+			k = maskPut(a.buf.b, p, v.s1, m[j:j+n], vals.buf.b, k)
+		}
+	})
 }

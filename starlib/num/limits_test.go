@@ -80,6 +80,9 @@ func TestStepLimit(t *testing.T) {
 		{"a = num.ones(2000000)", 1000, true},                      // ~2000 steps
 		{"a = num.ones(500000)\nb = a + a\nc = b * a", 1000, true}, // ~1500
 		{"a = num.ones(500000)\nb = a + a", 5000, false},
+		// Indexing charges per 1024 elements too, not per element.
+		{"a = num.ones(100000)\ni = num.arange(100000)\nb = a[i]\na[i] = b\nc = a[num.greater(a, 0)]", 1000, false},
+		{"a = num.ones((50000, 2))\nm = num.greater(a.T[0], 0)\nb = a[m]\na[m] = 0", 1000, false},
 	} {
 		thread := limitedThread(context.Background(), Limits{MaxSteps: test.steps})
 		_, err := starlark.ExecFile(thread, "steps.star", test.src, starlark.StringDict{"num": Module})

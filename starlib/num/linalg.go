@@ -15,10 +15,10 @@ import (
 )
 
 // gemmBlock is the number of multiply-adds one Dgemm call may do between
-// two checks of the step budget and the thread's context: about 5 ms of
-// work on a small machine, so that cancellation is seen well within
-// 100 ms.
-const gemmBlock = 1 << 25
+// two checks of the step budget and the thread's context: 2-4 ms here,
+// 10-30 ms on a Raspberry Pi, so that cancellation is seen within 100 ms.
+// Blocks of a few rows cost gonum little (2000×2000 runs 4 rows a block).
+const gemmBlock = 1 << 24
 
 // matmulOperands reads num.NAME(a, b) into two arrays.
 func matmulOperands(b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (*Array, *Array, error) {

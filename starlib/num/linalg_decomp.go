@@ -378,14 +378,9 @@ func linalgLstsq(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 	if m == 0 || n == 0 {
 		return nil, fmt.Errorf("%s: a has shape %s: the matrix must not be empty", b.Name(), shapeString(a.shape))
 	}
-	rcond := math.Nextafter(1, 2) - 1
-	rcond *= float64(max(m, n))
-	if rcondv != starlark.None {
-		f, ok := starlark.AsFloat(rcondv)
-		if !ok {
-			return nil, fmt.Errorf("%s: rcond must be a number or None, not %s", b.Name(), rcondv.Type())
-		}
-		rcond = f
+	rcond, err := rcondArg(b.Name(), rcondv, max(m, n))
+	if err != nil {
+		return nil, err
 	}
 	if err := cost(thread, b.Name(), max(m, n)); err != nil {
 		return nil, err
@@ -413,25 +408,42 @@ func linalgLstsq(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 		svd.SolveTo(&xd, bd, rank)
 		x = fromDense(&xd)
 	}
-	var resid []float64
+	resid := []float64{}
 	if rank == n && m > n {
-		resid = make([]float64, k)
-		var r mat.Dense
-		r.Mul(mat.NewDense(m, n, slices.Clone(a.Float64s())), mat.NewDense(n, k, x.buf.f))
-		r.Sub(bd, &r)
-		for j := range k {
-			for i := range m {
-				resid[j] += r.At(i, j) * r.At(i, j)
-			}
-		}
+		resid = residuals(a, x, bd)
 	}
 	if rhs.NDim() == 1 {
 		x.shape, x.strides = []int{n}, []int{1}
 	}
 	ra, _ := FromFloat64s(resid)
-	if resid == nil {
-		ra, _ = FromFloat64s([]float64{}, 0)
-	}
 	sa, _ := FromFloat64s(s)
 	return starlark.Tuple{x, ra, starlark.MakeInt(rank), sa}, nil
+}
+
+// residuals returns the sums of squares of the columns of b - a @ x.
+func residuals(a, x *Array, b *mat.Dense) []float64 {
+	m, n, k := a.shape[0], a.shape[1], x.shape[1]
+	var r mat.Dense
+	r.Mul(mat.NewDense(m, n, slices.Clone(a.Float64s())), mat.NewDense(n, k, x.buf.f))
+	r.Sub(b, &r)
+	resid := make([]float64, k)
+	for j := range k {
+		for i := range m {
+			resid[j] += r.At(i, j) * r.At(i, j)
+		}
+	}
+	return resid
+}
+
+// rcondArg reads lstsq's rcond: a number, or None for machine epsilon
+// times the larger dimension.
+func rcondArg(fname string, v starlark.Value, dim int) (float64, error) {
+	if v == starlark.None {
+		return (math.Nextafter(1, 2) - 1) * float64(dim), nil
+	}
+	f, ok := starlark.AsFloat(v)
+	if !ok {
+		return 0, fmt.Errorf("%s: rcond must be a number or None, not %s", fname, v.Type())
+	}
+	return f, nil
 }

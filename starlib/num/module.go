@@ -50,6 +50,7 @@ func coreFuncs() map[string]builtinFunc {
 		"copy":        copyFn,
 		"ravel":       ravelFn,
 		"nonzero":     nonzeroFn,
+		"copyto":      copytoFn,
 	} {
 		m[name] = f
 	}

@@ -110,8 +110,11 @@ func numericDType(in DType) (DType, error) {
 
 var (
 	reduceSum = &reduction{name: "sum", dtype: sumDType, run: func(m *meter, l *lanes, out *Array) error {
+		if columnLanes(l) {
+			return sumColumns(m, l, out.buf.f)
+		}
 		if out.dtype == Float64 {
-			return eachFloatLane(m, l, func(x []float64) float64 { return laneSum(x, l) }, out.buf.f)
+			return eachFloatLane(m, l, func(x []float64) float64 { return laneSum(m, x, l) }, out.buf.f)
 		}
 		return eachIntLane(m, l, sumInts, out.buf.i)
 	}}
@@ -122,16 +125,23 @@ var (
 		return eachIntLane(m, l, prodInts, out.buf.i)
 	}}
 	reduceMean = &reduction{name: "mean", dtype: floatDType, run: func(m *meter, l *lanes, out *Array) error {
-		return eachFloatLane(m, l, func(x []float64) float64 { return laneSum(x, l) / float64(len(x)) }, out.buf.f)
+		if columnLanes(l) {
+			err := sumColumns(m, l, out.buf.f)
+			for j := range out.buf.f {
+				out.buf.f[j] /= float64(l.n)
+			}
+			return err
+		}
+		return eachFloatLane(m, l, func(x []float64) float64 { return laneSum(m, x, l) / float64(len(x)) }, out.buf.f)
 	}}
 	reduceNansum = &reduction{name: "nansum", dtype: sumDType, run: func(m *meter, l *lanes, out *Array) error {
 		if out.dtype == Float64 {
-			return eachFloatLane(m, l, func(x []float64) float64 { s, _ := nanSum(x); return s }, out.buf.f)
+			return eachFloatLane(m, l, func(x []float64) float64 { s, _ := nanSum(m, x); return s }, out.buf.f)
 		}
 		return eachIntLane(m, l, sumInts, out.buf.i)
 	}}
 	reduceNanmean = &reduction{name: "nanmean", dtype: floatDType, run: func(m *meter, l *lanes, out *Array) error {
-		return eachFloatLane(m, l, func(x []float64) float64 { s, n := nanSum(x); return s / float64(n) }, out.buf.f)
+		return eachFloatLane(m, l, func(x []float64) float64 { s, n := nanSum(m, x); return s / float64(n) }, out.buf.f)
 	}}
 	reduceMin = &reduction{name: "min", dtype: sameDType, empty: "zero-size array to reduction operation minimum which has no identity", run: func(m *meter, l *lanes, out *Array) error {
 		return extremum(m, l, out, false)
@@ -165,6 +175,9 @@ func eachFloatLane(m *meter, l *lanes, f func(x []float64) float64, out []float6
 			return err
 		}
 		out[j] = f(l.floats(j, scratch))
+		if m.err != nil {
+			return m.err
+		}
 	}
 	return nil
 }
@@ -181,19 +194,63 @@ func eachIntLane(m *meter, l *lanes, f func(x []int64) int64, out []int64) error
 	return nil
 }
 
+// columnLanes reports whether l's lanes are the columns of a float64
+// array whose rows are contiguous: then sums run row by row.
+func columnLanes(l *lanes) bool {
+	return l.a.dtype == Float64 && l.outer == 1 && l.step != 1 && l.count > 1
+}
+
+// sumColumns sets out to the sums of the columns l describes, adding row
+// after row as numpy does along axis 0: the same order as laneSum's for
+// such lanes, but walking memory in order.
+func sumColumns(m *meter, l *lanes, out []float64) error {
+	clear(out)
+	f := l.a.buf.f
+	for i := range l.n {
+		if err := m.add(l.count); err != nil {
+			return err
+		}
+		row := f[l.start+i*l.step : l.start+i*l.step+l.count]
+		for j, v := range row {
+			out[j] += v
+		}
+	}
+	return nil
+}
+
 // laneSum adds up x the way numpy does for a lane of l: pairwise when
 // the lane is contiguous in memory or the whole array (numpy's inner
 // loop), one after the other when it runs across rows (numpy then adds
-// row after row).
-func laneSum(x []float64, l *lanes) float64 {
+// row after row). Long lanes poll m between chunks.
+func laneSum(m *meter, x []float64, l *lanes) float64 {
 	if l.step == 1 || l.count == 1 || len(l.shape) == 0 {
-		return pairwiseSum(x)
+		return pairwiseSumM(m, x)
 	}
 	s := 0.0
-	for _, v := range x {
-		s += v
+	for lo := 0; lo < len(x); lo += longChunk {
+		if lo > 0 && !m.poll() {
+			return 0
+		}
+		for _, v := range x[lo:min(len(x), lo+longChunk)] {
+			s += v
+		}
 	}
 	return s
+}
+
+// pairwiseSumM is pairwiseSum polling m between blocks of a long x: it
+// splits x as numpy does, so the sum is the same to the last bit.
+func pairwiseSumM(m *meter, x []float64) float64 {
+	n := len(x)
+	if n <= longChunk {
+		return pairwiseSum(x)
+	}
+	if !m.poll() {
+		return 0
+	}
+	n2 := n / 2
+	n2 -= n2 % 8
+	return pairwiseSumM(m, x[:n2]) + pairwiseSumM(m, x[n2:])
 }
 
 // pairwiseSum adds up x exactly as numpy's pairwise_sum does: blocks of
@@ -236,7 +293,7 @@ func pairwiseSum(x []float64) float64 {
 
 // nanSum returns the pairwise sum of the elements of x that are not NaN,
 // and their count.
-func nanSum(x []float64) (float64, int) {
+func nanSum(m *meter, x []float64) (float64, int) {
 	n := 0
 	for _, v := range x {
 		if v == v {
@@ -244,7 +301,7 @@ func nanSum(x []float64) (float64, int) {
 		}
 	}
 	if n == len(x) {
-		return pairwiseSum(x), n
+		return pairwiseSumM(m, x), n
 	}
 	y := make([]float64, 0, n)
 	for _, v := range x {
@@ -252,7 +309,7 @@ func nanSum(x []float64) (float64, int) {
 			y = append(y, v)
 		}
 	}
-	return pairwiseSum(y), n
+	return pairwiseSumM(m, y), n
 }
 
 func sumInts(x []int64) int64 {
@@ -277,6 +334,22 @@ func prodFloats(x []float64) float64 {
 		p *= v
 	}
 	return p
+}
+
+// chunked returns f(x) for an f such as min, for which f of the results
+// of f over parts of x is f(x), polling m between parts of a long x.
+func chunked(m *meter, x []float64, f func([]float64) float64) float64 {
+	if len(x) <= 2*longChunk {
+		return f(x)
+	}
+	parts := make([]float64, 0, len(x)/longChunk+1)
+	for lo := 0; lo < len(x); lo += longChunk {
+		if !m.poll() {
+			return 0
+		}
+		parts = append(parts, f(x[lo:min(len(x), lo+longChunk)]))
+	}
+	return f(parts)
 }
 
 // minFloats returns the least element of x (not empty), NaN if any is.
@@ -330,7 +403,7 @@ func extremum(m *meter, l *lanes, out *Array, greatest bool) error {
 		if greatest {
 			f = maxFloats
 		}
-		return eachFloatLane(m, l, f, out.buf.f)
+		return eachFloatLane(m, l, func(x []float64) float64 { return chunked(m, x, f) }, out.buf.f)
 	case Int64:
 		f := minInts
 		if greatest {
@@ -350,7 +423,7 @@ func extremum(m *meter, l *lanes, out *Array, greatest bool) error {
 // ptpLanes fills out with each lane's maximum minus its minimum.
 func ptpLanes(m *meter, l *lanes, out *Array) error {
 	if out.dtype == Float64 {
-		return eachFloatLane(m, l, func(x []float64) float64 { return maxFloats(x) - minFloats(x) }, out.buf.f)
+		return eachFloatLane(m, l, func(x []float64) float64 { return chunked(m, x, maxFloats) - chunked(m, x, minFloats) }, out.buf.f)
 	}
 	return eachIntLane(m, l, func(x []int64) int64 { return maxInts(x) - minInts(x) }, out.buf.i)
 }
@@ -409,30 +482,36 @@ func countNonzero(m *meter, l *lanes, set func(j, nz int)) error {
 			return err
 		}
 		p, nz := l.at(j), 0
-		switch l.a.dtype {
-		case Float64:
-			f := l.a.buf.f
-			for range l.n {
-				if f[p] != 0 {
-					nz++
-				}
-				p += l.step
+		for lo := 0; lo < l.n; lo += longChunk {
+			if lo > 0 && !m.poll() {
+				return m.err
 			}
-		case Int64:
-			x := l.a.buf.i
-			for range l.n {
-				if x[p] != 0 {
-					nz++
+			k := min(l.n-lo, longChunk)
+			switch l.a.dtype {
+			case Float64:
+				f := l.a.buf.f
+				for range k {
+					if f[p] != 0 {
+						nz++
+					}
+					p += l.step
 				}
-				p += l.step
-			}
-		case Bool:
-			x := l.a.buf.b
-			for range l.n {
-				if x[p] {
-					nz++
+			case Int64:
+				x := l.a.buf.i
+				for range k {
+					if x[p] != 0 {
+						nz++
+					}
+					p += l.step
 				}
-				p += l.step
+			case Bool:
+				x := l.a.buf.b
+				for range k {
+					if x[p] {
+						nz++
+					}
+					p += l.step
+				}
 			}
 		}
 		set(j, nz)
@@ -451,7 +530,7 @@ func varBuiltin(root bool) builtinFunc {
 		r := &reduction{name: "var", dtype: floatDType, run: func(m *meter, l *lanes, out *Array) error {
 			dev := make([]float64, l.n)
 			return eachFloatLane(m, l, func(x []float64) float64 {
-				v := variance(x, dev, l, ddof)
+				v := variance(m, x, dev, l, ddof)
 				if root {
 					return math.Sqrt(v)
 				}
@@ -464,13 +543,13 @@ func varBuiltin(root bool) builtinFunc {
 
 // variance computes the variance of x as numpy's _var does: the mean, the
 // squared deviations (into dev), their sum over len(x)-ddof (at least 0).
-func variance(x, dev []float64, l *lanes, ddof int) float64 {
+func variance(m *meter, x, dev []float64, l *lanes, ddof int) float64 {
 	n := float64(len(x))
-	mean := laneSum(x, l) / n
+	mean := laneSum(m, x, l) / n
 	dev = dev[:len(x)]
 	for i, v := range x {
 		d := v - mean
 		dev[i] = d * d
 	}
-	return laneSum(dev, l) / math.Max(n-float64(ddof), 0)
+	return laneSum(m, dev, l) / math.Max(n-float64(ddof), 0)
 }

@@ -24,8 +24,9 @@ func cmpNaN(a, b float64) int {
 	return 0
 }
 
-// sortFloats sorts x ascending with NaNs last.
-func sortFloats(x []float64) {
+// sortFloats sorts x ascending with NaNs last, polling m (see
+// mergeSort).
+func sortFloats(m *meter, x []float64) {
 	k := 0
 	for i, v := range x {
 		if v == v {
@@ -33,7 +34,68 @@ func sortFloats(x []float64) {
 			k++
 		}
 	}
-	slices.Sort(x[:k])
+	mergeSort(m, x[:k], slices.Sort[[]float64], func(a, b float64) bool { return a < b })
+}
+
+// runLen is the length of the runs mergeSort sorts at once: a few
+// milliseconds of work each.
+const runLen = 1 << 14
+
+// mergeSort sorts x by less with sortRun (which must agree with less, and
+// be stable if x must be): a short x at once; a long one in runs of
+// sortRun elements, then merged pass by pass, polling m between runs,
+// between merges and every longChunk elements merged, so that a cancelled sort stops soon.
+// Stopped early, x holds its elements in some order.
+func mergeSort[T any](m *meter, x []T, sortRun func([]T), less func(a, b T) bool) {
+	n := len(x)
+	if n <= 2*longChunk {
+		sortRun(x)
+		return
+	}
+	for lo := 0; lo < n; lo += runLen {
+		if !m.poll() {
+			return
+		}
+		sortRun(x[lo:min(n, lo+runLen)])
+	}
+	src, dst := x, make([]T, n)
+	for width := runLen; width < n; width *= 2 {
+		for lo := 0; lo < n; lo += 2 * width {
+			mid, hi := min(n, lo+width), min(n, lo+2*width)
+			if !m.poll() || !merge(m, dst[lo:hi], src[lo:mid], src[mid:hi], less) {
+				if &src[0] != &x[0] {
+					copy(x, src)
+				}
+				return
+			}
+		}
+		src, dst = dst, src
+	}
+	if &src[0] != &x[0] {
+		copy(x, src)
+	}
+}
+
+// merge merges sorted a and b into out, taking from a first among equals
+// (stable), and reports false if m's poll stopped it.
+func merge[T any](m *meter, out, a, b []T, less func(a, b T) bool) bool {
+	i, j, k := 0, 0, 0
+	for i < len(a) && j < len(b) {
+		if less(b[j], a[i]) {
+			out[k] = b[j]
+			j++
+		} else {
+			out[k] = a[i]
+			i++
+		}
+		k++
+		if k%longChunk == 0 && !m.poll() {
+			return false
+		}
+	}
+	k += copy(out[k:], a[i:])
+	copy(out[k:], b[j:])
+	return true
 }
 
 // sortBools sorts x: false before true.
@@ -82,13 +144,13 @@ func sortInPlace(thread *starlark.Thread, a *Array, axis int) error {
 		switch a.dtype {
 		case Float64:
 			x := l.floats(j, fs)
-			sortFloats(x)
+			sortFloats(m, x)
 			if l.step != 1 {
 				l.setFloats(j, x)
 			}
 		case Int64:
 			x := l.ints(j, is)
-			slices.Sort(x)
+			mergeSort(m, x, slices.Sort[[]int64], func(a, b int64) bool { return a < b })
 			if l.step != 1 {
 				l.setInts(j, x)
 			}
@@ -98,6 +160,9 @@ func sortInPlace(thread *starlark.Thread, a *Array, axis int) error {
 			if l.step != 1 {
 				l.setBools(j, x)
 			}
+		}
+		if m.err != nil {
+			return m.err
 		}
 	}
 	return m.flush()
@@ -153,26 +218,49 @@ func arraySort(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple
 	return starlark.None, nil
 }
 
-// argsortLane sets idx to the stable sorting permutation of lane j.
-func argsortLane(l *lanes, j int, idx []int64, fs []float64, is []int64) {
-	for i := range idx {
-		idx[i] = int64(i)
-	}
+// keyed is an element of a lane beside its index, for argsort.
+type keyed[K any] struct {
+	k K
+	i int64
+}
+
+// argsortLane sets idx to the stable sorting permutation of lane j,
+// polling m. It sorts (element, index) pairs, ties broken by index, so
+// that a fast unstable sort gives the stable order.
+func argsortLane(m *meter, l *lanes, j int, idx []int64, fs []float64, is []int64) {
 	if l.a.dtype == Float64 {
 		x := l.floats(j, fs)
-		slices.SortStableFunc(idx, func(p, q int64) int { return cmpNaN(x[p], x[q]) })
+		cmp := func(p, q keyed[float64]) int {
+			if c := cmpNaN(p.k, q.k); c != 0 {
+				return c
+			}
+			return int(p.i - q.i)
+		}
+		argsortKeyed(m, x, idx, cmp)
 		return
 	}
-	x := l.ints(j, is)
-	slices.SortStableFunc(idx, func(p, q int64) int {
+	cmp := func(p, q keyed[int64]) int {
 		switch {
-		case x[p] < x[q]:
+		case p.k < q.k:
 			return -1
-		case x[p] > x[q]:
+		case p.k > q.k:
 			return 1
 		}
-		return 0
-	})
+		return int(p.i - q.i)
+	}
+	argsortKeyed(m, l.ints(j, is), idx, cmp)
+}
+
+// argsortKeyed sets idx to the order of x by cmp over (element, index).
+func argsortKeyed[K any](m *meter, x []K, idx []int64, cmp func(p, q keyed[K]) int) {
+	pairs := make([]keyed[K], len(x))
+	for i, v := range x {
+		pairs[i] = keyed[K]{v, int64(i)}
+	}
+	mergeSort(m, pairs, func(r []keyed[K]) { slices.SortFunc(r, cmp) }, func(p, q keyed[K]) bool { return cmp(p, q) < 0 })
+	for i, p := range pairs {
+		idx[i] = p.i
+	}
 }
 
 // numArgsort is num.argsort(a, axis=-1, kind=None): the int64 indices that
@@ -198,7 +286,10 @@ func numArgsort(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 		if err := m.add(l.n * max(1, bitLen(l.n))); err != nil {
 			return nil, fmt.Errorf("%s: %v", b.Name(), err)
 		}
-		argsortLane(&l, j, idx, fs, is)
+		argsortLane(m, &l, j, idx, fs, is)
+		if m.err != nil {
+			return nil, fmt.Errorf("%s: %v", b.Name(), m.err)
+		}
 		ol.setInts(j, idx)
 	}
 	if err := m.flush(); err != nil {
@@ -252,11 +343,14 @@ type uniques struct {
 // unique finds the distinct elements of a, flattened.
 func unique(thread *starlark.Thread, a *Array) (*uniques, error) {
 	l := lanesOf(a, 0, true)
-	if err := work(thread, l.n*max(1, bitLen(l.n))); err != nil {
+	m := &meter{thread: thread}
+	if err := m.add(l.n * max(1, bitLen(l.n))); err != nil {
 		return nil, err
 	}
 	idx := make([]int64, l.n)
-	argsortLane(&l, 0, idx, l.scratchFloats(), l.scratchInts())
+	if argsortLane(m, &l, 0, idx, l.scratchFloats(), l.scratchInts()); m.err != nil {
+		return nil, m.err
+	}
 	u := &uniques{inverse: make([]int64, l.n)}
 	var fs []float64
 	var is []int64

@@ -73,14 +73,13 @@ func fromWire(kind wire.ArrayKind, shape []int, data []byte) (starlark.Value, er
 	if err != nil {
 		return nil, err
 	}
-	a := newArray(dtype, shape)
 	switch dtype {
 	case Float64:
-		wire.CopyFloat64s(a.buf.f, data)
+		return FromFloat64s(wire.Float64sOf(data), shape...)
 	case Int64:
-		wire.CopyInt64s(a.buf.i, data)
-	case Bool:
-		copy(wire.BoolBytes(a.buf.b), data)
+		return FromInt64s(wire.Int64sOf(data), shape...)
 	}
+	a := newArray(dtype, shape)
+	copy(wire.BoolBytes(a.buf.b), data)
 	return a, nil
 }

@@ -9,7 +9,6 @@ import (
 	"math/rand/v2"
 
 	"go.starlark.net/starlark"
-	"go.starlark.net/starlarkstruct"
 )
 
 // Module is the Starlark module "random". It is frozen and immutable, so
@@ -22,25 +21,40 @@ import (
 //	)
 //
 // Each function is documented at its definition.
-var Module = newModule()
+var Module starlark.HasAttrs = newModule(nil)
 
-func newModule() *starlarkstruct.Module {
-	m := &starlarkstruct.Module{Name: "random", Members: starlark.StringDict{}}
-	for name, fn := range map[string]func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error){
-		"seed":      seed,
-		"random":    random,
-		"randint":   randint,
-		"randrange": randrange,
-		"uniform":   uniform,
-		"gauss":     gauss,
-		"choice":    choice,
-		"sample":    sample,
-		"shuffle":   shuffle,
-	} {
-		m.Members[name] = starlark.NewBuiltin("random."+name, fn)
+// impl is the implementation of a module function, drawing from src.
+type impl func(src *Source, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error)
+
+// impls are the module's functions in the order of [funcNames].
+var impls = [numFuncs]impl{choice, gauss, randint, random, randrange, sample, seed, shuffle, uniform}
+
+// newModule returns the module whose functions draw from src, or from the
+// calling thread's Source if src is nil.
+func newModule(src *Source) *module {
+	m := new(module)
+	for i, fn := range impls {
+		call := func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+			return fn(source(thread), b, args, kwargs)
+		}
+		if src != nil {
+			call = func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+				return fn(src, b, args, kwargs)
+			}
+		}
+		m.funcs[i] = starlark.NewBuiltin("random."+funcNames[i], call)
 	}
-	m.Freeze()
 	return m
+}
+
+// Module returns a module "random" like [Module] whose functions draw
+// from s whatever the calling thread, without looking up the thread's
+// Source on each call (a thread-local map lookup): the engine predeclares
+// its own engine's module. Each call returns a new module; it is
+// immutable, and its functions serve one thread at a time unless s is
+// shared.
+func (s *Source) Module() starlark.HasAttrs {
+	return newModule(s)
 }
 
 // def seed(n=None):
@@ -49,16 +63,16 @@ func newModule() *starlarkstruct.Module {
 // the numbers that follow repeat those that followed an earlier seed(n).
 // With n None or omitted, the stream restarts from an unpredictable seed.
 // It returns None.
-func seed(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+func seed(src *Source, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var n starlark.Value = starlark.None
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "n?", &n); err != nil {
 		return nil, err
 	}
 	switch n := n.(type) {
 	case starlark.NoneType:
-		source(thread).Seed(int64(rand.Uint64()))
+		src.Seed(int64(rand.Uint64()))
 	case starlark.Int:
-		source(thread).Seed(seedOf(n))
+		src.Seed(seedOf(n))
 	default:
 		return nil, fmt.Errorf("%s: got %s, want int or None", b.Name(), n.Type())
 	}
@@ -78,18 +92,18 @@ func seedOf(n starlark.Int) int64 {
 // def random():
 //
 // random returns a float in the interval [0.0, 1.0).
-func random(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+func random(src *Source, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 0); err != nil {
 		return nil, err
 	}
-	return starlark.Float(source(thread).float64()), nil
+	return starlark.Float(src.float64()), nil
 }
 
 // def randint(a, b):
 //
 // randint returns an int N such that a <= N <= b, each equally likely.
 // a and b are ints of any size, and a must not exceed b.
-func randint(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+func randint(src *Source, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var lo, hi starlark.Int
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "a", &lo, "b", &hi); err != nil {
 		return nil, err
@@ -98,7 +112,7 @@ func randint(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 	if n.Sign() <= 0 {
 		return nil, fmt.Errorf("%s: empty range: a (%v) > b (%v)", b.Name(), lo, hi)
 	}
-	return lo.Add(source(thread).below(n)), nil
+	return lo.Add(src.below(n)), nil
 }
 
 // def randrange(start, stop=None, step=1):
@@ -107,7 +121,7 @@ func randint(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 // random, each equally likely; randrange(stop) chooses from range(stop).
 // The arguments are ints of any size; the range must not be empty, and
 // step must not be 0.
-func randrange(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+func randrange(src *Source, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var start, step starlark.Int = starlark.MakeInt(0), starlark.MakeInt(1)
 	var stopv starlark.Value = starlark.None
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "start", &start, "stop?", &stopv, "step?", &step); err != nil {
@@ -133,38 +147,38 @@ func randrange(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple
 	if n.Sign() <= 0 {
 		return nil, fmt.Errorf("%s: empty range(%v, %v, %v)", b.Name(), start, stop, step)
 	}
-	return start.Add(step.Mul(source(thread).below(n))), nil
+	return start.Add(step.Mul(src.below(n))), nil
 }
 
 // def uniform(a, b):
 //
 // uniform returns a float N between a and b: a + (b-a) * random().
 // a and b are ints or floats.
-func uniform(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+func uniform(src *Source, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var lo, hi number
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "a", &lo, "b", &hi); err != nil {
 		return nil, err
 	}
-	return starlark.Float(float64(lo) + float64(hi-lo)*source(thread).float64()), nil
+	return starlark.Float(float64(lo) + float64(hi-lo)*src.float64()), nil
 }
 
 // def gauss(mu=0.0, sigma=1.0):
 //
 // gauss returns a float drawn from the normal distribution with mean mu
 // and standard deviation sigma (ints or floats).
-func gauss(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+func gauss(src *Source, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	mu, sigma := number(0), number(1)
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "mu?", &mu, "sigma?", &sigma); err != nil {
 		return nil, err
 	}
-	return starlark.Float(float64(mu) + float64(sigma)*source(thread).normFloat64()), nil
+	return starlark.Float(float64(mu) + float64(sigma)*src.normFloat64()), nil
 }
 
 // def choice(seq):
 //
 // choice returns an element of the non-empty sequence seq (a list, tuple,
 // string, range, …), each position equally likely.
-func choice(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+func choice(src *Source, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var seq sequence
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "seq", &seq); err != nil {
 		return nil, err
@@ -172,7 +186,7 @@ func choice(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 	if seq.Len() == 0 {
 		return nil, fmt.Errorf("%s: cannot choose from an empty %s", b.Name(), seq.Type())
 	}
-	return seq.Index(source(thread).intN(seq.Len())), nil
+	return seq.Index(src.intN(seq.Len())), nil
 }
 
 // def sample(population, k):
@@ -181,7 +195,7 @@ func choice(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 // population at distinct positions, in selection order; every subset is
 // equally likely. 0 <= k <= len(population) is required. Memory use is
 // proportional to k, so sampling a large range is cheap.
-func sample(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+func sample(src *Source, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var pop sequence
 	var k int
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "population", &pop, "k", &k); err != nil {
@@ -191,7 +205,6 @@ func sample(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 	if k < 0 || k > n {
 		return nil, fmt.Errorf("%s: k (%d) must be between 0 and the population size (%d)", b.Name(), k, n)
 	}
-	src := source(thread)
 	moved := make(map[int]int, k) // a Fisher-Yates shuffle of the positions, stored sparsely
 	at := func(i int) int {
 		if v, ok := moved[i]; ok {
@@ -213,7 +226,7 @@ func sample(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 // shuffle puts the elements of list in a random order, in place, each
 // order equally likely, and returns None. It fails if list is frozen or
 // is being iterated over.
-func shuffle(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+func shuffle(src *Source, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var list *starlark.List
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "list", &list); err != nil {
 		return nil, err
@@ -226,7 +239,6 @@ func shuffle(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 	if err := list.SetIndex(0, list.Index(0)); err != nil {
 		return nil, fmt.Errorf("%s: %v", b.Name(), err)
 	}
-	src := source(thread)
 	for i := n - 1; i > 0; i-- {
 		j := src.intN(i + 1)
 		x, y := list.Index(i), list.Index(j)

@@ -1,6 +1,7 @@
 package random_test
 
 import (
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"testing"
@@ -96,18 +97,61 @@ func TestSourceOf(t *testing.T) {
 }
 
 func TestConcurrentUse(t *testing.T) {
-	shared := random.NewSource(1)
 	var wg sync.WaitGroup
 	for i := range 4 {
 		wg.Go(func() {
-			thread := new(starlark.Thread) // the process-wide default
+			thread := new(starlark.Thread) // the process-wide default, shared
 			if i%2 == 0 {
-				random.SetSource(thread, shared)
+				random.SetSource(thread, random.NewSource(int64(i))) // its own
 			}
 			draw(t, thread, "random.shuffle(list(range(10)))", 50)
+			draw(t, thread, "random.random()", 50)
 		})
 	}
 	wg.Wait()
+}
+
+// TestSequence: a seed gives the numbers it gave before (PCG from
+// math/rand/v2 with the same seeds, read as rand.Rand.Float64 does), so
+// that scripts seeded in one pirun version print the same in the next.
+func TestSequence(t *testing.T) {
+	ref := rand.New(rand.NewPCG(7, 0x9e3779b97f4a7c15))
+	want := make([]string, 5)
+	for i := range want {
+		want[i] = starlark.Float(ref.Float64()).String()
+	}
+	if got := draw(t, threadWith(random.NewSource(7)), "random.random()", 5); !slices.Equal(got, want) {
+		t.Errorf("random.random() with seed 7 = %v, want %v", got, want)
+	}
+	if want[0] != "0.5437464358405968" {
+		t.Errorf("the first number of seed 7 = %s, want 0.5437464358405968 (as in earlier versions)", want[0])
+	}
+}
+
+// TestBoundModule: Source.Module draws from its Source whatever the
+// thread's, and its seed reseeds that Source.
+func TestBoundModule(t *testing.T) {
+	src := random.NewSource(7)
+	env := starlark.StringDict{"random": src.Module()}
+	thread := threadWith(random.NewSource(99)) // not used by the bound module
+	want := draw(t, threadWith(random.NewSource(7)), "random.random()", 3)
+	var got []string
+	for range 3 {
+		v, err := starlark.EvalOptions(&syntax.FileOptions{}, thread, "bound", "random.random()", env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, v.String())
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("Source(7).Module().random() = %v, want %v", got, want)
+	}
+	if _, err := starlark.ExecFileOptions(&syntax.FileOptions{}, thread, "bound", "random.seed(7)", env); err != nil {
+		t.Fatal(err)
+	}
+	if got := draw(t, threadWith(src), "random.random()", 3); !slices.Equal(got, want) {
+		t.Errorf("after the bound random.seed(7), the Source draws %v, want %v", got, want)
+	}
 }
 
 func TestModuleFrozen(t *testing.T) {
@@ -137,5 +181,33 @@ func TestBigRange(t *testing.T) {
 	}
 	if len(got) != 3 || !got["0"] || !got["1"] || !got["2"] {
 		t.Errorf("randrange(3 << 64) // (1 << 64) over 300 draws took values %v, want 0, 1 and 2", got)
+	}
+}
+
+func TestModuleAttrs(t *testing.T) {
+	src := random.NewSource(1)
+	for _, m := range []starlark.HasAttrs{random.Module, src.Module()} {
+		names := m.AttrNames()
+		if want := []string{"choice", "gauss", "randint", "random", "randrange", "sample", "seed", "shuffle", "uniform"}; !slices.Equal(names, want) {
+			t.Errorf("AttrNames() = %v, want %v", names, want)
+		}
+		for _, name := range names {
+			v, err := m.Attr(name)
+			b, ok := v.(*starlark.Builtin)
+			if err != nil || !ok || b.Name() != "random."+name {
+				t.Errorf("Attr(%q) = %v, %v; want the builtin random.%s", name, v, err, name)
+			}
+		}
+		if v, err := m.Attr("nosuch"); v != nil || err != nil {
+			t.Errorf("Attr(%q) = %v, %v; want nil, nil", "nosuch", v, err)
+		}
+		names[0] = "changed"
+		if m.AttrNames()[0] != "choice" {
+			t.Errorf("AttrNames() shares its slice with callers, want a copy")
+		}
+	}
+	got := draw(t, threadWith(src), `(str(random), type(random), "seed" in dir(random))`, 1)
+	if want := `("<module \"random\">", "module", True)`; got[0] != want {
+		t.Errorf("str, type and dir of random = %s, want %s", got[0], want)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"sync/atomic"
 	"unsafe"
 
@@ -148,6 +149,45 @@ func BoolBytes(b []bool) []byte {
 		return []byte{}
 	}
 	return unsafe.Slice((*byte)(unsafe.Pointer(&b[0])), len(b))
+}
+
+// noZeroCopy returns a copy of data in new memory that is not cleared
+// before the copy fills it (strings.Builder.Grow allocates so): for a
+// large array that saves a pass over memory as long as the copy.
+func noZeroCopy(data []byte) []byte {
+	var sb strings.Builder
+	sb.Grow(len(data))
+	sb.Write(data)
+	s := sb.String()
+	return unsafe.Slice(unsafe.StringData(s), len(s)) // sb is dropped: the bytes are ours
+}
+
+// Float64sOf returns a new slice of the little-endian float64s in data,
+// whose length is a multiple of 8, in fresh 8-byte aligned memory: one
+// copy, without clearing the memory first.
+func Float64sOf(data []byte) []float64 {
+	n := len(data) / 8
+	if littleEndian && n > 0 {
+		if b := noZeroCopy(data); uintptr(unsafe.Pointer(&b[0]))%8 == 0 {
+			return unsafe.Slice((*float64)(unsafe.Pointer(&b[0])), n)
+		}
+	}
+	f := make([]float64, n)
+	CopyFloat64s(f, data)
+	return f
+}
+
+// Int64sOf is Float64sOf for int64s.
+func Int64sOf(data []byte) []int64 {
+	n := len(data) / 8
+	if littleEndian && n > 0 {
+		if b := noZeroCopy(data); uintptr(unsafe.Pointer(&b[0]))%8 == 0 {
+			return unsafe.Slice((*int64)(unsafe.Pointer(&b[0])), n)
+		}
+	}
+	v := make([]int64, n)
+	CopyInt64s(v, data)
+	return v
 }
 
 // CopyFloat64s copies little-endian float64 bytes into dst (one memmove

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 )
 
 // Header names used on parts of a chunked message.
@@ -142,7 +143,8 @@ type Assembler struct {
 }
 
 type partialMsg struct {
-	buf  []byte
+	sb   strings.Builder // the parts so far, in memory not cleared first
+	size int             // announced total
 	next int
 	seen time.Time
 }
@@ -166,28 +168,33 @@ func (a *Assembler) Add(header string, data []byte, now time.Time) ([]byte, erro
 		if limit := a.maxBytes(); size > limit-a.held {
 			return nil, fmt.Errorf("chunked message %s: %d bytes would exceed the %d bytes allowed in flight", stream, size, limit)
 		}
-		p = &partialMsg{buf: make([]byte, 0, size)}
+		p = &partialMsg{size: size}
+		p.sb.Grow(size)
 		if a.partial == nil {
 			a.partial = make(map[string]*partialMsg)
 		}
 		a.partial[stream] = p
 		a.held += size
 	}
-	if part != p.next || len(p.buf)+len(data) > cap(p.buf) {
+	if part != p.next || p.sb.Len()+len(data) > p.size {
 		a.drop(stream, p)
 		return nil, fmt.Errorf("chunked message %s: part %d out of order or larger than announced", stream, part)
 	}
-	p.buf = append(p.buf, data...)
+	p.sb.Write(data)
 	p.next++
 	p.seen = now
 	if p.next < total {
 		return nil, nil
 	}
 	a.drop(stream, p)
-	if len(p.buf) != size {
-		return nil, fmt.Errorf("chunked message %s: got %d bytes, announced %d", stream, len(p.buf), size)
+	if p.sb.Len() != size {
+		return nil, fmt.Errorf("chunked message %s: got %d bytes, announced %d", stream, p.sb.Len(), size)
 	}
-	return p.buf, nil
+	if size == 0 {
+		return []byte{}, nil
+	}
+	whole := p.sb.String()
+	return unsafe.Slice(unsafe.StringData(whole), len(whole)), nil // p is dropped: the bytes are the caller's
 }
 
 // Stream returns the stream id of a part header, for acknowledgements.
@@ -205,7 +212,7 @@ func (a *Assembler) maxBytes() int {
 
 func (a *Assembler) drop(stream string, p *partialMsg) {
 	delete(a.partial, stream)
-	a.held -= cap(p.buf)
+	a.held -= p.size
 }
 
 func (a *Assembler) expire(now time.Time) {

@@ -50,6 +50,7 @@ func commands() []command {
 		{"status", "show a cluster's engines, their tasks and queues", runStatus},
 		{"profile", "create a profile folder with a commented pirun.toml", runProfile},
 		{"bench", "measure a cluster: latency, tasks/s, MB/s", runBench},
+		{"kernel", "the Jupyter kernel (pirun kernel install sets it up)", runKernel},
 	}
 }
 

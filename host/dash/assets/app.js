@@ -75,6 +75,8 @@ function renderSummary(snap) {
   };
   for (const [k, v] of Object.entries(vals)) $(`[data-sum="${k}"]`).textContent = v;
   $("#hub").textContent = snap.hub ? "hub " + snap.hub : "";
+  const job = snap.jobs[0];
+  document.title = `pirun · ${s.busy}/${s.engines} busy` + (job && job.total ? ` · ${Math.floor((100 * job.done) / job.total)}%` : "");
 }
 
 // ---- jobs ----------------------------------------------------------------

@@ -107,6 +107,38 @@ CASES = [
     "num.arange(60).reshape(3, 20) - 30", "num.zeros((2, 0))", "num.array([0.1 + 0.2])", "num.array([1e16, 1.0])",
     "num.array([12345678.9, 0.5])", "num.array([1.0, 1000.0])", "num.array([1.0, 1001.0])", "num.array([0.0001, 1.0])",
     "num.array([0.00011, 0.1])", "num.array([True])", "num.array([5])", "num.array([-1.25])",
+    # 0-d and empty edge cases
+    "num.array(5) + 1", "num.sqrt(num.array(4.0))", "num.array(True) & False", "-num.array(2.5)",
+    "num.array(7) // num.array([2, -2])", "num.array([]).reshape(0, 3)", "num.ones((0, 3)).T",
+    "num.concatenate([num.array([]), num.array([1.0])])", "num.where(num.array([], dtype='bool'), 1, 2)",
+    "num.zeros((0, 3)) * num.zeros((1, 3))", "num.less(num.zeros(0), 1)", "num.arange(0)", "num.eye(0)",
+    "num.array([[]])", "num.array([[1.5]]) + num.array([])", "num.full((0,), 3)", "num.clip(num.array([]), 0, 1)",
+]
+
+# Statements ending with the array a, for assignment.
+STMTS = [
+    "a = num.arange(6.0)\na[num.greater(a, 2)] = -1",
+    "a = num.arange(12).reshape(3, 4)\na[1] = num.array([9, 9, 9, 9])",
+    "a = num.arange(12).reshape(3, 4)\na[[0, 2]] = 5",
+    "a = num.arange(12).reshape(3, 4)\na[[0, 2]] = num.array([1, 2, 3, 4])",
+    "a = num.arange(12).reshape(3, 4)\na[[0, 2]] = num.array([[1, 2, 3, 4], [5, 6, 7, 8]])",
+    "a = num.arange(6)\na[[1, 3]] = num.array([10, 30])",
+    "a = num.arange(6)\na[[-1]] = 7",
+    "a = num.arange(12).reshape(3, 4)\na[num.array([True, False, True])] = 0",
+    "a = num.arange(12).reshape(3, 4)\na[num.array([True, False, True])] = num.array([1, 2, 3, 4])",
+    "a = num.arange(12).reshape(3, 4) * 1.0\na[1, 2] = 7.5",
+    "a = num.zeros((2, 3))\na[0] = 1.5",
+    "a = num.zeros((2, 3), dtype='int64')\na[0] = 1.9",
+    "a = num.arange(4)\na[num.less(a, 2)] = num.array([10, 20])",
+    "a = num.arange(12).reshape(3, 4)\na.T[1] = 0",
+    "a = num.arange(12).reshape(3, 4)\na[::2][1] = -1",
+    "a = num.arange(12).reshape(3, 4)\nnum.copyto(a[1:], num.array([0, 1, 2, 3]))",
+    "a = num.arange(12).reshape(3, 4)\na[1:3].fill(0)",
+    "a = num.arange(12).reshape(3, 4)\na[num.greater(a, 5)] = num.arange(6) * 10",
+    "a = num.arange(5) * 1.0\nnum.copyto(a, num.array([1, 2, 3, 4, 5]) / 2)",
+    "a = num.array([True, False, True])\na[1] = 2",
+    "a = num.arange(12).reshape(3, 4)\na[1][2] = 99",
+    "a = num.arange(6)\nb = a[1:5]\nb[[0, 3]] = 0",
 ]
 
 def enc(x):
@@ -134,6 +166,12 @@ for expr in CASES:
         else:
             case["type"], case["value"] = "float", enc(float(v))
     out.append(case)
+for code in STMTS:
+    env = {"num": num}
+    exec(code, env)
+    v = env["a"]
+    out.append({"stmts": code, "dtype": str(v.dtype), "shape": list(v.shape),
+                "values": [enc(x) for x in v.ravel().tolist()], "str": str(v)})
 with open("core_expected.json", "w") as f:
     json.dump(out, f, indent=0)
     f.write("\n")
