@@ -171,15 +171,11 @@ func (v *Value) Truth() starlark.Bool  { return v.c != nil }
 func (v *Value) Hash() (uint32, error) { return 0, errors.New("unhashable: comm") }
 
 func (v *Value) AttrNames() []string {
-	names := []string{"rank", "size"}
+	fields := []string{"rank", "size"}
 	for name := range commConstants {
-		names = append(names, name)
+		fields = append(fields, name)
 	}
-	for name := range commMethods {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	return names
+	return commMethods.Names(fields...)
 }
 
 func (v *Value) Attr(name string) (starlark.Value, error) {

@@ -24,7 +24,7 @@ var noDeadline time.Time
 
 type commMethod func(c *communicator, o *op, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error)
 
-var commMethods = map[string]*starlark.Builtin{}
+var commMethods = starlib.Methods{}
 
 func init() {
 	for name, f := range map[string]commMethod{

@@ -543,19 +543,11 @@ func (ar *AsyncResult) waitInteractive(ctx context.Context, w io.Writer) error {
 
 // ---- Starlark value ----
 
-var arMethods = map[string]*starlark.Builtin{}
-
-func init() {
-	for name, f := range map[string]func(*AsyncResult, *starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error){
-		"get": (*AsyncResult).sGet, "wait": (*AsyncResult).sWait, "ready": (*AsyncResult).sReady,
-		"successful": (*AsyncResult).sSuccessful, "errors": (*AsyncResult).sErrors,
-		"wait_interactive": (*AsyncResult).sWaitInteractive, "abort": (*AsyncResult).sAbort,
-	} {
-		arMethods[name] = starlark.NewBuiltin("AsyncResult."+name, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
-			return f(b.Receiver().(*AsyncResult), th, b, args, kw)
-		})
-	}
-}
+var arMethods = starlib.NewMethods("AsyncResult", map[string]starlib.Method[*AsyncResult]{
+	"get": (*AsyncResult).sGet, "wait": (*AsyncResult).sWait, "ready": (*AsyncResult).sReady,
+	"successful": (*AsyncResult).sSuccessful, "errors": (*AsyncResult).sErrors,
+	"wait_interactive": (*AsyncResult).sWaitInteractive, "abort": (*AsyncResult).sAbort,
+})
 
 func (ar *AsyncResult) String() string {
 	state := "pending"
@@ -583,13 +575,12 @@ func (ar *AsyncResult) Len() int {
 }
 
 func (ar *AsyncResult) AttrNames() []string {
-	return []string{"abort", "elapsed", "engine_ids", "errors", "get", "progress", "ready", "stdout",
-		"successful", "task_ids", "wait", "wait_interactive"}
+	return arMethods.Names("elapsed", "engine_ids", "progress", "stdout", "task_ids")
 }
 
 func (ar *AsyncResult) Attr(name string) (starlark.Value, error) {
-	if m := arMethods[name]; m != nil {
-		return m.BindReceiver(ar), nil
+	if m, _ := arMethods.Attr(ar, name); m != nil {
+		return m, nil
 	}
 	switch name {
 	case "progress":

@@ -100,7 +100,7 @@ func (v *ClientValue) Get(k starlark.Value) (starlark.Value, bool, error) {
 }
 
 func (v *ClientValue) AttrNames() []string {
-	return []string{"clear", "direct_view", "ids", "load_balanced_view", "queue_status", "shutdown", "wait_for_engines"}
+	return clientMethods.Names("ids")
 }
 
 func (v *ClientValue) Attr(name string) (starlark.Value, error) {
@@ -113,23 +113,17 @@ func (v *ClientValue) Attr(name string) (starlark.Value, error) {
 		}
 		return intList(ids), nil
 	}
-	f := clientMethods[name]
-	if f == nil {
-		return nil, nil
-	}
-	return starlark.NewBuiltin("Client."+name, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
-		return f(v, th, b, args, kw)
-	}), nil
+	return clientMethods.Attr(v, name)
 }
 
-var clientMethods = map[string]func(*ClientValue, *starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error){
+var clientMethods = starlib.NewMethods("Client", map[string]starlib.Method[*ClientValue]{
 	"wait_for_engines":   (*ClientValue).waitForEngines,
 	"queue_status":       (*ClientValue).queueStatus,
 	"shutdown":           (*ClientValue).shutdown,
 	"clear":              (*ClientValue).clear,
 	"load_balanced_view": (*ClientValue).loadBalancedView,
 	"direct_view":        (*ClientValue).directView,
-}
+})
 
 func (v *ClientValue) waitForEngines(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 	var n int

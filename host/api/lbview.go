@@ -300,8 +300,7 @@ func (v *LoadBalancedView) Hash() (uint32, error) {
 }
 
 func (v *LoadBalancedView) AttrNames() []string {
-	return []string{"after", "apply", "apply_async", "apply_sync", "block", "follow", "map", "map_async",
-		"map_sync", "retries", "targets", "timeout"}
+	return lbMethods.Names("after", "block", "follow", "retries", "targets", "timeout")
 }
 
 func (v *LoadBalancedView) Attr(name string) (starlark.Value, error) {
@@ -334,10 +333,7 @@ func (v *LoadBalancedView) Attr(name string) (starlark.Value, error) {
 		}
 		return intList(v.targets), nil
 	}
-	if m := lbMethods[name]; m != nil {
-		return m.BindReceiver(v), nil
-	}
-	return nil, nil
+	return lbMethods.Attr(v, name)
 }
 
 func (v *LoadBalancedView) SetField(name string, val starlark.Value) error {
@@ -354,20 +350,13 @@ func (v *LoadBalancedView) SetField(name string, val starlark.Value) error {
 	return nil
 }
 
-var lbMethods = map[string]*starlark.Builtin{}
+var lbMethods = starlib.NewMethods("LoadBalancedView", map[string]starlib.Method[*LoadBalancedView]{
+	"apply": lbApply(nil), "apply_sync": lbApply(ptr(true)), "apply_async": lbApply(ptr(false)),
+	"map": lbMap(nil), "map_sync": lbMap(ptr(true)), "map_async": lbMap(ptr(false)),
+})
 
-func init() {
-	for name, force := range map[string]*bool{"apply": nil, "apply_sync": ptr(true), "apply_async": ptr(false)} {
-		lbMethods[name] = starlark.NewBuiltin("LoadBalancedView."+name, lbApply(force))
-	}
-	for name, force := range map[string]*bool{"map": nil, "map_sync": ptr(true), "map_async": ptr(false)} {
-		lbMethods[name] = starlark.NewBuiltin("LoadBalancedView."+name, lbMap(force))
-	}
-}
-
-func lbApply(force *bool) func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
-	return func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
-		v := b.Receiver().(*LoadBalancedView)
+func lbApply(force *bool) starlib.Method[*LoadBalancedView] {
+	return func(v *LoadBalancedView, th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 		if len(args) == 0 {
 			return nil, fmt.Errorf("%s: missing the function to apply", b.Name())
 		}
@@ -382,9 +371,8 @@ func lbApply(force *bool) func(*starlark.Thread, *starlark.Builtin, starlark.Tup
 	}
 }
 
-func lbMap(force *bool) func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
-	return func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
-		v := b.Receiver().(*LoadBalancedView)
+func lbMap(force *bool) starlib.Method[*LoadBalancedView] {
+	return func(v *LoadBalancedView, th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 		chunksize, ordered := 1, true
 		var rest []starlark.Tuple
 		for _, kv := range kw {

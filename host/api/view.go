@@ -476,8 +476,7 @@ func (v *DirectView) SetKey(k, val starlark.Value) error {
 }
 
 func (v *DirectView) AttrNames() []string {
-	return []string{"abort", "apply", "apply_async", "apply_sync", "block", "execute", "gather", "map",
-		"map_async", "map_sync", "parallel", "pull", "push", "remote", "run", "scatter", "shutdown", "targets", "wait"}
+	return dvMethods.Names("block", "targets")
 }
 
 func (v *DirectView) Attr(name string) (starlark.Value, error) {
@@ -496,10 +495,7 @@ func (v *DirectView) Attr(name string) (starlark.Value, error) {
 		}
 		return intList(ids), nil
 	}
-	if m := dvMethods[name]; m != nil {
-		return m.BindReceiver(v), nil
-	}
-	return nil, nil
+	return dvMethods.Attr(v, name)
 }
 
 func (v *DirectView) SetField(name string, val starlark.Value) error {

@@ -12,36 +12,27 @@ import (
 	"github.com/pirun-dev/pirun/starlib"
 )
 
-type dvMethod func(v *DirectView, th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error)
+type dvMethod = starlib.Method[*DirectView]
 
-var dvMethods = map[string]*starlark.Builtin{}
-
-func init() {
-	table := map[string]dvMethod{
-		"apply":       dvApply(nil),
-		"apply_sync":  dvApply(ptr(true)),
-		"apply_async": dvApply(ptr(false)),
-		"map":         dvMap(nil),
-		"map_sync":    dvMap(ptr(true)),
-		"map_async":   dvMap(ptr(false)),
-		"execute":     dvExecute,
-		"run":         dvRun,
-		"push":        dvPush,
-		"pull":        dvPull,
-		"scatter":     dvScatter,
-		"gather":      dvGather,
-		"remote":      dvRemote,
-		"parallel":    dvParallel,
-		"wait":        dvWait,
-		"abort":       dvAbort,
-		"shutdown":    dvShutdown,
-	}
-	for name, f := range table {
-		dvMethods[name] = starlark.NewBuiltin("DirectView."+name, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
-			return f(b.Receiver().(*DirectView), th, b, args, kw)
-		})
-	}
-}
+var dvMethods = starlib.NewMethods("DirectView", map[string]dvMethod{
+	"apply":       dvApply(nil),
+	"apply_sync":  dvApply(ptr(true)),
+	"apply_async": dvApply(ptr(false)),
+	"map":         dvMap(nil),
+	"map_sync":    dvMap(ptr(true)),
+	"map_async":   dvMap(ptr(false)),
+	"execute":     dvExecute,
+	"run":         dvRun,
+	"push":        dvPush,
+	"pull":        dvPull,
+	"scatter":     dvScatter,
+	"gather":      dvGather,
+	"remote":      dvRemote,
+	"parallel":    dvParallel,
+	"wait":        dvWait,
+	"abort":       dvAbort,
+	"shutdown":    dvShutdown,
+})
 
 func ptr[T any](v T) *T { return &v }
 
