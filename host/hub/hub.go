@@ -100,7 +100,7 @@ func New(cfg Config, log *slog.Logger) (*Hub, error) {
 	if err := h.loadRegistry(); err != nil {
 		return nil, err
 	}
-	h.sched = newScheduler(h)
+	h.sched = newScheduler(h, cfg.Policy, h.stop, h.wg.Go, log)
 	return h, nil
 }
 
@@ -583,6 +583,16 @@ func (h *Hub) sendData(subj string, msg any) {
 	if err := h.out.SendMsg(context.Background(), subj, msg); err != nil {
 		h.log.Warn("publish", "subject", subj, "err", err)
 	}
+}
+
+// receive is transport.Receive on the hub's connection (for the scheduler).
+func (h *Hub) receive(asm *wire.Assembler, m *nats.Msg) ([]byte, error) {
+	return transport.Receive(h.nc, asm, m)
+}
+
+// ask is request on the hub's connection (for the scheduler).
+func (h *Hub) ask(subj string, msg any, timeout time.Duration) (wire.ControlReply, error) {
+	return request(h.nc, subj, msg, timeout)
 }
 
 // request sends msg on subj and decodes a ControlReply.

@@ -7,6 +7,7 @@ package hub
 
 import (
 	"fmt"
+	"log/slog"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
@@ -18,7 +19,6 @@ import (
 
 	"github.com/pirun-dev/pirun/host/sched"
 	"github.com/pirun-dev/pirun/starlib/wire"
-	"github.com/pirun-dev/pirun/transport"
 )
 
 type lbTask struct {
@@ -68,10 +68,26 @@ func heapAllocs() uint64 {
 	return s[0].Value.Uint64()
 }
 
+// schedOut is what the scheduler needs of its hub, a narrow seam instead
+// of *Hub: the Hub does it over NATS, the test Harness records it.
+type schedOut interface {
+	// receive returns the whole message of m (nil while parts are
+	// missing), reassembling parts with asm.
+	receive(asm *wire.Assembler, m *nats.Msg) ([]byte, error)
+	publish(subj string, msg any)  // a small message
+	sendData(subj string, msg any) // a task batch, in parts when large
+	// ask sends msg to a daemon and returns its reply.
+	ask(subj string, msg any, timeout time.Duration) (wire.ControlReply, error)
+}
+
 type scheduler struct {
-	h    *Hub
-	kick chan struct{}
-	asm  wire.Assembler
+	out    schedOut
+	log    *slog.Logger
+	policy sched.Policy
+	stop   <-chan struct{} // closed when the hub shuts down
+	spawn  func(func())    // starts a goroutine its owner waits for
+	kick   chan struct{}
+	asm    wire.Assembler
 
 	mu      sync.Mutex
 	queue   []*lbTask
@@ -86,8 +102,8 @@ type scheduler struct {
 	batches map[string]*batchBuilder
 }
 
-func newScheduler(h *Hub) *scheduler {
-	return &scheduler{h: h, kick: make(chan struct{}, 1), tasks: make(map[wire.TaskRef]*lbTask),
+func newScheduler(out schedOut, policy sched.Policy, stop <-chan struct{}, spawn func(func()), log *slog.Logger) *scheduler {
+	return &scheduler{out: out, policy: policy, stop: stop, spawn: spawn, log: log, kick: make(chan struct{}, 1), tasks: make(map[wire.TaskRef]*lbTask),
 		engines: make(map[int]*lbEngine), aborted: make(map[wire.TaskRef]time.Time)}
 }
 
@@ -171,22 +187,22 @@ func (s *scheduler) observe(stats []wire.EngineStat) {
 // fail reports a task's failure to its client.
 func (s *scheduler) fail(t *lbTask, status wire.Status, typ wire.ErrorKind, msg string) {
 	now := time.Now().UnixNano()
-	s.h.publish(wire.ClientResults(t.ref.Client), &wire.Results{Results: []wire.Result{{
+	s.out.publish(wire.ClientResults(t.ref.Client), &wire.Results{Results: []wire.Result{{
 		Task: t.ref.ID, Engine: -1, Status: status, Attempt: t.t.Attempt, Started: now, Finished: now,
 		Err: &wire.Error{Type: typ, Message: msg}}}})
 }
 
 func (s *scheduler) onSubmit(m *nats.Msg) {
-	data, err := transport.Receive(s.h.nc, &s.asm, m)
+	data, err := s.out.receive(&s.asm, m)
 	if err != nil {
-		s.h.log.Warn("drop a large submission", "err", err)
+		s.log.Warn("drop a large submission", "err", err)
 	}
 	if data == nil {
 		return
 	}
 	var b wire.Batch
 	if err := wire.UnmarshalMsg(data, &b); err != nil {
-		s.h.log.Warn("drop a malformed submission", "err", err)
+		s.log.Warn("drop a malformed submission", "err", err)
 		return
 	}
 	var aborted []*lbTask
@@ -229,7 +245,7 @@ func intern(s, prev string) (string, string) {
 func (s *scheduler) onDone(m *nats.Msg) {
 	var d wire.Done
 	if err := wire.UnmarshalMsg(m.Data, &d); err != nil {
-		s.h.log.Warn("drop a malformed done report", "err", err)
+		s.log.Warn("drop a malformed done report", "err", err)
 		return
 	}
 	s.mu.Lock()
@@ -252,7 +268,7 @@ func (s *scheduler) onDone(m *nats.Msg) {
 func (s *scheduler) onControl(m *nats.Msg) {
 	var c wire.Control
 	if err := wire.UnmarshalMsg(m.Data, &c); err != nil || c.Op != wire.OpAbort {
-		s.h.log.Warn("drop a malformed scheduler control message", "err", err)
+		s.log.Warn("drop a malformed scheduler control message", "err", err)
 		return
 	}
 	s.mu.Lock()
@@ -286,7 +302,7 @@ func (s *scheduler) onControl(m *nats.Msg) {
 		s.fail(t, wire.StatusAborted, wire.TaskAborted, "aborted before it started")
 	}
 	for d, engines := range running {
-		s.h.publish(wire.DaemonControl(d), &wire.Control{Op: wire.OpAbort, Client: c.Client, Tasks: c.Tasks, Engines: engines})
+		s.out.publish(wire.DaemonControl(d), &wire.Control{Op: wire.OpAbort, Client: c.Client, Tasks: c.Tasks, Engines: engines})
 	}
 }
 
@@ -295,7 +311,7 @@ func (s *scheduler) onControl(m *nats.Msg) {
 // releases memory once a large load drained and stayed so for
 // releaseAfter.
 func (s *scheduler) run() {
-	tick := time.NewTicker(s.h.cfg.Policy.Slow)
+	tick := time.NewTicker(s.policy.Slow)
 	defer tick.Stop()
 	quiet := time.NewTimer(time.Hour)
 	quiet.Stop()
@@ -304,7 +320,7 @@ func (s *scheduler) run() {
 	var allocs uint64 // heapAllocs when quiet was last set
 	for {
 		select {
-		case <-s.h.stop:
+		case <-s.stop:
 			return
 		case <-s.kick:
 		case <-tick.C:
@@ -313,7 +329,7 @@ func (s *scheduler) run() {
 			}
 		case <-quiet.C:
 			if now := heapAllocs(); now-allocs > releaseBusy {
-				s.h.log.Debug("memory release put off: the process is busy", "allocated_mib", (now-allocs)>>20)
+				s.log.Debug("memory release put off: the process is busy", "allocated_mib", (now-allocs)>>20)
 				allocs = now // wait until it is not
 				quiet.Reset(releaseAfter)
 				continue
@@ -358,7 +374,7 @@ func (s *scheduler) release() {
 		debug.FreeOSMemory()
 		var m runtime.MemStats
 		runtime.ReadMemStats(&m)
-		s.h.log.Debug("task table released", "heap_inuse_kib", m.HeapInuse>>10, "stack_kib", m.StackInuse>>10,
+		s.log.Debug("task table released", "heap_inuse_kib", m.HeapInuse>>10, "stack_kib", m.StackInuse>>10,
 			"mspan_kib", m.MSpanInuse>>10, "gc_sys_kib", m.GCSys>>10, "other_sys_kib", m.OtherSys>>10,
 			"heap_released_kib", m.HeapReleased>>10, "heap_idle_kib", m.HeapIdle>>10, "sys_kib", m.Sys>>10)
 	}
@@ -406,7 +422,7 @@ func (s *scheduler) dispatch() {
 			impossible = append(impossible, t)
 			continue
 		}
-		k := sched.Pick(s.h.cfg.Policy, st, engines, now)
+		k := sched.Pick(s.policy, st, engines, now)
 		if k < 0 {
 			if st.Exclude == nil && st.Allowed == nil {
 				break // no engine takes anything now
@@ -443,7 +459,7 @@ func (s *scheduler) dispatch() {
 			delete(batches, d) // its daemon got nothing this time
 			continue
 		}
-		s.h.sendData(wire.DaemonTasks(d), &b.batch)
+		s.out.sendData(wire.DaemonTasks(d), &b.batch)
 		b.reset()
 	}
 }
@@ -462,7 +478,7 @@ func (s *scheduler) failImpossible(t *lbTask) {
 func (s *scheduler) steal() {
 	s.mu.Lock()
 	engines := s.view()
-	k := sched.Steal(s.h.cfg.Policy, len(s.queue), engines, time.Now())
+	k := sched.Steal(s.policy, len(s.queue), engines, time.Now())
 	if k < 0 {
 		s.mu.Unlock()
 		return
@@ -474,7 +490,7 @@ func (s *scheduler) steal() {
 		byClient[t.ref.Client] = append(byClient[t.ref.Client], t.ref.ID)
 	}
 	s.mu.Unlock()
-	s.h.wg.Go(func() { s.revoke(e, byClient) }) // steal runs in run, itself in wg: the count is > 0
+	s.spawn(func() { s.revoke(e, byClient) }) // steal runs in run, itself in wg: the count is > 0
 }
 
 // revoke asks e's daemon for unstarted tasks back and requeues them.
@@ -486,10 +502,10 @@ func (s *scheduler) revoke(e *lbEngine, byClient map[string][]uint64) {
 		s.wake()
 	}()
 	for client, ids := range byClient {
-		r, err := request(s.h.nc, wire.DaemonControl(e.daemon),
+		r, err := s.out.ask(wire.DaemonControl(e.daemon),
 			&wire.Control{Op: wire.OpRevoke, Client: client, Tasks: ids, Engines: []int{e.id}}, 2*time.Second)
 		if err != nil {
-			s.h.log.Debug("revoke tasks", "engine", e.id, "err", err)
+			s.log.Debug("revoke tasks", "engine", e.id, "err", err)
 			continue
 		}
 		s.requeue(e, client, r.Revoked)

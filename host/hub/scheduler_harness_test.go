@@ -1,0 +1,215 @@
+package hub
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/pirun-dev/pirun/host/sched"
+	"github.com/pirun-dev/pirun/starlib/wire"
+)
+
+// harness runs the hub's scheduler without a network (nomad's
+// scheduler/tests Harness): it is the scheduler's schedOut, recording the
+// messages it sends and answering revokes as a daemon would.
+type harness struct {
+	t *testing.T
+	s *scheduler
+	w sync.WaitGroup // the scheduler's revoke goroutines
+
+	mu      sync.Mutex
+	sent    []sentMsg        // every message, in order
+	revoked map[int][]uint64 // engine → the unstarted tasks its daemon gives back
+	asked   []wire.Control   // revoke requests, in order
+	stop    chan struct{}    // closed at cleanup
+}
+
+type sentMsg struct {
+	subj string
+	data []byte // the encoded message: the scheduler reuses its values
+}
+
+func newHarness(t *testing.T, p sched.Policy) *harness {
+	h := &harness{t: t, revoked: make(map[int][]uint64), stop: make(chan struct{})}
+	h.s = newScheduler(h, p, h.stop, h.w.Go, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	t.Cleanup(func() { close(h.stop); h.w.Wait() })
+	return h
+}
+
+func (h *harness) receive(_ *wire.Assembler, m *nats.Msg) ([]byte, error) { return m.Data, nil }
+func (h *harness) publish(subj string, msg any)                           { h.record(subj, msg) }
+func (h *harness) sendData(subj string, msg any)                          { h.record(subj, msg) }
+
+func (h *harness) record(subj string, msg any) {
+	data, err := wire.MarshalMsg(msg)
+	if err != nil {
+		h.t.Errorf("encode %s: %v", subj, err)
+		return
+	}
+	h.mu.Lock()
+	h.sent = append(h.sent, sentMsg{subj, data})
+	h.mu.Unlock()
+}
+
+func (h *harness) ask(subj string, msg any, _ time.Duration) (wire.ControlReply, error) {
+	c, ok := msg.(*wire.Control)
+	if !ok || c.Op != wire.OpRevoke || len(c.Engines) != 1 {
+		return wire.ControlReply{}, errors.New("harness: only revokes of one engine are answered")
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.asked = append(h.asked, *c)
+	return wire.ControlReply{Revoked: h.revoked[c.Engines[0]]}, nil
+}
+
+// submit hands tasks to the scheduler as one client batch.
+func (h *harness) submit(tasks ...wire.Task) {
+	h.t.Helper()
+	data, err := wire.MarshalMsg(&wire.Batch{Tasks: tasks})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.s.onSubmit(&nats.Msg{Subject: wire.SubjectSubmit, Data: data})
+}
+
+// done reports engine's tasks ids of client c finished.
+func (h *harness) done(engine int, ids ...uint64) {
+	h.t.Helper()
+	d := wire.Done{Engine: engine}
+	for _, id := range ids {
+		d.Tasks = append(d.Tasks, wire.TaskRef{Client: "c", ID: id})
+	}
+	data, err := wire.MarshalMsg(&d)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.s.onDone(&nats.Msg{Subject: wire.SubjectDone, Data: data})
+}
+
+// take returns engine → task ids sent to daemons since the last
+// call, and the results published to client c.
+func (h *harness) take() (map[int][]uint64, []wire.Result) {
+	h.t.Helper()
+	h.mu.Lock()
+	sent := h.sent
+	h.sent = nil
+	h.mu.Unlock()
+	got := make(map[int][]uint64)
+	var results []wire.Result
+	for _, m := range sent {
+		switch {
+		case m.subj == wire.ClientResults("c"):
+			var rs wire.Results
+			if err := wire.UnmarshalMsg(m.data, &rs); err != nil {
+				h.t.Fatal(err)
+			}
+			results = append(results, rs.Results...)
+		default:
+			var b wire.Batch
+			if err := wire.UnmarshalMsg(m.data, &b); err != nil {
+				h.t.Fatalf("%s: %v", m.subj, err)
+			}
+			for _, task := range b.Tasks {
+				if len(task.Targets) != 1 {
+					h.t.Fatalf("%s: task %d has targets %v, want one engine", m.subj, task.ID, task.Targets)
+				}
+				got[task.Targets[0]] = append(got[task.Targets[0]], task.ID)
+			}
+		}
+	}
+	return got, results
+}
+
+func tasks(from, to uint64, retries int) []wire.Task {
+	var ts []wire.Task
+	for id := from; id <= to; id++ {
+		ts = append(ts, wire.Task{ID: id, Client: "c", Kind: wire.KindApply, Retries: retries})
+	}
+	return ts
+}
+
+func TestSchedulerQueueAndPrefetch(t *testing.T) {
+	h := newHarness(t, sched.Policy{Prefetch: 3, Slow: time.Hour})
+	h.s.addEngines("d", []int{0, 1})
+	h.submit(tasks(1, 8, 0)...)
+	h.s.dispatch()
+	got, _ := h.take()
+	if len(got[0]) != 3 || len(got[1]) != 3 || h.s.queued() != 2 {
+		t.Fatalf("8 tasks, 2 engines, prefetch 3: dispatched %v with %d queued, want 3 each and 2 queued", got, h.s.queued())
+	}
+	h.done(0, got[0][:2]...)
+	h.s.dispatch()
+	if again, _ := h.take(); len(again[0]) != 2 || len(again[1]) != 0 || h.s.queued() != 0 {
+		t.Errorf("after engine 0 finished 2: dispatched %v with %d queued, want the 2 queued tasks on engine 0", again, h.s.queued())
+	}
+}
+
+func TestSchedulerRetriesElsewhereThenFails(t *testing.T) {
+	h := newHarness(t, sched.Policy{Prefetch: 1, Slow: time.Hour})
+	h.s.addEngines("a", []int{0})
+	h.s.addEngines("b", []int{1})
+	h.submit(tasks(1, 1, 1)...)
+	h.s.dispatch()
+	got, _ := h.take()
+	first := -1
+	for e, ids := range got {
+		if slices.Equal(ids, []uint64{1}) {
+			first = e
+		}
+	}
+	if first < 0 {
+		t.Fatalf("dispatched %v, want task 1 on one engine", got)
+	}
+	h.s.removeEngines([]int{first})
+	h.s.dispatch()
+	got, results := h.take()
+	other := 1 - first
+	if !slices.Equal(got[other], []uint64{1}) || len(results) != 0 {
+		t.Fatalf("engine %d lost with task 1 (retries=1): dispatched %v, results %v; want a retry on engine %d", first, got, results, other)
+	}
+	h.s.removeEngines([]int{other})
+	got, results = h.take()
+	if len(got) != 0 || len(results) != 1 || results[0].Task != 1 || results[0].Status != wire.StatusLost ||
+		results[0].Err == nil || results[0].Err.Type != wire.EngineError {
+		t.Errorf("both engines lost: dispatched %v, results %+v; want task 1 failed with EngineError", got, results)
+	}
+}
+
+func TestSchedulerTakesBackUnstartedTasks(t *testing.T) {
+	h := newHarness(t, sched.Policy{Prefetch: 4, Slow: time.Hour})
+	h.s.addEngines("a", []int{0})
+	h.submit(tasks(1, 3, 0)...)
+	h.s.dispatch()
+	if got, _ := h.take(); !slices.Equal(got[0], []uint64{1, 2, 3}) {
+		t.Fatalf("one engine, prefetch 4: dispatched %v, want tasks 1-3 on engine 0", got)
+	}
+	h.s.addEngines("b", []int{1})
+	h.mu.Lock()
+	h.revoked[0] = []uint64{2, 3} // task 1 runs; 2 and 3 wait behind it
+	h.mu.Unlock()
+	h.s.policy.Slow = 0 // engine 0 counts as making no progress
+	h.s.steal()
+	h.w.Wait()
+	h.mu.Lock()
+	asked := h.asked
+	h.mu.Unlock()
+	if len(asked) != 1 || !slices.Equal(asked[0].Tasks, []uint64{1, 2, 3}) || !slices.Equal(asked[0].Engines, []int{0}) {
+		t.Fatalf("steal asked %+v, want one revoke of tasks 1-3 from engine 0", asked)
+	}
+	h.s.mu.Lock()
+	var queue []uint64
+	for _, lt := range h.s.queue {
+		queue = append(queue, lt.ref.ID)
+	}
+	inflight := len(h.s.engines[0].inflight)
+	h.s.mu.Unlock()
+	if !slices.Equal(queue, []uint64{2, 3}) || inflight != 1 {
+		t.Errorf("after the revoke: queue %v, engine 0 holds %d; want 2, 3 queued and task 1 left on engine 0", queue, inflight)
+	}
+}
