@@ -36,11 +36,11 @@ func (s *supervisor) waitJoined(ctx context.Context, cl *client.Client) {
 	s.mu.Lock()
 	for _, c := range s.children {
 		switch {
-		case len(c.rec.Joined) > 0:
-		case c.exited():
-			c.rec.Error = c.exitReason(s.pirunOf(c.rec.Host))
+		case len(c.Rec.Joined) > 0:
+		case c.Exited():
+			c.Rec.Error = c.ExitReason(s.pirunOf(c.Rec.Host))
 		default:
-			c.rec.Error = fmt.Sprintf("no engine of %s joined within %v; it may still be starting (see %s)", c.rec.Host, s.f.timeout, s.logs.path)
+			c.Rec.Error = fmt.Sprintf("no engine of %s joined within %v; it may still be starting (see %s)", c.Rec.Host, s.f.timeout, s.logs.path)
 		}
 	}
 	s.state.Ready = true
@@ -61,14 +61,14 @@ func (s *supervisor) match(ctx context.Context, cl *client.Client) (int, error) 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, c := range s.children {
-		pid := c.rec.Process.PID
-		if c.rec.Kind == launch.KindSSH {
-			pid = c.rec.RemotePID
+		pid := c.Rec.Process.PID
+		if c.Rec.Kind == launch.KindSSH {
+			pid = c.Rec.RemotePID
 		}
-		c.rec.Joined = nil
+		c.Rec.Joined = nil
 		for _, e := range st.Engines {
-			if pid != 0 && e.PID == pid && (c.hostname == "" || e.Host == c.hostname) {
-				c.rec.Joined = append(c.rec.Joined, e.ID)
+			if pid != 0 && e.PID == pid && (c.Hostname == "" || e.Host == c.Hostname) {
+				c.Rec.Joined = append(c.Rec.Joined, e.ID)
 			}
 		}
 	}
@@ -80,7 +80,7 @@ func (s *supervisor) settled() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, c := range s.children {
-		if len(c.rec.Joined) == 0 && !c.exited() {
+		if len(c.Rec.Joined) == 0 && !c.Exited() {
 			return false
 		}
 	}
@@ -105,8 +105,8 @@ func (s *supervisor) report() startReport {
 	st.Children = slices.Clone(s.failed)
 	joined := 0
 	for _, c := range s.children {
-		st.Children = append(st.Children, c.rec)
-		joined += len(c.rec.Joined)
+		st.Children = append(st.Children, c.Rec)
+		joined += len(c.Rec.Joined)
 	}
 	s.mu.Unlock()
 	r := startReport{State: &st, Warnings: s.warned, ClientConn: s.paths.ClientConn,
@@ -123,13 +123,13 @@ func (s *supervisor) serve(ctx context.Context) {
 	s.mu.Lock()
 	children := slices.Clone(s.children)
 	s.mu.Unlock()
-	exits := make(chan *child)
+	exits := make(chan *launch.Started)
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for _, c := range children {
 		wg.Go(func() {
 			select {
-			case <-c.done:
+			case <-c.Done:
 				select {
 				case exits <- c:
 				case <-ctx.Done():
@@ -143,10 +143,10 @@ func (s *supervisor) serve(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case c := <-exits:
-			why := c.exitReason(s.pirunOf(c.rec.Host))
-			s.log.Warn("engine process exited", "host", c.rec.Host, "reason", why)
+			why := c.ExitReason(s.pirunOf(c.Rec.Host))
+			s.log.Warn("engine process exited", "host", c.Rec.Host, "reason", why)
 			s.mu.Lock()
-			c.rec.Error = why
+			c.Rec.Error = why
 			s.mu.Unlock()
 			s.save()
 		}
@@ -171,15 +171,15 @@ func (s *supervisor) stop(cl *client.Client) {
 		}
 		defer cl.Close()
 	}
-	if waitChildren(children, 5*time.Second) {
+	if launch.WaitAll(children, 5*time.Second) {
 		return
 	}
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
 		for _, c := range children {
-			c.closeStdin()
-			c.signalGroup(sig)
+			c.CloseStdin()
+			c.SignalGroup(sig)
 		}
-		if waitChildren(children, 3*time.Second) {
+		if launch.WaitAll(children, 3*time.Second) {
 			return
 		}
 	}
@@ -192,7 +192,7 @@ func (s *supervisor) joinedIDs() []int {
 	defer s.mu.Unlock()
 	var ids []int
 	for _, c := range s.children {
-		ids = append(ids, c.rec.Joined...)
+		ids = append(ids, c.Rec.Joined...)
 	}
 	return ids
 }

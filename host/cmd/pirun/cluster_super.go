@@ -56,7 +56,7 @@ type supervisor struct {
 
 	mu       sync.Mutex
 	state    launch.State
-	children []*child
+	children []*launch.Started
 	failed   []launch.Child // hosts where no process could be started
 }
 
@@ -153,7 +153,7 @@ func (s *supervisor) save() error {
 	st := s.state
 	st.Children = slices.Clone(s.failed)
 	for _, c := range s.children {
-		st.Children = append(st.Children, c.rec)
+		st.Children = append(st.Children, c.Rec)
 	}
 	s.mu.Unlock()
 	err := launch.WriteState(s.paths.Cluster, &st)
@@ -195,7 +195,7 @@ func (s *supervisor) launchLocal() {
 		argv = append(argv, "--config", s.paths.Config)
 	}
 	rec := launch.Child{Kind: launch.KindLocal, Host: "localhost", Engines: n}
-	c, err := startChild(rec, argv, nil, s.log, s.onLine)
+	c, err := launch.StartChild(rec, argv, nil, s.log, s.onLine)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err != nil {
@@ -203,8 +203,8 @@ func (s *supervisor) launchLocal() {
 		s.failed = append(s.failed, rec)
 		return
 	}
-	c.hostname, _ = os.Hostname()
-	close(c.marker)
+	c.Hostname, _ = os.Hostname()
+	close(c.Marker)
 	s.children = append(s.children, c)
 }
 
@@ -223,7 +223,7 @@ func (s *supervisor) launchHost(ctx context.Context, h conf.Host) {
 	}
 	cmd := launch.EngineCommand{Pirun: pirun, Engines: h.Engines, Grace: s.grace(), DataDir: h.DataDir}
 	argv := append([]string{s.ssh}, t.Args(cmd.Shell())...)
-	c, err := startChild(rec, argv, launch.ConnPayload(s.conn), s.log, s.onLine)
+	c, err := launch.StartChild(rec, argv, launch.ConnPayload(s.conn), s.log, s.onLine)
 	if err != nil {
 		s.hostFailed(rec, launch.ProgramError(s.ssh, err).Error())
 		return
@@ -231,7 +231,7 @@ func (s *supervisor) launchHost(ctx context.Context, h conf.Host) {
 	s.mu.Lock()
 	s.children = append(s.children, c)
 	s.mu.Unlock()
-	s.log.Info("launched engines over ssh", "host", h.Host, "pirun", pirun, "pid", c.rec.Process.PID)
+	s.log.Info("launched engines over ssh", "host", h.Host, "pirun", pirun, "pid", c.Rec.Process.PID)
 }
 
 // push copies the pirun build for the host's platform there, unless it is
@@ -269,16 +269,16 @@ func (s *supervisor) hostFailed(rec launch.Child, why string) {
 }
 
 // onLine reads the launched marker line of an engine started over ssh.
-func (s *supervisor) onLine(c *child, line string) {
+func (s *supervisor) onLine(c *launch.Started, line string) {
 	pid, hostname, ok := launch.ParseLaunched(line)
-	if !ok || c.rec.Kind != launch.KindSSH {
+	if !ok || c.Rec.Kind != launch.KindSSH {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if c.rec.RemotePID == 0 {
-		c.rec.RemotePID, c.hostname = pid, hostname
-		close(c.marker)
+	if c.Rec.RemotePID == 0 {
+		c.Rec.RemotePID, c.Hostname = pid, hostname
+		close(c.Marker)
 	}
 }
 

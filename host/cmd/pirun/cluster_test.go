@@ -205,28 +205,6 @@ func TestIDList(t *testing.T) {
 	}
 }
 
-func TestRemoteEngineExitReason(t *testing.T) {
-	for _, test := range []struct {
-		script string
-		want   string
-	}{
-		{"echo 'ssh: connect to host pi9 port 22: No route to host' >&2; exit 255", "cannot reach pi9 with ssh: ssh: connect to host pi9 port 22: No route to host"},
-		{"echo 'sh: 1: exec: /opt/pirun: not found' >&2; exit 127", "pirun not found on pi9 at /opt/pirun: copy it there or use --push-binary"},
-		{"echo 'pirun engine: the hub speaks protocol 3, this engine 2' >&2; exit 3", "the engines on pi9 exited: pirun engine: the hub speaks protocol 3, this engine 2"},
-	} {
-		rec := launch.Child{Kind: launch.KindSSH, Host: "pi9"}
-		c, err := startChild(rec, []string{"/bin/sh", "-c", test.script}, nil, slog.New(slog.DiscardHandler), func(*child, string) {})
-		if err != nil {
-			t.Fatal(err)
-		}
-		<-c.done
-		waitFor(t, func() bool { return c.tail.String() != "" })
-		if got := c.exitReason("/opt/pirun"); !strings.HasPrefix(got, test.want) {
-			t.Errorf("exitReason after %q = %q, want it to start with %q", test.script, got, test.want)
-		}
-	}
-}
-
 // waitFor polls cond for up to 10s, and fails the test when it never holds.
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()

@@ -3,7 +3,7 @@
 // held open for their whole life (its end tells a launched engine that the
 // supervisor is gone) and their output logged.
 
-package main
+package launch
 
 import (
 	"bufio"
@@ -16,29 +16,32 @@ import (
 	"sync"
 	"syscall"
 	"time"
-
-	"github.com/pirun-dev/pirun/host/launch"
 )
 
-// child is one started process. Its fields after start are guarded by
-// the supervisor's mutex, except done and err (set before done closes).
-type child struct {
-	rec       launch.Child
-	hostname  string // the host's own name, to match its engines; "" = unknown
+// Started is one process the cluster supervisor started: the local
+// `pirun engine` or an ssh per [[hosts]] entry. Rec and Hostname after
+// start are guarded by the supervisor's mutex; Done closes once the
+// process exited.
+type Started struct {
+	Rec       Child
+	Hostname  string // the host's own name, to match its engines; "" = unknown
 	cmd       *exec.Cmd
 	stdin     *os.File
 	closeOnce sync.Once
-	done      chan struct{} // closed once the process exited
+	Done      chan struct{} // closed once the process exited
 	err       error
 	tail      *lineTail
-	marker    chan struct{} // closed once the launched marker line was read (ssh)
+	Marker    chan struct{} // closed once the launched marker line was read (ssh)
 }
 
-// startChild starts argv with fresh pipes, writes payload (if any) to its
+// Tail returns the last lines of the process's stderr.
+func (c *Started) Tail() string { return c.tail.String() }
+
+// StartChild starts argv with fresh pipes, writes payload (if any) to its
 // stdin and keeps stdin open. The output readers end with the pipes: when
 // the process and whatever it left behind have exited.
-func startChild(rec launch.Child, argv []string, payload []byte, log *slog.Logger, onLine func(*child, string)) (*child, error) {
-	c := &child{rec: rec, done: make(chan struct{}), tail: &lineTail{max: 6}, marker: make(chan struct{})}
+func StartChild(rec Child, argv []string, payload []byte, log *slog.Logger, onLine func(*Started, string)) (*Started, error) {
+	c := &Started{Rec: rec, Done: make(chan struct{}), tail: &lineTail{max: 6}, Marker: make(chan struct{})}
 	pipes, err := newPipes()
 	if err != nil {
 		return nil, err
@@ -53,10 +56,10 @@ func startChild(rec launch.Child, argv []string, payload []byte, log *slog.Logge
 		return nil, err
 	}
 	c.stdin = pipes.inW
-	c.rec.Command = argv
-	c.rec.Process = launch.Process{PID: c.cmd.Process.Pid}
-	if p, err := launch.Find(c.cmd.Process.Pid); err == nil {
-		c.rec.Process = p
+	c.Rec.Command = argv
+	c.Rec.Process = Process{PID: c.cmd.Process.Pid}
+	if p, err := Find(c.cmd.Process.Pid); err == nil {
+		c.Rec.Process = p
 	}
 	lg := log.With("host", rec.Host, "pid", c.cmd.Process.Pid)
 	go c.readLines(pipes.outR, func(l string) { onLine(c, l); lg.Info(l) })
@@ -68,14 +71,14 @@ func startChild(rec launch.Child, argv []string, payload []byte, log *slog.Logge
 	}
 	go func() {
 		c.err = c.cmd.Wait()
-		c.closeStdin()
-		close(c.done)
+		c.CloseStdin()
+		close(c.Done)
 	}()
 	return c, nil
 }
 
 // readLines passes each line of r to f until r ends.
-func (c *child) readLines(r *os.File, f func(string)) {
+func (c *Started) readLines(r *os.File, f func(string)) {
 	defer r.Close()
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 4096), 64<<10)
@@ -85,39 +88,39 @@ func (c *child) readLines(r *os.File, f func(string)) {
 	io.Copy(io.Discard, r) // after an overlong line
 }
 
-// closeStdin closes our end of the child's stdin: a launched engine then
+// CloseStdin closes our end of the Started's stdin: a launched engine then
 // exits once its grace period has passed.
-func (c *child) closeStdin() {
+func (c *Started) CloseStdin() {
 	c.closeOnce.Do(func() { c.stdin.Close() })
 }
 
-// exited reports whether the process has exited.
-func (c *child) exited() bool {
+// Exited reports whether the process has exited.
+func (c *Started) Exited() bool {
 	select {
-	case <-c.done:
+	case <-c.Done:
 		return true
 	default:
 		return false
 	}
 }
 
-// signalGroup signals the child's process group (its ssh or engine and
-// what they started), if the child still runs.
-func (c *child) signalGroup(sig syscall.Signal) {
-	if !c.exited() {
+// SignalGroup signals the Started's process group (its ssh or engine and
+// what they started), if the Started still runs.
+func (c *Started) SignalGroup(sig syscall.Signal) {
+	if !c.Exited() {
 		syscall.Kill(-c.cmd.Process.Pid, sig)
 	}
 }
 
-// status is the child's exit status, or -1.
-func (c *child) status() int {
+// Status is the Started's exit status, or -1.
+func (c *Started) Status() int {
 	if c.cmd.ProcessState == nil {
 		return -1
 	}
 	return c.cmd.ProcessState.ExitCode()
 }
 
-// pipes are the three pipes of a child.
+// pipes are the three pipes of a Started.
 type pipes struct {
 	inR, inW, outR, outW, errR, errW *os.File
 }
@@ -180,34 +183,34 @@ func (t *lineTail) String() string {
 	return strings.Join(t.lines, "; ")
 }
 
-// exitReason explains why a child ended, quoting its last error lines.
-func (c *child) exitReason(pirunPath string) string {
-	tail, st := c.tail.String(), c.status()
+// ExitReason explains why a Started ended, quoting its last error lines.
+func (c *Started) ExitReason(pirunPath string) string {
+	tail, st := c.tail.String(), c.Status()
 	if tail == "" && c.cmd.ProcessState != nil {
 		tail = c.cmd.ProcessState.String()
 	}
-	if c.rec.Kind == launch.KindLocal {
+	if c.Rec.Kind == KindLocal {
 		return fmt.Sprintf("the local engines exited: %s", tail)
 	}
 	switch st {
 	case 255:
-		return fmt.Sprintf("cannot reach %s with ssh: %s", c.rec.Host, tail)
+		return fmt.Sprintf("cannot reach %s with ssh: %s", c.Rec.Host, tail)
 	case 127:
-		return fmt.Sprintf("pirun not found on %s at %s: copy it there or use --push-binary (%s)", c.rec.Host, pirunPath, tail)
+		return fmt.Sprintf("pirun not found on %s at %s: copy it there or use --push-binary (%s)", c.Rec.Host, pirunPath, tail)
 	case 126:
-		return fmt.Sprintf("pirun on %s at %s cannot run there: copy the build for its platform or use --push-binary (%s)", c.rec.Host, pirunPath, tail)
+		return fmt.Sprintf("pirun on %s at %s cannot run there: copy the build for its platform or use --push-binary (%s)", c.Rec.Host, pirunPath, tail)
 	}
-	return fmt.Sprintf("the engines on %s exited: %s", c.rec.Host, tail)
+	return fmt.Sprintf("the engines on %s exited: %s", c.Rec.Host, tail)
 }
 
-// waitChildren waits until every child exited or d passed; it reports
+// WaitAll waits until every Started exited or d passed; it reports
 // whether they all exited.
-func waitChildren(children []*child, d time.Duration) bool {
+func WaitAll(children []*Started, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	for _, c := range children {
 		select {
-		case <-c.done:
+		case <-c.Done:
 		case <-t.C:
 			return false
 		}
