@@ -201,9 +201,9 @@ func newDaemon(ec conf.Engine, cf conf.ConnFile, grace time.Duration, log *slog.
 	if err != nil {
 		return nil, nil, &configError{err}
 	}
-	d, err := engine.New(engine.Config{Engines: ec.Engines, Name: ec.Name, DataDir: ec.DataDir,
-		MaxSteps: ec.MaxSteps, TaskTimeout: time.Duration(ec.TaskTimeout), Heartbeat: time.Duration(ec.Heartbeat),
-		Version: version, GOARM: goarm(), Startup: startup, MaxArrayBytes: int64(ec.MaxArrayBytes)}, dial, log)
+	cfg := engine.ConfigFrom(ec)
+	cfg.Version, cfg.GOARM, cfg.Startup = version, goarm(), startup
+	d, err := engine.New(cfg, dial, log)
 	if err != nil {
 		return nil, nil, &configError{err}
 	}

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
-	"time"
 
 	"go.starlark.net/resolve"
 	"go.starlark.net/starlark"
@@ -138,9 +137,9 @@ func localEngineConfig(e *env, n int, script string) (engine.Config, error) {
 		}
 		dir = abs
 	}
-	return engine.Config{Engines: ec.Engines, Name: ec.Name, DataDir: dir, MaxSteps: ec.MaxSteps,
-		TaskTimeout: time.Duration(ec.TaskTimeout), Heartbeat: time.Duration(ec.Heartbeat) / 2,
-		MaxArrayBytes: int64(ec.MaxArrayBytes)}, nil
+	cfg := engine.ConfigFrom(ec)
+	cfg.DataDir, cfg.Heartbeat = dir, cfg.Heartbeat/2
+	return cfg, nil
 }
 
 // report prints err the way a user should read it and returns the exit
