@@ -375,3 +375,27 @@ func TestKernelJupyterConsole(t *testing.T) {
 		}
 	}
 }
+
+func TestKernelBadInput(t *testing.T) {
+	dir := t.TempDir()
+	notJSON := filepath.Join(dir, "bad.json")
+	os.WriteFile(notJSON, []byte("{not json"), 0o600)
+	badPort := filepath.Join(dir, "port.json")
+	os.WriteFile(badPort, []byte(`{"ip": "127.0.0.1", "shell_port": 99999, "transport": "tcp"}`), 0o600)
+	for _, test := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"kernel"}, "-f CONNECTION_FILE is required"},
+		{[]string{"kernel", "-f", filepath.Join(dir, "missing.json")}, "connection file"},
+		{[]string{"kernel", "-f", notJSON}, "bad.json: not Jupyter's JSON connection file"},
+		{[]string{"kernel", "-f", badPort}, "shell_port: 99999 is not a port"},
+		{[]string{"kernel", "install", "--prefix", dir, "--profile", "p", "-n", "2"}, "--profile and -n"},
+		{[]string{"kernel", "install", "--user", "--prefix", dir}, "--user and --prefix"},
+	} {
+		r := runPirun(t, dir, time.Minute, test.args...)
+		if r.code != 2 || !strings.Contains(r.stderr, test.want) {
+			t.Errorf("pirun %q: exit %d, stderr %q; want exit 2 and %q", test.args, r.code, r.stderr, test.want)
+		}
+	}
+}
