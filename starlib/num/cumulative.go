@@ -110,7 +110,7 @@ func medianBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 			return (s[n/2-1] + s[n/2]) / 2
 		}, out.buf.f)
 	}}
-	return reduceValue(thread, b.Name(), r, av, axisv)
+	return reduceValue(thread, b.Name(), r, av, axisv, false)
 }
 
 // sortedCopy copies x into s (of the same length) and sorts it, polling

@@ -8,6 +8,7 @@ package num
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"go.starlark.net/starlark"
 )
@@ -30,15 +31,18 @@ type reduction struct {
 func reduceBuiltin(r *reduction) builtinFunc {
 	return func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		var av, axisv starlark.Value = nil, starlark.None
-		if err := starlark.UnpackArgs(b.Name(), receiverArgs(b, args), kwargs, "a", &av, "axis?", &axisv); err != nil {
+		keepdims := false
+		if err := starlark.UnpackArgs(b.Name(), receiverArgs(b, args), kwargs, "a", &av, "axis?", &axisv, "keepdims?", &keepdims); err != nil {
 			return nil, err
 		}
-		return reduceValue(thread, b.Name(), r, av, axisv)
+		return reduceValue(thread, b.Name(), r, av, axisv, keepdims)
 	}
 }
 
-// reduceValue applies r to the array of av along the axis axisv.
-func reduceValue(thread *starlark.Thread, fname string, r *reduction, av, axisv starlark.Value) (starlark.Value, error) {
+// reduceValue applies r to the array of av along the axis axisv. With
+// keepdims the reduced axes stay, with length one, so that the result
+// broadcasts against the input.
+func reduceValue(thread *starlark.Thread, fname string, r *reduction, av, axisv starlark.Value, keepdims bool) (starlark.Value, error) {
 	a, err := computeArray(fname, av)
 	if err != nil {
 		return nil, err
@@ -51,7 +55,22 @@ func reduceValue(thread *starlark.Thread, fname string, r *reduction, av, axisv 
 	if err != nil {
 		return nil, err
 	}
+	if keepdims {
+		return keptDims(out, a, axis, all), nil
+	}
 	return result(out), nil
+}
+
+// keptDims returns out, a reduction of a along axis (or all of it),
+// reshaped to a's dimensions with the reduced ones of length one.
+func keptDims(out, a *Array, axis int, all bool) *Array {
+	shape := slices.Clone(a.shape)
+	for k := range shape {
+		if all || k == axis {
+			shape[k] = 1
+		}
+	}
+	return &Array{dtype: out.dtype, shape: shape, strides: rowMajorStrides(shape), offset: out.offset, buf: out.buf}
 }
 
 // reduce applies r to a along axis (or all of it) and returns the result
@@ -524,7 +543,8 @@ func varBuiltin(root bool) builtinFunc {
 	return func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		var av, axisv starlark.Value = nil, starlark.None
 		ddof := 0
-		if err := starlark.UnpackArgs(b.Name(), receiverArgs(b, args), kwargs, "a", &av, "axis?", &axisv, "ddof?", &ddof); err != nil {
+		keepdims := false
+		if err := starlark.UnpackArgs(b.Name(), receiverArgs(b, args), kwargs, "a", &av, "axis?", &axisv, "ddof?", &ddof, "keepdims?", &keepdims); err != nil {
 			return nil, err
 		}
 		r := &reduction{name: "var", dtype: floatDType, run: func(m *meter, l *lanes, out *Array) error {
@@ -537,7 +557,7 @@ func varBuiltin(root bool) builtinFunc {
 				return v
 			}, out.buf.f)
 		}}
-		return reduceValue(thread, b.Name(), r, av, axisv)
+		return reduceValue(thread, b.Name(), r, av, axisv, keepdims)
 	}
 }
 
