@@ -127,21 +127,55 @@ func numTrapz(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 		return nil, fmt.Errorf("%s: %v", b.Name(), err)
 	}
 	m := &meter{thread: thread}
-	terms := make([]float64, max(0, l.n-1))
-	err = eachFloatLane(m, &l, func(v []float64) float64 {
-		for i := range terms {
-			if d != nil {
-				terms[i] = d[i] * (v[i+1] + v[i]) / 2.0
-			} else {
-				terms[i] = dx.f * (v[i+1] + v[i]) / 2.0
-			}
-		}
-		return laneSum(m, terms, &l)
-	}, out.buf.f)
+	err = eachFloatLane(m, &l, func(v []float64) float64 { return trapezoids(m, v, d, dx.f, &l) }, out.buf.f)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", b.Name(), err)
 	}
 	return result(out), nil
+}
+
+// trapezoids returns the sum of the trapezoids d[i]*(v[i+1]+v[i])/2.0
+// (dx for d[i] if d is nil) in the order laneSum would add them from an
+// array (numpy's, which makes that array), without making it: pairwise
+// blocks of up to 128 terms are filled in a small buffer.
+func trapezoids(m *meter, v, d []float64, dx float64, l *lanes) float64 {
+	var buf [128]float64
+	fill := func(lo, hi int) []float64 {
+		t := buf[:hi-lo]
+		for i := range t {
+			k := lo + i
+			w := dx
+			if d != nil {
+				w = d[k]
+			}
+			t[i] = w * (v[k+1] + v[k]) / 2.0
+		}
+		return t
+	}
+	n := max(0, len(v)-1)
+	if !(l.step == 1 || l.count == 1 || len(l.shape) == 0) {
+		s := 0.0
+		for lo := 0; lo < n; lo += len(buf) {
+			for _, t := range fill(lo, min(n, lo+len(buf))) {
+				s += t
+			}
+		}
+		return s
+	}
+	var pairwise func(lo, hi int) float64
+	pairwise = func(lo, hi int) float64 {
+		k := hi - lo
+		if k <= len(buf) {
+			return pairwiseSum(fill(lo, hi))
+		}
+		if k > longChunk && !m.poll() {
+			return 0
+		}
+		k2 := k / 2
+		k2 -= k2 % 8
+		return pairwise(lo, lo+k2) + pairwise(lo+k2, hi)
+	}
+	return pairwise(0, n)
 }
 
 // numAverage is num.average(a, axis=None, weights=None): the mean of a
