@@ -220,7 +220,8 @@ func checkDeb(t *testing.T, deb, pkg, arch string) {
 	wantFiles := map[string]string{
 		"./etc/pirun/": "drwxr-x---", "./etc/pirun/pirun.toml": "-rw-r--r--",
 		"./lib/systemd/system/pirun-engine.service": "-rw-r--r--", "./usr/bin/pirun": "-rwxr-xr-x",
-		doc + "copyright": "-rw-r--r--", doc + "changelog.Debian.gz": "-rw-r--r--",
+		doc + "copyright": "-rw-r--r--", doc + "changelog.gz": "-rw-r--r--",
+		"./usr/share/lintian/overrides/" + pkg: "-rw-r--r--",
 	}
 	for _, line := range strings.Split(strings.TrimSpace(debOutput(t, "--contents", deb)), "\n") {
 		f := strings.Fields(line)

@@ -1,7 +1,7 @@
 // This file defines the .debs, built with dpkg-deb --root-owner-group from
 // a staged tree: /usr/bin/pirun, /lib/systemd/system/pirun-engine.service,
-// /etc/pirun/pirun.toml (a conffile), the copyright and changelog, and the
-// maintainer scripts of host/launch/service/.
+// /etc/pirun/pirun.toml (a conffile), the copyright, changelog and lintian
+// overrides, and the maintainer scripts of host/launch/service/.
 
 package main
 
@@ -72,8 +72,9 @@ func (r *release) debFiles(t target, bin, version string) ([]entry, error) {
 		{name: "etc/pirun/pirun.toml", mode: 0o644, data: config},
 		{name: "lib/systemd/system/pirun-engine.service", mode: 0o644, data: unit},
 		{name: "usr/bin/pirun", mode: 0o755, data: binary},
-		{name: doc + "changelog.Debian.gz", mode: 0o644, data: changelog},
+		{name: doc + "changelog.gz", mode: 0o644, data: changelog}, // a native package's
 		{name: doc + "copyright", mode: 0o644, data: []byte(copyright)},
+		{name: "usr/share/lintian/overrides/" + t.debPkg, mode: 0o644, data: []byte(lintianOverrides)},
 	}, nil
 }
 
@@ -160,6 +161,18 @@ License: Apache-2.0
  .
  On Debian systems, the full text of the Apache License 2.0 can be found in
  /usr/share/common-licenses/Apache-2.0.
+`
+
+// lintianOverrides are the lintian tags the package earns on purpose.
+const lintianOverrides = `# pirun is one static Go binary on purpose: it runs on any Pi OS as is.
+statically-linked-binary [usr/bin/pirun]
+# /etc/pirun holds the hub's engine credential: root and the pirun group only.
+non-standard-dir-perm 0750 != 0755 [etc/pirun/]
+# The maintainer scripts also work under dpkg --root (DPKG_ROOT), where
+# getent cannot look: they read the tree's own passwd and group files.
+maintainer-script-should-not-parse-etc-passwd-or-group *
+# systemctl runs only when systemd runs and DPKG_ROOT is unset.
+maintainer-script-calls-systemctl *
 `
 
 // stageFile writes one entry under stage with exactly its mode.
