@@ -335,7 +335,8 @@ func TestKernelNotebookTour(t *testing.T) {
 		{"stream execute_result", []string{"[engine 0 ", "hello from engine 0", "hello from engine 1", "[0, 1]"}},
 		{"stream", []string{"Out[0]: 100", "Out[1]: 101"}},
 		{"display_data execute_result", []string{"12/12 tasks", "<progress", "66"}},
-		{"error", []string{"RemoteError", "<cell:6>:2", "division by zero"}},
+		{"display_data execute_result", []string{"30/30 tasks", "<progress", "30"}},
+		{"error", []string{"RemoteError", "<cell:7>:2", "division by zero"}},
 		{"execute_result", []string{"<table", "<th>19</th>", "⋮", "shape (20, 3)"}},
 		{"stream", []string{"idle", "2 engine(s)"}},
 	} {
