@@ -163,7 +163,7 @@ func sortInPlace(thread *starlark.Thread, a *Array, axis int) error {
 		bs = make([]bool, l.n)
 	}
 	for j := range l.count {
-		if err := m.add(l.n * max(1, bitLen(l.n))); err != nil {
+		if err := m.add(logWork(l.n)); err != nil {
 			return err
 		}
 		switch a.dtype {
@@ -191,14 +191,6 @@ func sortInPlace(thread *starlark.Thread, a *Array, axis int) error {
 		}
 	}
 	return m.flush()
-}
-
-func bitLen(n int) int {
-	k := 0
-	for ; n > 0; n >>= 1 {
-		k++
-	}
-	return k
 }
 
 // numSort is num.sort(a, axis=-1, kind=None): a sorted copy of a along
@@ -308,7 +300,7 @@ func numArgsort(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 	m := &meter{thread: thread}
 	fs, is, idx := l.scratchFloats(), l.scratchInts(), make([]int64, l.n)
 	for j := range l.count {
-		if err := m.add(l.n * max(1, bitLen(l.n))); err != nil {
+		if err := m.add(logWork(l.n)); err != nil {
 			return nil, fmt.Errorf("%s: %v", b.Name(), err)
 		}
 		argsortLane(m, &l, j, idx, fs, is)
@@ -369,7 +361,7 @@ type uniques struct {
 func unique(thread *starlark.Thread, a *Array) (*uniques, error) {
 	l := lanesOf(a, 0, true)
 	m := &meter{thread: thread}
-	if err := m.add(l.n * max(1, bitLen(l.n))); err != nil {
+	if err := m.add(logWork(l.n)); err != nil {
 		return nil, err
 	}
 	idx := make([]int64, l.n)
@@ -441,7 +433,7 @@ func numSearchsorted(thread *starlark.Thread, b *starlark.Builtin, args starlark
 	if err != nil {
 		return nil, err
 	}
-	if err := work(thread, v.Size()*max(1, bitLen(a.Size()))); err != nil {
+	if err := work(thread, logWork(max(v.Size(), a.Size()))); err != nil {
 		return nil, fmt.Errorf("%s: %v", b.Name(), err)
 	}
 	out, err := alloc(thread, Int64, v.shape)
