@@ -400,3 +400,31 @@ func TestKernelBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestKernelProfile runs the kernel installed with --profile: it connects
+// to that profile's running hub and its engines instead of starting its own.
+func TestKernelProfile(t *testing.T) {
+	requireJupyter(t)
+	startHub(t)
+	engineConn := filepath.Join(pirunDir(t), "default", "security", "engine-connection.toml")
+	startPirun(t, "engine", "--connect", engineConn, "-n", "2")
+	jp := installKernel(t, "--profile", "default")
+	body := runJupyter(t, jp, "cells.py", "c.wait_for_engines(2, timeout=60)\nlen(c.ids)",
+		"sorted(c[:].apply_sync(lambda: engine.id))", "%engines")
+	var steps []kernelStep
+	if err := json.Unmarshal(body, &steps); err != nil || len(steps) != 3 {
+		t.Fatalf("cells.py output (%v): %s", err, body)
+	}
+	for i, test := range []struct {
+		check func(kernelStep) (string, bool)
+		want  string
+	}{
+		{resultIs("2"), "the profile's 2 engines"},
+		{resultIs("[0, 1]"), "results from both"},
+		{streamsHave("the hub at nats://"), "the profile's hub, not an in-process one"},
+	} {
+		if got, ok := test.check(steps[i]); steps[i].Reply.Status != "ok" || !ok {
+			t.Errorf("cell %d: status %s, %s; want ok and %s", i+1, steps[i].Reply.Status, got, test.want)
+		}
+	}
+}
