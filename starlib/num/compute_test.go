@@ -227,6 +227,8 @@ func TestComputeErrors(t *testing.T) {
 		{"num.average(num.ones(3), weights=num.zeros(3))", "num.average: Weights sum to zero, can't be normalized"},
 		{"num.average(num.ones((2, 3)), weights=num.ones(3))", "num.average: weights has shape (3,) and a (2, 3)"},
 		{"num.sum(num.ones(3), keepdims=1)", "num.sum: for parameter \"keepdims\": got int, want bool"},
+		{"num.sum(num.ones(2), dtype='bool')", `num.sum: dtype=bool is not supported here: give "int64" or "float64"`},
+		{"num.sum(num.ones(2), dtype='x')", `num.sum: dtype: unknown dtype "x"`},
 		{"num.bincount(num.ones(2))", "num.bincount: x is a float64 array of shape (2,): give a 1-D array of non-negative ints"},
 	} {
 		_, err := computeEval(nil, test.expr)

@@ -24,19 +24,54 @@ type reduction struct {
 	empty string
 	// run fills out (of the dtype above, one element per lane).
 	run func(m *meter, l *lanes, out *Array) error
+	// dtyped reports that the builtin takes numpy's dtype= argument: the
+	// array is converted to it first.
+	dtyped bool
 }
 
 // reduceBuiltin returns the builtin num.NAME(a, axis=None) (and the method
 // a.NAME(axis=None)) of r.
 func reduceBuiltin(r *reduction) builtinFunc {
 	return func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-		var av, axisv starlark.Value = nil, starlark.None
+		var av, axisv, dtv starlark.Value = nil, starlark.None, starlark.None
 		keepdims := false
-		if err := starlark.UnpackArgs(b.Name(), receiverArgs(b, args), kwargs, "a", &av, "axis?", &axisv, "keepdims?", &keepdims); err != nil {
+		params := []any{"a", &av, "axis?", &axisv, "keepdims?", &keepdims}
+		if r.dtyped {
+			params = append(params, "dtype?", &dtv)
+		}
+		if err := starlark.UnpackArgs(b.Name(), receiverArgs(b, args), kwargs, params...); err != nil {
+			return nil, err
+		}
+		av, err := withDType(thread, b.Name(), av, dtv)
+		if err != nil {
 			return nil, err
 		}
 		return reduceValue(thread, b.Name(), r, av, axisv, keepdims)
 	}
+}
+
+// withDType returns v converted to the dtype dtv names, v itself if dtv
+// is None.
+func withDType(thread *starlark.Thread, fname string, v, dtv starlark.Value) (starlark.Value, error) {
+	dt, ok, err := dtypeArg(fname, dtv)
+	if err != nil || !ok {
+		return v, err
+	}
+	if dt == Bool {
+		return nil, fmt.Errorf("%s: dtype=bool is not supported here: give \"int64\" or \"float64\"", fname)
+	}
+	a, err := computeArray(fname, v)
+	if err != nil {
+		return nil, err
+	}
+	if a.dtype == dt {
+		return a, nil
+	}
+	c, err := convert(thread, a, dt)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", fname, err)
+	}
+	return c, nil
 }
 
 // reduceValue applies r to the array of av along the axis axisv. With
@@ -128,7 +163,7 @@ func numericDType(in DType) (DType, error) {
 // The reductions.
 
 var (
-	reduceSum = &reduction{name: "sum", dtype: sumDType, run: func(m *meter, l *lanes, out *Array) error {
+	reduceSum = &reduction{name: "sum", dtype: sumDType, dtyped: true, run: func(m *meter, l *lanes, out *Array) error {
 		if columnLanes(l) {
 			return sumColumns(m, l, out.buf.f)
 		}
@@ -137,7 +172,7 @@ var (
 		}
 		return eachIntLane(m, l, sumInts, out.buf.i)
 	}}
-	reduceProd = &reduction{name: "prod", dtype: sumDType, run: func(m *meter, l *lanes, out *Array) error {
+	reduceProd = &reduction{name: "prod", dtype: sumDType, dtyped: true, run: func(m *meter, l *lanes, out *Array) error {
 		if out.dtype == Float64 {
 			return eachFloatLane(m, l, prodFloats, out.buf.f)
 		}

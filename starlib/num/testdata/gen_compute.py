@@ -53,6 +53,8 @@ for d in [A, F, B, N]:
     for ax in ["", ", axis=0", ", axis=1"]:
         CASES += ["num.sum(%s%s, keepdims=True)" % (d, ax), "num.mean(%s%s, keepdims=True)" % (d, ax),
                   "num.max(%s%s, keepdims=True)" % (d, ax), "num.std(%s%s, keepdims=True)" % (d, ax)]
+CASES += ["num.sum(" + A + ", dtype='float64')", "num.cumsum(" + F + ", dtype='int64')", "num.prod(" + B + ", axis=0, dtype='float64')",
+          "num.sum(" + F + ", dtype=int)", "num.cumprod(" + A + ", axis=1, dtype=float)", F + ".sum(axis=0, dtype='int64')"]
 CASES += [F + " - " + F + ".mean(axis=1, keepdims=True)", A + ".sum(axis=0, keepdims=True)"]
 for d in [A, F, V, I, B, T, E]:
     CASES += ["num.diff(%s)" % d, "num.diff(%s, n=2)" % d, "num.diff(%s, axis=0)" % d, "num.diff(%s, n=0)" % d,
