@@ -17,19 +17,26 @@ import (
 	"time"
 )
 
-// jupyterPython is the interpreter of the Debian Jupyter packages.
-const jupyterPython = "/usr/bin/python3"
+// The Debian Jupyter packages' interpreter and console.
+const (
+	jupyterPython  = "/usr/bin/python3"
+	jupyterConsole = "/usr/bin/jupyter-console"
+)
 
 // requireJupyter fails (under CI=true) or skips the test unless
-// /usr/bin/python3 imports jupyter_client, nbclient and nbformat.
+// /usr/bin/python3 imports jupyter_client, nbclient and nbformat, and
+// jupyter-console is installed.
 func requireJupyter(t *testing.T) {
 	t.Helper()
 	out, err := exec.Command(jupyterPython, "-c", "import jupyter_client, nbclient, nbformat").CombinedOutput()
 	if err == nil {
-		return
+		_, err = os.Stat(jupyterConsole)
+		if err == nil {
+			return
+		}
 	}
-	msg := fmt.Sprintf("missing prerequisite: %s with jupyter_client, nbclient and nbformat (Debian packages python3-jupyter-client python3-nbclient python3-nbformat; .ci/run installs them): %v %s",
-		jupyterPython, err, strings.TrimSpace(string(out)))
+	msg := fmt.Sprintf("missing prerequisite: %s with jupyter_client, nbclient and nbformat, and %s (Debian packages python3-jupyter-client python3-nbclient python3-nbformat jupyter-console; .ci/run installs them): %v %s",
+		jupyterPython, jupyterConsole, err, strings.TrimSpace(string(out)))
 	if os.Getenv("CI") == "true" {
 		t.Fatal(msg)
 	}
@@ -71,16 +78,7 @@ func runJupyter(t *testing.T, jupyterPath, script string, args ...string) []byte
 	t.Helper()
 	outFile := filepath.Join(t.TempDir(), "out.json")
 	abs, _ := filepath.Abs(filepath.Join("testdata", "kernel", script))
-	cmd := exec.Command(jupyterPython, append([]string{abs, outFile}, args...)...)
-	cmd.Dir = t.TempDir()
-	cmd.Env = append(testEnv(t), "JUPYTER_PATH="+jupyterPath, "JUPYTER_RUNTIME_DIR="+t.TempDir(),
-		"JUPYTER_DATA_DIR="+t.TempDir(), "JUPYTER_PLATFORM_DIRS=1", "PYTHONUNBUFFERED=1")
-	timer := time.AfterFunc(8*time.Minute, func() {
-		t.Errorf("%s did not finish within 8 minutes", script)
-		cmd.Process.Kill()
-	})
-	defer timer.Stop()
-	out, err := cmd.CombinedOutput()
+	out, err := jupyterCmd(t, jupyterPath, "", jupyterPython, append([]string{abs, outFile}, args...)...)
 	if err != nil {
 		t.Fatalf("%s: %v\n%s", script, err, out)
 	}
@@ -89,6 +87,24 @@ func runJupyter(t *testing.T, jupyterPath, script string, args ...string) []byte
 		t.Fatalf("%s wrote no result: %v\n%s", script, err, out)
 	}
 	return body
+}
+
+// jupyterCmd runs a Jupyter client program with the kernelspec in
+// jupyterPath, stdin as its input, in a temp folder, and returns its
+// combined output; it is killed after 8 minutes.
+func jupyterCmd(t *testing.T, jupyterPath, stdin, name string, args ...string) ([]byte, error) {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = t.TempDir()
+	cmd.Stdin = strings.NewReader(stdin)
+	cmd.Env = append(testEnv(t), "JUPYTER_PATH="+jupyterPath, "JUPYTER_RUNTIME_DIR="+t.TempDir(),
+		"JUPYTER_DATA_DIR="+t.TempDir(), "JUPYTER_CONFIG_DIR="+t.TempDir(), "JUPYTER_PLATFORM_DIRS=1", "PYTHONUNBUFFERED=1")
+	timer := time.AfterFunc(8*time.Minute, func() {
+		t.Errorf("%s did not finish within 8 minutes", name)
+		cmd.Process.Kill()
+	})
+	defer timer.Stop()
+	return cmd.CombinedOutput()
 }
 
 // kernelStep is a request's answer as client.py records it.
@@ -319,7 +335,8 @@ func TestKernelNotebookTour(t *testing.T) {
 		{"stream execute_result", []string{"[engine 0 ", "hello from engine 0", "hello from engine 1", "[0, 1]"}},
 		{"stream", []string{"Out[0]: 100", "Out[1]: 101"}},
 		{"display_data execute_result", []string{"12/12 tasks", "<progress", "66"}},
-		{"error", []string{"RemoteError", "<cell:6>:2", "division by zero"}},
+		{"display_data execute_result", []string{"30/30 tasks", "<progress", "30"}},
+		{"error", []string{"RemoteError", "<cell:7>:2", "division by zero"}},
 		{"execute_result", []string{"<table", "<th>19</th>", "⋮", "shape (20, 3)"}},
 		{"stream", []string{"idle", "2 engine(s)"}},
 	} {
@@ -341,6 +358,73 @@ func TestKernelNotebookTour(t *testing.T) {
 			if !strings.Contains(text.String(), w) {
 				t.Errorf("cell %d (%q): output %q, want it to contain %q", i+1, sources[i], text.String(), w)
 			}
+		}
+	}
+}
+
+func TestKernelJupyterConsole(t *testing.T) {
+	requireJupyter(t)
+	jp := installKernel(t, "-n", "2")
+	input := "c.ids\n%px print(engine.id * 7)\nsum(c[:].apply_sync(lambda: 21))\n1 // 0\n"
+	out, err := jupyterCmd(t, jp, input, jupyterConsole, "--kernel", "pirun", "--simple-prompt")
+	if err != nil {
+		t.Fatalf("jupyter console: %v\n%s", err, out)
+	}
+	for _, want := range []string{"pirun " /* the banner */, "Out[1]: [0, 1]", "[stdout:1] 7", "Out[3]: 42", "<cell:4>:1:3", "division by zero"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("jupyter console output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestKernelBadInput(t *testing.T) {
+	dir := t.TempDir()
+	notJSON := filepath.Join(dir, "bad.json")
+	os.WriteFile(notJSON, []byte("{not json"), 0o600)
+	badPort := filepath.Join(dir, "port.json")
+	os.WriteFile(badPort, []byte(`{"ip": "127.0.0.1", "shell_port": 99999, "transport": "tcp"}`), 0o600)
+	for _, test := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"kernel"}, "-f CONNECTION_FILE is required"},
+		{[]string{"kernel", "-f", filepath.Join(dir, "missing.json")}, "connection file"},
+		{[]string{"kernel", "-f", notJSON}, "bad.json: not Jupyter's JSON connection file"},
+		{[]string{"kernel", "-f", badPort}, "shell_port: 99999 is not a port"},
+		{[]string{"kernel", "install", "--prefix", dir, "--profile", "p", "-n", "2"}, "--profile and -n"},
+		{[]string{"kernel", "install", "--user", "--prefix", dir}, "--user and --prefix"},
+	} {
+		r := runPirun(t, dir, time.Minute, test.args...)
+		if r.code != 2 || !strings.Contains(r.stderr, test.want) {
+			t.Errorf("pirun %q: exit %d, stderr %q; want exit 2 and %q", test.args, r.code, r.stderr, test.want)
+		}
+	}
+}
+
+// TestKernelProfile runs the kernel installed with --profile: it connects
+// to that profile's running hub and its engines instead of starting its own.
+func TestKernelProfile(t *testing.T) {
+	requireJupyter(t)
+	startHub(t)
+	engineConn := filepath.Join(pirunDir(t), "default", "security", "engine-connection.toml")
+	startPirun(t, "engine", "--connect", engineConn, "-n", "2")
+	jp := installKernel(t, "--profile", "default")
+	body := runJupyter(t, jp, "cells.py", "c.wait_for_engines(2, timeout=60)\nlen(c.ids)",
+		"sorted(c[:].apply_sync(lambda: engine.id))", "%engines")
+	var steps []kernelStep
+	if err := json.Unmarshal(body, &steps); err != nil || len(steps) != 3 {
+		t.Fatalf("cells.py output (%v): %s", err, body)
+	}
+	for i, test := range []struct {
+		check func(kernelStep) (string, bool)
+		want  string
+	}{
+		{resultIs("2"), "the profile's 2 engines"},
+		{resultIs("[0, 1]"), "results from both"},
+		{streamsHave("the hub at nats://"), "the profile's hub, not an in-process one"},
+	} {
+		if got, ok := test.check(steps[i]); steps[i].Reply.Status != "ok" || !ok {
+			t.Errorf("cell %d: status %s, %s; want ok and %s", i+1, steps[i].Reply.Status, got, test.want)
 		}
 	}
 }

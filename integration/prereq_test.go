@@ -26,6 +26,10 @@ var toolPackages = map[string]string{
 	"ssh-keygen":          "openssh-client",
 	"qemu-aarch64-static": "qemu-user-static",
 	"qemu-arm-static":     "qemu-user-static",
+	"dpkg":                "dpkg",
+	"dpkg-deb":            "dpkg",
+	"useradd":             "passwd",
+	"systemd-analyze":     "systemd",
 }
 
 // requireTool checks that each named program is on PATH (sshd also in

@@ -49,17 +49,8 @@ func TestQemuEngines(t *testing.T) {
 		if err != nil || !strings.Contains(string(out), "\n"+test.platform+"\n") {
 			t.Fatalf("%s %s version = %q, %v; want a line %q", test.qemu, filepath.Base(bin), out, err, test.platform)
 		}
-		cmd := exec.Command(test.qemu, bin, "engine", "--connect", engineConn, "-n", "1")
-		cmd.Env = testEnv(t)
-		p := startProc(t, cmd)
+		p := startQemuEngine(t, test.qemu, bin, test.arch, engineConn)
 		pids = append(pids, p.cmd.Process.Pid)
-		joined := regexp.MustCompile(`msg="engines joined".* pid=` + strconv.Itoa(p.cmd.Process.Pid) + ` arch=` + regexp.QuoteMeta(test.arch) + `\b`)
-		waitFor(t, 60*time.Second, "the "+test.arch+" engine to join", func() bool {
-			return joined.MatchString(hubLog(t)) || exited(p)
-		})
-		if exited(p) {
-			t.Fatalf("the %s engine exited: %v\nstderr:\n%s", test.arch, p.err, p.stderr)
-		}
 	}
 	dir := writeScript(t, "qemu.star", `
 c = Client()
@@ -80,6 +71,24 @@ print("collatz", len(r), max(r))
 	if r.code != 0 || r.stdout != want {
 		t.Errorf("script on the qemu engines: exit %d, stdout %q, want 0 and %q\nstderr:\n%s", r.code, r.stdout, want, r.stderr)
 	}
+}
+
+// startQemuEngine starts `pirun engine -n 1` of bin under qemu and waits
+// until the hub of the test's default profile logged it joined with arch
+// (as linux/arm/v6).
+func startQemuEngine(t *testing.T, qemu, bin, arch, engineConn string) *proc {
+	t.Helper()
+	cmd := exec.Command(qemu, bin, "engine", "--connect", engineConn, "-n", "1")
+	cmd.Env = testEnv(t)
+	p := startProc(t, cmd)
+	joined := regexp.MustCompile(`msg="engines joined".* pid=` + strconv.Itoa(p.cmd.Process.Pid) + ` arch=` + regexp.QuoteMeta(arch) + `\b`)
+	waitFor(t, 60*time.Second, "the "+arch+" engine to join", func() bool {
+		return joined.MatchString(hubLog(t)) || exited(p)
+	})
+	if exited(p) {
+		t.Fatalf("the %s engine exited: %v\nstderr:\n%s", arch, p.err, p.stderr)
+	}
+	return p
 }
 
 // hubLog returns the default profile's hub log.

@@ -111,6 +111,9 @@ func (ar *AsyncResult) Results() []wire.Result {
 	return slices.Clone(ar.results)
 }
 
+// Progress returns the tasks of ar finished and all its tasks.
+func (ar *AsyncResult) Progress() (done, total int) { return ar.progress(), ar.n }
+
 // Label names the call that made ar, for errors.
 func (ar *AsyncResult) Label() string { return ar.label }
 

@@ -705,3 +705,25 @@ func (c *Client) MPIEngines(ctx context.Context, n int) ([]int, error) {
 	}
 	return ids, nil
 }
+
+// Progress returns the tasks finished and the tasks in all of the Sinks
+// that still wait for a task (a call counts until its last task is done),
+// for a notebook's progress bar of long maps. Sinks that cannot tell
+// (have no Progress method) count for nothing. It is safe for concurrent
+// use.
+func (c *Client) Progress() (done, total int) {
+	c.mu.Lock()
+	sinks := make(map[Sink]struct{})
+	for _, p := range c.pending {
+		sinks[p.sink] = struct{}{}
+	}
+	c.mu.Unlock()
+	for s := range sinks {
+		if p, ok := s.(interface{ Progress() (done, total int) }); ok {
+			d, t := p.Progress()
+			done += d
+			total += t
+		}
+	}
+	return done, total
+}

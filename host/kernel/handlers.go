@@ -141,7 +141,9 @@ func (k *Kernel) execute(ctx context.Context, sock *routerSocket, m *Message, qu
 	if !req.Silent {
 		k.publish(&m.Header, "execute_input", map[string]any{"code": req.Code, "execution_count": k.count})
 	}
+	stopBar := k.watchProgress(&m.Header)
 	v, err := k.session.Execute(ctx, n, req.Code)
+	stopBar()
 	k.progressEnd()
 	if err != nil {
 		var ce *CellError
@@ -165,8 +167,11 @@ func (k *Kernel) execute(ctx context.Context, sock *routerSocket, m *Message, qu
 		"user_expressions": map[string]any{}, "payload": []any{}})
 }
 
-// abortQueued answers the execute requests already queued behind a failed
-// cell with status "aborted", as stop_on_error asks; other requests run.
+// abortQueued answers the execute requests queued behind a failed cell
+// with status "aborted", as stop_on_error asks; other requests run. As in
+// ipykernel (stop_on_error_timeout 0), requests that come after it are
+// not aborted: a client that sends its next cell once it has the reply
+// gets it run.
 func (k *Kernel) abortQueued(queue <-chan *Message) {
 	for {
 		select {

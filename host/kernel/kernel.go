@@ -72,6 +72,7 @@ type Kernel struct {
 	count  int                    // execution_count; only the shell goroutine touches it
 	disp   progressState
 
+	queued  chan *Message // the shell requests received, not yet handled (Run sets it)
 	session Session
 	cancel  context.CancelFunc
 	restart atomic.Bool
@@ -132,6 +133,7 @@ func (k *Kernel) Run(ctx context.Context, s Session) error {
 	ctx, k.cancel = context.WithCancel(ctx)
 	defer k.cancel()
 	shellIn := make(chan *Message, 64)
+	k.queued = shellIn
 	var wg sync.WaitGroup
 	wg.Go(func() { k.heartbeat(ctx) })
 	wg.Go(func() { k.receive(ctx, k.shell, "shell", shellIn) })

@@ -21,7 +21,14 @@ type testSession struct {
 	k           *Kernel
 	mu          sync.Mutex
 	ran         []string
+	done, total int
 	interrupted chan struct{}
+}
+
+func (s *testSession) Progress() (int, int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.done, s.total
 }
 
 func (s *testSession) Execute(ctx context.Context, n int, code string) (starlark.Value, error) {
@@ -38,6 +45,17 @@ func (s *testSession) Execute(ctx context.Context, n int, code string) (starlark
 		}
 	case "fail":
 		return nil, &CellError{Name: "Error", Value: "boom", Traceback: []string{"<cell:1>:1:1: in <toplevel>", "Error: boom"}}
+	case "longmap": // four tasks over 1.6s, as a long map's
+		for i := range 5 {
+			s.mu.Lock()
+			s.done, s.total = i, 4
+			s.mu.Unlock()
+			time.Sleep(400 * time.Millisecond)
+		}
+		s.mu.Lock()
+		s.done, s.total = 0, 0 // finished calls are forgotten
+		s.mu.Unlock()
+		return nil, nil
 	case "progress":
 		fmt.Fprint(s.k.Progress(), "\rmap [....] 0/2 tasks 0.0s")
 		fmt.Fprint(s.k.Progress(), "\rmap [##..] 1/2 tasks 0.1s")
@@ -366,12 +384,18 @@ func TestInterruptStopOnErrorShutdown(t *testing.T) {
 	k, s, _, done := startKernel(t)
 	c := dial(t, k, "client-d")
 	c.waitIOPub()
-	c.request(c.shell, "execute_request", map[string]any{"code": "sleep"})
+	sleeping := c.request(c.shell, "execute_request", map[string]any{"code": "sleep"})
 	queued := c.request(c.shell, "execute_request", map[string]any{"code": "after"})
 	deadline := time.Now().Add(10 * time.Second)
 	for len(s.cells()) == 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("the cell did not start within 10s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for len(k.queued) == 0 { // the next cell waits in the kernel's queue
+		if time.Now().After(deadline) {
+			t.Fatal("the second request was not queued within 10s")
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -391,6 +415,7 @@ func TestInterruptStopOnErrorShutdown(t *testing.T) {
 	if got := s.cells(); len(got) != 1 {
 		t.Errorf("cells run = %q, want only the interrupted one", got)
 	}
+	c.untilIdle(sleeping) // after the queue was flushed
 
 	id := c.request(c.shell, "execute_request", map[string]any{"code": "progress"})
 	c.recv(c.shell, 10*time.Second)
@@ -399,6 +424,15 @@ func TestInterruptStopOnErrorShutdown(t *testing.T) {
 		t.Errorf("iopub of a progress bar = %s, want %s", got, want)
 	} else if !strings.Contains(string(pub[4].Content), `2/2 tasks`) || !strings.Contains(string(pub[4].Content), `progress value=\"2\" max=\"2\"`) {
 		t.Errorf("last progress update = %s, want 2/2 tasks and a <progress>", pub[4].Content)
+	}
+
+	id = c.request(c.shell, "execute_request", map[string]any{"code": "longmap"})
+	c.recv(c.shell, 10*time.Second)
+	pub = c.untilIdle(id)
+	if types := msgTypes(pub); len(types) < 4 || types[2] != "display_data" || types[len(types)-2] != "update_display_data" {
+		t.Errorf("iopub of a long map = %s, want a display_data then updates", types)
+	} else if last := string(pub[len(pub)-2].Content); !strings.Contains(last, "4/4 tasks") {
+		t.Errorf("last update of a long map's bar = %s, want 4/4 tasks", last)
 	}
 
 	c.request(c.control, "shutdown_request", map[string]any{"restart": true})

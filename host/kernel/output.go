@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Stdout returns the writer whose text goes to the cell as stdout.
@@ -112,4 +113,84 @@ func progressData(bar string) map[string]string {
 			html.EscapeString(label), m[1], m[2], html.EscapeString(rest))
 	}
 	return data
+}
+
+// Progresser is a Session that can say how far the tasks of its running
+// cell are: the kernel then shows a progress bar for a cell that runs
+// long with tasks outstanding (a long map). Progress must be safe to call
+// while Execute runs.
+type Progresser interface {
+	Progress() (done, total int)
+}
+
+// Delays of the progress bar of long cells.
+const (
+	progressAfter = time.Second            // a cell shorter than this shows no bar
+	progressEvery = 250 * time.Millisecond // how often the bar is redrawn
+)
+
+// watchProgress draws, in a display of its own, how far a long cell's
+// tasks are, until the returned function is called, unless the cell draws
+// a bar itself (wait_interactive). The function returns once the bar's
+// last update is out.
+func (k *Kernel) watchProgress(parent *Header) (stop func()) {
+	p, ok := k.session.(Progresser)
+	if !ok {
+		return func() {}
+	}
+	k.disp.mu.Lock()
+	seq := k.disp.seq
+	k.disp.mu.Unlock()
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		started := time.Now()
+		tick := time.NewTicker(progressEvery)
+		defer tick.Stop()
+		id, last, lastTotal := "", "", 0
+		draw := func(d, n int) {
+			const width = 30
+			fill := width * d / max(n, 1)
+			bar := fmt.Sprintf("tasks [%s%s] %d/%d tasks %.1fs", strings.Repeat("#", fill), strings.Repeat(".", width-fill),
+				d, n, time.Since(started).Seconds())
+			if bar == last {
+				return
+			}
+			msgType := "update_display_data"
+			if id == "" {
+				id, msgType = fmt.Sprintf("pirun-tasks-%s-%s", k.sess, newID()), "display_data"
+			}
+			last = bar
+			k.publish(parent, msgType, map[string]any{"data": progressData(bar), "metadata": map[string]any{},
+				"transient": map[string]string{"display_id": id}})
+		}
+		for {
+			select {
+			case <-quit:
+				if id != "" {
+					d, n := p.Progress()
+					if n == 0 { // every call finished
+						d, n = lastTotal, lastTotal
+					}
+					draw(d, n)
+				}
+				return
+			case <-tick.C:
+			}
+			k.disp.mu.Lock()
+			own := k.disp.seq == seq
+			k.disp.mu.Unlock()
+			if time.Since(started) < progressAfter || !own {
+				continue
+			}
+			if d, n := p.Progress(); n > 0 && (d < n || id != "") {
+				lastTotal = n
+				draw(d, n)
+			}
+		}
+	}()
+	return func() {
+		close(quit)
+		<-done
+	}
 }

@@ -38,3 +38,5 @@ func (s replSession) IsComplete(code string) (string, string) { return repl.Cell
 func (s replSession) Inspect(code string, cursor int) (string, bool) {
 	return s.r.Inspect(code, cursor)
 }
+
+func (s replSession) Progress() (int, int) { return s.r.Progress() }

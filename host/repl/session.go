@@ -171,13 +171,14 @@ func CellStatus(code string) (status, indent string) {
 		}
 	}
 	lead := lastText[:len(lastText)-len(strings.TrimLeft(lastText, " \t"))]
-	_, err := replOptions().Parse("<cell>", code, 0)
+	text := code + "\n" // an error on the last line is not "more lines could mend it"
+	_, err := replOptions().Parse("<cell>", text, 0)
 	switch {
 	case err == nil && isCompound(code) && !isBlank(lastLine):
 		return "incomplete", lead
 	case err == nil:
 		return "complete", ""
-	case incomplete(err, code):
+	case incomplete(err, text):
 		if strings.HasSuffix(strings.TrimRight(lastText, " \t"), ":") {
 			lead += "    "
 		}
@@ -266,4 +267,12 @@ func errorKind(err error) string {
 		err = errors.Unwrap(err)
 	}
 	return ""
+}
+
+// Progress returns the session client's Progress (0, 0 before it has one).
+func (r *REPL) Progress() (done, total int) {
+	if r.client == nil {
+		return 0, 0
+	}
+	return r.client.Progress()
 }

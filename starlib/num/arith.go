@@ -460,8 +460,21 @@ func BindThread(thread *starlark.Thread, a *Array) { a.th = thread }
 // opThread returns the thread that operators on arrays charge their work
 // to: Starlark calls Binary and Unary without a thread, so an array
 // remembers the thread that made it, and the first of the operands whose
-// thread is still running gives its limits and its cancellation. Nil (no
-// limits) if none is.
+// thread is still running gives its limits and its cancellation. Nil if
+// none is: the operator then has the process-wide memory bound of
+// SetDefaultMaxArrayBytes, and no steps or cancellation.
+//
+// Reading another thread's CallStackDepth is sound because no array is
+// reachable from two threads running at the same time: Starlark forbids
+// sharing mutable values between running threads, and pirun shares frozen
+// ones only sequentially — values between engines, the host and ranks go
+// through the wire codec (copies), each engine's namespace and ship cache
+// are its own and its tasks run one after another, and the host runs one
+// script, REPL or kernel thread at a time. An array whose thread has
+// finished is read only after that thread's end (the engine's job queue,
+// the REPL loop). BindThread and BindValue keep this rule by binding only
+// fresh values no other goroutine can reach; TestOpThreadSharing runs the
+// legal sharing under the race detector.
 func opThread(arrays ...*Array) *starlark.Thread {
 	for _, a := range arrays {
 		if a.th != nil && a.th.CallStackDepth() > 0 {

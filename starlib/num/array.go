@@ -345,7 +345,7 @@ func (a *Array) Freeze() { a.buf.frozen = true }
 // checkMutable returns an error naming op if a is frozen.
 func (a *Array) checkMutable(op string) error {
 	if a.buf.frozen {
-		return fmt.Errorf("cannot %s frozen ndarray", op)
+		return fmt.Errorf("cannot %s frozen ndarray (values made at a module's top level, and those sent with a function, are frozen): make a mutable copy with a.copy()", op)
 	}
 	if a.buf.lent.Load() {
 		a.buf.unlend()

@@ -92,3 +92,12 @@ def chunk(n):
 		}
 	}
 }
+
+// BenchmarkTrapz5M is one engine's half of the trapezoid integral over
+// 10M points.
+func BenchmarkTrapz5M(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	y := randomArray(rng, 1, 5000000)
+	y = &Array{dtype: Float64, shape: []int{5000000}, strides: []int{1}, buf: y.buf}
+	benchCall(b, []string{"trapz"}, y)
+}

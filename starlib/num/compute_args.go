@@ -79,7 +79,7 @@ func parseSize(fname, param string, v starlark.Value) (shape []int, none bool, e
 		return nil, true, nil
 	case starlark.Int:
 		n, ok := v.Int64()
-		if !ok || n < 0 || n > math.MaxInt32*int64(1<<20) {
+		if !ok || n < 0 || n > maxDim {
 			return nil, false, fmt.Errorf("%s: %s=%v is not a valid dimension: give a non-negative int", fname, param, v)
 		}
 		return []int{int(n)}, false, nil
@@ -101,6 +101,23 @@ func parseSize(fname, param string, v starlark.Value) (shape []int, none bool, e
 		return shape, false, nil
 	}
 	return nil, false, fmt.Errorf("%s: %s must be None, an int or a tuple of ints, not %s", fname, param, v.Type())
+}
+
+// maxDim bounds a dimension read from a script, so that it fits an int
+// on 32-bit machines too (sizeOf then checks the product).
+const maxDim = int64(math.MaxInt / 8)
+
+// logWork returns the element operations of an n log n algorithm over n
+// elements (a sort), saturating instead of overflowing an int.
+func logWork(n int) int {
+	k := 1
+	for m := n; m > 1; m >>= 1 {
+		k++
+	}
+	if n > math.MaxInt/k {
+		return math.MaxInt
+	}
+	return n * k
 }
 
 // receiverArgs returns args with b's receiver in front when b is an

@@ -220,6 +220,15 @@ func TestComputeErrors(t *testing.T) {
 		{"num.histogram(num.ones(3), range=(0, num.inf))", "num.histogram: supplied range of [0.0, +inf] is not finite"},
 		{"num.histogram(num.ones(3), weights=num.ones(2))", "num.histogram: weights has shape (2,), a has shape (3,)"},
 		{"num.bincount(num.array([1, -1]))", "num.bincount: x[1] = -1: the values must be non-negative"},
+		{"num.diff(num.ones(3), n=-1)", "num.diff: order must be non-negative but got -1"},
+		{"num.diff(3)", "num.diff: diff requires input that is at least one dimensional"},
+		{"num.trapz(num.ones(3), x=num.ones(4))", "num.trapz: x has shape (4,) and y (3,): give x as a 1-D array of the 3 sample points along axis 0"},
+		{"num.trapz(2.0)", "num.trapz: y is a scalar"},
+		{"num.average(num.ones(3), weights=num.zeros(3))", "num.average: Weights sum to zero, can't be normalized"},
+		{"num.average(num.ones((2, 3)), weights=num.ones(3))", "num.average: weights has shape (3,) and a (2, 3)"},
+		{"num.sum(num.ones(3), keepdims=1)", "num.sum: for parameter \"keepdims\": got int, want bool"},
+		{"num.sum(num.ones(2), dtype='bool')", `num.sum: dtype=bool is not supported here: give "int64" or "float64"`},
+		{"num.sum(num.ones(2), dtype='x')", `num.sum: dtype: unknown dtype "x"`},
 		{"num.bincount(num.ones(2))", "num.bincount: x is a float64 array of shape (2,): give a 1-D array of non-negative ints"},
 	} {
 		_, err := computeEval(nil, test.expr)

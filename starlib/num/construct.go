@@ -262,6 +262,23 @@ func arrayFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 	return a, nil
 }
 
+// asarrayFn is num.asarray(a, dtype=None): a itself if it is an ndarray
+// of that dtype (no copy, as numpy), else num.array(a, dtype).
+func asarrayFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var obj, dtv starlark.Value
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "a", &obj, "dtype?", &dtv); err != nil {
+		return nil, err
+	}
+	dt, given, err := dtypeArg(b.Name(), dtv)
+	if err != nil {
+		return nil, err
+	}
+	if a, ok := obj.(*Array); ok && (!given || a.dtype == dt) {
+		return a, nil
+	}
+	return fromValue(thread, b.Name(), obj, dt, given)
+}
+
 // filled returns a new array of shape and dtype with every element v.
 func filled(thread *starlark.Thread, fn string, shape []int, dtype DType, v starlark.Value) (*Array, error) {
 	out, err := alloc(thread, dtype, shape)

@@ -16,8 +16,12 @@ import (
 // array; ints and bools accumulate as int64.
 func cumulativeBuiltin(prod bool) builtinFunc {
 	return func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-		var av, axisv starlark.Value = nil, starlark.None
-		if err := starlark.UnpackArgs(b.Name(), receiverArgs(b, args), kwargs, "a", &av, "axis?", &axisv); err != nil {
+		var av, axisv, dtv starlark.Value = nil, starlark.None, starlark.None
+		if err := starlark.UnpackArgs(b.Name(), receiverArgs(b, args), kwargs, "a", &av, "axis?", &axisv, "dtype?", &dtv); err != nil {
+			return nil, err
+		}
+		av, err := withDType(thread, b.Name(), av, dtv)
+		if err != nil {
 			return nil, err
 		}
 		a, err := computeArray(b.Name(), av)
@@ -110,7 +114,7 @@ func medianBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 			return (s[n/2-1] + s[n/2]) / 2
 		}, out.buf.f)
 	}}
-	return reduceValue(thread, b.Name(), r, av, axisv)
+	return reduceValue(thread, b.Name(), r, av, axisv, false)
 }
 
 // sortedCopy copies x into s (of the same length) and sorts it, polling

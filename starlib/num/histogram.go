@@ -47,7 +47,7 @@ func numHistogram(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tu
 	if err != nil {
 		return nil, err
 	}
-	if err := work(thread, len(x)*max(1, bitLen(len(edges)))); err != nil {
+	if err := work(thread, logWork(len(x))); err != nil {
 		return nil, fmt.Errorf("%s: %v", b.Name(), err)
 	}
 	counts := make([]float64, len(edges)-1)
@@ -261,7 +261,7 @@ func numBincount(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 	if w != nil {
 		dt = Float64
 	}
-	if n > 1<<40 {
+	if n > maxDim {
 		return nil, fmt.Errorf("%s: the largest value %d makes too many bins", b.Name(), n-1)
 	}
 	out, err := alloc(thread, dt, []int{int(n)})

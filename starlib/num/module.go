@@ -21,7 +21,7 @@ func coreFuncs() map[string]builtinFunc {
 	m := elementwiseFuncs()
 	for name, f := range map[string]builtinFunc{
 		"array":       arrayFn,
-		"asarray":     arrayFn,
+		"asarray":     asarrayFn,
 		"zeros":       zerosFn(nil),
 		"ones":        zerosFn(starlark.MakeInt(1)),
 		"empty":       zerosFn(nil),

@@ -356,7 +356,7 @@ func randomChoice(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tu
 func population(fname string, av starlark.Value) (*Array, int, error) {
 	if i, ok := av.(starlark.Int); ok {
 		n, ok := i.Int64()
-		if !ok || n < 0 || n > math.MaxInt32*int64(1<<20) {
+		if !ok || n < 0 || n > maxDim {
 			return nil, 0, fmt.Errorf("%s: a=%v must be a non-negative int or a 1-D array", fname, av)
 		}
 		return nil, int(n), nil
@@ -505,7 +505,7 @@ func randomPermutation(thread *starlark.Thread, b *starlark.Builtin, args starla
 	var out *Array
 	if i, ok := xv.(starlark.Int); ok {
 		n, ok := i.Int64()
-		if !ok || n < 0 || n > math.MaxInt32*int64(1<<20) {
+		if !ok || n < 0 || n > maxDim {
 			return nil, fmt.Errorf("%s: x=%v must be a non-negative int or an array", b.Name(), xv)
 		}
 		var err error

@@ -8,6 +8,7 @@ package num
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"go.starlark.net/starlark"
 )
@@ -23,22 +24,60 @@ type reduction struct {
 	empty string
 	// run fills out (of the dtype above, one element per lane).
 	run func(m *meter, l *lanes, out *Array) error
+	// dtyped reports that the builtin takes numpy's dtype= argument: the
+	// array is converted to it first.
+	dtyped bool
 }
 
 // reduceBuiltin returns the builtin num.NAME(a, axis=None) (and the method
 // a.NAME(axis=None)) of r.
 func reduceBuiltin(r *reduction) builtinFunc {
 	return func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-		var av, axisv starlark.Value = nil, starlark.None
-		if err := starlark.UnpackArgs(b.Name(), receiverArgs(b, args), kwargs, "a", &av, "axis?", &axisv); err != nil {
+		var av, axisv, dtv starlark.Value = nil, starlark.None, starlark.None
+		keepdims := false
+		params := []any{"a", &av, "axis?", &axisv, "keepdims?", &keepdims}
+		if r.dtyped {
+			params = append(params, "dtype?", &dtv)
+		}
+		if err := starlark.UnpackArgs(b.Name(), receiverArgs(b, args), kwargs, params...); err != nil {
 			return nil, err
 		}
-		return reduceValue(thread, b.Name(), r, av, axisv)
+		av, err := withDType(thread, b.Name(), av, dtv)
+		if err != nil {
+			return nil, err
+		}
+		return reduceValue(thread, b.Name(), r, av, axisv, keepdims)
 	}
 }
 
-// reduceValue applies r to the array of av along the axis axisv.
-func reduceValue(thread *starlark.Thread, fname string, r *reduction, av, axisv starlark.Value) (starlark.Value, error) {
+// withDType returns v converted to the dtype dtv names, v itself if dtv
+// is None.
+func withDType(thread *starlark.Thread, fname string, v, dtv starlark.Value) (starlark.Value, error) {
+	dt, ok, err := dtypeArg(fname, dtv)
+	if err != nil || !ok {
+		return v, err
+	}
+	if dt == Bool {
+		return nil, fmt.Errorf("%s: dtype=bool is not supported here: give \"int64\" or \"float64\"", fname)
+	}
+	a, err := computeArray(fname, v)
+	if err != nil {
+		return nil, err
+	}
+	if a.dtype == dt {
+		return a, nil
+	}
+	c, err := convert(thread, a, dt)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", fname, err)
+	}
+	return c, nil
+}
+
+// reduceValue applies r to the array of av along the axis axisv. With
+// keepdims the reduced axes stay, with length one, so that the result
+// broadcasts against the input.
+func reduceValue(thread *starlark.Thread, fname string, r *reduction, av, axisv starlark.Value, keepdims bool) (starlark.Value, error) {
 	a, err := computeArray(fname, av)
 	if err != nil {
 		return nil, err
@@ -51,7 +90,22 @@ func reduceValue(thread *starlark.Thread, fname string, r *reduction, av, axisv 
 	if err != nil {
 		return nil, err
 	}
+	if keepdims {
+		return keptDims(out, a, axis, all), nil
+	}
 	return result(out), nil
+}
+
+// keptDims returns out, a reduction of a along axis (or all of it),
+// reshaped to a's dimensions with the reduced ones of length one.
+func keptDims(out, a *Array, axis int, all bool) *Array {
+	shape := slices.Clone(a.shape)
+	for k := range shape {
+		if all || k == axis {
+			shape[k] = 1
+		}
+	}
+	return &Array{dtype: out.dtype, shape: shape, strides: rowMajorStrides(shape), offset: out.offset, buf: out.buf}
 }
 
 // reduce applies r to a along axis (or all of it) and returns the result
@@ -109,7 +163,7 @@ func numericDType(in DType) (DType, error) {
 // The reductions.
 
 var (
-	reduceSum = &reduction{name: "sum", dtype: sumDType, run: func(m *meter, l *lanes, out *Array) error {
+	reduceSum = &reduction{name: "sum", dtype: sumDType, dtyped: true, run: func(m *meter, l *lanes, out *Array) error {
 		if columnLanes(l) {
 			return sumColumns(m, l, out.buf.f)
 		}
@@ -118,7 +172,7 @@ var (
 		}
 		return eachIntLane(m, l, sumInts, out.buf.i)
 	}}
-	reduceProd = &reduction{name: "prod", dtype: sumDType, run: func(m *meter, l *lanes, out *Array) error {
+	reduceProd = &reduction{name: "prod", dtype: sumDType, dtyped: true, run: func(m *meter, l *lanes, out *Array) error {
 		if out.dtype == Float64 {
 			return eachFloatLane(m, l, prodFloats, out.buf.f)
 		}
@@ -524,7 +578,8 @@ func varBuiltin(root bool) builtinFunc {
 	return func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		var av, axisv starlark.Value = nil, starlark.None
 		ddof := 0
-		if err := starlark.UnpackArgs(b.Name(), receiverArgs(b, args), kwargs, "a", &av, "axis?", &axisv, "ddof?", &ddof); err != nil {
+		keepdims := false
+		if err := starlark.UnpackArgs(b.Name(), receiverArgs(b, args), kwargs, "a", &av, "axis?", &axisv, "ddof?", &ddof, "keepdims?", &keepdims); err != nil {
 			return nil, err
 		}
 		r := &reduction{name: "var", dtype: floatDType, run: func(m *meter, l *lanes, out *Array) error {
@@ -537,7 +592,7 @@ func varBuiltin(root bool) builtinFunc {
 				return v
 			}, out.buf.f)
 		}}
-		return reduceValue(thread, b.Name(), r, av, axisv)
+		return reduceValue(thread, b.Name(), r, av, axisv, keepdims)
 	}
 }
 

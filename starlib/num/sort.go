@@ -34,19 +34,19 @@ func sortFloats(m *meter, x []float64) {
 			k++
 		}
 	}
-	mergeSort(m, x[:k], slices.Sort[[]float64], func(a, b float64) bool { return a < b })
+	mergeSort(m, x[:k], slices.Sort[[]float64], mergeOrdered[float64])
 }
 
 // runLen is the length of the runs mergeSort sorts at once: a few
 // milliseconds of work each.
 const runLen = 1 << 14
 
-// mergeSort sorts x by less with sortRun (which must agree with less, and
-// be stable if x must be): a short x at once; a long one in runs of
-// sortRun elements, then merged pass by pass, polling m between runs,
-// between merges and every longChunk elements merged, so that a cancelled sort stops soon.
-// Stopped early, x holds its elements in some order.
-func mergeSort[T any](m *meter, x []T, sortRun func([]T), less func(a, b T) bool) {
+// mergeSort sorts x with sortRun and merge (which must agree, and be
+// stable if x must be): a short x at once; a long one in runs of runLen
+// elements, then merged pass by pass, polling m between runs, between
+// merges and every longChunk elements merged, so that a cancelled sort
+// stops soon. Stopped early, x holds its elements in some order.
+func mergeSort[T any](m *meter, x []T, sortRun func([]T), merge func(m *meter, out, a, b []T) bool) {
 	n := len(x)
 	if n <= 2*longChunk {
 		sortRun(x)
@@ -62,7 +62,7 @@ func mergeSort[T any](m *meter, x []T, sortRun func([]T), less func(a, b T) bool
 	for width := runLen; width < n; width *= 2 {
 		for lo := 0; lo < n; lo += 2 * width {
 			mid, hi := min(n, lo+width), min(n, lo+2*width)
-			if !m.poll() || !merge(m, dst[lo:hi], src[lo:mid], src[mid:hi], less) {
+			if !m.poll() || !merge(m, dst[lo:hi], src[lo:mid], src[mid:hi]) {
 				if &src[0] != &x[0] {
 					copy(x, src)
 				}
@@ -76,12 +76,37 @@ func mergeSort[T any](m *meter, x []T, sortRun func([]T), less func(a, b T) bool
 	}
 }
 
-// merge merges sorted a and b into out, taking from a first among equals
-// (stable), and reports false if m's poll stopped it.
-func merge[T any](m *meter, out, a, b []T, less func(a, b T) bool) bool {
+// mergeFunc returns a merge of sorted slices by less for mergeSort: it
+// merges a and b into out, taking from a first among equals (stable), and
+// reports false if m's poll stopped it.
+func mergeFunc[T any](less func(a, b T) bool) func(m *meter, out, a, b []T) bool {
+	return func(m *meter, out, a, b []T) bool {
+		i, j, k := 0, 0, 0
+		for i < len(a) && j < len(b) {
+			if less(b[j], a[i]) {
+				out[k] = b[j]
+				j++
+			} else {
+				out[k] = a[i]
+				i++
+			}
+			k++
+			if k%longChunk == 0 && !m.poll() {
+				return false
+			}
+		}
+		k += copy(out[k:], a[i:])
+		copy(out[k:], b[j:])
+		return true
+	}
+}
+
+// mergeOrdered is mergeFunc's merge for numbers by <, without a call per
+// comparison (NaNs must be out of the way).
+func mergeOrdered[T float64 | int64](m *meter, out, a, b []T) bool {
 	i, j, k := 0, 0, 0
 	for i < len(a) && j < len(b) {
-		if less(b[j], a[i]) {
+		if b[j] < a[i] {
 			out[k] = b[j]
 			j++
 		} else {
@@ -138,7 +163,7 @@ func sortInPlace(thread *starlark.Thread, a *Array, axis int) error {
 		bs = make([]bool, l.n)
 	}
 	for j := range l.count {
-		if err := m.add(l.n * max(1, bitLen(l.n))); err != nil {
+		if err := m.add(logWork(l.n)); err != nil {
 			return err
 		}
 		switch a.dtype {
@@ -150,7 +175,7 @@ func sortInPlace(thread *starlark.Thread, a *Array, axis int) error {
 			}
 		case Int64:
 			x := l.ints(j, is)
-			mergeSort(m, x, slices.Sort[[]int64], func(a, b int64) bool { return a < b })
+			mergeSort(m, x, slices.Sort[[]int64], mergeOrdered[int64])
 			if l.step != 1 {
 				l.setInts(j, x)
 			}
@@ -166,14 +191,6 @@ func sortInPlace(thread *starlark.Thread, a *Array, axis int) error {
 		}
 	}
 	return m.flush()
-}
-
-func bitLen(n int) int {
-	k := 0
-	for ; n > 0; n >>= 1 {
-		k++
-	}
-	return k
 }
 
 // numSort is num.sort(a, axis=-1, kind=None): a sorted copy of a along
@@ -257,7 +274,7 @@ func argsortKeyed[K any](m *meter, x []K, idx []int64, cmp func(p, q keyed[K]) i
 	for i, v := range x {
 		pairs[i] = keyed[K]{v, int64(i)}
 	}
-	mergeSort(m, pairs, func(r []keyed[K]) { slices.SortFunc(r, cmp) }, func(p, q keyed[K]) bool { return cmp(p, q) < 0 })
+	mergeSort(m, pairs, func(r []keyed[K]) { slices.SortFunc(r, cmp) }, mergeFunc(func(p, q keyed[K]) bool { return cmp(p, q) < 0 }))
 	for i, p := range pairs {
 		idx[i] = p.i
 	}
@@ -283,7 +300,7 @@ func numArgsort(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 	m := &meter{thread: thread}
 	fs, is, idx := l.scratchFloats(), l.scratchInts(), make([]int64, l.n)
 	for j := range l.count {
-		if err := m.add(l.n * max(1, bitLen(l.n))); err != nil {
+		if err := m.add(logWork(l.n)); err != nil {
 			return nil, fmt.Errorf("%s: %v", b.Name(), err)
 		}
 		argsortLane(m, &l, j, idx, fs, is)
@@ -344,7 +361,7 @@ type uniques struct {
 func unique(thread *starlark.Thread, a *Array) (*uniques, error) {
 	l := lanesOf(a, 0, true)
 	m := &meter{thread: thread}
-	if err := m.add(l.n * max(1, bitLen(l.n))); err != nil {
+	if err := m.add(logWork(l.n)); err != nil {
 		return nil, err
 	}
 	idx := make([]int64, l.n)
@@ -416,7 +433,7 @@ func numSearchsorted(thread *starlark.Thread, b *starlark.Builtin, args starlark
 	if err != nil {
 		return nil, err
 	}
-	if err := work(thread, v.Size()*max(1, bitLen(a.Size()))); err != nil {
+	if err := work(thread, logWork(max(v.Size(), a.Size()))); err != nil {
 		return nil, fmt.Errorf("%s: %v", b.Name(), err)
 	}
 	out, err := alloc(thread, Int64, v.shape)

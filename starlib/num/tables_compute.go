@@ -35,6 +35,11 @@ var computeFuncs = map[string]builtinFunc{
 	"median":        medianBuiltin,
 	"percentile":    quantileBuiltin(100),
 	"quantile":      quantileBuiltin(1),
+	"average":       numAverage,
+	// calculus.go
+	"diff":      numDiff,
+	"trapz":     numTrapz,
+	"trapezoid": numTrapz,
 	// linalg.go
 	"dot":    numDot,
 	"matmul": numMatmul,

@@ -48,6 +48,29 @@ CASES += [
 CASES += ["num.sum(PAIRWISE)", "num.mean(PAIRWISE)", "num.var(PAIRWISE)", "num.sum(PAIRWISE.reshape(1000, 100), axis=1)",
           "num.sum(PAIRWISE.reshape(1000, 100), axis=0)", "num.std(PAIRWISE.reshape(100, 1000), axis=1)"]
 
+# keepdims, diff, trapz, average.
+for d in [A, F, B, N]:
+    for ax in ["", ", axis=0", ", axis=1"]:
+        CASES += ["num.sum(%s%s, keepdims=True)" % (d, ax), "num.mean(%s%s, keepdims=True)" % (d, ax),
+                  "num.max(%s%s, keepdims=True)" % (d, ax), "num.std(%s%s, keepdims=True)" % (d, ax)]
+CASES += ["num.sum(" + A + ", dtype='float64')", "num.cumsum(" + F + ", dtype='int64')", "num.prod(" + B + ", axis=0, dtype='float64')",
+          "num.sum(" + F + ", dtype=int)", "num.cumprod(" + A + ", axis=1, dtype=float)", F + ".sum(axis=0, dtype='int64')"]
+CASES += [F + " - " + F + ".mean(axis=1, keepdims=True)", A + ".sum(axis=0, keepdims=True)"]
+for d in [A, F, V, I, B, T, E]:
+    CASES += ["num.diff(%s)" % d, "num.diff(%s, n=2)" % d, "num.diff(%s, axis=0)" % d, "num.diff(%s, n=0)" % d,
+              "num.diff(%s, n=7)" % d]
+for d in [A, F, V, I, T, "num.sin(num.linspace(0, 3.0, 1001))"]:
+    CASES += ["num.trapz(%s)" % d, "num.trapz(%s, dx=0.25)" % d, "num.trapz(%s, axis=0)" % d]
+CASES += ["num.trapz(" + V + ", x=num.array([0.0, 0.5, 1.5, 1.75, 3.0, 4.5]))",
+          "num.trapz(" + F + ", x=[0.0, 1.0, 3.0])", "num.trapz(" + F + ", x=[0.0, 2.0], axis=0)",
+          "num.trapz(PAIRWISE, dx=0.001)"]
+for d in [A, F, V]:
+    for ax in ["", ", axis=0", ", axis=-1"]:
+        CASES += ["num.average(%s%s)" % (d, ax)]
+CASES += ["num.average(" + F + ", weights=" + A + ")", "num.average(" + F + ", axis=0, weights=" + A + ")",
+          "num.average(" + F + ", axis=1, weights=[1.0, 2.0, 0.5])", "num.average(" + F + ", axis=0, weights=[3, 1])",
+          "num.average(" + V + ", weights=" + V + " * " + V + ")"]
+
 # Linear algebra.
 M = "num.array([[4.0, -2.0, 1.0], [3.0, 6.0, -4.0], [2.0, 1.0, 8.0]])"
 MI = "num.array([[2, 1, 0], [1, 3, 1], [0, 1, 4]])"
