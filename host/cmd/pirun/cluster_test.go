@@ -18,7 +18,6 @@ import (
 
 	"github.com/pirun-dev/pirun/conf"
 	"github.com/pirun-dev/pirun/host/launch"
-	"github.com/pirun-dev/pirun/starlib/startest"
 )
 
 func TestMain(m *testing.M) {
@@ -203,15 +202,4 @@ func TestIDList(t *testing.T) {
 			t.Errorf("idList(%v) = %q, want %q", test.in, got, test.want)
 		}
 	}
-}
-
-// waitFor polls cond for up to 10s, and fails the test when it never holds.
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	startest.CheckFor(t, 10*time.Second, 5*time.Millisecond, func() error {
-		if !cond() {
-			return errors.New("the condition never held")
-		}
-		return nil
-	})
 }
