@@ -104,7 +104,12 @@ func jupyterCmd(t *testing.T, jupyterPath, stdin, name string, args ...string) (
 		cmd.Process.Kill()
 	})
 	defer timer.Stop()
-	return cmd.CombinedOutput()
+	out, err := cmd.CombinedOutput()
+	// the kernel's stderr is the client's: a race-built kernel reports there
+	if strings.Contains(string(out), "WARNING: DATA RACE") {
+		t.Errorf("the kernel reported a data race:\n%s", out)
+	}
+	return out, err
 }
 
 // kernelStep is a request's answer as client.py records it.
