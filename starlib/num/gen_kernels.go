@@ -44,7 +44,7 @@ var binary = []kernel{
 	{"bMaxF", "float64", "float64", "maxF(x, y)"},
 	{"bMaxI", "int64", "int64", "max(x, y)"},
 	{"bArctan2F", "float64", "float64", "math.Atan2(x, y)"},
-	{"bHypotF", "float64", "float64", "math.Hypot(x, y)"},
+	{"bHypotF", "float64", "float64", "hypot(x, y)"},
 	{"bLtF", "float64", "bool", "x < y"},
 	{"bLtI", "int64", "bool", "x < y"},
 	{"bLeF", "float64", "bool", "x <= y"},
