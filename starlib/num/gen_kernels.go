@@ -75,7 +75,7 @@ var unary = []kernel{
 	{"uExpF", "float64", "float64", "math.Exp(x)"},
 	{"uLogF", "float64", "float64", "math.Log(x)"},
 	{"uLog10F", "float64", "float64", "math.Log10(x)"},
-	{"uLog2F", "float64", "float64", "math.Log2(x)"},
+	{"uLog2F", "float64", "float64", "log2(x)"},
 	{"uSinF", "float64", "float64", "math.Sin(x)"},
 	{"uCosF", "float64", "float64", "math.Cos(x)"},
 	{"uTanF", "float64", "float64", "math.Tan(x)"},

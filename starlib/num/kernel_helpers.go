@@ -1,6 +1,6 @@
 // This file defines the scalar helpers that the generated loops inline:
 // numpy's floor division and remainder, integer powers, NaN-propagating
-// minimum and maximum, sign, a correctly rounded hypot.
+// minimum and maximum, sign, a correctly rounded hypot, a log2 accurate near 1.
 
 package num
 
@@ -169,4 +169,20 @@ func hypot(a, b float64) float64 {
 	hsq, asq := h*h, a*a
 	delta := math.FMA(-b, b, hsq-asq) + math.FMA(h, h, -hsq) - math.FMA(a, a, -asq)
 	return (h - delta/(2*h)) * scale
+}
+
+// log2 is numpy's log2. math.Log2 adds the exponent to the logarithm of
+// the mantissa in [0.5, 1), which cancels for x near 1: log2(1 + 1e-7) is
+// wrong from the 9th digit and log2(1 + 1e-12) from the 4th. Near 1 (an
+// exponent of 0 or 1) this takes the natural logarithm instead, which has
+// no cancellation there; powers of two stay exact.
+func log2(x float64) float64 {
+	frac, exp := math.Frexp(x)
+	switch {
+	case frac == 0.5:
+		return float64(exp - 1)
+	case exp == 0 || exp == 1:
+		return math.Log(x) * (1 / math.Ln2)
+	}
+	return math.Log2(x)
 }

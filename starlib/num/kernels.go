@@ -1395,13 +1395,13 @@ func uLog2F(out []float64, a []float64, ai, as int) {
 		a := a[ai : ai+len(out)]
 		for i := range out {
 			x := a[i]
-			out[i] = math.Log2(x)
+			out[i] = log2(x)
 		}
 		return
 	}
 	for i := range out {
 		x := a[ai]
-		out[i] = math.Log2(x)
+		out[i] = log2(x)
 		ai += as
 	}
 }
