@@ -104,7 +104,12 @@ func jupyterCmd(t *testing.T, jupyterPath, stdin, name string, args ...string) (
 		cmd.Process.Kill()
 	})
 	defer timer.Stop()
-	return cmd.CombinedOutput()
+	out, err := cmd.CombinedOutput()
+	// the kernel's stderr is the client's: a race-built kernel reports there
+	if strings.Contains(string(out), "WARNING: DATA RACE") {
+		t.Errorf("the kernel reported a data race:\n%s", out)
+	}
+	return out, err
 }
 
 // kernelStep is a request's answer as client.py records it.
@@ -410,9 +415,9 @@ func TestKernelProfile(t *testing.T) {
 	startPirun(t, "engine", "--connect", engineConn, "-n", "2")
 	jp := installKernel(t, "--profile", "default")
 	body := runJupyter(t, jp, "cells.py", "c.wait_for_engines(2, timeout=60)\nlen(c.ids)",
-		"sorted(c[:].apply_sync(lambda: engine.id))", "%engines")
+		"sorted(c[:].apply_sync(lambda: engine.id))", "%engines", "%%px\nz = engine.id + 1\nz")
 	var steps []kernelStep
-	if err := json.Unmarshal(body, &steps); err != nil || len(steps) != 3 {
+	if err := json.Unmarshal(body, &steps); err != nil || len(steps) != 4 {
 		t.Fatalf("cells.py output (%v): %s", err, body)
 	}
 	for i, test := range []struct {
@@ -422,6 +427,7 @@ func TestKernelProfile(t *testing.T) {
 		{resultIs("2"), "the profile's 2 engines"},
 		{resultIs("[0, 1]"), "results from both"},
 		{streamsHave("the hub at nats://"), "the profile's hub, not an in-process one"},
+		{streamsHave("Out[0]: 1", "Out[1]: 2"), "a %%px cell's values"},
 	} {
 		if got, ok := test.check(steps[i]); steps[i].Reply.Status != "ok" || !ok {
 			t.Errorf("cell %d: status %s, %s; want ok and %s", i+1, steps[i].Reply.Status, got, test.want)

@@ -51,10 +51,10 @@ func TestRelease(t *testing.T) {
 	}
 	requireTool(t, "dpkg-deb", "qemu-aarch64-static", "qemu-arm-static")
 	dist := buildRelease(t)
-	bins := map[string]string{}
+	bins, binDir := map[string]string{}, t.TempDir() // outlives the subtest
 	t.Run("tarballs", func(t *testing.T) {
 		for _, arch := range releaseTargets {
-			bins[arch] = checkTarball(t, dist, arch)
+			bins[arch] = checkTarball(t, dist, arch, binDir)
 		}
 	})
 	t.Run("debs", func(t *testing.T) {
@@ -126,8 +126,9 @@ func buildRelease(t *testing.T) string {
 	return dist
 }
 
-// checkTarball checks the tarball of arch and returns its pirun, unpacked.
-func checkTarball(t *testing.T, dist, arch string) string {
+// checkTarball checks the tarball of arch and returns its pirun, unpacked
+// into binDir.
+func checkTarball(t *testing.T, dist, arch, binDir string) string {
 	t.Helper()
 	top := fmt.Sprintf("pirun_%s_linux_%s", releaseVersion, arch)
 	f, err := os.Open(filepath.Join(dist, top+".tar.gz"))
@@ -148,7 +149,7 @@ func checkTarball(t *testing.T, dist, arch string) string {
 		data []byte
 	}{{top + "/", 0o755, nil}, {top + "/LICENSE", 0o644, license}, {top + "/README.md", 0o644, readme},
 		{top + "/pirun", 0o755, nil}, {top + "/pirun-engine.service", 0o644, unit}}
-	bin := filepath.Join(t.TempDir(), "pirun-"+arch)
+	bin := filepath.Join(binDir, "pirun-"+arch)
 	tr := tar.NewReader(zr)
 	for i := 0; ; i++ {
 		h, err := tr.Next()

@@ -463,3 +463,20 @@ func TestReconnect(t *testing.T) {
 		c.close()
 	}
 }
+
+// TestIOPubSubscriberGone covers zmq4's PUB with a subscriber that went
+// away: the others keep getting every message of their requests.
+func TestIOPubSubscriberGone(t *testing.T) {
+	k, _, _, _ := startKernel(t)
+	gone, stays := dial(t, k, "gone"), dial(t, k, "stays")
+	gone.waitIOPub()
+	stays.waitIOPub()
+	gone.close()
+	for i := range 3 {
+		id := stays.request(stays.shell, "execute_request", map[string]any{"code": fmt.Sprintf("cell%d", i)})
+		stays.recv(stays.shell, 10*time.Second)
+		if got, want := strings.Join(msgTypes(stays.untilIdle(id)), " "), "status execute_input stream execute_result status"; got != want {
+			t.Errorf("iopub of cell %d after a subscriber left = %s, want %s", i, got, want)
+		}
+	}
+}

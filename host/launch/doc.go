@@ -8,7 +8,10 @@
 // processes are identified by pid and start time ([Process]), so that a
 // later `pirun cluster stop` never signals a process that merely reuses a
 // recorded pid. [Tunnel] forwards a local port to a hub through an ssh
-// gateway.
+// gateway. [Unit] and [ServiceInstall] are pirun-engine.service, the systemd
+// service that runs a Pi's engines: the .deb that host/cmd/release builds
+// ships the unit and maintainer scripts of the service/ folder, and `pirun
+// engine install-service` installs the same for a binary copied by hand.
 //
 // The package imports only the standard library and conf; it never imports engine
 // or host/cmd.

@@ -55,10 +55,11 @@ var attrNames = buildAttrNames()
 
 func buildMethods() map[string]*starlark.Builtin {
 	m := make(map[string]*starlark.Builtin)
-	for _, table := range []map[string]builtinFunc{computeMethods, coreMethods} {
-		for name, f := range table {
-			m[name] = starlark.NewBuiltin("ndarray."+name, f)
-		}
+	for name, f := range computeMethods {
+		m[name] = starlark.NewBuiltin("ndarray."+name, bindingResults(f))
+	}
+	for name, f := range coreMethods {
+		m[name] = starlark.NewBuiltin("ndarray."+name, f)
 	}
 	return m
 }

@@ -487,12 +487,14 @@ func arangeFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	return astype(thread, out, dt)
 }
 
-// linspaceFn is num.linspace(start, stop, num=50, endpoint=True, dtype=None).
+// linspaceFn is num.linspace(start, stop, num=50, endpoint=True,
+// retstep=False, dtype=None); with retstep, the pair (samples, step), the
+// step NaN when there is no interval (num < 2 with the endpoint).
 func linspaceFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var startv, stopv, dtv starlark.Value
 	num := 50
-	endpoint := true
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "start", &startv, "stop", &stopv, "num?", &num, "endpoint?", &endpoint, "dtype?", &dtv); err != nil {
+	endpoint, retstep := true, false
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "start", &startv, "stop", &stopv, "num?", &num, "endpoint?", &endpoint, "retstep?", &retstep, "dtype?", &dtv); err != nil {
 		return nil, err
 	}
 	start, ok1 := starlark.AsFloat(startv)
@@ -516,8 +518,9 @@ func linspaceFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 		div = num - 1
 	}
 	x := out.buf.f
+	step := math.NaN() // numpy's step when there is no interval
 	if div > 0 {
-		step := (stop - start) / float64(div)
+		step = (stop - start) / float64(div)
 		for k := range x {
 			x[k] = float64(k)*step + start
 		}
@@ -530,13 +533,19 @@ func linspaceFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 	if err := work(thread, num); err != nil {
 		return nil, err
 	}
+	res := out
 	if given {
 		if dt == Int64 {
 			uFloorF(x, x, 0, 1) // numpy floors when it casts linspace to ints
 		}
-		return astype(thread, out, dt)
+		if res, err = astype(thread, out, dt); err != nil {
+			return nil, err
+		}
 	}
-	return out, nil
+	if retstep {
+		return starlark.Tuple{res, starlark.Float(step)}, nil
+	}
+	return res, nil
 }
 
 // eyeFn is num.eye(N, M=None, k=0, dtype="float64").

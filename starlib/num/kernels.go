@@ -738,24 +738,24 @@ func bHypotF(out []float64, a []float64, ai, as int, b []float64, bi, bs int) {
 		a, b := a[ai:ai+len(out)], b[bi:bi+len(out)]
 		for i := range out {
 			x, y := a[i], b[i]
-			out[i] = math.Hypot(x, y)
+			out[i] = hypot(x, y)
 		}
 	case as == 1 && bs == 0:
 		a, y := a[ai:ai+len(out)], b[bi]
 		for i := range out {
 			x := a[i]
-			out[i] = math.Hypot(x, y)
+			out[i] = hypot(x, y)
 		}
 	case as == 0 && bs == 1:
 		x, b := a[ai], b[bi:bi+len(out)]
 		for i := range out {
 			y := b[i]
-			out[i] = math.Hypot(x, y)
+			out[i] = hypot(x, y)
 		}
 	default:
 		for i := range out {
 			x, y := a[ai], b[bi]
-			out[i] = math.Hypot(x, y)
+			out[i] = hypot(x, y)
 			ai += as
 			bi += bs
 		}
@@ -1395,13 +1395,13 @@ func uLog2F(out []float64, a []float64, ai, as int) {
 		a := a[ai : ai+len(out)]
 		for i := range out {
 			x := a[i]
-			out[i] = math.Log2(x)
+			out[i] = log2(x)
 		}
 		return
 	}
 	for i := range out {
 		x := a[ai]
-		out[i] = math.Log2(x)
+		out[i] = log2(x)
 		ai += as
 	}
 }

@@ -187,3 +187,39 @@ func bindValue(thread *starlark.Thread, v starlark.Value, depth int) {
 		}
 	}
 }
+
+// bindingResults wraps a builtin of another file's table (num-compute's)
+// so that the arrays it returns — the result, or the elements of a
+// returned tuple or list — are bound to the calling thread when they are
+// not bound yet, as alloc binds the arrays made through it: operators on
+// them then charge the thread and stop with it. Only unfrozen arrays are
+// bound: Starlark confines those to the running thread, so the write is
+// safe.
+func bindingResults(f builtinFunc) builtinFunc {
+	return func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		v, err := f(thread, b, args, kwargs)
+		if err != nil {
+			return v, err
+		}
+		switch v := v.(type) {
+		case *Array:
+			bindFresh(thread, v)
+		case starlark.Tuple:
+			for _, x := range v {
+				bindFresh(thread, x)
+			}
+		case *starlark.List:
+			for i := 0; i < v.Len(); i++ {
+				bindFresh(thread, v.Index(i))
+			}
+		}
+		return v, nil
+	}
+}
+
+// bindFresh binds v to thread if v is an unfrozen array bound to none.
+func bindFresh(thread *starlark.Thread, v starlark.Value) {
+	if a, ok := v.(*Array); ok && a.th == nil && !a.buf.frozen {
+		a.th = thread
+	}
+}

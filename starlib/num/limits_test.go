@@ -265,3 +265,32 @@ s = run()
 		}
 	}
 }
+
+// TestResultsBound checks that every way a script makes an array binds it
+// to the thread that made it (num-core's builtins through alloc, views
+// through their base, num-compute's through bindingResults), so that
+// operators on it have that thread's limits.
+func TestResultsBound(t *testing.T) {
+	for _, src := range []string{
+		"num.array([1.0, 2.0])", "num.zeros(3)", "num.ones((2, 2))", "num.full(3, 1.5)", "num.arange(4)",
+		"num.linspace(0, 1, 5)", "num.eye(2)", "num.concatenate([a, a])", "num.stack([a, a])", "a.copy()",
+		"a.astype(\"int64\")", "m.reshape(4)", "m.T", "a[1:]", "a[num.less(a, 2.0)]", "a[[0, 1]]", "m[0]",
+		"num.where(num.less(a, 2.0), a, 0.0)", "num.sqrt(a)", "num.minimum(a, 1.0)", "num.clip(a, 0, 1)", "a + 1",
+		"-a", "num.less(a, 1.0)", "num.asarray(a)", "num.array(a)", "num.sum(m, axis=0)", "num.sort(a)", "num.random.random(3)",
+		"num.cumsum(a)", "num.dot(m, m)", "num.argsort(a)", "num.unique(a)", "num.outer(a, a)", "num.linalg.inv(m + num.eye(2))",
+		"m.sum(axis=1)", "m.max(axis=0)", "num.abs(a)", "num.round(a)", "a.flatten()", "m.ravel()", "num.isnan(a)",
+		"list(m)[0]", "num.histogram(a, 2)[0]", "num.add(a, a)", "num.array([a, a])", "num.power(a, 2)",
+	} {
+		thread := &starlark.Thread{Name: "bound"}
+		thread.SetLocal(contextKey, context.Background())
+		SetLimits(thread, Limits{})
+		g, err := starlark.ExecFile(thread, "b.star", "a = num.array([1.0, 2.0, 3.0, 4.0])\nm = num.array([[1.0, 2.0], [3.0, 4.0]])\nx = "+src, starlark.StringDict{"num": Module})
+		if err != nil {
+			t.Errorf("%s: %v", src, err)
+			continue
+		}
+		if x := g["x"].(*Array); x.th != thread {
+			t.Errorf("x = %s: x is not bound to the thread that made it", src)
+		}
+	}
+}

@@ -57,22 +57,26 @@ func coreFuncs() map[string]builtinFunc {
 	return m
 }
 
-// members builds the module's dict from tables, in order, each a builtin
-// named prefix+NAME. A later table's name replaces an earlier one's.
-func members(prefix string, tables ...map[string]builtinFunc) starlark.StringDict {
+// members builds a module's dict of builtins named prefix+NAME: those of
+// num-compute's table compute, which bind the arrays they return to their
+// caller's thread (bindingResults), and those of this package's core
+// table (nil for none), which allocate through alloc and so bind them
+// already. A core name replaces a compute one.
+func members(prefix string, compute, core map[string]builtinFunc) starlark.StringDict {
 	d := make(starlark.StringDict)
-	for _, t := range tables {
-		for name, f := range t {
-			d[name] = starlark.NewBuiltin(prefix+name, f)
-		}
+	for name, f := range compute {
+		d[name] = starlark.NewBuiltin(prefix+name, bindingResults(f))
+	}
+	for name, f := range core {
+		d[name] = starlark.NewBuiltin(prefix+name, f)
 	}
 	return d
 }
 
 func newModule() *starlarkstruct.Module {
 	d := members("num.", computeFuncs, coreFuncs())
-	d["linalg"] = &starlarkstruct.Module{Name: "num.linalg", Members: members("num.linalg.", linalgFuncs)}
-	d["random"] = &starlarkstruct.Module{Name: "num.random", Members: members("num.random.", randomFuncs)}
+	d["linalg"] = &starlarkstruct.Module{Name: "num.linalg", Members: members("num.linalg.", linalgFuncs, nil)}
+	d["random"] = &starlarkstruct.Module{Name: "num.random", Members: members("num.random.", randomFuncs, nil)}
 	d["pi"] = starlark.Float(math.Pi)
 	d["e"] = starlark.Float(math.E)
 	d["inf"] = starlark.Float(math.Inf(1))
