@@ -75,6 +75,7 @@ func fromWire(kind wire.ArrayKind, shape []int, data []byte, keep bool) (starlar
 	if err != nil {
 		return nil, err
 	}
+	noteBig(len(data))
 	if keep && dtype != Bool && len(data) > 0 && uintptr(unsafe.Pointer(unsafe.SliceData(data)))%8 == 0 {
 		a := &Array{dtype: dtype, shape: append([]int(nil), shape...), strides: rowMajorStrides(shape), buf: &buffer{}}
 		p := unsafe.Pointer(unsafe.SliceData(data))
