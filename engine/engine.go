@@ -74,6 +74,9 @@ func newEngine(d *Daemon, id int) (*Engine, error) {
 		started: time.Now(),
 	}
 	e.value = &engineValue{e: e}
+	// Arrays no running task answers for (see num.BindThread) still get
+	// this process's engines' array limit.
+	num.SetDefaultMaxArrayBytes(e.limits.MaxArrayBytes)
 	e.threadName = "engine " + strconv.Itoa(id)
 	var err error
 	e.predecl, err = d.predeclared(e)

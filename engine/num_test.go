@@ -150,3 +150,15 @@ func TestNumAbortRunning(t *testing.T) {
 	}
 	runOK(t, h, d, "ok = 1")
 }
+
+// TestNumNamespaceArraysAnswerToTheRunningTask checks that an array left
+// in the namespace by an earlier task is charged to the task that uses it
+// now: operators on it count against this task's step limit.
+func TestNumNamespaceArraysAnswerToTheRunningTask(t *testing.T) {
+	h, d := startDaemon(t, Config{Engines: 1, MaxSteps: 20_000})
+	runOK(t, h, d, "a = num.zeros(2000000)")
+	h.send(t, d, execute("for i in range(1000):\n    b = a + 1.0\n"))
+	if r := h.result(t); r.Status != wire.StatusError || !strings.Contains(r.Err.Message, "too many steps") {
+		t.Errorf("1000 × (a + 1.0) on a 2M-element array from an earlier task, step limit 20k: status %d, err %+v; want 'too many steps'", r.Status, r.Err)
+	}
+}

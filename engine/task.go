@@ -186,6 +186,10 @@ func (r *taskRun) apply(j job) (starlark.Value, error) {
 	if err != nil {
 		return nil, err
 	}
+	r.bindArrays(fn, args)
+	for _, kv := range kwargs {
+		num.BindValue(r.thread, kv[1])
+	}
 	return starlark.Call(r.thread, fn, args, kwargs)
 }
 
@@ -220,6 +224,7 @@ func (r *taskRun) mapItems(j job) (starlark.Value, error) {
 	if !ok {
 		return nil, fmt.Errorf("decode map items: got %s, want list", v.Type())
 	}
+	r.bindArrays(fn, items)
 	out := make([]starlark.Value, items.Len())
 	var failed []wire.ItemError
 	ctx := starlib.Context(r.thread)
@@ -266,6 +271,7 @@ func (r *taskRun) resolve(ref wire.PayloadRef) (starlark.Value, error) {
 		if err != nil || !found {
 			return nil, fmt.Errorf("ref(%q): engine %d has no %q in its namespace; push it first (view.push({%q: …})) or assign it with execute", ref.Name, r.e.ID, ref.Name, ref.Name)
 		}
+		num.BindValue(r.thread, v)
 		return v, nil
 	case wire.RefFunction:
 		return r.e.cache.Load(ref.Bundle, r.e.predecl)
@@ -313,6 +319,9 @@ func (r *taskRun) execute(file, code string) error {
 		if k, ok := kv[0].(starlark.String); ok {
 			globals[string(k)] = kv[1]
 		}
+		if a, ok := kv[1].(*num.Array); ok {
+			num.BindThread(r.thread, a) // left by an earlier task: this one answers for it now
+		}
 	}
 	err = starlark.ExecREPLChunk(f, r.thread, globals)
 	for k, v := range globals {
@@ -340,6 +349,7 @@ func (r *taskRun) push() error {
 		return fmt.Errorf("decode pushed values: got %s, want dict", v.Type())
 	}
 	for _, kv := range dict.Items() {
+		num.BindValue(r.thread, kv[1])
 		if err := r.e.ns.SetKey(kv[0], kv[1]); err != nil {
 			return fmt.Errorf("push: %w", err)
 		}
@@ -374,4 +384,19 @@ func (e *Engine) nsNames() string {
 		names = append(names[:20], "…")
 	}
 	return strings.Join(names, ", ")
+}
+
+// bindArrays makes this task's thread answer for the num arrays it was
+// given (decoded arguments or map items) and those its function captured
+// (module-level values, decoded once into the engine's cache), so that
+// operators on them get the task's limits and stop with it. An engine runs
+// one task at a time and its cache is its own, so no other running thread
+// shares these arrays.
+func (r *taskRun) bindArrays(fn *starlark.Function, args starlark.Value) {
+	num.BindValue(r.thread, args)
+	for _, v := range fn.Globals() {
+		if a, ok := v.(*num.Array); ok {
+			num.BindThread(r.thread, a)
+		}
+	}
 }
