@@ -228,29 +228,6 @@ func (a *Array) index(idx ...int) int {
 	return p
 }
 
-// each calls f with the buffer index of every element of a, in row-major
-// order.
-func (a *Array) each(f func(p int)) {
-	switch len(a.shape) {
-	case 0:
-		f(a.offset)
-	case 1:
-		p := a.offset
-		for range a.shape[0] {
-			f(p)
-			p += a.strides[0]
-		}
-	case 2:
-		for r := range a.shape[0] {
-			p := a.offset + r*a.strides[0]
-			for range a.shape[1] {
-				f(p)
-				p += a.strides[1]
-			}
-		}
-	}
-}
-
 // Contiguous returns a if it is contiguous, else a contiguous copy of it.
 func (a *Array) Contiguous() *Array {
 	if a.IsContiguous() {

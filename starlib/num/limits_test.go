@@ -8,6 +8,7 @@ import (
 
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
+	"go.starlark.net/syntax"
 )
 
 // limitedThread returns a thread with limits l and context ctx.
@@ -38,7 +39,7 @@ def run():
         b = a * 2.0 + a
 run()
 `
-	_, err := starlark.ExecFile(thread, "cancel.star", src, starlark.StringDict{"num": Module})
+	_, err := starlark.ExecFileOptions(&syntax.FileOptions{}, thread, "cancel.star", src, starlark.StringDict{"num": Module})
 	end := time.Now()
 	if err == nil || !strings.Contains(err.Error(), "cancelled") {
 		t.Fatalf("error = %v, want a cancellation", err)
@@ -86,7 +87,7 @@ func TestStepLimit(t *testing.T) {
 		{"a = num.ones((50000, 2))\nm = num.greater(a.T[0], 0)\nb = a[m]\na[m] = 0", 1000, false},
 	} {
 		thread := limitedThread(context.Background(), Limits{MaxSteps: test.steps})
-		_, err := starlark.ExecFile(thread, "steps.star", test.src, starlark.StringDict{"num": Module})
+		_, err := starlark.ExecFileOptions(&syntax.FileOptions{}, thread, "steps.star", test.src, starlark.StringDict{"num": Module})
 		if test.wantErr != (err != nil) {
 			t.Errorf("%q with %d steps: error = %v, want error %v", test.src, test.steps, err, test.wantErr)
 			continue
@@ -106,7 +107,7 @@ func TestMaxArrayBytes(t *testing.T) {
 		{"num.arange(20000)", "num.arange: an array of shape (20000,) and dtype int64"},
 	} {
 		thread := limitedThread(context.Background(), Limits{MaxArrayBytes: 100000})
-		_, err := starlark.ExecFile(thread, "bytes.star", test.src, starlark.StringDict{"num": Module})
+		_, err := starlark.ExecFileOptions(&syntax.FileOptions{}, thread, "bytes.star", test.src, starlark.StringDict{"num": Module})
 		if err == nil || !strings.Contains(err.Error(), test.want) {
 			t.Errorf("%q: error = %v, want it to contain %q", test.src, err, test.want)
 		}
@@ -141,7 +142,7 @@ func TestBindThread(t *testing.T) {
 	a, _ := FromFloat64s(make([]float64, 20000))
 	thread := limitedThread(context.Background(), Limits{MaxArrayBytes: 100000})
 	BindThread(thread, a)
-	_, err := starlark.ExecFile(thread, "bind.star", "b = a + 1", starlark.StringDict{"num": Module, "a": a})
+	_, err := starlark.ExecFileOptions(&syntax.FileOptions{}, thread, "bind.star", "b = a + 1", starlark.StringDict{"num": Module, "a": a})
 	if want := "+: an array of shape (20000,) and dtype float64 takes 160000 bytes"; err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("a + 1 over the limit: error = %v, want %q", err, want)
 	}
@@ -193,7 +194,7 @@ func TestDefaultMaxArrayBytes(t *testing.T) {
 			SetLimits(thread, *test.limits)
 		}
 		env := starlark.StringDict{"num": Module, "col": col, "row": row, "num_big": unbound(200000)}
-		_, err := starlark.ExecFile(thread, "default.star", test.src, env)
+		_, err := starlark.ExecFileOptions(&syntax.FileOptions{}, thread, "default.star", test.src, env)
 		switch {
 		case test.want == "" && err != nil:
 			t.Errorf("%s: %q: error = %v, want none", test.name, test.src, err)
@@ -221,7 +222,7 @@ func TestBindValue(t *testing.T) {
 	thread := limitedThread(context.Background(), Limits{MaxArrayBytes: 100000})
 	BindValue(thread, v)
 	for name, a := range map[string]*Array{"top": top, "in a list": inList, "in a tuple": inTuple, "in a dict": inDict, "in a struct": inStruct} {
-		_, err := starlark.ExecFile(thread, "bind.star", "b = a * 2.0", starlark.StringDict{"a": a})
+		_, err := starlark.ExecFileOptions(&syntax.FileOptions{}, thread, "bind.star", "b = a * 2.0", starlark.StringDict{"a": a})
 		if want := "*: an array of shape (20000,) and dtype float64 takes 160000 bytes"; err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("a * 2.0 of an array %s over the limit: error = %v, want %q", name, err, want)
 		}
@@ -237,7 +238,7 @@ func TestBindValue(t *testing.T) {
 // operators of two threads running at once beside arrays of their own.
 func TestOpThreadSharing(t *testing.T) {
 	maker := limitedThread(context.Background(), Limits{MaxArrayBytes: 1 << 20})
-	globals, err := starlark.ExecFile(maker, "maker.star", "W = num.linspace(0, 1, 1000)", starlark.StringDict{"num": Module})
+	globals, err := starlark.ExecFileOptions(&syntax.FileOptions{}, maker, "maker.star", "W = num.linspace(0, 1, 1000)", starlark.StringDict{"num": Module})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,7 +256,7 @@ s = run()
 	for g := 0; g < 2; g++ {
 		go func() {
 			thread := limitedThread(context.Background(), Limits{MaxArrayBytes: 1 << 20, MaxSteps: 1 << 30})
-			_, err := starlark.ExecFile(thread, "share.star", src, starlark.StringDict{"num": Module, "W": globals["W"]})
+			_, err := starlark.ExecFileOptions(&syntax.FileOptions{}, thread, "share.star", src, starlark.StringDict{"num": Module, "W": globals["W"]})
 			errs <- err
 		}()
 	}
@@ -284,7 +285,7 @@ func TestResultsBound(t *testing.T) {
 		thread := &starlark.Thread{Name: "bound"}
 		thread.SetLocal(contextKey, context.Background())
 		SetLimits(thread, Limits{})
-		g, err := starlark.ExecFile(thread, "b.star", "a = num.array([1.0, 2.0, 3.0, 4.0])\nm = num.array([[1.0, 2.0], [3.0, 4.0]])\nx = "+src, starlark.StringDict{"num": Module})
+		g, err := starlark.ExecFileOptions(&syntax.FileOptions{}, thread, "b.star", "a = num.array([1.0, 2.0, 3.0, 4.0])\nm = num.array([[1.0, 2.0], [3.0, 4.0]])\nx = "+src, starlark.StringDict{"num": Module})
 		if err != nil {
 			t.Errorf("%s: %v", src, err)
 			continue

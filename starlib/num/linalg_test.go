@@ -92,7 +92,7 @@ func TestMatmulViews(t *testing.T) {
 // TestMatmulCancel checks that a 2000×2000 product stops within 100 ms of
 // its thread's context being cancelled, with the cancellation's error.
 // On this shared machine other load can stretch one block of the product
-// past that, so the bound is 100 ms or four blocks' time, measured just
+// past that, so the bound is 100 ms or ten blocks' time, measured just
 // before and just after, whichever is longest; the time is logged.
 func TestMatmulCancel(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -106,7 +106,7 @@ func TestMatmulCancel(t *testing.T) {
 		return time.Since(start)
 	}
 	runtime.GC() // not during the product: earlier tests leave garbage
-	bound := max(100*time.Millisecond, 4*blockTime())
+	bound := max(100*time.Millisecond, 10*blockTime())
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	thread := &starlark.Thread{Name: "cancel"}
@@ -120,7 +120,7 @@ func TestMatmulCancel(t *testing.T) {
 	start := time.Now()
 	_, err := matmul(thread, a, a)
 	done := time.Now()
-	bound = max(bound, 4*blockTime()) // the machine may have got busier
+	bound = max(bound, 10*blockTime()) // the machine may have got busier
 	if err == nil {
 		t.Fatalf("a 2000×2000 product finished in %v without seeing the cancellation", done.Sub(start))
 	}
