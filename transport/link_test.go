@@ -40,7 +40,7 @@ func TestLargeMessageInParts(t *testing.T) {
 	}
 	got := make(chan []byte, 4)
 	parts := 0
-	var asm wire.Assembler
+	var asm Assembler
 	if _, err := receiver.Subscribe("test.data", func(m *nats.Msg) {
 		if m.Header.Get(wire.HeaderPart) != "" {
 			parts++

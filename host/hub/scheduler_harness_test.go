@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/pirun-dev/pirun/host/sched"
+	"github.com/pirun-dev/pirun/transport"
 	"github.com/pirun-dev/pirun/starlib/wire"
 )
 
@@ -42,7 +43,7 @@ func newHarness(t *testing.T, p sched.Policy) *harness {
 	return h
 }
 
-func (h *harness) receive(_ *wire.Assembler, m *nats.Msg) ([]byte, error) { return m.Data, nil }
+func (h *harness) receive(_ *transport.Assembler, m *nats.Msg) ([]byte, error) { return m.Data, nil }
 func (h *harness) publish(subj string, msg any)                           { h.record(subj, msg) }
 func (h *harness) sendData(subj string, msg any)                          { h.record(subj, msg) }
 

@@ -1,0 +1,222 @@
+// This file defines Assembler: the receiving side of chunked messages,
+// which holds the parts of a message until its last one arrives. Nothing a
+// peer announces reserves memory: a message's buffer grows as its bytes
+// arrive, incomplete messages are bounded per sender and in total, and
+// abandoned ones are dropped.
+
+package transport
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pirun-dev/pirun/starlib/wire"
+)
+
+// Default bounds of an Assembler whose fields are zero.
+const (
+	// DefaultMaxSender bounds the bytes of one sender's incomplete
+	// messages, and so the size of one chunked message.
+	DefaultMaxSender = 256 << 20
+	// DefaultMaxTotal bounds the bytes of all incomplete messages.
+	DefaultMaxTotal = 1 << 30
+	// DefaultStall is how long an incomplete message may go without a
+	// part before it is dropped (a sender gives up after PartIdle).
+	DefaultStall = 30 * time.Second
+)
+
+// ErrRefused wraps the errors of parts that an Assembler refused: the
+// receiver tells the sender so (Receive answers on the part's reply
+// subject), which then stops sending instead of waiting for
+// acknowledgements.
+var ErrRefused = errors.New("large message refused")
+
+// Assembler reassembles chunked messages. It holds only bytes that
+// arrived (a buffer grows as parts come, never to an announced size
+// first), bounds the bytes of incomplete messages per sender and in total,
+// and drops a message with no part for Stall. It is safe for concurrent
+// use; the zero Assembler has the default bounds.
+type Assembler struct {
+	MaxSender int           // bytes of one sender's incomplete messages (0: DefaultMaxSender)
+	MaxTotal  int           // bytes of all incomplete messages (0: DefaultMaxTotal)
+	Stall     time.Duration // drop a message with no part for this long (0: DefaultStall)
+
+	mu      sync.Mutex
+	partial map[string]*partialMsg // by stream id
+	senders map[string]int         // bytes held per sender
+	held    int                    // bytes held in all
+	sweep   *time.Timer            // drops stalled messages while some are held
+}
+
+type partialMsg struct {
+	sender string
+	buf    []byte // the parts so far
+	held   int    // bytes counted against the bounds: cap(buf) and bookkeeping
+	size   int    // announced total, never allocated up front
+	next   int    // the part expected next
+	seen   time.Time
+}
+
+// Sender returns the sender a stream id names: stream ids are "sender-n"
+// (see Sender.SendParts).
+func senderOf(stream string) string {
+	if i := strings.LastIndexByte(stream, '-'); i > 0 {
+		return stream[:i]
+	}
+	return stream
+}
+
+// Add records one part, whose HeaderPart value is header, and returns the
+// whole message once its last part arrived (nil before). Parts of a
+// stream must arrive in order (NATS keeps the order between one publisher
+// and one subscriber). An error wraps ErrRefused when the message is
+// dropped: bad header, part out of order, more bytes than announced, or a
+// bound exceeded.
+func (a *Assembler) Add(header string, data []byte, now time.Time) ([]byte, error) {
+	stream, part, total, size, err := wire.ParsePartHeader(header)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrRefused, err)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.expire(now)
+	p := a.partial[stream]
+	if p == nil {
+		if part != 0 {
+			return nil, fmt.Errorf("%w: message %s: part %d arrived without its start (dropped earlier, or never sent)", ErrRefused, stream, part)
+		}
+		if max := a.maxSender(); size > max {
+			return nil, fmt.Errorf("%w: message %s announces %d bytes, over the %d bytes a receiver takes from one sender; send it in smaller pieces", ErrRefused, stream, size, max)
+		}
+		p = &partialMsg{sender: senderOf(stream), size: size}
+		if a.partial == nil {
+			a.partial, a.senders = make(map[string]*partialMsg), make(map[string]int)
+		}
+		if err := a.charge(p, msgOverhead+len(stream)); err != nil {
+			return nil, fmt.Errorf("%w: message %s: %w", ErrRefused, stream, err)
+		}
+		a.partial[stream] = p
+		if a.sweep == nil {
+			a.sweep = time.AfterFunc(a.stall(), a.onSweep)
+		}
+	}
+	if part != p.next || len(p.buf)+len(data) > p.size || (part == total-1) != (len(p.buf)+len(data) == p.size) {
+		a.drop(stream, p)
+		return nil, fmt.Errorf("%w: message %s: part %d of %d (%d bytes after %d of %d announced) is out of order or does not add up",
+			ErrRefused, stream, part, total, len(data), len(p.buf), p.size)
+	}
+	if err := a.grow(p, len(data)); err != nil {
+		a.drop(stream, p)
+		return nil, fmt.Errorf("%w: message %s: %w", ErrRefused, stream, err)
+	}
+	p.buf = append(p.buf, data...)
+	p.next++
+	p.seen = now
+	if p.next < total {
+		return nil, nil
+	}
+	a.drop(stream, p)
+	if p.buf == nil {
+		return []byte{}, nil
+	}
+	return p.buf, nil // p is dropped: the bytes are the caller's
+}
+
+// grow makes room in p.buf for n more bytes within the bounds: the
+// capacity at most doubles, and never passes the announced size, so a
+// message holds at most twice the bytes that arrived.
+func (a *Assembler) grow(p *partialMsg, n int) error {
+	need := len(p.buf) + n
+	if need <= cap(p.buf) {
+		return nil
+	}
+	c := min(max(need, 2*cap(p.buf)), p.size)
+	if err := a.charge(p, c-cap(p.buf)); err != nil {
+		return err
+	}
+	buf := make([]byte, len(p.buf), c)
+	copy(buf, p.buf)
+	p.buf = buf
+	return nil
+}
+
+// msgOverhead is what an incomplete message costs besides its bytes (its
+// record and map entry), so that many tiny ones are bounded too.
+const msgOverhead = 256
+
+// charge counts n more bytes held for p, or says which bound they would
+// exceed.
+func (a *Assembler) charge(p *partialMsg, n int) error {
+	if held := a.senders[p.sender] + n; held > a.maxSender() {
+		return fmt.Errorf("sender %s would hold %d bytes of incomplete messages, over its bound of %d; wait for its messages to complete", p.sender, held, a.maxSender())
+	}
+	if held := a.held + n; held > a.maxTotal() {
+		return fmt.Errorf("incomplete messages would hold %d bytes, over the receiver's bound of %d; try again later", held, a.maxTotal())
+	}
+	p.held += n
+	a.senders[p.sender] += n
+	a.held += n
+	return nil
+}
+
+// Held returns the bytes held for incomplete messages and their number.
+func (a *Assembler) Held() (bytes, messages int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.held, len(a.partial)
+}
+
+func (a *Assembler) maxSender() int {
+	if a.MaxSender > 0 {
+		return a.MaxSender
+	}
+	return DefaultMaxSender
+}
+
+func (a *Assembler) maxTotal() int {
+	if a.MaxTotal > 0 {
+		return a.MaxTotal
+	}
+	return DefaultMaxTotal
+}
+
+func (a *Assembler) stall() time.Duration {
+	if a.Stall > 0 {
+		return a.Stall
+	}
+	return DefaultStall
+}
+
+func (a *Assembler) drop(stream string, p *partialMsg) {
+	delete(a.partial, stream)
+	a.held -= p.held
+	if a.senders[p.sender] -= p.held; a.senders[p.sender] <= 0 {
+		delete(a.senders, p.sender)
+	}
+}
+
+// expire drops the messages with no part for Stall.
+func (a *Assembler) expire(now time.Time) {
+	stall := a.stall()
+	for s, p := range a.partial {
+		if now.Sub(p.seen) > stall {
+			a.drop(s, p)
+		}
+	}
+}
+
+// onSweep drops stalled messages when no part arrives to do it, and
+// rearms while messages are incomplete.
+func (a *Assembler) onSweep() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.expire(time.Now())
+	if len(a.partial) == 0 {
+		a.sweep = nil
+		return
+	}
+	a.sweep.Reset(a.stall())
+}
