@@ -18,8 +18,8 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/pirun-dev/pirun/host/sched"
-	"github.com/pirun-dev/pirun/transport"
 	"github.com/pirun-dev/pirun/starlib/wire"
+	"github.com/pirun-dev/pirun/transport"
 )
 
 type lbTask struct {

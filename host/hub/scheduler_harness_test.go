@@ -12,8 +12,8 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/pirun-dev/pirun/host/sched"
-	"github.com/pirun-dev/pirun/transport"
 	"github.com/pirun-dev/pirun/starlib/wire"
+	"github.com/pirun-dev/pirun/transport"
 )
 
 // harness runs the hub's scheduler without a network (nomad's
@@ -44,8 +44,8 @@ func newHarness(t *testing.T, p sched.Policy) *harness {
 }
 
 func (h *harness) receive(_ *transport.Assembler, m *nats.Msg) ([]byte, error) { return m.Data, nil }
-func (h *harness) publish(subj string, msg any)                           { h.record(subj, msg) }
-func (h *harness) sendData(subj string, msg any)                          { h.record(subj, msg) }
+func (h *harness) publish(subj string, msg any)                                { h.record(subj, msg) }
+func (h *harness) sendData(subj string, msg any)                               { h.record(subj, msg) }
 
 func (h *harness) record(subj string, msg any) {
 	data, err := wire.MarshalMsg(msg)
