@@ -64,19 +64,25 @@ func (a *attacker) forge(t testing.TB, subj, header string) {
 	}
 }
 
-// refusal waits up to 5 s for the receiver's answer to a forged part and
-// returns its reason.
-func (a *attacker) refusal(t testing.TB, what string) string {
+// refusal waits up to 5 s for the receiver's answer to a forged part of
+// stream (skipping answers to other streams) and returns its reason.
+func (a *attacker) refusal(t testing.TB, stream, what string) string {
 	t.Helper()
-	m, err := a.replies.NextMsg(5 * time.Second)
-	if err != nil {
-		t.Fatalf("%s: no answer within 5s (%v), want a refusal at once", what, err)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		m, err := a.replies.NextMsg(time.Until(deadline))
+		if err != nil {
+			t.Fatalf("%s: no answer within 5s (%v), want a refusal at once", what, err)
+		}
+		if string(m.Data) != stream {
+			continue
+		}
+		reason := m.Header.Get(transport.HeaderRefused)
+		if reason == "" {
+			t.Fatalf("%s: acknowledged, want a refusal", what)
+		}
+		return reason
 	}
-	reason := m.Header.Get(transport.HeaderRefused)
-	if reason == "" {
-		t.Fatalf("%s: answered %q without %s, want a refusal", what, m.Data, transport.HeaderRefused)
-	}
-	return reason
 }
 
 // starRunner runs Starlark source as a user's script on client c and
@@ -131,7 +137,7 @@ print(c.load_balanced_view().apply_sync(size, big), c[:].apply_sync(size, big))
 	for _, subj := range []string{wire.SubjectSubmit, wire.DaemonTasks(daemon)} {
 		for i := range 20 {
 			a.forge(t, subj, "st0 0 2 1072693248")
-			reason := a.refusal(t, "a part announcing 1 GiB on "+subj)
+			reason := a.refusal(t, "st0", "a part announcing 1 GiB on "+subj)
 			if i == 0 && !strings.Contains(reason, "1072693248 bytes, over the") {
 				t.Errorf("the refusal of a part announcing 1 GiB on %s says %q, want the size and the bound", subj, reason)
 			}
