@@ -55,7 +55,8 @@ type partialMsg struct {
 	sender string
 	buf    []byte // the parts so far
 	held   int    // bytes counted against the bounds: cap(buf) and bookkeeping
-	size   int    // announced total, never allocated up front
+	size   int    // announced bytes, never allocated up front
+	total  int    // announced parts
 	next   int    // the part expected next
 	seen   time.Time
 }
@@ -91,7 +92,7 @@ func (a *Assembler) Add(header string, data []byte, now time.Time) ([]byte, erro
 		if max := a.maxSender(); size > max {
 			return nil, fmt.Errorf("%w: message %s announces %d bytes, over the %d bytes a receiver takes from one sender; send it in smaller pieces", ErrRefused, stream, size, max)
 		}
-		p = &partialMsg{sender: senderOf(stream), size: size}
+		p = &partialMsg{sender: senderOf(stream), size: size, total: total}
 		if a.partial == nil {
 			a.partial, a.senders = make(map[string]*partialMsg), make(map[string]int)
 		}
@@ -103,9 +104,9 @@ func (a *Assembler) Add(header string, data []byte, now time.Time) ([]byte, erro
 			a.sweep = time.AfterFunc(a.stall(), a.onSweep)
 		}
 	}
-	if part != p.next || len(p.buf)+len(data) > p.size || (part == total-1) != (len(p.buf)+len(data) == p.size) {
+	if part != p.next || total != p.total || size != p.size || len(p.buf)+len(data) > p.size || (part == total-1) != (len(p.buf)+len(data) == p.size) {
 		a.drop(stream, p)
-		return nil, fmt.Errorf("%w: message %s: part %d of %d (%d bytes after %d of %d announced) is out of order or does not add up",
+		return nil, fmt.Errorf("%w: message %s: part %d of %d (%d bytes after %d of %d announced) is out of order, changes the announced sizes, or does not add up",
 			ErrRefused, stream, part, total, len(data), len(p.buf), p.size)
 	}
 	if err := a.grow(p, len(data)); err != nil {

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pirun-dev/pirun/starlib/wire"
 	"github.com/pirun-dev/pirun/starlib/startest"
+	"github.com/pirun-dev/pirun/starlib/wire"
 )
 
 // TestAssemblerReassembles cuts messages into parts of every size and
@@ -62,6 +62,7 @@ func TestAssemblerRefuses(t *testing.T) {
 		{"complete before the last part", []part{{"st0 0 3 65536", chunk}}, 0, "does not add up"},
 		{"part without start", []part{{"st0 1 2 131072", chunk}}, 0, "arrived without its start"},
 		{"out of order", []part{{"st0 0 3 196608", chunk}, {"st0 2 3 196608", chunk}}, 1, "out of order"},
+		{"sizes changed", []part{{"st0 0 2 30", make([]byte, 10)}, {"st0 1 7 0", make([]byte, 10)}}, 1, "changes the announced sizes"},
 		{"part past total", []part{{"st0 2 2 10", nil}}, 0, "malformed"},
 		{"negative size", []part{{"st0 0 2 -1", nil}}, 0, "malformed"},
 		{"huge numbers", []part{{"st0 0 99999999999999999999 1", nil}}, 0, "malformed"},
