@@ -236,3 +236,69 @@ c[0].apply_sync(down, 0)
 		t.Errorf("a stack overflow on an engine: exit %d, %d bytes on stderr; want a failure in a few lines:\n%.3000s", r.code, len(r.stderr), r.stderr)
 	}
 }
+
+// BenchmarkHubRSSForgedParts runs a load-balanced map of 1M tiny tasks
+// through a clean hub and through a hub that first received forged part
+// headers (100 announcing 1 GiB, 300 from made-up senders announcing
+// 200 MB each, all with the client's credentials), and reports each hub's
+// peak RSS and its lowest RSS over 3 s after the map. Issue 14 asks that
+// the attacked hub stay within 10% of the clean one; it fails when the
+// peak does not. Its time is the two maps'.
+//
+//	go test -run '^$' -bench HubRSSForgedParts -benchtime 1x -v ./integration
+func BenchmarkHubRSSForgedParts(b *testing.B) {
+	skipRace(b)
+	const tasks = 1_000_000
+	measure := func(attack bool) (peak, after int, took time.Duration) {
+		h := startScaleHub(b)
+		engines := h.startEngines(b, 2, 4)
+		c := h.client(b)
+		waitEngines(b, c, 8, time.Minute)
+		run := mapper(b, c)
+		if err := run(10_000); err != nil {
+			b.Fatal(err)
+		}
+		if attack {
+			a := newAttacker(b, h)
+			for range 100 {
+				a.forge(b, wire.SubjectSubmit, "st0 0 2 1072693248")
+			}
+			for range 300 {
+				a.forge(b, wire.SubjectSubmit, wire.PartHeader("forger"+wire.NewID(), 0, 2, 200_000_000))
+			}
+			if err := a.nc.Flush(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		start := time.Now()
+		if err := run(tasks); err != nil {
+			b.Fatal(err)
+		}
+		took = time.Since(start)
+		pid := h.proc.pid()
+		peak, err := statusKB(pid, "VmHWM")
+		if err != nil {
+			b.Fatal(err)
+		}
+		after = lowestRSS(b, pid, 3*time.Second)
+		c.Close()
+		for _, e := range engines {
+			e.stop()
+		}
+		h.proc.stop()
+		return peak, after, took
+	}
+	for range b.N {
+		cleanPeak, cleanAfter, cleanTook := measure(false)
+		peak, after, took := measure(true)
+		b.Logf("hub RSS over a %d-task map: clean peak %d KiB, after %d KiB (%v); attacked peak %d KiB (%+.1f%%), after %d KiB (%+.1f%%) (%v)",
+			tasks, cleanPeak, cleanAfter, cleanTook.Round(time.Millisecond),
+			peak, 100*float64(peak-cleanPeak)/float64(cleanPeak), after, 100*float64(after-cleanAfter)/float64(cleanAfter), took.Round(time.Millisecond))
+		b.ReportMetric(float64(cleanPeak), "clean-peak-KiB")
+		b.ReportMetric(float64(peak), "attacked-peak-KiB")
+		b.ReportMetric(float64(after), "attacked-after-KiB")
+		if peak > cleanPeak*11/10 {
+			b.Errorf("attacked hub's peak RSS %d KiB, want within 10%% of the clean hub's %d KiB", peak, cleanPeak)
+		}
+	}
+}
