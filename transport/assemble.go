@@ -49,6 +49,7 @@ type Assembler struct {
 	senders map[string]int         // bytes held per sender
 	held    int                    // bytes held in all
 	sweep   *time.Timer            // drops stalled messages while some are held
+	swept   time.Time              // when expire last looked at every message
 }
 
 type partialMsg struct {
@@ -199,9 +200,15 @@ func (a *Assembler) drop(stream string, p *partialMsg) {
 	}
 }
 
-// expire drops the messages with no part for Stall.
+// expire drops the messages with no part for Stall. It looks at them at
+// most 8 times per Stall, so that many incomplete messages do not make
+// each part cost a walk over all of them.
 func (a *Assembler) expire(now time.Time) {
 	stall := a.stall()
+	if d := now.Sub(a.swept); d >= 0 && d < stall/8 {
+		return
+	}
+	a.swept = now
 	for s, p := range a.partial {
 		if now.Sub(p.seen) > stall {
 			a.drop(s, p)
