@@ -54,7 +54,8 @@ type Assembler struct {
 
 type partialMsg struct {
 	sender string
-	buf    []byte // the parts so far
+	buf    []byte // pad zero bytes, then the parts so far
+	pad    int    // bytes before the message, so that its second part is 8-byte aligned
 	held   int    // bytes counted against the bounds: cap(buf) and bookkeeping
 	size   int    // announced bytes, never allocated up front
 	total  int    // announced parts
@@ -93,7 +94,12 @@ func (a *Assembler) Add(header string, data []byte, now time.Time) ([]byte, erro
 		if max := a.maxSender(); size > max {
 			return nil, fmt.Errorf("%w: message %s announces %d bytes, over the %d bytes a receiver takes from one sender; send it in smaller pieces", ErrRefused, stream, size, max)
 		}
-		p = &partialMsg{sender: senderOf(stream), size: size, total: total}
+		// A large array's bytes travel as parts of their own, the first
+		// after the message's head (Blocks.Parts): starting the second
+		// part on an 8-byte boundary lets a decoder keep an array in place
+		// (Decoder.KeepArrays) instead of copying it. Buffers move as they
+		// grow, but their start stays 8-byte aligned.
+		p = &partialMsg{sender: senderOf(stream), size: size, total: total, pad: -len(data) & 7}
 		if a.partial == nil {
 			a.partial, a.senders = make(map[string]*partialMsg), make(map[string]int)
 		}
@@ -105,10 +111,18 @@ func (a *Assembler) Add(header string, data []byte, now time.Time) ([]byte, erro
 			a.sweep = time.AfterFunc(a.stall(), a.onSweep)
 		}
 	}
-	if part != p.next || total != p.total || size != p.size || len(p.buf)+len(data) > p.size || (part == total-1) != (len(p.buf)+len(data) == p.size) {
+	got := p.got()
+	if part != p.next || total != p.total || size != p.size || got+len(data) > p.size || (part == total-1) != (got+len(data) == p.size) {
 		a.drop(stream, p)
 		return nil, fmt.Errorf("%w: message %s: part %d of %d (%d bytes after %d of %d announced) is out of order, changes the announced sizes, or does not add up",
-			ErrRefused, stream, part, total, len(data), len(p.buf), p.size)
+			ErrRefused, stream, part, total, len(data), got, p.size)
+	}
+	if total == 1 { // one part: nothing to align, nothing held
+		a.drop(stream, p)
+		if len(data) == 0 {
+			return []byte{}, nil
+		}
+		return data, nil
 	}
 	if err := a.grow(p, len(data)); err != nil {
 		a.drop(stream, p)
@@ -121,21 +135,33 @@ func (a *Assembler) Add(header string, data []byte, now time.Time) ([]byte, erro
 		return nil, nil
 	}
 	a.drop(stream, p)
-	if p.buf == nil {
+	if p.size == 0 {
 		return []byte{}, nil
 	}
-	return p.buf, nil // p is dropped: the bytes are the caller's
+	return p.buf[p.pad:], nil // p is dropped: the bytes are the caller's
 }
 
-// grow makes room in p.buf for n more bytes within the bounds: the
-// capacity at most doubles, and never passes the announced size, so a
-// message holds at most twice the bytes that arrived.
+// got returns the bytes of p that arrived.
+func (p *partialMsg) got() int { return max(len(p.buf)-p.pad, 0) }
+
+// grow makes room in p.buf for n more bytes within the bounds: to twice
+// the bytes that will then have arrived, never past the announced size,
+// so that a message holds at most twice what arrived and a large one is
+// copied a few times (at 1/2, 1/4, ... of its size) on its way.
 func (a *Assembler) grow(p *partialMsg, n int) error {
+	if p.buf == nil {
+		c := align8(p.pad + min(p.size, 2*n))
+		if err := a.charge(p, c); err != nil {
+			return err
+		}
+		p.buf = make([]byte, p.pad, c)
+		return nil
+	}
 	need := len(p.buf) + n
 	if need <= cap(p.buf) {
 		return nil
 	}
-	c := min(max(need, 2*cap(p.buf)), p.size)
+	c := align8(p.pad + min(p.size, 2*(need-p.pad)))
 	if err := a.charge(p, c-cap(p.buf)); err != nil {
 		return err
 	}
@@ -144,6 +170,10 @@ func (a *Assembler) grow(p *partialMsg, n int) error {
 	p.buf = buf
 	return nil
 }
+
+// align8 rounds a buffer's capacity up to a multiple of 8 (at least 8),
+// which Go's allocator places 8-byte aligned.
+func align8(n int) int { return max(8, (n+7)&^7) }
 
 // msgOverhead is what an incomplete message costs besides its bytes (its
 // record and map entry), so that many tiny ones are bounded too.

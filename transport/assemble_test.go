@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/pirun-dev/pirun/starlib/startest"
 	"github.com/pirun-dev/pirun/starlib/wire"
@@ -30,6 +31,11 @@ func TestAssemblerReassembles(t *testing.T) {
 				}
 				if last := i == len(parts)-1; last != (got != nil) || last && !bytes.Equal(got, msg) {
 					t.Fatalf("Add(part %d of %d, %d-byte message in parts of %d) = %d bytes, want the message only at the last part", i, len(parts), size, part, len(got))
+				}
+				if got != nil && len(parts) > 1 {
+					if second := uintptr(unsafe.Pointer(&got[len(parts[0])])); second%8 != 0 {
+						t.Errorf("a %d-byte message in parts of %d: its second part starts at %#x, want 8-byte aligned (arrays are decoded in place)", size, part, second)
+					}
 				}
 			}
 			if held, n := a.Held(); held != 0 || n != 0 {
