@@ -162,11 +162,15 @@ print(c.load_balanced_view().apply_sync(size, big), c[:].apply_sync(size, big))
 	}
 	// 400 forged parts of 64 KiB held are 25 MiB per process at most (the
 	// announced sizes are 80 GB and 43 GB); before, one header reserved 1 GiB.
+	// The race detector's shadow memory multiplies what is held several
+	// times over: its builds only log the figures.
 	for _, p := range []struct {
 		name      string
 		pid, base int
 	}{{"hub", hubPID, hubRSS}, {"engine", enginePID, engineRSS}} {
-		if now := settledRSS(t, p.pid); now > p.base+96<<10 {
+		now := settledRSS(t, p.pid)
+		t.Logf("%s RSS: %d KiB before the forged parts, %d KiB after", p.name, p.base, now)
+		if !raceEnabled && now > p.base+96<<10 {
 			t.Errorf("%s RSS after the forged parts = %d KiB, want within 96 MiB of %d KiB before them", p.name, now, p.base)
 		}
 	}
