@@ -1,8 +1,8 @@
 // This file defines Assembler: the receiving side of chunked messages,
 // which holds the parts of a message until its last one arrives. Nothing a
-// peer announces reserves memory: a message's buffer grows as its bytes
-// arrive, incomplete messages are bounded per sender and in total, and
-// abandoned ones are dropped.
+// peer announces reserves memory: a message's parts are kept as they
+// arrive and joined once all are there; incomplete messages are bounded
+// per sender and in total, and abandoned ones are dropped.
 
 package transport
 
@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/pirun-dev/pirun/starlib/wire"
 )
@@ -35,8 +36,8 @@ const (
 var ErrRefused = errors.New("large message refused")
 
 // Assembler reassembles chunked messages. It holds only bytes that
-// arrived (a buffer grows as parts come, never to an announced size
-// first), bounds the bytes of incomplete messages per sender and in total,
+// arrived (the parts as they came, joined once the last one is there,
+// never a buffer of an announced size), bounds the bytes of incomplete messages per sender and in total,
 // and drops a message with no part for Stall. It is safe for concurrent
 // use; the zero Assembler has the default bounds.
 type Assembler struct {
@@ -54,12 +55,12 @@ type Assembler struct {
 
 type partialMsg struct {
 	sender string
-	buf    []byte // pad zero bytes, then the parts so far
-	pad    int    // bytes before the message, so that its second part is 8-byte aligned
-	held   int    // bytes counted against the bounds: cap(buf) and bookkeeping
-	size   int    // announced bytes, never allocated up front
-	total  int    // announced parts
-	next   int    // the part expected next
+	parts  [][]byte // the parts so far, as they came (each its own NATS message's memory)
+	got    int      // their bytes
+	held   int      // bytes counted against the bounds: the parts and bookkeeping
+	size   int      // announced bytes, never allocated before they all arrived
+	total  int      // announced parts
+	next   int      // the part expected next
 	seen   time.Time
 }
 
@@ -94,12 +95,7 @@ func (a *Assembler) Add(header string, data []byte, now time.Time) ([]byte, erro
 		if max := a.maxSender(); size > max {
 			return nil, fmt.Errorf("%w: message %s announces %d bytes, over the %d bytes a receiver takes from one sender; send it in smaller pieces", ErrRefused, stream, size, max)
 		}
-		// A large array's bytes travel as parts of their own, the first
-		// after the message's head (Blocks.Parts): starting the second
-		// part on an 8-byte boundary lets a decoder keep an array in place
-		// (Decoder.KeepArrays) instead of copying it. Buffers move as they
-		// grow, but their start stays 8-byte aligned.
-		p = &partialMsg{sender: senderOf(stream), size: size, total: total, pad: -len(data) & 7}
+		p = &partialMsg{sender: senderOf(stream), size: size, total: total}
 		if a.partial == nil {
 			a.partial, a.senders = make(map[string]*partialMsg), make(map[string]int)
 		}
@@ -111,68 +107,58 @@ func (a *Assembler) Add(header string, data []byte, now time.Time) ([]byte, erro
 			a.sweep = time.AfterFunc(a.stall(), a.onSweep)
 		}
 	}
-	got := p.got()
-	if part != p.next || total != p.total || size != p.size || got+len(data) > p.size || (part == total-1) != (got+len(data) == p.size) {
+	if part != p.next || total != p.total || size != p.size || p.got+len(data) > p.size || (part == total-1) != (p.got+len(data) == p.size) {
 		a.drop(stream, p)
 		return nil, fmt.Errorf("%w: message %s: part %d of %d (%d bytes after %d of %d announced) is out of order, changes the announced sizes, or does not add up",
-			ErrRefused, stream, part, total, len(data), got, p.size)
+			ErrRefused, stream, part, total, len(data), p.got, p.size)
 	}
-	if total == 1 { // one part: nothing to align, nothing held
+	if total == 1 { // one part: nothing to join
 		a.drop(stream, p)
 		if len(data) == 0 {
 			return []byte{}, nil
 		}
 		return data, nil
 	}
-	if err := a.grow(p, len(data)); err != nil {
-		a.drop(stream, p)
-		return nil, fmt.Errorf("%w: message %s: %w", ErrRefused, stream, err)
-	}
-	p.buf = append(p.buf, data...)
-	p.next++
-	p.seen = now
-	if p.next < total {
+	if part < total-1 {
+		if err := a.charge(p, len(data)); err != nil {
+			a.drop(stream, p)
+			return nil, fmt.Errorf("%w: message %s: %w", ErrRefused, stream, err)
+		}
+		p.parts = append(p.parts, data)
+		p.got += len(data)
+		p.next++
+		p.seen = now
 		return nil, nil
 	}
+	// The last part: every byte arrived, the message is joined once.
 	a.drop(stream, p)
-	if p.size == 0 {
-		return []byte{}, nil
-	}
-	return p.buf[p.pad:], nil // p is dropped: the bytes are the caller's
+	return join(p.parts, data, size), nil
 }
 
-// got returns the bytes of p that arrived.
-func (p *partialMsg) got() int { return max(len(p.buf)-p.pad, 0) }
-
-// grow makes room in p.buf for n more bytes within the bounds: to twice
-// the bytes that will then have arrived, never past the announced size,
-// so that a message holds at most twice what arrived and a large one is
-// copied a few times (at 1/2, 1/4, ... of its size) on its way.
-func (a *Assembler) grow(p *partialMsg, n int) error {
-	if p.buf == nil {
-		c := align8(p.pad + min(p.size, 2*n))
-		if err := a.charge(p, c); err != nil {
-			return err
-		}
-		p.buf = make([]byte, p.pad, c)
-		return nil
+// join returns the message of parts and last, size bytes, in one buffer
+// whose second part starts on an 8-byte boundary: a large array's bytes
+// travel as parts of their own, the first after the message's head
+// (Blocks.Parts), so that a decoder can keep an array in place
+// (Decoder.KeepArrays) instead of copying it. The buffer is not cleared
+// first (strings.Builder), as every byte is written.
+func join(parts [][]byte, last []byte, size int) []byte {
+	pad := -len(parts[0]) & 7
+	var sb strings.Builder
+	sb.Grow(align8(pad + size))
+	sb.WriteString("\x00\x00\x00\x00\x00\x00\x00"[:pad])
+	for _, p := range parts {
+		sb.Write(p)
 	}
-	need := len(p.buf) + n
-	if need <= cap(p.buf) {
-		return nil
+	sb.Write(last)
+	if size == 0 {
+		return []byte{}
 	}
-	c := align8(p.pad + min(p.size, 2*(need-p.pad)))
-	if err := a.charge(p, c-cap(p.buf)); err != nil {
-		return err
-	}
-	buf := make([]byte, len(p.buf), c)
-	copy(buf, p.buf)
-	p.buf = buf
-	return nil
+	whole := sb.String()[pad:]
+	return unsafe.Slice(unsafe.StringData(whole), len(whole)) // nobody else holds the builder: the bytes are the caller's
 }
 
-// align8 rounds a buffer's capacity up to a multiple of 8 (at least 8),
-// which Go's allocator places 8-byte aligned.
+// align8 rounds a buffer's size up to a multiple of 8 (at least 8), which
+// Go's allocator places 8-byte aligned.
 func align8(n int) int { return max(8, (n+7)&^7) }
 
 // msgOverhead is what an incomplete message costs besides its bytes (its

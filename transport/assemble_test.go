@@ -73,7 +73,8 @@ func TestAssemblerRefuses(t *testing.T) {
 		{"negative size", []part{{"st0 0 2 -1", nil}}, 0, "malformed"},
 		{"huge numbers", []part{{"st0 0 99999999999999999999 1", nil}}, 0, "malformed"},
 		{"three fields", []part{{"st0 0 2", nil}}, 0, "malformed"},
-		{"sender over its bound", []part{{"x-1 0 2 1000000", chunk}, {"x-2 0 2 1000000", chunk}, {"x-1 1 2 1000000", bytes.Repeat([]byte{1}, 1000000-64*kib)}}, 2, "over its bound"},
+		{"sender over its bound", []part{{"x-1 0 3 1000000", chunk}, {"x-2 0 3 1000000", chunk}, {"x-1 1 3 1000000", make([]byte, 930000)}}, 2, "over its bound"},
+		{"complete message over the bound", []part{{"x-1 0 3 1000000", chunk}, {"x-2 0 3 1000000", chunk}, {"x-1 1 3 1000000", make([]byte, 900000)}, {"x-1 2 3 1000000", make([]byte, 1000000-900000-64*kib)}}, -1, ""},
 	} {
 		t.Run(test.name, func(t *testing.T) {
 			a := Assembler{MaxSender: 1 << 20, MaxTotal: 4 << 20}
