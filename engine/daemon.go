@@ -67,7 +67,7 @@ type Daemon struct {
 	files *starlarkstruct.Module
 	pub   *publisher
 	comm  *comm.Mux // message passing between engines (package comm)
-	asm   wire.Assembler
+	asm   transport.Assembler
 	link  *transport.Link // sends large messages in parts
 
 	nc            *nats.Conn

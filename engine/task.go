@@ -115,7 +115,7 @@ func classify(ctx context.Context, err error, timeout time.Duration) (wire.Statu
 func backtrace(err error) string {
 	var ee *starlark.EvalError
 	if errors.As(err, &ee) {
-		return ee.Backtrace()
+		return starlib.Backtrace(ee) // a runaway recursion shortened
 	}
 	return ""
 }

@@ -6,6 +6,7 @@ package transport
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -27,18 +28,29 @@ const PartWindow = 4
 // OnAck. It is safe for concurrent use.
 type Link struct {
 	nc      *nats.Conn
-	send    *wire.Sender
+	send    *Sender
 	ackSubj string
 }
 
 // New returns the Link of nc for the sender id (unique among senders),
 // whose parts are acknowledged on ackSubj.
 func New(nc *nats.Conn, id, ackSubj string) *Link {
-	return &Link{nc: nc, send: wire.NewSender(id), ackSubj: ackSubj}
+	return &Link{nc: nc, send: NewSender(id), ackSubj: ackSubj}
 }
 
-// OnAck is the handler of the link's acknowledgement subject.
-func (l *Link) OnAck(m *nats.Msg) { l.send.Ack(string(m.Data)) }
+// HeaderRefused, on a message to a part's reply subject, says that the
+// receiver dropped the message whose stream id is the data, and why.
+const HeaderRefused = "Pirun-Refused"
+
+// OnAck is the handler of the link's acknowledgement subject: an
+// acknowledgement, or a refusal that ends the send at once.
+func (l *Link) OnAck(m *nats.Msg) {
+	if reason := m.Header.Get(HeaderRefused); reason != "" {
+		l.send.Refuse(string(m.Data), reason)
+		return
+	}
+	l.send.Ack(string(m.Data))
+}
 
 // MaxPart is the largest part the server accepts, less header room.
 func (l *Link) MaxPart() int { return int(l.nc.MaxPayload()) - 4096 }
@@ -94,16 +106,38 @@ func (l *Link) SendBlocks(ctx context.Context, subj string, data wire.Blocks) er
 }
 
 // Receive returns the whole message of m, reassembling and acknowledging
-// parts with asm; nil means more parts are expected (or a bad part, whose
-// error is returned).
-func Receive(nc *nats.Conn, asm *wire.Assembler, m *nats.Msg) ([]byte, error) {
+// parts with asm; nil means more parts are expected (or a refused part,
+// whose error is returned). A refused part is answered with the reason on
+// its reply subject, so that its sender stops at once.
+func Receive(nc *nats.Conn, asm *Assembler, m *nats.Msg) ([]byte, error) {
 	h := m.Header.Get(wire.HeaderPart)
 	if h == "" {
 		return m.Data, nil
 	}
 	data, err := asm.Add(h, m.Data, time.Now())
-	if m.Reply != "" {
-		nc.Publish(m.Reply, []byte(wire.Stream(h)))
+	if m.Reply == "" {
+		return data, err
 	}
-	return data, err
+	stream := []byte(wire.Stream(h))
+	if err != nil {
+		reason := err.Error()
+		if len(reason) > maxReason {
+			reason = reason[:maxReason] + "…"
+		}
+		// A header value is one line.
+		reason = strings.Map(func(r rune) rune {
+			if r == '\r' || r == '\n' {
+				return ' '
+			}
+			return r
+		}, reason)
+		nc.PublishMsg(&nats.Msg{Subject: m.Reply, Data: stream, Header: nats.Header{HeaderRefused: {reason}}})
+		return nil, err
+	}
+	nc.Publish(m.Reply, stream)
+	return data, nil
 }
+
+// maxReason bounds the reason sent back with a refusal (it quotes parts of
+// the peer's header).
+const maxReason = 512

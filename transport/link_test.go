@@ -3,6 +3,8 @@ package transport
 import (
 	"bytes"
 	"context"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,7 +42,7 @@ func TestLargeMessageInParts(t *testing.T) {
 	}
 	got := make(chan []byte, 4)
 	parts := 0
-	var asm wire.Assembler
+	var asm Assembler
 	if _, err := receiver.Subscribe("test.data", func(m *nats.Msg) {
 		if m.Header.Get(wire.HeaderPart) != "" {
 			parts++
@@ -78,5 +80,59 @@ func TestLargeMessageInParts(t *testing.T) {
 		if wantParts := size > l.MaxPart(); (parts > 1) != wantParts {
 			t.Errorf("SendData(%d bytes) with parts of %d: %d parts, want parts %v", size, l.MaxPart(), parts, wantParts)
 		}
+	}
+}
+
+// TestRefusedMessageStopsSender sends a message over the receiver's bound
+// for one sender: SendData returns at once with the receiver's reason
+// (not after PartIdle), and a message within the bound then arrives.
+func TestRefusedMessageStopsSender(t *testing.T) {
+	opts := natstest.DefaultTestOptions
+	opts.Port = server.RANDOM_PORT
+	opts.NoLog, opts.NoSigs = true, true
+	opts.MaxPayload = 64 << 10
+	ns := natstest.RunServer(&opts)
+	t.Cleanup(ns.Shutdown)
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	l := New(nc, "s1", "test.acks")
+	if _, err := nc.Subscribe("test.acks", l.OnAck); err != nil {
+		t.Fatal(err)
+	}
+	asm := Assembler{MaxSender: 256 << 10}
+	got := make(chan int, 4)
+	if _, err := nc.Subscribe("test.data", func(m *nats.Msg) {
+		if data, _ := Receive(nc, &asm, m); data != nil {
+			got <- len(data)
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	nc.Flush()
+
+	start := time.Now()
+	err = l.SendData(context.Background(), "test.data", make([]byte, 1<<20))
+	if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "over the 262144 bytes a receiver takes from one sender") {
+		t.Errorf("SendData(1 MiB) to a receiver taking 256 KiB = %v, want ErrRefused with the receiver's reason", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("SendData(1 MiB) refused after %v, want at once", d)
+	}
+	if err := l.SendData(context.Background(), "test.data", make([]byte, 200<<10)); err != nil {
+		t.Fatalf("SendData(200 KiB) after a refusal: %v", err)
+	}
+	select {
+	case n := <-got:
+		if n != 200<<10 {
+			t.Errorf("after a refusal, received %d bytes, want 204800", n)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("after a refusal, a 200 KiB message was not reassembled within 10s")
+	}
+	if held, n := asm.Held(); held != 0 || n != 0 {
+		t.Errorf("after the messages: %d bytes in %d messages held, want none", held, n)
 	}
 }

@@ -39,7 +39,7 @@ type Client struct {
 	nc      *nats.Conn
 	id      string
 	out     *transport.Link
-	asm     wire.Assembler
+	asm     transport.Assembler
 	sources *ship.Sources
 	seq     atomic.Uint64
 
@@ -280,8 +280,15 @@ func (c *Client) onMsg(m *nats.Msg) {
 	case strings.HasSuffix(m.Subject, ".a"):
 		c.out.OnAck(m)
 	case strings.HasSuffix(m.Subject, ".o"):
+		data, err := transport.Receive(c.nc, &c.asm, m) // a large print comes in parts
+		if err != nil {
+			c.log.Warn("drop a large print", "err", err)
+		}
+		if data == nil {
+			return
+		}
 		var o wire.Output
-		if err := wire.UnmarshalMsg(m.Data, &o); err == nil {
+		if err := wire.UnmarshalMsg(data, &o); err == nil {
 			c.stream(o)
 		}
 	case strings.HasSuffix(m.Subject, ".r"):

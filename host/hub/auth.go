@@ -67,7 +67,10 @@ func (a *Auth) apply(opts *server.Options) {
 			Subscribe: allow(wire.ClientsAll, wire.SubjectEvents, "_INBOX.>"),
 		}},
 		{Username: UserEngine, Password: a.Engine, Permissions: &server.Permissions{
-			Publish: allow(wire.SubjectRegister, wire.SubjectHeartbeat, wire.SubjectDone,
+			// SubjectHubAcks: acknowledgements of the hub's large task
+			// batches (a response permission allows one reply per
+			// message, and parts share the hub's reply subject).
+			Publish: allow(wire.SubjectRegister, wire.SubjectHeartbeat, wire.SubjectDone, wire.SubjectHubAcks,
 				"pirun.c.*.r", "pirun.c.*.o", "pirun.c.*.a", wire.CommAll),
 			Subscribe: allow(wire.DaemonAll, wire.CommAll, wire.EngineInboxPrefix+".>"),
 			Response:  &server.ResponsePermission{MaxMsgs: 1, Expires: time.Minute},

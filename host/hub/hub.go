@@ -586,7 +586,7 @@ func (h *Hub) sendData(subj string, msg any) {
 }
 
 // receive is transport.Receive on the hub's connection (for the scheduler).
-func (h *Hub) receive(asm *wire.Assembler, m *nats.Msg) ([]byte, error) {
+func (h *Hub) receive(asm *transport.Assembler, m *nats.Msg) ([]byte, error) {
 	return transport.Receive(h.nc, asm, m)
 }
 

@@ -19,6 +19,7 @@ import (
 
 	"github.com/pirun-dev/pirun/host/sched"
 	"github.com/pirun-dev/pirun/starlib/wire"
+	"github.com/pirun-dev/pirun/transport"
 )
 
 type lbTask struct {
@@ -73,7 +74,7 @@ func heapAllocs() uint64 {
 type schedOut interface {
 	// receive returns the whole message of m (nil while parts are
 	// missing), reassembling parts with asm.
-	receive(asm *wire.Assembler, m *nats.Msg) ([]byte, error)
+	receive(asm *transport.Assembler, m *nats.Msg) ([]byte, error)
 	publish(subj string, msg any)  // a small message
 	sendData(subj string, msg any) // a task batch, in parts when large
 	// ask sends msg to a daemon and returns its reply.
@@ -87,7 +88,7 @@ type scheduler struct {
 	stop   <-chan struct{} // closed when the hub shuts down
 	spawn  func(func())    // starts a goroutine its owner waits for
 	kick   chan struct{}
-	asm    wire.Assembler
+	asm    transport.Assembler
 
 	mu      sync.Mutex
 	queue   []*lbTask

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pirun-dev/pirun/host/sched"
 	"github.com/pirun-dev/pirun/starlib/wire"
+	"github.com/pirun-dev/pirun/transport"
 )
 
 // harness runs the hub's scheduler without a network (nomad's
@@ -42,9 +43,9 @@ func newHarness(t *testing.T, p sched.Policy) *harness {
 	return h
 }
 
-func (h *harness) receive(_ *wire.Assembler, m *nats.Msg) ([]byte, error) { return m.Data, nil }
-func (h *harness) publish(subj string, msg any)                           { h.record(subj, msg) }
-func (h *harness) sendData(subj string, msg any)                          { h.record(subj, msg) }
+func (h *harness) receive(_ *transport.Assembler, m *nats.Msg) ([]byte, error) { return m.Data, nil }
+func (h *harness) publish(subj string, msg any)                                { h.record(subj, msg) }
+func (h *harness) sendData(subj string, msg any)                               { h.record(subj, msg) }
 
 func (h *harness) record(subj string, msg any) {
 	data, err := wire.MarshalMsg(msg)

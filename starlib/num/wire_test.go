@@ -14,6 +14,7 @@ import (
 	"go.starlark.net/starlark"
 
 	"github.com/pirun-dev/pirun/starlib/wire"
+	"github.com/pirun-dev/pirun/transport"
 )
 
 // roundTrip encodes v with a block Encoder and decodes it back.
@@ -163,7 +164,7 @@ func BenchmarkWireArray10M(b *testing.B) {
 }
 
 // TestWireKeepsReassembledArray sends a list of a small array and a 2 MiB
-// one as message parts through an Assembler, as engines and clients do,
+// one as message parts through transport.Assembler, as engines and clients do,
 // and checks that UnmarshalKeeping gives the big array the message's own
 // memory (no copy), that its first write copies it, and that Unmarshal
 // still copies.
@@ -181,7 +182,7 @@ func TestWireKeepsReassembledArray(t *testing.T) {
 	if len(parts) < 2 || len(parts[0])%8 == 0 {
 		t.Fatalf("parts of %d bytes, the first %d: want several, the first not a multiple of 8", blocks.Len(), len(parts[0]))
 	}
-	var asm wire.Assembler
+	var asm transport.Assembler // the receiving side of every large message
 	var msg []byte
 	for i, p := range parts {
 		if msg, err = asm.Add(wire.PartHeader("s", i, len(parts), blocks.Len()), p, time.Now()); err != nil {

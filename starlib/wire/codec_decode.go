@@ -54,7 +54,7 @@ type Decoder struct {
 	// (when the payload is little-endian and 8-byte aligned); such an
 	// array copies it before its first write. Set it only when nothing
 	// writes the input again, not even after the decoded values are
-	// dropped: a reassembled message (Assembler.Add) or a NATS message's
+	// dropped: a reassembled message (transport.Assembler.Add) or a NATS message's
 	// data, never a reused buffer.
 	KeepArrays bool
 
