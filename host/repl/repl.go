@@ -300,7 +300,7 @@ func (r *REPL) report(err error, interrupted bool) {
 	case errors.As(err, &pf):
 		// each engine's error is printed already
 	case errors.As(err, &ee):
-		r.errorf("%s", ee.Backtrace())
+		r.errorf("%s", starlib.Backtrace(ee))
 	case errors.As(err, &rl):
 		var b strings.Builder
 		for _, e := range rl {

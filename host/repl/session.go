@@ -245,7 +245,7 @@ func CellError(err error) (kind, msg string, traceback []string) {
 		if t := errorKind(ee.Unwrap()); t != "" {
 			kind = t
 		}
-		return kind, ee.Msg, strings.Split(strings.TrimRight(ee.Backtrace(), "\n"), "\n")
+		return kind, ee.Msg, strings.Split(strings.TrimRight(starlib.Backtrace(ee), "\n"), "\n")
 	case errors.As(err, &rl):
 		for _, e := range rl {
 			traceback = append(traceback, fmt.Sprintf("%s: %s", e.Pos, e.Msg))

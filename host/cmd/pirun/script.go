@@ -21,6 +21,7 @@ import (
 	"github.com/pirun-dev/pirun/engine"
 	"github.com/pirun-dev/pirun/host/api"
 	"github.com/pirun-dev/pirun/host/client"
+	"github.com/pirun-dev/pirun/starlib"
 )
 
 type scriptFlags struct {
@@ -160,7 +161,7 @@ func report(e *env, err error) int {
 		fmt.Fprintf(e.stderr, "pirun: %v\n", unwrapEval(err))
 		return exitUnavailable
 	case errors.As(err, &ee):
-		fmt.Fprintf(e.stderr, "%s\n", ee.Backtrace())
+		fmt.Fprintf(e.stderr, "%s\n", starlib.Backtrace(ee))
 	case errors.As(err, &se):
 		fmt.Fprintf(e.stderr, "%s\n", se.Error())
 	case errors.As(err, &re):
