@@ -20,6 +20,7 @@ import (
 	"go.starlark.net/starlarkstruct"
 
 	"github.com/pirun-dev/pirun/engine/comm"
+	"github.com/pirun-dev/pirun/engine/hostinfo"
 	"github.com/pirun-dev/pirun/starlib/wire"
 	"github.com/pirun-dev/pirun/transport"
 )
@@ -281,7 +282,7 @@ func (d *Daemon) heartbeats(ctx context.Context) {
 }
 
 func (d *Daemon) heartbeat() {
-	data, err := wire.MarshalMsg(&wire.Heartbeat{Daemon: d.id, Engines: d.stats(nil)})
+	data, err := wire.MarshalMsg(&wire.Heartbeat{Daemon: d.id, Engines: d.stats(nil), Host: hostFigures()})
 	if err == nil {
 		err = d.nc.Publish(wire.SubjectHeartbeat, data)
 	}
@@ -460,4 +461,12 @@ func (d *Daemon) shutdown(ids []int) {
 			close(d.stopped)
 		}
 	}
+}
+
+// hostFigures reads this machine's figures for the dashboard (a few small
+// files of /proc and /sys, some microseconds).
+func hostFigures() *wire.HostFigures {
+	f := hostinfo.Collect()
+	return &wire.HostFigures{CPUs: f.CPUs, CPUPercent: f.CPUPercent, Load: f.Load, MemUsed: f.MemUsed,
+		MemTotal: f.MemTotal, TempC: f.TempC, Throttled: f.Throttled}
 }
