@@ -61,7 +61,7 @@ func (h *Hub) startDash() error {
 		return err
 	}
 	f.srv = srv
-	h.dash = f
+	h.dash = f // before the goroutines and subscriptions that read it start
 	return nil
 }
 
@@ -139,15 +139,13 @@ func (f *dashFeed) heartbeat(now time.Time, prev, cur []wire.EngineStat) {
 	}
 	n := 0
 	for _, s := range cur {
-		before := uint64(0)
+		// An engine's first heartbeat here (it joined, or came back after
+		// a hub restart) sets its count; later ones add what changed.
 		for _, p := range prev {
-			if p.ID == s.ID {
-				before = p.Done
+			if p.ID == s.ID && s.Done >= p.Done {
+				n += int(s.Done - p.Done)
 				break
 			}
-		}
-		if s.Done >= before { // else the engine started again: its count is not news
-			n += int(s.Done - before)
 		}
 	}
 	if n > 0 {

@@ -137,18 +137,18 @@ func (h *Hub) Start() error {
 	}
 	h.nc = nc
 	h.out = transport.New(nc, "hub-"+h.id, wire.SubjectHubAcks)
-	if err := h.subscribe(); err != nil {
-		h.Shutdown()
-		return err
-	}
-	h.wg.Go(h.sweep)
-	h.wg.Go(h.sched.run)
 	if h.cfg.HTTP != "" {
 		if err := h.startDash(); err != nil {
 			h.Shutdown()
 			return fmt.Errorf("start hub: %w", err)
 		}
 	}
+	if err := h.subscribe(); err != nil {
+		h.Shutdown()
+		return err
+	}
+	h.wg.Go(h.sweep)
+	h.wg.Go(h.sched.run)
 	return nil
 }
 
