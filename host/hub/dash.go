@@ -232,6 +232,9 @@ func (f *dashFeed) snapshot() dash.Snapshot {
 // engineRow is engine e's row (h.mu held).
 func engineRow(now time.Time, e *engineEntry) dash.Engine {
 	row := dash.Engine{ID: e.info.ID, Host: e.info.Host, Name: e.info.Name, Arch: e.info.Arch, State: "unknown"}
+	if row.Name == row.Host { // the default name: the page would say "rpi1 (rpi1)"
+		row.Name = ""
+	}
 	d := e.daemon
 	for _, st := range d.stats {
 		if st.ID != e.info.ID {
