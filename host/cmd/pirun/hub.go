@@ -161,7 +161,7 @@ func (ph *profileHub) announce(e *env) {
 	fmt.Fprintf(e.stdout, "the one port to open in a firewall: TCP %d\n", port)
 	fmt.Fprintf(e.stdout, "client connection file: %s\nengine connection file: %s\n", ph.paths.ClientConn, ph.paths.EngineConn)
 	if u := ph.hub.DashURL(); u != "" {
-		fmt.Fprintf(e.stdout, "dashboard: %s\n", u)
+		fmt.Fprintf(e.stdout, "dashboard: %s\n", u) // its own port, for browsers only
 	}
 	if ph.logs.path != "" {
 		fmt.Fprintf(e.stdout, "log: %s\n", ph.logs.path)
