@@ -245,3 +245,31 @@ func TestDashboardToken(t *testing.T) {
 		t.Errorf("GET /api/status with a wrong token = %s, want 401", resp.Status)
 	}
 }
+
+// TestDashboardEmbedded checks the dashboard of the zero-set-up mode:
+// pirun --http ADDR SCRIPT.star serves the local hub's while it runs.
+func TestDashboardEmbedded(t *testing.T) {
+	dir := t.TempDir()
+	script := filepath.Join(dir, "wait.star")
+	os.WriteFile(script, []byte("Client()[:].apply_sync(lambda: time.sleep(3))\nprint('ok')\n"), 0o644)
+	p := startPirun(t, "-n", "2", "--http", "127.0.0.1:0", script)
+	at := regexp.MustCompile(`dashboard at (http://\S+)`)
+	waitFor(t, 20*time.Second, "the dashboard's address on stderr", func() bool { return at.MatchString(p.stderr.String()) })
+	base := at.FindStringSubmatch(p.stderr.String())[1]
+	var s dashStatus
+	waitFor(t, 20*time.Second, "two busy engines on /api/status", func() bool {
+		s = getStatus(t, base)
+		return len(s.Engines) == 2 && s.Engines[0].State == "busy" && s.Engines[1].State == "busy"
+	})
+	if !strings.Contains(s.Hub, "in-process") {
+		t.Errorf("hub = %q, want the in-process hub named", s.Hub)
+	}
+	<-p.done
+	if p.err != nil || strings.TrimSpace(p.stdout.String()) != "ok" {
+		t.Fatalf("pirun --http: %v, stdout %q", p.err, p.stdout)
+	}
+	r := runPirun(t, dir, 20*time.Second, "--http", "127.0.0.1:0", "--connect", filepath.Join(dir, "none.toml"), script)
+	if r.code != 2 || !strings.Contains(r.stderr, "pirun hub --http ADDR") {
+		t.Errorf("--http with --connect: exit %d, stderr %q; want 2 and where the dashboard is served", r.code, r.stderr)
+	}
+}
