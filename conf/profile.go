@@ -57,6 +57,9 @@ type Hub struct {
 	// TaskRecords is how many finished task records the hub keeps for
 	// queue_status() and `pirun status`.
 	TaskRecords int `toml:"task_records"`
+	// HTTP is the dashboard's address, host:port (":8080" for every
+	// interface, which asks for a token); "" serves none.
+	HTTP string `toml:"http"`
 }
 
 // Cluster is the [cluster] table: `pirun cluster start`.

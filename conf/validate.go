@@ -51,6 +51,20 @@ func (h Hub) check(ps *problems) {
 	if h.TaskRecords < 0 {
 		ps.add("hub.task_records", "expected an integer of 0 or more, got %d", h.TaskRecords)
 	}
+	if h.HTTP != "" && !ValidHTTPAddr(h.HTTP) {
+		ps.add("hub.http", "expected the dashboard's host:port, e.g. \"127.0.0.1:8080\" or \":8080\" for every interface, got %q", h.HTTP)
+	}
+}
+
+// ValidHTTPAddr reports whether addr is a dashboard address: host:port,
+// the host empty (every interface), a name or an IP, the port 0..65535.
+func ValidHTTPAddr(addr string) bool {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	n, err := strconv.Atoi(port)
+	return err == nil && n >= 0 && n <= 65535 && (host == "" || net.ParseIP(host) != nil || validHostname(host))
 }
 
 // checkTLS adds the problems of the hub's TLS keys.

@@ -26,6 +26,9 @@ func TestValidValues(t *testing.T) {
 		{"tls auto", func(p *Profile) { p.Hub.TLS = TLSAuto }},
 		{"tls files, public CA", func(p *Profile) { p.Hub.TLS, p.Hub.TLSCert, p.Hub.TLSKey = TLSFiles, "c.pem", "k.pem" }},
 		{"task records 0", func(p *Profile) { p.Hub.TaskRecords = 0 }},
+		{"http loopback", func(p *Profile) { p.Hub.HTTP = "127.0.0.1:8080" }},
+		{"http every interface", func(p *Profile) { p.Hub.HTTP = ":8080" }},
+		{"http host name, free port", func(p *Profile) { p.Hub.HTTP = "pi-hub.local:0" }},
 		{"connect URL", func(p *Profile) { p.Engine.Connect = "tls://hub.lan:4222" }},
 		{"connect file", func(p *Profile) { p.Engine.Connect = "engine-connection.toml" }},
 		{"engines max", func(p *Profile) { p.Engine.Engines = maxEngines }},
@@ -62,5 +65,25 @@ func TestSlogLevel(t *testing.T) {
 			"debug": "DEBUG", "info": "INFO", "warn": "WARN", "error": "ERROR"}[level] {
 			t.Errorf("Log{Level: %q}.SlogLevel() = %s", level, got)
 		}
+	}
+}
+
+func TestHTTPAddr(t *testing.T) {
+	for _, test := range []struct {
+		addr string
+		want bool
+	}{
+		{"127.0.0.1:8080", true}, {":8080", true}, {"[::1]:0", true}, {"hub.lan:80", true},
+		{"8080", false}, {"*:8080", false}, {"127.0.0.1:http", false}, {"127.0.0.1:70000", false}, {"a b:1", false},
+	} {
+		if got := ValidHTTPAddr(test.addr); got != test.want {
+			t.Errorf("ValidHTTPAddr(%q) = %v, want %v", test.addr, got, test.want)
+		}
+	}
+	p := DefaultProfile()
+	p.Hub.HTTP = "8080"
+	want := `hub.http: expected the dashboard's host:port, e.g. "127.0.0.1:8080" or ":8080" for every interface, got "8080"`
+	if got := errString(p.Validate()); got != want {
+		t.Errorf("Validate() = %s, want %s", got, want)
 	}
 }

@@ -57,8 +57,10 @@ type Engine struct {
 	queue   []job
 	wake    chan struct{} // signalled when queue grows
 	running *wire.Task
+	since   time.Time               // when the running task started
 	cancel  context.CancelCauseFunc // cancels the running task
 	done    uint64
+	nFailed uint64 // of done, the tasks that did not succeed
 }
 
 func newEngine(d *Daemon, id int) (*Engine, error) {
@@ -139,7 +141,7 @@ func (e *Engine) next(ctx context.Context) (job, context.Context, bool) {
 			j := e.queue[0]
 			e.queue[0] = job{}
 			e.queue = e.queue[1:]
-			e.running = j.task
+			e.running, e.since = j.task, time.Now()
 			tctx, cancel := context.WithCancelCause(ctx)
 			e.cancel = cancel
 			e.mu.Unlock()
@@ -154,12 +156,15 @@ func (e *Engine) next(ctx context.Context) (job, context.Context, bool) {
 	}
 }
 
-// finish clears the running task.
-func (e *Engine) finish() {
+// finish clears the running task, which ended with status.
+func (e *Engine) finish(status wire.Status) {
 	e.mu.Lock()
 	e.cancel(nil)
 	e.running, e.cancel = nil, nil
 	e.done++
+	if status != wire.StatusOK {
+		e.nFailed++
+	}
 	e.mu.Unlock()
 }
 
@@ -172,7 +177,7 @@ func (e *Engine) work(ctx context.Context) {
 			return
 		}
 		res, value := e.run(tctx, j)
-		e.finish()
+		e.finish(res.Status)
 		if j.task.Balanced && res.Status == wire.StatusLost {
 			continue // shut down under it: the hub's scheduler retries or fails it
 		}
@@ -248,10 +253,11 @@ func (e *Engine) stat() wire.EngineStat {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	s := wire.EngineStat{ID: e.ID, State: wire.StateIdle, Queue: len(e.queue), Done: e.done,
-		Uptime: int64(time.Since(e.started))}
+		Failed: e.nFailed, Uptime: int64(time.Since(e.started))}
 	if e.running != nil {
 		s.State = wire.StateBusy
 		s.Task = e.running.Label
+		s.TaskFor = int64(max(time.Since(e.since), 1)) // never 0, which the wire leaves out
 	}
 	return s
 }

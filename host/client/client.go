@@ -45,6 +45,7 @@ type Client struct {
 
 	mu      sync.Mutex
 	pending map[uint64]*pendingTask
+	jobs    map[Sink]*job // the calls of pending, for job reports (jobs.go)
 	window  lbWindow
 	roster  map[int]wire.EngineInfo
 	epoch   uint64        // the hub's roster version the roster reflects
@@ -98,6 +99,7 @@ func Connect(ctx context.Context, nc *nats.Conn, cfg Config, log *slog.Logger) (
 		nc.Close()
 		return nil, err
 	}
+	c.wg.Go(c.reportJobs)
 	return c, nil
 }
 
@@ -357,6 +359,9 @@ func (c *Client) deliverLocked(r wire.Result) func() {
 	if !ok {
 		return nil // a second answer for the same task: dropped
 	}
+	if r.Status != wire.StatusOK {
+		c.failedLocked(p.sink)
+	}
 	delete(p.slots, key)
 	if len(p.slots) == 0 {
 		delete(c.pending, r.Task)
@@ -378,6 +383,7 @@ func (c *Client) Track(id uint64, sink Sink, slots map[int]int, lb bool) error {
 		}
 	}
 	c.pending[id] = &pendingTask{sink: sink, slots: slots, lb: lb, held: -1}
+	c.trackJobLocked(id, sink)
 	return nil
 }
 

@@ -62,7 +62,7 @@ func (a *Auth) apply(opts *server.Options) {
 	opts.Users = []*server.User{
 		{Username: UserHub, Password: a.Hub},
 		{Username: UserClient, Password: a.Client, Permissions: &server.Permissions{
-			Publish: allow(wire.SubjectQuery, wire.SubjectSubmit, wire.SubjectSchedControl,
+			Publish: allow(wire.SubjectQuery, wire.SubjectSubmit, wire.SubjectSchedControl, wire.SubjectJobs,
 				"pirun.d.*.task", "pirun.d.*.ctl", "pirun.d.*.ack"),
 			Subscribe: allow(wire.ClientsAll, wire.SubjectEvents, "_INBOX.>"),
 		}},

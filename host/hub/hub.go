@@ -36,6 +36,10 @@ type Config struct {
 	ID            string        // the hub's identity; "" = a fresh one
 	Registry      string        // file keeping the engine ids given out across restarts; "" = none
 	TLS           *tls.Config   // the listener's TLS; nil = plain TCP
+	// HTTP is the dashboard's address, host:port (SPEC §13); "" serves none.
+	HTTP string
+	// HTTPToken guards a dashboard beyond loopback; "" makes one (see DashURL).
+	HTTPToken string
 }
 
 // Hub is a running pirun hub. Its methods are safe for concurrent use.
@@ -54,6 +58,7 @@ type Hub struct {
 	daemons   map[string]*daemonEntry
 	engines   map[int]*engineEntry
 	sched     *scheduler
+	dash      *dashFeed // nil without Config.HTTP
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -65,6 +70,8 @@ type daemonEntry struct {
 	ids      []int
 	lastSeen time.Time
 	stats    []wire.EngineStat
+	host     *wire.HostFigures // the machine's latest figures, or nil
+	hostAt   time.Time         // when they came
 }
 
 type engineEntry struct {
@@ -130,6 +137,12 @@ func (h *Hub) Start() error {
 	}
 	h.nc = nc
 	h.out = transport.New(nc, "hub-"+h.id, wire.SubjectHubAcks)
+	if h.cfg.HTTP != "" {
+		if err := h.startDash(); err != nil {
+			h.Shutdown()
+			return fmt.Errorf("start hub: %w", err)
+		}
+	}
 	if err := h.subscribe(); err != nil {
 		h.Shutdown()
 		return err
@@ -206,6 +219,9 @@ func (h *Hub) Addr() net.Addr {
 // waits for everything to stop.
 func (h *Hub) Shutdown() {
 	h.once.Do(func() {
+		if h.dash != nil {
+			h.dash.stop()
+		}
 		close(h.stop)
 		h.wg.Wait()
 		if h.nc != nil {
@@ -289,6 +305,7 @@ func (h *Hub) onRegister(m *nats.Msg) {
 		return
 	}
 	ids, infos, epoch := h.register(req)
+	h.dash.joined(ids)
 	h.log.Info("engines joined", "ids", ids, "host", req.Host, "pid", req.PID, "arch", arch(req))
 	h.respond(m, &wire.Registered{HubID: h.id, IDs: ids, Heartbeat: int64(h.cfg.Heartbeat),
 		Protocol: wire.ProtocolVersion, Version: h.cfg.Version})
@@ -350,11 +367,16 @@ func (h *Hub) onHeartbeat(m *nats.Msg) {
 		}
 		return
 	}
+	now := time.Now()
 	h.mu.Lock()
 	d := h.daemons[hb.Daemon]
 	if d != nil {
-		d.lastSeen = time.Now()
+		h.dash.heartbeat(now, d.stats, hb.Engines)
+		d.lastSeen = now
 		d.stats = hb.Engines
+		if hb.Host != nil {
+			d.host, d.hostAt = hb.Host, now
+		}
 	}
 	h.mu.Unlock()
 	if d == nil {
@@ -374,6 +396,7 @@ func (h *Hub) leave(daemon string) {
 	}
 	epoch := h.epoch
 	h.mu.Unlock()
+	h.dash.gone(gone, false)
 	if len(gone) > 0 {
 		h.log.Info("engines stopped", "count", len(gone))
 		h.publish(wire.SubjectEvents, &wire.Event{Kind: wire.EventStopped, Engines: gone, Epoch: epoch})
@@ -416,6 +439,7 @@ func (h *Hub) sweepOnce(now time.Time) {
 	}
 	epoch := h.epoch
 	h.mu.Unlock()
+	h.dash.gone(lost, true)
 	if len(lost) > 0 {
 		h.publish(wire.SubjectEvents, &wire.Event{Kind: wire.EventLost, Engines: lost, Epoch: epoch})
 	}
@@ -562,6 +586,7 @@ func (h *Hub) shutdownEngines(ids []int) *wire.QueryReply {
 	}
 	epoch := h.epoch
 	h.mu.Unlock()
+	h.dash.gone(gone, false)
 	if len(gone) > 0 {
 		h.publish(wire.SubjectEvents, &wire.Event{Kind: wire.EventStopped, Engines: gone, Epoch: epoch})
 	}

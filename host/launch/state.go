@@ -26,9 +26,10 @@ type State struct {
 	Supervisor Process   `json:"supervisor"`
 	Started    time.Time `json:"started"`
 	HubURL     string    `json:"hub_url"`
-	Grace      string    `json:"grace"`         // how long launched engines outlive their hub
-	Ready      bool      `json:"ready"`         // the engines joined, or the wait for them ended
-	Log        string    `json:"log,omitempty"` // the supervisor's log file
+	Dashboard  string    `json:"dashboard,omitempty"` // the hub's dashboard URL, with its token ([hub] http)
+	Grace      string    `json:"grace"`               // how long launched engines outlive their hub
+	Ready      bool      `json:"ready"`               // the engines joined, or the wait for them ended
+	Log        string    `json:"log,omitempty"`       // the supervisor's log file
 	Children   []Child   `json:"children"`
 }
 

@@ -21,7 +21,7 @@ func FuzzUnmarshalMsg(f *testing.F) {
 		f.Add(data)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, m := range []any{&Batch{}, &Results{}, &Register{}, &Heartbeat{}, &Control{}, &Query{}, &Event{}, &Done{}, &Output{}} {
+		for _, m := range []any{&Batch{}, &Results{}, &Register{}, &Heartbeat{}, &Control{}, &Query{}, &Event{}, &Done{}, &Output{}, &Jobs{}} {
 			if UnmarshalMsg(data, m) == nil {
 				if _, err := MarshalMsg(m); err != nil {
 					t.Errorf("%T decoded but does not encode again: %v", m, err)

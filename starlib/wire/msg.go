@@ -180,6 +180,11 @@ type EngineStat struct {
 	Queue  int         `wire:"4"` // tasks waiting
 	Done   uint64      `wire:"5"` // tasks finished
 	Uptime int64       `wire:"6"` // nanoseconds
+	Failed uint64      `wire:"7"` // tasks finished that did not succeed (error, timeout, abort)
+	// TaskFor is how long the running task has run when the stat was
+	// taken, in nanoseconds: a duration, not a start time, so that the
+	// clocks of engine and hub need not agree.
+	TaskFor int64 `wire:"8"`
 }
 
 // Heartbeat is a daemon's periodic sign of life.
@@ -187,6 +192,40 @@ type Heartbeat struct {
 	Daemon  string       `wire:"1"`
 	Engines []EngineStat `wire:"2"`
 	Leaving bool         `wire:"3"` // the daemon is stopping cleanly: forget it now
+	Host    *HostFigures `wire:"4"` // the machine's figures, for the dashboard; nil from older daemons
+}
+
+// HostFigures is one reading of an engine daemon's machine, for the
+// dashboard; it mirrors engine/hostinfo.Figures field for field (wire
+// imports nothing of pirun). Optional figures are nil when the machine
+// has no source for them.
+type HostFigures struct {
+	CPUs       int       `wire:"1"`
+	CPUPercent *float64  `wire:"2"` // 0-100, all CPUs, since the previous reading
+	Load       []float64 `wire:"3"` // 1, 5 and 15 minute load averages
+	MemUsed    uint64    `wire:"4"` // bytes
+	MemTotal   uint64    `wire:"5"` // bytes
+	TempC      *float64  `wire:"6"` // SoC temperature
+	Throttled  *uint32   `wire:"7"` // the Raspberry Pi firmware's throttling word
+}
+
+// Jobs is a client's report of its calls in flight, sent on SubjectJobs
+// about once a second while it has any (and once, empty, when the last
+// ends), for the dashboard's jobs.
+type Jobs struct {
+	Client string `wire:"1"` // the client's id
+	Who    string `wire:"2"` // user@host, for people
+	Jobs   []Job  `wire:"3"`
+}
+
+// Job is one call in flight: a map, an apply to a view, ...
+type Job struct {
+	ID     uint64 `wire:"1"` // the id of its first task
+	Label  string `wire:"2"` // what it runs, e.g. "map(f)"
+	Done   int    `wire:"3"` // tasks finished
+	Total  int    `wire:"4"` // tasks
+	Failed int    `wire:"5"` // tasks finished that did not succeed
+	Age    int64  `wire:"6"` // nanoseconds since it was submitted
 }
 
 // EngineInfo describes one engine for clients and status.

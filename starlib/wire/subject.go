@@ -27,6 +27,9 @@ const (
 	// SubjectHubAcks receives acknowledgements of the parts of large
 	// messages the hub forwards.
 	SubjectHubAcks = "pirun.hub.ack"
+	// SubjectJobs receives clients' reports of their calls in flight
+	// (Jobs), read by the hub only while its dashboard is watched.
+	SubjectJobs = "pirun.hub.jobs"
 	// SubjectDone receives daemons' reports of finished load-balanced tasks.
 	SubjectDone = "pirun.sched.done"
 

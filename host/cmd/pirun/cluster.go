@@ -254,6 +254,9 @@ func printReport(e *env, rep startReport) {
 	st := rep.State
 	if st != nil && rep.Code == exitOK {
 		fmt.Fprintf(e.stdout, "pirun cluster (profile %s) started: hub %s, supervisor pid %d\n", st.Profile, st.HubURL, st.Supervisor.PID)
+		if st.Dashboard != "" {
+			fmt.Fprintf(e.stdout, "  dashboard: %s\n", st.Dashboard)
+		}
 	}
 	if st != nil {
 		for _, c := range st.Children {

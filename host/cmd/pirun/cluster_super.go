@@ -138,7 +138,7 @@ func openSupervisor(e *env, f clusterFlags) (*supervisor, startReport) {
 func (s *supervisor) initState(logPath string) {
 	self, _ := launch.Self()
 	s.state = launch.State{Profile: s.name, Supervisor: self, Started: time.Now().UTC().Truncate(time.Second),
-		HubURL: s.ph.url, Grace: s.grace().String(), Log: logPath}
+		HubURL: s.ph.url, Dashboard: s.ph.hub.DashURL(), Grace: s.grace().String(), Log: logPath}
 	if len(s.prof.Hosts) > 0 && isLoopback(s.prof.Hub.IP) && s.prof.Hub.Advertise == "" {
 		s.warned = append(s.warned, fmt.Sprintf("the hub listens on %s only, so engines on [[hosts]] cannot reach it: set [hub] ip = \"*\" (or this machine's address) in %s", s.prof.Hub.IP, s.paths.Config))
 	}

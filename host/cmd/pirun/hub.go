@@ -27,8 +27,9 @@ func runHub(ctx context.Context, e *env, args []string) int {
 	fs.IntVar(&s.port, "port", -1, "TCP port; 0 picks a free one (default: the profile's, else 4222)")
 	fs.StringVar(&s.profile, "profile", "", "profile name (default: $PIRUN_PROFILE, else default)")
 	fs.StringVar(&s.tls, "tls", "", "off, auto (a private CA and certificate made in security/) or files (default: the profile's [hub] tls)")
+	fs.StringVar(&s.http, "http", "", "serve the live dashboard at host:port, e.g. 127.0.0.1:8080 (default: the profile's [hub] http)")
 	fs.BoolVar(&s.verbose, "v", false, "debug logs")
-	if code, ok := parseFlags(e, fs, args, `Usage: pirun hub [--ip ADDR] [--port N] [--profile P] [--tls auto]
+	if code, ok := parseFlags(e, fs, args, `Usage: pirun hub [--ip ADDR] [--port N] [--profile P] [--tls auto] [--http ADDR]
 
 Starts a hub and writes security/client-connection.toml and
 security/engine-connection.toml into the profile folder. Credentials are
@@ -36,6 +37,7 @@ made on the first start and kept, so engines reconnect after a restart.
 `,
 		`  pirun hub --ip '*' --port 4222
   pirun hub --profile lab --ip '*' --tls auto
+  pirun hub --http :8080     # the dashboard, from a phone on the LAN (with the printed token)
 `); !ok {
 		return code
 	}
@@ -52,9 +54,9 @@ made on the first start and kept, so engines reconnect after a restart.
 // hubSettings are the flags of a hub start; zero values leave the
 // profile's settings.
 type hubSettings struct {
-	profile, ip, tls string
-	port             int // -1 = the profile's
-	verbose          bool
+	profile, ip, tls, http string
+	port                   int // -1 = the profile's
+	verbose                bool
 }
 
 // profileHub is a running hub of a profile.
@@ -98,6 +100,12 @@ func (s hubSettings) apply(h *conf.Hub) error {
 	if s.port >= 0 {
 		h.Port = s.port
 	}
+	if s.http != "" {
+		if !conf.ValidHTTPAddr(s.http) {
+			return fmt.Errorf("--http %q: expected host:port, e.g. 127.0.0.1:8080, or :8080 for every interface", s.http)
+		}
+		h.HTTP = s.http
+	}
 	if s.tls != "" {
 		switch s.tls {
 		case conf.TLSOff, conf.TLSAuto, conf.TLSFiles:
@@ -126,7 +134,7 @@ func (ph *profileHub) start() error {
 		Registry:   ph.paths.Registry,
 		TLS:        tlsCfg,
 		MaxPayload: int(h.MaxPayload), Heartbeat: time.Duration(h.Heartbeat) / 2,
-		EngineTimeout: time.Duration(h.EngineTimeout)}, ph.log)
+		EngineTimeout: time.Duration(h.EngineTimeout), HTTP: h.HTTP}, ph.log)
 	if err != nil {
 		return &configError{err}
 	}
@@ -152,6 +160,9 @@ func (ph *profileHub) announce(e *env) {
 	fmt.Fprintf(e.stdout, "pirun hub %s listening on %s (id %s)\n", version, ph.url, ph.hub.ID())
 	fmt.Fprintf(e.stdout, "the one port to open in a firewall: TCP %d\n", port)
 	fmt.Fprintf(e.stdout, "client connection file: %s\nengine connection file: %s\n", ph.paths.ClientConn, ph.paths.EngineConn)
+	if u := ph.hub.DashURL(); u != "" {
+		fmt.Fprintf(e.stdout, "dashboard: %s\n", u) // its own port, for browsers only
+	}
 	if ph.logs.path != "" {
 		fmt.Fprintf(e.stdout, "log: %s\n", ph.logs.path)
 	}

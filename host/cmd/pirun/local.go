@@ -13,6 +13,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/pirun-dev/pirun/conf"
 	"github.com/pirun-dev/pirun/engine"
 	"github.com/pirun-dev/pirun/host/client"
 	"github.com/pirun-dev/pirun/host/hub"
@@ -27,8 +28,8 @@ type localCluster struct {
 }
 
 // startLocal starts a hub and n engines, and waits until they registered.
-func startLocal(ctx context.Context, cfg engine.Config, log *slog.Logger) (*localCluster, error) {
-	hb, err := hub.New(hub.Config{DontListen: true, Version: version}, log)
+func startLocal(ctx context.Context, cfg engine.Config, http string, log *slog.Logger) (*localCluster, error) {
+	hb, err := hub.New(hub.Config{DontListen: true, Version: version, HTTP: http}, log)
 	if err != nil {
 		return nil, err
 	}
@@ -103,6 +104,12 @@ func openCluster(ctx context.Context, e *env, f scriptFlags, out io.Writer, scri
 		f.connect = paths.ClientConn
 	}
 	ccfg := client.Config{Output: out, Stderr: e.stderr, Quiet: f.quiet}
+	if f.http != "" && f.connect != "" {
+		return nil, 0, nil, report(e, &configError{fmt.Errorf("--http %s: serves the dashboard of the local engines' hub; a hub of its own serves it with pirun hub --http ADDR (or [hub] http in its profile)", f.http)})
+	}
+	if f.http != "" && !conf.ValidHTTPAddr(f.http) {
+		return nil, 0, nil, report(e, &configError{fmt.Errorf("--http %q: expected host:port, e.g. 127.0.0.1:8080, or :8080 for every interface", f.http)})
+	}
 	if f.connect != "" {
 		c, err := connectFile(ctx, f.connect, f.ssh, ccfg, log)
 		if err != nil {
@@ -117,9 +124,12 @@ func openCluster(ctx context.Context, e *env, f scriptFlags, out io.Writer, scri
 	if err != nil {
 		return nil, 0, nil, report(e, &configError{err})
 	}
-	lc, err := startLocal(ctx, ecfg, log)
+	lc, err := startLocal(ctx, ecfg, f.http, log)
 	if err != nil {
 		return nil, 0, nil, report(e, err)
+	}
+	if u := lc.hub.DashURL(); u != "" {
+		fmt.Fprintf(e.stderr, "pirun: dashboard at %s\n", u)
 	}
 	ccfg.Hint = "the local engines did not start (see the errors above)"
 	c, err = lc.client(ctx, ecfg.Engines, ccfg, log)

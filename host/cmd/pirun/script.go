@@ -31,6 +31,7 @@ type scriptFlags struct {
 	connect string
 	profile string
 	ssh     string
+	http    string // the local hub's dashboard address
 }
 
 // register declares the cluster flags that scripts, pirun mpi and the REPL
@@ -42,6 +43,7 @@ func (f *scriptFlags) register(fs *flag.FlagSet, n string) {
 	fs.StringVar(&f.connect, "connect", "", "a client connection file: use that cluster instead of local engines")
 	fs.StringVar(&f.profile, "profile", "", "use the cluster of this profile (its security/client-connection.toml)")
 	fs.StringVar(&f.ssh, "ssh", "", "reach the hub through an ssh tunnel to [user@]gateway[:port] (with --connect or --profile)")
+	fs.StringVar(&f.http, "http", "", "serve the local cluster's live dashboard at host:port, e.g. 127.0.0.1:8080")
 }
 
 // checkEngines reports -n as a mistake of command cmd unless it is 0 (one
