@@ -103,6 +103,9 @@ func viewFor(c *client.Client, targets starlark.Value) (*DirectView, error) {
 	if targets == nil || targets == starlark.None {
 		return &DirectView{c: c, all: true}, nil
 	}
+	if targets == starlark.String("all") {
+		return &DirectView{c: c, all: true, named: true}, nil
+	}
 	v, _, err := (&ClientValue{c: c}).Get(targets)
 	if err != nil {
 		return nil, err
@@ -191,7 +194,11 @@ func waitBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 	if err := starlark.UnpackArgs(b.Name(), args, kw, "results", &results, "timeout?", &timeout); err != nil {
 		return nil, err
 	}
-	ars, err := asyncResults("results", results)
+	c, err := clientOf(th, b.Name())
+	if err != nil {
+		return nil, err
+	}
+	ars, err := asyncResults(c, "results", results)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", b.Name(), err)
 	}

@@ -174,9 +174,18 @@ func dvWait(v *DirectView, th *starlark.Thread, b *starlark.Builtin, args starla
 	return starlark.Bool(ok), err
 }
 
+// dvAbort is abort(jobs=None, targets=None, block=None): jobs
+// (AsyncResults or task ids) when given, else every unfinished task sent
+// through the view.
 func dvAbort(v *DirectView, _ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
-	if err := starlark.UnpackArgs(b.Name(), args, kw); err != nil {
+	jobs := starlark.Value(starlark.None)
+	targets := starlark.Value(starlark.None)
+	block := starlark.Value(starlark.None)
+	if err := starlark.UnpackArgs(b.Name(), args, kw, "jobs?", &jobs, "targets?", &targets, "block?", &block); err != nil {
 		return nil, err
+	}
+	if jobs != starlark.None {
+		return starlark.None, abortJobs(v.c, b.Name(), jobs, nil)
 	}
 	v.Abort()
 	return starlark.None, nil
