@@ -48,10 +48,13 @@ func jobList(jobs starlark.Value) ([]*AsyncResult, []uint64, error) {
 		}
 		return nil
 	}
-	if _, ok := jobs.(starlark.Indexable); !ok {
+	iter := starlark.Iterate(jobs)
+	if _, isAR := jobs.(*AsyncResult); isAR || iter == nil {
+		if iter != nil {
+			iter.Done()
+		}
 		return ars, ids, add(jobs)
 	}
-	iter := starlark.Iterate(jobs)
 	defer iter.Done()
 	var x starlark.Value
 	for iter.Next(&x) {

@@ -177,7 +177,11 @@ func mapBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 		chunksize = max(1, n/(engines*4))
 	}
 	v := &LoadBalancedView{c: c}
-	return v.Map(starlib.Context(th), b.Name(), args[0], args[1:], chunksize, true, lbFlags{block: true})
+	f, lead, err := callable(th, c, args[0])
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", b.Name(), err)
+	}
+	return v.Map(starlib.Context(th), b.Name(), f, leadItems(lead, args[1:]), chunksize, true, lbFlags{block: true})
 }
 
 func refBuiltin(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {

@@ -478,7 +478,11 @@ func lbApply(force *bool) starlib.Method[*LoadBalancedView] {
 		if force != nil {
 			fl.block = *force
 		}
-		return v.Apply(starlib.Context(th), b.Name(), args[0], args[1:], rest, fl)
+		f, lead, err := callable(th, v.c, args[0])
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", b.Name(), err)
+		}
+		return v.Apply(starlib.Context(th), b.Name(), f, withLead(lead, args[1:]), rest, fl)
 	}
 }
 
@@ -513,6 +517,10 @@ func lbMap(force *bool) starlib.Method[*LoadBalancedView] {
 		if len(args) < 2 {
 			return nil, fmt.Errorf("%s: want map(f, seq, ...), got %d arguments", b.Name(), len(args))
 		}
-		return v.Map(starlib.Context(th), b.Name(), args[0], args[1:], chunksize, ordered, fl)
+		f, lead, err := callable(th, v.c, args[0])
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", b.Name(), err)
+		}
+		return v.Map(starlib.Context(th), b.Name(), f, leadItems(lead, args[1:]), chunksize, ordered, fl)
 	}
 }

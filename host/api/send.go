@@ -157,6 +157,9 @@ func zipArgs(fname string, seqs starlark.Tuple) ([]starlark.Value, error) {
 	lists := make([][]starlark.Value, len(seqs))
 	n := -1
 	for i, s := range seqs {
+		if _, ok := s.(repeatValue); ok {
+			continue // filled in below, as long as the others
+		}
 		iter := starlark.Iterate(s)
 		if iter == nil {
 			return nil, fmt.Errorf("%s: argument %d is a %s, not a sequence", fname, i+2, s.Type())
@@ -174,6 +177,10 @@ func zipArgs(fname string, seqs starlark.Tuple) ([]starlark.Value, error) {
 	for j := range n {
 		t := make(starlark.Tuple, len(lists))
 		for i := range lists {
+			if r, ok := seqs[i].(repeatValue); ok {
+				t[i] = r.v
+				continue
+			}
 			t[i] = lists[i][j]
 		}
 		out[j] = t

@@ -345,8 +345,9 @@ func nameList(v starlark.Value) ([]string, bool, error) {
 }
 
 // Scatter splits seq into contiguous chunks, one per target in order,
-// and sets name to its chunk in each namespace.
-func (v *DirectView) Scatter(ctx context.Context, name string, seq starlark.Value, block bool) (starlark.Value, error) {
+// and sets name to its chunk in each namespace. With flatten, a chunk of
+// one element is that element (ipyparallel's flatten=True).
+func (v *DirectView) Scatter(ctx context.Context, name string, seq starlark.Value, flatten, block bool) (starlark.Value, error) {
 	if a, ok := seq.(*num.Array); ok {
 		return v.scatterArray(ctx, name, a, block) // split along axis 0 (view_arrays.go)
 	}
@@ -364,6 +365,9 @@ func (v *DirectView) Scatter(ctx context.Context, name string, seq starlark.Valu
 		payloads[i], err = encodePayloadWith(v.c, "scattered values", func(body *wire.Encoder) error {
 			body.EncodeMapHead(1) // {name: chunk}, without making the chunk
 			body.EncodeString(name)
+			if flatten && b[1]-b[0] == 1 {
+				return body.Encode(items.Index(b[0]))
+			}
 			return body.EncodeRange(items, b[0], b[1], isTuple)
 		})
 		if err != nil {
