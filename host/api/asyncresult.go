@@ -59,12 +59,12 @@ type AsyncResult struct {
 	counts  []int                                        // items per task of a map (nil: one)
 	ids     []uint64
 	lb      bool
-	single  bool // from c[i]: per-task values are scalars
+	single  bool  // from c[i]: per-task values are scalars
 	targets []int // direct tasks: the engine of each slot, when one task per slot
 	// retry, when set (a load-balanced view with retries), is asked about
 	// each failed result under mu; true means it sent the task again, and
 	// the slot waits for that attempt's result.
-	retry func(slot int, r wire.Result) bool
+	retry   func(slot int, r wire.Result) bool
 	daemons map[string][]int // direct tasks: daemon → engines, for abort
 	ordered bool
 	sent    time.Time
