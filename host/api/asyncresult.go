@@ -172,8 +172,8 @@ func (ar *AsyncResult) Get(ctx context.Context, timeout time.Duration, returnErr
 		return nil, err
 	}
 	if !ok {
-		return nil, fmt.Errorf("TimeoutError: %s: %d of %d finished within %v; they keep running (ar.abort() stops them)",
-			ar.label, ar.progress(), ar.Len(), timeout)
+		return nil, fmt.Errorf("TimeoutError: %s: %d of %d %s finished within %v; they keep running (ar.abort() stops them)",
+			ar.label, ar.progress(), ar.Len(), ar.unit(), timeout)
 	}
 	if v, ok := ar.flatten(); ok {
 		return v, nil
@@ -516,6 +516,14 @@ func appendItems(out []starlark.Value, v starlark.Value) []starlark.Value {
 	return out
 }
 
+// unit names what progress and len count: "items" of a map, else "tasks".
+func (ar *AsyncResult) unit() string {
+	if ar.mode == combineFlatten && ar.counts != nil {
+		return "items"
+	}
+	return "tasks"
+}
+
 // progress returns what has finished, counted as len(ar) counts: a map's
 // items, else tasks (ipyparallel's progress).
 func (ar *AsyncResult) progress() int {
@@ -573,7 +581,7 @@ func (ar *AsyncResult) perTask(f func(wire.Result, int) starlark.Value) starlark
 			out[i] = f(ar.results[i], i)
 		}
 	}
-	if ar.mode == combineSingle && len(out) == 1 {
+	if ar.scalar() {
 		return out[0]
 	}
 	return starlark.NewList(out)
@@ -679,7 +687,7 @@ func (ar *AsyncResult) Attr(name string) (starlark.Value, error) {
 		for i, id := range ar.ids {
 			out[i] = starlark.MakeUint64(id)
 		}
-		if ar.mode == combineSingle && len(out) == 1 {
+		if ar.scalar() {
 			return out[0], nil
 		}
 		return starlark.NewList(out), nil
@@ -832,8 +840,8 @@ func (ar *AsyncResult) sErrors(th *starlark.Thread, b *starlark.Builtin, args st
 		return nil, err
 	}
 	if !ok {
-		return nil, fmt.Errorf("TimeoutError: %s: errors(): %d of %d finished within %v; an unfinished task has no error yet (ar.ready() tells when all have finished)",
-			ar.label, ar.progress(), ar.Len(), d)
+		return nil, fmt.Errorf("TimeoutError: %s: errors(): %d of %d %s finished within %v; an unfinished task has no error yet (ar.ready() tells when all have finished)",
+			ar.label, ar.progress(), ar.Len(), ar.unit(), d)
 	}
 	return ar.errorsList(), nil
 }

@@ -59,6 +59,14 @@ func (v *LoadBalancedView) Abort() {
 	}
 }
 
+// Iterate yields the ids of the engines the view may use now.
+func (v *LoadBalancedView) Iterate() starlark.Iterator {
+	if v.targets != nil {
+		return intList(v.targets).Iterate()
+	}
+	return intList(v.c.KnownIDs()).Iterate()
+}
+
 // Len is the number of engines the view may use now (len(view)).
 func (v *LoadBalancedView) Len() int {
 	if v.targets != nil {
