@@ -189,6 +189,9 @@ func refBuiltin(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw
 	if err := starlark.UnpackPositionalArgs(b.Name(), args, kw, 1, &name); err != nil {
 		return nil, err
 	}
+	if _, err := starlib.FileOptions().ParseExpr("<ref>", name, 0); err != nil {
+		return nil, fmt.Errorf("%s(%q): want a name or an expression of the engine's names (ref(\"g[0]\")): %v", b.Name(), name, err)
+	}
 	return &Ref{Name: name}, nil
 }
 
