@@ -128,6 +128,15 @@ func bundleOf(c *client.Client, f starlark.Value) ([]byte, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
+	if fn.Position().Filename() == callFile { // a builtin or ref("f") (callable.go)
+		if fn.NumFreeVars() == 1 {
+			_, v := fn.FreeVar(0)
+			if b, ok := v.(*starlark.Builtin); ok {
+				return data, b.Name(), nil
+			}
+		}
+		return data, "ref function", nil
+	}
 	return data, fmt.Sprintf("%s at %s", fn.Name(), fn.Position()), nil
 }
 
