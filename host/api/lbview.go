@@ -172,7 +172,11 @@ func asyncResults(c *client.Client, name string, v starlark.Value) ([]*AsyncResu
 			if !ok {
 				return nil, fmt.Errorf("%s: %s is not a task id", name, id)
 			}
-			if ar, ok := c.SinkOf(u).(*AsyncResult); ok && !slices.Contains(out, ar) {
+			ar, ok := c.SinkOf(u).(*AsyncResult)
+			if !ok && name == "follow" {
+				return nil, fmt.Errorf("follow: task %d has finished or is not this client's; follow needs its AsyncResult, which knows the engine it ran on", u)
+			}
+			if ok && !slices.Contains(out, ar) {
 				out = append(out, ar)
 			}
 			continue
