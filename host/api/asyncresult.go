@@ -291,7 +291,7 @@ func (ar *AsyncResult) slotError(r wire.Result, i int) *TaskError {
 // off is the index of the task's first item in the whole sequence of a
 // map, for the item errors' messages.
 func decodeResult(r wire.Result, label string, each func(starlark.Value) (starlark.Value, error), off int) (starlark.Value, error) {
-	v, err := wire.Unmarshal(r.Value)
+	v, err := wire.UnmarshalKeeping(r.Value) // a received message's bytes
 	if err != nil {
 		return nil, fmt.Errorf("decode the result of task %d from engine %d: %w", r.Task, r.Engine, err)
 	}
