@@ -598,6 +598,18 @@ func (ar *AsyncResult) elapsed() float64 {
 	return end.Sub(ar.sent).Seconds()
 }
 
+// counted says how far ar is: "3/10 tasks", or for a map "7/20 items
+// (3/5 tasks)" (the kernel reads "N/M tasks" from the bar).
+func (ar *AsyncResult) counted() string {
+	ar.mu.Lock()
+	tasks := len(ar.order)
+	ar.mu.Unlock()
+	if ar.unit() == "tasks" {
+		return fmt.Sprintf("%d/%d tasks", tasks, ar.n)
+	}
+	return fmt.Sprintf("%d/%d items (%d/%d tasks)", ar.progress(), ar.Len(), tasks, ar.n)
+}
+
 // waitInteractive waits, drawing a progress bar on w.
 func (ar *AsyncResult) waitInteractive(ctx context.Context, w io.Writer) error {
 	tick := time.NewTicker(100 * time.Millisecond)
@@ -607,13 +619,13 @@ func (ar *AsyncResult) waitInteractive(ctx context.Context, w io.Writer) error {
 		if w != nil {
 			const width = 30
 			fill := width * done / max(ar.Len(), 1)
-			fmt.Fprintf(w, "\r%s [%s%s] %d/%d %.1fs", ar.label, strings.Repeat("#", fill),
-				strings.Repeat(".", width-fill), done, ar.Len(), ar.elapsed())
+			fmt.Fprintf(w, "\r%s [%s%s] %s %.1fs", ar.label, strings.Repeat("#", fill),
+				strings.Repeat(".", width-fill), ar.counted(), ar.elapsed())
 		}
 		select {
 		case <-ar.finished:
 			if w != nil {
-				fmt.Fprintf(w, "\r%s [%s] %d/%d %.1fs\n", ar.label, strings.Repeat("#", 30), ar.Len(), ar.Len(), ar.elapsed())
+				fmt.Fprintf(w, "\r%s [%s] %s %.1fs\n", ar.label, strings.Repeat("#", 30), ar.counted(), ar.elapsed())
 			}
 			return nil
 		case <-ctx.Done():
