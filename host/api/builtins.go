@@ -248,7 +248,11 @@ func (r *remoteFunc) Hash() (uint32, error) { return 0, errors.New("unhashable: 
 func (r *remoteFunc) Name() string          { return r.f.Name() }
 
 func (r *remoteFunc) CallInternal(th *starlark.Thread, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	return r.view.Apply(starlib.Context(th), "remote "+r.f.Name(), r.f, args, kwargs, r.block)
+	f, lead, err := callable(th, r.view.c, r.f)
+	if err != nil {
+		return nil, fmt.Errorf("remote %s: %w", r.f.Name(), err)
+	}
+	return r.view.Apply(starlib.Context(th), "remote "+r.f.Name(), f, withLead(lead, args), kwargs, r.block)
 }
 
 // parallelFunc is what parallel(f) returns: calling it splits its
