@@ -37,6 +37,9 @@ func callable(th *starlark.Thread, c *client.Client, f starlark.Value) (starlark
 		if f.Receiver() != nil {
 			return f, nil, nil // bundleOf says why a bound method cannot go
 		}
+		if starlib.Names()[f.Name()] == starlib.Host {
+			return nil, nil, fmt.Errorf("%s is only available on the host; it cannot run on engines", f.Name())
+		}
 		g, err := wrappers(th, c)
 		if err != nil {
 			return nil, nil, err
