@@ -268,6 +268,9 @@ func (r *taskRun) resolve(ref wire.PayloadRef) (starlark.Value, error) {
 	switch ref.Kind {
 	case wire.RefNamespace:
 		v, found, err := r.e.ns.Get(starlark.String(ref.Name))
+		if !found && !isIdent(ref.Name) {
+			return r.evalRef(ref.Name) // ref("g[0]"): an expression, as ipyparallel's Reference
+		}
 		if err != nil || !found {
 			return nil, fmt.Errorf("ref(%q): engine %d has no %q in its namespace; push it first (view.push({%q: …})) or assign it with execute", ref.Name, r.e.ID, ref.Name, ref.Name)
 		}
@@ -282,6 +285,35 @@ func (r *taskRun) resolve(ref wire.PayloadRef) (starlark.Value, error) {
 		return nil, fmt.Errorf("builtin %q does not exist on this engine (pirun version?)", ref.Name)
 	}
 	return nil, fmt.Errorf("unknown reference kind %d: is this engine older than the client? (pirun version)", ref.Kind)
+}
+
+// isIdent reports whether s is a plain name (ref("x")), not an expression.
+func isIdent(s string) bool {
+	for i, c := range s {
+		if !(c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || i > 0 && '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// evalRef evaluates the expression of a ref in this engine's namespace
+// (its names first, then the predeclared ones).
+func (r *taskRun) evalRef(expr string) (starlark.Value, error) {
+	env := make(starlark.StringDict, len(r.e.predecl)+r.e.ns.Len())
+	for k, v := range r.e.predecl {
+		env[k] = v
+	}
+	for _, kv := range r.e.ns.Items() {
+		if k, ok := kv[0].(starlark.String); ok {
+			env[string(k)] = kv[1]
+		}
+	}
+	v, err := starlark.EvalOptions(starlib.FileOptions(), r.thread, "<ref>", expr, env)
+	if err != nil {
+		return nil, fmt.Errorf("ref(%q) on engine %d: %v", expr, r.e.ID, err)
+	}
+	return v, nil
 }
 
 // decodeCall reads [args tuple, kwargs dict] from d.

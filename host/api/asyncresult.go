@@ -59,6 +59,12 @@ type AsyncResult struct {
 	counts  []int                                        // items per task of a map (nil: one)
 	ids     []uint64
 	lb      bool
+	single  bool  // from c[i]: per-task values are scalars
+	targets []int // direct tasks: the engine of each slot, when one task per slot
+	// retry, when set (a load-balanced view with retries), is asked about
+	// each failed result under mu; true means it sent the task again, and
+	// the slot waits for that attempt's result.
+	retry   func(slot int, r wire.Result) bool
 	daemons map[string][]int // direct tasks: daemon → engines, for abort
 	ordered bool
 	sent    time.Time
@@ -72,6 +78,7 @@ type AsyncResult struct {
 	changed  chan struct{} // closed and replaced at each completion
 	ended    time.Time
 	values   []starlark.Value // decoded, per slot (nil until decoded)
+	children []splitChild     // AsyncResults split made of unfinished slots
 }
 
 func newAsyncResult(c *client.Client, label string, mode combine, slots int) *AsyncResult {
@@ -92,8 +99,16 @@ func (ar *AsyncResult) Complete(slot int, r wire.Result) {
 	if ar.got[slot] {
 		return
 	}
+	if ar.retry != nil && r.Status != wire.StatusOK && ar.retry(slot, r) {
+		return
+	}
 	ar.got[slot] = true
 	ar.results[slot] = r
+	for _, ch := range ar.children {
+		if ch.slot == slot {
+			ch.ar.Complete(0, r)
+		}
+	}
 	ar.order = append(ar.order, slot)
 	close(ar.changed)
 	ar.changed = make(chan struct{})
@@ -111,8 +126,8 @@ func (ar *AsyncResult) Results() []wire.Result {
 	return slices.Clone(ar.results)
 }
 
-// Progress returns the tasks of ar finished and all its tasks.
-func (ar *AsyncResult) Progress() (done, total int) { return ar.progress(), ar.n }
+// Progress returns what of ar finished and its total, counted as len(ar).
+func (ar *AsyncResult) Progress() (done, total int) { return ar.progress(), ar.Len() }
 
 // Label names the call that made ar, for errors.
 func (ar *AsyncResult) Label() string { return ar.label }
@@ -157,8 +172,8 @@ func (ar *AsyncResult) Get(ctx context.Context, timeout time.Duration, returnErr
 		return nil, err
 	}
 	if !ok {
-		return nil, fmt.Errorf("TimeoutError: %s: %d of %d tasks finished within %v; they keep running (ar.abort() stops them)",
-			ar.label, ar.progress(), ar.n, timeout)
+		return nil, fmt.Errorf("TimeoutError: %s: %d of %d %s finished within %v; they keep running (ar.abort() stops them)",
+			ar.label, ar.progress(), ar.Len(), ar.unit(), timeout)
 	}
 	if v, ok := ar.flatten(); ok {
 		return v, nil
@@ -187,6 +202,18 @@ func (ar *AsyncResult) Get(ctx context.Context, timeout time.Duration, returnErr
 		}
 		vals[i] = v
 	}
+	if first != nil && returnErrors && ar.mode == combineNone {
+		// execute, push, scatter: None per task, and each error in its slot
+		if ar.single {
+			return vals[0], nil
+		}
+		for i, v := range vals {
+			if v == nil {
+				vals[i] = starlark.None
+			}
+		}
+		return starlark.NewList(vals), nil
+	}
 	if first != nil && !returnErrors {
 		if failed > 1 {
 			return nil, fmt.Errorf("%w\n(%d of %d tasks failed; the AsyncResult's errors() lists each: use the _async form of the call to get one)", first, failed, ar.n)
@@ -205,12 +232,13 @@ func (ar *AsyncResult) Value(i int) (starlark.Value, error) {
 	ar.mu.Lock()
 	r, v, each := ar.results[i], ar.values[i], ar.each
 	ar.mu.Unlock()
+	off := ar.offset(i)
 	if r.Status != wire.StatusOK && (len(r.Items) == 0 || r.Value == nil) {
-		return nil, NewTaskError(r, ar.label)
+		return nil, ar.slotError(r, i)
 	}
 	if v == nil {
 		var err error
-		if v, err = decodeResult(r, ar.label, each); err != nil {
+		if v, err = decodeResult(r, ar.label, each, off); err != nil {
 			return nil, err
 		}
 		ar.mu.Lock()
@@ -224,19 +252,51 @@ func (ar *AsyncResult) Value(i int) (starlark.Value, error) {
 		ar.mu.Unlock()
 	}
 	if r.Status != wire.StatusOK {
-		return v, NewTaskError(r, ar.label)
+		return v, ar.slotError(r, i)
 	}
 	return v, nil
 }
 
+// offset returns the index, in the whole sequence of a map, of slot i's
+// first item (0 when ar is not a map).
+func (ar *AsyncResult) offset(i int) int {
+	n := 0
+	if ar.mode == combineFlatten {
+		for _, c := range ar.counts[:min(i, len(ar.counts))] {
+			n += c
+		}
+	}
+	return n
+}
+
+// slotError returns the error of the failed slot i. A map task whose items
+// failed one by one names its first failed item by its index in the whole
+// sequence, as iteration and get(return_exceptions=True) place it.
+func (ar *AsyncResult) slotError(r wire.Result, i int) *TaskError {
+	if len(r.Items) == 0 {
+		return NewTaskError(r, ar.label)
+	}
+	first := r.Items[0]
+	te := NewTaskError(wire.Result{Task: r.Task, Engine: r.Engine, Host: r.Host, Err: &first.Err}, ar.label)
+	total := len(r.Items)
+	if ar.counts != nil && i < len(ar.counts) {
+		total = ar.counts[i]
+	}
+	te.Message = fmt.Sprintf("%d of %d items of this task failed; the first (item %d of the sequence): %s",
+		len(r.Items), total, ar.offset(i)+first.Index, first.Err.Message)
+	return te
+}
+
 // decodeResult decodes r's value, with its item errors, through each.
-func decodeResult(r wire.Result, label string, each func(starlark.Value) (starlark.Value, error)) (starlark.Value, error) {
+// off is the index of the task's first item in the whole sequence of a
+// map, for the item errors' messages.
+func decodeResult(r wire.Result, label string, each func(starlark.Value) (starlark.Value, error), off int) (starlark.Value, error) {
 	v, err := wire.UnmarshalKeeping(r.Value) // a received message's bytes
 	if err != nil {
 		return nil, fmt.Errorf("decode the result of task %d from engine %d: %w", r.Task, r.Engine, err)
 	}
 	if len(r.Items) > 0 {
-		if v, err = withItemErrors(v, r, label); err != nil {
+		if v, err = withItemErrors(v, r, label, off); err != nil {
 			return nil, err
 		}
 	}
@@ -354,8 +414,10 @@ func (ar *AsyncResult) decodeInto(b []byte, seg []starlark.Value) bool {
 	return err == io.EOF
 }
 
-// withItemErrors puts each failed item's error value into the list v.
-func withItemErrors(v starlark.Value, r wire.Result, label string) (starlark.Value, error) {
+// withItemErrors puts each failed item's error value into the list v;
+// its message names the item by its index in the whole sequence (off is
+// the index of v's first item there).
+func withItemErrors(v starlark.Value, r wire.Result, label string, off int) (starlark.Value, error) {
 	l, ok := v.(*starlark.List)
 	if !ok {
 		return nil, fmt.Errorf("map task %d: engine sent %s with item errors, want a list", r.Task, v.Type())
@@ -365,7 +427,7 @@ func withItemErrors(v starlark.Value, r wire.Result, label string) (starlark.Val
 			return nil, fmt.Errorf("map task %d: item error index %d out of range", r.Task, it.Index)
 		}
 		te := NewTaskError(wire.Result{Task: r.Task, Engine: r.Engine, Host: r.Host, Err: &it.Err}, label)
-		te.Message = fmt.Sprintf("item %d: %s", it.Index, te.Message)
+		te.Message = fmt.Sprintf("item %d: %s", off+it.Index, te.Message)
 		l.SetIndex(it.Index, te)
 	}
 	return l, nil
@@ -454,10 +516,27 @@ func appendItems(out []starlark.Value, v starlark.Value) []starlark.Value {
 	return out
 }
 
+// unit names what progress and len count: "items" of a map, else "tasks".
+func (ar *AsyncResult) unit() string {
+	if ar.mode == combineFlatten && ar.counts != nil {
+		return "items"
+	}
+	return "tasks"
+}
+
+// progress returns what has finished, counted as len(ar) counts: a map's
+// items, else tasks (ipyparallel's progress).
 func (ar *AsyncResult) progress() int {
 	ar.mu.Lock()
 	defer ar.mu.Unlock()
-	return len(ar.order)
+	if ar.mode != combineFlatten || ar.counts == nil {
+		return len(ar.order)
+	}
+	n := 0
+	for _, slot := range ar.order {
+		n += ar.counts[slot]
+	}
+	return n
 }
 
 // Abort stops the tasks that have not finished.
@@ -502,7 +581,7 @@ func (ar *AsyncResult) perTask(f func(wire.Result, int) starlark.Value) starlark
 			out[i] = f(ar.results[i], i)
 		}
 	}
-	if ar.mode == combineSingle && len(out) == 1 {
+	if ar.scalar() {
 		return out[0]
 	}
 	return starlark.NewList(out)
@@ -519,6 +598,18 @@ func (ar *AsyncResult) elapsed() float64 {
 	return end.Sub(ar.sent).Seconds()
 }
 
+// counted says how far ar is: "3/10 tasks", or for a map "7/20 items
+// (3/5 tasks)" (the kernel reads "N/M tasks" from the bar).
+func (ar *AsyncResult) counted() string {
+	ar.mu.Lock()
+	tasks := len(ar.order)
+	ar.mu.Unlock()
+	if ar.unit() == "tasks" {
+		return fmt.Sprintf("%d/%d tasks", tasks, ar.n)
+	}
+	return fmt.Sprintf("%d/%d items (%d/%d tasks)", ar.progress(), ar.Len(), tasks, ar.n)
+}
+
 // waitInteractive waits, drawing a progress bar on w.
 func (ar *AsyncResult) waitInteractive(ctx context.Context, w io.Writer) error {
 	tick := time.NewTicker(100 * time.Millisecond)
@@ -527,14 +618,14 @@ func (ar *AsyncResult) waitInteractive(ctx context.Context, w io.Writer) error {
 		done := ar.progress()
 		if w != nil {
 			const width = 30
-			fill := width * done / max(ar.n, 1)
-			fmt.Fprintf(w, "\r%s [%s%s] %d/%d tasks %.1fs", ar.label, strings.Repeat("#", fill),
-				strings.Repeat(".", width-fill), done, ar.n, ar.elapsed())
+			fill := width * done / max(ar.Len(), 1)
+			fmt.Fprintf(w, "\r%s [%s%s] %s %.1fs", ar.label, strings.Repeat("#", fill),
+				strings.Repeat(".", width-fill), ar.counted(), ar.elapsed())
 		}
 		select {
 		case <-ar.finished:
 			if w != nil {
-				fmt.Fprintf(w, "\r%s [%s] %d/%d tasks %.1fs\n", ar.label, strings.Repeat("#", 30), ar.n, ar.n, ar.elapsed())
+				fmt.Fprintf(w, "\r%s [%s] %s %.1fs\n", ar.label, strings.Repeat("#", 30), ar.counted(), ar.elapsed())
 			}
 			return nil
 		case <-ctx.Done():
@@ -550,6 +641,8 @@ var arMethods = starlib.NewMethods("AsyncResult", map[string]starlib.Method[*Asy
 	"get": (*AsyncResult).sGet, "wait": (*AsyncResult).sWait, "ready": (*AsyncResult).sReady,
 	"successful": (*AsyncResult).sSuccessful, "errors": (*AsyncResult).sErrors,
 	"wait_interactive": (*AsyncResult).sWaitInteractive, "abort": (*AsyncResult).sAbort,
+	"get_dict": (*AsyncResult).sGetDict, "done": (*AsyncResult).sDone, "result": (*AsyncResult).sGet,
+	"display_outputs": (*AsyncResult).sDisplayOutputs, "split": (*AsyncResult).sSplit,
 })
 
 func (ar *AsyncResult) String() string {
@@ -557,7 +650,7 @@ func (ar *AsyncResult) String() string {
 	if ar.Ready() {
 		state = "finished"
 	}
-	return fmt.Sprintf("<AsyncResult %s: %s, %d/%d tasks>", ar.label, state, ar.progress(), ar.n)
+	return fmt.Sprintf("<AsyncResult %s: %s, %d/%d done>", ar.label, state, ar.progress(), ar.Len())
 }
 func (ar *AsyncResult) Type() string          { return "AsyncResult" }
 func (ar *AsyncResult) Freeze()               {}
@@ -578,7 +671,7 @@ func (ar *AsyncResult) Len() int {
 }
 
 func (ar *AsyncResult) AttrNames() []string {
-	return arMethods.Names("elapsed", "engine_ids", "progress", "stdout", "task_ids")
+	return arMethods.Names(append([]string{"elapsed", "engine_ids", "progress", "stdout", "task_ids"}, metaNames...)...)
 }
 
 func (ar *AsyncResult) Attr(name string) (starlark.Value, error) {
@@ -600,16 +693,18 @@ func (ar *AsyncResult) Attr(name string) (starlark.Value, error) {
 			return starlark.MakeInt(r.Engine)
 		}), nil
 	case "task_ids":
+		ar.mu.Lock()
+		defer ar.mu.Unlock()
 		out := make([]starlark.Value, len(ar.ids))
 		for i, id := range ar.ids {
 			out[i] = starlark.MakeUint64(id)
 		}
-		if ar.mode == combineSingle && len(out) == 1 {
+		if ar.scalar() {
 			return out[0], nil
 		}
 		return starlark.NewList(out), nil
 	}
-	return nil, nil
+	return ar.metaAttr(name)
 }
 
 // Iterate yields results in order (completion order when not ordered),
@@ -727,7 +822,7 @@ func (ar *AsyncResult) sSuccessful(_ *starlark.Thread, b *starlark.Builtin, args
 		return nil, err
 	}
 	if !ar.Ready() {
-		return nil, fmt.Errorf("%s: not finished yet (%d of %d tasks); call ar.wait() first", b.Name(), ar.progress(), ar.n)
+		return nil, fmt.Errorf("%s: not finished yet (%d of %d done); call ar.wait() first", b.Name(), ar.progress(), ar.Len())
 	}
 	ar.mu.Lock()
 	defer ar.mu.Unlock()
@@ -739,9 +834,26 @@ func (ar *AsyncResult) sSuccessful(_ *starlark.Thread, b *starlark.Builtin, args
 	return starlark.True, nil
 }
 
-func (ar *AsyncResult) sErrors(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
-	if err := starlark.UnpackArgs(b.Name(), args, kw); err != nil {
+// sErrors is errors(timeout=None). Like get, it waits for every task: an
+// unfinished task has no error yet, and None would claim it succeeded
+// (ipyparallel's results and exceptions are likewise only read once
+// ready). A timeout fails with TimeoutError; ar.ready() tells first.
+func (ar *AsyncResult) sErrors(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	var timeout starlark.Value = starlark.None
+	if err := starlark.UnpackArgs(b.Name(), args, kw, "timeout?", &timeout); err != nil {
 		return nil, err
+	}
+	d, err := timeoutArg(b, timeout)
+	if err != nil {
+		return nil, err
+	}
+	ok, err := ar.Wait(starlib.Context(th), d)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("TimeoutError: %s: errors(): %d of %d %s finished within %v; an unfinished task has no error yet (ar.ready() tells when all have finished)",
+			ar.label, ar.progress(), ar.Len(), ar.unit(), d)
 	}
 	return ar.errorsList(), nil
 }

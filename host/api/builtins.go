@@ -103,6 +103,9 @@ func viewFor(c *client.Client, targets starlark.Value) (*DirectView, error) {
 	if targets == nil || targets == starlark.None {
 		return &DirectView{c: c, all: true}, nil
 	}
+	if targets == starlark.String("all") {
+		return &DirectView{c: c, all: true, named: true}, nil
+	}
 	v, _, err := (&ClientValue{c: c}).Get(targets)
 	if err != nil {
 		return nil, err
@@ -174,13 +177,20 @@ func mapBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 		chunksize = max(1, n/(engines*4))
 	}
 	v := &LoadBalancedView{c: c}
-	return v.Map(starlib.Context(th), b.Name(), args[0], args[1:], chunksize, true, lbFlags{block: true})
+	f, lead, err := callable(th, c, args[0])
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", b.Name(), err)
+	}
+	return v.Map(starlib.Context(th), b.Name(), f, leadItems(lead, args[1:]), chunksize, true, lbFlags{block: true})
 }
 
 func refBuiltin(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 	var name string
 	if err := starlark.UnpackPositionalArgs(b.Name(), args, kw, 1, &name); err != nil {
 		return nil, err
+	}
+	if _, err := starlib.FileOptions().ParseExpr("<ref>", name, 0); err != nil {
+		return nil, fmt.Errorf("%s(%q): want a name or an expression of the engine's names (ref(\"g[0]\")): %v", b.Name(), name, err)
 	}
 	return &Ref{Name: name}, nil
 }
@@ -191,7 +201,11 @@ func waitBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 	if err := starlark.UnpackArgs(b.Name(), args, kw, "results", &results, "timeout?", &timeout); err != nil {
 		return nil, err
 	}
-	ars, err := asyncResults("results", results)
+	c, err := clientOf(th, b.Name())
+	if err != nil {
+		return nil, err
+	}
+	ars, err := asyncResults(c, "results", results)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", b.Name(), err)
 	}
@@ -234,7 +248,11 @@ func (r *remoteFunc) Hash() (uint32, error) { return 0, errors.New("unhashable: 
 func (r *remoteFunc) Name() string          { return r.f.Name() }
 
 func (r *remoteFunc) CallInternal(th *starlark.Thread, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	return r.view.Apply(starlib.Context(th), "remote "+r.f.Name(), r.f, args, kwargs, r.block)
+	f, lead, err := callable(th, r.view.c, r.f)
+	if err != nil {
+		return nil, fmt.Errorf("remote %s: %w", r.f.Name(), err)
+	}
+	return r.view.Apply(starlib.Context(th), "remote "+r.f.Name(), f, withLead(lead, args), kwargs, r.block)
 }
 
 // parallelFunc is what parallel(f) returns: calling it splits its

@@ -123,7 +123,19 @@ var clientMethods = starlib.NewMethods("Client", map[string]starlib.Method[*Clie
 	"clear":              (*ClientValue).clear,
 	"load_balanced_view": (*ClientValue).loadBalancedView,
 	"direct_view":        (*ClientValue).directView,
+	"abort":              (*ClientValue).abort,
 })
+
+// Iterate yields a single-engine DirectView per engine, as iterating an
+// ipyparallel Client does.
+func (v *ClientValue) Iterate() starlark.Iterator {
+	ids := v.c.KnownIDs()
+	views := make([]starlark.Value, len(ids))
+	for i, id := range ids {
+		views[i] = &DirectView{c: v.c, ids: []int{id}, single: true}
+	}
+	return starlark.NewList(views).Iterate()
+}
 
 func (v *ClientValue) waitForEngines(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 	var n int
@@ -144,10 +156,21 @@ func (v *ClientValue) waitForEngines(th *starlark.Thread, b *starlark.Builtin, a
 	return starlark.None, v.c.WaitForEngines(ctx, n)
 }
 
+// queueStatus is queue_status(targets=None, verbose=False): for one engine
+// (targets an int) its dict alone, else {id: dict, "unassigned": n}, as
+// ipyparallel. The hub keeps counts, not task ids: verbose=True is
+// accepted and gives the same counts.
 func (v *ClientValue) queueStatus(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
-	if err := starlark.UnpackArgs(b.Name(), args, kw); err != nil {
+	targets := starlark.Value(starlark.None)
+	var verbose bool
+	if err := starlark.UnpackArgs(b.Name(), args, kw, "targets?", &targets, "verbose?", &verbose); err != nil {
 		return nil, err
 	}
+	want, err := v.targetIDs(targets)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", b.Name(), err)
+	}
+	_, one := targets.(starlark.Int)
 	ctx, cancel := context.WithTimeout(starlib.Context(th), client.DefaultWait)
 	defer cancel()
 	r, err := v.c.QueueStatus(ctx)
@@ -157,6 +180,9 @@ func (v *ClientValue) queueStatus(th *starlark.Thread, b *starlark.Builtin, args
 	slices.SortFunc(r.Stats, func(a, b wire.EngineStat) int { return a.ID - b.ID })
 	d := starlark.NewDict(len(r.Stats) + 1)
 	for _, s := range r.Stats {
+		if want != nil && !slices.Contains(want, s.ID) {
+			continue
+		}
 		e := starlark.NewDict(3)
 		running := 0
 		if s.State == wire.StateBusy {
@@ -166,19 +192,25 @@ func (v *ClientValue) queueStatus(th *starlark.Thread, b *starlark.Builtin, args
 		e.SetKey(starlark.String("completed"), starlark.MakeUint64(s.Done))
 		e.SetKey(starlark.String("tasks"), starlark.MakeInt(running))
 		d.SetKey(starlark.MakeInt(s.ID), e)
+		if one {
+			return e, nil
+		}
+	}
+	if one {
+		return nil, fmt.Errorf("%s: engine %s is not connected", b.Name(), targets)
 	}
 	d.SetKey(starlark.String("unassigned"), starlark.MakeInt(r.Unassigned))
 	return d, nil
 }
 
-// targetIDs converts targets=None|int|list to engine ids (nil = all).
+// targetIDs converts targets=None|"all"|int|list to engine ids (nil =
+// all); a negative int counts from the end of c.ids, as c[-1] does.
 func (v *ClientValue) targetIDs(targets starlark.Value) ([]int, error) {
-	if targets == starlark.None {
+	if targets == starlark.None || targets == starlark.String("all") {
 		return nil, nil
 	}
-	if _, ok := targets.(starlark.Int); ok {
-		id, err := starlark.AsInt32(targets)
-		return []int{id}, err
+	if s, ok := targets.(starlark.String); ok {
+		return nil, fmt.Errorf("targets: want None, \"all\", an engine id or a list of ids, got %s", s)
 	}
 	dv, _, err := v.Get(targets)
 	if err != nil {
@@ -187,9 +219,12 @@ func (v *ClientValue) targetIDs(targets starlark.Value) ([]int, error) {
 	return dv.(*DirectView).ids, nil
 }
 
+// shutdown is shutdown(targets=None, block=None): the hub stops the
+// engines before it answers, so block=False changes nothing.
 func (v *ClientValue) shutdown(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 	targets := starlark.Value(starlark.None)
-	if err := starlark.UnpackArgs(b.Name(), args, kw, "targets?", &targets); err != nil {
+	block := starlark.Value(starlark.None)
+	if err := starlark.UnpackArgs(b.Name(), args, kw, "targets?", &targets, "block?", &block); err != nil {
 		return nil, err
 	}
 	ids, err := v.targetIDs(targets)
@@ -201,9 +236,12 @@ func (v *ClientValue) shutdown(th *starlark.Thread, b *starlark.Builtin, args st
 	return starlark.None, v.c.Shutdown(ctx, ids)
 }
 
+// clear is clear(targets=None, block=None): blocking (the default) it
+// waits and returns None; block=False returns the AsyncResult.
 func (v *ClientValue) clear(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 	targets := starlark.Value(starlark.None)
-	if err := starlark.UnpackArgs(b.Name(), args, kw, "targets?", &targets); err != nil {
+	block := starlark.Value(starlark.None)
+	if err := starlark.UnpackArgs(b.Name(), args, kw, "targets?", &targets, "block?", &block); err != nil {
 		return nil, err
 	}
 	ids, err := v.targetIDs(targets)
@@ -219,26 +257,75 @@ func (v *ClientValue) clear(th *starlark.Thread, b *starlark.Builtin, args starl
 	if err != nil {
 		return nil, err
 	}
+	if block == starlark.False {
+		return ar, nil
+	}
 	_, err = ar.Get(starlib.Context(th), -1, false)
 	return starlark.None, err
 }
 
+// loadBalancedView is load_balanced_view(targets=None, **flags): flags
+// (block, retries, timeout, after, follow) set at construction.
 func (v *ClientValue) loadBalancedView(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 	targets := starlark.Value(starlark.None)
-	if err := starlark.UnpackArgs(b.Name(), args, kw, "targets?", &targets); err != nil {
+	var flags []starlark.Tuple
+	var own []starlark.Tuple
+	for _, kv := range kw {
+		if k, _ := starlark.AsString(kv[0]); k == "targets" {
+			own = append(own, kv)
+		} else {
+			flags = append(flags, kv)
+		}
+	}
+	if err := starlark.UnpackArgs(b.Name(), args, own, "targets?", &targets); err != nil {
 		return nil, err
 	}
 	ids, err := v.targetIDs(targets)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", b.Name(), err)
 	}
-	return &LoadBalancedView{c: v.c, targets: ids}, nil
+	lv := &LoadBalancedView{c: v.c, targets: ids}
+	for _, kv := range flags {
+		name, _ := starlark.AsString(kv[0])
+		if err := lv.SetField(name, kv[1]); err != nil {
+			return nil, fmt.Errorf("%s: %w", b.Name(), err)
+		}
+	}
+	return lv, nil
+}
+
+// abort is abort(jobs=None, targets=None, block=None): it stops this
+// client's unfinished tasks — jobs (AsyncResults or task ids) when given,
+// else every task on targets (every engine when None).
+func (v *ClientValue) abort(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	jobs := starlark.Value(starlark.None)
+	targets := starlark.Value(starlark.None)
+	block := starlark.Value(starlark.None)
+	if err := starlark.UnpackArgs(b.Name(), args, kw, "jobs?", &jobs, "targets?", &targets, "block?", &block); err != nil {
+		return nil, err
+	}
+	ids, err := v.targetIDs(targets)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", b.Name(), err)
+	}
+	if jobs != starlark.None {
+		return starlark.None, abortJobs(v.c, b.Name(), jobs, ids)
+	}
+	if ids == nil {
+		v.c.AbortPending()
+	} else {
+		v.c.AbortOn(ids)
+	}
+	return starlark.None, nil
 }
 
 func (v *ClientValue) directView(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 	targets := starlark.Value(starlark.None)
 	if err := starlark.UnpackArgs(b.Name(), args, kw, "targets?", &targets); err != nil {
 		return nil, err
+	}
+	if targets == starlark.None {
+		targets = starlark.String("all") // ipyparallel's default: a lazy view whose targets are "all"
 	}
 	return viewFor(v.c, targets)
 }

@@ -34,8 +34,45 @@ type LoadBalancedView struct {
 	c       *client.Client
 	targets []int // nil = any engine
 
-	mu    sync.Mutex
-	flags lbFlags
+	mu          sync.Mutex
+	flags       lbFlags
+	outstanding []*AsyncResult // results of calls through the view, for abort
+}
+
+// keep remembers ar for abort, dropping finished results in bulk.
+func (v *LoadBalancedView) keep(ar *AsyncResult) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if len(v.outstanding) >= 64 {
+		v.outstanding = slices.DeleteFunc(v.outstanding, (*AsyncResult).Ready)
+	}
+	v.outstanding = append(v.outstanding, ar)
+}
+
+// Abort aborts every unfinished task sent through the view.
+func (v *LoadBalancedView) Abort() {
+	v.mu.Lock()
+	ars := slices.Clone(v.outstanding)
+	v.mu.Unlock()
+	for _, ar := range ars {
+		ar.Abort()
+	}
+}
+
+// Iterate yields the ids of the engines the view may use now.
+func (v *LoadBalancedView) Iterate() starlark.Iterator {
+	if v.targets != nil {
+		return intList(v.targets).Iterate()
+	}
+	return intList(v.c.KnownIDs()).Iterate()
+}
+
+// Len is the number of engines the view may use now (len(view)).
+func (v *LoadBalancedView) Len() int {
+	if v.targets != nil {
+		return len(v.targets)
+	}
+	return len(v.c.KnownIDs())
 }
 
 type lbFlags struct {
@@ -55,7 +92,7 @@ func (v *LoadBalancedView) flagsFrom(kw []starlark.Tuple, allowOther bool) (lbFl
 	var rest []starlark.Tuple
 	for _, kv := range kw {
 		name, _ := starlark.AsString(kv[0])
-		if err := f.set(name, kv[1]); err != nil {
+		if err := f.set(v.c, name, kv[1]); err != nil {
 			if errors.Is(err, errNotFlag) && allowOther {
 				rest = append(rest, kv)
 				continue
@@ -68,7 +105,7 @@ func (v *LoadBalancedView) flagsFrom(kw []starlark.Tuple, allowOther bool) (lbFl
 
 var errNotFlag = errors.New("not a flag")
 
-func (f *lbFlags) set(name string, v starlark.Value) error {
+func (f *lbFlags) set(c *client.Client, name string, v starlark.Value) error {
 	switch name {
 	case "block":
 		b, ok := v.(starlark.Bool)
@@ -93,7 +130,7 @@ func (f *lbFlags) set(name string, v starlark.Value) error {
 		}
 		f.timeout = time.Duration(s * float64(time.Second))
 	case "after", "follow":
-		ars, err := asyncResults(name, v)
+		ars, err := asyncResults(c, name, v)
 		if err != nil {
 			return err
 		}
@@ -108,13 +145,19 @@ func (f *lbFlags) set(name string, v starlark.Value) error {
 	return nil
 }
 
-// asyncResults accepts None, an AsyncResult or a list of them.
-func asyncResults(name string, v starlark.Value) ([]*AsyncResult, error) {
+// asyncResults accepts None, an AsyncResult, a task id, or a list of
+// them. A task id stands for its AsyncResult while the task is
+// unfinished; a finished (or unknown) one is left out: it is already
+// done, as after= in ipyparallel takes finished msg_ids as met.
+func asyncResults(c *client.Client, name string, v starlark.Value) ([]*AsyncResult, error) {
 	if v == starlark.None {
 		return nil, nil
 	}
 	if ar, ok := v.(*AsyncResult); ok {
 		return []*AsyncResult{ar}, nil
+	}
+	if _, ok := v.(starlark.Int); ok {
+		v = starlark.NewList([]starlark.Value{v})
 	}
 	iter := starlark.Iterate(v)
 	if iter == nil {
@@ -124,9 +167,23 @@ func asyncResults(name string, v starlark.Value) ([]*AsyncResult, error) {
 	var out []*AsyncResult
 	var x starlark.Value
 	for iter.Next(&x) {
+		if id, ok := x.(starlark.Int); ok {
+			u, ok := id.Uint64()
+			if !ok {
+				return nil, fmt.Errorf("%s: %s is not a task id", name, id)
+			}
+			ar, ok := c.SinkOf(u).(*AsyncResult)
+			if !ok && name == "follow" {
+				return nil, fmt.Errorf("follow: task %d has finished or is not this client's; follow needs its AsyncResult, which knows the engine it ran on", u)
+			}
+			if ok && !slices.Contains(out, ar) {
+				out = append(out, ar)
+			}
+			continue
+		}
 		ar, ok := x.(*AsyncResult)
 		if !ok {
-			return nil, fmt.Errorf("%s must hold AsyncResults, got %s", name, x.Type())
+			return nil, fmt.Errorf("%s must hold AsyncResults or task ids, got %s", name, x.Type())
 		}
 		out = append(out, ar)
 	}
@@ -138,6 +195,7 @@ func asyncResults(name string, v starlark.Value) ([]*AsyncResult, error) {
 func (v *LoadBalancedView) submit(ctx context.Context, f lbFlags, tasks []wire.Task, bundle []byte, label string, mode combine) (*AsyncResult, error) {
 	ar := newAsyncResult(v.c, label, mode, len(tasks))
 	ar.lb = true
+	v.keep(ar)
 	for i := range tasks {
 		t := &tasks[i]
 		t.ID, t.Client, t.Retries, t.Timeout, t.Label = v.c.NextID(), v.c.ID(), f.retries, int64(f.timeout), label
@@ -148,6 +206,9 @@ func (v *LoadBalancedView) submit(ctx context.Context, f lbFlags, tasks []wire.T
 		for i := range tasks {
 			tasks[i].Allowed = v.targets
 		}
+	}
+	if f.retries > 0 {
+		ar.retry = func(slot int, r wire.Result) bool { return v.retryRaised(ctx, ar, tasks, bundle, slot, r) }
 	}
 	send := func() error {
 		if err := v.dependencies(ctx, f, tasks); err != nil {
@@ -172,6 +233,50 @@ func (v *LoadBalancedView) submit(ctx context.Context, f lbFlags, tasks []wire.T
 		}
 	}()
 	return ar, nil
+}
+
+// retryRaised sends task slot again, as a new task on another engine when
+// there is one, when its result r is an error the task raised (a
+// RemoteError) and it has attempts left; ipyparallel's retries cover both
+// raised errors and dead engines (the hub retries those), and share one
+// count. It runs under ar.mu, from Complete.
+func (v *LoadBalancedView) retryRaised(ctx context.Context, ar *AsyncResult, tasks []wire.Task, bundle []byte, slot int, r wire.Result) bool {
+	t := tasks[slot]
+	if r.Err == nil || r.Err.Type != wire.RemoteError {
+		return false
+	}
+	t.Attempt = max(t.Attempt, r.Attempt)
+	if t.Attempt >= t.Retries || ctx.Err() != nil {
+		return false
+	}
+	t.Attempt++
+	t.Exclude = slices.Clone(t.Exclude)
+	if r.Engine >= 0 && !slices.Contains(t.Exclude, r.Engine) {
+		t.Exclude = append(t.Exclude, r.Engine)
+	}
+	can := t.Allowed
+	if can == nil {
+		can = v.c.KnownIDs()
+	}
+	if !slices.ContainsFunc(can, func(id int) bool { return !slices.Contains(t.Exclude, id) }) {
+		t.Exclude = nil // every engine failed it once: any may try again
+	}
+	t.ID = v.c.NextID()
+	tasks[slot] = t
+	ar.ids[slot] = t.ID
+	if err := v.c.Track(t.ID, ar, map[int]int{-1: slot}, true); err != nil {
+		return false
+	}
+	go func() {
+		if err := v.c.SubmitBalanced(ctx, []wire.Task{t}, bundle); err != nil {
+			v.c.Untrack(t.ID)
+			ar.mu.Lock()
+			ar.retry = nil // no further attempts: the failure stands
+			ar.mu.Unlock()
+			ar.Complete(slot, r)
+		}
+	}()
+	return true
 }
 
 func (v *LoadBalancedView) untrack(tasks []wire.Task) {
@@ -340,7 +445,7 @@ func (v *LoadBalancedView) SetField(name string, val starlark.Value) error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	f := v.flags
-	if err := f.set(name, val); err != nil {
+	if err := f.set(v.c, name, val); err != nil {
 		if errors.Is(err, errNotFlag) {
 			return starlark.NoSuchAttrError(fmt.Sprintf("LoadBalancedView has no settable field .%s (block, retries, timeout, after, follow)", name))
 		}
@@ -353,7 +458,25 @@ func (v *LoadBalancedView) SetField(name string, val starlark.Value) error {
 var lbMethods = starlib.NewMethods("LoadBalancedView", map[string]starlib.Method[*LoadBalancedView]{
 	"apply": lbApply(nil), "apply_sync": lbApply(ptr(true)), "apply_async": lbApply(ptr(false)),
 	"map": lbMap(nil), "map_sync": lbMap(ptr(true)), "map_async": lbMap(ptr(false)),
+	"abort": lbAbort,
 })
+
+// lbAbort is abort(jobs=None, targets=None, block=None): jobs
+// (AsyncResults or task ids) when given, else every unfinished task sent
+// through the view.
+func lbAbort(v *LoadBalancedView, _ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	jobs := starlark.Value(starlark.None)
+	targets := starlark.Value(starlark.None)
+	block := starlark.Value(starlark.None)
+	if err := starlark.UnpackArgs(b.Name(), args, kw, "jobs?", &jobs, "targets?", &targets, "block?", &block); err != nil {
+		return nil, err
+	}
+	if jobs != starlark.None {
+		return starlark.None, abortJobs(v.c, b.Name(), jobs, nil)
+	}
+	v.Abort()
+	return starlark.None, nil
+}
 
 func lbApply(force *bool) starlib.Method[*LoadBalancedView] {
 	return func(v *LoadBalancedView, th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
@@ -367,7 +490,11 @@ func lbApply(force *bool) starlib.Method[*LoadBalancedView] {
 		if force != nil {
 			fl.block = *force
 		}
-		return v.Apply(starlib.Context(th), b.Name(), args[0], args[1:], rest, fl)
+		f, lead, err := callable(th, v.c, args[0])
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", b.Name(), err)
+		}
+		return v.Apply(starlib.Context(th), b.Name(), f, withLead(lead, args[1:]), rest, fl)
 	}
 }
 
@@ -402,6 +529,10 @@ func lbMap(force *bool) starlib.Method[*LoadBalancedView] {
 		if len(args) < 2 {
 			return nil, fmt.Errorf("%s: want map(f, seq, ...), got %d arguments", b.Name(), len(args))
 		}
-		return v.Map(starlib.Context(th), b.Name(), args[0], args[1:], chunksize, ordered, fl)
+		f, lead, err := callable(th, v.c, args[0])
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", b.Name(), err)
+		}
+		return v.Map(starlib.Context(th), b.Name(), f, leadItems(lead, args[1:]), chunksize, ordered, fl)
 	}
 }

@@ -128,6 +128,15 @@ func bundleOf(c *client.Client, f starlark.Value) ([]byte, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
+	if fn.Position().Filename() == callFile { // a builtin or ref("f") (callable.go)
+		if fn.NumFreeVars() == 1 {
+			_, v := fn.FreeVar(0)
+			if b, ok := v.(*starlark.Builtin); ok {
+				return data, b.Name(), nil
+			}
+		}
+		return data, "ref function", nil
+	}
 	return data, fmt.Sprintf("%s at %s", fn.Name(), fn.Position()), nil
 }
 
@@ -157,6 +166,9 @@ func zipArgs(fname string, seqs starlark.Tuple) ([]starlark.Value, error) {
 	lists := make([][]starlark.Value, len(seqs))
 	n := -1
 	for i, s := range seqs {
+		if _, ok := s.(repeatValue); ok {
+			continue // filled in below, as long as the others
+		}
 		iter := starlark.Iterate(s)
 		if iter == nil {
 			return nil, fmt.Errorf("%s: argument %d is a %s, not a sequence", fname, i+2, s.Type())
@@ -174,6 +186,10 @@ func zipArgs(fname string, seqs starlark.Tuple) ([]starlark.Value, error) {
 	for j := range n {
 		t := make(starlark.Tuple, len(lists))
 		for i := range lists {
+			if r, ok := seqs[i].(repeatValue); ok {
+				t[i] = r.v
+				continue
+			}
 			t[i] = lists[i][j]
 		}
 		out[j] = t

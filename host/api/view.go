@@ -37,6 +37,7 @@ import (
 type DirectView struct {
 	c      *client.Client
 	all    bool  // lazy: every engine at call time
+	named  bool  // all, made as direct_view() or direct_view("all"): targets reads "all"
 	ids    []int // when !all
 	single bool  // c[i]: results are values, not lists
 
@@ -128,6 +129,7 @@ func (v *DirectView) submitBlocks(ctx context.Context, t wire.Task, payload wire
 		mode = combineSingle
 	}
 	ar := newAsyncResult(v.c, t.Label, mode, len(ids))
+	ar.single, ar.targets = v.single, ids
 	t.ID, t.Client, t.Targets = v.c.NextID(), v.c.ID(), ids
 	t.Comm = spmdJob(t.Kind, v.single, ids)
 	slots := make(map[int]int, len(ids))
@@ -161,6 +163,7 @@ func (v *DirectView) submitEach(ctx context.Context, base wire.Task, bundle []by
 // submitEachBlocks is submitEach with payloads as blocks.
 func (v *DirectView) submitEachBlocks(ctx context.Context, base wire.Task, bundle []byte, mode combine, ids []int, payloads []wire.Blocks) (*AsyncResult, error) {
 	ar := newAsyncResult(v.c, base.Label, mode, len(ids))
+	ar.single, ar.targets = v.single, ids
 	ar.daemons = v.daemons(ids)
 	tasks := make([]wire.Task, len(ids))
 	for i, id := range ids {
@@ -342,8 +345,9 @@ func nameList(v starlark.Value) ([]string, bool, error) {
 }
 
 // Scatter splits seq into contiguous chunks, one per target in order,
-// and sets name to its chunk in each namespace.
-func (v *DirectView) Scatter(ctx context.Context, name string, seq starlark.Value, block bool) (starlark.Value, error) {
+// and sets name to its chunk in each namespace. With flatten, a chunk of
+// one element is that element (ipyparallel's flatten=True).
+func (v *DirectView) Scatter(ctx context.Context, name string, seq starlark.Value, flatten, block bool) (starlark.Value, error) {
 	if a, ok := seq.(*num.Array); ok {
 		return v.scatterArray(ctx, name, a, block) // split along axis 0 (view_arrays.go)
 	}
@@ -361,6 +365,9 @@ func (v *DirectView) Scatter(ctx context.Context, name string, seq starlark.Valu
 		payloads[i], err = encodePayloadWith(v.c, "scattered values", func(body *wire.Encoder) error {
 			body.EncodeMapHead(1) // {name: chunk}, without making the chunk
 			body.EncodeString(name)
+			if flatten && b[1]-b[0] == 1 {
+				return body.Encode(items.Index(b[0]))
+			}
 			return body.EncodeRange(items, b[0], b[1], isTuple)
 		})
 		if err != nil {
@@ -486,6 +493,9 @@ func (v *DirectView) Attr(name string) (starlark.Value, error) {
 		defer v.mu.Unlock()
 		return starlark.Bool(v.block), nil
 	case "targets":
+		if v.named {
+			return starlark.String("all"), nil
+		}
 		ids, err := v.Targets()
 		if err != nil {
 			return nil, err

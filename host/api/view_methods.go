@@ -46,7 +46,11 @@ func dvApply(force *bool) dvMethod {
 		if force != nil {
 			block = *force
 		}
-		return v.Apply(starlib.Context(th), b.Name(), args[0], args[1:], kw, block)
+		f, lead, err := callable(th, v.c, args[0])
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", b.Name(), err)
+		}
+		return v.Apply(starlib.Context(th), b.Name(), f, withLead(lead, args[1:]), kw, block)
 	}
 }
 
@@ -72,7 +76,11 @@ func dvMap(force *bool) dvMethod {
 		if len(args) < 2 {
 			return nil, fmt.Errorf("%s: want map(f, seq, ...), got %d arguments", b.Name(), len(args))
 		}
-		return v.Map(starlib.Context(th), b.Name(), args[0], args[1:], block)
+		f, lead, err := callable(th, v.c, args[0])
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", b.Name(), err)
+		}
+		return v.Map(starlib.Context(th), b.Name(), f, leadItems(lead, args[1:]), block)
 	}
 }
 
@@ -128,10 +136,11 @@ func dvScatter(v *DirectView, th *starlark.Thread, b *starlark.Builtin, args sta
 	var name string
 	var seq starlark.Value
 	block := starlark.Value(starlark.None)
-	if err := starlark.UnpackArgs(b.Name(), args, kw, "name", &name, "seq", &seq, "block?", &block); err != nil {
+	var flatten bool
+	if err := starlark.UnpackArgs(b.Name(), args, kw, "name", &name, "seq", &seq, "flatten?", &flatten, "block?", &block); err != nil {
 		return nil, err
 	}
-	return v.Scatter(starlib.Context(th), name, seq, v.blockArg(block))
+	return v.Scatter(starlib.Context(th), name, seq, flatten, v.blockArg(block))
 }
 
 func dvGather(v *DirectView, th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
@@ -174,9 +183,18 @@ func dvWait(v *DirectView, th *starlark.Thread, b *starlark.Builtin, args starla
 	return starlark.Bool(ok), err
 }
 
+// dvAbort is abort(jobs=None, targets=None, block=None): jobs
+// (AsyncResults or task ids) when given, else every unfinished task sent
+// through the view.
 func dvAbort(v *DirectView, _ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
-	if err := starlark.UnpackArgs(b.Name(), args, kw); err != nil {
+	jobs := starlark.Value(starlark.None)
+	targets := starlark.Value(starlark.None)
+	block := starlark.Value(starlark.None)
+	if err := starlark.UnpackArgs(b.Name(), args, kw, "jobs?", &jobs, "targets?", &targets, "block?", &block); err != nil {
 		return nil, err
+	}
+	if jobs != starlark.None {
+		return starlark.None, abortJobs(v.c, b.Name(), jobs, nil)
 	}
 	v.Abort()
 	return starlark.None, nil

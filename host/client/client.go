@@ -394,6 +394,16 @@ func (c *Client) Untrack(id uint64) {
 	c.mu.Unlock()
 }
 
+// SinkOf returns the Sink of an unfinished task of this client, or nil.
+func (c *Client) SinkOf(id uint64) Sink {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p, ok := c.pending[id]; ok {
+		return p.sink
+	}
+	return nil
+}
+
 // NextID returns a fresh task id.
 func (c *Client) NextID() uint64 { return c.seq.Add(1) }
 
@@ -418,17 +428,47 @@ func (c *Client) EngineInfo(id int) (wire.EngineInfo, bool) {
 
 // AbortPending aborts every task of this client that has not finished
 // (after Ctrl-C), on the engines and in the scheduler.
-func (c *Client) AbortPending() {
+func (c *Client) AbortPending() { c.abortWhere(func(uint64, int) bool { return true }) }
+
+// AbortOn aborts this client's unfinished direct tasks on the given
+// engines (load-balanced tasks are the scheduler's: see AbortTasks).
+func (c *Client) AbortOn(engines []int) {
+	c.abortWhere(func(_ uint64, engine int) bool { return engine >= 0 && slices.Contains(engines, engine) })
+}
+
+// AbortTasks aborts this client's unfinished tasks with the given ids,
+// wherever they are; it reports the ids it does not know (finished, or
+// never this client's).
+func (c *Client) AbortTasks(ids []uint64) (unknown []uint64) {
+	c.mu.Lock()
+	for _, id := range ids {
+		if _, ok := c.pending[id]; !ok {
+			unknown = append(unknown, id)
+		}
+	}
+	c.mu.Unlock()
+	c.abortWhere(func(id uint64, _ int) bool { return slices.Contains(ids, id) })
+	return unknown
+}
+
+// abortWhere aborts the pending tasks for which keep(task, engine) holds
+// (engine -1 for a load-balanced task).
+func (c *Client) abortWhere(keep func(id uint64, engine int) bool) {
 	c.mu.Lock()
 	var lb []uint64
 	direct := make(map[string][]uint64)
 	engines := make(map[string][]int)
 	for id, p := range c.pending {
 		if p.lb {
-			lb = append(lb, id)
+			if keep(id, -1) {
+				lb = append(lb, id)
+			}
 			continue
 		}
 		for engine := range p.slots {
+			if !keep(id, engine) {
+				continue
+			}
 			if e, ok := c.roster[engine]; ok {
 				direct[e.Daemon] = append(direct[e.Daemon], id)
 				if !slices.Contains(engines[e.Daemon], engine) {

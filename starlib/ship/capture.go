@@ -206,6 +206,9 @@ func (c *capturer) globalsOf(m *starlark.Module) starlark.StringDict {
 // engine resolves, unless the name exists only on the host.
 func (c *capturer) bindPredeclared(v starlark.Value, u use) error {
 	if c.src.names.side(u.name) == starlib.Host && !starlib.IsStub(v) {
+		if isData(v) { // argv: host data travels by value
+			return c.bind(u.name, v, u)
+		}
 		return c.fail(u, v, u.name+" is only available on the host")
 	}
 	return c.bindEncoded(u.name, func() error { return c.encodeRef(c.addName(u.name)) })
