@@ -61,7 +61,8 @@ type Daemon struct {
 	cfg   Config
 	dial  Dialer
 	log   *slog.Logger
-	id    string
+	id    string // the public key of ident, which the hub pins its permissions to
+	ident *transport.Identity
 	host  string
 	name  string
 	files *starlarkstruct.Module
@@ -96,7 +97,11 @@ func New(cfg Config, dial Dialer, log *slog.Logger) (*Daemon, error) {
 		cfg.Heartbeat = 500 * time.Millisecond
 	}
 	host, _ := os.Hostname()
-	d := &Daemon{cfg: cfg, dial: dial, log: log, id: wire.NewID(), host: host, name: cfg.Name,
+	ident, err := transport.NewIdentity()
+	if err != nil {
+		return nil, err
+	}
+	d := &Daemon{cfg: cfg, dial: dial, log: log, ident: ident, id: ident.ID(), host: host, name: cfg.Name,
 		engines: make(map[int]*Engine), cancels: make(map[int]context.CancelCauseFunc), aborted: make(map[wire.TaskRef]time.Time), stopped: make(chan struct{}),
 		ready: make(chan struct{}), quit: make(chan struct{})}
 	if d.name == "" {
@@ -104,7 +109,6 @@ func New(cfg Config, dial Dialer, log *slog.Logger) (*Daemon, error) {
 	}
 	d.pub = newPublisher(d)
 	d.comm = comm.NewMux(host, func(id int) bool { return d.engine(id) != nil }, log)
-	var err error
 	if d.files, err = newFiles(cfg.DataDir); err != nil {
 		return nil, err
 	}
@@ -115,7 +119,8 @@ func New(cfg Config, dial Dialer, log *slog.Logger) (*Daemon, error) {
 // engine was shut down. It returns only after every goroutine it started
 // has exited.
 func (d *Daemon) Run(ctx context.Context) error {
-	nc, err := d.dial(ctx, nats.ReconnectHandler(d.onReconnect), nats.CustomInboxPrefix(wire.EngineInboxPrefix))
+	nc, err := d.dial(ctx, nats.ReconnectHandler(d.onReconnect), d.ident.Option(),
+		nats.CustomInboxPrefix(wire.EngineInbox(d.id)))
 	if err != nil {
 		return err
 	}

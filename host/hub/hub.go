@@ -40,12 +40,13 @@ type Config struct {
 
 // Hub is a running pirun hub. Its methods are safe for concurrent use.
 type Hub struct {
-	cfg Config
-	log *slog.Logger
-	id  string
-	ns  *server.Server
-	nc  *nats.Conn      // the hub's own in-process connection
-	out *transport.Link // sends large messages in parts
+	cfg  Config
+	log  *slog.Logger
+	id   string
+	auth *authenticator // nil without authentication
+	ns   *server.Server
+	nc   *nats.Conn      // the hub's own in-process connection
+	out  *transport.Link // sends large messages in parts
 
 	mu        sync.Mutex
 	nextID    int
@@ -101,6 +102,9 @@ func New(cfg Config, log *slog.Logger) (*Hub, error) {
 		return nil, err
 	}
 	h.sched = newScheduler(h, cfg.Policy, h.stop, h.wg.Go, log)
+	if cfg.Auth != nil {
+		h.auth = &authenticator{auth: cfg.Auth, log: log, named: make(map[uint64]namedConn)}
+	}
 	return h, nil
 }
 
@@ -136,7 +140,38 @@ func (h *Hub) Start() error {
 	}
 	h.wg.Go(h.sweep)
 	h.wg.Go(h.sched.run)
+	if h.auth != nil {
+		h.wg.Go(h.watchRevoked)
+	}
 	return nil
+}
+
+// RevokeEvery is how often the hub looks for revoked engine credentials.
+const RevokeEvery = 200 * time.Millisecond
+
+// watchRevoked disconnects, within RevokeEvery, every connection made with
+// a named engine credential whose file was deleted or replaced (`pirun
+// hub revoke-engine`); the authenticator refuses its reconnections, which
+// read the file again. The files are the source of truth, so the CLI
+// needs neither a credential nor a running hub to revoke.
+func (h *Hub) watchRevoked() {
+	t := time.NewTicker(RevokeEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-h.stop:
+			return
+		case <-t.C:
+		}
+		open := func(cid uint64) bool {
+			cz, err := h.ns.Connz(&server.ConnzOptions{CID: cid})
+			return err != nil || len(cz.Conns) > 0
+		}
+		for cid, name := range h.auth.revoked(open) {
+			h.log.Warn("engine credential revoked: disconnecting its connection", "name", name, "cid", cid)
+			h.ns.DisconnectClientByID(cid)
+		}
+	}
 }
 
 // listenError explains why the server did not come up.
@@ -174,11 +209,14 @@ func (h *Hub) serverOptions() *server.Options {
 		PingInterval: 2 * time.Second,
 		MaxPingsOut:  3,
 		TLSConfig:    h.cfg.TLS,
+		// Daemons and clients sign the nonce with their identity key
+		// (transport.Identity), with or without authentication.
+		AlwaysEnableNonce: true,
 	}
 	if h.cfg.TLS != nil {
 		opts.TLS, opts.TLSTimeout = true, 5
 	}
-	h.cfg.Auth.apply(opts)
+	h.cfg.Auth.apply(opts, h.auth)
 	return opts
 }
 

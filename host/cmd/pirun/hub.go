@@ -21,6 +21,9 @@ import (
 )
 
 func runHub(ctx context.Context, e *env, args []string) int {
+	if code, ok := runHubEngines(e, args); ok {
+		return code
+	}
 	fs := flag.NewFlagSet("pirun hub", flag.ContinueOnError)
 	var s hubSettings
 	fs.StringVar(&s.ip, "ip", "", "interface to listen on; '*' for all (default: the profile's, else 127.0.0.1)")
@@ -122,7 +125,8 @@ func (ph *profileHub) start() error {
 	}
 	h := ph.prof.Hub
 	hb, err := hub.New(hub.Config{Host: h.IP, Port: h.Port, Version: version, ID: secrets.HubID,
-		Auth:       &hub.Auth{Hub: secrets.Hub, Client: secrets.Client, Engine: secrets.Engine},
+		Auth: &hub.Auth{Hub: secrets.Hub, Client: secrets.Client, Engine: secrets.Engine,
+			EnginesDir: ph.paths.Engines},
 		Registry:   ph.paths.Registry,
 		TLS:        tlsCfg,
 		MaxPayload: int(h.MaxPayload), Heartbeat: time.Duration(h.Heartbeat) / 2,
