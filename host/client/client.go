@@ -352,8 +352,10 @@ func (c *Client) deliver(rs []wire.Result, daemon string) {
 	c.mu.Lock()
 	fs := make([]func(), 0, len(rs))
 	for _, r := range rs {
-		if p := c.pending[r.Task]; daemon != "" && p != nil && !p.lb {
-			if e, ok := c.roster[r.Engine]; !ok || e.Daemon != daemon {
+		if p := c.pending[r.Task]; daemon != "" && p != nil {
+			// A load-balanced task may run on an engine whose joining the
+			// client has not heard of yet.
+			if e, ok := c.roster[r.Engine]; (ok || !p.lb) && e.Daemon != daemon {
 				c.log.Warn("drop a result from a daemon the task was not given to", "task", r.Task, "engine", r.Engine, "daemon", daemon)
 				continue
 			}
