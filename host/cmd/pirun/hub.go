@@ -36,6 +36,8 @@ func runHub(ctx context.Context, e *env, args []string) int {
 Starts a hub and writes security/client-connection.toml and
 security/engine-connection.toml into the profile folder. Credentials are
 made on the first start and kept, so engines reconnect after a restart.
+'pirun hub add-engine NAME' and 'pirun hub revoke-engine NAME' give one
+engine machine a credential of its own and take it back.
 `,
 		`  pirun hub --ip '*' --port 4222
   pirun hub --profile lab --ip '*' --tls auto
