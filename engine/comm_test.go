@@ -53,7 +53,7 @@ func startComm(t testing.TB, engines ...int) *commCluster {
 	}
 	t.Cleanup(nc.Close)
 	cl := &commCluster{t: t, url: ns.ClientURL(), nc: nc, owner: map[int]*Daemon{}, results: make(chan wire.Result, 1000)}
-	nc.Subscribe(wire.SubjectRegister, cl.onRegister)
+	nc.Subscribe(wire.SubjectRegister+".*", cl.onRegister)
 	sub, _ := nc.Subscribe(wire.ClientResults("c")+".*", func(m *nats.Msg) {
 		var rs wire.Results
 		if err := wire.UnmarshalMsg(m.Data, &rs); err != nil {

@@ -173,7 +173,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 // reported as engines lost.
 func (d *Daemon) goodbye() {
 	if data, err := wire.MarshalMsg(&wire.Heartbeat{Daemon: d.id, Leaving: true}); err == nil {
-		d.nc.Request(wire.SubjectHeartbeat, data, time.Second)
+		d.nc.Request(wire.HeartbeatFrom(d.id), data, time.Second)
 	}
 }
 
@@ -211,7 +211,7 @@ func (d *Daemon) register(ctx context.Context, reclaim []int) ([]int, error) {
 	}
 	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	msg, err := d.nc.RequestWithContext(rctx, wire.SubjectRegister, data)
+	msg, err := d.nc.RequestWithContext(rctx, wire.RegisterFrom(d.id), data)
 	if errors.Is(err, nats.ErrNoResponders) {
 		return nil, fmt.Errorf("register with the hub: nothing answers on this NATS server; is it a pirun hub? (%w)", err)
 	}
@@ -288,7 +288,7 @@ func (d *Daemon) heartbeats(ctx context.Context) {
 func (d *Daemon) heartbeat() {
 	data, err := wire.MarshalMsg(&wire.Heartbeat{Daemon: d.id, Engines: d.stats(nil)})
 	if err == nil {
-		err = d.nc.Publish(wire.SubjectHeartbeat, data)
+		err = d.nc.Publish(wire.HeartbeatFrom(d.id), data)
 	}
 	if err != nil {
 		d.log.Warn("heartbeat", "err", err)

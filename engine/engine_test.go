@@ -42,7 +42,7 @@ func startDaemon(t *testing.T, cfg Config) (*fakeHub, *Daemon) {
 	t.Cleanup(nc.Close)
 	h := &fakeHub{nc: nc, results: make(chan wire.Result, 100), daemon: make(chan string, 1)}
 	next := 0
-	nc.Subscribe(wire.SubjectRegister, func(m *nats.Msg) {
+	nc.Subscribe(wire.SubjectRegister+".*", func(m *nats.Msg) {
 		var r wire.Register
 		if err := wire.UnmarshalMsg(m.Data, &r); err != nil {
 			t.Error(err)

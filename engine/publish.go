@@ -124,7 +124,7 @@ func (p *publisher) round(first outItem) {
 			delete(done, engine)
 			continue
 		}
-		p.send(wire.SubjectDone, &wire.Done{Engine: engine, Tasks: refs})
+		p.send(wire.DoneFrom(p.d.id), &wire.Done{Engine: engine, Tasks: refs})
 		clear(refs)
 		done[engine] = refs[:0]
 	}

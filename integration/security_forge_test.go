@@ -106,7 +106,7 @@ func startForger(t *testing.T, cf conf.ConnFile) *forger {
 	})
 	data, _ := wire.MarshalMsg(&wire.Register{Protocol: wire.ProtocolVersion, Version: "forger", Host: "rogue",
 		Name: "rogue", Daemon: id, Engines: 1, Started: time.Now().UnixNano()})
-	m, err := nc.Request(wire.SubjectRegister, data, 10*time.Second)
+	m, err := nc.Request(wire.RegisterFrom(id), data, 10*time.Second)
 	if err != nil {
 		t.Fatalf("the rogue daemon registers: %v", err)
 	}
@@ -126,7 +126,7 @@ func startForger(t *testing.T, cf conf.ConnFile) *forger {
 				return
 			case <-tick.C:
 				hb, _ := wire.MarshalMsg(&wire.Heartbeat{Daemon: id, Engines: []wire.EngineStat{{ID: f.engine}}})
-				nc.Publish(wire.SubjectHeartbeat, hb)
+				nc.Publish(wire.HeartbeatFrom(id), hb)
 			}
 		}
 	}()
@@ -165,7 +165,7 @@ func (f *forger) onTasks(m *nats.Msg) {
 	}
 	if len(done) > 0 {
 		data, _ := wire.MarshalMsg(&wire.Done{Engine: f.engine, Tasks: done})
-		f.nc.Publish(wire.SubjectDone, data)
+		f.nc.Publish(wire.DoneFrom(f.id), data)
 	}
 }
 

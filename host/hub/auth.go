@@ -224,13 +224,14 @@ func clientPermissions(id string) *server.Permissions {
 	}
 }
 
-// enginePermissions confine daemon id: it reads only its own tasks,
+// enginePermissions confine daemon id: it speaks to the hub only as
+// itself (register, heartbeats, done), reads only its own tasks,
 // controls, acknowledgements and replies, sends results and output to
 // clients only under its own id, and answers the requests it receives
 // (acknowledgements of parts included) through response permissions.
 func enginePermissions(id string) *server.Permissions {
 	return &server.Permissions{
-		Publish: allow(wire.SubjectRegister, wire.SubjectHeartbeat, wire.SubjectDone,
+		Publish: allow(wire.RegisterFrom(id), wire.HeartbeatFrom(id), wire.DoneFrom(id),
 			wire.ClientResultsFrom("*", id), wire.ClientOutputFrom("*", id), wire.CommAll),
 		Subscribe: allow(wire.DaemonTasks(id), wire.DaemonControl(id), wire.DaemonAcks(id),
 			wire.CommAll, wire.EngineInbox(id)+".>"),

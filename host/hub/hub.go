@@ -259,7 +259,10 @@ func (h *Hub) Shutdown() {
 func (h *Hub) subscribe() error {
 	for subj, cb := range map[string]nats.MsgHandler{
 		wire.SubjectRegister:     h.onRegister,
+		wire.RegisterFrom("*"):   h.onRegister,
 		wire.SubjectHeartbeat:    h.onHeartbeat,
+		wire.HeartbeatFrom("*"):  h.onHeartbeat,
+		wire.DoneFrom("*"):       h.onDoneFrom,
 		wire.SubjectQuery:        h.onQuery,
 		wire.SubjectSubmit:       h.sched.onSubmit,
 		wire.SubjectDone:         h.sched.onDone,
@@ -322,6 +325,11 @@ func (h *Hub) onRegister(m *nats.Msg) {
 		h.respond(m, &wire.Registered{HubID: h.id, Error: msg, Protocol: wire.ProtocolVersion, Version: h.cfg.Version})
 		return
 	}
+	if from := sender(m.Subject, wire.SubjectRegister); from != "" && from != req.Daemon {
+		h.log.Warn("refuse a registration naming another daemon", "daemon", req.Daemon, "from", from)
+		h.respond(m, &wire.Registered{HubID: h.id, Error: fmt.Sprintf("daemon %s cannot register as daemon %s", from, req.Daemon)})
+		return
+	}
 	if req.Engines < 1 || req.Engines > 4096 || req.Daemon == "" {
 		h.respond(m, &wire.Registered{HubID: h.id, Error: fmt.Sprintf("bad registration: %d engines from daemon %q", req.Engines, req.Daemon)})
 		return
@@ -381,6 +389,10 @@ func (h *Hub) onHeartbeat(m *nats.Msg) {
 		h.log.Warn("drop a malformed heartbeat", "err", err)
 		return
 	}
+	if from := sender(m.Subject, wire.SubjectHeartbeat); from != "" && from != hb.Daemon {
+		h.log.Warn("drop a heartbeat naming another daemon", "daemon", hb.Daemon, "from", from)
+		return
+	}
 	if hb.Leaving {
 		h.leave(hb.Daemon)
 		if m.Reply != "" {
@@ -401,6 +413,35 @@ func (h *Hub) onHeartbeat(m *nats.Msg) {
 		return
 	}
 	h.sched.observe(hb.Engines)
+}
+
+// sender returns the daemon that sent a message on base's pinned form
+// (wire.RegisterFrom and the like), "" on base itself: the hub's own
+// connection, or a hub without authentication.
+func sender(subj, base string) string {
+	if subj == base {
+		return ""
+	}
+	return wire.LastToken(subj)
+}
+
+// onDoneFrom passes the scheduler a daemon's Done if its engine is one of
+// that daemon's.
+func (h *Hub) onDoneFrom(m *nats.Msg) {
+	var d wire.Done
+	if err := wire.UnmarshalMsg(m.Data, &d); err != nil {
+		h.log.Warn("drop a malformed done report", "err", err)
+		return
+	}
+	from := wire.LastToken(m.Subject)
+	h.mu.Lock()
+	owner, ok := h.daemonOf(d.Engine)
+	h.mu.Unlock()
+	if !ok || owner != from {
+		h.log.Warn("drop a done report for an engine of another daemon", "engine", d.Engine, "from", from)
+		return
+	}
+	h.sched.onDone(m)
 }
 
 // leave forgets a daemon that stopped cleanly.

@@ -112,6 +112,10 @@ func TestPermissions(t *testing.T) {
 			return eng.Publish(wire.ClientOutputFrom("someone", otherEngine), []byte("x"))
 		}},
 		{"an engine acknowledging parts to a client", func() error { return eng.Publish(wire.ClientAcks("someone"), []byte("x")) }},
+		{"an engine registering as another daemon", func() error { return eng.Publish(wire.RegisterFrom(otherEngine), []byte("x")) }},
+		{"an engine sending another daemon's heartbeats", func() error { return eng.Publish(wire.HeartbeatFrom(otherEngine), []byte("x")) }},
+		{"an engine reporting another daemon's tasks done", func() error { return eng.Publish(wire.DoneFrom(otherEngine), []byte("x")) }},
+		{"an engine registering without its id", func() error { return eng.Publish(wire.SubjectRegister, []byte("x")) }},
 	} {
 		if err := test.do(); err != nil {
 			t.Fatalf("%s: %v", test.what, err)
@@ -122,6 +126,12 @@ func TestPermissions(t *testing.T) {
 	eng.Publish(wire.ClientResultsFrom("someone", engID), []byte("x"))
 	eng.Subscribe(wire.DaemonTasks(engID), func(*nats.Msg) {})
 	expectAllowed(t, eng, engErrs, "an engine sending results under its own id and reading its own tasks")
+	data, _ := wire.MarshalMsg(&wire.Register{Protocol: wire.ProtocolVersion, Daemon: otherEngine, Engines: 1})
+	m, err := eng.Request(wire.RegisterFrom(engID), data, 5*time.Second)
+	var reg wire.Registered
+	if err != nil || wire.UnmarshalMsg(m.Data, &reg) != nil || !strings.Contains(reg.Error, "cannot register as daemon") {
+		t.Errorf("an engine registering another daemon's id on its own subject: %+v, %v; want it refused", reg, err)
+	}
 
 	cl, clID, clErrs := connectAs(t, h, UserClient, auth.Client)
 	_, otherClient, _ := connectAs(t, h, UserClient, auth.Client)

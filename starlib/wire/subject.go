@@ -36,6 +36,19 @@ const (
 	commPrefix   = "pirun.comm."
 )
 
+// RegisterFrom, HeartbeatFrom and DoneFrom are the subjects on which
+// daemon d sends its Register, Heartbeat and Done messages. The hub lets a
+// daemon publish only with its own id as the last token and checks that
+// the message speaks for that daemon; the plain SubjectRegister,
+// SubjectHeartbeat and SubjectDone remain for the hub's own connection
+// and hubs without authentication.
+func RegisterFrom(d string) string  { return SubjectRegister + "." + d }
+func HeartbeatFrom(d string) string { return SubjectHeartbeat + "." + d }
+func DoneFrom(d string) string      { return SubjectDone + "." + d }
+
+// LastToken returns what follows the last dot of subj.
+func LastToken(subj string) string { return subj[strings.LastIndexByte(subj, '.')+1:] }
+
 // DaemonTasks is the subject on which daemon d receives task batches.
 func DaemonTasks(d string) string { return daemonPrefix + d + ".task" }
 
