@@ -119,8 +119,15 @@ func New(cfg Config, dial Dialer, log *slog.Logger) (*Daemon, error) {
 // engine was shut down. It returns only after every goroutine it started
 // has exited.
 func (d *Daemon) Run(ctx context.Context) error {
+	runCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	refused := nats.ClosedHandler(func(nc *nats.Conn) {
+		if errors.Is(nc.LastError(), nats.ErrAuthorization) {
+			cancel(ErrRefused)
+		}
+	})
 	nc, err := d.dial(ctx, nats.ReconnectHandler(d.onReconnect), d.ident.Option(),
-		nats.CustomInboxPrefix(wire.EngineInbox(d.id)))
+		nats.CustomInboxPrefix(wire.EngineInbox(d.id)), refused)
 	if err != nil {
 		return err
 	}
@@ -145,14 +152,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	var wg sync.WaitGroup
 	pubCtx, pubCancel := context.WithCancel(context.Background())
 	wg.Go(func() { d.pub.run(pubCtx) })
 	var workers sync.WaitGroup
 	if err := d.start(runCtx, &workers, ids); err != nil {
-		cancel()
+		cancel(nil)
 		workers.Wait()
 		pubCancel()
 		wg.Wait()
@@ -160,13 +165,21 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	close(d.ready)
 	d.heartbeats(runCtx)
-	cancel()
+	why := context.Cause(runCtx)
+	cancel(nil)
 	workers.Wait()
 	pubCancel()
 	wg.Wait()
+	if errors.Is(why, ErrRefused) {
+		return why
+	}
 	d.goodbye()
 	return nil
 }
+
+// ErrRefused is Run's error when the hub refused the daemon's credential
+// on a reconnection: revoked, or the hub's credentials were made anew.
+var ErrRefused = errors.New("the hub refused this engine's credential on reconnecting: it was revoked (pirun hub revoke-engine) or the hub's credentials were made anew; get a current engine connection file from the hub's security/ folder")
 
 // goodbye tells the hub this daemon stops, and waits (briefly) for the
 // hub to have forgotten it: the connection closing after that is not

@@ -50,7 +50,7 @@ func TestSecurityAddRevokeEngine(t *testing.T) {
 	}
 
 	startPirun(t, "engine", "--connect", engineConn, "-n", "1")
-	startPirun(t, "engine", "--connect", file, "-n", "1")
+	rpi2 := startPirun(t, "engine", "--connect", file, "-n", "1")
 	watcher, _, _ := rawConnect(t, loadConnFile(t, clientConn))
 	engines := func() int {
 		q, _ := wire.MarshalMsg(&wire.Query{Op: wire.QueryEngines})
@@ -72,6 +72,14 @@ func TestSecurityAddRevokeEngine(t *testing.T) {
 	waitFor(t, 5*time.Second, "the raw connection with rpi2's credential to be closed", func() bool { return !raw.IsConnected() })
 	waitFor(t, 5*time.Second, "rpi2's engine to leave", func() bool { return engines() == 1 })
 	t.Logf("revoked connections closed and the engine left %v after revoke-engine", time.Since(revoked).Round(time.Millisecond))
+	select {
+	case <-rpi2.done:
+		if code := rpi2.cmd.ProcessState.ExitCode(); code != 3 || !strings.Contains(rpi2.stderr.String(), "revoked") {
+			t.Errorf("the revoked engine: exit %d, stderr %q; want 3 and that its credential was revoked", code, rpi2.stderr)
+		}
+	case <-time.After(20 * time.Second):
+		t.Errorf("the revoked engine still runs 20s after revoke-engine, want it to exit 3 saying why")
+	}
 	ident := nats.UserInfo(named.User, named.Password)
 	if _, err := nats.Connect(strings.Join(named.URLs, ","), ident); !errors.Is(err, nats.ErrAuthorization) {
 		t.Errorf("connect with the revoked credential: %v, want an authorization error", err)
