@@ -227,12 +227,18 @@ func clientPermissions(id string) *server.Permissions {
 // enginePermissions confine daemon id: it speaks to the hub only as
 // itself (register, heartbeats, done), reads only its own tasks,
 // controls, acknowledgements and replies, sends results and output to
-// clients only under its own id, and answers the requests it receives
-// (acknowledgements of parts included) through response permissions.
+// clients only under its own id, acknowledges the parts of large
+// messages, and answers the requests it receives through response
+// permissions.
 func enginePermissions(id string) *server.Permissions {
 	return &server.Permissions{
 		Publish: allow(wire.RegisterFrom(id), wire.HeartbeatFrom(id), wire.DoneFrom(id),
-			wire.ClientResultsFrom("*", id), wire.ClientOutputFrom("*", id), wire.CommAll),
+			wire.ClientResultsFrom("*", id), wire.ClientOutputFrom("*", id), wire.CommAll,
+			// Acknowledgements of the parts of large tasks, on the
+			// sender's subject (response permissions do not cover them:
+			// one reply subject for every part). A forged one can stall
+			// a transfer, not change or read data.
+			wire.ClientAcks("*"), wire.SubjectHubAcks),
 		Subscribe: allow(wire.DaemonTasks(id), wire.DaemonControl(id), wire.DaemonAcks(id),
 			wire.CommAll, wire.EngineInbox(id)+".>"),
 		Response: &server.ResponsePermission{MaxMsgs: 1, Expires: time.Minute},

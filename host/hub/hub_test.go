@@ -111,7 +111,6 @@ func TestPermissions(t *testing.T) {
 		{"an engine sending output as another daemon", func() error {
 			return eng.Publish(wire.ClientOutputFrom("someone", otherEngine), []byte("x"))
 		}},
-		{"an engine acknowledging parts to a client", func() error { return eng.Publish(wire.ClientAcks("someone"), []byte("x")) }},
 		{"an engine registering as another daemon", func() error { return eng.Publish(wire.RegisterFrom(otherEngine), []byte("x")) }},
 		{"an engine sending another daemon's heartbeats", func() error { return eng.Publish(wire.HeartbeatFrom(otherEngine), []byte("x")) }},
 		{"an engine reporting another daemon's tasks done", func() error { return eng.Publish(wire.DoneFrom(otherEngine), []byte("x")) }},
