@@ -281,22 +281,22 @@ func TestSecurityClientsIsolated(t *testing.T) {
 }
 
 // TestSecurityLargeMessagesPermitted: with the permissions pinned, a
-// 30 MB push to an engine of a `pirun hub`, its pull, and a 20 MB result
-// travel in parts (each acknowledged by its receiver).
+// 20 MB push to an engine of a `pirun hub`, its pull, and a 10 MB result
+// travel in parts of at most 8 MiB (each acknowledged by its receiver).
 func TestSecurityLargeMessagesPermitted(t *testing.T) {
 	_, clientConn, engineConn := startHub(t)
 	startPirun(t, "engine", "--connect", engineConn, "-n", "1")
 	dir := writeScript(t, "big.star", `c = Client()
 c.wait_for_engines(1, timeout=20)
-c[:].push({"b": "x" * (30 * 1024 * 1024)})
+c[:].push({"b": "x" * (20 * 1024 * 1024)})
 c[:].execute("n = len(b)", block=True)
 print(c[:].pull("n").get(), len(c[0].pull("b").get()))
 def big():
-    return "z" * (20 * 1024 * 1024)
+    return "z" * (10 * 1024 * 1024)
 print(len(c[0].apply_sync(big)))
 `)
 	r := runPirun(t, dir, 120*time.Second, "--connect", clientConn, "big.star")
-	if want := "[31457280] 31457280\n20971520\n"; r.code != 0 || r.stdout != want {
+	if want := "[20971520] 20971520\n10485760\n"; r.code != 0 || r.stdout != want {
 		t.Errorf("large messages through a hub with permissions: exit %d, stdout %q, want 0 and %q\nstderr:\n%s", r.code, r.stdout, want, r.stderr)
 	}
 }
