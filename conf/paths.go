@@ -28,6 +28,26 @@ func CheckProfileName(name string) error {
 	return nil
 }
 
+// CheckEngineName returns an error unless name can name an engine
+// credential (security/engines/NAME.toml): 1 to 64 letters, digits, '_'
+// or '-', not starting with '-'. It is safe for concurrent use.
+func CheckEngineName(name string) error {
+	ok := name != "" && len(name) <= 64 && name[0] != '-'
+	for _, r := range name {
+		ok = ok && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-')
+	}
+	if !ok {
+		return fmt.Errorf("engine name %q: use 1 to 64 letters, digits, '_' or '-', not starting with '-' (e.g. the machine's host name)", name)
+	}
+	return nil
+}
+
+// EngineConnOf returns the connection file of the named engine credential
+// name (see [CheckEngineName]) in the profile paths p.
+func (p ProfilePaths) EngineConnOf(name string) string {
+	return filepath.Join(p.Engines, name+".toml")
+}
+
 // ProfileDir returns the folder of the profile name: $PIRUN_DIR/NAME, else
 // $XDG_CONFIG_HOME/pirun/NAME (when absolute, as the XDG spec requires),
 // else $HOME/.config/pirun/NAME. getenv is os.Getenv in main. It checks
@@ -57,6 +77,7 @@ type ProfilePaths struct {
 	ClientConn string // security/client-connection.toml
 	EngineConn string // security/engine-connection.toml
 	HubSecrets string // security/hub.toml: the hub's identity and role passwords
+	Engines    string // security/engines/: one connection file per named engine credential
 	Log        string // log/
 	State      string // state/, mode 0700: cluster processes, hub registry
 	Registry   string // state/registry.json: engine ids the hub has given out
@@ -73,6 +94,7 @@ func Paths(dir string) ProfilePaths {
 		ClientConn: filepath.Join(sec, "client-connection.toml"),
 		EngineConn: filepath.Join(sec, "engine-connection.toml"),
 		HubSecrets: filepath.Join(sec, "hub.toml"),
+		Engines:    filepath.Join(sec, "engines"),
 		Log:        filepath.Join(dir, "log"),
 		State:      filepath.Join(dir, "state"),
 		Registry:   filepath.Join(dir, "state", "registry.json"),

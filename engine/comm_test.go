@@ -42,6 +42,7 @@ func startComm(t testing.TB, engines ...int) *commCluster {
 	opts := natstest.DefaultTestOptions
 	opts.Port = server.RANDOM_PORT
 	opts.NoLog, opts.NoSigs = true, true
+	opts.AlwaysEnableNonce = true // the daemon proves its identity key, as to a hub
 	opts.MaxPayload = 8 << 20
 	opts.MaxPending = 64 << 20
 	ns := natstest.RunServer(&opts)
@@ -52,8 +53,8 @@ func startComm(t testing.TB, engines ...int) *commCluster {
 	}
 	t.Cleanup(nc.Close)
 	cl := &commCluster{t: t, url: ns.ClientURL(), nc: nc, owner: map[int]*Daemon{}, results: make(chan wire.Result, 1000)}
-	nc.Subscribe(wire.SubjectRegister, cl.onRegister)
-	sub, _ := nc.Subscribe(wire.ClientResults("c"), func(m *nats.Msg) {
+	nc.Subscribe(wire.SubjectRegister+".*", cl.onRegister)
+	sub, _ := nc.Subscribe(wire.ClientResults("c")+".*", func(m *nats.Msg) {
 		var rs wire.Results
 		if err := wire.UnmarshalMsg(m.Data, &rs); err != nil {
 			t.Error(err)

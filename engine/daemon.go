@@ -66,7 +66,8 @@ type Daemon struct {
 	cfg   Config
 	dial  Dialer
 	log   *slog.Logger
-	id    string
+	id    string // the public key of ident, which the hub pins its permissions to
+	ident *transport.Identity
 	host  string
 	name  string
 	files *starlarkstruct.Module
@@ -101,7 +102,11 @@ func New(cfg Config, dial Dialer, log *slog.Logger) (*Daemon, error) {
 		cfg.Heartbeat = 500 * time.Millisecond
 	}
 	host, _ := os.Hostname()
-	d := &Daemon{cfg: cfg, dial: dial, log: log, id: wire.NewID(), host: host, name: cfg.Name,
+	ident, err := transport.NewIdentity()
+	if err != nil {
+		return nil, err
+	}
+	d := &Daemon{cfg: cfg, dial: dial, log: log, ident: ident, id: ident.ID(), host: host, name: cfg.Name,
 		engines: make(map[int]*Engine), cancels: make(map[int]context.CancelCauseFunc), aborted: make(map[wire.TaskRef]time.Time), stopped: make(chan struct{}),
 		ready: make(chan struct{}), quit: make(chan struct{})}
 	if d.name == "" {
@@ -109,7 +114,6 @@ func New(cfg Config, dial Dialer, log *slog.Logger) (*Daemon, error) {
 	}
 	d.pub = newPublisher(d)
 	d.comm = comm.NewMux(host, func(id int) bool { return d.engine(id) != nil }, log)
-	var err error
 	if d.files, err = newFiles(cfg.DataDir); err != nil {
 		return nil, err
 	}
@@ -120,7 +124,15 @@ func New(cfg Config, dial Dialer, log *slog.Logger) (*Daemon, error) {
 // engine was shut down. It returns only after every goroutine it started
 // has exited.
 func (d *Daemon) Run(ctx context.Context) error {
-	nc, err := d.dial(ctx, nats.ReconnectHandler(d.onReconnect), nats.CustomInboxPrefix(wire.EngineInboxPrefix))
+	runCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	refused := nats.ClosedHandler(func(nc *nats.Conn) {
+		if errors.Is(nc.LastError(), nats.ErrAuthorization) {
+			cancel(ErrRefused)
+		}
+	})
+	nc, err := d.dial(ctx, nats.ReconnectHandler(d.onReconnect), d.ident.Option(),
+		nats.CustomInboxPrefix(wire.EngineInbox(d.id)), refused)
 	if err != nil {
 		return err
 	}
@@ -145,14 +157,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	var wg sync.WaitGroup
 	pubCtx, pubCancel := context.WithCancel(context.Background())
 	wg.Go(func() { d.pub.run(pubCtx) })
 	var workers sync.WaitGroup
 	if err := d.start(runCtx, &workers, ids); err != nil {
-		cancel()
+		cancel(nil)
 		workers.Wait()
 		pubCancel()
 		wg.Wait()
@@ -160,20 +170,28 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	close(d.ready)
 	d.heartbeats(runCtx)
-	cancel()
+	why := context.Cause(runCtx)
+	cancel(nil)
 	workers.Wait()
 	pubCancel()
 	wg.Wait()
+	if errors.Is(why, ErrRefused) {
+		return why
+	}
 	d.goodbye()
 	return nil
 }
+
+// ErrRefused is Run's error when the hub refused the daemon's credential
+// on a reconnection: revoked, or the hub's credentials were made anew.
+var ErrRefused = errors.New("the hub refused this engine's credential on reconnecting: it was revoked (pirun hub revoke-engine) or the hub's credentials were made anew; get a current engine connection file from the hub's security/ folder")
 
 // goodbye tells the hub this daemon stops, and waits (briefly) for the
 // hub to have forgotten it: the connection closing after that is not
 // reported as engines lost.
 func (d *Daemon) goodbye() {
 	if data, err := wire.MarshalMsg(&wire.Heartbeat{Daemon: d.id, Leaving: true}); err == nil {
-		d.nc.Request(wire.SubjectHeartbeat, data, time.Second)
+		d.nc.Request(wire.HeartbeatFrom(d.id), data, time.Second)
 	}
 }
 
@@ -211,7 +229,7 @@ func (d *Daemon) register(ctx context.Context, reclaim []int) ([]int, error) {
 	}
 	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	msg, err := d.nc.RequestWithContext(rctx, wire.SubjectRegister, data)
+	msg, err := d.nc.RequestWithContext(rctx, wire.RegisterFrom(d.id), data)
 	if errors.Is(err, nats.ErrNoResponders) {
 		return nil, fmt.Errorf("register with the hub: nothing answers on this NATS server; is it a pirun hub? (%w)", err)
 	}
@@ -292,7 +310,7 @@ func (d *Daemon) heartbeat() {
 	}
 	data, err := wire.MarshalMsg(&hb)
 	if err == nil {
-		err = d.nc.Publish(wire.SubjectHeartbeat, data)
+		err = d.nc.Publish(wire.HeartbeatFrom(d.id), data)
 	}
 	if err != nil {
 		d.log.Warn("heartbeat", "err", err)

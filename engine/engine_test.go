@@ -32,6 +32,7 @@ func startDaemon(t *testing.T, cfg Config) (*fakeHub, *Daemon) {
 	opts := natstest.DefaultTestOptions
 	opts.Port = server.RANDOM_PORT
 	opts.NoLog, opts.NoSigs = true, true
+	opts.AlwaysEnableNonce = true // the daemon proves its identity key, as to a hub
 	ns := natstest.RunServer(&opts)
 	t.Cleanup(ns.Shutdown)
 	nc, err := nats.Connect(ns.ClientURL())
@@ -41,7 +42,7 @@ func startDaemon(t *testing.T, cfg Config) (*fakeHub, *Daemon) {
 	t.Cleanup(nc.Close)
 	h := &fakeHub{nc: nc, results: make(chan wire.Result, 100), daemon: make(chan string, 1)}
 	next := 0
-	nc.Subscribe(wire.SubjectRegister, func(m *nats.Msg) {
+	nc.Subscribe(wire.SubjectRegister+".*", func(m *nats.Msg) {
 		var r wire.Register
 		if err := wire.UnmarshalMsg(m.Data, &r); err != nil {
 			t.Error(err)
@@ -56,7 +57,7 @@ func startDaemon(t *testing.T, cfg Config) (*fakeHub, *Daemon) {
 		m.Respond(data)
 		h.daemon <- r.Daemon
 	})
-	nc.Subscribe(wire.ClientResults("c"), func(m *nats.Msg) {
+	nc.Subscribe(wire.ClientResults("c")+".*", func(m *nats.Msg) {
 		var rs wire.Results
 		if err := wire.UnmarshalMsg(m.Data, &rs); err != nil {
 			t.Error(err)

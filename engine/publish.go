@@ -87,7 +87,7 @@ func (p *publisher) round(first outItem) {
 			return
 		}
 		if it.out != nil {
-			p.send(wire.ClientOutput(it.task.Client), it.out)
+			p.send(wire.ClientOutputFrom(it.task.Client, p.d.id), it.out)
 			return
 		}
 		cr := results[it.task.Client]
@@ -116,7 +116,7 @@ func (p *publisher) round(first outItem) {
 			delete(results, client)
 			continue
 		}
-		p.sendResults(wire.ClientResults(client), cr)
+		p.sendResults(wire.ClientResultsFrom(client, p.d.id), cr)
 		cr.reset()
 	}
 	for engine, refs := range done {
@@ -124,7 +124,7 @@ func (p *publisher) round(first outItem) {
 			delete(done, engine)
 			continue
 		}
-		p.send(wire.SubjectDone, &wire.Done{Engine: engine, Tasks: refs})
+		p.send(wire.DoneFrom(p.d.id), &wire.Done{Engine: engine, Tasks: refs})
 		clear(refs)
 		done[engine] = refs[:0]
 	}

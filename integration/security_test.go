@@ -94,13 +94,7 @@ func TestSecurityEngineCredentialsCannotSubmit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	errs := make(chan error, 16)
-	nc, err := nats.Connect(strings.Join(cf.URLs, ","), nats.UserInfo(cf.User, cf.Password),
-		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { errs <- err }))
-	if err != nil {
-		t.Fatalf("connect with the engine credentials: %v", err)
-	}
-	defer nc.Close()
+	nc, _, errs := rawConnect(t, cf)
 	nc.Publish(wire.SubjectSubmit, []byte("x"))
 	nc.Flush()
 	select {

@@ -6,6 +6,8 @@ package client
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -13,7 +15,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -30,6 +31,11 @@ type Config struct {
 	Quiet   bool          // do not stream engine output
 	Sources *ship.Sources // texts of the code the host runs; nil = a new registry
 	Hint    string        // how to start engines, for NoEnginesError
+	// Identity is the key the connection proved itself with; its public
+	// key is the client's id, to which the hub pins the client's
+	// subscriptions. nil = a fresh random id (a hub without
+	// authentication).
+	Identity *transport.Identity
 }
 
 // Client is a connection to a hub. It is safe for concurrent use.
@@ -41,7 +47,6 @@ type Client struct {
 	out     *transport.Link
 	asm     transport.Assembler
 	sources *ship.Sources
-	seq     atomic.Uint64
 
 	mu      sync.Mutex
 	pending map[uint64]*pendingTask
@@ -74,7 +79,11 @@ type pendingTask struct {
 
 // Connect makes a Client on the connection nc, which it owns from now on.
 func Connect(ctx context.Context, nc *nats.Conn, cfg Config, log *slog.Logger) (*Client, error) {
-	c := &Client{cfg: cfg, log: log, nc: nc, id: wire.NewID(), pending: make(map[uint64]*pendingTask),
+	id := wire.NewID()
+	if cfg.Identity != nil {
+		id = cfg.Identity.ID()
+	}
+	c := &Client{cfg: cfg, log: log, nc: nc, id: id, pending: make(map[uint64]*pendingTask),
 		roster: make(map[int]wire.EngineInfo), changed: make(chan struct{}), sources: cfg.Sources,
 		closed: make(chan struct{})}
 	if c.sources == nil {
@@ -276,12 +285,18 @@ func (c *Client) failEngines(ids []int, why string) {
 	}
 }
 
-// onMsg receives results, output and acknowledgements.
+// onMsg receives results, output and acknowledgements. Results and
+// output from a daemon come on subjects ending in its id, which the hub
+// lets only that daemon publish on (wire.ClientResultsFrom); the ones
+// without come from the hub.
 func (c *Client) onMsg(m *nats.Msg) {
-	switch {
-	case strings.HasSuffix(m.Subject, ".a"):
-		c.out.OnAck(m)
-	case strings.HasSuffix(m.Subject, ".o"):
+	kind, daemon := wire.ClientSubject(m.Subject)
+	switch kind {
+	case "a":
+		if daemon == "" {
+			c.out.OnAck(m)
+		}
+	case "o":
 		data, err := transport.Receive(c.nc, &c.asm, m) // a large print comes in parts
 		if err != nil {
 			c.log.Warn("drop a large print", "err", err)
@@ -290,10 +305,10 @@ func (c *Client) onMsg(m *nats.Msg) {
 			return
 		}
 		var o wire.Output
-		if err := wire.UnmarshalMsg(data, &o); err == nil {
+		if err := wire.UnmarshalMsg(data, &o); err == nil && c.sentBy(o.Engine, daemon) {
 			c.stream(o)
 		}
-	case strings.HasSuffix(m.Subject, ".r"):
+	case "r":
 		data, err := transport.Receive(c.nc, &c.asm, m)
 		if err != nil {
 			c.log.Warn("drop a large result", "err", err)
@@ -306,8 +321,16 @@ func (c *Client) onMsg(m *nats.Msg) {
 			c.log.Warn("drop malformed results", "err", err)
 			return
 		}
-		c.deliver(rs.Results)
+		c.deliver(rs.Results, daemon)
 	}
+}
+
+// sentBy reports whether engine belongs to daemon in the roster.
+func (c *Client) sentBy(engine int, daemon string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.roster[engine]
+	return ok && e.Daemon == daemon
 }
 
 // stream writes an engine's print output with its engine prefix.
@@ -329,10 +352,23 @@ func (c *Client) stream(o wire.Output) {
 	c.outMu.Unlock()
 }
 
-func (c *Client) deliver(rs []wire.Result) {
+// deliver completes the tasks of results rs that daemon sent ("" for the
+// hub). A result is accepted only from the daemon the task was given to:
+// for a direct task, the daemon of its engine in the roster; for a
+// load-balanced one, a daemon the hub gave it to, the only ones that know
+// its random id besides the hub (an engine reads no other daemon's tasks).
+func (c *Client) deliver(rs []wire.Result, daemon string) {
 	c.mu.Lock()
 	fs := make([]func(), 0, len(rs))
 	for _, r := range rs {
+		if p := c.pending[r.Task]; daemon != "" && p != nil {
+			// A load-balanced task may run on an engine whose joining the
+			// client has not heard of yet.
+			if e, ok := c.roster[r.Engine]; (ok || !p.lb) && e.Daemon != daemon {
+				c.log.Warn("drop a result from a daemon the task was not given to", "task", r.Task, "engine", r.Engine, "daemon", daemon)
+				continue
+			}
+		}
 		if f := c.deliverLocked(r); f != nil {
 			fs = append(fs, f)
 		}
@@ -404,8 +440,17 @@ func (c *Client) SinkOf(id uint64) Sink {
 	return nil
 }
 
-// NextID returns a fresh task id.
-func (c *Client) NextID() uint64 { return c.seq.Add(1) }
+// NextID returns a fresh task id: 63 random bits, so that no daemon can
+// guess the id of a task it was not given and answer for it.
+func (c *Client) NextID() uint64 {
+	var b [8]byte
+	for {
+		rand.Read(b[:]) // never fails (crypto/rand)
+		if id := binary.LittleEndian.Uint64(b[:]) >> 1; id != 0 {
+			return id
+		}
+	}
+}
 
 // DaemonOf returns the daemon running engine id.
 func (c *Client) DaemonOf(id int) (string, error) {
@@ -709,7 +754,7 @@ func (c *Client) failUnsent(tasks []wire.Task, err error) {
 		rs[i] = wire.Result{Task: t.ID, Engine: -1, Status: wire.StatusLost,
 			Err: &wire.Error{Type: wire.EngineError, Message: "the task could not be submitted to the hub: " + err.Error()}}
 	}
-	c.deliver(rs)
+	c.deliver(rs, "")
 }
 
 // abortUnsent completes the tasks among ids still waiting in the window
@@ -732,7 +777,7 @@ func (c *Client) abortUnsent(ids []uint64) {
 		}
 	}
 	c.mu.Unlock()
-	c.deliver(rs)
+	c.deliver(rs, "")
 }
 
 // ID is the client's id, the one its tasks carry.

@@ -44,12 +44,13 @@ type Config struct {
 
 // Hub is a running pirun hub. Its methods are safe for concurrent use.
 type Hub struct {
-	cfg Config
-	log *slog.Logger
-	id  string
-	ns  *server.Server
-	nc  *nats.Conn      // the hub's own in-process connection
-	out *transport.Link // sends large messages in parts
+	cfg  Config
+	log  *slog.Logger
+	id   string
+	auth *authenticator // nil without authentication
+	ns   *server.Server
+	nc   *nats.Conn      // the hub's own in-process connection
+	out  *transport.Link // sends large messages in parts
 
 	mu        sync.Mutex
 	nextID    int
@@ -108,6 +109,9 @@ func New(cfg Config, log *slog.Logger) (*Hub, error) {
 		return nil, err
 	}
 	h.sched = newScheduler(h, cfg.Policy, h.stop, h.wg.Go, log)
+	if cfg.Auth != nil {
+		h.auth = &authenticator{auth: cfg.Auth, log: log, named: make(map[uint64]namedConn)}
+	}
 	return h, nil
 }
 
@@ -149,7 +153,38 @@ func (h *Hub) Start() error {
 	}
 	h.wg.Go(h.sweep)
 	h.wg.Go(h.sched.run)
+	if h.auth != nil {
+		h.wg.Go(h.watchRevoked)
+	}
 	return nil
+}
+
+// RevokeEvery is how often the hub looks for revoked engine credentials.
+const RevokeEvery = 200 * time.Millisecond
+
+// watchRevoked disconnects, within RevokeEvery, every connection made with
+// a named engine credential whose file was deleted or replaced (`pirun
+// hub revoke-engine`); the authenticator refuses its reconnections, which
+// read the file again. The files are the source of truth, so the CLI
+// needs neither a credential nor a running hub to revoke.
+func (h *Hub) watchRevoked() {
+	t := time.NewTicker(RevokeEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-h.stop:
+			return
+		case <-t.C:
+		}
+		open := func(cid uint64) bool {
+			cz, err := h.ns.Connz(&server.ConnzOptions{CID: cid})
+			return err != nil || len(cz.Conns) > 0
+		}
+		for cid, name := range h.auth.revoked(open) {
+			h.log.Warn("engine credential revoked: disconnecting its connection", "name", name, "cid", cid)
+			h.ns.DisconnectClientByID(cid)
+		}
+	}
 }
 
 // listenError explains why the server did not come up.
@@ -187,11 +222,14 @@ func (h *Hub) serverOptions() *server.Options {
 		PingInterval: 2 * time.Second,
 		MaxPingsOut:  3,
 		TLSConfig:    h.cfg.TLS,
+		// Daemons and clients sign the nonce with their identity key
+		// (transport.Identity), with or without authentication.
+		AlwaysEnableNonce: true,
 	}
 	if h.cfg.TLS != nil {
 		opts.TLS, opts.TLSTimeout = true, 5
 	}
-	h.cfg.Auth.apply(opts)
+	h.cfg.Auth.apply(opts, h.auth)
 	return opts
 }
 
@@ -237,7 +275,10 @@ func (h *Hub) Shutdown() {
 func (h *Hub) subscribe() error {
 	for subj, cb := range map[string]nats.MsgHandler{
 		wire.SubjectRegister:     h.onRegister,
+		wire.RegisterFrom("*"):   h.onRegister,
 		wire.SubjectHeartbeat:    h.onHeartbeat,
+		wire.HeartbeatFrom("*"):  h.onHeartbeat,
+		wire.DoneFrom("*"):       h.onDoneFrom,
 		wire.SubjectQuery:        h.onQuery,
 		wire.SubjectSubmit:       h.sched.onSubmit,
 		wire.SubjectDone:         h.sched.onDone,
@@ -300,6 +341,11 @@ func (h *Hub) onRegister(m *nats.Msg) {
 		h.respond(m, &wire.Registered{HubID: h.id, Error: msg, Protocol: wire.ProtocolVersion, Version: h.cfg.Version})
 		return
 	}
+	if from := sender(m.Subject, wire.SubjectRegister); from != "" && from != req.Daemon {
+		h.log.Warn("refuse a registration naming another daemon", "daemon", req.Daemon, "from", from)
+		h.respond(m, &wire.Registered{HubID: h.id, Error: fmt.Sprintf("daemon %s cannot register as daemon %s", from, req.Daemon)})
+		return
+	}
 	if req.Engines < 1 || req.Engines > 4096 || req.Daemon == "" {
 		h.respond(m, &wire.Registered{HubID: h.id, Error: fmt.Sprintf("bad registration: %d engines from daemon %q", req.Engines, req.Daemon)})
 		return
@@ -360,6 +406,10 @@ func (h *Hub) onHeartbeat(m *nats.Msg) {
 		h.log.Warn("drop a malformed heartbeat", "err", err)
 		return
 	}
+	if from := sender(m.Subject, wire.SubjectHeartbeat); from != "" && from != hb.Daemon {
+		h.log.Warn("drop a heartbeat naming another daemon", "daemon", hb.Daemon, "from", from)
+		return
+	}
 	if hb.Leaving {
 		h.leave(hb.Daemon)
 		if m.Reply != "" {
@@ -385,6 +435,35 @@ func (h *Hub) onHeartbeat(m *nats.Msg) {
 		return
 	}
 	h.sched.observe(hb.Engines)
+}
+
+// sender returns the daemon that sent a message on base's pinned form
+// (wire.RegisterFrom and the like), "" on base itself: the hub's own
+// connection, or a hub without authentication.
+func sender(subj, base string) string {
+	if subj == base {
+		return ""
+	}
+	return wire.LastToken(subj)
+}
+
+// onDoneFrom passes the scheduler a daemon's Done if its engine is one of
+// that daemon's.
+func (h *Hub) onDoneFrom(m *nats.Msg) {
+	var d wire.Done
+	if err := wire.UnmarshalMsg(m.Data, &d); err != nil {
+		h.log.Warn("drop a malformed done report", "err", err)
+		return
+	}
+	from := wire.LastToken(m.Subject)
+	h.mu.Lock()
+	owner, ok := h.daemonOf(d.Engine)
+	h.mu.Unlock()
+	if !ok || owner != from {
+		h.log.Warn("drop a done report for an engine of another daemon", "engine", d.Engine, "from", from)
+		return
+	}
+	h.sched.onDone(m)
 }
 
 // leave forgets a daemon that stopped cleanly.

@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nkeys"
 
 	"github.com/pirun-dev/pirun/starlib/wire"
+	"github.com/pirun-dev/pirun/transport"
 )
 
 func startTestHub(t *testing.T, auth *Auth) *Hub {
@@ -26,22 +28,29 @@ func startTestHub(t *testing.T, auth *Auth) *Hub {
 	return h
 }
 
-// connectAs connects with a role's credentials and records permission
-// errors reported asynchronously.
-func connectAs(t *testing.T, h *Hub, user, pass string) (*nats.Conn, chan error) {
+// connectAs connects with a role's credentials and a fresh identity key,
+// and records permission errors reported asynchronously. It returns the
+// identity's id.
+func connectAs(t *testing.T, h *Hub, user, pass string) (*nats.Conn, string, chan error) {
 	t.Helper()
+	ident, err := transport.NewIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
 	errs := make(chan error, 16)
-	opts := []nats.Option{nats.UserInfo(user, pass),
+	opts := []nats.Option{nats.UserInfo(user, pass), ident.Option(),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { errs <- err })}
-	if user == UserEngine {
-		opts = append(opts, nats.CustomInboxPrefix(wire.EngineInboxPrefix))
+	if strings.HasPrefix(user, UserEngine) {
+		opts = append(opts, nats.CustomInboxPrefix(wire.EngineInbox(ident.ID())))
+	} else {
+		opts = append(opts, nats.CustomInboxPrefix(wire.ClientInbox(ident.ID())))
 	}
 	nc, err := nats.Connect(h.ClientURL(), opts...)
 	if err != nil {
 		t.Fatalf("connect as %s: %v", user, err)
 	}
 	t.Cleanup(nc.Close)
-	return nc, errs
+	return nc, ident.ID(), errs
 }
 
 func expectViolation(t *testing.T, errs chan error, what string) {
@@ -56,6 +65,19 @@ func expectViolation(t *testing.T, errs chan error, what string) {
 	}
 }
 
+// expectAllowed fails if nc got an error after what it did.
+func expectAllowed(t *testing.T, nc *nats.Conn, errs chan error, what string) {
+	t.Helper()
+	if err := nc.Flush(); err != nil {
+		t.Errorf("%s: flush: %v", what, err)
+	}
+	select {
+	case err := <-errs:
+		t.Errorf("%s: %v, want it allowed", what, err)
+	default:
+	}
+}
+
 func TestPermissions(t *testing.T) {
 	auth, err := NewAuth()
 	if err != nil {
@@ -63,33 +85,101 @@ func TestPermissions(t *testing.T) {
 	}
 	h := startTestHub(t, auth)
 
-	eng, engErrs := connectAs(t, h, UserEngine, auth.Engine)
-	eng.Publish(wire.SubjectSubmit, []byte("x"))
-	eng.Flush()
-	expectViolation(t, engErrs, "an engine submitting load-balanced tasks")
-	eng.Publish(wire.DaemonTasks("someone"), []byte("x"))
-	eng.Flush()
-	expectViolation(t, engErrs, "an engine sending tasks to a daemon")
-	eng.Subscribe(wire.ClientResults("someone"), func(*nats.Msg) {})
-	eng.Flush()
-	expectViolation(t, engErrs, "an engine reading a client's results")
-	eng.Subscribe("_INBOX.>", func(*nats.Msg) {})
-	eng.Flush()
-	expectViolation(t, engErrs, "an engine reading the replies clients get")
+	eng, engID, engErrs := connectAs(t, h, UserEngine, auth.Engine)
+	_, otherEngine, _ := connectAs(t, h, UserEngine, auth.Engine)
+	for _, test := range []struct {
+		what string
+		do   func() error
+	}{
+		{"an engine submitting load-balanced tasks", func() error { return eng.Publish(wire.SubjectSubmit, []byte("x")) }},
+		{"an engine sending tasks to a daemon", func() error { return eng.Publish(wire.DaemonTasks("someone"), []byte("x")) }},
+		{"an engine reading a client's results", func() error { _, err := eng.Subscribe(wire.ClientAll("someone"), func(*nats.Msg) {}); return err }},
+		{"an engine reading the replies clients get", func() error { _, err := eng.Subscribe("_INBOX.>", func(*nats.Msg) {}); return err }},
+		{"an engine reading every daemon's tasks", func() error { _, err := eng.Subscribe(wire.DaemonAll, func(*nats.Msg) {}); return err }},
+		{"an engine reading another daemon's tasks", func() error {
+			_, err := eng.Subscribe(wire.DaemonTasks(otherEngine), func(*nats.Msg) {})
+			return err
+		}},
+		{"an engine reading another daemon's replies", func() error {
+			_, err := eng.Subscribe(wire.EngineInbox(otherEngine)+".>", func(*nats.Msg) {})
+			return err
+		}},
+		{"an engine sending results as the hub", func() error { return eng.Publish(wire.ClientResults("someone"), []byte("x")) }},
+		{"an engine sending results as another daemon", func() error {
+			return eng.Publish(wire.ClientResultsFrom("someone", otherEngine), []byte("x"))
+		}},
+		{"an engine sending output as another daemon", func() error {
+			return eng.Publish(wire.ClientOutputFrom("someone", otherEngine), []byte("x"))
+		}},
+		{"an engine registering as another daemon", func() error { return eng.Publish(wire.RegisterFrom(otherEngine), []byte("x")) }},
+		{"an engine sending another daemon's heartbeats", func() error { return eng.Publish(wire.HeartbeatFrom(otherEngine), []byte("x")) }},
+		{"an engine reporting another daemon's tasks done", func() error { return eng.Publish(wire.DoneFrom(otherEngine), []byte("x")) }},
+		{"an engine registering without its id", func() error { return eng.Publish(wire.SubjectRegister, []byte("x")) }},
+	} {
+		if err := test.do(); err != nil {
+			t.Fatalf("%s: %v", test.what, err)
+		}
+		eng.Flush()
+		expectViolation(t, engErrs, test.what)
+	}
+	eng.Publish(wire.ClientResultsFrom("someone", engID), []byte("x"))
+	eng.Subscribe(wire.DaemonTasks(engID), func(*nats.Msg) {})
+	expectAllowed(t, eng, engErrs, "an engine sending results under its own id and reading its own tasks")
+	data, _ := wire.MarshalMsg(&wire.Register{Protocol: wire.ProtocolVersion, Daemon: otherEngine, Engines: 1})
+	m, err := eng.Request(wire.RegisterFrom(engID), data, 5*time.Second)
+	var reg wire.Registered
+	if err != nil || wire.UnmarshalMsg(m.Data, &reg) != nil || !strings.Contains(reg.Error, "cannot register as daemon") {
+		t.Errorf("an engine registering another daemon's id on its own subject: %+v, %v; want it refused", reg, err)
+	}
 
-	cl, clErrs := connectAs(t, h, UserClient, auth.Client)
-	cl.Publish(wire.SubjectRegister, []byte("x"))
-	cl.Flush()
-	expectViolation(t, clErrs, "a client registering as an engine")
-	cl.Publish(wire.SubjectHeartbeat, []byte("x"))
-	cl.Flush()
-	expectViolation(t, clErrs, "a client sending heartbeats")
+	cl, clID, clErrs := connectAs(t, h, UserClient, auth.Client)
+	_, otherClient, _ := connectAs(t, h, UserClient, auth.Client)
+	for _, test := range []struct {
+		what string
+		do   func() error
+	}{
+		{"a client registering as an engine", func() error { return cl.Publish(wire.SubjectRegister, []byte("x")) }},
+		{"a client sending heartbeats", func() error { return cl.Publish(wire.SubjectHeartbeat, []byte("x")) }},
+		{"a client sending results", func() error { return cl.Publish(wire.ClientResultsFrom(otherClient, engID), []byte("x")) }},
+		{"a client reading every client's results", func() error { _, err := cl.Subscribe(wire.ClientsAll, func(*nats.Msg) {}); return err }},
+		{"a client reading another client's results", func() error {
+			_, err := cl.Subscribe(wire.ClientAll(otherClient), func(*nats.Msg) {})
+			return err
+		}},
+		{"a client reading every reply", func() error { _, err := cl.Subscribe("_INBOX.>", func(*nats.Msg) {}); return err }},
+		{"a client reading another client's replies", func() error {
+			_, err := cl.Subscribe(wire.ClientInbox(otherClient)+".>", func(*nats.Msg) {})
+			return err
+		}},
+		{"a client reading a daemon's tasks", func() error { _, err := cl.Subscribe(wire.DaemonTasks(engID), func(*nats.Msg) {}); return err }},
+	} {
+		if err := test.do(); err != nil {
+			t.Fatalf("%s: %v", test.what, err)
+		}
+		cl.Flush()
+		expectViolation(t, clErrs, test.what)
+	}
+	cl.Subscribe(wire.ClientAll(clID), func(*nats.Msg) {})
+	cl.Subscribe(wire.ClientInbox(clID)+".>", func(*nats.Msg) {})
+	expectAllowed(t, cl, clErrs, "a client reading its own results and replies")
 
 	if _, err := nats.Connect(h.ClientURL(), nats.UserInfo(UserEngine, "wrong")); !errors.Is(err, nats.ErrAuthorization) {
 		t.Errorf("connect with a wrong password: %v, want an authorization error", err)
 	}
 	if _, err := nats.Connect(h.ClientURL()); !errors.Is(err, nats.ErrAuthorization) {
 		t.Errorf("connect without credentials: %v, want an authorization error", err)
+	}
+	for _, user := range []string{UserClient, UserEngine} {
+		pass := map[string]string{UserClient: auth.Client, UserEngine: auth.Engine}[user]
+		if _, err := nats.Connect(h.ClientURL(), nats.UserInfo(user, pass)); !errors.Is(err, nats.ErrAuthorization) {
+			t.Errorf("connect as %s without an identity key: %v, want an authorization error", user, err)
+		}
+		// Claiming another's id: its public key, signed with another key.
+		kp, _ := nkeys.CreateUser()
+		claimed := map[string]string{UserClient: clID, UserEngine: engID}[user]
+		if _, err := nats.Connect(h.ClientURL(), nats.UserInfo(user, pass), nats.Nkey(claimed, kp.Sign)); !errors.Is(err, nats.ErrAuthorization) {
+			t.Errorf("connect as %s claiming another's id: %v, want an authorization error", user, err)
+		}
 	}
 }
 

@@ -30,14 +30,14 @@ func TestRegistryKeepsIDsAcrossRestarts(t *testing.T) {
 	}
 	file := filepath.Join(t.TempDir(), "registry.json")
 	h := startRegistryHub(t, auth, "hub-one-identity", file)
-	nc, _ := connectAs(t, h, UserEngine, auth.Engine)
+	nc, _, _ := connectAs(t, h, UserHub, auth.Hub)
 	first := register(t, nc, wire.Register{Protocol: wire.ProtocolVersion, Daemon: "d1", Engines: 3})
 	nc.Close()
 	h.Shutdown()
 
 	h = startRegistryHub(t, auth, "hub-one-identity", file)
 	defer h.Shutdown()
-	nc, _ = connectAs(t, h, UserEngine, auth.Engine)
+	nc, _, _ = connectAs(t, h, UserHub, auth.Hub)
 	fresh := register(t, nc, wire.Register{Protocol: wire.ProtocolVersion, Daemon: "d2", Engines: 2})
 	back := register(t, nc, wire.Register{Protocol: wire.ProtocolVersion, Daemon: "d1", Engines: 3, Reclaim: first.IDs})
 	if !slices.Equal(back.IDs, first.IDs) {
@@ -59,7 +59,7 @@ func TestRegistryOfAnotherHubIgnored(t *testing.T) {
 		}
 		auth, _ := NewAuth()
 		h := startRegistryHub(t, auth, "hub-two-identity", file)
-		nc, _ := connectAs(t, h, UserEngine, auth.Engine)
+		nc, _, _ := connectAs(t, h, UserHub, auth.Hub)
 		fresh := register(t, nc, wire.Register{Protocol: wire.ProtocolVersion, Daemon: "d1", Engines: 1})
 		back := register(t, nc, wire.Register{Protocol: wire.ProtocolVersion, Daemon: "d2", Engines: 1, Reclaim: []int{5}})
 		next := register(t, nc, wire.Register{Protocol: wire.ProtocolVersion, Daemon: "d3", Engines: 1})

@@ -8,6 +8,7 @@ package wire
 import (
 	"crypto/rand"
 	"strconv"
+	"strings"
 )
 
 // Subject prefixes and fixed subjects.
@@ -38,6 +39,19 @@ const (
 	commPrefix   = "pirun.comm."
 )
 
+// RegisterFrom, HeartbeatFrom and DoneFrom are the subjects on which
+// daemon d sends its Register, Heartbeat and Done messages. The hub lets a
+// daemon publish only with its own id as the last token and checks that
+// the message speaks for that daemon; the plain SubjectRegister,
+// SubjectHeartbeat and SubjectDone remain for the hub's own connection
+// and hubs without authentication.
+func RegisterFrom(d string) string  { return SubjectRegister + "." + d }
+func HeartbeatFrom(d string) string { return SubjectHeartbeat + "." + d }
+func DoneFrom(d string) string      { return SubjectDone + "." + d }
+
+// LastToken returns what follows the last dot of subj.
+func LastToken(subj string) string { return subj[strings.LastIndexByte(subj, '.')+1:] }
+
 // DaemonTasks is the subject on which daemon d receives task batches.
 func DaemonTasks(d string) string { return daemonPrefix + d + ".task" }
 
@@ -57,11 +71,50 @@ const DaemonAll = daemonPrefix + ">"
 // replies that clients get.
 const EngineInboxPrefix = "_INBOX_ENGINE"
 
-// ClientResults is the subject on which client c receives Results batches.
+// ClientInboxPrefix is the reply inbox prefix of clients.
+const ClientInboxPrefix = "_INBOX"
+
+// EngineInbox is daemon d's own reply inbox prefix: the hub lets a daemon
+// subscribe only under its own.
+func EngineInbox(d string) string { return EngineInboxPrefix + "." + d }
+
+// ClientInbox is client c's own reply inbox prefix: the hub lets a client
+// subscribe only under its own.
+func ClientInbox(c string) string { return ClientInboxPrefix + "." + c }
+
+// ClientResults is the subject on which client c receives Results batches
+// from the hub (tasks the hub itself fails).
 func ClientResults(c string) string { return clientPrefix + c + ".r" }
+
+// ClientResultsFrom is the subject on which daemon d sends client c
+// Results. The hub lets a daemon publish only with its own id as the last
+// token, so the client knows which daemon sent them.
+func ClientResultsFrom(c, d string) string { return clientPrefix + c + ".r." + d }
 
 // ClientOutput is the subject on which client c receives streamed Output.
 func ClientOutput(c string) string { return clientPrefix + c + ".o" }
+
+// ClientOutputFrom is the subject on which daemon d streams Output to
+// client c; the last token is pinned to d as in ClientResultsFrom.
+func ClientOutputFrom(c, d string) string { return clientPrefix + c + ".o." + d }
+
+// ClientSubject splits a subject of client c's (under ClientAll(c)) into
+// its kind ("r", "o" or "a") and its sending daemon ("" when the hub or
+// the client itself sent it).
+func ClientSubject(subj string) (kind, daemon string) {
+	rest, ok := strings.CutPrefix(subj, clientPrefix)
+	if !ok {
+		return "", ""
+	}
+	toks := strings.Split(rest, ".")
+	switch len(toks) {
+	case 2:
+		return toks[1], ""
+	case 3:
+		return toks[1], toks[2]
+	}
+	return "", ""
+}
 
 // ClientAcks is the subject on which client c receives chunk acknowledgements.
 func ClientAcks(c string) string { return clientPrefix + c + ".a" }

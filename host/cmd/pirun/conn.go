@@ -17,6 +17,8 @@ import (
 
 	"github.com/pirun-dev/pirun/conf"
 	"github.com/pirun-dev/pirun/host/client"
+	"github.com/pirun-dev/pirun/starlib/wire"
+	"github.com/pirun-dev/pirun/transport"
 )
 
 // loadConn reads a connection file for role, or accepts a nats:// URL.
@@ -82,6 +84,10 @@ func connectFile(ctx context.Context, path, ssh string, cfg client.Config, log *
 	if err != nil {
 		return nil, &configError{fmt.Errorf("%s: %w", path, err)}
 	}
+	if cfg.Identity, err = transport.NewIdentity(); err != nil {
+		return nil, err
+	}
+	opts = append(opts, cfg.Identity.Option(), nats.CustomInboxPrefix(wire.ClientInbox(cfg.Identity.ID())))
 	nc, err := nats.Connect(strings.Join(cf.URLs, ","), append(opts, nats.Timeout(5*time.Second))...)
 	if err != nil {
 		return nil, dialError(cf, err)

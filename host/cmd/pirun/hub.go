@@ -21,6 +21,9 @@ import (
 )
 
 func runHub(ctx context.Context, e *env, args []string) int {
+	if code, ok := runHubEngines(e, args); ok {
+		return code
+	}
 	fs := flag.NewFlagSet("pirun hub", flag.ContinueOnError)
 	var s hubSettings
 	fs.StringVar(&s.ip, "ip", "", "interface to listen on; '*' for all (default: the profile's, else 127.0.0.1)")
@@ -34,6 +37,8 @@ func runHub(ctx context.Context, e *env, args []string) int {
 Starts a hub and writes security/client-connection.toml and
 security/engine-connection.toml into the profile folder. Credentials are
 made on the first start and kept, so engines reconnect after a restart.
+'pirun hub add-engine NAME' and 'pirun hub revoke-engine NAME' give one
+engine machine a credential of its own and take it back.
 `,
 		`  pirun hub --ip '*' --port 4222
   pirun hub --profile lab --ip '*' --tls auto
@@ -130,7 +135,8 @@ func (ph *profileHub) start() error {
 	}
 	h := ph.prof.Hub
 	hb, err := hub.New(hub.Config{Host: h.IP, Port: h.Port, Version: version, ID: secrets.HubID,
-		Auth:       &hub.Auth{Hub: secrets.Hub, Client: secrets.Client, Engine: secrets.Engine},
+		Auth: &hub.Auth{Hub: secrets.Hub, Client: secrets.Client, Engine: secrets.Engine,
+			EnginesDir: ph.paths.Engines},
 		Registry:   ph.paths.Registry,
 		TLS:        tlsCfg,
 		MaxPayload: int(h.MaxPayload), Heartbeat: time.Duration(h.Heartbeat) / 2,
