@@ -23,6 +23,7 @@ import (
 // collective starts a collective: its tag and description.
 func (c *communicator) collective(desc string) (int, string) {
 	c.coll++
+	c.rs.called(collKey{c.ctx + 1, c.coll}, callOf(desc), c)
 	return c.coll, desc
 }
 

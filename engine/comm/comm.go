@@ -244,6 +244,9 @@ func (m *Mux) End(ctx context.Context, id int, rs *Rank, err error) error {
 	if err == nil {
 		err = rs.finish(ctx)
 	}
+	if err == nil {
+		err = rs.confirm(ctx)
+	}
 	rs.close(ctx, err)
 	m.retire(rs)
 	return err

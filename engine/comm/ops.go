@@ -132,6 +132,9 @@ func (c *communicator) isend(o *op, data []byte, dst, tag int, cctx uint64, desc
 		return nil, err
 	}
 	r := &request{kind: reqSend, ctx: cctx, peer: w, tag: tag, desc: desc, comm: c, data: data}
+	if cctx%2 == 1 {
+		r.call = callOf(desc)
+	}
 	var dl drainList
 	c.rs.mu.Lock()
 	err := c.rs.usable()

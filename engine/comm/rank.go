@@ -94,7 +94,11 @@ type Rank struct {
 	waiting    *request // what the task's thread waits for
 	wake       chan struct{}
 	timer      *time.Timer
-	lastLive   int // the peer found running at the last deadlock check
+	lastLive   int                  // the peer found running at the last deadlock check
+	calls      map[collKey]collCall // the rank's last collectives (see mismatch.go)
+	callOrder  []collKey            // the keys of calls, oldest first
+	checking   bool                 // a collective mismatch is being reported: operations wait
+	closing    bool                 // the task's code ended: it confirms its last collectives
 }
 
 func newRankState(mux *Mux, job string, engine int) *Rank {
@@ -108,6 +112,7 @@ type request struct {
 	peer int    // world rank: destination, or source (anySource)
 	tag  int    // anyTag for receives of any tag
 	desc string // for reports: "recv(source=0, tag=10)"
+	call string // a collective's send: the call, for the receiver to compare
 	comm *communicator
 
 	data      []byte // send: the encoded value; receive: the message, when done
@@ -281,6 +286,9 @@ func (rs *Rank) arrive(m *wire.CommMsg, dl *drainList) {
 	switch {
 	case rs.broken != nil:
 		return
+	}
+	rs.checkCall(m)
+	switch {
 	case rs.phase == phaseEnded: // kept for deadlock reports; no credit goes back, so they are few
 		rs.unexpected = append(rs.unexpected, &wire.CommMsg{Src: m.Src, Ctx: m.Ctx, Tag: m.Tag})
 		return
@@ -395,7 +403,7 @@ func (rs *Rank) postSend(r *request, dl *drainList) {
 // a large one sends its RTS and waits for CTS.
 func (rs *Rank) emit(r *request, dl *drainList) {
 	ps := rs.peer(r.peer)
-	m := &wire.CommMsg{Ctx: r.ctx, Tag: r.tag, Bytes: ps.owed.bytes, Msgs: ps.owed.msgs}
+	m := &wire.CommMsg{Ctx: r.ctx, Tag: r.tag, Bytes: ps.owed.bytes, Msgs: ps.owed.msgs, Call: r.call}
 	ps.owed = credit{}
 	if len(r.data) <= eagerMax {
 		m.Kind, m.Data = wire.CommData, r.data
