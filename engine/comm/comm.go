@@ -114,9 +114,10 @@ type communicator struct {
 	index  map[int]int // rank of each world rank in group
 	rank   int
 	size   int
-	coll   int    // collectives so far: the tag of the next one
-	splits int    // splits so far
-	name   string // "" for the world, else "comm.split(color=1)"
+	coll   int           // collectives so far: the tag of the next one
+	splits int           // splits so far
+	name   string        // "" for the world, else "comm.split(color=1)"
+	top    *communicator // the world communicator of the task
 }
 
 // world returns the world rank of rank r.
@@ -145,15 +146,20 @@ var (
 	_ starlark.HasAttrs = (*Value)(nil)
 )
 
+// commConstants are comm's attributes that need no job: mpi4py's MPI.X
+// is comm.X. The operators are their names (comm.SUM == "sum").
 var commConstants = map[string]starlark.Value{
 	"ANY_SOURCE": starlark.MakeInt(anySource),
 	"ANY_TAG":    starlark.MakeInt(anyTag),
-	"SUM":        starlark.String("sum"),
-	"PROD":       starlark.String("prod"),
-	"MIN":        starlark.String("min"),
-	"MAX":        starlark.String("max"),
-	"LAND":       starlark.String("land"),
-	"LOR":        starlark.String("lor"),
+	"PROC_NULL":  starlark.MakeInt(procNull),
+	"UNDEFINED":  starlark.MakeInt(undefined),
+	"Request":    requestModule,
+}
+
+func init() {
+	for _, name := range opNames {
+		commConstants[strings.ToUpper(name)] = starlark.String(name)
+	}
 }
 
 func (v *Value) String() string {
@@ -171,7 +177,7 @@ func (v *Value) Truth() starlark.Bool  { return v.c != nil }
 func (v *Value) Hash() (uint32, error) { return 0, errors.New("unhashable: comm") }
 
 func (v *Value) AttrNames() []string {
-	fields := []string{"rank", "size"}
+	fields := []string{"rank", "size", "COMM_WORLD"}
 	for name := range commConstants {
 		fields = append(fields, name)
 	}
@@ -183,7 +189,7 @@ func (v *Value) Attr(name string) (starlark.Value, error) {
 		return k, nil
 	}
 	m := commMethods[name]
-	if m == nil && name != "rank" && name != "size" {
+	if m == nil && name != "rank" && name != "size" && name != "COMM_WORLD" {
 		return nil, nil
 	}
 	c, err := v.get()
@@ -195,6 +201,11 @@ func (v *Value) Attr(name string) (starlark.Value, error) {
 		return starlark.MakeInt(c.rank), nil
 	case "size":
 		return starlark.MakeInt(c.size), nil
+	case "COMM_WORLD":
+		if c.top == c {
+			return v, nil
+		}
+		return &Value{c: c.top}, nil
 	}
 	return m.BindReceiver(v), nil
 }
@@ -228,6 +239,7 @@ func (m *Mux) Begin(id int, t *wire.Task) *Rank {
 	}
 	rs.start(rank, t.Comm.Ranks)
 	v.c = &communicator{rs: rs, rank: rank, size: len(t.Comm.Ranks)}
+	v.c.top = v.c
 	return rs
 }
 

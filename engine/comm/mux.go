@@ -252,7 +252,7 @@ func (m *Mux) Waits(engine int) bool {
 	m.mu.Unlock()
 	for _, rs := range recs {
 		rs.mu.Lock()
-		w := rs.waiting != nil && !rs.waiting.done && rs.busy == 0
+		w := rs.waiting != nil && !rs.waiting.complete() && rs.busy == 0
 		rs.mu.Unlock()
 		if w {
 			return true

@@ -66,7 +66,7 @@ func (rs *Rank) ready(r *request) (bool, error) {
 	switch {
 	case rs.checking:
 		return false, nil // a collective mismatch is being reported
-	case r.done:
+	case r.complete():
 		return true, nil
 	case rs.broken != nil:
 		return true, rs.broken
@@ -131,7 +131,7 @@ func (rs *Rank) status() wire.CommStatus {
 		st.State = wire.CommDone
 	case rs.phase == phasePending:
 		st.State = wire.CommPending
-	case rs.waiting != nil && !rs.waiting.done && rs.busy == 0:
+	case rs.waiting != nil && !rs.waiting.complete() && rs.busy == 0:
 		st.State, st.Wait = wire.CommBlocked, rs.waiting.describe()
 	default:
 		st.State = wire.CommRunning
