@@ -108,7 +108,7 @@ func (rs *Rank) reportMismatch(k collKey, c *communicator) {
 	rep, _ := rs.collectCalls(ctx, k, c, true)
 	var dl drainList
 	rs.mu.Lock()
-	rs.checking = false
+	rs.checking, rs.mismatched = false, true
 	rs.breakJob(&mismatchError{report: rep}, &dl)
 	rs.poke()
 	rs.mu.Unlock()

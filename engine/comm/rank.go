@@ -99,6 +99,7 @@ type Rank struct {
 	callOrder  []collKey            // the keys of calls, oldest first
 	checking   bool                 // a collective mismatch is being reported: operations wait
 	closing    bool                 // the task's code ended: it confirms its last collectives
+	mismatched bool                 // this rank reported a collective mismatch: even complete operations fail
 }
 
 func newRankState(mux *Mux, job string, engine int) *Rank {

@@ -66,6 +66,8 @@ func (rs *Rank) ready(r *request) (bool, error) {
 	switch {
 	case rs.checking:
 		return false, nil // a collective mismatch is being reported
+	case rs.mismatched && rs.broken != nil:
+		return true, rs.broken // the operation that met the mismatch must not return
 	case r.complete():
 		return true, nil
 	case rs.broken != nil:
