@@ -248,8 +248,8 @@ func (rs *Rank) confirm(ctx context.Context) error {
 }
 
 // reached waits until world rank w called collective k, and reports false
-// when it called a different one. A rank that ended, failed, or stays
-// blocked before k is not waited for.
+// when it called a different one, or ended its task without calling it.
+// A rank that failed, or stays blocked before k, is not waited for.
 func (rs *Rank) reached(ctx context.Context, k collKey, w int) bool {
 	rs.mu.Lock()
 	mine := rs.calls[k].call
@@ -263,7 +263,9 @@ func (rs *Rank) reached(ctx context.Context, k collKey, w int) bool {
 		case err != nil:
 		case st.Called != "":
 			return st.Called == mine
-		case st.State == wire.CommDone || st.State == wire.CommFailed || st.State == wire.CommGone:
+		case st.State == wire.CommDone:
+			return false
+		case st.State == wire.CommFailed || st.State == wire.CommGone:
 			return true
 		case st.State == wire.CommBlocked && blocked.IsZero():
 			blocked = time.Now()
