@@ -5,6 +5,11 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"go.starlark.net/starlark"
+	"go.starlark.net/syntax"
+
+	"github.com/pirun-dev/pirun/starlib/num"
 )
 
 // gcPercent returns GOGC without changing it for long.
@@ -104,4 +109,58 @@ func TestTaskGCConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 	waitGCPercent(t, 120, "after 800 overlapping tasks")
+}
+
+func TestTaskGCBigArrays(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(150))
+	g := &taskGC{percent: 400, idle: time.Hour}
+	g.bigArrays() // no task runs: nothing to lower
+	if got := gcPercent(); got != 150 {
+		t.Errorf("GOGC after a big array with no task = %d, want 150", got)
+	}
+	end := g.begin()
+	g.bigArrays()
+	if got := gcPercent(); got != bigGCPercent {
+		t.Errorf("GOGC after a task's big array = %d, want %d", got, bigGCPercent)
+	}
+	end()
+	g.begin()() // a task soon after: still collecting as for big arrays
+	if got := gcPercent(); got != bigGCPercent {
+		t.Errorf("GOGC for the next task before idle = %d, want %d", got, bigGCPercent)
+	}
+	g.restore()
+	if got := gcPercent(); got != 150 {
+		t.Errorf("GOGC once idle = %d, want 150", got)
+	}
+	end = g.begin()
+	if got := gcPercent(); got != 400 {
+		t.Errorf("GOGC for a task after idle = %d, want 400 (big arrays forgotten)", got)
+	}
+	end()
+	g.restore()
+
+	debug.SetGCPercent(30) // the process collects more often already: kept
+	end = g.begin()
+	g.bigArrays()
+	if got := gcPercent(); got != 30 {
+		t.Errorf("GOGC 30 before, after a task's big array = %d, want 30", got)
+	}
+	end()
+	g.restore()
+}
+
+func TestBigArrayHookLowersGC(t *testing.T) {
+	defer func(fixed bool) { busyGC.fixed = fixed }(busyGC.fixed)
+	busyGC.fixed = false // as if GOGC were not set in the environment
+	defer debug.SetGCPercent(debug.SetGCPercent(150))
+	end := busyGC.begin()
+	defer busyGC.restore()
+	defer end()
+	if _, err := starlark.ExecFileOptions(&syntax.FileOptions{}, &starlark.Thread{}, "big.star", "x = num.zeros(200000)",
+		starlark.StringDict{"num": num.Module}); err != nil {
+		t.Fatal(err)
+	}
+	if got := gcPercent(); got != bigGCPercent {
+		t.Errorf("GOGC after num.zeros(200000) in a task = %d, want %d", got, bigGCPercent)
+	}
 }

@@ -96,8 +96,11 @@ func TestMaxArrayBytes(t *testing.T) {
 // stop a loop of 2M-element operations promptly, leaving the engine
 // usable.
 func TestNumStopped(t *testing.T) {
-	h, d := startDaemon(t, Config{Engines: 1, MaxSteps: 20_000})
+	// The timeout on an engine without a step limit: 20k steps (20M
+	// element operations) take less than 300 ms once the loop's arrays
+	// reuse the heap's memory.
 	const loop = "a = num.zeros(2000000)\nfor i in range(100000):\n    a = a + 1.0000001\n"
+	h, d := startDaemon(t, Config{Engines: 1})
 	start := time.Now()
 	h.send(t, d, wire.Task{Kind: wire.KindExecute, File: "t.star", Code: loop, Timeout: int64(300 * time.Millisecond)})
 	r := h.result(t)
@@ -107,6 +110,12 @@ func TestNumStopped(t *testing.T) {
 	if ran := time.Duration(r.Finished - r.Started); ran > 300*time.Millisecond+time.Second {
 		t.Errorf("num loop with a 300ms timeout ran %v (sent %v ago)", ran, time.Since(start))
 	}
+	runOK(t, h, d, "b = (num.zeros(3) + 1.5).tolist()")
+	if got := pullValue(t, h, d, "b"); got.String() != "[1.5, 1.5, 1.5]" {
+		t.Errorf("(num.zeros(3) + 1.5).tolist() after the timed-out task = %v, want [1.5, 1.5, 1.5]", got)
+	}
+
+	h, d = startDaemon(t, Config{Engines: 1, MaxSteps: 20_000})
 	h.send(t, d, execute(loop))
 	r = h.result(t)
 	if r.Status != wire.StatusError || !strings.Contains(r.Err.Message, "too many steps") {

@@ -245,6 +245,7 @@ func (r *taskRun) mapItems(j job) (starlark.Value, error) {
 // shipped functions through the engine's cache, and universal builtins.
 func (r *taskRun) payload() (*wire.Decoder, error) {
 	d := wire.NewBytesDecoder(r.t.Payload)
+	d.KeepArrays = true // a message's bytes, never written again (daemon.receive)
 	refs, err := wire.DecodePayloadRefs(d)
 	if err != nil {
 		return nil, fmt.Errorf("decode task payload: %w", err)

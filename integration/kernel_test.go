@@ -434,3 +434,29 @@ func TestKernelProfile(t *testing.T) {
 		}
 	}
 }
+
+// TestKernelParentGone: a kernel whose Jupyter parent (JPY_PARENT_PID) is
+// killed ends on its own, with its local engines.
+func TestKernelParentGone(t *testing.T) {
+	dir := t.TempDir()
+	connFile := filepath.Join(dir, "kernel.json")
+	os.WriteFile(connFile, []byte(`{"ip": "127.0.0.1", "transport": "tcp", "key": "k", "signature_scheme": "hmac-sha256"}`), 0o600)
+	parent := exec.Command("/bin/sh", "-c", `JPY_PARENT_PID=$$ "$0" kernel -v -f "$1" -n 1 & echo $!; wait`, pirunBin, connFile)
+	parent.Env = testEnv(t)
+	p := startProc(t, parent)
+	var pid int
+	waitFor(t, 20*time.Second, "the kernel's pid", func() bool {
+		_, err := fmt.Sscan(p.stdout.String(), &pid)
+		return err == nil && pid > 0
+	})
+	alive := func() bool {
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		return err == nil && !strings.Contains(string(stat), ") Z ")
+	}
+	waitFor(t, time.Minute, "the kernel to serve", func() bool { return strings.Contains(p.stderr.String(), "kernel: serving") })
+	if !alive() {
+		t.Fatalf("the kernel (pid %d) is not running:\n%s", pid, p.stderr)
+	}
+	parent.Process.Kill()
+	waitFor(t, 30*time.Second, "the kernel to end after its parent was killed", func() bool { return !alive() })
+}

@@ -231,7 +231,7 @@ func (ar *AsyncResult) Value(i int) (starlark.Value, error) {
 
 // decodeResult decodes r's value, with its item errors, through each.
 func decodeResult(r wire.Result, label string, each func(starlark.Value) (starlark.Value, error)) (starlark.Value, error) {
-	v, err := wire.Unmarshal(r.Value)
+	v, err := wire.UnmarshalKeeping(r.Value) // a received message's bytes
 	if err != nil {
 		return nil, fmt.Errorf("decode the result of task %d from engine %d: %w", r.Task, r.Engine, err)
 	}

@@ -161,7 +161,7 @@ func astype(thread *starlark.Thread, a *Array, dtype DType) (*Array, error) {
 
 // convert returns a new contiguous copy of a with dtype.
 func convert(thread *starlark.Thread, a *Array, dtype DType) (*Array, error) {
-	out, err := alloc(thread, dtype, a.shape)
+	out, err := allocFull(thread, dtype, a.shape)
 	if err != nil {
 		return nil, err
 	}
@@ -355,7 +355,7 @@ func output(thread *starlark.Thread, fn string, dtype DType, shape []int, into *
 			return into, true, nil
 		}
 	}
-	out, err = alloc(thread, dtype, shape)
+	out, err = allocFull(thread, dtype, shape)
 	if err != nil {
 		return nil, false, fmt.Errorf("%s: %v", fn, err)
 	}

@@ -131,17 +131,15 @@ func rowMajorStrides(shape []int) []int {
 // newArray returns a zeroed contiguous array of dtype and shape. The
 // caller has checked shape with sizeOf (and any memory limit).
 func newArray(dtype DType, shape []int) *Array {
+	return newArrayOf(dtype, shape, false)
+}
+
+// newArrayOf returns a new contiguous array of dtype and shape, zeroed
+// unless full: then the caller must write every element before the array
+// is seen (see newBuffer).
+func newArrayOf(dtype DType, shape []int, full bool) *Array {
 	n, _ := sizeOf(shape)
-	buf := &buffer{}
-	switch dtype {
-	case Float64:
-		buf.f = make([]float64, n)
-	case Int64:
-		buf.i = make([]int64, n)
-	case Bool:
-		buf.b = make([]bool, n)
-	}
-	return &Array{dtype: dtype, shape: append([]int(nil), shape...), strides: rowMajorStrides(shape), buf: buf}
+	return &Array{dtype: dtype, shape: append([]int(nil), shape...), strides: rowMajorStrides(shape), buf: newBuffer(dtype, n, full)}
 }
 
 // checkShape reports whether n elements fill shape exactly.

@@ -66,7 +66,7 @@ func whereFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 	if y, err = astype(thread, y, dt); err != nil {
 		return nil, err
 	}
-	out, err := alloc(thread, dt, shape)
+	out, err := allocFull(thread, dt, shape)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", b.Name(), err)
 	}
@@ -206,7 +206,7 @@ func isclose(thread *starlark.Thread, fn string, a, b *Array, rtol, atol float64
 	if b, err = astype(thread, b, Float64); err != nil {
 		return nil, err
 	}
-	out, err := alloc(thread, Bool, shape)
+	out, err := allocFull(thread, Bool, shape)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", fn, err)
 	}

@@ -509,7 +509,7 @@ func linspaceFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 	if err != nil {
 		return nil, err
 	}
-	out, err := alloc(thread, Float64, []int{num})
+	out, err := allocFull(thread, Float64, []int{num})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", b.Name(), err)
 	}

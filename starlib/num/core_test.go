@@ -175,32 +175,68 @@ func TestHypotExact(t *testing.T) {
 	}
 }
 
-// TestLog2NearOne checks num.log2 against numpy's values to within 4 ulp
-// (Go's and glibc's logarithms differ in the last bits), near 1 above all,
-// where math.Log2 cancels (4e-10 relative error at 1 + 1e-7), and exactly
-// at powers of two.
-func TestLog2NearOne(t *testing.T) {
-	for _, test := range []struct{ x, want float64 }{
-		{1.000000000001, 1.4428232973175175e-12},
-		{0.999999999999, -1.4426631259937695e-12},
-		{1.0000001, 1.4426949695965583e-07},
-		{0.9999, -0.0001442767180450193},
-		{1.5, 0.5849625007211562},
-		{0.75, -0.4150374992788438},
-		{8.0, 3.0},
-		{0.125, -3.0},
-		{1.0, 0.0},
-		{1e+300, 996.5784284662087},
-		{3.0, 1.584962500721156},
+// TestAccurateNearOne checks log2, arcsin and arccos against numpy's
+// values to within 4 ulp (Go's and glibc's functions differ in the last
+// bits), near 1 above all, where math.Log2, math.Asin and math.Acos cancel
+// (log2(1 + 1e-7) off by 4e-10, acos(1 - 1e-15) from the 2nd digit), and
+// exactly at powers of two and ±1.
+func TestAccurateNearOne(t *testing.T) {
+	for _, test := range []struct {
+		fn      string
+		x, want float64
+	}{
+		{"log2", 1.000000000001, 1.4428232973175175e-12},
+		{"log2", 0.999999999999, -1.4426631259937695e-12},
+		{"log2", 1.0000001, 1.4426949695965583e-07},
+		{"log2", 0.9999, -0.0001442767180450193},
+		{"log2", 1.5, 0.5849625007211562},
+		{"log2", 0.75, -0.4150374992788438},
+		{"log2", 8.0, 3.0},
+		{"log2", 0.125, -3.0},
+		{"log2", 1.0, 0.0},
+		{"log2", 1e+300, 996.5784284662087},
+		{"log2", 3.0, 1.584962500721156},
+		{"arccos", 0.999999999999999, 4.4703483581542975e-08},
+		{"arccos", 0.9999999999, 1.4142136208911564e-05},
+		{"arccos", 0.9999999, 0.00044721359910904126},
+		{"arccos", -0.9999999, 3.141145439990684},
+		{"arccos", -0.999999999999, 3.1415912393918735},
+		{"arccos", 0.99, 0.1415394733244273},
+		{"arccos", 1e-09, 1.5707963257948965},
+		{"arccos", 0.5, 1.0471975511965976},
+		{"arccos", 0.75, 0.7227342478134157},
+		{"arccos", 1.0, 0.0},
+		{"arccos", -1.0, 3.141592653589793},
+		{"arccos", 0.0, 1.5707963267948966},
+		{"arcsin", 0.999999999999999, 1.570796282091413},
+		{"arcsin", 0.9999999999, 1.5707821846586876},
+		{"arcsin", 0.9999999, 1.5703491131957876},
+		{"arcsin", -0.9999999, -1.5703491131957876},
+		{"arcsin", -0.999999999999, -1.5707949125969767},
+		{"arcsin", 0.99, 1.4292568534704693},
+		{"arcsin", 1e-09, 1e-09},
+		{"arcsin", 0.5, 0.5235987755982989},
+		{"arcsin", 0.75, 0.8480620789814809},
+		{"arcsin", 1.0, 1.5707963267948966},
+		{"arcsin", -1.0, -1.5707963267948966},
 	} {
-		v, err := starlark.Call(&starlark.Thread{}, Module.Members["log2"], starlark.Tuple{starlark.Float(test.x)}, nil)
+		v, err := starlark.Call(&starlark.Thread{}, Module.Members[test.fn], starlark.Tuple{starlark.Float(test.x)}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		got := float64(v.(starlark.Float))
-		exact := test.want == math.Trunc(test.want)
+		exact := test.want == math.Trunc(test.want) || math.Abs(test.x) == 1
 		if exact && got != test.want || math.Abs(got-test.want) > 4*ulp(test.want) {
-			t.Errorf("num.log2(%v) = %v, want %v", test.x, got, test.want)
+			t.Errorf("num.%s(%v) = %v, want %v", test.fn, test.x, got, test.want)
+		}
+	}
+	// Out of the domain and NaN stay NaN.
+	for _, fn := range []string{"arcsin", "arccos"} {
+		for _, x := range []float64{1.5, -2, math.NaN()} {
+			v, _ := starlark.Call(&starlark.Thread{}, Module.Members[fn], starlark.Tuple{starlark.Float(x)}, nil)
+			if f, ok := v.(starlark.Float); !ok || !math.IsNaN(float64(f)) {
+				t.Errorf("num.%s(%v) = %v, want nan", fn, x, v)
+			}
 		}
 	}
 }

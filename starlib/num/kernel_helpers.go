@@ -1,6 +1,7 @@
 // This file defines the scalar helpers that the generated loops inline:
 // numpy's floor division and remainder, integer powers, NaN-propagating
-// minimum and maximum, sign, a correctly rounded hypot, a log2 accurate near 1.
+// minimum and maximum, sign, a correctly rounded hypot, log2, arcsin and
+// arccos accurate near 1.
 
 package num
 
@@ -185,4 +186,28 @@ func log2(x float64) float64 {
 		return math.Log(x) * (1 / math.Ln2)
 	}
 	return math.Log2(x)
+}
+
+// arcsin is numpy's arcsin. math.Asin takes sqrt(1 - x*x) near ±1, which
+// cancels (about 1000 ulp off); past ±0.5 this uses the half-angle form
+// asin(x) = π/2 - 2 asin(sqrt((1 - |x|)/2)), whose 1 - |x| is exact.
+func arcsin(x float64) float64 {
+	if a := math.Abs(x); a > 0.5 && a <= 1 {
+		return math.Copysign(math.Pi/2-2*math.Asin(math.Sqrt((1-a)/2)), x)
+	}
+	return math.Asin(x)
+}
+
+// arccos is numpy's arccos. math.Acos is π/2 - asin(x), which cancels
+// near 1 (acos(1 - 1e-15) is wrong from the 2nd digit); past ±0.5 this
+// uses the half-angle forms 2 asin(sqrt((1 - x)/2)) and
+// π - 2 asin(sqrt((1 + x)/2)), exact in their argument.
+func arccos(x float64) float64 {
+	switch {
+	case x > 0.5 && x <= 1:
+		return 2 * math.Asin(math.Sqrt((1-x)/2))
+	case x < -0.5 && x >= -1:
+		return math.Pi - 2*math.Asin(math.Sqrt((1+x)/2))
+	}
+	return math.Pi/2 - math.Asin(x)
 }

@@ -1459,13 +1459,13 @@ func uArcsinF(out []float64, a []float64, ai, as int) {
 		a := a[ai : ai+len(out)]
 		for i := range out {
 			x := a[i]
-			out[i] = math.Asin(x)
+			out[i] = arcsin(x)
 		}
 		return
 	}
 	for i := range out {
 		x := a[ai]
-		out[i] = math.Asin(x)
+		out[i] = arcsin(x)
 		ai += as
 	}
 }
@@ -1475,13 +1475,13 @@ func uArccosF(out []float64, a []float64, ai, as int) {
 		a := a[ai : ai+len(out)]
 		for i := range out {
 			x := a[i]
-			out[i] = math.Acos(x)
+			out[i] = arccos(x)
 		}
 		return
 	}
 	for i := range out {
 		x := a[ai]
-		out[i] = math.Acos(x)
+		out[i] = arccos(x)
 		ai += as
 	}
 }

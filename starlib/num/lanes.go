@@ -166,7 +166,7 @@ func (l *lanes) setBools(j int, x []bool) {
 // copyArray returns a new contiguous copy of a, allocated under thread's
 // limits.
 func copyArray(thread *starlark.Thread, a *Array) (*Array, error) {
-	out, err := alloc(thread, a.dtype, a.shape)
+	out, err := allocFull(thread, a.dtype, a.shape)
 	if err != nil {
 		return nil, err
 	}

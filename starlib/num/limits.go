@@ -123,6 +123,17 @@ func cancelled(thread *starlark.Thread) error {
 // error if the shape is invalid or the array would exceed thread's
 // MaxArrayBytes.
 func alloc(thread *starlark.Thread, dtype DType, shape []int) (*Array, error) {
+	return allocOf(thread, dtype, shape, false)
+}
+
+// allocFull is alloc for an output whose every element the caller writes
+// before the array is seen (or drops it on an error): a big one's memory
+// is not cleared first.
+func allocFull(thread *starlark.Thread, dtype DType, shape []int) (*Array, error) {
+	return allocOf(thread, dtype, shape, true)
+}
+
+func allocOf(thread *starlark.Thread, dtype DType, shape []int, full bool) (*Array, error) {
 	if len(shape) > maxDims {
 		return nil, fmt.Errorf("shape %s has %d dimensions; num arrays have at most %d", shapeString(shape), len(shape), maxDims)
 	}
@@ -141,7 +152,7 @@ func alloc(thread *starlark.Thread, dtype DType, shape []int) (*Array, error) {
 			return nil, fmt.Errorf("an array of shape %s and dtype %s takes %d bytes, over this engine's max_array_bytes of %d: work in smaller pieces, or raise [engine] max_array_bytes", shapeString(shape), dtype, bytes, limit)
 		}
 	}
-	a := newArray(dtype, shape)
+	a := newArrayOf(dtype, shape, full)
 	a.th = thread
 	return a, nil
 }

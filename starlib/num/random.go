@@ -43,7 +43,7 @@ func randFloats(thread *starlark.Thread, fname string, shape []int, none bool, f
 	if none {
 		shape = nil
 	}
-	out, err := alloc(thread, Float64, shape)
+	out, err := allocFull(thread, Float64, shape)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", fname, err)
 	}
@@ -264,7 +264,7 @@ func randomIntegers(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 	if none {
 		shape = nil
 	}
-	out, err := alloc(thread, Int64, shape)
+	out, err := allocFull(thread, Int64, shape)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", b.Name(), err)
 	}

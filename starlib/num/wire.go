@@ -6,6 +6,7 @@ package num
 
 import (
 	"slices"
+	"unsafe"
 
 	"go.starlark.net/starlark"
 
@@ -55,8 +56,9 @@ func (b *buffer) unlend() {
 }
 
 // fromWire is the wire.NewArrayFunc of num: it copies data once into a
-// new array of kind and shape.
-func fromWire(kind wire.ArrayKind, shape []int, data []byte) (starlark.Value, error) {
+// new array of kind and shape, or, with keep, makes the array over data
+// itself, marked lent so that its first write copies it (checkMutable).
+func fromWire(kind wire.ArrayKind, shape []int, data []byte, keep bool) (starlark.Value, error) {
 	var dtype DType
 	switch kind {
 	case wire.Float64Array:
@@ -72,6 +74,18 @@ func fromWire(kind wire.ArrayKind, shape []int, data []byte) (starlark.Value, er
 	}
 	if err != nil {
 		return nil, err
+	}
+	noteBig(len(data))
+	if keep && dtype != Bool && len(data) > 0 && uintptr(unsafe.Pointer(unsafe.SliceData(data)))%8 == 0 {
+		a := &Array{dtype: dtype, shape: append([]int(nil), shape...), strides: rowMajorStrides(shape), buf: &buffer{}}
+		p := unsafe.Pointer(unsafe.SliceData(data))
+		if dtype == Float64 {
+			a.buf.f = unsafe.Slice((*float64)(p), len(data)/8)
+		} else {
+			a.buf.i = unsafe.Slice((*int64)(p), len(data)/8)
+		}
+		a.buf.lent.Store(true)
+		return a, nil
 	}
 	switch dtype {
 	case Float64:

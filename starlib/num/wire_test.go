@@ -4,9 +4,12 @@
 package num
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"testing"
+	"time"
+	"unsafe"
 
 	"go.starlark.net/starlark"
 
@@ -157,4 +160,70 @@ func BenchmarkWireArray10M(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestWireKeepsReassembledArray sends a list of a small array and a 2 MiB
+// one as message parts through an Assembler, as engines and clients do,
+// and checks that UnmarshalKeeping gives the big array the message's own
+// memory (no copy), that its first write copies it, and that Unmarshal
+// still copies.
+func TestWireKeepsReassembledArray(t *testing.T) {
+	big := newArray(Float64, []int{1 << 18}) // 2 MiB
+	for k := range big.buf.f {
+		big.buf.f[k] = float64(k)
+	}
+	small, _ := FromFloat64s([]float64{1, 2, 3})
+	blocks, err := wire.MarshalBlocks(starlark.NewList([]starlark.Value{starlark.String("odd1"), small, big}), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := blocks.Parts(1 << 20)
+	if len(parts) < 2 || len(parts[0])%8 == 0 {
+		t.Fatalf("parts of %d bytes, the first %d: want several, the first not a multiple of 8", blocks.Len(), len(parts[0]))
+	}
+	var asm wire.Assembler
+	var msg []byte
+	for i, p := range parts {
+		if msg, err = asm.Add(wire.PartHeader("s", i, len(parts), blocks.Len()), p, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !bytes.Equal(msg, blocks.Bytes()) {
+		t.Fatalf("reassembled message differs from the parts sent")
+	}
+	inMsg := func(a *Array) bool {
+		p, lo := uintptr(unsafe.Pointer(&a.buf.f[0])), uintptr(unsafe.Pointer(&msg[0]))
+		return p >= lo && p < lo+uintptr(len(msg))
+	}
+	v, err := wire.UnmarshalKeeping(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := v.(*starlark.List).Index(2).(*Array)
+	if !inMsg(got) || !got.buf.lent.Load() {
+		t.Fatalf("UnmarshalKeeping: big array in the message's memory = %v, lent = %v; want both", inMsg(got), got.buf.lent.Load())
+	}
+	if s := v.(*starlark.List).Index(1).(*Array); inMsg(s) {
+		t.Errorf("UnmarshalKeeping: a 3-element array keeps the message's memory, want a copy")
+	}
+	if err := got.SetKey(starlark.MakeInt(7), starlark.Float(-1)); err != nil {
+		t.Fatal(err)
+	}
+	if inMsg(got) || got.buf.f[7] != -1 || got.buf.f[8] != 8 {
+		t.Errorf("after a[7] = -1: still in the message = %v, a[7] = %v, a[8] = %v; want false, -1, 8", inMsg(got), got.buf.f[7], got.buf.f[8])
+	}
+	again, err := wire.UnmarshalKeeping(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x := again.(*starlark.List).Index(2).(*Array).buf.f[7]; x != 7 {
+		t.Errorf("message decoded again after a write to the first array: a[7] = %v, want 7", x)
+	}
+	copied, err := wire.Unmarshal(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inMsg(copied.(*starlark.List).Index(2).(*Array)) {
+		t.Errorf("Unmarshal: big array in the message's memory, want a copy")
+	}
 }

@@ -91,10 +91,18 @@ type Array interface {
 }
 
 // NewArrayFunc makes a Starlark value of an array read from the wire.
-// data holds the elements as ArrayData.Data does; it is valid only
-// during the call (the function copies it), and its length matches
-// shape and kind. The function must be safe for concurrent use.
-type NewArrayFunc func(kind ArrayKind, shape []int, data []byte) (starlark.Value, error)
+// data holds the elements as ArrayData.Data does, and its length matches
+// shape and kind. Unless keep is set, data is valid only during the call
+// (the function copies it); with keep, data is 8-byte aligned memory that
+// nothing writes again, which the array may keep instead of a copy as
+// long as it copies before its first write (see Decoder.KeepArrays). The
+// function must be safe for concurrent use.
+type NewArrayFunc func(kind ArrayKind, shape []int, data []byte, keep bool) (starlark.Value, error)
+
+// keepArrayBytes is the size from which a decoder with KeepArrays lets a
+// typed array keep the input's memory: below it a copy costs less than
+// the input it would keep alive.
+const keepArrayBytes = 1 << 20
 
 var newArray atomic.Pointer[NewArrayFunc]
 
@@ -353,7 +361,9 @@ func (d *Decoder) typedArray(off int64, tag uint64, shape []int) (starlark.Value
 	if f == nil {
 		return nil, d.errorf(off, "%v", errNoArrays)
 	}
-	v, err := (*f)(kind, shape, b)
+	keep := d.KeepArrays && d.r == nil && (tag == tagFloat64LE || tag == tagInt64LE) && littleEndian &&
+		len(b) >= keepArrayBytes && uintptr(unsafe.Pointer(unsafe.SliceData(b)))%8 == 0
+	v, err := (*f)(kind, shape, b, keep)
 	if err != nil {
 		return nil, d.errorf(off, "%v", err)
 	}

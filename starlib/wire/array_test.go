@@ -39,7 +39,7 @@ func (a *testArray) WireArray() ArrayData {
 	return ArrayData{Kind: a.kind, Shape: a.shape, Data: a.data, Keep: func() { a.kept.Add(1) }}
 }
 
-func newTestArray(kind ArrayKind, shape []int, data []byte) (starlark.Value, error) {
+func newTestArray(kind ArrayKind, shape []int, data []byte, keep bool) (starlark.Value, error) {
 	if kind == 0 {
 		return nil, fmt.Errorf("bad kind")
 	}

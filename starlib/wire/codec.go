@@ -163,7 +163,19 @@ func Marshal(v starlark.Value) ([]byte, error) {
 // DefaultLimits and no Ref hook. The result is not frozen and does not
 // alias b. It is safe for concurrent use.
 func Unmarshal(b []byte) (starlark.Value, error) {
+	return unmarshal(NewBytesDecoder(b))
+}
+
+// UnmarshalKeeping is Unmarshal for a message's bytes that nothing writes
+// again: typed arrays of 1 MiB or more may keep b's memory instead of a
+// copy (Decoder.KeepArrays), copying it before their first write.
+func UnmarshalKeeping(b []byte) (starlark.Value, error) {
 	d := NewBytesDecoder(b)
+	d.KeepArrays = true
+	return unmarshal(d)
+}
+
+func unmarshal(d *Decoder) (starlark.Value, error) {
 	v, err := d.Decode()
 	if err == io.EOF {
 		return nil, fmt.Errorf("wire: decode: empty input: %w", io.ErrUnexpectedEOF)

@@ -49,6 +49,15 @@ type Decoder struct {
 	// decoding; zero fields mean DefaultLimits.
 	Limits Limits
 
+	// KeepArrays lets typed arrays of 1 MiB or more decoded from a
+	// NewBytesDecoder's input keep that memory instead of copying it
+	// (when the payload is little-endian and 8-byte aligned); such an
+	// array copies it before its first write. Set it only when nothing
+	// writes the input again, not even after the decoded values are
+	// dropped: a reassembled message (Assembler.Add) or a NATS message's
+	// data, never a reused buffer.
+	KeepArrays bool
+
 	r          io.Reader              // nil: buf is the whole input
 	lener      interface{ Len() int } // r, if it tells how much input it holds
 	buf        []byte                 // buffered input; buf[pos:end] may be decoded

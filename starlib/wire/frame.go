@@ -143,7 +143,8 @@ type Assembler struct {
 }
 
 type partialMsg struct {
-	sb   strings.Builder // the parts so far, in memory not cleared first
+	sb   strings.Builder // pad bytes, then the parts so far, in memory not cleared first
+	pad  int             // bytes before the message, so that its second part is 8-byte aligned
 	size int             // announced total
 	next int
 	seen time.Time
@@ -168,15 +169,23 @@ func (a *Assembler) Add(header string, data []byte, now time.Time) ([]byte, erro
 		if limit := a.maxBytes(); size > limit-a.held {
 			return nil, fmt.Errorf("chunked message %s: %d bytes would exceed the %d bytes allowed in flight", stream, size, limit)
 		}
-		p = &partialMsg{size: size}
-		p.sb.Grow(size)
+		// A large array's bytes travel as parts of their own, the first
+		// after the message's head (Blocks.Parts): starting the second
+		// part on an 8-byte boundary lets a decoder keep an array in place
+		// (Decoder.KeepArrays) instead of copying it.
+		p = &partialMsg{size: size, pad: -len(data) & 7}
+		if total == 1 {
+			p.pad = 0
+		}
+		p.sb.Grow(p.pad + size)
+		p.sb.WriteString("\x00\x00\x00\x00\x00\x00\x00"[:p.pad])
 		if a.partial == nil {
 			a.partial = make(map[string]*partialMsg)
 		}
 		a.partial[stream] = p
 		a.held += size
 	}
-	if part != p.next || p.sb.Len()+len(data) > p.size {
+	if part != p.next || p.sb.Len()-p.pad+len(data) > p.size {
 		a.drop(stream, p)
 		return nil, fmt.Errorf("chunked message %s: part %d out of order or larger than announced", stream, part)
 	}
@@ -187,13 +196,13 @@ func (a *Assembler) Add(header string, data []byte, now time.Time) ([]byte, erro
 		return nil, nil
 	}
 	a.drop(stream, p)
-	if p.sb.Len() != size {
-		return nil, fmt.Errorf("chunked message %s: got %d bytes, announced %d", stream, p.sb.Len(), size)
+	if p.sb.Len()-p.pad != size {
+		return nil, fmt.Errorf("chunked message %s: got %d bytes, announced %d", stream, p.sb.Len()-p.pad, size)
 	}
 	if size == 0 {
 		return []byte{}, nil
 	}
-	whole := p.sb.String()
+	whole := p.sb.String()[p.pad:]
 	return unsafe.Slice(unsafe.StringData(whole), len(whole)), nil // p is dropped: the bytes are the caller's
 }
 

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/pirun-dev/pirun/host/kernel"
 	"github.com/pirun-dev/pirun/host/repl"
@@ -61,6 +62,7 @@ process, as a script run does.
 // serveKernel binds the kernel's sockets, opens the cluster and serves
 // cells until Jupyter shuts the kernel down.
 func serveKernel(ctx context.Context, e *env, f kernelFlags) int {
+	ppid := os.Getppid()
 	ci, err := kernel.ReadConnInfo(f.file)
 	if err != nil {
 		return reportAs(e, "pirun kernel", &configError{err})
@@ -92,6 +94,12 @@ func serveKernel(ctx context.Context, e *env, f kernelFlags) int {
 	if err := r.StartCells(client); err != nil {
 		return report(e, err)
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go watchParent(ctx, cancel, e.getenv("JPY_PARENT_PID"), ppid)
+	c := k.Conn()
+	log.Debug("kernel: serving", "ip", c.IP, "shell", c.ShellPort, "control", c.ControlPort, "iopub", c.IOPubPort,
+		"stdin", c.StdinPort, "hb", c.HBPort)
 	if err := k.Run(ctx, kernel.NewREPLSession(r)); err != nil {
 		return report(e, err)
 	}
@@ -166,4 +174,27 @@ as "jupyter kernelspec install" does.
 	}
 	fmt.Fprintf(e.stdout, "installed the Jupyter kernel %q in %s\nstart it with: jupyter console --kernel pirun (or pick \"pirun (Starlark)\" in a notebook)\n", kernel.SpecName, dir)
 	return exitOK
+}
+
+// watchParent ends the kernel when the process that started it is gone
+// (the kernel was reparented), if that was Jupyter (JPY_PARENT_PID is set,
+// as jupyter_client sets it): a killed notebook server leaves no kernel
+// and engines behind. It returns when ctx is done.
+func watchParent(ctx context.Context, cancel context.CancelFunc, jupyter string, ppid int) {
+	if jupyter == "" {
+		return
+	}
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		if os.Getppid() != ppid {
+			cancel()
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
