@@ -51,6 +51,9 @@ type Mux struct {
 // NewMux returns the Mux of a daemon on host whose engines are those for
 // which exists reports true.
 func NewMux(host string, exists func(engine int) bool, log *slog.Logger) *Mux {
+	if host == "" {
+		host = "a host without a name" // failure reports say "engine 5 on <host>"
+	}
 	return &Mux{host: host, exists: exists, log: log, ranks: make(map[rankKey]*Rank), values: make(map[int]*Value)}
 }
 
