@@ -65,7 +65,11 @@
 // element count is an error naming the byte offset. The payload is read
 // as any byte string is (sized by the input at hand, never by its head),
 // then handed to the constructor set with RegisterArray, which copies it
-// once into fresh, aligned memory.
+// once into fresh, aligned memory, or, for a Decoder with KeepArrays (a
+// received message nothing writes again) and an aligned little-endian
+// payload of 1 MiB or more, keeps it in place, copy-on-write. An
+// Assembler starts a message's second part, where a large array's bytes
+// begin, on an 8-byte boundary.
 //
 // A block Encoder lends an array's bytes of 64 KiB or more instead of
 // copying them (calling ArrayData.Keep, after which the array copies
