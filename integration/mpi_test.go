@@ -75,6 +75,18 @@ func TestMPICommand(t *testing.T) {
 			stderr: []string{"rank 1 (engine 1 on HOST): Traceback (most recent call last):\n  job.star:4:14: in <toplevel>\nError in comm.recv: comm.recv: deadlock: every rank waits for a message that can never come: rank 0 has finished; rank 1 waits recv(source=0, tag=10) (unreceived: source=0 tag=0)"},
 		},
 		{
+			name:   "different collectives",
+			script: "if comm.rank == 0:\n    comm.bcast(1)\nelse:\n    comm.barrier()\n    print(\"passed\")\n",
+			args:   []string{"mpi", "-n", "3", "job.star"},
+			code:   1,
+			stderr: []string{
+				"rank 0 (engine 0 on HOST): ",
+				"rank 1 (engine 1 on HOST): ",
+				"rank 2 (engine 2 on HOST): ",
+				"collective mismatch: the ranks called different collectives (or roots) at collective #1 on comm: rank 0 called bcast(root=0); ranks 1, 2 called barrier()",
+			},
+		},
+		{
 			name:   "a syntax error before anything runs",
 			script: "print(comm.rank\n",
 			args:   []string{"mpi", "-n", "2", "job.star"},

@@ -16,10 +16,19 @@
 //
 //	comm.rank          # int: this engine's rank, its index in the view's targets
 //	comm.size          # int: the number of ranks
+//	comm.Get_rank(), comm.Get_size()  # the same, as mpi4py spells them
+//	comm.COMM_WORLD    # the task's world communicator (also from a split one)
 //	comm.ANY_SOURCE    # -1: recv(source=comm.ANY_SOURCE) takes a message from any rank
 //	comm.ANY_TAG       # -1: recv(tag=comm.ANY_TAG) takes a message with any tag
-//	comm.SUM, comm.PROD, comm.MIN, comm.MAX, comm.LAND, comm.LOR
+//	comm.PROC_NULL     # -2: sends to it and receives from it complete at once (recv gives None)
+//	comm.UNDEFINED     # -32766: waitany's index when nothing is active; split's color to stay out
+//	comm.SUM, comm.PROD, comm.MIN, comm.MAX, comm.LAND, comm.LOR, comm.LXOR,
+//	comm.BAND, comm.BOR, comm.BXOR, comm.MAXLOC, comm.MINLOC, comm.REPLACE, comm.NO_OP
 //	                   # "sum", "prod", ...: the reduction operators, by name
+//	comm.Request       # waitall, waitany, ... as mpi4py's MPI.Request.waitall
+//
+// mpi4py's MPI.X is comm.X: pirun predeclares no MPI name, so that host
+// and engines predeclare the same set.
 //
 // Every blocking operation accepts timeout=None: a number of seconds
 // after which it fails. Whatever the timeout, a job in which every rank
@@ -44,14 +53,40 @@
 // recv waits for the first message from source with tag and returns its
 // value; with status=True it returns (value, source, tag).
 //
+// def ssend(obj, dest, tag=0, timeout=None):
+//
+// ssend is send that returns only once a receive on dest matched the
+// message (MPI's synchronous send).
+//
+// def recv_status(source=ANY_SOURCE, tag=ANY_TAG, timeout=None):
+//
+// recv_status is recv returning (value, status), status a struct with
+// source and tag. mpi4py's recv(status=st) fills a Status object in place,
+// which Starlark cannot express.
+//
 // def isend(obj, dest, tag=0):
+// def issend(obj, dest, tag=0):
 // def irecv(source=ANY_SOURCE, tag=ANY_TAG):
 //
-// isend and irecv start a send or a receive and return a Request:
+// isend, issend and irecv start a send or a receive and return a Request:
 // req.wait(status=False, timeout=None) waits for it and returns the value
 // received (None for a send); req.test() returns (True, value) once it is
-// complete, else (False, None), without waiting. A task waits for its
-// unfinished sends before it ends.
+// complete, else (False, None), without waiting; req.cancel() takes back
+// a receive that no message matched yet (or a send still waiting for
+// credit), which then completes with None and req.cancelled true. As in
+// mpi4py, a request that a wait or a test found complete is null: false,
+// and its wait returns None. A task waits for its unfinished sends before
+// it ends.
+//
+// def waitall(requests, status=False, timeout=None):   # [value, ...]
+// def waitany(requests, status=False, timeout=None):   # (index, value); (UNDEFINED, None) when all are null
+// def waitsome(requests, status=False, timeout=None):  # ([index, ...], [value, ...]); (None, None) when all are null
+// def testall(requests, status=False):                  # (True, [value, ...]) or (False, None)
+// def testany(requests, status=False):                  # (index, True, value), (UNDEFINED, False, None), or (UNDEFINED, True, None) when all are null
+// def testsome(requests, status=False):                 # ([index, ...], [value, ...]); (None, None) when all are null
+//
+// The operations on lists of requests, as mpi4py's Request.waitall etc.;
+// also comm.Request.waitall(requests).
 //
 // def sendrecv(sendobj, dest, sendtag=0, source=ANY_SOURCE, recvtag=ANY_TAG, status=False, timeout=None):
 //
@@ -69,25 +104,36 @@
 // def scatter(seq, root=0, timeout=None):
 // def gather(obj, root=0, timeout=None):
 // def allgather(obj, timeout=None):
+// def alltoall(sendobj, timeout=None):
 // def reduce(obj, op="sum", root=0, timeout=None):
 // def allreduce(obj, op="sum", timeout=None):
-// def barrier(timeout=None):
+// def scan(sendobj, op="sum", timeout=None):
+// def exscan(sendobj, op="sum", timeout=None):
+// def barrier(timeout=None):  (also Barrier)
 //
 // The collectives must be called by every rank, in the same order. bcast
 // returns root's obj on every rank. scatter gives rank i the item i of
 // root's seq (of exactly size items; other ranks pass None). gather
 // returns the list of every rank's obj, in rank order, on root and None
-// elsewhere; allgather returns it on every rank. reduce combines the
-// ranks' objs in rank order with op, one of "sum", "prod", "min", "max",
-// "land", "lor", or a function of two arguments (a function sent from the
-// host works), and returns the result on root (None elsewhere); allreduce
-// returns it on every rank. barrier returns once every rank called it.
+// elsewhere; allgather returns it on every rank. alltoall sends item j of
+// rank i's sendobj (of size items) to rank j, and returns what each rank
+// sent this one, in rank order. reduce combines the ranks' objs in rank
+// order with op, one of the operators above or a function of two
+// arguments (a function sent from the host works), and returns the
+// result on root (None elsewhere); allreduce returns it on every rank.
+// scan returns on rank i the combination of ranks 0 to i; exscan of ranks
+// 0 to i-1 (None on rank 0). On num arrays the operators work
+// elementwise. barrier returns once every rank called it.
 //
-// def split(color, key=0, timeout=None):
+// Ranks that call different collectives at the same point, or the same
+// collective with different roots, fail with each rank's call (see
+// mismatch.go).
+//
+// def split(color, key=0, timeout=None):  (also Split)
 //
 // split is a collective that returns a new communicator of the ranks that
 // passed the same color (an int ≥ 0), ranked by key then by their rank in
-// comm; a rank that passes color=None gets None. A communicator made by
+// comm; a rank that passes color=None (or UNDEFINED) gets None. A communicator made by
 // split has the same attributes and operations as comm, and its messages
 // never mix with comm's.
 
@@ -114,9 +160,10 @@ type communicator struct {
 	index  map[int]int // rank of each world rank in group
 	rank   int
 	size   int
-	coll   int    // collectives so far: the tag of the next one
-	splits int    // splits so far
-	name   string // "" for the world, else "comm.split(color=1)"
+	coll   int           // collectives so far: the tag of the next one
+	splits int           // splits so far
+	name   string        // "" for the world, else "comm.split(color=1)"
+	top    *communicator // the world communicator of the task
 }
 
 // world returns the world rank of rank r.
@@ -145,15 +192,20 @@ var (
 	_ starlark.HasAttrs = (*Value)(nil)
 )
 
+// commConstants are comm's attributes that need no job: mpi4py's MPI.X
+// is comm.X. The operators are their names (comm.SUM == "sum").
 var commConstants = map[string]starlark.Value{
 	"ANY_SOURCE": starlark.MakeInt(anySource),
 	"ANY_TAG":    starlark.MakeInt(anyTag),
-	"SUM":        starlark.String("sum"),
-	"PROD":       starlark.String("prod"),
-	"MIN":        starlark.String("min"),
-	"MAX":        starlark.String("max"),
-	"LAND":       starlark.String("land"),
-	"LOR":        starlark.String("lor"),
+	"PROC_NULL":  starlark.MakeInt(procNull),
+	"UNDEFINED":  starlark.MakeInt(undefined),
+	"Request":    requestModule,
+}
+
+func init() {
+	for _, name := range opNames {
+		commConstants[strings.ToUpper(name)] = starlark.String(name)
+	}
 }
 
 func (v *Value) String() string {
@@ -171,7 +223,7 @@ func (v *Value) Truth() starlark.Bool  { return v.c != nil }
 func (v *Value) Hash() (uint32, error) { return 0, errors.New("unhashable: comm") }
 
 func (v *Value) AttrNames() []string {
-	fields := []string{"rank", "size"}
+	fields := []string{"rank", "size", "COMM_WORLD"}
 	for name := range commConstants {
 		fields = append(fields, name)
 	}
@@ -183,7 +235,7 @@ func (v *Value) Attr(name string) (starlark.Value, error) {
 		return k, nil
 	}
 	m := commMethods[name]
-	if m == nil && name != "rank" && name != "size" {
+	if m == nil && name != "rank" && name != "size" && name != "COMM_WORLD" {
 		return nil, nil
 	}
 	c, err := v.get()
@@ -195,6 +247,11 @@ func (v *Value) Attr(name string) (starlark.Value, error) {
 		return starlark.MakeInt(c.rank), nil
 	case "size":
 		return starlark.MakeInt(c.size), nil
+	case "COMM_WORLD":
+		if c.top == c {
+			return v, nil
+		}
+		return &Value{c: c.top}, nil
 	}
 	return m.BindReceiver(v), nil
 }
@@ -228,6 +285,7 @@ func (m *Mux) Begin(id int, t *wire.Task) *Rank {
 	}
 	rs.start(rank, t.Comm.Ranks)
 	v.c = &communicator{rs: rs, rank: rank, size: len(t.Comm.Ranks)}
+	v.c.top = v.c
 	return rs
 }
 
@@ -243,6 +301,9 @@ func (m *Mux) End(ctx context.Context, id int, rs *Rank, err error) error {
 	}
 	if err == nil {
 		err = rs.finish(ctx)
+	}
+	if err == nil {
+		err = rs.confirm(ctx)
 	}
 	rs.close(ctx, err)
 	m.retire(rs)

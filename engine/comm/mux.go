@@ -51,6 +51,9 @@ type Mux struct {
 // NewMux returns the Mux of a daemon on host whose engines are those for
 // which exists reports true.
 func NewMux(host string, exists func(engine int) bool, log *slog.Logger) *Mux {
+	if host == "" {
+		host = "a host without a name" // failure reports say "engine 5 on <host>"
+	}
 	return &Mux{host: host, exists: exists, log: log, ranks: make(map[rankKey]*Rank), values: make(map[int]*Value)}
 }
 
@@ -160,35 +163,43 @@ func (m *Mux) onQuery(id int) nats.MsgHandler {
 		if err := wire.UnmarshalMsg(msg.Data, &q); err != nil || msg.Reply == "" {
 			return
 		}
-		st := m.status(q.Job, id)
+		q.Engine = id
+		st := m.status(q)
 		if data, err := wire.MarshalMsg(&st); err == nil {
 			msg.Respond(data)
 		}
 	}
 }
 
-// status describes engine's rank in job now.
-func (m *Mux) status(job string, engine int) wire.CommStatus {
-	if !m.exists(engine) {
+// status describes the rank q asks about now.
+func (m *Mux) status(q wire.CommQuery) wire.CommStatus {
+	if !m.exists(q.Engine) {
 		return wire.CommStatus{State: wire.CommGone}
 	}
-	rs := m.record(job, engine, false)
+	rs := m.record(q.Job, q.Engine, false)
 	if rs == nil {
 		return wire.CommStatus{State: wire.CommPending}
 	}
-	return rs.status()
+	st := rs.status()
+	if q.Seq > 0 {
+		rs.mu.Lock()
+		st.Called = rs.calls[collKey{q.Ctx, q.Seq}].call
+		rs.mu.Unlock()
+	}
+	return st
 }
 
 // errNoAnswer means a rank's engine does not answer at all: it died.
 var errNoAnswer = errors.New("no answer")
 
-// query asks for the status of engine's rank in job, in memory when the
-// engine runs here.
-func (m *Mux) query(ctx context.Context, job string, engine int) (wire.CommStatus, error) {
+// query asks for the status of a rank, in memory when its engine runs
+// here.
+func (m *Mux) query(ctx context.Context, q wire.CommQuery) (wire.CommStatus, error) {
+	engine := q.Engine
 	if m.exists(engine) {
-		return m.status(job, engine), nil
+		return m.status(q), nil
 	}
-	data, err := wire.MarshalMsg(&wire.CommQuery{Job: job, Engine: engine})
+	data, err := wire.MarshalMsg(&q)
 	if err != nil {
 		return wire.CommStatus{}, err
 	}
@@ -244,7 +255,7 @@ func (m *Mux) Waits(engine int) bool {
 	m.mu.Unlock()
 	for _, rs := range recs {
 		rs.mu.Lock()
-		w := rs.waiting != nil && !rs.waiting.done && rs.busy == 0
+		w := rs.waiting != nil && !rs.waiting.complete() && rs.busy == 0
 		rs.mu.Unlock()
 		if w {
 			return true

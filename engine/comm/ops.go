@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"go.starlark.net/starlark"
+	"go.starlark.net/starlarkstruct"
 
 	"github.com/pirun-dev/pirun/starlib"
 	"github.com/pirun-dev/pirun/starlib/wire"
@@ -30,6 +31,11 @@ func init() {
 	for name, f := range map[string]commMethod{
 		"send": commSend, "recv": commRecv, "isend": commIsend, "irecv": commIrecv,
 		"sendrecv": commSendrecv, "probe": commProbe, "iprobe": commIprobe,
+		"ssend": commSsend, "issend": commIssend, "recv_status": commRecvStatus,
+		"waitall": commWaitall, "waitany": commWaitany, "waitsome": commWaitsome,
+		"testall": commTestall, "testany": commTestany, "testsome": commTestsome,
+		"alltoall": commAlltoall, "scan": commScan, "exscan": commExscan,
+		"Get_rank": commGetRank, "Get_size": commGetSize, "Barrier": commBarrier, "Split": commSplit,
 		"bcast": commBcast, "scatter": commScatter, "gather": commGather, "allgather": commAllgather,
 		"reduce": commReduce, "allreduce": commAllreduce, "barrier": commBarrier, "split": commSplit,
 	} {
@@ -90,7 +96,7 @@ func (c *communicator) rankArg(what string, r int, anyOK bool) error {
 		return nil
 	}
 	if anyOK {
-		return fmt.Errorf("%s=%d: want a rank from 0 to %d, or comm.ANY_SOURCE", what, r, c.size-1)
+		return fmt.Errorf("%s=%d: want a rank from 0 to %d, comm.ANY_SOURCE or comm.PROC_NULL", what, r, c.size-1)
 	}
 	return fmt.Errorf("%s=%d: want a rank from 0 to %d", what, r, c.size-1)
 }
@@ -127,11 +133,19 @@ func (rs *Rank) usable() error {
 
 // isend starts sending data to rank dst of c, in context cctx.
 func (c *communicator) isend(o *op, data []byte, dst, tag int, cctx uint64, desc string) (*request, error) {
+	return c.isendSync(o, data, dst, tag, cctx, desc, false)
+}
+
+// isendSync is isend; a sync send completes once a receive matched it.
+func (c *communicator) isendSync(o *op, data []byte, dst, tag int, cctx uint64, desc string, sync bool) (*request, error) {
 	w := c.world(dst)
 	if err := c.rs.contact(o.ctx, w); err != nil {
 		return nil, err
 	}
-	r := &request{kind: reqSend, ctx: cctx, peer: w, tag: tag, desc: desc, comm: c, data: data}
+	r := &request{kind: reqSend, ctx: cctx, peer: w, tag: tag, desc: desc, comm: c, data: data, sync: sync}
+	if cctx%2 == 1 {
+		r.call = callOf(desc)
+	}
 	var dl drainList
 	c.rs.mu.Lock()
 	err := c.rs.usable()
@@ -221,7 +235,15 @@ func (c *communicator) received(r *request, status bool) (starlark.Value, error)
 	if err != nil || !status {
 		return v, err
 	}
-	return starlark.Tuple{v, starlark.MakeInt(c.local(r.src)), starlark.MakeInt(r.gotTag)}, nil
+	return starlark.Tuple{v, starlark.MakeInt(c.source(r)), starlark.MakeInt(r.gotTag)}, nil
+}
+
+// source is the rank in c that receive or probe r matched.
+func (c *communicator) source(r *request) int {
+	if r.src == procNull {
+		return procNull
+	}
+	return c.local(r.src)
 }
 
 func commSend(c *communicator, o *op, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
@@ -239,34 +261,50 @@ func commSend(c *communicator, o *op, args starlark.Tuple, kw []starlark.Tuple) 
 	return starlark.None, c.wait(o, r)
 }
 
-// startSend checks the arguments of a send and starts it.
+// startSend checks the arguments of a send and starts it. ssend and
+// issend are sync: they complete once a receive matched them. A send to
+// PROC_NULL is complete at once.
 func (c *communicator) startSend(o *op, obj starlark.Value, dest, tag int, verb string) (*request, error) {
-	if err := c.rankArg("dest", dest, false); err != nil {
-		return nil, err
-	}
+	desc := fmt.Sprintf("%s(dest=%s, tag=%d)", verb, anyName(dest, "PROC_NULL"), tag)
 	if err := tagArg("tag", tag, false); err != nil {
 		return nil, err
+	}
+	if dest == procNull {
+		return &request{kind: reqSend, peer: procNull, tag: tag, desc: desc, comm: c, done: true}, nil
+	}
+	if err := c.rankArg("dest", dest, false); err != nil {
+		return nil, fmt.Errorf("%w, or comm.PROC_NULL", err)
 	}
 	data, err := encode(obj)
 	if err != nil {
 		return nil, err
 	}
-	return c.isend(o, data, dest, tag, c.ctx, fmt.Sprintf("%s(dest=%d, tag=%d)", verb, dest, tag))
+	return c.isendSync(o, data, dest, tag, c.ctx, desc, verb == "ssend" || verb == "issend")
 }
 
-// startRecv checks the arguments of a receive or probe and starts it.
+// startRecv checks the arguments of a receive or probe and starts it. A
+// receive from PROC_NULL is complete at once, with None from PROC_NULL
+// with tag ANY_TAG, as in MPI.
 func (c *communicator) startRecv(kind reqKind, source, tag int, verb string) (*request, error) {
-	if err := c.rankArg("source", source, true); err != nil {
-		return nil, err
-	}
 	if err := tagArg("tag", tag, true); err != nil {
 		return nil, err
 	}
-	return c.irecv(kind, source, tag, c.ctx, fmt.Sprintf("%s(source=%s, tag=%s)", verb, anyName(source, "ANY_SOURCE"), anyName(tag, "ANY_TAG")))
+	desc := fmt.Sprintf("%s(source=%s, tag=%s)", verb, anyName(source, "ANY_SOURCE"), anyName(tag, "ANY_TAG"))
+	if source == procNull {
+		return &request{kind: kind, peer: procNull, tag: tag, desc: desc, comm: c, done: true,
+			src: procNull, gotTag: anyTag, value: starlark.None}, nil
+	}
+	if err := c.rankArg("source", source, true); err != nil {
+		return nil, err
+	}
+	return c.irecv(kind, source, tag, c.ctx, desc)
 }
 
 func anyName(n int, anyWord string) string {
-	if n < 0 {
+	switch n {
+	case procNull:
+		return "PROC_NULL"
+	case anySource: // == anyTag
 		return anyWord
 	}
 	return fmt.Sprint(n)
@@ -357,13 +395,16 @@ func commProbe(c *communicator, o *op, args starlark.Tuple, kw []starlark.Tuple)
 	if err := c.wait(o, r); err != nil {
 		return nil, err
 	}
-	return starlark.Tuple{starlark.MakeInt(c.local(r.src)), starlark.MakeInt(r.gotTag)}, nil
+	return starlark.Tuple{starlark.MakeInt(c.source(r)), starlark.MakeInt(r.gotTag)}, nil
 }
 
 func commIprobe(c *communicator, o *op, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 	source, tag := anySource, anyTag
 	if err := starlark.UnpackArgs(o.name, args, kw, "source?", &source, "tag?", &tag); err != nil {
 		return nil, err
+	}
+	if source == procNull {
+		return starlark.Tuple{starlark.MakeInt(procNull), starlark.MakeInt(anyTag)}, nil
 	}
 	if err := c.rankArg("source", source, true); err != nil {
 		return nil, err
@@ -394,79 +435,73 @@ func commIprobe(c *communicator, o *op, args starlark.Tuple, kw []starlark.Tuple
 	return starlark.Tuple{starlark.MakeInt(c.local(probe.src)), starlark.MakeInt(probe.gotTag)}, nil
 }
 
-// requestValue is the Request of an isend or irecv:
-//
-//	req.wait(status=False, timeout=None)  # the value received (None for a send); (value, source, tag) with status
-//	req.test()                            # (True, value) when complete, else (False, None); never waits
-type requestValue struct {
-	c *communicator
-	r *request
-}
-
-func (v *requestValue) String() string        { return "<Request " + v.r.desc + ">" }
-func (v *requestValue) Type() string          { return "Request" }
-func (v *requestValue) Freeze()               {}
-func (v *requestValue) Truth() starlark.Bool  { return true }
-func (v *requestValue) Hash() (uint32, error) { return 0, errors.New("unhashable: Request") }
-func (v *requestValue) AttrNames() []string   { return []string{"test", "wait"} }
-
-func (v *requestValue) Attr(name string) (starlark.Value, error) {
-	switch name {
-	case "wait":
-		return requestWait.BindReceiver(v), nil
-	case "test":
-		return requestTest.BindReceiver(v), nil
+func commSsend(c *communicator, o *op, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	var obj starlark.Value
+	var dest, tag int
+	var timeout timeoutArg
+	if err := starlark.UnpackArgs(o.name, args, kw, "obj", &obj, "dest", &dest, "tag?", &tag, "timeout?", &timeout); err != nil {
+		return nil, err
 	}
-	return nil, nil
+	r, err := c.startSend(o, obj, dest, tag, "ssend")
+	if err != nil {
+		return nil, err
+	}
+	o.setTimeout(timeout)
+	return starlark.None, c.wait(o, r)
 }
 
-var (
-	requestWait = starlark.NewBuiltin("Request.wait", func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
-		v := b.Receiver().(*requestValue)
-		var status bool
-		var timeout timeoutArg
-		if err := starlark.UnpackArgs(b.Name(), args, kw, "status?", &status, "timeout?", &timeout); err != nil {
-			return nil, err
-		}
-		o := &op{th: th, ctx: starlib.Context(th), name: b.Name()}
-		o.setTimeout(timeout)
-		if err := v.c.wait(o, v.r); err != nil {
-			return nil, fmt.Errorf("%s: %w", b.Name(), err)
-		}
-		if v.r.kind == reqSend {
-			return starlark.None, nil
-		}
-		res, err := v.c.received(v.r, status)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", b.Name(), err)
-		}
-		return res, nil
+func commIssend(c *communicator, o *op, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	var obj starlark.Value
+	var dest, tag int
+	if err := starlark.UnpackArgs(o.name, args, kw, "obj", &obj, "dest", &dest, "tag?", &tag); err != nil {
+		return nil, err
+	}
+	r, err := c.startSend(o, obj, dest, tag, "issend")
+	if err != nil {
+		return nil, err
+	}
+	return &requestValue{c: c, r: r}, nil
+}
+
+// commRecvStatus is recv returning (value, status), status a struct with
+// source and tag: mpi4py fills a Status object passed in
+// (recv(status=st)), which Starlark cannot do, having no mutable objects
+// of that kind.
+func commRecvStatus(c *communicator, o *op, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	source, tag := anySource, anyTag
+	var timeout timeoutArg
+	if err := starlark.UnpackArgs(o.name, args, kw, "source?", &source, "tag?", &tag, "timeout?", &timeout); err != nil {
+		return nil, err
+	}
+	r, err := c.startRecv(reqRecv, source, tag, "recv_status")
+	if err != nil {
+		return nil, err
+	}
+	o.setTimeout(timeout)
+	if err := c.wait(o, r); err != nil {
+		return nil, err
+	}
+	v, err := r.result()
+	if err != nil {
+		return nil, err
+	}
+	st := starlarkstruct.FromStringDict(starlarkstruct.Default, starlark.StringDict{
+		"source": starlark.MakeInt(c.source(r)),
+		"tag":    starlark.MakeInt(r.gotTag),
 	})
-	requestTest = starlark.NewBuiltin("Request.test", func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
-		v := b.Receiver().(*requestValue)
-		if err := starlark.UnpackArgs(b.Name(), args, kw); err != nil {
-			return nil, err
-		}
-		rs := v.c.rs
-		var dl drainList
-		rs.mu.Lock()
-		done := v.r.done
-		err := rs.usable()
-		rs.flushCredit(&dl)
-		rs.mu.Unlock()
-		dl.run()
-		switch {
-		case done && v.r.kind == reqSend:
-			return starlark.Tuple{starlark.True, starlark.None}, nil
-		case done:
-			res, err := v.r.result()
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", b.Name(), err)
-			}
-			return starlark.Tuple{starlark.True, res}, nil
-		case err != nil:
-			return nil, fmt.Errorf("%s: %w", b.Name(), err)
-		}
-		return starlark.Tuple{starlark.False, starlark.None}, nil
-	})
-)
+	return starlark.Tuple{v, st}, nil
+}
+
+func commGetRank(c *communicator, o *op, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	if err := starlark.UnpackArgs(o.name, args, kw); err != nil {
+		return nil, err
+	}
+	return starlark.MakeInt(c.rank), nil
+}
+
+func commGetSize(c *communicator, o *op, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	if err := starlark.UnpackArgs(o.name, args, kw); err != nil {
+		return nil, err
+	}
+	return starlark.MakeInt(c.size), nil
+}

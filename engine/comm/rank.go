@@ -94,7 +94,12 @@ type Rank struct {
 	waiting    *request // what the task's thread waits for
 	wake       chan struct{}
 	timer      *time.Timer
-	lastLive   int // the peer found running at the last deadlock check
+	lastLive   int                  // the peer found running at the last deadlock check
+	calls      map[collKey]collCall // the rank's last collectives (see mismatch.go)
+	callOrder  []collKey            // the keys of calls, oldest first
+	checking   bool                 // a collective mismatch is being reported: operations wait
+	closing    bool                 // the task's code ended: it confirms its last collectives
+	mismatched bool                 // this rank reported a collective mismatch: even complete operations fail
 }
 
 func newRankState(mux *Mux, job string, engine int) *Rank {
@@ -108,6 +113,7 @@ type request struct {
 	peer int    // world rank: destination, or source (anySource)
 	tag  int    // anyTag for receives of any tag
 	desc string // for reports: "recv(source=0, tag=10)"
+	call string // a collective's send: the call, for the receiver to compare
 	comm *communicator
 
 	data      []byte // send: the encoded value; receive: the message, when done
@@ -118,6 +124,24 @@ type request struct {
 	src, gotTag int // receive, probe: what matched (world rank)
 	done        bool
 	value       starlark.Value // decoded once
+	sync        bool           // ssend, issend: completes once a receive matched it
+	cancelled   bool           // Request.cancel took it back before it matched
+
+	group []*request // reqAny: complete when one of them is
+}
+
+// complete reports whether r is done; a group, when one of its requests
+// is. rs.mu is held.
+func (r *request) complete() bool {
+	if r.kind != reqAny {
+		return r.done
+	}
+	for _, g := range r.group {
+		if g.done {
+			return true
+		}
+	}
+	return false
 }
 
 type reqKind uint8
@@ -126,11 +150,15 @@ const (
 	reqSend reqKind = iota + 1
 	reqRecv
 	reqProbe
+	reqAny // waitany, waitsome: several requests
 )
 
+// The special ranks and tags, as mpi4py names them (Open MPI's values).
 const (
 	anySource = -1
 	anyTag    = -1
+	procNull  = -2     // send to it and receive from it complete at once
+	undefined = -32766 // waitany's index when there is nothing to wait for; split's color to stay out
 )
 
 // matches reports whether m is what receive or probe r waits for.
@@ -268,7 +296,7 @@ func (rs *Rank) deliver(m *wire.CommMsg, dl *drainList) {
 
 // poke wakes the task's thread if what it waits for changed; rs.mu is held.
 func (rs *Rank) poke() {
-	if rs.waiting != nil && (rs.waiting.done || rs.broken != nil) {
+	if rs.waiting != nil && (rs.waiting.complete() || rs.broken != nil) {
 		select {
 		case rs.wake <- struct{}{}:
 		default:
@@ -281,6 +309,9 @@ func (rs *Rank) arrive(m *wire.CommMsg, dl *drainList) {
 	switch {
 	case rs.broken != nil:
 		return
+	}
+	rs.checkCall(m)
+	switch {
 	case rs.phase == phaseEnded: // kept for deadlock reports; no credit goes back, so they are few
 		rs.unexpected = append(rs.unexpected, &wire.CommMsg{Src: m.Src, Ctx: m.Ctx, Tag: m.Tag})
 		return
@@ -374,8 +405,14 @@ func (rs *Rank) release(p int, dl *drainList) {
 	}
 }
 
+// eager reports whether send r goes at once as data, rather than as an
+// RTS waiting for a matching receive.
+func (r *request) eager() bool {
+	return len(r.data) <= eagerMax && !r.sync
+}
+
 func fits(c credit, r *request) bool {
-	if len(r.data) > eagerMax {
+	if !r.eager() {
 		return c.msgs >= 1
 	}
 	return c.msgs >= 1 && c.bytes >= len(r.data)
@@ -395,9 +432,9 @@ func (rs *Rank) postSend(r *request, dl *drainList) {
 // a large one sends its RTS and waits for CTS.
 func (rs *Rank) emit(r *request, dl *drainList) {
 	ps := rs.peer(r.peer)
-	m := &wire.CommMsg{Ctx: r.ctx, Tag: r.tag, Bytes: ps.owed.bytes, Msgs: ps.owed.msgs}
+	m := &wire.CommMsg{Ctx: r.ctx, Tag: r.tag, Bytes: ps.owed.bytes, Msgs: ps.owed.msgs, Call: r.call}
 	ps.owed = credit{}
-	if len(r.data) <= eagerMax {
+	if r.eager() {
 		m.Kind, m.Data = wire.CommData, r.data
 		r.done = true
 	} else {

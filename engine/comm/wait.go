@@ -64,7 +64,11 @@ func (rs *Rank) wait(ctx context.Context, r *request, deadline time.Time) error 
 // ready reports whether a wait for r is over; rs.mu is held.
 func (rs *Rank) ready(r *request) (bool, error) {
 	switch {
-	case r.done:
+	case rs.checking:
+		return false, nil // a collective mismatch is being reported
+	case rs.mismatched && rs.broken != nil:
+		return true, rs.broken // the operation that met the mismatch must not return
+	case r.complete():
 		return true, nil
 	case rs.broken != nil:
 		return true, rs.broken
@@ -123,11 +127,13 @@ func (rs *Rank) status() wire.CommStatus {
 	switch {
 	case rs.broken != nil:
 		st.State, st.Error = wire.CommFailed, rs.broken.Error()
-	case rs.phase == phaseEnded:
+	case rs.checking:
+		st.State = wire.CommRunning // reporting a collective mismatch
+	case rs.phase == phaseEnded, rs.closing:
 		st.State = wire.CommDone
 	case rs.phase == phasePending:
 		st.State = wire.CommPending
-	case rs.waiting != nil && !rs.waiting.done && rs.busy == 0:
+	case rs.waiting != nil && !rs.waiting.complete() && rs.busy == 0:
 		st.State, st.Wait = wire.CommBlocked, rs.waiting.describe()
 	default:
 		st.State = wire.CommRunning
@@ -197,7 +203,7 @@ func (rs *Rank) check(ctx context.Context, r *request) error {
 	snaps := make([]wire.CommStatus, len(rs.ranks))
 	snaps[rs.rank] = self
 	for _, p := range rs.checkOrder(r) {
-		st, err := rs.mux.query(ctx, rs.job, rs.ranks[p])
+		st, err := rs.mux.query(ctx, wire.CommQuery{Job: rs.job, Engine: rs.ranks[p]})
 		switch {
 		case errors.Is(err, errNoAnswer):
 			return rs.fatal(fmt.Errorf("rank %d (engine %d) does not answer: its engine died or was lost", p, rs.ranks[p]))
@@ -218,6 +224,11 @@ func (rs *Rank) check(ctx context.Context, r *request) error {
 	}
 	if self.State != wire.CommBlocked || !quiet(snaps) {
 		return nil // moving a large message, or messages in flight
+	}
+	if r.ctx%2 == 1 && r.comm != nil { // a collective: did the ranks call the same one?
+		if rep, differ := rs.collectCalls(ctx, collKey{r.ctx, r.tag}, r.comm, false); differ {
+			return rs.fatal(&mismatchError{report: rep})
+		}
 	}
 	return rs.fatal(&deadlockError{report: report(snaps)})
 }
@@ -304,7 +315,7 @@ func (rs *Rank) contact(ctx context.Context, p int) error {
 	}
 	deadline := time.Now().Add(contactTimeout)
 	for pause := time.Millisecond; ; pause = min(2*pause, 100*time.Millisecond) {
-		st, err := rs.mux.query(ctx, rs.job, rs.ranks[p])
+		st, err := rs.mux.query(ctx, wire.CommQuery{Job: rs.job, Engine: rs.ranks[p]})
 		switch {
 		case err == nil && st.State == wire.CommGone:
 			return rs.fatal(fmt.Errorf("rank %d (engine %d) is gone: its engine was shut down", p, rs.ranks[p]))

@@ -55,6 +55,7 @@ type CommMsg struct {
 	Error    string   `wire:"12"` // Fail: what happened, for the other ranks' errors
 	Deadlock bool     `wire:"13"` // Fail: Error is a deadlock report
 	Aborted  bool     `wire:"14"` // Fail: the rank was aborted (the client aborts the whole job)
+	Call     string   `wire:"15"` // a collective's Data or RTS: the sender's call, "bcast(root=0)", to detect ranks calling different collectives
 }
 
 // CommState is what a rank of a job is doing, as far as message passing
@@ -73,9 +74,14 @@ const (
 
 // CommQuery asks engine Engine about its rank in job Job; the answer is
 // a CommStatus.
+//
+// With Seq > 0 it also asks which collective the rank called as its
+// collective number Seq in collective context Ctx (CommStatus.Called).
 type CommQuery struct {
 	Job    string `wire:"1"`
 	Engine int    `wire:"2"`
+	Ctx    uint64 `wire:"3"`
+	Seq    int    `wire:"4"`
 }
 
 // CommStatus is a rank's state at one instant. Sent[r] and Arrived[r]
@@ -89,4 +95,5 @@ type CommStatus struct {
 	Arrived    []uint64  `wire:"4"`
 	Error      string    `wire:"5"` // CommFailed: why
 	Unreceived string    `wire:"6"` // messages that arrived and no receive took: "source=0 tag=0 (×2)"
+	Called     string    `wire:"7"` // the collective asked about by CommQuery.Seq, "barrier()"; "" when not called (yet)
 }
