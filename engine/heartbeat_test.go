@@ -15,7 +15,7 @@ import (
 func TestHeartbeatFigures(t *testing.T) {
 	h, d := startDaemon(t, Config{Engines: 1, Heartbeat: 20 * time.Millisecond})
 	hbs := make(chan wire.Heartbeat, 1000)
-	sub, err := h.nc.Subscribe(wire.SubjectHeartbeat, func(m *nats.Msg) {
+	sub, err := h.nc.Subscribe(wire.HeartbeatFrom(d.id), func(m *nats.Msg) {
 		var hb wire.Heartbeat
 		if err := wire.UnmarshalMsg(m.Data, &hb); err != nil {
 			t.Error(err)
