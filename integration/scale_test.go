@@ -32,6 +32,8 @@ import (
 	"github.com/pirun-dev/pirun/host/api"
 	"github.com/pirun-dev/pirun/host/client"
 	"github.com/pirun-dev/pirun/starlib"
+	"github.com/pirun-dev/pirun/starlib/wire"
+	"github.com/pirun-dev/pirun/transport"
 )
 
 // scaleHub is a `pirun hub --port 0` child process with its own PIRUN_DIR.
@@ -109,11 +111,16 @@ func (h *scaleHub) client(tb testing.TB) *client.Client {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	nc, err := nats.Connect(strings.Join(cf.URLs, ","), nats.UserInfo(cf.User, cf.Password), nats.MaxReconnects(0))
+	ident, err := transport.NewIdentity()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	c, err := client.Connect(context.Background(), nc, client.Config{}, slog.New(slog.DiscardHandler))
+	nc, err := nats.Connect(strings.Join(cf.URLs, ","), nats.UserInfo(cf.User, cf.Password), ident.Option(),
+		nats.CustomInboxPrefix(wire.ClientInbox(ident.ID())), nats.MaxReconnects(0))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	c, err := client.Connect(context.Background(), nc, client.Config{Identity: ident}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -170,12 +170,16 @@ func renderGolden(args []string, r result, host string) string {
 	} {
 		fmt.Fprintf(&b, "-- %s --\n", section.title)
 		for _, l := range section.lines {
-			b.WriteString(hide(l))
+			b.WriteString(taskIDs.ReplaceAllString(hide(l), "task ID"))
 			b.WriteByte('\n')
 		}
 	}
 	return b.String()
 }
+
+// taskIDs matches the task ids in error messages: 63 random bits each
+// (no daemon can guess another's), so goldens show them as "task ID".
+var taskIDs = regexp.MustCompile(`\btask [0-9]+\b`)
 
 // splitEngineOutput splits stdout into the host's lines, in order, and
 // the engines' lines grouped by engine id, in order within an engine.

@@ -41,12 +41,19 @@ func newAttacker(t testing.TB, h *scaleHub) *attacker {
 	if err != nil {
 		t.Fatal(err)
 	}
-	nc, err := nats.Connect(strings.Join(cf.URLs, ","), nats.UserInfo(cf.User, cf.Password), nats.MaxReconnects(0))
+	// A client as pirun's are: an identity key signs the hub's nonce, and
+	// the permissions the hub grants are pinned to it.
+	ident, err := transport.NewIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect(strings.Join(cf.URLs, ","), nats.UserInfo(cf.User, cf.Password), ident.Option(),
+		nats.CustomInboxPrefix(wire.ClientInbox(ident.ID())), nats.MaxReconnects(0))
 	if err != nil {
 		t.Fatalf("connect with the client credentials: %v", err)
 	}
 	t.Cleanup(nc.Close)
-	a := &attacker{nc: nc, reply: wire.ClientAcks(wire.NewID())}
+	a := &attacker{nc: nc, reply: wire.ClientAcks(ident.ID())}
 	if a.replies, err = nc.SubscribeSync(a.reply); err != nil {
 		t.Fatal(err)
 	}

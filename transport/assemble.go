@@ -20,8 +20,9 @@ import (
 // Default bounds of an Assembler whose fields are zero.
 const (
 	// DefaultMaxSender bounds the bytes of one sender's incomplete
-	// messages, and so the size of one chunked message.
-	DefaultMaxSender = 256 << 20
+	// messages, and so the size of one chunked message: a 256 MiB value
+	// (SPEC §6) plus its envelope and the other values of its task.
+	DefaultMaxSender = 288 << 20
 	// DefaultMaxTotal bounds the bytes of all incomplete messages.
 	DefaultMaxTotal = 1 << 30
 	// DefaultStall is how long an incomplete message may go without a

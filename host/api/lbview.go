@@ -386,8 +386,10 @@ func (v *LoadBalancedView) Map(ctx context.Context, name string, f starlark.Valu
 	if err != nil {
 		return nil, err
 	}
+	ar.mu.Lock() // the client's job reports read progress from another goroutine
 	ar.counts = counts
 	ar.ordered = ordered
+	ar.mu.Unlock()
 	if !fl.block {
 		return ar, nil
 	}

@@ -253,7 +253,9 @@ func (v *DirectView) Map(ctx context.Context, name string, f starlark.Value, seq
 	if err != nil {
 		return nil, err
 	}
+	ar.mu.Lock() // the client's job reports read progress from another goroutine
 	ar.counts = counts
+	ar.mu.Unlock()
 	return v.finish(ctx, ar, block)
 }
 

@@ -76,22 +76,29 @@ func (c *Client) reportJobs() {
 // calls that have ended.
 func (c *Client) jobList() []wire.Job {
 	now := time.Now()
+	type snap struct {
+		sink Sink
+		job  wire.Job
+	}
 	c.mu.Lock()
 	live := make(map[Sink]*job)
+	var snaps []snap
 	for _, p := range c.pending {
-		if j := c.jobs[p.sink]; j != nil {
+		if j := c.jobs[p.sink]; j != nil && live[p.sink] == nil {
 			live[p.sink] = j
+			// Read j under c.mu: Track and failures update it.
+			snaps = append(snaps, snap{p.sink, wire.Job{ID: j.id, Failed: j.failed, Age: int64(now.Sub(j.started))}})
 		}
 	}
 	c.jobs = live
 	c.mu.Unlock()
-	out := make([]wire.Job, 0, len(live))
-	for sink, j := range live {
-		w := wire.Job{ID: j.id, Failed: j.failed, Age: int64(now.Sub(j.started))}
-		if p, ok := sink.(interface{ Progress() (done, total int) }); ok {
+	out := make([]wire.Job, 0, len(snaps))
+	for _, s := range snaps {
+		w := s.job
+		if p, ok := s.sink.(interface{ Progress() (done, total int) }); ok {
 			w.Done, w.Total = p.Progress()
 		}
-		if l, ok := sink.(interface{ Label() string }); ok {
+		if l, ok := s.sink.(interface{ Label() string }); ok {
 			w.Label = l.Label()
 		}
 		out = append(out, w)

@@ -96,7 +96,7 @@ func (f *dashFeed) watching(on bool) {
 	if f.subs != nil || f.h.stopping() {
 		return
 	}
-	for subj, cb := range map[string]nats.MsgHandler{wire.ClientOutput("*"): f.onOutput, wire.SubjectJobs: f.onJobs} {
+	for subj, cb := range map[string]nats.MsgHandler{wire.ClientOutput("*") + ".*": f.onOutput, wire.SubjectJobs: f.onJobs} {
 		s, err := f.h.nc.Subscribe(subj, cb)
 		if err != nil {
 			f.h.log.Warn("dashboard: subscribe", "subject", subj, "err", err)
