@@ -660,6 +660,8 @@ func (ar *AsyncResult) Hash() (uint32, error) { return 0, errors.New("unhashable
 // Len is the number of values iteration yields: a map's items, else one
 // per task. (Iteration and len must agree: enumerate and list rely on it.)
 func (ar *AsyncResult) Len() int {
+	ar.mu.Lock() // the client's job reports ask from another goroutine
+	defer ar.mu.Unlock()
 	if ar.mode == combineFlatten && ar.counts != nil {
 		n := 0
 		for _, c := range ar.counts {
