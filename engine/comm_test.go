@@ -171,7 +171,7 @@ func (cl *commCluster) start(ranks []int, code string, timeout time.Duration) ui
 		if err != nil {
 			cl.t.Fatal(err)
 		}
-		if err := cl.nc.Publish(wire.DaemonTasks(d.id), data); err != nil {
+		if err := cl.nc.Publish(wire.DaemonTasksFrom(d.id, wire.SenderHub), data); err != nil {
 			cl.t.Fatal(err)
 		}
 	}
@@ -183,7 +183,7 @@ func (cl *commCluster) pull(id int, name string) starlark.Value {
 	cl.t.Helper()
 	cl.seq++
 	data, _ := wire.MarshalMsg(&wire.Batch{Tasks: []wire.Task{{ID: cl.seq, Client: "c", Kind: wire.KindPull, Targets: []int{id}, Names: []string{name}}}})
-	cl.nc.Publish(wire.DaemonTasks(cl.owner[id].id), data)
+	cl.nc.Publish(wire.DaemonTasksFrom(cl.owner[id].id, wire.SenderHub), data)
 	r := <-cl.results
 	if r.Status != wire.StatusOK {
 		cl.t.Fatalf("pull %s from engine %d: %+v", name, id, r.Err)
@@ -274,7 +274,7 @@ func TestCommOutsideJob(t *testing.T) {
 	}
 	cl.seq++
 	data, _ := wire.MarshalMsg(&wire.Batch{Tasks: []wire.Task{{ID: cl.seq, Client: "c", Kind: wire.KindExecute, Targets: []int{0}, File: "t.star", Code: "comm.send(1, 0)"}}})
-	cl.nc.Publish(wire.DaemonTasks(cl.owner[0].id), data)
+	cl.nc.Publish(wire.DaemonTasksFrom(cl.owner[0].id, wire.SenderHub), data)
 	r := <-cl.results
 	if r.Status != wire.StatusError || !strings.Contains(r.Err.Message, "only available in SPMD jobs") {
 		t.Errorf("comm outside a job: status %d, %+v; want an error saying where comm is available", r.Status, r.Err)

@@ -143,9 +143,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.maxChunk = d.link.MaxPart()
 	d.comm.Connect(nc, d.maxChunk)
 	for subj, cb := range map[string]nats.MsgHandler{
-		wire.DaemonTasks(d.id):   d.onTasks,
-		wire.DaemonControl(d.id): d.onControl,
-		wire.DaemonAcks(d.id):    d.link.OnAck,
+		wire.DaemonTasksFrom(d.id, "*"): d.onTasks,
+		wire.DaemonControl(d.id):        d.onControl,
+		wire.DaemonAcks(d.id):           d.link.OnAck,
 	} {
 		sub, err := nc.Subscribe(subj, cb)
 		if err != nil {
@@ -338,9 +338,11 @@ func (d *Daemon) engine(id int) *Engine {
 }
 
 // receive returns the whole message of m, reassembling parts; nil means
-// more parts are expected or the part was bad (logged).
+// more parts are expected or the part was bad (logged). Its sender is the
+// subject's last token (wire.DaemonTasksFrom), which the hub's permissions
+// pin to the sending connection's identity.
 func (d *Daemon) receive(m *nats.Msg) []byte {
-	data, err := transport.Receive(d.nc, &d.asm, m)
+	data, err := transport.Receive(d.nc, &d.asm, m, wire.LastToken(m.Subject))
 	if err != nil {
 		d.log.Warn("drop a large message", "subject", m.Subject, "err", err)
 	}

@@ -113,7 +113,7 @@ func (h *fakeHub) send(t *testing.T, d *Daemon, task wire.Task) uint64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := h.nc.Publish(wire.DaemonTasks(d.id), data); err != nil {
+	if err := h.nc.Publish(wire.DaemonTasksFrom(d.id, wire.SenderHub), data); err != nil {
 		t.Fatal(err)
 	}
 	return task.ID

@@ -97,7 +97,7 @@ func startForger(t *testing.T, cf conf.ConnFile) *forger {
 	t.Helper()
 	nc, id, _ := rawConnect(t, cf)
 	f := &forger{nc: nc, id: id, clients: make(map[string]bool)}
-	if _, err := nc.Subscribe(wire.DaemonTasks(id), f.onTasks); err != nil {
+	if _, err := nc.Subscribe(wire.DaemonTasksFrom(id, "*"), f.onTasks); err != nil {
 		t.Fatal(err)
 	}
 	nc.Subscribe(wire.DaemonControl(id), func(m *nats.Msg) {
@@ -230,7 +230,7 @@ print("lb", sorted(set([ar.get(timeout=30) for ar in ars])))
 		do   func(string) error
 	}{
 		{"read every daemon's tasks", wire.DaemonAll, func(s string) error { _, err := nc.Subscribe(s, func(*nats.Msg) {}); return err }},
-		{"read the rogue daemon's tasks", wire.DaemonTasks(f.id), func(s string) error { _, err := nc.Subscribe(s, func(*nats.Msg) {}); return err }},
+		{"read the rogue daemon's tasks", wire.DaemonTasksFrom(f.id, "*"), func(s string) error { _, err := nc.Subscribe(s, func(*nats.Msg) {}); return err }},
 		{"read every client's results", wire.ClientsAll, func(s string) error { _, err := nc.Subscribe(s, func(*nats.Msg) {}); return err }},
 		{"read the clients' replies", "_INBOX.>", func(s string) error { _, err := nc.Subscribe(s, func(*nats.Msg) {}); return err }},
 		{"send results as the hub", wire.ClientResults("victim"), func(s string) error { return nc.Publish(s, []byte("x")) }},

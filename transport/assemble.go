@@ -47,12 +47,17 @@ type Assembler struct {
 	Stall     time.Duration // drop a message with no part for this long (0: DefaultStall)
 
 	mu      sync.Mutex
-	partial map[string]*partialMsg // by stream id
-	senders map[string]int         // bytes held per sender
-	held    int                    // bytes held in all
-	sweep   *time.Timer            // drops stalled messages while some are held
-	swept   time.Time              // when expire last looked at every message
+	partial map[streamKey]*partialMsg
+	senders map[string]int // bytes held per sender
+	held    int            // bytes held in all
+	sweep   *time.Timer    // drops stalled messages while some are held
+	swept   time.Time      // when expire last looked at every message
 }
+
+// streamKey names an incomplete message: its sender's identity and the
+// stream id the sender chose, so that no sender can add parts to, or
+// drop, another's message whatever stream id it claims.
+type streamKey struct{ from, stream string }
 
 type partialMsg struct {
 	sender string
@@ -65,22 +70,16 @@ type partialMsg struct {
 	seen   time.Time
 }
 
-// Sender returns the sender a stream id names: stream ids are "sender-n"
-// (see Sender.SendParts).
-func senderOf(stream string) string {
-	if i := strings.LastIndexByte(stream, '-'); i > 0 {
-		return stream[:i]
-	}
-	return stream
-}
-
-// Add records one part, whose HeaderPart value is header, and returns the
+// Add records one part from the sender whose authenticated identity is
+// from, whose HeaderPart value is header, and returns the
 // whole message once its last part arrived (nil before). Parts of a
 // stream must arrive in order (NATS keeps the order between one publisher
 // and one subscriber). An error wraps ErrRefused when the message is
 // dropped: bad header, part out of order, more bytes than announced, or a
-// bound exceeded.
-func (a *Assembler) Add(header string, data []byte, now time.Time) ([]byte, error) {
+// bound exceeded. The bounds per sender count by from, never by what the
+// header claims: from must be what the network proves (the subject token
+// that the hub's permissions pin to one connection's identity).
+func (a *Assembler) Add(from, header string, data []byte, now time.Time) ([]byte, error) {
 	stream, part, total, size, err := wire.ParsePartHeader(header)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrRefused, err)
@@ -88,7 +87,8 @@ func (a *Assembler) Add(header string, data []byte, now time.Time) ([]byte, erro
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.expire(now)
-	p := a.partial[stream]
+	key := streamKey{from, stream}
+	p := a.partial[key]
 	if p == nil {
 		if part != 0 {
 			return nil, fmt.Errorf("%w: message %s: part %d arrived without its start (dropped earlier, or never sent)", ErrRefused, stream, part)
@@ -96,25 +96,25 @@ func (a *Assembler) Add(header string, data []byte, now time.Time) ([]byte, erro
 		if max := a.maxSender(); size > max {
 			return nil, fmt.Errorf("%w: message %s announces %d bytes, over the %d bytes a receiver takes from one sender; send it in smaller pieces", ErrRefused, stream, size, max)
 		}
-		p = &partialMsg{sender: senderOf(stream), size: size, total: total}
+		p = &partialMsg{sender: from, size: size, total: total}
 		if a.partial == nil {
-			a.partial, a.senders = make(map[string]*partialMsg), make(map[string]int)
+			a.partial, a.senders = make(map[streamKey]*partialMsg), make(map[string]int)
 		}
-		if err := a.charge(p, msgOverhead+len(stream)); err != nil {
+		if err := a.charge(p, msgOverhead+len(stream)+len(from)); err != nil {
 			return nil, fmt.Errorf("%w: message %s: %w", ErrRefused, stream, err)
 		}
-		a.partial[stream] = p
+		a.partial[key] = p
 		if a.sweep == nil {
 			a.sweep = time.AfterFunc(a.stall(), a.onSweep)
 		}
 	}
 	if part != p.next || total != p.total || size != p.size || p.got+len(data) > p.size || (part == total-1) != (p.got+len(data) == p.size) {
-		a.drop(stream, p)
+		a.drop(key, p)
 		return nil, fmt.Errorf("%w: message %s: part %d of %d (%d bytes after %d of %d announced) is out of order, changes the announced sizes, or does not add up",
 			ErrRefused, stream, part, total, len(data), p.got, p.size)
 	}
 	if total == 1 { // one part: nothing to join
-		a.drop(stream, p)
+		a.drop(key, p)
 		if len(data) == 0 {
 			return []byte{}, nil
 		}
@@ -122,7 +122,7 @@ func (a *Assembler) Add(header string, data []byte, now time.Time) ([]byte, erro
 	}
 	if part < total-1 {
 		if err := a.charge(p, len(data)); err != nil {
-			a.drop(stream, p)
+			a.drop(key, p)
 			return nil, fmt.Errorf("%w: message %s: %w", ErrRefused, stream, err)
 		}
 		p.parts = append(p.parts, data)
@@ -132,7 +132,7 @@ func (a *Assembler) Add(header string, data []byte, now time.Time) ([]byte, erro
 		return nil, nil
 	}
 	// The last part: every byte arrived, the message is joined once.
-	a.drop(stream, p)
+	a.drop(key, p)
 	return join(p.parts, data, size), nil
 }
 
@@ -209,8 +209,8 @@ func (a *Assembler) stall() time.Duration {
 	return DefaultStall
 }
 
-func (a *Assembler) drop(stream string, p *partialMsg) {
-	delete(a.partial, stream)
+func (a *Assembler) drop(key streamKey, p *partialMsg) {
+	delete(a.partial, key)
 	a.held -= p.held
 	if a.senders[p.sender] -= p.held; a.senders[p.sender] <= 0 {
 		delete(a.senders, p.sender)
@@ -226,9 +226,9 @@ func (a *Assembler) expire(now time.Time) {
 		return
 	}
 	a.swept = now
-	for s, p := range a.partial {
+	for k, p := range a.partial {
 		if now.Sub(p.seen) > stall {
-			a.drop(s, p)
+			a.drop(k, p)
 		}
 	}
 }

@@ -25,7 +25,7 @@ func TestAssemblerReassembles(t *testing.T) {
 			parts := wire.Blocks{msg}.Parts(part)
 			stream := fmt.Sprintf("s1-%d-%d", size, part)
 			for i, p := range parts {
-				got, err := a.Add(wire.PartHeader(stream, i, len(parts), size), p, now)
+				got, err := a.Add("s1", wire.PartHeader(stream, i, len(parts), size), p, now)
 				if err != nil {
 					t.Fatalf("Add(part %d of %d, %d-byte message) = %v", i, len(parts), size, err)
 				}
@@ -82,7 +82,7 @@ func TestAssemblerRefuses(t *testing.T) {
 			arrived := 0
 			for i, p := range test.parts {
 				arrived += len(p.data)
-				_, err := a.Add(p.header, p.data, now)
+				_, err := a.Add("peer", p.header, p.data, now)
 				if i == test.refused {
 					if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), test.msg) {
 						t.Fatalf("Add(%q) = %v, want ErrRefused saying %q", p.header, err, test.msg)
@@ -106,17 +106,17 @@ func TestAssemblerTotalBound(t *testing.T) {
 	now := time.Now()
 	mib := bytes.Repeat([]byte{2}, 1<<20-4096)
 	for i := range 3 {
-		if _, err := a.Add(wire.PartHeader(fmt.Sprintf("attacker%d-1", i), 0, 2, len(mib)+1), mib, now); err != nil {
+		if _, err := a.Add(fmt.Sprintf("attacker%d", i), wire.PartHeader("a-1", 0, 2, len(mib)+1), mib, now); err != nil {
 			t.Fatalf("attacker %d: %v, want accepted", i, err)
 		}
 	}
-	_, err := a.Add(wire.PartHeader("victim-1", 0, 2, len(mib)+1), mib, now)
+	_, err := a.Add("victim", wire.PartHeader("v-1", 0, 2, len(mib)+1), mib, now)
 	if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "over the receiver's bound") {
 		t.Fatalf("a fourth sender past the total bound: %v, want ErrRefused naming the receiver's bound", err)
 	}
 	// The stalled messages go; the victim is served.
 	later := now.Add(DefaultStall + time.Second)
-	if got, err := a.Add(wire.PartHeader("victim-2", 0, 1, len(mib)), mib, later); err != nil || len(got) != len(mib) {
+	if got, err := a.Add("victim", wire.PartHeader("v-2", 0, 1, len(mib)), mib, later); err != nil || len(got) != len(mib) {
 		t.Fatalf("the victim after the attackers' messages stalled: %d bytes, %v; want its message", len(got), err)
 	}
 	if held, n := a.Held(); held != 0 || n != 0 {
@@ -128,7 +128,7 @@ func TestAssemblerTotalBound(t *testing.T) {
 // the sweep drops it after Stall by itself.
 func TestAssemblerSweeps(t *testing.T) {
 	a := Assembler{Stall: 50 * time.Millisecond}
-	if _, err := a.Add("s-1 0 2 20", make([]byte, 10), time.Now()); err != nil {
+	if _, err := a.Add("s", "s-1 0 2 20", make([]byte, 10), time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if held, n := a.Held(); held == 0 || n != 1 {

@@ -108,13 +108,15 @@ func (l *Link) SendBlocks(ctx context.Context, subj string, data wire.Blocks) er
 // Receive returns the whole message of m, reassembling and acknowledging
 // parts with asm; nil means more parts are expected (or a refused part,
 // whose error is returned). A refused part is answered with the reason on
-// its reply subject, so that its sender stops at once.
-func Receive(nc *nats.Conn, asm *Assembler, m *nats.Msg) ([]byte, error) {
+// its reply subject, so that its sender stops at once. from is the
+// sender's identity as m's subject proves it (a token the hub's
+// permissions let only that sender publish): asm bounds memory per from.
+func Receive(nc *nats.Conn, asm *Assembler, m *nats.Msg, from string) ([]byte, error) {
 	h := m.Header.Get(wire.HeaderPart)
 	if h == "" {
 		return m.Data, nil
 	}
-	data, err := asm.Add(h, m.Data, time.Now())
+	data, err := asm.Add(from, h, m.Data, time.Now())
 	if m.Reply == "" {
 		return data, err
 	}

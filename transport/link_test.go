@@ -47,7 +47,7 @@ func TestLargeMessageInParts(t *testing.T) {
 		if m.Header.Get(wire.HeaderPart) != "" {
 			parts++
 		}
-		data, err := Receive(receiver, &asm, m)
+		data, err := Receive(receiver, &asm, m, "sender")
 		if err != nil {
 			t.Errorf("Receive: %v", err)
 		}
@@ -105,7 +105,7 @@ func TestRefusedMessageStopsSender(t *testing.T) {
 	asm := Assembler{MaxSender: 256 << 10}
 	got := make(chan int, 4)
 	if _, err := nc.Subscribe("test.data", func(m *nats.Msg) {
-		if data, _ := Receive(nc, &asm, m); data != nil {
+		if data, _ := Receive(nc, &asm, m, "s1"); data != nil {
 			got <- len(data)
 		}
 	}); err != nil {

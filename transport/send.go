@@ -6,6 +6,8 @@ package transport
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strconv"
@@ -17,10 +19,16 @@ import (
 
 // Sender sends chunked messages and waits for their acknowledgements.
 // It is safe for concurrent use; each SendParts uses its own stream id.
+//
+// A stream id is the sender's prefix and 64 random bits: only the
+// receiver, which reads it in the parts' headers, can acknowledge or
+// refuse the stream, as the sender ignores acknowledgements and refusals
+// of ids it did not make. Another connection allowed to publish on the
+// sender's acknowledgement subject cannot guess one, so it can neither
+// hurry a transfer past its window nor abort it.
 type Sender struct {
 	mu      sync.Mutex
 	streams map[string]*outStream
-	seq     uint64
 	prefix  string
 }
 
@@ -31,9 +39,10 @@ type outStream struct {
 	refused chan string
 }
 
-// NewSender returns a Sender whose stream ids are "prefix-n"; prefix must
-// be unique to this sender (such as a client or daemon id), as receivers
-// bound memory per prefix.
+// NewSender returns a Sender whose stream ids are "prefix-" and 64
+// random bits in base 36; the prefix (such as a client or daemon id) only
+// helps reading logs: receivers bound memory by the identity the network
+// proves, not by what a stream id claims.
 func NewSender(prefix string) *Sender {
 	return &Sender{streams: make(map[string]*outStream), prefix: prefix}
 }
@@ -48,11 +57,7 @@ func (s *Sender) SendParts(ctx context.Context, parts wire.Blocks, window int, i
 	publish func(header string, part []byte) error) error {
 	total, size := len(parts), parts.Len()
 	st := &outStream{acks: make(chan int, total), refused: make(chan string, 1)}
-	s.mu.Lock()
-	s.seq++
-	stream := s.prefix + "-" + strconv.FormatUint(s.seq, 36)
-	s.streams[stream] = st
-	s.mu.Unlock()
+	stream := s.newStream(st)
 	defer func() {
 		s.mu.Lock()
 		delete(s.streams, stream)
@@ -123,4 +128,19 @@ func (s *Sender) stream(id string) *outStream {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.streams[id]
+}
+
+// newStream registers st under a fresh stream id and returns the id.
+func (s *Sender) newStream(st *outStream) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for {
+		var b [8]byte
+		rand.Read(b[:]) // never fails (crypto/rand)
+		id := s.prefix + "-" + strconv.FormatUint(binary.LittleEndian.Uint64(b[:]), 36)
+		if _, taken := s.streams[id]; !taken {
+			s.streams[id] = st
+			return id
+		}
+	}
 }

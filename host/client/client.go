@@ -297,7 +297,7 @@ func (c *Client) onMsg(m *nats.Msg) {
 			c.out.OnAck(m)
 		}
 	case "o":
-		data, err := transport.Receive(c.nc, &c.asm, m) // a large print comes in parts
+		data, err := transport.Receive(c.nc, &c.asm, m, senderOf(daemon)) // a large print comes in parts
 		if err != nil {
 			c.log.Warn("drop a large print", "err", err)
 		}
@@ -309,7 +309,7 @@ func (c *Client) onMsg(m *nats.Msg) {
 			c.stream(o)
 		}
 	case "r":
-		data, err := transport.Receive(c.nc, &c.asm, m)
+		data, err := transport.Receive(c.nc, &c.asm, m, senderOf(daemon))
 		if err != nil {
 			c.log.Warn("drop a large result", "err", err)
 		}
@@ -824,4 +824,14 @@ func (c *Client) Progress() (done, total int) {
 		}
 	}
 	return done, total
+}
+
+// senderOf is the sender of a message on one of the client's subjects
+// whose sending daemon (wire.ClientSubject) is daemon: that daemon, or the
+// hub, which alone may publish on the subjects without a daemon.
+func senderOf(daemon string) string {
+	if daemon == "" {
+		return wire.SenderHub
+	}
+	return daemon
 }

@@ -52,7 +52,7 @@ func (c *Client) SendDirect(ctx context.Context, tasks []wire.Task, payloads []w
 	}
 	for _, d := range order {
 		b := byDaemon[d]
-		if err := c.out.SendBatch(ctx, wire.DaemonTasks(d), &b.Batch, b.payloads); err != nil {
+		if err := c.out.SendBatch(ctx, wire.DaemonTasksFrom(d, c.id), &b.Batch, b.payloads); err != nil {
 			return &ClusterError{Msg: "send tasks: " + err.Error()}
 		}
 	}
@@ -74,7 +74,7 @@ func (c *Client) sendBalanced(ctx context.Context, tasks []wire.Task, bundle []b
 			b.Tasks[i].Bundle = 1
 		}
 	}
-	if err := c.out.SendMsg(ctx, wire.SubjectSubmit, b); err != nil {
+	if err := c.out.SendMsg(ctx, wire.SubmitFrom(c.id), b); err != nil {
 		return &ClusterError{Msg: "submit tasks: " + err.Error()}
 	}
 	return nil

@@ -218,8 +218,8 @@ func addr(c server.ClientAuthentication) string {
 // acknowledgements and replies, and the hub's events.
 func clientPermissions(id string) *server.Permissions {
 	return &server.Permissions{
-		Publish: allow(wire.SubjectQuery, wire.SubjectSubmit, wire.SubjectSchedControl, wire.SubjectJobs,
-			wire.DaemonTasks("*"), wire.DaemonControl("*"), wire.DaemonAcks("*")),
+		Publish: allow(wire.SubjectQuery, wire.SubmitFrom(id), wire.SubjectSchedControl, wire.SubjectJobs,
+			wire.DaemonTasksFrom("*", id), wire.DaemonControl("*"), wire.DaemonAcks("*")),
 		Subscribe: allow(wire.ClientAll(id), wire.SubjectEvents, wire.ClientInbox(id)+".>"),
 	}
 }
@@ -236,10 +236,11 @@ func enginePermissions(id string) *server.Permissions {
 			wire.ClientResultsFrom("*", id), wire.ClientOutputFrom("*", id), wire.CommAll,
 			// Acknowledgements of the parts of large tasks, on the
 			// sender's subject (response permissions do not cover them:
-			// one reply subject for every part). A forged one can stall
-			// a transfer, not change or read data.
+			// one reply subject for every part). A sender heeds only
+			// acknowledgements of its own random stream ids, which only
+			// the receiver reads (transport.Sender).
 			wire.ClientAcks("*"), wire.SubjectHubAcks),
-		Subscribe: allow(wire.DaemonTasks(id), wire.DaemonControl(id), wire.DaemonAcks(id),
+		Subscribe: allow(wire.DaemonTasksFrom(id, "*"), wire.DaemonControl(id), wire.DaemonAcks(id),
 			wire.CommAll, wire.EngineInbox(id)+".>"),
 		Response: &server.ResponsePermission{MaxMsgs: 1, Expires: time.Minute},
 	}

@@ -280,7 +280,7 @@ func (h *Hub) subscribe() error {
 		wire.HeartbeatFrom("*"):  h.onHeartbeat,
 		wire.DoneFrom("*"):       h.onDoneFrom,
 		wire.SubjectQuery:        h.onQuery,
-		wire.SubjectSubmit:       h.sched.onSubmit,
+		wire.SubmitFrom("*"):     h.sched.onSubmit,
 		wire.SubjectDone:         h.sched.onDone,
 		wire.SubjectSchedControl: h.sched.onControl,
 		wire.SubjectHubAcks:      h.out.OnAck,
@@ -689,9 +689,10 @@ func (h *Hub) sendData(subj string, msg any) {
 	}
 }
 
-// receive is transport.Receive on the hub's connection (for the scheduler).
+// receive is transport.Receive on the hub's connection (for the
+// scheduler); the sender is the subject's last token (wire.SubmitFrom).
 func (h *Hub) receive(asm *transport.Assembler, m *nats.Msg) ([]byte, error) {
-	return transport.Receive(h.nc, asm, m)
+	return transport.Receive(h.nc, asm, m, wire.LastToken(m.Subject))
 }
 
 // ask is request on the hub's connection (for the scheduler).

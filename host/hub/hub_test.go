@@ -92,12 +92,13 @@ func TestPermissions(t *testing.T) {
 		do   func() error
 	}{
 		{"an engine submitting load-balanced tasks", func() error { return eng.Publish(wire.SubjectSubmit, []byte("x")) }},
-		{"an engine sending tasks to a daemon", func() error { return eng.Publish(wire.DaemonTasks("someone"), []byte("x")) }},
+		{"an engine sending tasks to a daemon", func() error { return eng.Publish(wire.DaemonTasksFrom("someone", engID), []byte("x")) }},
+		{"an engine submitting as itself", func() error { return eng.Publish(wire.SubmitFrom(engID), []byte("x")) }},
 		{"an engine reading a client's results", func() error { _, err := eng.Subscribe(wire.ClientAll("someone"), func(*nats.Msg) {}); return err }},
 		{"an engine reading the replies clients get", func() error { _, err := eng.Subscribe("_INBOX.>", func(*nats.Msg) {}); return err }},
 		{"an engine reading every daemon's tasks", func() error { _, err := eng.Subscribe(wire.DaemonAll, func(*nats.Msg) {}); return err }},
 		{"an engine reading another daemon's tasks", func() error {
-			_, err := eng.Subscribe(wire.DaemonTasks(otherEngine), func(*nats.Msg) {})
+			_, err := eng.Subscribe(wire.DaemonTasksFrom(otherEngine, "*"), func(*nats.Msg) {})
 			return err
 		}},
 		{"an engine reading another daemon's replies", func() error {
@@ -123,7 +124,7 @@ func TestPermissions(t *testing.T) {
 		expectViolation(t, engErrs, test.what)
 	}
 	eng.Publish(wire.ClientResultsFrom("someone", engID), []byte("x"))
-	eng.Subscribe(wire.DaemonTasks(engID), func(*nats.Msg) {})
+	eng.Subscribe(wire.DaemonTasksFrom(engID, "*"), func(*nats.Msg) {})
 	expectAllowed(t, eng, engErrs, "an engine sending results under its own id and reading its own tasks")
 	data, _ := wire.MarshalMsg(&wire.Register{Protocol: wire.ProtocolVersion, Daemon: otherEngine, Engines: 1})
 	m, err := eng.Request(wire.RegisterFrom(engID), data, 5*time.Second)
@@ -151,7 +152,14 @@ func TestPermissions(t *testing.T) {
 			_, err := cl.Subscribe(wire.ClientInbox(otherClient)+".>", func(*nats.Msg) {})
 			return err
 		}},
-		{"a client reading a daemon's tasks", func() error { _, err := cl.Subscribe(wire.DaemonTasks(engID), func(*nats.Msg) {}); return err }},
+		{"a client reading a daemon's tasks", func() error { _, err := cl.Subscribe(wire.DaemonTasksFrom(engID, "*"), func(*nats.Msg) {}); return err }},
+		// The sender token of a task or submission subject is how its
+		// receiver bounds the memory of large messages per sender.
+		{"a client sending tasks as another client", func() error { return cl.Publish(wire.DaemonTasksFrom(engID, otherClient), []byte("x")) }},
+		{"a client sending tasks as the hub", func() error { return cl.Publish(wire.DaemonTasksFrom(engID, wire.SenderHub), []byte("x")) }},
+		{"a client sending tasks on the stem subject", func() error { return cl.Publish(wire.DaemonTasks(engID), []byte("x")) }},
+		{"a client submitting as another client", func() error { return cl.Publish(wire.SubmitFrom(otherClient), []byte("x")) }},
+		{"a client submitting without its id", func() error { return cl.Publish(wire.SubjectSubmit, []byte("x")) }},
 	} {
 		if err := test.do(); err != nil {
 			t.Fatalf("%s: %v", test.what, err)
@@ -161,7 +169,9 @@ func TestPermissions(t *testing.T) {
 	}
 	cl.Subscribe(wire.ClientAll(clID), func(*nats.Msg) {})
 	cl.Subscribe(wire.ClientInbox(clID)+".>", func(*nats.Msg) {})
-	expectAllowed(t, cl, clErrs, "a client reading its own results and replies")
+	cl.Publish(wire.DaemonTasksFrom(engID, clID), []byte("x"))
+	cl.Publish(wire.SubmitFrom(clID), []byte("x"))
+	expectAllowed(t, cl, clErrs, "a client reading its own results and replies, sending tasks and submitting as itself")
 
 	if _, err := nats.Connect(h.ClientURL(), nats.UserInfo(UserEngine, "wrong")); !errors.Is(err, nats.ErrAuthorization) {
 		t.Errorf("connect with a wrong password: %v, want an authorization error", err)

@@ -460,7 +460,7 @@ func (s *scheduler) dispatch() {
 			delete(batches, d) // its daemon got nothing this time
 			continue
 		}
-		s.out.sendData(wire.DaemonTasks(d), &b.batch)
+		s.out.sendData(wire.DaemonTasksFrom(d, wire.SenderHub), &b.batch)
 		b.reset()
 	}
 }

@@ -21,7 +21,8 @@ const (
 	SubjectQuery = "pirun.hub.query"
 	// SubjectEvents is where the hub announces engines joining and leaving.
 	SubjectEvents = "pirun.hub.events"
-	// SubjectSubmit receives load-balanced task batches from clients.
+	// SubjectSubmit is the stem of the subjects on which clients submit
+	// load-balanced task batches (SubmitFrom).
 	SubjectSubmit = "pirun.sched.submit"
 	// SubjectSchedControl receives clients' aborts of load-balanced tasks.
 	SubjectSchedControl = "pirun.sched.ctl"
@@ -52,8 +53,26 @@ func DoneFrom(d string) string      { return SubjectDone + "." + d }
 // LastToken returns what follows the last dot of subj.
 func LastToken(subj string) string { return subj[strings.LastIndexByte(subj, '.')+1:] }
 
-// DaemonTasks is the subject on which daemon d receives task batches.
+// DaemonTasks is the stem of the subjects on which daemon d receives task
+// batches: each sender sends on its own, DaemonTasksFrom.
 func DaemonTasks(d string) string { return daemonPrefix + d + ".task" }
+
+// DaemonTasksFrom is the subject on which s sends daemon d task batches:
+// a client's id, or SenderHub. The hub lets a client publish only with
+// its own id as the last token, so a daemon knows who sent a message (and
+// bounds the memory of large ones per sender) by that token. With s "*"
+// it matches every sender.
+func DaemonTasksFrom(d, s string) string { return DaemonTasks(d) + "." + s }
+
+// SubmitFrom is the subject on which client c submits load-balanced task
+// batches; as with DaemonTasksFrom, its last token is the sender, which
+// only c may publish, and "*" matches every client.
+func SubmitFrom(c string) string { return SubjectSubmit + "." + c }
+
+// SenderHub is the sender token of the hub's own messages on subjects
+// that end in their sender (DaemonTasksFrom, ClientResults): no client or
+// daemon id is "hub" (they are 56-character public keys).
+const SenderHub = "hub"
 
 // DaemonControl is the subject on which daemon d receives Control requests.
 // It is separate from DaemonTasks so that aborts never wait behind tasks.

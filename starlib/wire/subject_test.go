@@ -28,6 +28,10 @@ func TestPinnedSubjects(t *testing.T) {
 		{EngineInbox("D1"), "_INBOX_ENGINE.D1"},
 		{ClientInbox("C1"), "_INBOX.C1"},
 		{LastToken(DoneFrom("D1")), "D1"},
+		{DaemonTasksFrom("D1", "C1"), "pirun.d.D1.task.C1"},
+		{LastToken(DaemonTasksFrom("D1", "C1")), "C1"},
+		{SubmitFrom("C1"), "pirun.sched.submit.C1"},
+		{LastToken(SubmitFrom("C1")), "C1"},
 	} {
 		if test.got != test.want {
 			t.Errorf("subject = %q, want %q", test.got, test.want)
