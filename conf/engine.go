@@ -46,7 +46,27 @@ type Engine struct {
 	// SSH is a [user@]gateway[:port] to tunnel the hub connection through
 	// with the system ssh; "" connects directly.
 	SSH string `toml:"ssh"`
+	// PartSize is the size of the parts of the large messages this
+	// process sends; 0 means the largest the hub's max_payload allows.
+	PartSize Size `toml:"part_size"`
+	// ReassemblyPerSender bounds the bytes of one sender's incomplete
+	// large messages this process holds, and so the largest message it
+	// takes from one sender.
+	ReassemblyPerSender Size `toml:"reassembly_per_sender"`
+	// ReassemblyTotal bounds the bytes of all incomplete large messages.
+	ReassemblyTotal Size `toml:"reassembly_total"`
+	// ReassemblyStall is how long an incomplete message may go without a
+	// part before it is dropped.
+	ReassemblyStall Duration `toml:"reassembly_stall"`
 }
+
+// The defaults of the large-message settings of [hub] and [engine] (the
+// transport package's own defaults).
+const (
+	DefaultReassemblyPerSender = 288 * MiB // a 256 MiB value (SPEC §6) with its task
+	DefaultReassemblyTotal     = GiB
+	DefaultReassemblyStall     = Duration(30 * time.Second)
+)
 
 // DefaultEngine returns the settings of an empty [engine] table. Each call
 // returns a fresh value.
@@ -54,6 +74,10 @@ func DefaultEngine() Engine {
 	return Engine{
 		Heartbeat:     Duration(time.Second),
 		ReconnectWait: Duration(time.Second),
+
+		ReassemblyPerSender: DefaultReassemblyPerSender,
+		ReassemblyTotal:     DefaultReassemblyTotal,
+		ReassemblyStall:     DefaultReassemblyStall,
 	}
 }
 

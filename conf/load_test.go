@@ -36,11 +36,11 @@ func TestProfileProblems(t *testing.T) {
 		{"hub = [1]", `F:1: hub: expected a table ([hub]), got an array`},
 		{"hosts = 3", `F:1: hosts: expected an array of tables ([[hosts]]), got the integer 3`},
 		{"hosts = [1]", `F:1: hosts: expected an array of tables ([[hosts]]), got an array`},
-		{"[engine]\nenigne = 3", `F:2: engine.enigne: unknown key in [engine] (did you mean "engines"?); known keys: connect, data_dir, engines, grace, heartbeat, max_array_bytes, max_steps, name, preload, reconnect_wait, ssh, startup, task_timeout`},
-		{"[hub]\nPort = 1", `F:2: hub.Port: unknown key in [hub] (did you mean "port"?); known keys: advertise, engine_timeout, heartbeat, http, ip, max_payload, port, task_records, tls, tls_ca, tls_cert, tls_key`},
-		{"[hub]\ntask-records = 1", `F:2: hub.task-records: unknown key in [hub] (did you mean "task_records"?); known keys: advertise, engine_timeout, heartbeat, http, ip, max_payload, port, task_records, tls, tls_ca, tls_cert, tls_key`},
+		{"[engine]\nenigne = 3", `F:2: engine.enigne: unknown key in [engine] (did you mean "engines"?); known keys: connect, data_dir, engines, grace, heartbeat, max_array_bytes, max_steps, name, part_size, preload, reassembly_per_sender, reassembly_stall, reassembly_total, reconnect_wait, ssh, startup, task_timeout`},
+		{"[hub]\nPort = 1", `F:2: hub.Port: unknown key in [hub] (did you mean "port"?); known keys: advertise, engine_timeout, heartbeat, http, ip, max_payload, part_size, port, reassembly_per_sender, reassembly_stall, reassembly_total, task_records, tls, tls_ca, tls_cert, tls_key`},
+		{"[hub]\ntask-records = 1", `F:2: hub.task-records: unknown key in [hub] (did you mean "task_records"?); known keys: advertise, engine_timeout, heartbeat, http, ip, max_payload, part_size, port, reassembly_per_sender, reassembly_stall, reassembly_total, task_records, tls, tls_ca, tls_cert, tls_key`},
 		{"[log]\nzzz = 1", `F:2: log.zzz: unknown key in [log]; known keys: level, max_files, max_size`},
-		{"[hub.extra]\nx = 1", `F:1: hub.extra: unknown key in [hub]; known keys: advertise, engine_timeout, heartbeat, http, ip, max_payload, port, task_records, tls, tls_ca, tls_cert, tls_key`},
+		{"[hub.extra]\nx = 1", `F:1: hub.extra: unknown key in [hub]; known keys: advertise, engine_timeout, heartbeat, http, ip, max_payload, part_size, port, reassembly_per_sender, reassembly_stall, reassembly_total, task_records, tls, tls_ca, tls_cert, tls_key`},
 		{"[cluster]\n\"odd key\" = 1", `F:2: cluster."odd key": unknown key in [cluster]; known keys: engines, grace, ssh`},
 		{"[hosts]\nhost = \"a\"", `F:1: hosts: expected an array of tables ([[hosts]]), got a table`},
 		{"# comment\nhots = 1", `F:2: hots: unknown key at the top level (did you mean "hosts"?); known keys: cluster, engine, hosts, hub, log`},
@@ -62,6 +62,11 @@ func TestProfileProblems(t *testing.T) {
 			"F:1: hub.tls_key: required when hub.tls = \"files\": the PEM file of the certificate's key"},
 		{"[hub]\ntls_ca = \"ca.pem\"", `F:2: hub.tls_ca: only used when hub.tls = "files" (hub.tls is "off"); remove it or set tls = "files"`},
 		{"[hub]\ntask_records = -1", `F:2: hub.task_records: expected an integer of 0 or more, got -1`},
+		{"[hub]\npart_size = \"8MiB\"", `F:2: hub.part_size: expected 0 or a size up to hub.max_payload less 4KiB of headers (8188KiB), got 8MiB`},
+		{"[hub]\nmax_payload = \"64MiB\"\npart_size = \"1KiB\"", `F:3: hub.part_size: expected 0 (the largest the hub's max_payload allows) or a size 64KiB..64MiB, got 1KiB`},
+		{"[hub]\nreassembly_per_sender = \"2GiB\"", `F:2: hub.reassembly_per_sender: expected a size 1MiB..1GiB (at most hub.reassembly_total), got 2GiB`},
+		{"[hub]\nreassembly_total = \"0\"", "F:2: hub.reassembly_total: expected a size 1MiB..1TiB, got 0B"},
+		{"[hub]\nreassembly_stall = \"100ms\"", `F:2: hub.reassembly_stall: expected a duration 1s..1h, got 100ms`},
 
 		// Validation: [engine].
 		{"[engine]\nconnect = \"nats://\"", `F:2: engine.connect: expected a connection file or a nats:// or tls:// URL with a host, got "nats://"`},
@@ -73,6 +78,10 @@ func TestProfileProblems(t *testing.T) {
 		{"[engine]\nheartbeat = \"0s\"", `F:2: engine.heartbeat: expected a duration above 0 such as "1s", got 0s`},
 		{"[engine]\nreconnect_wait = \"0s\"", `F:2: engine.reconnect_wait: expected a duration above 0 such as "1s", got 0s`},
 		{"[engine]\nssh = \"-oProxyCommand=x\"", `F:2: engine.ssh: expected [user@]gateway[:port] for ssh, got "-oProxyCommand=x"`},
+		{"[engine]\npart_size = \"65MiB\"", `F:2: engine.part_size: expected 0 (the largest the hub's max_payload allows) or a size 64KiB..64MiB, got 65MiB`},
+		{"[engine]\nreassembly_per_sender = \"512KiB\"", `F:2: engine.reassembly_per_sender: expected a size 1MiB..1GiB (at most engine.reassembly_total), got 512KiB`},
+		{"[engine]\nreassembly_total = \"2TiB\"", `F:2: engine.reassembly_total: expected a size 1MiB..1TiB, got 2TiB`},
+		{"[engine]\nreassembly_stall = \"2h\"", `F:2: engine.reassembly_stall: expected a duration 1s..1h, got 2h0m0s`},
 
 		// Validation: [cluster], [[hosts]], [log].
 		{"[cluster]\nengines = -1", `F:2: cluster.engines: expected an integer 0..1024 (0 = one per CPU), got -1`},
@@ -208,7 +217,7 @@ func TestLoadEngine(t *testing.T) {
 		{"[engine]\nengines = -1", `F:2: engine.engines: expected an integer 0..1024 (0 = one per CPU), got -1`},
 		{"[bogus]\n[engine]", `F:1: bogus: unknown key at the top level; known keys: cluster, engine, hosts, hub, log`},
 		{"engines = 2", `F:1: engines: unknown key at the top level; "engines" is an engine setting: put it under an [engine] table`},
-		{"[engine]\nengines = 2\nx = 1", `F:3: engine.x: unknown key in [engine]; known keys: connect, data_dir, engines, grace, heartbeat, max_array_bytes, max_steps, name, preload, reconnect_wait, ssh, startup, task_timeout`},
+		{"[engine]\nengines = 2\nx = 1", `F:3: engine.x: unknown key in [engine]; known keys: connect, data_dir, engines, grace, heartbeat, max_array_bytes, max_steps, name, part_size, preload, reassembly_per_sender, reassembly_stall, reassembly_total, reconnect_wait, ssh, startup, task_timeout`},
 	} {
 		_, err := parseEngine("F", []byte(test.src))
 		if got := errString(err); got != test.want {

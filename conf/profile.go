@@ -60,6 +60,18 @@ type Hub struct {
 	// HTTP is the dashboard's address, host:port (":8080" for every
 	// interface, which asks for a token); "" serves none.
 	HTTP string `toml:"http"`
+	// PartSize is the size of the parts of the large messages this
+	// process sends; 0 means the largest the hub's max_payload allows.
+	PartSize Size `toml:"part_size"`
+	// ReassemblyPerSender bounds the bytes of one sender's incomplete
+	// large messages this process holds, and so the largest message it
+	// takes from one sender.
+	ReassemblyPerSender Size `toml:"reassembly_per_sender"`
+	// ReassemblyTotal bounds the bytes of all incomplete large messages.
+	ReassemblyTotal Size `toml:"reassembly_total"`
+	// ReassemblyStall is how long an incomplete message may go without a
+	// part before it is dropped.
+	ReassemblyStall Duration `toml:"reassembly_stall"`
 }
 
 // Cluster is the [cluster] table: `pirun cluster start`.
@@ -114,6 +126,10 @@ func DefaultProfile() Profile {
 			EngineTimeout: Duration(3 * time.Second),
 			TLS:           TLSOff,
 			TaskRecords:   10000,
+
+			ReassemblyPerSender: DefaultReassemblyPerSender,
+			ReassemblyTotal:     DefaultReassemblyTotal,
+			ReassemblyStall:     DefaultReassemblyStall,
 		},
 		Engine:  DefaultEngine(),
 		Cluster: Cluster{SSH: "ssh", Grace: Duration(time.Minute)},

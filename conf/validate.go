@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 )
 
@@ -53,6 +54,30 @@ func (h Hub) check(ps *problems) {
 	}
 	if h.HTTP != "" && !ValidHTTPAddr(h.HTTP) {
 		ps.add("hub.http", "expected the dashboard's host:port, e.g. \"127.0.0.1:8080\" or \":8080\" for every interface, got %q", h.HTTP)
+	}
+	checkTransport(ps, "hub", h.PartSize, h.ReassemblyPerSender, h.ReassemblyTotal, h.ReassemblyStall)
+	if h.PartSize != 0 && h.PartSize > h.MaxPayload-4*KiB {
+		ps.add("hub.part_size", "expected 0 or a size up to hub.max_payload less 4KiB of headers (%s), got %s", h.MaxPayload-4*KiB, h.PartSize)
+	}
+}
+
+// checkTransport adds the problems of the large-message settings of the
+// [hub] or [engine] table (keys under prefix).
+func checkTransport(ps *problems, prefix string, part, perSender, total Size, stall Duration) {
+	if part != 0 && (part < 64*KiB || part > 64*MiB) {
+		ps.add(prefix+".part_size", "expected 0 (the largest the hub's max_payload allows) or a size 64KiB..64MiB, got %s", part)
+	}
+	limit := Size(1 << 40)
+	if total < MiB || total > limit {
+		ps.add(prefix+".reassembly_total", "expected a size 1MiB..1TiB, got %s", total)
+	} else {
+		limit = total
+	}
+	if perSender < MiB || perSender > limit {
+		ps.add(prefix+".reassembly_per_sender", "expected a size 1MiB..%s (at most %s.reassembly_total), got %s", limit, prefix, perSender)
+	}
+	if stall < Duration(time.Second) || stall > Duration(time.Hour) {
+		ps.add(prefix+".reassembly_stall", "expected a duration 1s..1h, got %s", stall)
 	}
 }
 
@@ -113,6 +138,7 @@ func (e Engine) problems(prefix string) []Problem {
 	if e.SSH != "" && !validSSHTarget(e.SSH) {
 		ps.add(k("ssh"), "expected [user@]gateway[:port] for ssh, got %q", e.SSH)
 	}
+	checkTransport(&ps, prefix, e.PartSize, e.ReassemblyPerSender, e.ReassemblyTotal, e.ReassemblyStall)
 	return ps
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pirun-dev/pirun/conf"
+	"github.com/pirun-dev/pirun/transport"
 )
 
 // ConfigFrom returns the Config of the [engine] table ec. Callers add what
@@ -14,5 +15,7 @@ import (
 func ConfigFrom(ec conf.Engine) Config {
 	return Config{Engines: ec.Engines, Name: ec.Name, DataDir: ec.DataDir, MaxSteps: ec.MaxSteps,
 		TaskTimeout: time.Duration(ec.TaskTimeout), Heartbeat: time.Duration(ec.Heartbeat),
-		MaxArrayBytes: int64(ec.MaxArrayBytes)}
+		MaxArrayBytes: int64(ec.MaxArrayBytes),
+		Transport: transport.Limits{PartSize: int(ec.PartSize), MaxSender: int(ec.ReassemblyPerSender),
+			MaxTotal: int(ec.ReassemblyTotal), Stall: time.Duration(ec.ReassemblyStall)}}
 }

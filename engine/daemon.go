@@ -41,6 +41,10 @@ type Config struct {
 	// MaxArrayBytes bounds one num array of a task, in bytes; 0 means
 	// half of this machine's memory divided among the engines.
 	MaxArrayBytes int64
+
+	// Transport sets the parts of the large messages the daemon sends
+	// and bounds the ones it reassembles; zero fields take the defaults.
+	Transport transport.Limits
 }
 
 // Code is Starlark source with the name errors should show for it.
@@ -112,6 +116,7 @@ func New(cfg Config, dial Dialer, log *slog.Logger) (*Daemon, error) {
 	if d.name == "" {
 		d.name = host
 	}
+	d.asm.SetLimits(cfg.Transport)
 	d.pub = newPublisher(d)
 	d.comm = comm.NewMux(host, func(id int) bool { return d.engine(id) != nil }, log)
 	if d.files, err = newFiles(cfg.DataDir); err != nil {
@@ -140,6 +145,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer nc.Close()
 	defer close(d.quit)
 	d.link = transport.New(nc, d.id, wire.DaemonAcks(d.id))
+	d.link.SetPartSize(d.cfg.Transport.PartSize)
 	d.maxChunk = d.link.MaxPart()
 	d.comm.Connect(nc, d.maxChunk)
 	for subj, cb := range map[string]nats.MsgHandler{

@@ -27,9 +27,10 @@ const PartWindow = 4
 // acknowledge their parts on its acknowledgement subject, whose handler is
 // OnAck. It is safe for concurrent use.
 type Link struct {
-	nc      *nats.Conn
-	send    *Sender
-	ackSubj string
+	nc       *nats.Conn
+	send     *Sender
+	ackSubj  string
+	partSize int // 0: the largest the server accepts
 }
 
 // New returns the Link of nc for the sender id (unique among senders),
@@ -52,8 +53,23 @@ func (l *Link) OnAck(m *nats.Msg) {
 	l.send.Ack(string(m.Data))
 }
 
-// MaxPart is the largest part the server accepts, less header room.
-func (l *Link) MaxPart() int { return int(l.nc.MaxPayload()) - 4096 }
+// SetPartSize sets the size of the parts of large messages (Limits'
+// PartSize); call it before the first send.
+func (l *Link) SetPartSize(n int) { l.partSize = n }
+
+// MaxPart is the size of the parts of large messages: the part size set,
+// at most the largest part the server accepts less header room.
+func (l *Link) MaxPart() int {
+	max := int(l.nc.MaxPayload()) - partHeaderRoom
+	if l.partSize > 0 && l.partSize < max {
+		return l.partSize
+	}
+	return max
+}
+
+// partHeaderRoom is what a part leaves of the server's max payload for
+// its NATS headers.
+const partHeaderRoom = 4096
 
 // SendMsg encodes msg and publishes it on subj. A Batch or Results is
 // encoded as blocks, so that large payloads are not copied into it.

@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
+	"github.com/pirun-dev/pirun/conf"
 	"github.com/pirun-dev/pirun/host/sched"
 	"github.com/pirun-dev/pirun/starlib/wire"
 	"github.com/pirun-dev/pirun/transport"
@@ -40,6 +41,17 @@ type Config struct {
 	HTTP string
 	// HTTPToken guards a dashboard beyond loopback; "" makes one (see DashURL).
 	HTTPToken string
+	// Transport sets the parts of the large messages the hub forwards
+	// and bounds the ones it reassembles (TransportLimits reads them from
+	// the [hub] table); zero fields take the defaults.
+	Transport transport.Limits
+}
+
+// TransportLimits returns the settings of large messages of the [hub]
+// table h, for Config.Transport.
+func TransportLimits(h conf.Hub) transport.Limits {
+	return transport.Limits{PartSize: int(h.PartSize), MaxSender: int(h.ReassemblyPerSender),
+		MaxTotal: int(h.ReassemblyTotal), Stall: time.Duration(h.ReassemblyStall)}
 }
 
 // Hub is a running pirun hub. Its methods are safe for concurrent use.
@@ -109,6 +121,7 @@ func New(cfg Config, log *slog.Logger) (*Hub, error) {
 		return nil, err
 	}
 	h.sched = newScheduler(h, cfg.Policy, h.stop, h.wg.Go, log)
+	h.sched.asm.SetLimits(cfg.Transport)
 	if cfg.Auth != nil {
 		h.auth = &authenticator{auth: cfg.Auth, log: log, named: make(map[uint64]namedConn)}
 	}
@@ -141,6 +154,7 @@ func (h *Hub) Start() error {
 	}
 	h.nc = nc
 	h.out = transport.New(nc, "hub-"+h.id, wire.SubjectHubAcks)
+	h.out.SetPartSize(h.cfg.Transport.PartSize)
 	if h.cfg.HTTP != "" {
 		if err := h.startDash(); err != nil {
 			h.Shutdown()
