@@ -10,8 +10,11 @@ package integration
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -31,6 +34,7 @@ import (
 // subscribed to the reply subject it puts on its forged parts.
 type attacker struct {
 	nc      *nats.Conn
+	id      string // its identity, the sender token of its subjects
 	reply   string
 	replies *nats.Subscription
 }
@@ -53,7 +57,7 @@ func newAttacker(t testing.TB, h *scaleHub) *attacker {
 		t.Fatalf("connect with the client credentials: %v", err)
 	}
 	t.Cleanup(nc.Close)
-	a := &attacker{nc: nc, reply: wire.ClientAcks(ident.ID())}
+	a := &attacker{nc: nc, id: ident.ID(), reply: wire.ClientAcks(ident.ID())}
 	if a.replies, err = nc.SubscribeSync(a.reply); err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +70,13 @@ func newAttacker(t testing.TB, h *scaleHub) *attacker {
 // forge publishes a 64 KiB part with header on subj.
 func (a *attacker) forge(t testing.TB, subj, header string) {
 	t.Helper()
-	m := &nats.Msg{Subject: subj, Reply: a.reply, Data: make([]byte, 64<<10), Header: nats.Header{}}
+	a.forgeN(t, subj, header, 64<<10)
+}
+
+// forgeN publishes a part of n bytes with header on subj.
+func (a *attacker) forgeN(t testing.TB, subj, header string, n int) {
+	t.Helper()
+	m := &nats.Msg{Subject: subj, Reply: a.reply, Data: make([]byte, n), Header: nats.Header{}}
 	m.Header.Set(wire.HeaderPart, header)
 	if err := a.nc.PublishMsg(m); err != nil {
 		t.Fatalf("publish a forged part on %s: %v", subj, err)
@@ -143,7 +153,9 @@ print(c.load_balanced_view().apply_sync(size, big), c[:].apply_sync(size, big))
 	hubRSS, engineRSS := settledRSS(t, hubPID), settledRSS(t, enginePID)
 
 	a := newAttacker(t, h)
-	for _, subj := range []string{wire.SubjectSubmit, wire.DaemonTasks(daemon)} {
+	// On the subjects the hub lets this client publish: ending in its own
+	// identity, the token receivers bound memory by.
+	for _, subj := range []string{wire.SubmitFrom(a.id), wire.DaemonTasksFrom(daemon, a.id)} {
 		for i := range 20 {
 			a.forge(t, subj, "st0 0 2 1072693248")
 			reason := a.refusal(t, "st0", "a part announcing 1 GiB on "+subj)
@@ -307,12 +319,12 @@ func BenchmarkHubRSSForgedParts(b *testing.B) {
 	}
 	issue := func(a *attacker) {
 		for range 400 {
-			a.forge(b, wire.SubjectSubmit, "st0 0 2 1072693248")
+			a.forge(b, wire.SubmitFrom(a.id), "st0 0 2 1072693248")
 		}
 	}
 	inBound := func(a *attacker) {
 		for range 300 {
-			a.forge(b, wire.SubjectSubmit, wire.PartHeader("forger"+wire.NewID(), 0, 2, 200_000_000))
+			a.forge(b, wire.SubmitFrom(a.id), wire.PartHeader("forger"+wire.NewID(), 0, 2, 200_000_000))
 		}
 	}
 	for range b.N {
@@ -335,5 +347,131 @@ func BenchmarkHubRSSForgedParts(b *testing.B) {
 		if issuePeak > cleanPeak*11/10 {
 			b.Errorf("the hub attacked as in issue 14 peaks at %d KiB RSS, want within 10%% of the clean hub's %d KiB", issuePeak, cleanPeak)
 		}
+	}
+}
+
+// pushPullSrc pushes an array of n float64s to engine 0 and pulls it back.
+const pushPullSrc = `
+c = Client()
+e = c[0]
+big = num.arange(%d, dtype="float64")
+e.push({"big": big}, block=True)
+back = e.pull("big", block=True)
+print(len(back), num.array_equal(back, big))
+`
+
+// TestForgedPartAcks floods, while a client pushes and pulls a 40 MB
+// array, the acknowledgement subjects of both directions with forged
+// refusals and acknowledgements: a rogue daemon on the shared engine
+// credentials answers for the client's streams, a rogue client for the
+// engine's. Stream ids were "sender-1", "sender-2"…: a forged refusal
+// aborted the transfer, forged acknowledgements let it overrun its window.
+// Now only the receiver, which reads the random stream ids, can answer:
+// the transfer completes, intact.
+func TestForgedPartAcks(t *testing.T) {
+	h := startScaleHub(t)
+	h.startEngines(t, 1, 1)
+	c := h.client(t)
+	waitEngines(t, c, 1, time.Minute)
+	daemon, err := c.DaemonOf(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rogueEngine, _, engineErrs := rawConnect(t, loadConnFile(t, h.engineConn))
+	rogueClient, _, clientErrs := rawConnect(t, loadConnFile(t, h.clientConn))
+	ctx, cancel := context.WithCancel(context.Background())
+	flooded := make(chan int, 2)
+	flood := func(nc *nats.Conn, subj, sender string) {
+		n := 0
+		defer func() { flooded <- n }()
+		for ctx.Err() == nil {
+			for i := 1; i <= 64; i++ {
+				stream := []byte(fmt.Sprintf("%s-%s", sender, strconv.FormatUint(uint64(i), 36)))
+				nc.PublishMsg(&nats.Msg{Subject: subj, Data: stream, Header: nats.Header{transport.HeaderRefused: {"forged refusal"}}})
+				nc.Publish(subj, stream)
+				n += 2
+			}
+			if err := nc.Flush(); err != nil {
+				t.Errorf("flush the forged acknowledgements on %s: %v", subj, err)
+				return
+			}
+			time.Sleep(time.Millisecond) // pace the flood, not a synchronisation: the machine is shared
+		}
+	}
+	go flood(rogueEngine, wire.ClientAcks(c.ID()), c.ID())
+	go flood(rogueClient, wire.DaemonAcks(daemon), daemon)
+	out, err := starRunner(t, c)("pushpull.star", fmt.Sprintf(pushPullSrc, 5_000_000))
+	cancel()
+	sent := <-flooded + <-flooded
+	if err != nil || out != "5000000 True\n" {
+		t.Errorf("push and pull of 40 MB under forged acknowledgements: %q, %v; want the array back intact", out, err)
+	}
+	for role, errs := range map[string]chan error{"engine": engineErrs, "client": clientErrs} {
+		select {
+		case err := <-errs:
+			t.Errorf("the rogue %s's forged acknowledgements: %v; want them delivered (else this test proves nothing)", role, err)
+		default:
+		}
+	}
+	if sent < 256 {
+		t.Errorf("%d forged acknowledgements sent during the transfer, want rounds of them", sent)
+	}
+	t.Logf("%d forged acknowledgements and refusals sent during the transfer", sent)
+}
+
+// TestPartBoundPerIdentity sets an engine's reassembly bounds in its
+// [engine] table (32 MiB per sender) and has a client with the real
+// credentials hold 24 MiB of a message whose stream id claims to be a
+// victim client's. The bound counts the bytes against the identity the
+// subject proves: the victim's 16 MB push completes, and the attacker's
+// next message is refused for its own bound, named with its identity.
+func TestPartBoundPerIdentity(t *testing.T) {
+	h := startScaleHub(t)
+	cfg := filepath.Join(t.TempDir(), "engine.toml")
+	if err := os.WriteFile(cfg, fmt.Appendf(nil, `[engine]
+connect = %q
+engines = 1
+reassembly_per_sender = "32MiB"
+reassembly_total = "256MiB"
+`, h.engineConn), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	startChild(t, h.dir, io.Discard, "engine", "--config", cfg)
+	c := h.client(t)
+	waitEngines(t, c, 1, time.Minute)
+	daemon, err := c.DaemonOf(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := newAttacker(t, h)
+	subj := wire.DaemonTasksFrom(daemon, a.id)
+	const part, size = 4 << 20, 30 << 20 // 8 parts, the last short
+	claimed := c.ID() + "-1"
+	for i := range 6 {
+		a.forgeN(t, subj, wire.PartHeader(claimed, i, 8, size), part)
+	}
+	if err := a.nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 6 {
+		m, err := a.replies.NextMsg(10 * time.Second)
+		if err != nil {
+			t.Fatalf("part %d of the attacker's message: no acknowledgement within 10s: %v", i, err)
+		}
+		if reason := m.Header.Get(transport.HeaderRefused); reason != "" || string(m.Data) != claimed {
+			t.Fatalf("part %d of the attacker's message: answer %q, refused %q; want it held and acknowledged", i, m.Data, reason)
+		}
+	}
+
+	out, err := starRunner(t, c)("pushpull.star", fmt.Sprintf(pushPullSrc, 2_000_000))
+	if err != nil || out != "2000000 True\n" {
+		t.Errorf("the victim's 16 MB push and pull while an attacker holds 24 MiB under its name: %q, %v; want it done (the bound is the attacker's)", out, err)
+	}
+
+	a.forgeN(t, subj, wire.PartHeader(claimed, 6, 8, size), part) // 28 MiB held
+	a.forgeN(t, subj, wire.PartHeader("own-1", 0, 2, 16<<20), 8<<20-4096)
+	reason := a.refusal(t, "own-1", "the attacker's second message past its 32 MiB")
+	if !strings.Contains(reason, "sender "+a.id+" would hold") || !strings.Contains(reason, "bound of 33554432") {
+		t.Errorf("the attacker's second message is refused with %q, want its own identity and the 32 MiB bound of the [engine] table", reason)
 	}
 }
