@@ -140,22 +140,34 @@ func (a *Assembler) Add(from, header string, data []byte, now time.Time) ([]byte
 // whose second part starts on an 8-byte boundary: a large array's bytes
 // travel as parts of their own, the first after the message's head
 // (Blocks.Parts), so that a decoder can keep an array in place
-// (Decoder.KeepArrays) instead of copying it. The buffer is not cleared
-// first (strings.Builder), as every byte is written.
+// (Decoder.KeepArrays) instead of copying it. The buffer is fresh memory
+// (a decoded array keeps it), backed by huge pages where the system
+// offers them (adviseHuge), and not cleared first, as every byte is
+// written.
 func join(parts [][]byte, last []byte, size int) []byte {
-	pad := -len(parts[0]) & 7
-	var sb strings.Builder
-	sb.Grow(align8(pad + size))
-	sb.WriteString("\x00\x00\x00\x00\x00\x00\x00"[:pad])
-	for _, p := range parts {
-		sb.Write(p)
-	}
-	sb.Write(last)
 	if size == 0 {
 		return []byte{}
 	}
-	whole := sb.String()[pad:]
-	return unsafe.Slice(unsafe.StringData(whole), len(whole)) // nobody else holds the builder: the bytes are the caller's
+	pad := -len(parts[0]) & 7
+	buf := freshBytes(align8(pad + size))
+	n := pad
+	for _, p := range parts {
+		n += copy(buf[n:], p)
+	}
+	copy(buf[n:], last)
+	return buf[pad : pad+size : pad+size]
+}
+
+// freshBytes returns n bytes of 8-byte aligned memory that nothing else
+// references, not cleared (strings.Builder allocates so), advised for
+// huge pages before anything but its first byte is touched.
+func freshBytes(n int) []byte {
+	var sb strings.Builder
+	sb.Grow(n)
+	sb.WriteByte(0)                                      // the builder's memory shows through String only once written
+	b := unsafe.Slice(unsafe.StringData(sb.String()), n) // nobody else holds the builder: the bytes are ours
+	adviseHuge(b)
+	return b
 }
 
 // align8 rounds a buffer's size up to a multiple of 8 (at least 8), which

@@ -1,0 +1,7 @@
+//go:build !linux
+
+package transport
+
+// adviseHuge does nothing where transparent huge pages are not asked for
+// with madvise.
+func adviseHuge([]byte) {}
