@@ -185,7 +185,7 @@ func TestWireKeepsReassembledArray(t *testing.T) {
 	var asm transport.Assembler // the receiving side of every large message
 	var msg []byte
 	for i, p := range parts {
-		if msg, err = asm.Add(wire.PartHeader("s", i, len(parts), blocks.Len()), p, time.Now()); err != nil {
+		if msg, err = asm.Add("s", wire.PartHeader("s-1", i, len(parts), blocks.Len()), p, time.Now()); err != nil {
 			t.Fatal(err)
 		}
 	}
