@@ -100,7 +100,7 @@ func (a *Assembler) Add(from, header string, data []byte, now time.Time) ([]byte
 		if a.partial == nil {
 			a.partial, a.senders = make(map[streamKey]*partialMsg), make(map[string]int)
 		}
-		if err := a.charge(p, msgOverhead+len(stream)+len(from)); err != nil {
+		if err := a.charge(p, msgOverhead+len(stream)); err != nil {
 			return nil, fmt.Errorf("%w: message %s: %w", ErrRefused, stream, err)
 		}
 		a.partial[key] = p
