@@ -83,7 +83,7 @@ func (g *taskGC) end() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.running--
-	if g.running > 0 || !g.raised {
+	if g.running > 0 {
 		return
 	}
 	if g.timer == nil {
@@ -110,11 +110,16 @@ func (g *taskGC) bigArrays() {
 	g.big.Store(true)
 }
 
-// restore puts GOGC back if no task runs.
+// restore puts GOGC back if no task runs, and withdraws the huge-page
+// advice of the arrays the tasks made (see num.EndHugePages).
 func (g *taskGC) restore() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.running == 0 && g.raised {
+	if g.running != 0 {
+		return
+	}
+	num.EndHugePages()
+	if g.raised {
 		debug.SetGCPercent(g.prev)
 		g.raised = false
 		g.big.Store(false)

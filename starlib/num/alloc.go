@@ -56,8 +56,16 @@ func uninitBytes(n int) []byte {
 	var sb strings.Builder
 	sb.Grow(n)
 	p := unsafe.StringData(sb.String()) // the builder's buffer, of capacity ≥ n
-	return unsafe.Slice(p, n)           // sb is dropped: the bytes are ours
+	b := unsafe.Slice(p, n)             // sb is dropped: the bytes are ours
+	if n >= hugeArrayBytes {
+		adviseHuge(b)
+	}
+	return b
 }
+
+// hugeArrayBytes is the size from which an array's memory is advised to
+// be backed by huge pages (numpy's threshold).
+const hugeArrayBytes = 4 << 20
 
 // newBuffer returns the memory of n elements of dtype, cleared unless
 // full (the caller writes every element before the array is seen).
@@ -65,8 +73,11 @@ func newBuffer(dtype DType, n int, full bool) *buffer {
 	bytes := n * dtype.ItemSize()
 	noteBig(bytes)
 	buf := &buffer{}
-	if full && bytes >= bigArrayBytes {
+	if bytes >= bigArrayBytes {
 		b := uninitBytes(bytes)
+		if !full {
+			clear(b) // after the huge-page advice, so that it faults huge pages
+		}
 		switch dtype {
 		case Float64:
 			buf.f = unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(b))), n)
