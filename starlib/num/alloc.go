@@ -64,8 +64,10 @@ func uninitBytes(n int) []byte {
 }
 
 // hugeArrayBytes is the size from which an array's memory is advised to
-// be backed by huge pages (numpy's threshold).
-const hugeArrayBytes = 4 << 20
+// be backed by huge pages (numpy's threshold is 4 MiB; the arrays of a
+// 400×400 matmul are 1.25 MiB, and their huge pages cut a fresh process's
+// faults from 3.9k to 2.3k, most of them its start).
+const hugeArrayBytes = bigArrayBytes
 
 // newBuffer returns the memory of n elements of dtype, cleared unless
 // full (the caller writes every element before the array is seen).
