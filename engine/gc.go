@@ -110,15 +110,15 @@ func (g *taskGC) bigArrays() {
 	g.big.Store(true)
 }
 
-// restore puts GOGC back if no task runs, and withdraws the huge-page
-// advice of the arrays the tasks made (see num.EndHugePages).
+// restore puts GOGC back if no task runs, and lets num release the memory
+// it kept for the tasks' arrays (see num.Idle).
 func (g *taskGC) restore() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.running != 0 {
 		return
 	}
-	num.EndHugePages()
+	num.Idle()
 	if g.raised {
 		debug.SetGCPercent(g.prev)
 		g.raised = false

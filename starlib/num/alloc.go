@@ -100,3 +100,10 @@ func newBuffer(dtype DType, n int, full bool) *buffer {
 	}
 	return buf
 }
+
+// Idle tells num that no task runs in the process for now: it withdraws
+// the huge-page advice of the memory big arrays used (see
+// hugepage_linux.go), so that memory the scavenger returns to the system
+// stays returned. Arrays made later are advised again. An engine calls it
+// when no task has run for a while. It is safe for concurrent use.
+func Idle() { endHugePages() }

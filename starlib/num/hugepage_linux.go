@@ -11,7 +11,7 @@
 // no contents; memory not yet touched reads as zeros either way). While
 // the advice stays, khugepaged may also collapse partly used huge pages of
 // those ranges, holding on to memory the Go scavenger gave back; so the
-// engine withdraws it (EndHugePages) once tasks stop running.
+// engine withdraws it (Idle) once tasks stop running.
 
 package num
 
@@ -36,7 +36,7 @@ const (
 	madvNoHugepage = 15
 )
 
-// hugeAdvice is the span of memory advised since the last EndHugePages
+// hugeAdvice is the span of memory advised since the last endHugePages
 // (one range: Go's heap grows upwards from one hint, and madvise skips
 // the holes of a range that spans them).
 var hugeAdvice struct {
@@ -77,13 +77,12 @@ func adviseHuge(b []byte) {
 	hugeAdvice.mu.Unlock()
 }
 
-// EndHugePages withdraws the huge-page advice given to big arrays'
+// endHugePages withdraws the huge-page advice given to big arrays'
 // memory since the last call, so that khugepaged leaves those ranges
 // alone and memory the Go scavenger returns stays returned. Huge pages
-// already in place stay until they are freed or split. An engine calls it
-// when no task has run for a while; arrays made later are advised again.
-// It is safe for concurrent use.
-func EndHugePages() {
+// already in place stay until they are freed or split. Arrays made later
+// are advised again. It is safe for concurrent use.
+func endHugePages() {
 	hugeAdvice.mu.Lock()
 	lo, hi := hugeAdvice.lo, hugeAdvice.hi
 	hugeAdvice.lo, hugeAdvice.hi = 0, 0

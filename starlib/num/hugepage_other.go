@@ -8,5 +8,5 @@ package num
 // adviseHuge does nothing outside Linux.
 func adviseHuge([]byte) {}
 
-// EndHugePages does nothing outside Linux.
-func EndHugePages() {}
+// endHugePages does nothing outside Linux.
+func endHugePages() {}
