@@ -30,12 +30,17 @@ type Config struct {
 	MaxPayload    int           // bytes per NATS message; 0 = 8 MiB
 	Heartbeat     time.Duration // engines' heartbeat interval; 0 = 500ms
 	EngineTimeout time.Duration // silence after which an engine is lost; 0 = 2.5s
-	Version       string        // pirun version, announced to engines
-	Policy        sched.Policy  // load balancing; zero = sched.DefaultPolicy()
-	Auth          *Auth         // credentials per role; nil = no authentication (in-process only)
-	ID            string        // the hub's identity; "" = a fresh one
-	Registry      string        // file keeping the engine ids given out across restarts; "" = none
-	TLS           *tls.Config   // the listener's TLS; nil = plain TCP
+	// StallTimeout is how long an engine whose connection stays open may
+	// stay silent before it is lost; 0 = 30s. A whole process can stall
+	// for seconds (a long allocation, a GC pause) while its connection,
+	// and the server's PING/PONG on it, say it lives; see sweepOnce.
+	StallTimeout time.Duration
+	Version      string       // pirun version, announced to engines
+	Policy       sched.Policy // load balancing; zero = sched.DefaultPolicy()
+	Auth         *Auth        // credentials per role; nil = no authentication (in-process only)
+	ID           string       // the hub's identity; "" = a fresh one
+	Registry     string       // file keeping the engine ids given out across restarts; "" = none
+	TLS          *tls.Config  // the listener's TLS; nil = plain TCP
 	// HTTP is the dashboard's address, host:port (SPEC §13); "" serves none.
 	HTTP string
 	// HTTPToken guards a dashboard beyond loopback; "" makes one (see DashURL).
@@ -70,6 +75,7 @@ type daemonEntry struct {
 	reg      wire.Register
 	ids      []int
 	lastSeen time.Time
+	quiet    bool // silent past EngineTimeout but connected (logged once)
 	stats    []wire.EngineStat
 	host     *wire.HostFigures // the machine's latest figures, or nil
 	hostAt   time.Time         // when they came
@@ -96,6 +102,9 @@ func New(cfg Config, log *slog.Logger) (*Hub, error) {
 	}
 	if cfg.EngineTimeout <= cfg.Heartbeat {
 		return nil, fmt.Errorf("engine timeout %v must be longer than the heartbeat %v", cfg.EngineTimeout, cfg.Heartbeat)
+	}
+	if cfg.StallTimeout <= 0 {
+		cfg.StallTimeout = max(defaultStallTimeout, cfg.EngineTimeout)
 	}
 	if cfg.Policy.Prefetch == 0 {
 		cfg.Policy = sched.DefaultPolicy()
@@ -198,6 +207,20 @@ func (h *Hub) listenError(opts *server.Options) error {
 	return fmt.Errorf("start hub: the NATS server did not become ready within 10s on %s", addr)
 }
 
+// pingInterval and maxPingsOut are the server's PING/PONG on every
+// connection: one that answers none of maxPingsOut PINGs in a row is
+// closed, some (maxPingsOut+1) × pingInterval after it froze (a machine
+// switched off, a process stopped). An engine process stalled as a whole
+// for less (a long allocation, a GC pause) keeps its connection, and the
+// hub waits for its heartbeats (Config.StallTimeout).
+const (
+	pingInterval = 2 * time.Second
+	maxPingsOut  = 7
+)
+
+// defaultStallTimeout is Config.StallTimeout's default.
+const defaultStallTimeout = 30 * time.Second
+
 func (h *Hub) serverOptions() *server.Options {
 	host := h.cfg.Host
 	switch host {
@@ -219,8 +242,8 @@ func (h *Hub) serverOptions() *server.Options {
 		NoLog:        false,
 		MaxPayload:   int32(h.cfg.MaxPayload),
 		MaxPending:   64 << 20,
-		PingInterval: 2 * time.Second,
-		MaxPingsOut:  3,
+		PingInterval: pingInterval,
+		MaxPingsOut:  maxPingsOut,
 		TLSConfig:    h.cfg.TLS,
 		// Daemons and clients sign the nonce with their identity key
 		// (transport.Identity), with or without authentication.
@@ -422,7 +445,7 @@ func (h *Hub) onHeartbeat(m *nats.Msg) {
 	d := h.daemons[hb.Daemon]
 	if d != nil {
 		h.dash.heartbeat(now, d.stats, hb.Engines)
-		d.lastSeen = now
+		d.lastSeen, d.quiet = now, false
 		d.stats = hb.Engines
 		if hb.Host != nil {
 			d.host, d.hostAt = hb.Host, now
@@ -502,15 +525,26 @@ func (h *Hub) sweepOnce(now time.Time) {
 	h.lastSweep = now
 	var lost []wire.EngineInfo
 	for _, d := range h.daemons {
+		silent := now.Sub(d.lastSeen)
+		late := !stalled && !h.cfg.DontListen && silent > h.cfg.EngineTimeout
 		switch {
-		case !stalled && !h.cfg.DontListen && now.Sub(d.lastSeen) > h.cfg.EngineTimeout:
+		case late && silent > h.cfg.StallTimeout:
 			// Heartbeats judge engines across a network; a stalled hub
 			// (its own sweeper late) has not read theirs yet, and
 			// in-process engines die only with their connection.
 			h.log.Warn("engines lost: no heartbeat", "ids", d.ids, "host", d.reg.Host,
-				"silent", now.Sub(d.lastSeen).Round(time.Millisecond))
+				"silent", silent.Round(time.Millisecond))
 		case !h.connected(d.reg.ConnID):
 			h.log.Warn("engines lost: their connection closed", "ids", d.ids, "host", d.reg.Host)
+		case late && !d.quiet:
+			// Its connection is open: a process stalled as a whole (a
+			// long allocation, a GC pause) is not dead. The server's
+			// PING/PONG closes the connection of one that stays frozen
+			// (pingInterval × maxPingsOut), which the case above sees.
+			d.quiet = true
+			h.log.Info("engines silent but connected; waiting", "ids", d.ids, "host", d.reg.Host,
+				"silent", silent.Round(time.Millisecond))
+			continue
 		default:
 			continue
 		}
