@@ -147,7 +147,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer close(d.quit)
 	d.link = transport.New(nc, d.id, wire.DaemonAcks(d.id))
 	d.maxChunk = d.link.MaxPart()
-	d.comm.Connect(nc, d.maxChunk)
+	d.comm.Connect(nc, d.maxChunk, d.id)
 	for subj, cb := range map[string]nats.MsgHandler{
 		wire.DaemonTasks(d.id):   d.onTasks,
 		wire.DaemonControl(d.id): d.onControl,
