@@ -75,7 +75,8 @@ type daemonEntry struct {
 	reg      wire.Register
 	ids      []int
 	lastSeen time.Time
-	quiet    bool // silent past EngineTimeout but connected (logged once)
+	probedAt time.Time // when the hub probed it, silent past EngineTimeout but connected; zero otherwise
+	waiting  bool      // the hub waits for it, its machine answering (logged once)
 	stats    []wire.EngineStat
 	host     *wire.HostFigures // the machine's latest figures, or nil
 	hostAt   time.Time         // when they came
@@ -206,20 +207,6 @@ func (h *Hub) listenError(opts *server.Options) error {
 	}
 	return fmt.Errorf("start hub: the NATS server did not become ready within 10s on %s", addr)
 }
-
-// pingInterval and maxPingsOut are the server's PING/PONG on every
-// connection: one that answers none of maxPingsOut PINGs in a row is
-// closed, some (maxPingsOut+1) × pingInterval after it froze (a machine
-// switched off, a process stopped). An engine process stalled as a whole
-// for less (a long allocation, a GC pause) keeps its connection, and the
-// hub waits for its heartbeats (Config.StallTimeout).
-const (
-	pingInterval = 2 * time.Second
-	maxPingsOut  = 7
-)
-
-// defaultStallTimeout is Config.StallTimeout's default.
-const defaultStallTimeout = 30 * time.Second
 
 func (h *Hub) serverOptions() *server.Options {
 	host := h.cfg.Host
@@ -445,7 +432,7 @@ func (h *Hub) onHeartbeat(m *nats.Msg) {
 	d := h.daemons[hb.Daemon]
 	if d != nil {
 		h.dash.heartbeat(now, d.stats, hb.Engines)
-		d.lastSeen, d.quiet = now, false
+		d.lastSeen, d.probedAt, d.waiting = now, time.Time{}, false
 		d.stats = hb.Engines
 		if hb.Host != nil {
 			d.host, d.hostAt = hb.Host, now
@@ -503,69 +490,6 @@ func (h *Hub) leave(daemon string) {
 		h.log.Info("engines stopped", "count", len(gone))
 		h.publish(wire.SubjectEvents, &wire.Event{Kind: wire.EventStopped, Engines: gone, Epoch: epoch})
 	}
-}
-
-// sweep declares daemons lost when they stop sending heartbeats.
-func (h *Hub) sweep() {
-	t := time.NewTicker(h.cfg.Heartbeat / 2)
-	defer t.Stop()
-	for {
-		select {
-		case <-h.stop:
-			return
-		case now := <-t.C:
-			h.sweepOnce(now)
-		}
-	}
-}
-
-func (h *Hub) sweepOnce(now time.Time) {
-	h.mu.Lock()
-	stalled := !h.lastSweep.IsZero() && now.Sub(h.lastSweep) > 2*h.cfg.Heartbeat
-	h.lastSweep = now
-	var lost []wire.EngineInfo
-	for _, d := range h.daemons {
-		silent := now.Sub(d.lastSeen)
-		late := !stalled && !h.cfg.DontListen && silent > h.cfg.EngineTimeout
-		switch {
-		case late && silent > h.cfg.StallTimeout:
-			// Heartbeats judge engines across a network; a stalled hub
-			// (its own sweeper late) has not read theirs yet, and
-			// in-process engines die only with their connection.
-			h.log.Warn("engines lost: no heartbeat", "ids", d.ids, "host", d.reg.Host,
-				"silent", silent.Round(time.Millisecond))
-		case !h.connected(d.reg.ConnID):
-			h.log.Warn("engines lost: their connection closed", "ids", d.ids, "host", d.reg.Host)
-		case late && !d.quiet:
-			// Its connection is open: a process stalled as a whole (a
-			// long allocation, a GC pause) is not dead. The server's
-			// PING/PONG closes the connection of one that stays frozen
-			// (pingInterval × maxPingsOut), which the case above sees.
-			d.quiet = true
-			h.log.Info("engines silent but connected; waiting", "ids", d.ids, "host", d.reg.Host,
-				"silent", silent.Round(time.Millisecond))
-			continue
-		default:
-			continue
-		}
-		lost = append(lost, h.dropLocked(d)...)
-	}
-	epoch := h.epoch
-	h.mu.Unlock()
-	h.dash.gone(lost, true)
-	if len(lost) > 0 {
-		h.publish(wire.SubjectEvents, &wire.Event{Kind: wire.EventLost, Engines: lost, Epoch: epoch})
-	}
-}
-
-// connected reports whether the client connection cid is open; 0 (not
-// known) counts as open, leaving the judgement to heartbeats.
-func (h *Hub) connected(cid uint64) bool {
-	if cid == 0 {
-		return true
-	}
-	cz, err := h.ns.Connz(&server.ConnzOptions{CID: cid})
-	return err != nil || len(cz.Conns) > 0
 }
 
 // dropLocked forgets a daemon and its engines; h.mu must be held.

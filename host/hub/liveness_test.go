@@ -1,8 +1,10 @@
 package hub
 
 import (
+	"encoding/binary"
 	"fmt"
 	"log/slog"
+	"net"
 	"testing"
 	"time"
 
@@ -78,4 +80,38 @@ func TestStalledButConnectedEngineKept(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+func TestSocketState(t *testing.T) {
+	// Lines of a real /proc/net/tcp (a hub on port 4222 = 0x107E) on a
+	// little-endian machine: a peer that acknowledges, one with bytes
+	// past a retransmission timeout, one with a full receive window.
+	const text = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:107E 0100007F:D431 01 00000000:00000000 02:000004E2 00000000     0        0 1 1 0000000000000000 20 4 30 10 -1
+   1: 0100007F:107E 0100007F:D432 01 00000041:00000000 01:000000C8 00000003     0        0 2 1 0000000000000000 20 4 30 10 -1
+   2: 0100007F:107E 0100007F:D433 01 0001F000:00000000 04:000000C8 00000000     0        0 3 1 0000000000000000 20 4 30 10 -1
+   3: 0100007F:1F90 0100007F:D432 01 00000041:00000000 01:000000C8 00000003     0        0 4 1 0000000000000000 20 4 30 10 -1
+`
+	lo := net.IPv4(127, 0, 0, 1).To4()
+	if binary.NativeEndian.Uint16([]byte{1, 0}) != 1 {
+		t.Skip("the lines are those of a little-endian machine")
+	}
+	for _, test := range []struct {
+		port           int
+		found, unacked bool
+	}{
+		{0xD431, true, false},
+		{0xD432, true, true},
+		{0xD433, true, false},
+		{0xD434, false, false},
+	} {
+		st, found := socketState(text, procAddr(lo, test.port), 4222)
+		if found != test.found || st.unacked() != test.unacked {
+			t.Errorf("socketState(port %#x) = %+v, %v; want found %v, unacked %v", test.port, st, found, test.found, test.unacked)
+		}
+	}
+	// As /proc/net/tcp6 shows ::ffff:10.0.0.2.
+	if got, want := procAddr(net.ParseIP("::ffff:10.0.0.2").To16(), 80), "0000000000000000FFFF00000200000A:0050"; got != want {
+		t.Errorf("procAddr of an IPv4-mapped address = %s, want %s", got, want)
+	}
 }
