@@ -16,7 +16,7 @@ import (
 func TestMaxMemoryStopsTheTask(t *testing.T) {
 	h, d := startDaemon(t, Config{Engines: 1, MaxMemory: 24 << 20})
 	for _, code := range []string{
-		"x = [0] * 4000000",                            // 64 MB in one allocation
+		"x = [0] * 2000000",                            // 32 MB in one allocation
 		"x = [0]\nfor _ in range(40):\n    x = x + x",  // doubling
 		"s = 'ab'\nfor _ in range(40):\n    s = s + s", // strings too
 	} {
