@@ -15,7 +15,7 @@ import (
 func ConfigFrom(ec conf.Engine) Config {
 	return Config{Engines: ec.Engines, Name: ec.Name, DataDir: ec.DataDir, MaxSteps: ec.MaxSteps,
 		TaskTimeout: time.Duration(ec.TaskTimeout), Heartbeat: time.Duration(ec.Heartbeat),
-		MaxArrayBytes: int64(ec.MaxArrayBytes),
+		MaxArrayBytes: int64(ec.MaxArrayBytes), MaxMemory: int64(ec.MaxMemory),
 		Transport: transport.Limits{PartSize: int(ec.PartSize), MaxSender: int(ec.ReassemblyPerSender),
 			MaxTotal: int(ec.ReassemblyTotal), Stall: time.Duration(ec.ReassemblyStall)}}
 }
