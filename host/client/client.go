@@ -57,6 +57,8 @@ type Client struct {
 	changed chan struct{} // closed and replaced when the roster changes
 	outMu   sync.Mutex
 
+	life lifeState // reconnection and task records (reconnect.go, records.go)
+
 	closed    chan struct{} // closed by Close
 	closeOnce sync.Once
 	wg        sync.WaitGroup // the window's sender
@@ -75,6 +77,14 @@ type pendingTask struct {
 	slots map[int]int // engine id → slot; engine -1 for load-balanced tasks
 	lb    bool
 	held  int // load-balanced: payload bytes it holds in the window once sent, else -1
+	// sent is a load-balanced task as submitted, kept while it is
+	// unfinished to submit it again after a hub restart (reconnect.go).
+	sent *unsent
+	// detached: submitted with detached=True, its results come from the hub.
+	detached bool
+	// watch: another client's detached task whose results this client
+	// fetches (FetchResults); it never aborts or resubmits it.
+	watch bool
 }
 
 // Connect makes a Client on the connection nc, which it owns from now on.
@@ -109,6 +119,8 @@ func Connect(ctx context.Context, nc *nats.Conn, cfg Config, log *slog.Logger) (
 		return nil, err
 	}
 	c.wg.Go(c.reportJobs)
+	c.wg.Go(c.reportRecords)
+	c.watchConnection()
 	return c, nil
 }
 
@@ -254,6 +266,9 @@ func (c *Client) onEvent(m *nats.Msg) {
 		c.notifyLocked()
 	}
 	c.mu.Unlock()
+	if ev.Kind == wire.EventJoined {
+		c.askResend(ev.Engines)
+	}
 	if len(gone) > 0 {
 		why := "died or was lost"
 		if ev.Kind == wire.EventStopped {
@@ -398,6 +413,7 @@ func (c *Client) deliverLocked(r wire.Result) func() {
 	if r.Status != wire.StatusOK {
 		c.failedLocked(p.sink)
 	}
+	c.recordLocked(wire.TaskEvent{Task: r.Task, Engine: r.Engine, Status: r.Status, Time: r.Finished, Started: r.Started}, nil)
 	delete(p.slots, key)
 	if len(p.slots) == 0 {
 		delete(c.pending, r.Task)
@@ -420,6 +436,7 @@ func (c *Client) Track(id uint64, sink Sink, slots map[int]int, lb bool) error {
 	}
 	c.pending[id] = &pendingTask{sink: sink, slots: slots, lb: lb, held: -1}
 	c.trackJobLocked(id, sink)
+	c.recordSubmitLocked(id, sink, slots, lb)
 	return nil
 }
 
@@ -504,6 +521,9 @@ func (c *Client) abortWhere(keep func(id uint64, engine int) bool) {
 	direct := make(map[string][]uint64)
 	engines := make(map[string][]int)
 	for id, p := range c.pending {
+		if p.watch {
+			continue
+		}
 		if p.lb {
 			if keep(id, -1) {
 				lb = append(lb, id)
@@ -535,7 +555,7 @@ func (c *Client) abortWhere(keep func(id uint64, engine int) bool) {
 // Abort asks the engines (or the scheduler) to abort tasks. Load-balanced
 // tasks still waiting in the client's window are aborted here.
 func (c *Client) Abort(ids []uint64, lb bool, daemons map[string][]int) {
-	ctl := wire.Control{Op: wire.OpAbort, Client: c.id, Tasks: ids}
+	ctl := wire.Control{Op: wire.OpAbort, Client: c.ownerOf(ids), Tasks: ids}
 	if lb {
 		c.abortUnsent(ids)
 		c.publish(wire.SubjectSchedControl, &ctl)
@@ -607,6 +627,7 @@ func (w *lbWindow) done(p *pendingTask) {
 		w.bytes -= p.held
 		p.held = -1
 	}
+	p.sent = nil
 }
 
 // fits reports whether a task of n payload bytes fits in the window now;
@@ -623,7 +644,7 @@ func (c *Client) SubmitBalanced(ctx context.Context, tasks []wire.Task, bundle [
 	n := 0
 	if len(c.window.queue) == 0 {
 		for n < len(tasks) && c.window.fits(len(tasks[n].Payload)) {
-			c.holdLocked(tasks[n])
+			c.holdLocked(tasks[n], bundle)
 			n++
 		}
 	}
@@ -651,12 +672,14 @@ func (c *Client) SubmitBalanced(ctx context.Context, tasks []wire.Task, bundle [
 	return err
 }
 
-// holdLocked counts t in the window; c.mu is held.
-func (c *Client) holdLocked(t wire.Task) {
+// holdLocked counts t in the window and keeps it to submit again after
+// a hub restart; c.mu is held.
+func (c *Client) holdLocked(t wire.Task, bundle []byte) {
 	c.window.tasks++
 	c.window.bytes += len(t.Payload)
 	if p := c.pending[t.ID]; p != nil {
 		p.held = len(t.Payload)
+		p.sent = &unsent{task: t, bundle: bundle}
 	}
 }
 
@@ -696,9 +719,9 @@ func (c *Client) sendWindow() {
 		if len(run.tasks) == 0 {
 			continue
 		}
-		if err := c.sendBalanced(ctx, run.tasks, run.bundle); err != nil {
+		if err := c.sendBalanced(ctx, run.tasks, run.bundle); err != nil && !c.hubAway() {
 			c.failUnsent(run.tasks, err)
-		}
+		} // else they are submitted again once the hub is back (reconnect.go)
 	}
 }
 
@@ -727,7 +750,7 @@ func (c *Client) takeRun() (unsentRun, bool) {
 			break
 		}
 		run.bundle = u.bundle
-		c.holdLocked(u.task)
+		c.holdLocked(u.task, u.bundle)
 		run.tasks = append(run.tasks, u.task)
 	}
 	clear(w.queue[:i])

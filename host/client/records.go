@@ -1,0 +1,221 @@
+// This file defines the client's side of the task records of SPEC §15:
+// it tells the hub about the tasks it submits and how they end (batched,
+// a few times a second), keeps its own history, and asks the hub about
+// any task by id, its own or another client's.
+
+package client
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/pirun-dev/pirun/starlib/wire"
+)
+
+// recordEvery is how often a client sends its task events to the hub.
+const recordEvery = 200 * time.Millisecond
+
+// maxRecordBatch bounds the events of one Records message.
+const maxRecordBatch = 8192
+
+// maxHistory bounds the client's history; the oldest ids go first.
+const maxHistory = 1 << 20
+
+// Detacher is implemented by Sinks of detached=True calls: their results
+// come from the hub, which keeps them, and the abort of a dead client
+// leaves them alone.
+type Detacher interface{ Detached() bool }
+
+// recordSubmitLocked notes a task submitted; c.mu is held.
+func (c *Client) recordSubmitLocked(id uint64, sink Sink, slots map[int]int, lb bool) {
+	detached := false
+	if d, ok := sink.(Detacher); ok && d.Detached() {
+		detached = true
+		c.pending[id].detached = true
+	}
+	engine := -1
+	var engines []int
+	if !lb {
+		for e := range slots {
+			engines = append(engines, e)
+		}
+		slices.Sort(engines)
+		if len(engines) == 1 {
+			engine = engines[0]
+		}
+	}
+	c.life.mu.Lock()
+	defer c.life.mu.Unlock()
+	if c.life.labels == nil {
+		c.life.labels, c.life.seen = make(map[uint64]Sink), make(map[uint64]bool)
+	}
+	c.life.labels[id] = sink
+	c.life.events = append(c.life.events, wire.TaskEvent{Task: id, Engine: engine, Time: time.Now().UnixNano(), Detached: detached, Engines: engines})
+	if !c.life.seen[id] {
+		c.life.seen[id] = true
+		c.life.history = append(c.life.history, id)
+		if len(c.life.history) > maxHistory {
+			delete(c.life.seen, c.life.history[0])
+			c.life.history = slices.Delete(c.life.history, 0, 1)
+		}
+	}
+}
+
+// recordLocked notes a task's outcome; c.mu is held.
+func (c *Client) recordLocked(ev wire.TaskEvent, _ Sink) {
+	if ev.Status == 0 {
+		return
+	}
+	if ev.Time == 0 {
+		ev.Time = time.Now().UnixNano()
+	}
+	c.life.mu.Lock()
+	c.life.events = append(c.life.events, ev)
+	c.life.mu.Unlock()
+}
+
+// reportRecords sends the task events every recordEvery until the client
+// closes, and what is left then.
+func (c *Client) reportRecords() {
+	t := time.NewTicker(recordEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.closed:
+			return
+		case <-t.C:
+		}
+		c.flushRecords()
+	}
+}
+
+// flushRecords sends the events noted so far.
+func (c *Client) flushRecords() {
+	c.life.mu.Lock()
+	events, labels := c.life.events, c.life.labels
+	c.life.events, c.life.labels = nil, nil
+	c.life.mu.Unlock()
+	for i := range events {
+		if s := labels[events[i].Task]; s != nil && events[i].Status == 0 {
+			if l, ok := s.(interface{ Label() string }); ok {
+				events[i].Label = l.Label()
+			}
+		}
+	}
+	for len(events) > 0 {
+		n := min(len(events), maxRecordBatch)
+		data, err := wire.MarshalMsg(&wire.Records{Client: c.id, Events: events[:n]})
+		if err == nil {
+			err = c.nc.Publish(wire.SubjectRecords, data)
+		}
+		if err != nil {
+			c.log.Debug("report task records", "err", err)
+		}
+		events = events[n:]
+	}
+}
+
+// History returns the ids of the tasks this client submitted, in order
+// (ipyparallel's Client.history).
+func (c *Client) History() []uint64 {
+	c.life.mu.Lock()
+	defer c.life.mu.Unlock()
+	return slices.Clone(c.life.history)
+}
+
+// Owns reports whether task id is an unfinished task of this client.
+func (c *Client) Owns(id uint64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.pending[id]
+	return ok
+}
+
+// TaskRecords asks the hub for the records of tasks ids, or for the
+// limit most recent (all it keeps when 0) when ids is empty. Events this
+// client has not sent yet are sent first, so its own tasks are current.
+func (c *Client) TaskRecords(ctx context.Context, ids []uint64, limit int) (*wire.QueryReply, error) {
+	c.flushRecords()
+	return c.Query(ctx, wire.Query{Op: wire.QueryTasks, Tasks: ids, Limit: limit})
+}
+
+// FetchResults tracks tasks ids for sink (slot i for ids[i]) and asks the
+// hub to send their kept results (detached jobs): those it has at once,
+// the others when they finish. It returns the hub's records of the ids;
+// ids it does not know, or whose results it does not keep, are completed
+// at once with an error that says why.
+func (c *Client) FetchResults(ctx context.Context, ids []uint64, sink Sink) (*wire.QueryReply, error) {
+	c.flushRecords()
+	c.mu.Lock()
+	for i, id := range ids {
+		if _, ok := c.pending[id]; ok {
+			continue // the client's own: its results come to it anyway
+		}
+		c.pending[id] = &pendingTask{sink: sink, slots: map[int]int{-1: i}, lb: true, held: -1, detached: true, watch: true}
+	}
+	c.mu.Unlock()
+	r, err := c.Query(ctx, wire.Query{Op: wire.QueryResults, Tasks: ids})
+	if err != nil {
+		c.mu.Lock()
+		for _, id := range ids {
+			if p := c.pending[id]; p != nil && p.sink == sink {
+				delete(c.pending, id)
+			}
+		}
+		c.mu.Unlock()
+		return nil, err
+	}
+	var fails []wire.Result
+	for _, rec := range r.Records {
+		if !rec.Detached && rec.Client != c.id {
+			msg := "the hub keeps the results of detached=True jobs only; task was submitted by another client without detached=True"
+			if rec.Note != "" {
+				msg = rec.Note
+			}
+			fails = append(fails, wire.Result{Task: rec.ID, Engine: -1, Status: wire.StatusLost,
+				Err: &wire.Error{Type: wire.EngineError, Message: msg}})
+		} else if rec.Note != "" && !rec.Result && !rec.Pending() {
+			fails = append(fails, wire.Result{Task: rec.ID, Engine: -1, Status: wire.StatusLost,
+				Err: &wire.Error{Type: wire.EngineError, Message: rec.Note}})
+		}
+	}
+	for _, id := range r.Unknown {
+		fails = append(fails, wire.Result{Task: id, Engine: -1, Status: wire.StatusLost,
+			Err: &wire.Error{Type: wire.EngineError, Message: "the hub has no record of this task id (a typo, or a record evicted past [hub] task_records)"}})
+	}
+	c.deliverOwned(fails, sink)
+	return r, nil
+}
+
+// deliverOwned delivers rs to sink's slots only (not to another call
+// that tracks the same ids).
+func (c *Client) deliverOwned(rs []wire.Result, sink Sink) {
+	c.mu.Lock()
+	var fs []func()
+	for _, r := range rs {
+		if p := c.pending[r.Task]; p != nil && p.sink == sink {
+			if f := c.deliverLocked(r); f != nil {
+				fs = append(fs, f)
+			}
+		}
+	}
+	c.mu.Unlock()
+	for _, f := range fs {
+		f()
+	}
+}
+
+// ownerOf returns the Client that tasks ids carry: wire.DetachedClient
+// when they were submitted detached=True (one call's tasks are all
+// detached or none is), else this client's id.
+func (c *Client) ownerOf(ids []uint64) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, id := range ids {
+		if p := c.pending[id]; p != nil && p.detached && !p.watch {
+			return wire.DetachedClient
+		}
+	}
+	return c.id
+}
