@@ -413,7 +413,9 @@ func (c *Client) deliverLocked(r wire.Result) func() {
 	if r.Status != wire.StatusOK {
 		c.failedLocked(p.sink)
 	}
-	c.recordLocked(wire.TaskEvent{Task: r.Task, Engine: r.Engine, Status: r.Status, Time: r.Finished, Started: r.Started}, nil)
+	if !p.watch {
+		c.recordLocked(wire.TaskEvent{Task: r.Task, Engine: r.Engine, Status: r.Status, Time: r.Finished, Started: r.Started}, nil)
+	}
 	delete(p.slots, key)
 	if len(p.slots) == 0 {
 		delete(c.pending, r.Task)

@@ -137,7 +137,7 @@ func (c *Client) resubmit(ctx context.Context) {
 		}
 	}
 	if n > 0 {
-		c.log.Info("submitted unfinished tasks again after the hub came back", "tasks", n)
+		c.log.Debug("submitted unfinished tasks again after the hub came back", "tasks", n)
 	}
 }
 

@@ -7,6 +7,7 @@ package client
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"time"
 
@@ -45,13 +46,21 @@ func (c *Client) recordSubmitLocked(id uint64, sink Sink, slots map[int]int, lb 
 			engine = engines[0]
 		}
 	}
+	ev := wire.TaskEvent{Task: id, Engine: engine, Time: time.Now().UnixNano(), Detached: detached, Engines: engines}
+	if detached {
+		// The hub must know the owner before the results come: now, not
+		// with the next batch.
+		if data, err := wire.MarshalMsg(&wire.Records{Client: c.id, Events: []wire.TaskEvent{ev}}); err == nil {
+			c.nc.Publish(wire.SubjectRecords, data)
+		}
+	}
 	c.life.mu.Lock()
 	defer c.life.mu.Unlock()
 	if c.life.labels == nil {
 		c.life.labels, c.life.seen = make(map[uint64]Sink), make(map[uint64]bool)
 	}
 	c.life.labels[id] = sink
-	c.life.events = append(c.life.events, wire.TaskEvent{Task: id, Engine: engine, Time: time.Now().UnixNano(), Detached: detached, Engines: engines})
+	c.life.events = append(c.life.events, ev)
 	if !c.life.seen[id] {
 		c.life.seen[id] = true
 		c.life.history = append(c.life.history, id)
@@ -168,11 +177,8 @@ func (c *Client) FetchResults(ctx context.Context, ids []uint64, sink Sink) (*wi
 	}
 	var fails []wire.Result
 	for _, rec := range r.Records {
-		if !rec.Detached && rec.Client != c.id {
-			msg := "the hub keeps the results of detached=True jobs only; task was submitted by another client without detached=True"
-			if rec.Note != "" {
-				msg = rec.Note
-			}
+		if !rec.Detached {
+			msg := fmt.Sprintf("task %d is not a detached job: the hub keeps the results of detached=True jobs only (c.result_status(%d) says whether it finished)", rec.ID, rec.ID)
 			fails = append(fails, wire.Result{Task: rec.ID, Engine: -1, Status: wire.StatusLost,
 				Err: &wire.Error{Type: wire.EngineError, Message: msg}})
 		} else if rec.Note != "" && !rec.Result && !rec.Pending() {

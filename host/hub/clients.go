@@ -20,7 +20,7 @@ import (
 // keep the abort within SPEC's 5 s.
 const (
 	ClientCheckEvery = 250 * time.Millisecond
-	ClientGrace      = 2 * time.Second
+	ClientGrace      = 1500 * time.Millisecond
 )
 
 // clientWatch is the state of watchClients; only its goroutine uses it.
@@ -133,7 +133,11 @@ func (h *Hub) onRecords(m *nats.Msg) {
 		h.log.Warn("drop malformed task records", "err", err)
 		return
 	}
-	h.recs.onRecords(rs)
+	if late := h.recs.onRecords(rs); len(late) > 0 {
+		if _, _, res := h.recs.fetch("", late); len(res) > 0 {
+			h.sendData(wire.ClientResults(rs.Client), &wire.Results{Results: res})
+		}
+	}
 }
 
 // onDetached receives the results of detached tasks, accepted only from

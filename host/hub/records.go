@@ -222,8 +222,9 @@ func (r *records) trimLocked() {
 }
 
 // onRecords applies a client's task events. Events for a task of another
-// client are ignored.
-func (r *records) onRecords(rs wire.Records) {
+// client are ignored. It returns the detached tasks whose results came
+// before their owner was known, to forward to it now.
+func (r *records) onRecords(rs wire.Records) (late []uint64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, ev := range rs.Events {
@@ -232,6 +233,9 @@ func (r *records) onRecords(rs wire.Records) {
 			continue
 		}
 		rec = r.getLocked(ev.Task)
+		if rec.Client == "" && rec.Result {
+			late = append(late, ev.Task)
+		}
 		rec.Client = rs.Client
 		if ev.Status == 0 {
 			rec.Submitted = ev.Time
@@ -249,6 +253,7 @@ func (r *records) onRecords(rs wire.Records) {
 		}
 		r.outcomeLocked(rec, ev.Engine, ev.Status, ev.Started, ev.Time)
 	}
+	return late
 }
 
 // outcomeLocked records one engine's outcome; the task is done when
@@ -281,7 +286,7 @@ func (r *records) onResults(rs []wire.Result) map[string][]wire.Result {
 	for _, res := range rs {
 		rec := r.getLocked(res.Task)
 		rec.Detached = true
-		if (!rec.Pending() && rec.Result) || slices.Contains(rec.Done, res.Engine) {
+		if slices.Contains(rec.Done, res.Engine) {
 			continue // a second answer (a task run again after a restart)
 		}
 		r.outcomeLocked(rec, res.Engine, res.Status, res.Started, res.Finished)
@@ -294,10 +299,7 @@ func (r *records) onResults(rs []wire.Result) map[string][]wire.Result {
 			}
 		}
 		if !rec.Pending() {
-			rec.watchers = nil
-			if r.dir != "" {
-				os.Remove(r.taskFile(res.Task))
-			}
+			rec.watchers = nil // its task file goes once the result is on disk (flush)
 		}
 	}
 	return out
@@ -469,7 +471,11 @@ func (r *records) flush() {
 	if store != nil {
 		if err := conf.WriteFileAtomic(filepath.Join(r.dir, "tasks.bin"), store); err != nil {
 			r.log.Error("keep task records on disk", "err", err)
+			return
 		}
+	}
+	for _, res := range fresh {
+		os.Remove(r.taskFile(res.Task)) // its result is on disk: no need to run it again
 	}
 }
 
