@@ -51,6 +51,7 @@ type records struct {
 	segs    []segment
 	bytes   int64
 	dirty   bool
+	stored  time.Time     // when tasks.bin was last written
 	fresh   []wire.Result // detached results not yet written
 	freshAt map[uint64]bool
 	mem     map[string][]wire.Result // segments in memory (dir == "")
@@ -210,14 +211,14 @@ func (r *records) getLocked(id uint64) *record {
 // trimLocked forgets the oldest records past the bound, keeping pending
 // detached ones (their results are still to come).
 func (r *records) trimLocked() {
-	for i := 0; len(r.order) > r.max && i < len(r.order); {
-		rec := r.byID[r.order[i]]
-		if rec != nil && rec.Detached && rec.Pending() {
-			i++
+	for n := len(r.order); len(r.order) > r.max && n > 0; n-- {
+		id := r.order[0]
+		r.order = r.order[1:]
+		if rec := r.byID[id]; rec != nil && rec.Detached && rec.Pending() {
+			r.order = append(r.order, id) // its result is still to come
 			continue
 		}
-		delete(r.byID, r.order[i])
-		r.order = slices.Delete(r.order, i, i+1)
+		delete(r.byID, id)
 	}
 }
 
@@ -405,17 +406,18 @@ func (r *records) run(stop <-chan struct{}) {
 	for {
 		select {
 		case <-stop:
-			r.flush()
+			r.flush(true)
 			return
 		case <-t.C:
-			r.flush()
+			r.flush(false)
 		}
 	}
 }
 
 // flush writes the new detached results as one segment, evicts the
-// oldest segments past the bound, and rewrites the records if changed.
-func (r *records) flush() {
+// oldest segments past the bound, and rewrites the records if changed
+// (at once when force is set).
+func (r *records) flush(force bool) {
 	r.mu.Lock()
 	fresh := r.fresh
 	r.fresh = nil
@@ -445,7 +447,10 @@ func (r *records) flush() {
 	}
 	evicted := r.evictLocked()
 	var store []byte
-	if r.dirty && r.dir != "" {
+	// The records alone are written at most once a second (a long map
+	// changes them all the time); with new results, at once.
+	if r.dirty && r.dir != "" && (force || len(fresh) > 0 || len(evicted) > 0 || time.Since(r.stored) >= time.Second) {
+		r.stored = time.Now()
 		st := wire.RecordStore{Records: make([]wire.TaskRecord, 0, len(r.order))}
 		for _, id := range r.order {
 			st.Records = append(st.Records, r.byID[id].TaskRecord)
@@ -454,8 +459,8 @@ func (r *records) flush() {
 		if store, err = wire.MarshalMsg(&st); err != nil {
 			r.log.Error("encode task records", "err", err)
 		}
+		r.dirty = false
 	}
-	r.dirty = false
 	r.mu.Unlock()
 	if r.dir == "" {
 		return
