@@ -1,6 +1,10 @@
 package integration
 
 import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -10,6 +14,9 @@ import (
 	"time"
 
 	"github.com/pirun-dev/pirun/conf"
+	"github.com/pirun-dev/pirun/host/api"
+	"github.com/pirun-dev/pirun/host/client"
+	"github.com/pirun-dev/pirun/starlib/startest"
 )
 
 // hubPort returns the port of the hub in a client connection file.
@@ -188,5 +195,46 @@ print(type(r))
 	want := "[[0], [10], [20], [30], [40], [50], [60], [70], [80], [90], [100], [110], [120], [130], [140], [150], [160], [170], [180], [190], [200], [210], [220], [230], [240], [250], [260], [270], [280], [290]]\n[]\nAsyncHubResult\n"
 	if b.code != 0 || b.stdout != want {
 		t.Errorf("client B: exit %d\nstdout:\n%s\nwant:\n%s\nstderr:\n%s", b.code, b.stdout, want, b.stderr)
+	}
+}
+
+// TestStatusTasks checks what `pirun status --tasks` prints: the hub's
+// recent task records with their client, engine, state and label.
+func TestStatusTasks(t *testing.T) {
+	cl := startCluster(t, clusterConfig{engines: 2})
+	script := &api.Script{Client: cl.Client, Stdout: io.Discard}
+	if err := script.Run(context.Background(), "tasks.star", []byte(`
+c = Client()
+def sq(x):
+    return x * x
+c.load_balanced_view().map_sync(sq, range(3))
+e = c[c.ids[0]].apply_async(lambda: 1 // 0)
+e.get(return_exceptions=True)
+`)); err != nil {
+		t.Fatal(err)
+	}
+	var ts []client.TaskStatus
+	var table bytes.Buffer
+	startest.CheckFor(t, 5*time.Second, 20*time.Millisecond, func() error {
+		var err error
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if ts, err = cl.Client.Tasks(ctx, 10); err != nil {
+			return err
+		}
+		table.Reset()
+		client.WriteTasks(&table, ts)
+		if len(ts) != 4 || strings.Count(table.String(), " ok ") != 3 || !strings.Contains(table.String(), " error ") {
+			return fmt.Errorf("records: want 3 ok and 1 error:\n%s", table.String())
+		}
+		return nil
+	})
+	for _, s := range ts {
+		if s.Client != cl.Client.ID() || s.Engine == nil || s.Submitted == nil || s.Completed == nil || !strings.Contains(s.Label, "tasks.star") {
+			t.Errorf("record %+v: want this client, an engine, times and a label naming tasks.star", s)
+		}
+	}
+	if !strings.HasPrefix(table.String(), "TASK") {
+		t.Errorf("table:\n%s", table.String())
 	}
 }

@@ -28,7 +28,6 @@ type lifeState struct {
 	events  []wire.TaskEvent // task records not yet sent to the hub
 	labels  map[uint64]Sink  // submitted events whose label is read at sending
 	history []uint64         // ids of the calls' tasks this client submitted, in order
-	seen    map[uint64]bool  // ids in history
 }
 
 // ReconnectOptions are the nats.Options a client's connection should be
@@ -42,11 +41,14 @@ func ReconnectOptions() []nats.Option {
 // watchConnection installs the connection's disconnect and reconnect
 // handlers.
 func (c *Client) watchConnection() {
-	c.nc.SetDisconnectErrHandler(func(_ *nats.Conn, err error) {
+	c.nc.SetDisconnectErrHandler(func(nc *nats.Conn, err error) {
 		select {
 		case <-c.closed:
 			return
 		default:
+		}
+		if nc.Opts.MaxReconnect == 0 || nc.IsClosed() {
+			return // an in-process hub that stops with its run, or the end
 		}
 		c.life.mu.Lock()
 		was := c.life.away

@@ -51,22 +51,20 @@ func (c *Client) recordSubmitLocked(id uint64, sink Sink, slots map[int]int, lb 
 		// The hub must know the owner before the results come: now, not
 		// with the next batch.
 		if data, err := wire.MarshalMsg(&wire.Records{Client: c.id, Events: []wire.TaskEvent{ev}}); err == nil {
-			c.nc.Publish(wire.SubjectRecords, data)
+			c.nc.Publish(wire.RecordsFrom(c.id), data)
 		}
 	}
 	c.life.mu.Lock()
 	defer c.life.mu.Unlock()
 	if c.life.labels == nil {
-		c.life.labels, c.life.seen = make(map[uint64]Sink), make(map[uint64]bool)
+		c.life.labels = make(map[uint64]Sink)
 	}
 	c.life.labels[id] = sink
 	c.life.events = append(c.life.events, ev)
-	if !c.life.seen[id] {
-		c.life.seen[id] = true
+	if n := len(c.life.history); n == 0 || c.life.history[n-1] != id {
 		c.life.history = append(c.life.history, id)
 		if len(c.life.history) > maxHistory {
-			delete(c.life.seen, c.life.history[0])
-			c.life.history = slices.Delete(c.life.history, 0, 1)
+			c.life.history = c.life.history[1:] // the oldest goes; append reallocates in time
 		}
 	}
 }
@@ -116,7 +114,7 @@ func (c *Client) flushRecords() {
 		n := min(len(events), maxRecordBatch)
 		data, err := wire.MarshalMsg(&wire.Records{Client: c.id, Events: events[:n]})
 		if err == nil {
-			err = c.nc.Publish(wire.SubjectRecords, data)
+			err = c.nc.Publish(wire.RecordsFrom(c.id), data)
 		}
 		if err != nil {
 			c.log.Debug("report task records", "err", err)

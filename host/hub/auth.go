@@ -222,7 +222,7 @@ func addr(c server.ClientAuthentication) string {
 // acknowledgements and replies, and the hub's events.
 func clientPermissions(id string) *server.Permissions {
 	return &server.Permissions{
-		Publish: allow(wire.SubjectQuery, wire.SubjectSubmit, wire.SubjectSchedControl, wire.SubjectJobs, wire.SubjectRecords,
+		Publish: allow(wire.SubjectQuery, wire.SubjectSubmit, wire.SubjectSchedControl, wire.SubjectJobs, wire.RecordsFrom(id),
 			wire.DaemonTasks("*"), wire.DaemonControl("*"), wire.DaemonAcks("*")),
 		Subscribe: allow(wire.ClientAll(id), wire.SubjectEvents, wire.ClientInbox(id)+".>"),
 	}

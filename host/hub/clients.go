@@ -6,6 +6,8 @@
 package hub
 
 import (
+	"context"
+	"log/slog"
 	"slices"
 	"time"
 
@@ -99,7 +101,11 @@ func (h *Hub) abortClient(id string) {
 	for _, d := range daemons {
 		h.publish(wire.DaemonControl(d), &wire.Control{Op: wire.OpAbortClient, Client: id})
 	}
-	h.log.Info("a client's connection closed: its tasks are aborted", "client", id,
+	level := slog.LevelDebug
+	if queued+running > 0 || h.recs.pendingOf(id) > 0 {
+		level = slog.LevelInfo
+	}
+	h.log.Log(context.Background(), level, "a client's connection closed: its tasks are aborted", "client", id,
 		"queued", queued, "on_engines", running, "daemons", len(daemons))
 }
 
@@ -131,6 +137,10 @@ func (h *Hub) onRecords(m *nats.Msg) {
 	var rs wire.Records
 	if err := wire.UnmarshalMsg(m.Data, &rs); err != nil {
 		h.log.Warn("drop malformed task records", "err", err)
+		return
+	}
+	if from := sender(m.Subject, wire.SubjectRecords); from != "" && from != rs.Client {
+		h.log.Warn("drop task records naming another client", "client", rs.Client, "from", from)
 		return
 	}
 	if late := h.recs.onRecords(rs); len(late) > 0 {

@@ -308,6 +308,7 @@ func (h *Hub) subscribe() error {
 		wire.SubjectSchedControl:            h.sched.onControl,
 		wire.SubjectHubAcks:                 h.out.OnAck,
 		wire.SubjectRecords:                 h.onRecords,
+		wire.RecordsFrom("*"):               h.onRecords,
 		wire.ClientAll(wire.DetachedClient): h.onDetached,
 	} {
 		sub, err := h.nc.Subscribe(subj, cb)

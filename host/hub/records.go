@@ -222,6 +222,19 @@ func (r *records) trimLocked() {
 	}
 }
 
+// pendingOf returns how many unfinished tasks client has on record.
+func (r *records) pendingOf(client string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, rec := range r.byID {
+		if rec.Client == client && rec.Pending() && !rec.Detached {
+			n++
+		}
+	}
+	return n
+}
+
 // onRecords applies a client's task events. Events for a task of another
 // client are ignored. It returns the detached tasks whose results came
 // before their owner was known, to forward to it now.

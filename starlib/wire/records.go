@@ -8,6 +8,11 @@ package wire
 // finished, which the hub keeps as TaskRecords.
 const SubjectRecords = "pirun.hub.rec"
 
+// RecordsFrom is the subject on which client c sends its Records: the hub
+// lets a client publish only with its own id as the last token, so no
+// client can write another's records.
+func RecordsFrom(c string) string { return SubjectRecords + "." + c }
+
 // DetachedClient is the Client of a detached=True task: engines send its
 // results to ClientResults(DetachedClient), which only the hub reads; the
 // hub keeps them and forwards them to the task's owner and to whoever
