@@ -177,7 +177,9 @@ def f(x):
     time.sleep(0.2)
     return x * 10
 m = c.load_balanced_view().map_async(f, range(30), detached=True)
-print(json.encode(m.task_ids))
+plain = c.load_balanced_view().apply_async(f, 1)
+plain.get()
+print(json.encode([m.task_ids, plain.task_ids]))
 `))
 	if a.code != 0 {
 		t.Fatalf("client A: exit %d\nstdout:\n%s\nstderr:\n%s", a.code, a.stdout, a.stderr)
@@ -186,14 +188,18 @@ print(json.encode(m.task_ids))
 	restartHub(t, hub, port) // 30 tasks of 0.2 s on 2 engines: most still to run
 	b := runPirun(t, "", 90*time.Second, "--connect", clientConn, scriptFile(t, "b.star", `
 c = Client()
-ids = json.decode(argv[0])
+ids, plain = json.decode(argv[0])
 r = c.get_result(ids)
 print(r.get(timeout=60))
 print(c.result_status(ids)["pending"])
 print(type(r))
+print(c.result_status(plain))
+print(c.get_result(plain).get(return_exceptions=True))
 `), ids)
-	want := "[[0], [10], [20], [30], [40], [50], [60], [70], [80], [90], [100], [110], [120], [130], [140], [150], [160], [170], [180], [190], [200], [210], [220], [230], [240], [250], [260], [270], [280], [290]]\n[]\nAsyncHubResult\n"
-	if b.code != 0 || b.stdout != want {
+	want := "[[0], [10], [20], [30], [40], [50], [60], [70], [80], [90], [100], [110], [120], [130], [140], [150], [160], [170], [180], [190], [200], [210], [220], [230], [240], [250], [260], [270], [280], [290]]\n[]\nAsyncHubResult\n" +
+		"{\"pending\": [], \"completed\": [" + ids[strings.LastIndex(ids, ",")+1:len(ids)-1] + "]}\n" +
+		"EngineError, task " + ids[strings.LastIndex(ids, ",")+1:len(ids)-1] + " [get_result]: task " + ids[strings.LastIndex(ids, ",")+1:len(ids)-1] + " is not a detached job"
+	if b.code != 0 || !strings.HasPrefix(b.stdout, want) {
 		t.Errorf("client B: exit %d\nstdout:\n%s\nwant:\n%s\nstderr:\n%s", b.code, b.stdout, want, b.stderr)
 	}
 }

@@ -142,7 +142,10 @@ func checkAllowed(nc *nats.Conn) error {
 // lost, and load-balanced tasks not yet submitted are never sent. It is
 // idempotent.
 func (c *Client) Close() error {
-	c.closeOnce.Do(func() { close(c.closed) })
+	c.closeOnce.Do(func() {
+		close(c.closed)
+		c.flushRecords(true) // the hub's records of its last tasks, on disk
+	})
 	c.nc.Close()
 	c.wg.Wait()
 	return nil
@@ -415,6 +418,7 @@ func (c *Client) deliverLocked(r wire.Result) func() {
 	}
 	if !p.watch {
 		c.recordLocked(wire.TaskEvent{Task: r.Task, Engine: r.Engine, Status: r.Status, Time: r.Finished, Started: r.Started}, nil)
+		c.keepResultLocked(r)
 	}
 	delete(p.slots, key)
 	if len(p.slots) == 0 {

@@ -28,6 +28,10 @@ type lifeState struct {
 	events  []wire.TaskEvent // task records not yet sent to the hub
 	labels  map[uint64]Sink  // submitted events whose label is read at sending
 	history []uint64         // ids of the calls' tasks this client submitted, in order
+	// kept: results of its own finished tasks, for get_result (records.go).
+	kept      map[uint64][]keptResult
+	keptOrder []uint64
+	keptBytes int
 }
 
 // ReconnectOptions are the nats.Options a client's connection should be

@@ -23,6 +23,19 @@ const maxRecordBatch = 8192
 // maxHistory bounds the client's history; the oldest ids go first.
 const maxHistory = 1 << 20
 
+// Bounds of the results of its own tasks a client keeps for get_result,
+// as ipyparallel's Client.results: the most recent go first.
+const (
+	keptResults = 4096
+	keptBytes   = 32 << 20
+)
+
+// keptResult is one of the results a client keeps.
+type keptResult struct {
+	r    wire.Result
+	size int
+}
+
 // Detacher is implemented by Sinks of detached=True calls: their results
 // come from the hub, which keeps them, and the abort of a dead client
 // leaves them alone.
@@ -69,6 +82,41 @@ func (c *Client) recordSubmitLocked(id uint64, sink Sink, slots map[int]int, lb 
 	}
 }
 
+// keepResultLocked keeps r for get_result, forgetting the oldest past
+// the bounds; c.mu is held.
+func (c *Client) keepResultLocked(r wire.Result) {
+	l := &c.life
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.kept == nil {
+		l.kept = make(map[uint64][]keptResult)
+	}
+	k := keptResult{r: r, size: len(r.Value) + len(r.Stdout) + 64}
+	if _, ok := l.kept[r.Task]; !ok {
+		l.keptOrder = append(l.keptOrder, r.Task)
+	}
+	l.kept[r.Task] = append(l.kept[r.Task], k)
+	l.keptBytes += k.size
+	for len(l.keptOrder) > 0 && (len(l.keptOrder) > keptResults || l.keptBytes > keptBytes) {
+		for _, x := range l.kept[l.keptOrder[0]] {
+			l.keptBytes -= x.size
+		}
+		delete(l.kept, l.keptOrder[0])
+		l.keptOrder = l.keptOrder[1:]
+	}
+}
+
+// keptOf returns the results this client keeps of task id.
+func (c *Client) keptOf(id uint64) []wire.Result {
+	c.life.mu.Lock()
+	defer c.life.mu.Unlock()
+	var out []wire.Result
+	for _, k := range c.life.kept[id] {
+		out = append(out, k.r)
+	}
+	return out
+}
+
 // recordLocked notes a task's outcome; c.mu is held.
 func (c *Client) recordLocked(ev wire.TaskEvent, _ Sink) {
 	if ev.Status == 0 {
@@ -93,12 +141,13 @@ func (c *Client) reportRecords() {
 			return
 		case <-t.C:
 		}
-		c.flushRecords()
+		c.flushRecords(false)
 	}
 }
 
-// flushRecords sends the events noted so far.
-func (c *Client) flushRecords() {
+// flushRecords sends the events noted so far. With sync (a client
+// closing), it waits, briefly, for the hub to have them on disk.
+func (c *Client) flushRecords(sync bool) {
 	c.life.mu.Lock()
 	events, labels := c.life.events, c.life.labels
 	c.life.events, c.life.labels = nil, nil
@@ -110,10 +159,17 @@ func (c *Client) flushRecords() {
 			}
 		}
 	}
-	for len(events) > 0 {
+	for len(events) > 0 || sync {
 		n := min(len(events), maxRecordBatch)
 		data, err := wire.MarshalMsg(&wire.Records{Client: c.id, Events: events[:n]})
-		if err == nil {
+		switch {
+		case err != nil:
+		case sync && n == len(events):
+			sync = false
+			if c.nc.IsConnected() {
+				_, err = c.nc.Request(wire.RecordsFrom(c.id), data, 2*time.Second)
+			}
+		default:
 			err = c.nc.Publish(wire.RecordsFrom(c.id), data)
 		}
 		if err != nil {
@@ -143,7 +199,7 @@ func (c *Client) Owns(id uint64) bool {
 // limit most recent (all it keeps when 0) when ids is empty. Events this
 // client has not sent yet are sent first, so its own tasks are current.
 func (c *Client) TaskRecords(ctx context.Context, ids []uint64, limit int) (*wire.QueryReply, error) {
-	c.flushRecords()
+	c.flushRecords(false)
 	return c.Query(ctx, wire.Query{Op: wire.QueryTasks, Tasks: ids, Limit: limit})
 }
 
@@ -153,19 +209,30 @@ func (c *Client) TaskRecords(ctx context.Context, ids []uint64, limit int) (*wir
 // ids it does not know, or whose results it does not keep, are completed
 // at once with an error that says why.
 func (c *Client) FetchResults(ctx context.Context, ids []uint64, sink Sink) (*wire.QueryReply, error) {
-	c.flushRecords()
+	c.flushRecords(false)
+	var kept []wire.Result
+	var ask []uint64
 	c.mu.Lock()
 	for i, id := range ids {
 		if _, ok := c.pending[id]; ok {
 			continue // the client's own: its results come to it anyway
 		}
 		c.pending[id] = &pendingTask{sink: sink, slots: map[int]int{-1: i}, lb: true, held: -1, detached: true, watch: true}
+		if rs := c.keptOf(id); len(rs) > 0 {
+			kept = append(kept, rs[0])
+		} else {
+			ask = append(ask, id)
+		}
 	}
 	c.mu.Unlock()
-	r, err := c.Query(ctx, wire.Query{Op: wire.QueryResults, Tasks: ids})
+	c.deliverOwned(kept, sink)
+	if len(ask) == 0 {
+		return &wire.QueryReply{}, nil
+	}
+	r, err := c.Query(ctx, wire.Query{Op: wire.QueryResults, Tasks: ask})
 	if err != nil {
 		c.mu.Lock()
-		for _, id := range ids {
+		for _, id := range ask {
 			if p := c.pending[id]; p != nil && p.sink == sink {
 				delete(c.pending, id)
 			}

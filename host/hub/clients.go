@@ -143,7 +143,13 @@ func (h *Hub) onRecords(m *nats.Msg) {
 		h.log.Warn("drop task records naming another client", "client", rs.Client, "from", from)
 		return
 	}
-	if late := h.recs.onRecords(rs); len(late) > 0 {
+	late := h.recs.onRecords(rs)
+	if m.Reply != "" {
+		// A client closing: its last records are on disk before it goes.
+		h.recs.flush(true)
+		m.Respond(nil)
+	}
+	if len(late) > 0 {
 		if _, _, res := h.recs.fetch("", late); len(res) > 0 {
 			h.sendData(wire.ClientResults(rs.Client), &wire.Results{Results: res})
 		}

@@ -45,13 +45,14 @@ type records struct {
 	max      int    // records kept
 	maxBytes int64  // detached results kept
 
+	flushMu sync.Mutex // one flush at a time, so files are written in order
+
 	mu      sync.Mutex
 	byID    map[uint64]*record
 	order   []uint64 // ids, oldest first
 	segs    []segment
 	bytes   int64
 	dirty   bool
-	stored  time.Time     // when tasks.bin was last written
 	fresh   []wire.Result // detached results not yet written
 	freshAt map[uint64]bool
 	mem     map[string][]wire.Result // segments in memory (dir == "")
@@ -431,6 +432,8 @@ func (r *records) run(stop <-chan struct{}) {
 // oldest segments past the bound, and rewrites the records if changed
 // (at once when force is set).
 func (r *records) flush(force bool) {
+	r.flushMu.Lock()
+	defer r.flushMu.Unlock()
 	r.mu.Lock()
 	fresh := r.fresh
 	r.fresh = nil
@@ -460,10 +463,7 @@ func (r *records) flush(force bool) {
 	}
 	evicted := r.evictLocked()
 	var store []byte
-	// The records alone are written at most once a second (a long map
-	// changes them all the time); with new results, at once.
-	if r.dirty && r.dir != "" && (force || len(fresh) > 0 || len(evicted) > 0 || time.Since(r.stored) >= time.Second) {
-		r.stored = time.Now()
+	if r.dirty && r.dir != "" {
 		st := wire.RecordStore{Records: make([]wire.TaskRecord, 0, len(r.order))}
 		for _, id := range r.order {
 			st.Records = append(st.Records, r.byID[id].TaskRecord)
