@@ -7,6 +7,7 @@
 //	                            # one id gives its value, a list a list
 //	view.apply(f, ..., detached=True), view.map(f, ..., detached=True)
 //	                            # the job outlives its client; the hub keeps its results
+
 package api
 
 import (

@@ -8,6 +8,7 @@
 //	state/tasks.bin            the records (rewritten atomically when changed)
 //	state/results/SEGMENT.res  detached results, one segment per flush, oldest evicted first
 //	state/detached/ID.task     a detached load-balanced task until its result is in
+
 package hub
 
 import (
