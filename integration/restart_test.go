@@ -17,6 +17,7 @@ import (
 	"github.com/pirun-dev/pirun/host/api"
 	"github.com/pirun-dev/pirun/host/client"
 	"github.com/pirun-dev/pirun/starlib/startest"
+	"github.com/pirun-dev/pirun/starlib/wire"
 )
 
 // hubPort returns the port of the hub in a client connection file.
@@ -145,10 +146,20 @@ m.get()
 		t.Fatal(err)
 	}
 	killed := time.Now()
+	nc, _, _ := rawConnect(t, loadConnFile(t, clientConn))
+	q, _ := wire.MarshalMsg(&wire.Query{Op: wire.QueryQueueStatus})
 	waitFor(t, 5*time.Second, "both engines idle with nothing queued after the client died", func() bool {
-		r := runPirun(t, "", 20*time.Second, "status", "--connect", clientConn, "--json")
-		return r.code == 0 && strings.Count(r.stdout, `"state": "idle"`) == 2 &&
-			strings.Contains(r.stdout, `"queued": 0`) && strings.Contains(r.stdout, `"unassigned": 0`)
+		m, err := nc.Request(wire.SubjectQuery, q, 2*time.Second)
+		var r wire.QueryReply
+		if err != nil || wire.UnmarshalMsg(m.Data, &r) != nil || len(r.Stats) != 2 || r.Unassigned != 0 {
+			return false
+		}
+		for _, st := range r.Stats {
+			if st.State != wire.StateIdle || st.Queue != 0 {
+				return false
+			}
+		}
+		return true
 	})
 	t.Logf("engines idle %v after the client's SIGKILL", time.Since(killed).Round(time.Millisecond))
 	// The detached task was not aborted: a second client fetches its result.
