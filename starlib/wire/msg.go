@@ -267,11 +267,13 @@ type ControlOp uint8
 
 // The control operations.
 const (
-	OpAbort    ControlOp = iota + 1 // abort Tasks of Client (queued or running)
-	OpRevoke                        // give back Tasks not started yet (reply: Revoked)
-	OpStats                         // reply with EngineStats
-	OpShutdown                      // stop Engines
-	OpRegister                      // the hub does not know this daemon: register again
+	OpAbort       ControlOp = iota + 1 // abort Tasks of Client (queued or running)
+	OpRevoke                           // give back Tasks not started yet (reply: Revoked)
+	OpStats                            // reply with EngineStats
+	OpShutdown                         // stop Engines
+	OpRegister                         // the hub does not know this daemon: register again
+	OpResend                           // send Client the results of Tasks again, if the daemon still has them
+	OpAbortClient                      // abort every task of Client, queued or running (its connection closed)
 )
 
 // Control is a request on a daemon's or the scheduler's control subject.
@@ -309,14 +311,18 @@ const (
 	QueryEngines     QueryOp = iota + 1 // the live engines
 	QueryQueueStatus                    // per-engine queue and completed counts, and unassigned tasks
 	QueryShutdown                       // stop Engines (all when empty and All is set)
+	QueryTasks                          // task records: of Tasks, or the Limit most recent (records.go)
+	QueryResults                        // send Client the kept results of Tasks (detached jobs), and their records
 )
 
 // Query is a client's request to the hub.
 type Query struct {
-	Op      QueryOp `wire:"1"`
-	Engines []int   `wire:"2"`
-	All     bool    `wire:"3"`
-	Client  string  `wire:"4"`
+	Op      QueryOp  `wire:"1"`
+	Engines []int    `wire:"2"`
+	All     bool     `wire:"3"`
+	Client  string   `wire:"4"`
+	Tasks   []uint64 `wire:"5"` // QueryTasks, QueryResults
+	Limit   int      `wire:"6"` // QueryTasks without Tasks: how many records; 0 = all kept
 }
 
 // QueryReply answers a Query.
@@ -328,6 +334,8 @@ type QueryReply struct {
 	Error      string       `wire:"5"`
 	URL        string       `wire:"6"`
 	Epoch      uint64       `wire:"7"` // the roster version Engines reflects
+	Records    []TaskRecord `wire:"8"` // QueryTasks, QueryResults
+	Unknown    []uint64     `wire:"9"` // QueryTasks, QueryResults: ids the hub has no record of
 }
 
 // RefKind says what a payload reference stands for.
