@@ -155,6 +155,7 @@ func join(parts [][]byte, last []byte, size int) []byte {
 		n += copy(buf[n:], p)
 	}
 	copy(buf[n:], last)
+	endHuge(buf)
 	return buf[pad : pad+size : pad+size]
 }
 
