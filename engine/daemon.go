@@ -31,6 +31,8 @@ type Config struct {
 	Engines     int           // engines to run; 0 means one per CPU
 	Name        string        // shown in status; defaults to the host name
 	DataDir     string        // the folder the files module reads; "" = none
+	OutDir      string        // the folder the files module writes; "" = DataDir
+	MaxOutBytes int64         // what writes may add to OutDir, net; 0 = DefaultMaxOutBytes
 	MaxSteps    uint64        // Starlark steps a task may take; 0 = unlimited
 	TaskTimeout time.Duration // default task timeout; 0 = none
 	Heartbeat   time.Duration // between heartbeats; 0 = 500ms
@@ -114,7 +116,7 @@ func New(cfg Config, dial Dialer, log *slog.Logger) (*Daemon, error) {
 	}
 	d.pub = newPublisher(d)
 	d.comm = comm.NewMux(host, func(id int) bool { return d.engine(id) != nil }, log)
-	if d.files, err = newFiles(cfg.DataDir); err != nil {
+	if d.files, err = newFiles(cfg); err != nil {
 		return nil, err
 	}
 	return d, nil

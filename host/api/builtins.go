@@ -14,6 +14,7 @@ import (
 
 	"github.com/pirun-dev/pirun/host/client"
 	"github.com/pirun-dev/pirun/starlib"
+	"github.com/pirun-dev/pirun/starlib/files"
 )
 
 // Thread-local keys.
@@ -56,6 +57,7 @@ func resolvePath(thread *starlark.Thread, p string) string {
 //	ref(name)                                 # as an argument: the engine's value of name
 //	wait(results, timeout=None)               # bool: waits for AsyncResults
 //	argv                                      # list of the script's arguments
+//	files                                     # files.read/write/… relative to the script's folder (package files)
 func Builtins(argv []string, connect func(ctx context.Context, profile, connect string) (*client.Client, error)) starlark.StringDict {
 	args := make([]starlark.Value, len(argv))
 	for i, a := range argv {
@@ -71,8 +73,16 @@ func Builtins(argv []string, connect func(ctx context.Context, profile, connect 
 		"ref":      starlark.NewBuiltin("ref", refBuiltin),
 		"wait":     starlark.NewBuiltin("wait", waitBuiltin),
 		"argv":     list,
+		"files":    hostFiles,
 	}
 }
+
+// hostFiles is the host's files module: paths relative to the thread's
+// folder (SetDir: the script's folder; the working directory when unset).
+var hostFiles = files.NewHost(func(th *starlark.Thread) string {
+	dir, _ := th.Local(dirKey).(string)
+	return dir
+})
 
 func clientBuiltin(connect func(ctx context.Context, profile, connect string) (*client.Client, error)) func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
 	return func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
