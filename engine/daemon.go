@@ -332,6 +332,23 @@ func (d *Daemon) stats(ids []int) []wire.EngineStat {
 	return out
 }
 
+// statsOf is stats with the task ids of client's tasks.
+func (d *Daemon) statsOf(ids []int, client string) []wire.EngineStat {
+	d.mu.Lock()
+	engines := make([]*Engine, 0, len(d.engines))
+	for _, id := range d.ids() {
+		if ids == nil || slices.Contains(ids, id) {
+			engines = append(engines, d.engines[id])
+		}
+	}
+	d.mu.Unlock()
+	out := make([]wire.EngineStat, len(engines))
+	for i, e := range engines {
+		out[i] = e.statOf(client)
+	}
+	return out
+}
+
 // engine returns the engine with the given id, or nil.
 func (d *Daemon) engine(id int) *Engine {
 	d.mu.Lock()
@@ -442,7 +459,11 @@ func (d *Daemon) onControl(m *nats.Msg) {
 				}
 			}
 		case wire.OpStats:
-			reply.Stats = d.stats(c.Engines)
+			if c.Verbose {
+				reply.Stats = d.statsOf(c.Engines, c.Client)
+			} else {
+				reply.Stats = d.stats(c.Engines)
+			}
 		case wire.OpShutdown:
 			d.shutdown(c.Engines)
 		case wire.OpRegister:

@@ -61,6 +61,9 @@ type Engine struct {
 	cancel  context.CancelCauseFunc // cancels the running task
 	done    uint64
 	nFailed uint64 // of done, the tasks that did not succeed
+	// recent holds the last wire.MaxDoneIDs finished tasks, oldest first,
+	// for a verbose queue_status.
+	recent []wire.TaskRef
 }
 
 func newEngine(d *Daemon, id int) (*Engine, error) {
@@ -160,6 +163,12 @@ func (e *Engine) next(ctx context.Context) (job, context.Context, bool) {
 func (e *Engine) finish(status wire.Status) {
 	e.mu.Lock()
 	e.cancel(nil)
+	if e.running != nil {
+		if len(e.recent) == wire.MaxDoneIDs {
+			e.recent = append(e.recent[:0], e.recent[1:]...)
+		}
+		e.recent = append(e.recent, wire.TaskRef{Client: e.running.Client, ID: e.running.ID})
+	}
 	e.running, e.cancel = nil, nil
 	e.done++
 	if status != wire.StatusOK {
@@ -258,6 +267,28 @@ func (e *Engine) stat() wire.EngineStat {
 		s.State = wire.StateBusy
 		s.Task = e.running.Label
 		s.TaskFor = int64(max(time.Since(e.since), 1)) // never 0, which the wire leaves out
+	}
+	return s
+}
+
+// statOf is stat with the task ids of client's tasks: waiting, running
+// and recently finished (a verbose queue_status).
+func (e *Engine) statOf(client string) wire.EngineStat {
+	s := e.stat()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, j := range e.queue {
+		if j.task != nil && j.task.Client == client {
+			s.QueueIDs = append(s.QueueIDs, j.task.ID)
+		}
+	}
+	if e.running != nil && e.running.Client == client {
+		s.TaskIDs = []uint64{e.running.ID}
+	}
+	for _, r := range e.recent {
+		if r.Client == client {
+			s.DoneIDs = append(s.DoneIDs, r.ID)
+		}
 	}
 	return s
 }

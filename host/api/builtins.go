@@ -142,11 +142,16 @@ func remoteBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple
 }
 
 func parallelBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
-	var f starlark.Callable
+	var f starlark.Value
 	targets := starlark.Value(starlark.None)
 	block := true
 	if err := starlark.UnpackArgs(b.Name(), args, kw, "f", &f, "targets?", &targets, "block?", &block); err != nil {
 		return nil, err
+	}
+	if _, ok := f.(starlark.Callable); !ok {
+		if _, ok := f.(*Ref); !ok {
+			return nil, fmt.Errorf("%s: want a function, a builtin or ref(\"name\"), got %s", b.Name(), f.Type())
+		}
 	}
 	c, err := clientOf(th, b.Name())
 	if err != nil {
@@ -270,17 +275,22 @@ func (r *remoteFunc) CallInternal(th *starlark.Thread, args starlark.Tuple, kwar
 // returns; .map(seq) maps f element-wise.
 type parallelFunc struct {
 	view  *DirectView
-	f     starlark.Callable
+	f     starlark.Value // a Callable or a *Ref
 	block bool
 }
 
-func (p *parallelFunc) String() string        { return fmt.Sprintf("<parallel %s>", p.f.Name()) }
+func (p *parallelFunc) String() string        { return fmt.Sprintf("<parallel %s>", p.Name()) }
 func (p *parallelFunc) Type() string          { return "parallel_function" }
 func (p *parallelFunc) Freeze()               {}
 func (p *parallelFunc) Truth() starlark.Bool  { return true }
 func (p *parallelFunc) Hash() (uint32, error) { return 0, errors.New("unhashable: parallel_function") }
-func (p *parallelFunc) Name() string          { return p.f.Name() }
-func (p *parallelFunc) AttrNames() []string   { return []string{"map"} }
+func (p *parallelFunc) Name() string {
+	if f, ok := p.f.(starlark.Callable); ok {
+		return f.Name()
+	}
+	return p.f.String()
+}
+func (p *parallelFunc) AttrNames() []string { return []string{"map"} }
 
 func (p *parallelFunc) Attr(name string) (starlark.Value, error) {
 	if name != "map" {
@@ -290,7 +300,11 @@ func (p *parallelFunc) Attr(name string) (starlark.Value, error) {
 		if len(kw) > 0 {
 			return nil, fmt.Errorf("%s: unexpected keyword argument %s", b.Name(), kw[0][0])
 		}
-		return p.view.Map(starlib.Context(th), b.Name(), p.f, args, p.block)
+		f, lead, err := callable(th, p.view.c, p.f)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", b.Name(), err)
+		}
+		return p.view.Map(starlib.Context(th), b.Name(), f, leadItems(lead, args), p.block)
 	}), nil
 }
 
@@ -302,10 +316,15 @@ func (p *parallelFunc) CallInternal(th *starlark.Thread, args starlark.Tuple, kw
 	if err != nil {
 		return nil, err
 	}
-	bundle, label, err := bundleOf(p.view.c, p.f)
+	f, lead, err := callable(th, p.view.c, p.f) // a builtin (math.sqrt) or ref("f") too
+	if err != nil {
+		return nil, fmt.Errorf("parallel %s: %w", p.Name(), err)
+	}
+	bundle, label, err := bundleOf(p.view.c, f)
 	if err != nil {
 		return nil, err
 	}
+	args = withLead(lead, args)
 	n := -1
 	for _, a := range args {
 		if l := seqLen(a); l >= 0 && (n < 0 || l < n) {
@@ -313,7 +332,7 @@ func (p *parallelFunc) CallInternal(th *starlark.Thread, args starlark.Tuple, kw
 		}
 	}
 	if n < 0 {
-		return nil, fmt.Errorf("parallel %s: want at least one sequence argument (list, tuple, range) to split across engines", p.f.Name())
+		return nil, fmt.Errorf("parallel %s: want at least one sequence argument (list, tuple, range) to split across engines", p.Name())
 	}
 	var use []int
 	var payloads [][]byte

@@ -185,7 +185,18 @@ type EngineStat struct {
 	// taken, in nanoseconds: a duration, not a start time, so that the
 	// clocks of engine and hub need not agree.
 	TaskFor int64 `wire:"8"`
+
+	// The task ids of a verbose OpStats (never in heartbeats), of the
+	// asking client's tasks only: waiting, running, and the last
+	// MaxDoneIDs finished.
+	QueueIDs []uint64 `wire:"20"`
+	TaskIDs  []uint64 `wire:"21"`
+	DoneIDs  []uint64 `wire:"22"`
 }
+
+// MaxDoneIDs is how many finished task ids an engine keeps for a
+// verbose queue_status.
+const MaxDoneIDs = 1000
 
 // Heartbeat is a daemon's periodic sign of life.
 type Heartbeat struct {
@@ -277,6 +288,7 @@ type Control struct {
 	Client  string    `wire:"2"`
 	Tasks   []uint64  `wire:"3"`
 	Engines []int     `wire:"4"`
+	Verbose bool      `wire:"20"` // OpStats: add Client's task ids (EngineStat.QueueIDs…)
 }
 
 // ControlReply answers a Control request.
@@ -314,6 +326,7 @@ type Query struct {
 	Engines []int   `wire:"2"`
 	All     bool    `wire:"3"`
 	Client  string  `wire:"4"`
+	Verbose bool    `wire:"20"` // QueryQueueStatus: add the asking client's task ids
 }
 
 // QueryReply answers a Query.
@@ -325,6 +338,9 @@ type QueryReply struct {
 	Error      string       `wire:"5"`
 	URL        string       `wire:"6"`
 	Epoch      uint64       `wire:"7"` // the roster version Engines reflects
+	// UnassignedIDs are the asking client's load-balanced tasks waiting
+	// for an engine (a verbose QueryQueueStatus).
+	UnassignedIDs []uint64 `wire:"20"`
 }
 
 // RefKind says what a payload reference stands for.
