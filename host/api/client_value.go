@@ -248,13 +248,20 @@ func (v *ClientValue) targetIDs(targets starlark.Value) ([]int, error) {
 	return dv.(*DirectView).ids, nil
 }
 
-// shutdown is shutdown(targets=None, block=None): the hub stops the
-// engines before it answers, so block=False changes nothing.
+// shutdown is shutdown(targets=None, restart=False, hub=False,
+// block=None): the hub stops the engines before it answers, so
+// block=False changes nothing. hub=True stops every engine and then the
+// hub (targets is then "all", as in ipyparallel); restart=True is not
+// implemented, as in ipyparallel.
 func (v *ClientValue) shutdown(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 	targets := starlark.Value(starlark.None)
 	block := starlark.Value(starlark.None)
-	if err := starlark.UnpackArgs(b.Name(), args, kw, "targets?", &targets, "block?", &block); err != nil {
+	var restart, hub bool
+	if err := starlark.UnpackArgs(b.Name(), args, kw, "targets?", &targets, "restart?", &restart, "hub?", &hub, "block?", &block); err != nil {
 		return nil, err
+	}
+	if restart {
+		return nil, fmt.Errorf("%s: restart=True is not implemented (as in ipyparallel): start engines again with pirun engine, or let the pirun-engine service restart them", b.Name())
 	}
 	ids, err := v.targetIDs(targets)
 	if err != nil {
@@ -262,6 +269,9 @@ func (v *ClientValue) shutdown(th *starlark.Thread, b *starlark.Builtin, args st
 	}
 	ctx, cancel := context.WithTimeout(starlib.Context(th), client.DefaultWait)
 	defer cancel()
+	if hub {
+		return starlark.None, v.c.ShutdownHub(ctx)
+	}
 	return starlark.None, v.c.Shutdown(ctx, ids)
 }
 

@@ -1,8 +1,13 @@
-// This file defines AbortTargets: abort(targets=…) for every kind of task.
+// This file defines AbortTargets, abort(targets=…) for every kind of
+// task, and ShutdownHub.
 
 package client
 
-import "github.com/pirun-dev/pirun/starlib/wire"
+import (
+	"context"
+
+	"github.com/pirun-dev/pirun/starlib/wire"
+)
 
 // AbortTargets aborts this client's unfinished tasks on the given engines,
 // as ipyparallel's abort(targets=…): direct tasks sent to them, and
@@ -23,4 +28,12 @@ func (c *Client) AbortTargets(engines []int) {
 		c.publish(wire.SubjectSchedControl, &wire.Control{Op: wire.OpAbort, Client: c.id, Tasks: lb, Engines: engines})
 		c.nc.Flush()
 	}
+}
+
+// ShutdownHub stops every engine and then the hub (ipyparallel's
+// shutdown(hub=True)): the hub answers once the engines were told to
+// stop, and its process ends.
+func (c *Client) ShutdownHub(ctx context.Context) error {
+	_, err := c.Query(ctx, wire.Query{Op: wire.QueryShutdown, All: true, Hub: true})
+	return err
 }

@@ -54,6 +54,8 @@ type Hub struct {
 	nc   *nats.Conn      // the hub's own in-process connection
 	out  *transport.Link // sends large messages in parts
 
+	asked askedStop // a client's shutdown(hub=True) (shutdown.go)
+
 	mu        sync.Mutex
 	nextID    int
 	epoch     uint64    // roster version, bumped at every change
@@ -106,7 +108,7 @@ func New(cfg Config, log *slog.Logger) (*Hub, error) {
 		cfg.ID = wire.NewID()
 	}
 	h := &Hub{cfg: cfg, log: log, id: cfg.ID, daemons: make(map[string]*daemonEntry),
-		engines: make(map[int]*engineEntry), stop: make(chan struct{})}
+		engines: make(map[int]*engineEntry), stop: make(chan struct{}), asked: newAskedStop()}
 	if err := h.loadRegistry(); err != nil {
 		return nil, err
 	}
@@ -577,7 +579,11 @@ func (h *Hub) onQuery(m *nats.Msg) {
 			go h.respond(m, h.queueStatus())
 		}
 	case wire.QueryShutdown:
-		go h.respond(m, h.shutdownEngines(q.Engines))
+		if q.Hub {
+			go h.shutdownHub(m)
+		} else {
+			go h.respond(m, h.shutdownEngines(q.Engines))
+		}
 	default:
 		h.respond(m, &wire.QueryReply{HubID: h.id, Error: fmt.Sprintf("unknown query %d", q.Op)})
 	}

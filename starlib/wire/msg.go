@@ -327,6 +327,7 @@ type Query struct {
 	All     bool    `wire:"3"`
 	Client  string  `wire:"4"`
 	Verbose bool    `wire:"20"` // QueryQueueStatus: add the asking client's task ids
+	Hub     bool    `wire:"21"` // QueryShutdown: stop every engine, then the hub (shutdown(hub=True))
 }
 
 // QueryReply answers a Query.
