@@ -147,6 +147,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	for subj, cb := range map[string]nats.MsgHandler{
 		wire.DaemonTasks(d.id):   d.onTasks,
 		wire.DaemonControl(d.id): d.onControl,
+		wire.DaemonAdmin(d.id):   d.onAdmin,
 		wire.DaemonAcks(d.id):    d.link.OnAck,
 	} {
 		sub, err := nc.Subscribe(subj, cb)

@@ -218,6 +218,14 @@ var errShutdown = comm.ErrShutdown
 // aborted) and cancels the running one if it is among them.
 func (e *Engine) abort(client string, ids []uint64) {
 	match := func(t *wire.Task) bool { return t.Client == client && slices.Contains(ids, t.ID) }
+	if found := e.abortWhere(match); len(found) < len(ids) {
+		e.d.remember(client, ids)
+	}
+}
+
+// abortWhere aborts the queued and running tasks that match, and returns
+// them.
+func (e *Engine) abortWhere(match func(t *wire.Task) bool) []wire.TaskRef {
 	e.mu.Lock()
 	var removed []*wire.Task
 	e.queue = slices.DeleteFunc(e.queue, func(j job) bool {
@@ -227,18 +235,19 @@ func (e *Engine) abort(client string, ids []uint64) {
 		}
 		return false
 	})
-	found := len(removed)
+	var found []wire.TaskRef
+	for _, t := range removed {
+		found = append(found, wire.TaskRef{Client: t.Client, ID: t.ID})
+	}
 	if e.running != nil && match(e.running) {
 		e.cancel(errAborted)
-		found++
+		found = append(found, wire.TaskRef{Client: e.running.Client, ID: e.running.ID})
 	}
 	e.mu.Unlock()
-	if found < len(ids) {
-		e.d.remember(client, ids)
-	}
 	for _, t := range removed {
 		e.d.pub.result(t, e.failed(t, wire.StatusAborted, wire.TaskAborted, "aborted before it started"))
 	}
+	return found
 }
 
 // revoke removes queued load-balanced tasks among refs that have not

@@ -74,6 +74,12 @@ assert.eq(c.ids, [])
 // runSnippet runs src (assert.star available) as a test file against cl.
 func runSnippet(t *testing.T, cl *cluster, src string) {
 	t.Helper()
+	runSnippetWith(t, cl, src, nil)
+}
+
+// runSnippetWith is runSnippet with extra predeclared names.
+func runSnippetWith(t *testing.T, cl *cluster, src string, extra starlark.StringDict) {
+	t.Helper()
 	file := filepath.Join(t.TempDir(), "snippet.star")
 	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
@@ -85,6 +91,9 @@ func runSnippet(t *testing.T, cl *cluster, src string) {
 	predecl, err := s.Predeclared()
 	if err != nil {
 		t.Fatal(err)
+	}
+	for k, v := range extra {
+		predecl[k] = v
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

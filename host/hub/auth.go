@@ -239,7 +239,7 @@ func enginePermissions(id string) *server.Permissions {
 			// one reply subject for every part). A forged one can stall
 			// a transfer, not change or read data.
 			wire.ClientAcks("*"), wire.SubjectHubAcks),
-		Subscribe: allow(wire.DaemonTasks(id), wire.DaemonControl(id), wire.DaemonAcks(id),
+		Subscribe: allow(wire.DaemonTasks(id), wire.DaemonControl(id), wire.DaemonAdmin(id), wire.DaemonAcks(id),
 			wire.CommAll, wire.EngineInbox(id)+".>"),
 		Response: &server.ResponsePermission{MaxMsgs: 1, Expires: time.Minute},
 	}

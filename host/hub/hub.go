@@ -288,6 +288,7 @@ func (h *Hub) subscribe() error {
 		wire.SubjectDone:         h.sched.onDone,
 		wire.SubjectSchedControl: h.sched.onControl,
 		wire.SubjectHubAcks:      h.out.OnAck,
+		wire.SubjectAdmin:        h.onAdmin,
 	} {
 		sub, err := h.nc.Subscribe(subj, cb)
 		if err != nil {

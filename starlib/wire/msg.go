@@ -296,6 +296,7 @@ type ControlReply struct {
 	Revoked []uint64     `wire:"1"`
 	Stats   []EngineStat `wire:"2"`
 	Error   string       `wire:"3"`
+	Aborted []TaskRef    `wire:"20"` // an admin abort: the tasks it stopped
 }
 
 // Done reports finished load-balanced tasks to the hub's scheduler.
