@@ -64,6 +64,8 @@ type Engine struct {
 	// recent holds the last wire.MaxDoneIDs finished tasks, oldest first,
 	// for a verbose queue_status.
 	recent []wire.TaskRef
+
+	pulls pullable // what pull needs to send this engine's functions back (pull.go)
 }
 
 func newEngine(d *Daemon, id int) (*Engine, error) {

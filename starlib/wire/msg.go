@@ -194,6 +194,11 @@ type EngineStat struct {
 	DoneIDs  []uint64 `wire:"22"`
 }
 
+// PulledFunction is the only field of the struct that stands for a
+// function in a pull's result: its value is the function's bundle
+// (package ship), which the host rebuilds into a callable.
+const PulledFunction = "__pirun_function__"
+
 // MaxDoneIDs is how many finished task ids an engine keeps for a
 // verbose queue_status.
 const MaxDoneIDs = 1000
