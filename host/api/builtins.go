@@ -150,7 +150,7 @@ func parallelBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 	}
 	if _, ok := f.(starlark.Callable); !ok {
 		if _, ok := f.(*Ref); !ok {
-			return nil, fmt.Errorf("%s: want a function, a builtin or ref(\"name\"), got %s", b.Name(), f.Type())
+			return nil, fmt.Errorf("%s: for parameter f: got %s, want callable (a function, a builtin or ref(\"name\"))", b.Name(), f.Type())
 		}
 	}
 	c, err := clientOf(th, b.Name())
