@@ -15,5 +15,5 @@ func ConfigFrom(ec conf.Engine) Config {
 	return Config{Engines: ec.Engines, Name: ec.Name, DataDir: ec.DataDir, OutDir: ec.OutDir,
 		MaxOutBytes: int64(ec.MaxOutBytes), MaxSteps: ec.MaxSteps,
 		TaskTimeout: time.Duration(ec.TaskTimeout), Heartbeat: time.Duration(ec.Heartbeat),
-		MaxArrayBytes: int64(ec.MaxArrayBytes)}
+		MaxArrayBytes: int64(ec.MaxArrayBytes), MaxMemory: int64(ec.MaxMemory)}
 }
