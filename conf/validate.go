@@ -48,6 +48,9 @@ func (h Hub) check(ps *problems) {
 		ps.add("hub.engine_timeout", "expected a duration longer than hub.heartbeat (%s), got %s", h.Heartbeat, h.EngineTimeout)
 	}
 	h.checkTLS(ps)
+	if h.ResultsMaxBytes < MiB {
+		ps.add("hub.results_max_bytes", "expected a size of 1MiB or more, got %s", h.ResultsMaxBytes)
+	}
 	if h.TaskRecords < 0 {
 		ps.add("hub.task_records", "expected an integer of 0 or more, got %d", h.TaskRecords)
 	}

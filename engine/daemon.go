@@ -477,6 +477,16 @@ func (d *Daemon) onControl(m *nats.Msg) {
 		case wire.OpRegister:
 			d.log.Warn("the hub lost track of these engines; registering again")
 			d.onReconnect(d.nc)
+		case wire.OpResend:
+			d.pub.resend(c.Client, c.Tasks)
+		case wire.OpAbortClient:
+			if c.Client != "" {
+				for _, id := range d.targets(c.Engines) {
+					if e := d.engine(id); e != nil {
+						e.abortClient(c.Client)
+					}
+				}
+			}
 		}
 	}
 	if m.Reply != "" {

@@ -264,6 +264,27 @@ func (e *Engine) abortWhere(match func(t *wire.Task) bool) []wire.TaskRef {
 	return found
 }
 
+// abortClient aborts every task of client, queued or running: its
+// connection closed without a goodbye (SPEC §15).
+func (e *Engine) abortClient(client string) {
+	e.mu.Lock()
+	var removed []*wire.Task
+	e.queue = slices.DeleteFunc(e.queue, func(j job) bool {
+		if j.task.Client == client {
+			removed = append(removed, j.task)
+			return true
+		}
+		return false
+	})
+	if e.running != nil && e.running.Client == client {
+		e.cancel(errAborted)
+	}
+	e.mu.Unlock()
+	for _, t := range removed {
+		e.d.pub.result(t, e.failed(t, wire.StatusAborted, wire.TaskAborted, "aborted: its client's connection closed"))
+	}
+}
+
 // revoke removes queued load-balanced tasks among refs that have not
 // started and returns them, so the scheduler can run them elsewhere.
 func (e *Engine) revoke(client string, ids []uint64) []uint64 {

@@ -100,7 +100,7 @@ func (v *ClientValue) Get(k starlark.Value) (starlark.Value, bool, error) {
 }
 
 func (v *ClientValue) AttrNames() []string {
-	return clientMethods.Names("ids")
+	return clientMethods.Names("history", "ids")
 }
 
 func (v *ClientValue) Attr(name string) (starlark.Value, error) {
@@ -112,6 +112,9 @@ func (v *ClientValue) Attr(name string) (starlark.Value, error) {
 			return nil, err
 		}
 		return intList(ids), nil
+	}
+	if name == "history" {
+		return v.historyAttr(), nil
 	}
 	return clientMethods.Attr(v, name)
 }

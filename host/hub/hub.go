@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -47,6 +48,15 @@ type Config struct {
 	HTTP string
 	// HTTPToken guards a dashboard beyond loopback; "" makes one (see DashURL).
 	HTTPToken string
+	// StateDir keeps the task records and detached results across
+	// restarts (the profile's state/); "" = the folder of Registry, or
+	// memory only without one.
+	StateDir string
+	// TaskRecords bounds the task records; 0 = DefaultTaskRecords.
+	TaskRecords int
+	// ResultsMaxBytes bounds the detached results kept; 0 =
+	// DefaultResultsMaxBytes.
+	ResultsMaxBytes int64
 }
 
 // Hub is a running pirun hub. Its methods are safe for concurrent use.
@@ -61,14 +71,17 @@ type Hub struct {
 
 	asked askedStop // a client's shutdown(hub=True) (shutdown.go)
 
-	mu        sync.Mutex
-	nextID    int
-	epoch     uint64    // roster version, bumped at every change
-	lastSweep time.Time // when the sweeper last ran
-	daemons   map[string]*daemonEntry
-	engines   map[int]*engineEntry
-	sched     *scheduler
-	dash      *dashFeed // nil without Config.HTTP
+	mu          sync.Mutex
+	nextID      int
+	epoch       uint64    // roster version, bumped at every change
+	lastSweep   time.Time // when the sweeper last ran
+	daemons     map[string]*daemonEntry
+	engines     map[int]*engineEntry
+	sched       *scheduler
+	dash        *dashFeed // nil without Config.HTTP
+	recs        *records
+	detachedAsm transport.Assembler // detached results in parts (clients.go)
+	clients     clientWatch         // clients' connections (clients.go)
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -123,8 +136,14 @@ func New(cfg Config, log *slog.Logger) (*Hub, error) {
 		return nil, err
 	}
 	h.sched = newScheduler(h, cfg.Policy, h.stop, h.wg.Go, log)
+	if cfg.StateDir == "" && cfg.Registry != "" {
+		cfg.StateDir = filepath.Dir(cfg.Registry)
+		h.cfg.StateDir = cfg.StateDir
+	}
+	h.recs = newRecords(cfg.StateDir, cfg.TaskRecords, cfg.ResultsMaxBytes, log)
+	h.sched.recs = h.recs
 	if cfg.Auth != nil {
-		h.auth = &authenticator{auth: cfg.Auth, log: log, named: make(map[uint64]namedConn)}
+		h.auth = &authenticator{auth: cfg.Auth, log: log, named: make(map[uint64]namedConn), clients: make(map[uint64]string)}
 	}
 	return h, nil
 }
@@ -162,6 +181,10 @@ func (h *Hub) Start() error {
 		}
 	}
 	if err := h.subscribe(); err != nil {
+		h.Shutdown()
+		return err
+	}
+	if err := h.startRecords(); err != nil {
 		h.Shutdown()
 		return err
 	}
@@ -288,17 +311,20 @@ func (h *Hub) Shutdown() {
 
 func (h *Hub) subscribe() error {
 	for subj, cb := range map[string]nats.MsgHandler{
-		wire.SubjectRegister:     h.onRegister,
-		wire.RegisterFrom("*"):   h.onRegister,
-		wire.SubjectHeartbeat:    h.onHeartbeat,
-		wire.HeartbeatFrom("*"):  h.onHeartbeat,
-		wire.DoneFrom("*"):       h.onDoneFrom,
-		wire.SubjectQuery:        h.onQuery,
-		wire.SubjectSubmit:       h.sched.onSubmit,
-		wire.SubjectDone:         h.sched.onDone,
-		wire.SubjectSchedControl: h.sched.onControl,
-		wire.SubjectHubAcks:      h.out.OnAck,
-		wire.SubjectAdmin:        h.onAdmin,
+		wire.SubjectRegister:                h.onRegister,
+		wire.RegisterFrom("*"):              h.onRegister,
+		wire.SubjectHeartbeat:               h.onHeartbeat,
+		wire.HeartbeatFrom("*"):             h.onHeartbeat,
+		wire.DoneFrom("*"):                  h.onDoneFrom,
+		wire.SubjectQuery:                   h.onQuery,
+		wire.SubjectSubmit:                  h.sched.onSubmit,
+		wire.SubjectDone:                    h.sched.onDone,
+		wire.SubjectSchedControl:            h.sched.onControl,
+		wire.SubjectHubAcks:                 h.out.OnAck,
+		wire.SubjectRecords:                 h.onRecords,
+		wire.RecordsFrom("*"):               h.onRecords,
+		wire.ClientAll(wire.DetachedClient): h.onDetached,
+		wire.SubjectAdmin:                   h.onAdmin,
 	} {
 		sub, err := h.nc.Subscribe(subj, cb)
 		if err != nil {
@@ -622,6 +648,11 @@ func (h *Hub) onQuery(m *nats.Msg) {
 		} else {
 			go h.respond(m, h.shutdownEngines(q.Engines))
 		}
+	case wire.QueryTasks:
+		recs, unknown := h.recs.query(q.Tasks, q.Limit)
+		h.respond(m, &wire.QueryReply{HubID: h.id, Records: recs, Unknown: unknown})
+	case wire.QueryResults:
+		h.fetchResults(m, q)
 	default:
 		h.respond(m, &wire.QueryReply{HubID: h.id, Error: fmt.Sprintf("unknown query %d", q.Op)})
 	}

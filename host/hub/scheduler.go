@@ -89,6 +89,7 @@ type scheduler struct {
 	spawn  func(func())    // starts a goroutine its owner waits for
 	kick   chan struct{}
 	asm    transport.Assembler
+	recs   *records // keeps detached tasks on disk; nil in the test Harness
 
 	mu      sync.Mutex
 	queue   []*lbTask
@@ -219,7 +220,14 @@ func (s *scheduler) onSubmit(m *nats.Msg) {
 		s.log.Warn("drop a malformed submission", "err", err)
 		return
 	}
-	var aborted []*lbTask
+	s.enqueue(b)
+}
+
+// enqueue queues the tasks of a submitted batch, skipping those already
+// queued or in flight (a client submits its unfinished tasks again after
+// a hub restart, and may race its first submission).
+func (s *scheduler) enqueue(b wire.Batch) {
+	var aborted, detached []*lbTask
 	var client, label string // shared by the batch's tasks, not one copy each
 	s.mu.Lock()
 	for _, t := range b.Tasks {
@@ -231,6 +239,9 @@ func (s *scheduler) onSubmit(m *nats.Msg) {
 		}
 		lt := &lbTask{ref: wire.TaskRef{Client: t.Client, ID: t.ID}, t: t, bundle: bundle, engine: -1}
 		lt.t.Balanced = true
+		if s.tasks[lt.ref] != nil {
+			continue
+		}
 		if _, ok := s.aborted[lt.ref]; ok {
 			delete(s.aborted, lt.ref)
 			aborted = append(aborted, lt)
@@ -238,9 +249,15 @@ func (s *scheduler) onSubmit(m *nats.Msg) {
 		}
 		s.tasks[lt.ref] = lt
 		s.queue = append(s.queue, lt)
+		if t.Client == wire.DetachedClient && s.recs != nil {
+			detached = append(detached, lt)
+		}
 	}
 	s.peak = max(s.peak, len(s.tasks))
 	s.mu.Unlock()
+	for _, t := range detached {
+		s.recs.keepTask(t.t, t.bundle)
+	}
 	for _, t := range aborted {
 		s.fail(t, wire.StatusAborted, wire.TaskAborted, "aborted before it started")
 	}
@@ -325,6 +342,28 @@ func (s *scheduler) onControl(m *nats.Msg) {
 	for d, engines := range running {
 		s.out.publish(wire.DaemonControl(d), &wire.Control{Op: wire.OpAbort, Client: c.Client, Tasks: ids[d], Engines: engines})
 	}
+}
+
+// abortClient forgets the queued tasks of client and returns how many
+// there were, and how many it had on engines (which the hub aborts
+// through the daemons).
+func (s *scheduler) abortClient(client string) (queued, running int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.queue = slices.DeleteFunc(s.queue, func(t *lbTask) bool {
+		if t.ref.Client == client {
+			delete(s.tasks, t.ref)
+			queued++
+			return true
+		}
+		return false
+	})
+	for _, t := range s.tasks {
+		if t.ref.Client == client {
+			running++
+		}
+	}
+	return queued, running
 }
 
 // run dispatches queued tasks whenever something changes, checks for

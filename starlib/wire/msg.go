@@ -283,11 +283,13 @@ type ControlOp uint8
 
 // The control operations.
 const (
-	OpAbort    ControlOp = iota + 1 // abort Tasks of Client (queued or running)
-	OpRevoke                        // give back Tasks not started yet (reply: Revoked)
-	OpStats                         // reply with EngineStats
-	OpShutdown                      // stop Engines
-	OpRegister                      // the hub does not know this daemon: register again
+	OpAbort       ControlOp = iota + 1 // abort Tasks of Client (queued or running)
+	OpRevoke                           // give back Tasks not started yet (reply: Revoked)
+	OpStats                            // reply with EngineStats
+	OpShutdown                         // stop Engines
+	OpRegister                         // the hub does not know this daemon: register again
+	OpResend                           // send Client the results of Tasks again, if the daemon still has them
+	OpAbortClient                      // abort every task of Client, queued or running (its connection closed)
 )
 
 // Control is a request on a daemon's or the scheduler's control subject.
@@ -327,16 +329,20 @@ const (
 	QueryEngines     QueryOp = iota + 1 // the live engines
 	QueryQueueStatus                    // per-engine queue and completed counts, and unassigned tasks
 	QueryShutdown                       // stop Engines (all when empty and All is set)
+	QueryTasks                          // task records: of Tasks, or the Limit most recent (records.go)
+	QueryResults                        // send Client the kept results of Tasks (detached jobs), and their records
 )
 
 // Query is a client's request to the hub.
 type Query struct {
-	Op      QueryOp `wire:"1"`
-	Engines []int   `wire:"2"`
-	All     bool    `wire:"3"`
-	Client  string  `wire:"4"`
-	Verbose bool    `wire:"20"` // QueryQueueStatus: add the asking client's task ids
-	Hub     bool    `wire:"21"` // QueryShutdown: stop every engine, then the hub (shutdown(hub=True))
+	Op      QueryOp  `wire:"1"`
+	Engines []int    `wire:"2"`
+	All     bool     `wire:"3"`
+	Client  string   `wire:"4"`
+	Tasks   []uint64 `wire:"5"`  // QueryTasks, QueryResults
+	Limit   int      `wire:"6"`  // QueryTasks without Tasks: how many records; 0 = all kept
+	Verbose bool     `wire:"20"` // QueryQueueStatus: add the asking client's task ids
+	Hub     bool     `wire:"21"` // QueryShutdown: stop every engine, then the hub (shutdown(hub=True))
 }
 
 // QueryReply answers a Query.
@@ -348,6 +354,8 @@ type QueryReply struct {
 	Error      string       `wire:"5"`
 	URL        string       `wire:"6"`
 	Epoch      uint64       `wire:"7"` // the roster version Engines reflects
+	Records    []TaskRecord `wire:"8"` // QueryTasks, QueryResults
+	Unknown    []uint64     `wire:"9"` // QueryTasks, QueryResults: ids the hub has no record of
 	// UnassignedIDs are the asking client's load-balanced tasks waiting
 	// for an engine (a verbose QueryQueueStatus).
 	UnassignedIDs []uint64 `wire:"20"`
