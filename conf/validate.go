@@ -139,6 +139,9 @@ func (e Engine) problems(prefix string) []Problem {
 	if e.MaxMemory < 0 || e.MaxMemory > 0 && e.MaxMemory < 16*MiB {
 		ps.add(k("max_memory"), "expected a size of 16MiB or more (or 0 for a share of this machine's memory), got %s", e.MaxMemory)
 	}
+	if e.MaxOutBytes < 0 {
+		ps.add(k("max_out_bytes"), "expected a size of 0 or more (0 = the default, 1GiB), got %s", e.MaxOutBytes)
+	}
 	positive(&ps, k("heartbeat"), e.Heartbeat)
 	positive(&ps, k("reconnect_wait"), e.ReconnectWait)
 	if e.SSH != "" && !validSSHTarget(e.SSH) {

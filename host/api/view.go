@@ -321,8 +321,15 @@ func (v *DirectView) Pull(ctx context.Context, names starlark.Value, block bool)
 	if err != nil {
 		return nil, err
 	}
+	ar.each = v.unpackFuncs
 	if one {
-		ar.each = first
+		ar.each = func(x starlark.Value) (starlark.Value, error) {
+			x, err := v.unpackFuncs(x)
+			if err != nil {
+				return nil, err
+			}
+			return first(x)
+		}
 	}
 	return v.finish(ctx, ar, block)
 }

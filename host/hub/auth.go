@@ -248,7 +248,7 @@ func enginePermissions(id string) *server.Permissions {
 			// Messages of SPMD jobs, with its id last (their receivers
 			// accept them only from the daemon of the sending rank).
 			wire.CommFrom(id)[0], wire.CommFrom(id)[1]),
-		Subscribe: allow(wire.DaemonTasksFrom(id, "*"), wire.DaemonControl(id), wire.DaemonAcks(id),
+		Subscribe: allow(wire.DaemonTasksFrom(id, "*"), wire.DaemonControl(id), wire.DaemonAdmin(id), wire.DaemonAcks(id),
 			wire.CommOf(id), wire.EngineInbox(id)+".>"),
 		Response: &server.ResponsePermission{MaxMsgs: 1, Expires: time.Minute},
 	}

@@ -12,11 +12,13 @@ import (
 	"net"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nkeys"
 
 	"github.com/pirun-dev/pirun/conf"
 	"github.com/pirun-dev/pirun/host/sched"
@@ -79,6 +81,8 @@ type Hub struct {
 	nc   *nats.Conn      // the hub's own in-process connection
 	out  *transport.Link // sends large messages in parts
 
+	asked askedStop // a client's shutdown(hub=True) (shutdown.go)
+
 	mu          sync.Mutex
 	nextID      int
 	epoch       uint64    // roster version, bumped at every change
@@ -139,7 +143,7 @@ func New(cfg Config, log *slog.Logger) (*Hub, error) {
 		cfg.ID = wire.NewID()
 	}
 	h := &Hub{cfg: cfg, log: log, id: cfg.ID, daemons: make(map[string]*daemonEntry),
-		engines: make(map[int]*engineEntry), stop: make(chan struct{})}
+		engines: make(map[int]*engineEntry), stop: make(chan struct{}), asked: newAskedStop()}
 	if err := h.loadRegistry(); err != nil {
 		return nil, err
 	}
@@ -334,6 +338,7 @@ func (h *Hub) subscribe() error {
 		wire.SubjectRecords:                 h.onRecords,
 		wire.RecordsFrom("*"):               h.onRecords,
 		wire.ClientAll(wire.DetachedClient): h.onDetached,
+		wire.SubjectAdmin:                   h.onAdmin,
 	} {
 		sub, err := h.nc.Subscribe(subj, cb)
 		if err != nil {
@@ -646,9 +651,17 @@ func (h *Hub) onQuery(m *nats.Msg) {
 		engines, epoch := h.engineList()
 		h.respond(m, &wire.QueryReply{HubID: h.id, Engines: engines, URL: h.ClientURL(), Epoch: epoch})
 	case wire.QueryQueueStatus:
-		go h.respond(m, h.queueStatus())
+		if q.Verbose {
+			go h.respond(m, h.queueStatusOf(asker(m.Reply, q.Client)))
+		} else {
+			go h.respond(m, h.queueStatus())
+		}
 	case wire.QueryShutdown:
-		go h.respond(m, h.shutdownEngines(q.Engines))
+		if q.Hub {
+			go h.shutdownHub(m)
+		} else {
+			go h.respond(m, h.shutdownEngines(q.Engines))
+		}
 	case wire.QueryTasks:
 		recs, unknown := h.recs.query(q.Tasks, q.Limit)
 		h.respond(m, &wire.QueryReply{HubID: h.id, Records: recs, Unknown: unknown})
@@ -711,6 +724,41 @@ func (h *Hub) control(c wire.Control, ids []int) []wire.ControlReply {
 	}
 	wg.Wait()
 	return replies
+}
+
+// queueStatusOf is queueStatus with the task ids of client's tasks: a
+// client sees its own ids, not other clients' (load-balanced task ids
+// are secrets between the hub and the daemon running them).
+func (h *Hub) queueStatusOf(client string) *wire.QueryReply {
+	r := &wire.QueryReply{HubID: h.id, Unassigned: h.sched.queued()}
+	if client == "" {
+		r.Error = "a verbose queue_status must come from a client's own inbox"
+		return r
+	}
+	r.UnassignedIDs = h.sched.queuedOf(client)
+	for _, c := range h.control(wire.Control{Op: wire.OpStats, Verbose: true, Client: client}, nil) {
+		r.Stats = append(r.Stats, c.Stats...)
+	}
+	return r
+}
+
+// asker returns the client whose task ids a query may list: the one whose
+// inbox gets the answer. A remote client may subscribe only to its own
+// inbox (_INBOX.<its id>.>, pinned by the hub's permissions), so when the
+// reply goes to an identity's inbox, that identity is the asker whatever
+// the query claims; a reply elsewhere (an in-process client's plain
+// inbox) can be read by no permission-bound client, and the query's own
+// Client stands.
+func asker(reply, claimed string) string {
+	rest, ok := strings.CutPrefix(reply, wire.ClientInboxPrefix+".")
+	if !ok {
+		return ""
+	}
+	id, _, _ := strings.Cut(rest, ".")
+	if id == claimed || !nkeys.IsValidPublicUserKey(id) {
+		return claimed
+	}
+	return id
 }
 
 func (h *Hub) queueStatus() *wire.QueryReply {

@@ -123,6 +123,19 @@ func (s *scheduler) queued() int {
 	return len(s.queue)
 }
 
+// queuedOf returns the ids of client's tasks that wait for an engine.
+func (s *scheduler) queuedOf(client string) []uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []uint64
+	for _, t := range s.queue {
+		if t.ref.Client == client {
+			out = append(out, t.ref.ID)
+		}
+	}
+	return out
+}
+
 func (s *scheduler) addEngines(daemon string, ids []int) {
 	s.mu.Lock()
 	for _, id := range ids {
@@ -292,6 +305,7 @@ func (s *scheduler) onControl(m *nats.Msg) {
 	s.mu.Lock()
 	var aborted []*lbTask
 	running := make(map[string][]int) // daemon → engines
+	ids := make(map[string][]uint64)  // daemon → the tasks it runs: no daemon learns another's task ids
 	now := time.Now()
 	for ref, at := range s.aborted {
 		if now.Sub(at) > time.Minute {
@@ -301,6 +315,9 @@ func (s *scheduler) onControl(m *nats.Msg) {
 	for _, id := range c.Tasks {
 		ref := wire.TaskRef{Client: c.Client, ID: id}
 		t := s.tasks[ref]
+		if len(c.Engines) > 0 && (t == nil || !slices.Contains(c.Engines, t.engine)) {
+			continue // abort(targets=…): only the tasks that run on those engines
+		}
 		switch {
 		case t == nil && len(s.aborted) < 1<<16:
 			s.aborted[ref] = now // it may still be on its way (submissions travel apart)
@@ -311,7 +328,10 @@ func (s *scheduler) onControl(m *nats.Msg) {
 			aborted = append(aborted, t)
 		default:
 			if e := s.engines[t.engine]; e != nil {
-				running[e.daemon] = append(running[e.daemon], e.id)
+				if !slices.Contains(running[e.daemon], e.id) {
+					running[e.daemon] = append(running[e.daemon], e.id)
+				}
+				ids[e.daemon] = append(ids[e.daemon], id)
 			}
 		}
 	}
@@ -320,7 +340,7 @@ func (s *scheduler) onControl(m *nats.Msg) {
 		s.fail(t, wire.StatusAborted, wire.TaskAborted, "aborted before it started")
 	}
 	for d, engines := range running {
-		s.out.publish(wire.DaemonControl(d), &wire.Control{Op: wire.OpAbort, Client: c.Client, Tasks: c.Tasks, Engines: engines})
+		s.out.publish(wire.DaemonControl(d), &wire.Control{Op: wire.OpAbort, Client: c.Client, Tasks: ids[d], Engines: engines})
 	}
 }
 

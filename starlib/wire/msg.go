@@ -188,7 +188,23 @@ type EngineStat struct {
 	// taken, in nanoseconds: a duration, not a start time, so that the
 	// clocks of engine and hub need not agree.
 	TaskFor int64 `wire:"8"`
+
+	// The task ids of a verbose OpStats (never in heartbeats), of the
+	// asking client's tasks only: waiting, running, and the last
+	// MaxDoneIDs finished.
+	QueueIDs []uint64 `wire:"20"`
+	TaskIDs  []uint64 `wire:"21"`
+	DoneIDs  []uint64 `wire:"22"`
 }
+
+// PulledFunction is the only field of the struct that stands for a
+// function in a pull's result: its value is the function's bundle
+// (package ship), which the host rebuilds into a callable.
+const PulledFunction = "__pirun_function__"
+
+// MaxDoneIDs is how many finished task ids an engine keeps for a
+// verbose queue_status.
+const MaxDoneIDs = 1000
 
 // Heartbeat is a daemon's periodic sign of life.
 type Heartbeat struct {
@@ -282,6 +298,7 @@ type Control struct {
 	Client  string    `wire:"2"`
 	Tasks   []uint64  `wire:"3"`
 	Engines []int     `wire:"4"`
+	Verbose bool      `wire:"20"` // OpStats: add Client's task ids (EngineStat.QueueIDs…)
 }
 
 // ControlReply answers a Control request.
@@ -289,6 +306,7 @@ type ControlReply struct {
 	Revoked []uint64     `wire:"1"`
 	Stats   []EngineStat `wire:"2"`
 	Error   string       `wire:"3"`
+	Aborted []TaskRef    `wire:"20"` // an admin abort: the tasks it stopped
 }
 
 // Done reports finished load-balanced tasks to the hub's scheduler.
@@ -321,8 +339,10 @@ type Query struct {
 	Engines []int    `wire:"2"`
 	All     bool     `wire:"3"`
 	Client  string   `wire:"4"`
-	Tasks   []uint64 `wire:"5"` // QueryTasks, QueryResults
-	Limit   int      `wire:"6"` // QueryTasks without Tasks: how many records; 0 = all kept
+	Tasks   []uint64 `wire:"5"`  // QueryTasks, QueryResults
+	Limit   int      `wire:"6"`  // QueryTasks without Tasks: how many records; 0 = all kept
+	Verbose bool     `wire:"20"` // QueryQueueStatus: add the asking client's task ids
+	Hub     bool     `wire:"21"` // QueryShutdown: stop every engine, then the hub (shutdown(hub=True))
 }
 
 // QueryReply answers a Query.
@@ -336,6 +356,9 @@ type QueryReply struct {
 	Epoch      uint64       `wire:"7"` // the roster version Engines reflects
 	Records    []TaskRecord `wire:"8"` // QueryTasks, QueryResults
 	Unknown    []uint64     `wire:"9"` // QueryTasks, QueryResults: ids the hub has no record of
+	// UnassignedIDs are the asking client's load-balanced tasks waiting
+	// for an engine (a verbose QueryQueueStatus).
+	UnassignedIDs []uint64 `wire:"20"`
 }
 
 // RefKind says what a payload reference stands for.
