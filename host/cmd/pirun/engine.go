@@ -1,6 +1,6 @@
-// This file defines `pirun engine`: N engines in this process, connected
-// to a hub with an engine connection file, directly or through an ssh
-// tunnel.
+// This file defines the flags and settings of `pirun engine`: N engines
+// in this process, connected to a hub with an engine connection file,
+// directly or through an ssh tunnel. engine/node runs them.
 
 package main
 
@@ -9,28 +9,26 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
+	"io/fs"
 	"os"
 	"os/signal"
-	"slices"
+	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
-	"github.com/nats-io/nats.go"
-
 	"github.com/pirun-dev/pirun/conf"
-	"github.com/pirun-dev/pirun/engine"
+	"github.com/pirun-dev/pirun/engine/node"
+	"github.com/pirun-dev/pirun/host/cluster"
 )
 
 // engineFlags are the flags of `pirun engine`.
 type engineFlags struct {
-	connect, config, profile, ssh, dataDir string
-	n                                      int
-	grace                                  time.Duration
-	launched, verbose                      bool
-	set                                    map[string]bool // the flags given
+	connect, config, profile, ssh, dataDir, log string
+	n                                           int
+	grace                                       time.Duration
+	launched, verbose, quiet                    bool
+	set                                         map[string]bool // the flags given
 }
 
 func runEngine(ctx context.Context, e *env, args []string) int {
@@ -39,10 +37,11 @@ func runEngine(ctx context.Context, e *env, args []string) int {
 	}
 	fs := flag.NewFlagSet("pirun engine", flag.ContinueOnError)
 	var f engineFlags
-	fs.StringVar(&f.connect, "connect", "", "engine connection file or nats:// URL; - reads the file from stdin (default: the profile's security/engine-connection.toml)")
-	fs.StringVar(&f.config, "config", "", "a TOML file with an [engine] table")
+	fs.StringVar(&f.connect, "connect", "", "the hub's engine connection file; - reads it from stdin (default: the profile's security/engine-connection.toml)")
+	fs.StringVar(&f.config, "config", "", "a TOML file with an [engine] table (default: the profile's pirun.toml)")
 	fs.IntVar(&f.n, "n", 0, "number of engines (default: [engine] engines, else one per CPU)")
-	fs.StringVar(&f.profile, "profile", "", "profile name")
+	fs.StringVar(&f.profile, "profile", "", "profile name: its connection file, settings and log/engine.log")
+	fs.StringVar(&f.log, "log", "", "also log into this file (default: the profile's log/engine.log)")
 	fs.StringVar(&f.ssh, "ssh", "", "reach the hub through an ssh tunnel to [user@]gateway[:port] (default: [engine] ssh)")
 	fs.StringVar(&f.dataDir, "data-dir", "", "the only folder the files module may read (default: [engine] data_dir)")
 	fs.Func("grace", "exit after this long without a hub, such as 60s; 0 retries forever (default: [engine] grace)", func(s string) error {
@@ -53,47 +52,120 @@ func runEngine(ctx context.Context, e *env, args []string) int {
 		f.grace = d
 		return nil
 	})
-	fs.BoolVar(&f.launched, "launched", false, "started by pirun cluster: also exit once stdin has closed and the grace period has passed")
+	fs.BoolVar(&f.launched, "launched", false, "(used by pirun cluster start) also exit once stdin has closed and the grace period has passed")
+	fs.BoolVar(&f.quiet, "quiet", false, "say nothing on the terminal about connecting, joining and reconnecting (warnings still show)")
 	fs.BoolVar(&f.verbose, "v", false, "debug logs")
 	if code, ok := parseFlags(e, fs, args, `Usage: pirun engine [--connect FILE] [--config FILE] [-n N] [--ssh [user@]gateway]
 
 Starts N engines that connect to a hub and reconnect when it goes away.
+It says on stderr what it does: connecting, joined as engines 4-7, hub
+lost, reconnected, stopping. FILE is the engine-connection.toml that
+'pirun hub' wrote into its profile's security/ folder, copied here.
 `,
 		`  pirun engine --connect engine-connection.toml -n 4
   pirun engine --connect engine-connection.toml --ssh pi@gateway.example.org
 `); !ok {
 		return code
 	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(e.stderr, "pirun engine: unexpected argument %q\nRun 'pirun engine --help' for usage.\n", fs.Arg(0))
+		return exitUsage
+	}
 	f.set = map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
-	paths, prof, err := openProfile(e, f.profile)
+	paths, prof, logPath, err := engineProfile(e, f)
 	if err != nil {
-		return reportAs(e, "pirun engine", &configError{err})
+		return reportAs(e, "pirun engine", &configError{Err: err})
 	}
-	logs, log, err := openLogs(e, paths, prof.Log, "engine", f.verbose)
-	if err != nil {
-		return reportAs(e, "pirun engine", &configError{err})
+	log := newLogger(e.stderr, f.verbose, e.getenv)
+	if logPath != "" {
+		logs, flog, err := cluster.OpenLogs(e.stderr, e.getenv, paths, prof.Log, "engine", logPath, f.verbose)
+		if err != nil {
+			return reportAs(e, "pirun engine", &configError{Err: err})
+		}
+		defer logs.Close()
+		log = flog
 	}
-	defer logs.close()
-	ec, cf, err := engineSettings(e, f, prof.Engine, paths, log)
-	if err != nil {
+	cfg := node.Config{Launched: f.launched, Stdin: e.stdin, Log: logPath, Version: version, GOARM: goarm()}
+	if !f.quiet {
+		cfg.Terminal = e.stderr
+	}
+	if err := engineSettings(e, f, prof.Engine, paths, &cfg); err != nil {
 		return reportAs(e, "pirun engine", err)
 	}
-	return serveEngines(ctx, e, f, ec, cf, log)
+	if f.launched {
+		// The launcher reads our stderr; once it is gone, writing there
+		// must not kill us before the grace period has passed.
+		signal.Ignore(syscall.SIGPIPE)
+	}
+	if cfg.Engine.SSH != "" {
+		stop, err := cluster.Tunnel(ctx, "ssh", cfg.Engine.SSH, &cfg.Conn, log)
+		if err != nil {
+			return reportAs(e, "pirun engine", err)
+		}
+		defer stop()
+	}
+	if cfg.Options, err = cluster.NATSOptions(cfg.Conn, "pirun-engine"); err != nil {
+		return reportAs(e, "pirun engine", &configError{Err: fmt.Errorf("%s: %w", cfg.Engine.Connect, err)})
+	}
+	err = node.Run(ctx, cfg, log)
+	if err == nil {
+		return exitOK
+	}
+	return reportAs(e, "pirun engine", err)
+}
+
+// engineProfile opens the engine's profile and picks its log file: --log,
+// else the profile's log/engine.log. With --connect and no profile named,
+// the default profile is read but not created, and the log goes to the
+// log/ folder beside the connection file's security/ folder if there is
+// one, else nowhere but stderr.
+func engineProfile(e *env, f engineFlags) (conf.ProfilePaths, conf.Profile, string, error) {
+	if f.profile != "" || e.getenv("PIRUN_PROFILE") != "" || f.connect == "" {
+		paths, prof, err := openProfile(e, f.profile)
+		return paths, prof, cmp(f.log, filepath.Join(paths.Log, "engine.log")), err
+	}
+	dir, err := conf.ProfileDir(conf.DefaultProfileName, e.getenv)
+	if err != nil {
+		return conf.ProfilePaths{}, conf.Profile{}, "", err
+	}
+	paths := conf.Paths(dir)
+	prof, err := conf.LoadProfile(paths.Config)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return paths, prof, "", err
+	}
+	if err := prof.ApplyEnv(e.getenv); err != nil {
+		return paths, prof, "", err
+	}
+	logPath := f.log
+	if sec := filepath.Dir(f.connect); logPath == "" && filepath.Base(sec) == "security" {
+		if fi, err := os.Stat(filepath.Join(filepath.Dir(sec), "log")); err == nil && fi.IsDir() {
+			logPath = filepath.Join(filepath.Dir(sec), "log", "engine.log")
+		}
+	}
+	return paths, prof, logPath, nil
+}
+
+// cmp returns the first of a, b that is not "".
+func cmp(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 // engineSettings resolves the [engine] settings (flag > environment >
-// --config file, else the profile's [engine] table > default) and the
-// connection file. Errors are *configError.
-func engineSettings(e *env, f engineFlags, ec conf.Engine, paths conf.ProfilePaths, log *slog.Logger) (conf.Engine, conf.ConnFile, error) {
+// --config file, else the profile's [engine] table > default) and reads
+// the connection file into cfg. Errors are *configError.
+func engineSettings(e *env, f engineFlags, ec conf.Engine, paths conf.ProfilePaths, cfg *node.Config) error {
 	if f.config != "" {
 		var err error
 		if ec, err = conf.LoadEngine(f.config); err != nil {
-			return ec, conf.ConnFile{}, &configError{err}
+			return &configError{Err: err}
 		}
 	}
 	if err := ec.ApplyEnv(e.getenv); err != nil {
-		return ec, conf.ConnFile{}, &configError{err}
+		return &configError{Err: err}
 	}
 	for name, apply := range map[string]func(){
 		"connect": func() { ec.Connect = f.connect }, "n": func() { ec.Engines = f.n },
@@ -105,147 +177,32 @@ func engineSettings(e *env, f engineFlags, ec conf.Engine, paths conf.ProfilePat
 		}
 	}
 	if ec.Engines < 0 {
-		return ec, conf.ConnFile{}, &configError{fmt.Errorf("-n %d: expected 0 or more (0 = one per CPU)", ec.Engines)}
+		return &configError{Err: fmt.Errorf("-n %d: expected 0 or more (0 = one per CPU)", ec.Engines)}
 	}
-	cf, err := engineConn(e, &ec, paths, log)
-	return ec, cf, err
-}
-
-// engineConn loads the engine's connection file: from stdin with
-// --connect -, else from ec.Connect or the profile's.
-func engineConn(e *env, ec *conf.Engine, paths conf.ProfilePaths, log *slog.Logger) (conf.ConnFile, error) {
-	if ec.Connect == connStdin {
-		cf, err := readConnStdin(e.stdin)
-		if err != nil {
-			return cf, &configError{err}
+	var err error
+	switch {
+	case ec.Connect == "-":
+		cfg.Source = "connection file from stdin"
+		cfg.Conn, err = cluster.ReadConnStdin(e.stdin)
+	case strings.Contains(ec.Connect, "://"):
+		err = fmt.Errorf("--connect %s: an engine needs the hub's engine connection file, not a URL: it holds the credentials the hub requires. "+
+			"Copy security/engine-connection.toml from the hub's profile folder (pirun hub prints where it is; on the hub's machine: %s) and run: pirun engine --connect engine-connection.toml",
+			ec.Connect, filepath.Join(filepath.Dir(paths.Dir), "PROFILE", "security", "engine-connection.toml"))
+	default:
+		if ec.Connect == "" {
+			ec.Connect = paths.EngineConn
+			cfg.Source = "engine connection file " + ec.Connect + " of profile " + cluster.ProfileName(f.profile, e.getenv)
+		} else {
+			cfg.Source = "engine connection file " + ec.Connect
 		}
-		return cf, nil
+		cfg.Conn, err = cluster.LoadConn(ec.Connect, conf.RoleEngine, newLogger(e.stderr, f.verbose, e.getenv))
+		if errors.Is(err, fs.ErrNotExist) {
+			err = fmt.Errorf("%w: copy security/engine-connection.toml from the hub's profile folder (pirun hub prints where it is) and run: pirun engine --connect engine-connection.toml", err)
+		}
 	}
-	if ec.Connect == "" {
-		ec.Connect = paths.EngineConn
-	}
-	cf, err := loadConn(ec.Connect, conf.RoleEngine, log)
+	cfg.Engine = ec
 	if err != nil {
-		return cf, &configError{err}
+		return &configError{Err: err}
 	}
-	return cf, nil
-}
-
-// serveEngines runs the engines until ctx is done, they are shut down, or
-// the grace period ends them.
-func serveEngines(ctx context.Context, e *env, f engineFlags, ec conf.Engine, cf conf.ConnFile, log *slog.Logger) int {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	grace := time.Duration(ec.Grace)
-	if f.launched {
-		// The launcher reads our stderr; once it is gone, writing there
-		// must not kill us before the grace period has passed.
-		signal.Ignore(syscall.SIGPIPE)
-		if grace <= 0 {
-			grace = time.Duration(conf.DefaultProfile().Cluster.Grace)
-		}
-		go watchStdin(ctx, e.stdin, grace, cancel, log)
-	}
-	if ec.SSH != "" {
-		stop, err := tunnelConn(ctx, "ssh", ec.SSH, &cf, log)
-		if err != nil {
-			return reportAs(e, "pirun engine", err)
-		}
-		defer stop()
-	}
-	d, conn, err := newDaemon(ec, cf, grace, log)
-	if err != nil {
-		return reportAs(e, "pirun engine", err)
-	}
-	var wg sync.WaitGroup
-	if grace > 0 {
-		wg.Go(func() { watchHub(ctx, conn, grace, cancel) })
-	}
-	err = d.Run(ctx)
-	cause := context.Cause(ctx) // before our own cancel below
-	cancel(nil)
-	wg.Wait()
-	if ge, ok := isGrace(cause); ok {
-		fmt.Fprintf(e.stderr, "pirun engine: %v\n", ge)
-		return exitUnavailable
-	}
-	if err == nil || cause != nil { // shut down, or interrupted
-		return exitOK
-	}
-	fmt.Fprintf(e.stderr, "pirun engine: %v\n", err)
-	return exitUnavailable
-}
-
-// newDaemon makes the engines' daemon; conn will hold its connection.
-func newDaemon(ec conf.Engine, cf conf.ConnFile, grace time.Duration, log *slog.Logger) (*engine.Daemon, *connHolder, error) {
-	base, err := natsOptions(cf, "pirun-engine")
-	if err != nil {
-		return nil, nil, &configError{fmt.Errorf("%s: %w", ec.Connect, err)}
-	}
-	if grace > 0 {
-		base = append(base, nats.PingInterval(pingInterval(grace)), nats.MaxPingsOutstanding(2))
-	}
-	conn := new(connHolder)
-	wait := max(time.Duration(ec.ReconnectWait), 100*time.Millisecond)
-	dial := func(ctx context.Context, opts ...nats.Option) (*nats.Conn, error) {
-		all := append(append(slices.Clip(base), nats.MaxReconnects(-1), nats.ReconnectWait(wait),
-			nats.Timeout(5*time.Second)), opts...)
-		nc, err := dialUntil(ctx, cf, all, wait, grace, log)
-		if err != nil {
-			return nil, err
-		}
-		conn.set(nc)
-		return nc, nil
-	}
-	startup, err := startupCode(ec)
-	if err != nil {
-		return nil, nil, &configError{err}
-	}
-	cfg := engine.ConfigFrom(ec)
-	cfg.Version, cfg.GOARM, cfg.Startup = version, goarm(), startup
-	d, err := engine.New(cfg, dial, log)
-	if err != nil {
-		return nil, nil, &configError{err}
-	}
-	return d, conn, nil
-}
-
-// startupCode is what runs into each engine's namespace at start: the
-// [engine] preload files in order, then the startup code.
-func startupCode(ec conf.Engine) ([]engine.Code, error) {
-	var code []engine.Code
-	for _, path := range ec.Preload {
-		text, err := os.ReadFile(path)
-		if err != nil {
-			return nil, fmt.Errorf("[engine] preload: %w", err)
-		}
-		code = append(code, engine.Code{File: path, Text: string(text)})
-	}
-	if ec.Startup != "" {
-		code = append(code, engine.Code{File: "[engine] startup", Text: ec.Startup})
-	}
-	return code, nil
-}
-
-// dialUntil connects to the hub; while nothing answers (the hub is not up
-// yet), it tries again every wait, for ever or until grace (when not 0).
-func dialUntil(ctx context.Context, cf conf.ConnFile, opts []nats.Option, wait, grace time.Duration, log *slog.Logger) (*nats.Conn, error) {
-	start := time.Now()
-	for {
-		nc, err := nats.Connect(strings.Join(cf.URLs, ","), opts...)
-		switch {
-		case err == nil:
-			return nc, nil
-		case !errors.Is(err, nats.ErrNoServers) || (grace > 0 && time.Since(start) > grace):
-			return nil, dialError(cf, err)
-		case time.Since(start) < wait:
-			log.Warn("no hub answers yet; trying again until one does (Ctrl-C to stop)",
-				"urls", strings.Join(cf.URLs, ","), "every", wait)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, context.Cause(ctx)
-		case <-time.After(wait):
-		}
-	}
+	return nil
 }

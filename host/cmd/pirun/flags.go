@@ -12,12 +12,6 @@ import (
 	"strings"
 )
 
-// configError is a mistake in a flag, a file or the environment: exit 2.
-type configError struct{ err error }
-
-func (e *configError) Error() string { return e.err.Error() }
-func (e *configError) Unwrap() error { return e.err }
-
 // parseFlags parses args. It returns false, with the exit status, when the
 // command should stop: after --help, or after a mistake it reported.
 func parseFlags(e *env, fs *flag.FlagSet, args []string, usage, examples string) (int, bool) {

@@ -38,18 +38,18 @@ shared security/engine-connection.toml keeps working.
 	name := fs.Arg(0)
 	paths, _, err := openProfile(e, *profile)
 	if err != nil {
-		return reportAs(e, cmd, &configError{err}), true
+		return reportAs(e, cmd, &configError{Err: err}), true
 	}
 	if args[0] == "add-engine" {
 		path, err := hub.AddEngine(paths, name)
 		if err != nil {
-			return reportAs(e, cmd, &configError{err}), true
+			return reportAs(e, cmd, &configError{Err: err}), true
 		}
 		fmt.Fprintf(e.stdout, "engine %s: %s\ncopy it to that machine only and run:\n  pirun engine --connect %s.toml\n", name, path, name)
 		return exitOK, true
 	}
 	if err := hub.RevokeEngine(paths, name); err != nil {
-		return reportAs(e, cmd, &configError{err}), true
+		return reportAs(e, cmd, &configError{Err: err}), true
 	}
 	fmt.Fprintf(e.stdout, "engine %s revoked: a running hub disconnects its engines within a second and refuses them from now on\n", name)
 	return exitOK, true

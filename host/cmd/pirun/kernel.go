@@ -65,13 +65,13 @@ func serveKernel(ctx context.Context, e *env, f kernelFlags) int {
 	ppid := os.Getppid()
 	ci, err := kernel.ReadConnInfo(f.file)
 	if err != nil {
-		return reportAs(e, "pirun kernel", &configError{err})
+		return reportAs(e, "pirun kernel", &configError{Err: err})
 	}
 	log := newLogger(e.stderr, f.verbose, e.getenv)
 	k, err := kernel.NewKernel(kernel.Config{Conn: ci, Version: version,
 		Banner: "pirun " + version + ": Starlark on a cluster. c = Client() is defined; %help lists the magics."}, log)
 	if err != nil {
-		return reportAs(e, "pirun kernel", &configError{err})
+		return reportAs(e, "pirun kernel", &configError{Err: err})
 	}
 	defer k.Close()
 	others := otherClusters(e, f.scriptFlags)

@@ -15,6 +15,10 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/pirun-dev/pirun/conf"
+	"github.com/pirun-dev/pirun/engine/node"
+	"github.com/pirun-dev/pirun/host/cluster"
 )
 
 // Exit statuses (SPEC §2).
@@ -118,19 +122,34 @@ Examples:
 // is unavailable).
 func reportAs(e *env, cmd string, err error) int {
 	fmt.Fprintf(e.stderr, "%s: %v\n", cmd, err)
-	var ce *configError
-	if errors.As(err, &ce) {
+	if isConfig(err) {
 		return exitUsage
 	}
 	return exitUnavailable
 }
 
+// configError is a mistake in a flag, a file or the environment: exit 2.
+type configError = cluster.ConfigError
+
+// isConfig reports whether err is a mistake in a flag, a file or the
+// environment, of main, host/cluster or engine/node.
+func isConfig(err error) bool {
+	var ne *node.ConfigError
+	return cluster.IsConfig(err) || errors.As(err, &ne)
+}
+
 // newLogger returns the logger of a command: warnings and errors on
 // stderr, everything with -v.
 func newLogger(w io.Writer, verbose bool, getenv func(string) string) *slog.Logger {
-	level := slog.LevelWarn
-	if verbose || getenv("PIRUN_LOGGING") == "debug" {
-		level = slog.LevelDebug
-	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+	return cluster.NewLogger(w, verbose, getenv)
+}
+
+// openProfile returns the profile's paths and settings, creating its folders.
+func openProfile(e *env, name string) (conf.ProfilePaths, conf.Profile, error) {
+	return cluster.OpenProfile(name, e.getenv, e.stderr)
+}
+
+// io is what host/cluster may touch of the process.
+func (e *env) io() *cluster.IO {
+	return &cluster.IO{Stdout: e.stdout, Stderr: e.stderr, Getenv: e.getenv}
 }

@@ -47,13 +47,13 @@ default. locate prints a profile's folder; list names the profiles there.
 func profileCreate(e *env, name string) int {
 	dir, err := conf.ProfileDir(name, e.getenv)
 	if err != nil {
-		return reportAs(e, "pirun profile", &configError{err})
+		return reportAs(e, "pirun profile", &configError{Err: err})
 	}
 	if err := conf.WriteExampleProfile(dir); err != nil {
-		return reportAs(e, "pirun profile", &configError{err})
+		return reportAs(e, "pirun profile", &configError{Err: err})
 	}
 	if _, err := conf.EnsureDirs(conf.Paths(dir)); err != nil {
-		return reportAs(e, "pirun profile", &configError{err})
+		return reportAs(e, "pirun profile", &configError{Err: err})
 	}
 	fmt.Fprintf(e.stdout, "created profile %s: %s\n", name, dir)
 	fmt.Fprintf(e.stdout, "edit %s, then run: pirun hub --profile %s\n", filepath.Join(dir, "pirun.toml"), name)
@@ -69,7 +69,7 @@ func profileLocate(e *env, args []string) int {
 	}
 	dir, err := conf.ProfileDir(name, e.getenv)
 	if err != nil {
-		return reportAs(e, "pirun profile", &configError{err})
+		return reportAs(e, "pirun profile", &configError{Err: err})
 	}
 	fmt.Fprintln(e.stdout, dir)
 	return exitOK
@@ -78,12 +78,12 @@ func profileLocate(e *env, args []string) int {
 func profileList(e *env) int {
 	dir, err := conf.ProfileDir(conf.DefaultProfileName, e.getenv)
 	if err != nil {
-		return reportAs(e, "pirun profile", &configError{err})
+		return reportAs(e, "pirun profile", &configError{Err: err})
 	}
 	root := filepath.Dir(dir)
 	entries, err := os.ReadDir(root)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return reportAs(e, "pirun profile", &configError{err})
+		return reportAs(e, "pirun profile", &configError{Err: err})
 	}
 	n := 0
 	for _, ent := range entries {

@@ -8,19 +8,20 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
-	"path/filepath"
-	"runtime"
 	"sync"
 
 	"go.starlark.net/resolve"
 	"go.starlark.net/starlark"
 	"go.starlark.net/syntax"
 
-	"github.com/pirun-dev/pirun/conf"
 	"github.com/pirun-dev/pirun/engine"
+	"github.com/pirun-dev/pirun/engine/node"
 	"github.com/pirun-dev/pirun/host/api"
 	"github.com/pirun-dev/pirun/host/client"
+	"github.com/pirun-dev/pirun/host/cluster"
 	"github.com/pirun-dev/pirun/starlib"
 )
 
@@ -119,32 +120,6 @@ func execScript(ctx context.Context, e *env, f scriptFlags, path string, src []b
 	return report(e, err)
 }
 
-// localEngineConfig is the embedded default's engine settings: [engine]
-// defaults, PIRUN_* variables, then flags; data_dir is the script's folder.
-func localEngineConfig(e *env, n int, script string) (engine.Config, error) {
-	ec := conf.DefaultEngine()
-	if err := ec.ApplyEnv(e.getenv); err != nil {
-		return engine.Config{}, err
-	}
-	if n > 0 {
-		ec.Engines = n
-	}
-	if ec.Engines == 0 {
-		ec.Engines = runtime.NumCPU()
-	}
-	dir := ec.DataDir
-	if dir == "" {
-		abs, err := filepath.Abs(filepath.Dir(script))
-		if err != nil {
-			return engine.Config{}, err
-		}
-		dir = abs
-	}
-	cfg := engine.ConfigFrom(ec)
-	cfg.DataDir, cfg.Heartbeat = dir, cfg.Heartbeat/2
-	return cfg, nil
-}
-
 // report prints err the way a user should read it and returns the exit
 // status.
 func report(e *env, err error) int {
@@ -206,7 +181,7 @@ func (o *otherClusterSet) connect(ctx context.Context, profile, connect string) 
 		connect = paths.ClientConn
 	}
 	log := newLogger(o.e.stderr, o.f.verbose, o.e.getenv)
-	c, err := connectFile(ctx, connect, o.f.ssh, client.Config{Output: o.e.stdout, Stderr: o.e.stderr, Quiet: o.f.quiet}, log)
+	c, err := cluster.Connect(ctx, connect, o.f.ssh, client.Config{Output: o.e.stdout, Stderr: o.e.stderr, Quiet: o.f.quiet}, log)
 	if err != nil {
 		return nil, err
 	}
@@ -223,4 +198,32 @@ func (o *otherClusterSet) close() {
 		c.Close()
 	}
 	o.clients = nil
+}
+
+// openCluster connects the client of a run: to the cluster of f.connect
+// (or of f.profile's client connection file), or to local engines started
+// here (their data_dir is script's folder). stop closes the client and
+// stops local engines; engines is how many were started here (0 with
+// --connect). On failure it has reported the error and returns the exit
+// status.
+func openCluster(ctx context.Context, e *env, f scriptFlags, out io.Writer, script string) (c *client.Client, engines int, stop func(), code int) {
+	t := cluster.Target{Profile: f.profile, Connect: f.connect, SSH: f.ssh, HTTP: f.http, Verbose: f.verbose}
+	ccfg := client.Config{Output: out, Stderr: e.stderr, Quiet: f.quiet}
+	c, engines, stop, err := cluster.Open(ctx, e.stderr, e.getenv, t, ccfg, version, func(lc *cluster.Local, log *slog.Logger) (int, error) {
+		cfg, err := node.LocalConfig(e.getenv, f.n, script)
+		if err != nil {
+			return 0, &configError{Err: err}
+		}
+		cfg.Version, cfg.GOARM = version, goarm()
+		d, err := engine.New(cfg, lc.Dial, log)
+		if err != nil {
+			return 0, err
+		}
+		lc.Go(ctx, d.Run)
+		return cfg.Engines, nil
+	})
+	if err != nil {
+		return nil, 0, nil, report(e, err)
+	}
+	return c, engines, stop, exitOK
 }
