@@ -87,7 +87,7 @@ lost, reconnected, stopping. FILE is the engine-connection.toml that
 		log = flog
 	}
 	cfg := node.Config{Launched: f.launched, Stdin: e.stdin, Log: logPath, Version: version, GOARM: goarm()}
-	if !f.quiet {
+	if !f.quiet && !f.launched { // a launcher records the engines itself; their stderr tells it only why they end
 		cfg.Terminal = e.stderr
 	}
 	if err := engineSettings(e, f, prof.Engine, paths, &cfg); err != nil {
