@@ -1,5 +1,6 @@
-// This file defines how a command opens its profile: the folder, its
-// pirun.toml and PIRUN_* variables.
+// This file defines how a command opens its profile (the folder, its
+// pirun.toml and PIRUN_* variables), and `pirun profile`: create, locate
+// and list profiles.
 
 package cluster
 
@@ -8,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
+	"path/filepath"
 
 	"github.com/pirun-dev/pirun/conf"
 )
@@ -47,4 +50,61 @@ func OpenProfile(name string, getenv func(string) string, warn io.Writer) (conf.
 		return paths, prof, err
 	}
 	return paths, prof, nil
+}
+
+// CreateProfile makes the folder of profile name with the commented
+// example pirun.toml, and says on w what to do next.
+func CreateProfile(w io.Writer, getenv func(string) string, name string) error {
+	dir, err := conf.ProfileDir(name, getenv)
+	if err != nil {
+		return err
+	}
+	if err := conf.WriteExampleProfile(dir); err != nil {
+		return err
+	}
+	if _, err := conf.EnsureDirs(conf.Paths(dir)); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "created profile %s: %s\n", name, dir)
+	fmt.Fprintf(w, "edit %s, then run: pirun hub --profile %s\n", filepath.Join(dir, "pirun.toml"), name)
+	return nil
+}
+
+// LocateProfile prints the folder of the profile args names (at most
+// one), else of $PIRUN_PROFILE, else of the default profile.
+func LocateProfile(w io.Writer, getenv func(string) string, args []string) error {
+	name := ProfileName("", getenv)
+	if len(args) == 1 {
+		name = args[0]
+	}
+	dir, err := conf.ProfileDir(name, getenv)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(w, dir)
+	return nil
+}
+
+// ListProfiles prints the profiles and their folders.
+func ListProfiles(w io.Writer, getenv func(string) string) error {
+	dir, err := conf.ProfileDir(conf.DefaultProfileName, getenv)
+	if err != nil {
+		return err
+	}
+	root := filepath.Dir(dir)
+	entries, err := os.ReadDir(root)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	n := 0
+	for _, ent := range entries {
+		if ent.IsDir() && conf.CheckProfileName(ent.Name()) == nil {
+			fmt.Fprintf(w, "%s\t%s\n", ent.Name(), filepath.Join(root, ent.Name()))
+			n++
+		}
+	}
+	if n == 0 {
+		fmt.Fprintf(w, "no profiles in %s; make one with: pirun profile create NAME\n", root)
+	}
+	return nil
 }

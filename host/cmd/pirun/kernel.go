@@ -8,12 +8,12 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
-	"time"
 
+	"github.com/pirun-dev/pirun/host/client"
+	"github.com/pirun-dev/pirun/host/cluster"
 	"github.com/pirun-dev/pirun/host/kernel"
 	"github.com/pirun-dev/pirun/host/repl"
 )
@@ -74,9 +74,9 @@ func serveKernel(ctx context.Context, e *env, f kernelFlags) int {
 		return reportAs(e, "pirun kernel", &configError{Err: err})
 	}
 	defer k.Close()
-	others := otherClusters(e, f.scriptFlags)
-	defer others.close()
-	r, err := repl.New(repl.Config{Out: k.Stdout(), Err: k.Stderr(), Cells: true, Connect: others.connect})
+	others := cluster.NewOthers(e.stderr, e.getenv, f.ssh, client.Config{Output: e.stdout, Stderr: e.stderr, Quiet: f.quiet}, f.verbose)
+	defer others.Close()
+	r, err := repl.New(repl.Config{Out: k.Stdout(), Err: k.Stderr(), Cells: true, Connect: others.Connect})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "pirun kernel: %v\n", err)
 		return exitFailed
@@ -85,7 +85,7 @@ func serveKernel(ctx context.Context, e *env, f kernelFlags) int {
 	// progress bars (lines drawn after "\r") go to the notebook, logs to
 	// the kernel's stderr
 	ke := *e
-	ke.stderr = progressSplit{progress: k.Progress(), other: e.stderr}
+	ke.stderr = kernel.ProgressSplit{Progress: k.Progress(), Other: e.stderr}
 	client, _, stop, code := openCluster(ctx, &ke, f.scriptFlags, r.EngineOutput(), "kernel.star")
 	if client == nil {
 		return code
@@ -96,7 +96,7 @@ func serveKernel(ctx context.Context, e *env, f kernelFlags) int {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	go watchParent(ctx, cancel, e.getenv("JPY_PARENT_PID"), ppid)
+	go kernel.WatchParent(ctx, cancel, e.getenv("JPY_PARENT_PID"), ppid)
 	c := k.Conn()
 	log.Debug("kernel: serving", "ip", c.IP, "shell", c.ShellPort, "control", c.ControlPort, "iopub", c.IOPubPort,
 		"stdin", c.StdinPort, "hb", c.HBPort)
@@ -104,17 +104,6 @@ func serveKernel(ctx context.Context, e *env, f kernelFlags) int {
 		return report(e, err)
 	}
 	return exitOK
-}
-
-// progressSplit sends writes that start with "\r" (a progress bar) to
-// progress and the rest to other.
-type progressSplit struct{ progress, other io.Writer }
-
-func (w progressSplit) Write(p []byte) (int, error) {
-	if len(p) > 0 && p[0] == '\r' {
-		return w.progress.Write(p)
-	}
-	return w.other.Write(p)
 }
 
 // runKernelInstall is `pirun kernel install`.
@@ -174,27 +163,4 @@ as "jupyter kernelspec install" does.
 	}
 	fmt.Fprintf(e.stdout, "installed the Jupyter kernel %q in %s\nstart it with: jupyter console --kernel pirun (or pick \"pirun (Starlark)\" in a notebook)\n", kernel.SpecName, dir)
 	return exitOK
-}
-
-// watchParent ends the kernel when the process that started it is gone
-// (the kernel was reparented), if that was Jupyter (JPY_PARENT_PID is set,
-// as jupyter_client sets it): a killed notebook server leaves no kernel
-// and engines behind. It returns when ctx is done.
-func watchParent(ctx context.Context, cancel context.CancelFunc, jupyter string, ppid int) {
-	if jupyter == "" {
-		return
-	}
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	for {
-		if os.Getppid() != ppid {
-			cancel()
-			return
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
 }

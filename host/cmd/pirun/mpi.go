@@ -8,12 +8,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"os"
-	"regexp"
-	"strconv"
-	"strings"
-	"sync"
 
 	"github.com/pirun-dev/pirun/host/api"
 )
@@ -57,7 +52,7 @@ prefixed with their rank; ARGS are argv on every rank. The exit status is
 }
 
 func execMPI(ctx context.Context, e *env, f scriptFlags, path string, src []byte, argv []string) int {
-	out := &rankWriter{w: e.stdout}
+	out := api.NewRankWriter(e.stdout)
 	cl, local, stop, code := openCluster(ctx, e, f, out, path)
 	if cl == nil {
 		return code
@@ -70,7 +65,7 @@ func execMPI(ctx context.Context, e *env, f scriptFlags, path string, src []byte
 	if err != nil {
 		return report(e, err)
 	}
-	out.setRanks(engines)
+	out.SetRanks(engines)
 	fails, err := api.RunMPI(ctx, cl, engines, path, src, argv)
 	if err != nil && ctx.Err() != nil {
 		cl.AbortPending()
@@ -80,57 +75,12 @@ func execMPI(ctx context.Context, e *env, f scriptFlags, path string, src []byte
 	if err != nil {
 		return report(e, err)
 	}
-	return reportRanks(e, fails)
-}
-
-// reportRanks prints each failed rank's error and returns the exit status.
-func reportRanks(e *env, fails []*api.TaskError) int {
-	code := exitOK
+	code = exitOK
 	for rank, te := range fails {
-		if te == nil {
-			continue
+		if te != nil {
+			code = exitFailed
+			fmt.Fprintln(e.stderr, api.RankFailure(rank, te))
 		}
-		code = exitFailed
-		text := te.Backtrace
-		if text == "" {
-			text = string(te.Kind) + ": " + te.Message
-		}
-		fmt.Fprintf(e.stderr, "rank %d (engine %d on %s): %s\n", rank, te.Engine, te.Host, strings.TrimSuffix(text, "\n"))
 	}
 	return code
-}
-
-// rankWriter rewrites the "[engine 3 host] " prefix of streamed output
-// lines to "[rank 1] ". It is safe for concurrent use.
-type rankWriter struct {
-	w     io.Writer
-	mu    sync.Mutex
-	ranks map[int]int // engine id → rank
-}
-
-var engineLine = regexp.MustCompile(`(?m)^\[engine (\d+) [^\]\n]*\] `)
-
-func (rw *rankWriter) setRanks(engines []int) {
-	rw.mu.Lock()
-	defer rw.mu.Unlock()
-	rw.ranks = make(map[int]int, len(engines))
-	for rank, id := range engines {
-		rw.ranks[id] = rank
-	}
-}
-
-func (rw *rankWriter) Write(p []byte) (int, error) {
-	rw.mu.Lock()
-	defer rw.mu.Unlock()
-	out := engineLine.ReplaceAllFunc(p, func(prefix []byte) []byte {
-		id, err := strconv.Atoi(string(engineLine.FindSubmatch(prefix)[1]))
-		if rank, ok := rw.ranks[id]; err == nil && ok {
-			return []byte("[rank " + strconv.Itoa(rank) + "] ")
-		}
-		return prefix
-	})
-	if _, err := rw.w.Write(out); err != nil {
-		return 0, err
-	}
-	return len(p), nil
 }

@@ -17,6 +17,8 @@ import (
 
 	"github.com/chzyer/readline"
 
+	"github.com/pirun-dev/pirun/host/client"
+	"github.com/pirun-dev/pirun/host/cluster"
 	"github.com/pirun-dev/pirun/host/repl"
 )
 
@@ -62,10 +64,10 @@ func runREPL(ctx context.Context, e *env, f replFlags) int {
 		fmt.Fprintf(e.stderr, "pirun repl: %v\n", err)
 		return exitUsage
 	}
-	others := otherClusters(e, f.scriptFlags)
-	defer others.close()
+	others := cluster.NewOthers(e.stderr, e.getenv, f.ssh, client.Config{Output: e.stdout, Stderr: e.stderr, Quiet: f.quiet}, f.verbose)
+	defer others.Close()
 	r, err := repl.New(repl.Config{In: e.stdin, Out: e.stdout, Err: e.stderr, Terminal: isTerminal(e.stdin) && isTerminal(e.stdout),
-		History: history, Banner: "pirun " + version, Connect: others.connect})
+		History: history, Banner: "pirun " + version, Connect: others.Connect})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "pirun repl: %v\n", err)
 		return exitFailed

@@ -11,7 +11,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"sync"
 
 	"go.starlark.net/resolve"
 	"go.starlark.net/starlark"
@@ -108,9 +107,9 @@ func execScript(ctx context.Context, e *env, f scriptFlags, path string, src []b
 		return code
 	}
 	defer stop()
-	others := otherClusters(e, f)
-	defer others.close()
-	s := &api.Script{Client: cl, Argv: argv, Stdout: e.stdout, Connect: others.connect}
+	others := cluster.NewOthers(e.stderr, e.getenv, f.ssh, client.Config{Output: e.stdout, Stderr: e.stderr, Quiet: f.quiet}, f.verbose)
+	defer others.Close()
+	s := &api.Script{Client: cl, Argv: argv, Stdout: e.stdout, Connect: others.Connect}
 	err := s.Run(ctx, path, src)
 	if err != nil && ctx.Err() != nil {
 		cl.AbortPending()
@@ -158,46 +157,6 @@ func unwrapEval(err error) error {
 		return ee.Unwrap()
 	}
 	return err
-}
-
-// otherClusters opens the clusters a script names with
-// Client(profile=…) or Client(connect=…), and closes them at its end.
-type otherClusterSet struct {
-	e       *env
-	f       scriptFlags
-	mu      sync.Mutex
-	clients []*client.Client
-}
-
-func otherClusters(e *env, f scriptFlags) *otherClusterSet { return &otherClusterSet{e: e, f: f} }
-
-// connect is api.Script's Connect.
-func (o *otherClusterSet) connect(ctx context.Context, profile, connect string) (*client.Client, error) {
-	if connect == "" {
-		paths, _, err := openProfile(o.e, profile)
-		if err != nil {
-			return nil, err
-		}
-		connect = paths.ClientConn
-	}
-	log := newLogger(o.e.stderr, o.f.verbose, o.e.getenv)
-	c, err := cluster.Connect(ctx, connect, o.f.ssh, client.Config{Output: o.e.stdout, Stderr: o.e.stderr, Quiet: o.f.quiet}, log)
-	if err != nil {
-		return nil, err
-	}
-	o.mu.Lock()
-	o.clients = append(o.clients, c)
-	o.mu.Unlock()
-	return c, nil
-}
-
-func (o *otherClusterSet) close() {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	for _, c := range o.clients {
-		c.Close()
-	}
-	o.clients = nil
 }
 
 // openCluster connects the client of a run: to the cluster of f.connect

@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -58,40 +59,12 @@ The service cannot see /home or /tmp: copy pirun to /usr/local/bin first.
 			return exitUsage
 		}
 	}
-	return installService(e, cmd, s, dryRun)
-}
-
-// installService prints, and unless dryRun carries out, the steps of s.
-func installService(e *env, cmd string, s launch.ServiceInstall, dryRun bool) int {
-	steps, err := s.Plan()
-	if err != nil {
+	if err := s.Run(e.stdout, dryRun); err != nil {
 		fmt.Fprintf(e.stderr, "%s: %v\n", cmd, err)
-		return exitUsage
-	}
-	if dryRun {
-		for _, st := range steps {
-			fmt.Fprintf(e.stdout, "would %s\n", st.Say)
-		}
-		return exitOK
-	}
-	if err := s.Check(); err != nil {
-		fmt.Fprintf(e.stderr, "%s: %v\n", cmd, err)
-		return exitUsage
-	}
-	for _, st := range steps {
-		fmt.Fprintf(e.stdout, "%s\n", st.Say)
-		if err := st.Do(); err != nil {
-			fmt.Fprintf(e.stderr, "%s: %v\n", cmd, err)
+		if errors.Is(err, launch.ErrInstall) {
 			return exitFailed
 		}
-	}
-	switch {
-	case s.Root != "":
-		fmt.Fprintf(e.stdout, "installed under %s; on that system run: systemctl enable --now pirun-engine\n", s.Root)
-	case s.Now:
-		fmt.Fprintf(e.stdout, "started; see it with: systemctl status pirun-engine; its log: journalctl -u pirun-engine\n")
-	default:
-		fmt.Fprintf(e.stdout, "installed; start it now and at every boot with:\n  sudo systemctl enable --now pirun-engine\n")
+		return exitUsage
 	}
 	return exitOK
 }
