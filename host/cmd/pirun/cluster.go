@@ -9,30 +9,18 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/pirun-dev/pirun/host/cli"
 	"github.com/pirun-dev/pirun/host/cluster"
 )
 
-const clusterUsage = `Usage: pirun cluster start [-n N] [--profile P] [--push-binary]
-       pirun cluster stop [--profile P]
-
-start runs a hub with N engines on this machine, and the engines that the
-profile's [[hosts]] tables in pirun.toml list, launched there with the
-system ssh (so ~/.ssh/config and agents apply). It returns once they have
-joined; the cluster keeps running in the background until
-'pirun cluster stop'. Launched engines exit when their hub has been gone
-for [cluster] grace, so no orphan is left on a Pi.
-
-Run 'pirun cluster start --help' or 'pirun cluster stop --help' for flags.
-`
-
 func runCluster(ctx context.Context, e *env, args []string) int {
 	if len(args) == 0 {
-		fmt.Fprintf(e.stderr, "pirun cluster: expected start or stop\n\n%s", clusterUsage)
+		fmt.Fprintf(e.stderr, "pirun cluster: expected start or stop\n\n%s", cli.HelpOf("pirun cluster").Usage)
 		return exitUsage
 	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":
-		fmt.Fprint(e.stdout, clusterUsage)
+		fmt.Fprint(e.stdout, cli.HelpOf("pirun cluster").Usage)
 		return exitOK
 	case "start":
 		return runClusterStart(ctx, e, args[1:])
@@ -53,15 +41,7 @@ func runClusterStart(ctx context.Context, e *env, args []string) int {
 	fs.BoolVar(&f.Foreground, "foreground", false, "run the cluster in this process until Ctrl-C or SIGTERM, instead of in the background")
 	fs.IntVar(&f.NotifyFD, "notify-fd", -1, "(used by pirun cluster start itself) report readiness on this file descriptor")
 	fs.BoolVar(&f.Verbose, "v", false, "debug logs")
-	if code, ok := parseFlags(e, fs, args, `Usage: pirun cluster start [-n N] [--profile P] [--push-binary]
-
-Starts the profile's hub, N engines on this machine and the engines of its
-[[hosts]] over ssh, and returns once they have joined. The cluster runs in
-the background (its log: the profile's log/cluster.log) until
-'pirun cluster stop'.
-`, `  pirun cluster start -n 4
-  pirun cluster start --profile lab --push-binary
-`); !ok {
+	if code, ok := parseFlags(e, fs, args); !ok {
 		return code
 	}
 	if fs.NArg() > 0 {
@@ -79,13 +59,7 @@ the background (its log: the profile's log/cluster.log) until
 func runClusterStop(ctx context.Context, e *env, args []string) int {
 	fs := flag.NewFlagSet("pirun cluster stop", flag.ContinueOnError)
 	profile := fs.String("profile", "", "profile name (default: $PIRUN_PROFILE, else default)")
-	if code, ok := parseFlags(e, fs, args, `Usage: pirun cluster stop [--profile P]
-
-Stops the cluster that 'pirun cluster start' started for the profile: its
-engines here and on the [[hosts]], and its hub. It works also after this
-machine or the cluster's supervisor was restarted or killed, from the
-profile's state/cluster.json.
-`, "  pirun cluster stop --profile lab\n"); !ok {
+	if code, ok := parseFlags(e, fs, args); !ok {
 		return code
 	}
 	if fs.NArg() > 0 {

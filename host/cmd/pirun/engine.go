@@ -42,16 +42,7 @@ func runEngine(ctx context.Context, e *env, args []string) int {
 	fs.BoolVar(&launched, "launched", false, "(used by pirun cluster start) also exit once stdin has closed and the grace period has passed")
 	fs.BoolVar(&quiet, "quiet", false, "say nothing on the terminal about connecting, joining and reconnecting (warnings still show)")
 	fs.BoolVar(&f.Verbose, "v", false, "debug logs")
-	if code, ok := parseFlags(e, fs, args, `Usage: pirun engine [--connect FILE] [--config FILE] [-n N] [--ssh [user@]gateway]
-
-Starts N engines that connect to a hub and reconnect when it goes away.
-It says on stderr what it does: connecting, joined as engines 4-7, hub
-lost, reconnected, stopping. FILE is the engine-connection.toml that
-'pirun hub' wrote into its profile's security/ folder, copied here.
-`,
-		`  pirun engine --connect engine-connection.toml -n 4
-  pirun engine --connect engine-connection.toml --ssh pi@gateway.example.org
-`); !ok {
+	if code, ok := parseFlags(e, fs, args); !ok {
 		return code
 	}
 	if fs.NArg() > 0 {

@@ -22,18 +22,7 @@ func runHub(ctx context.Context, e *env, args []string) int {
 	fs.StringVar(&s.TLS, "tls", "", "off, auto (a private CA and certificate made in security/) or files (default: the profile's [hub] tls)")
 	fs.StringVar(&s.HTTP, "http", "", "serve the live dashboard at host:port, e.g. 127.0.0.1:8080 (default: the profile's [hub] http)")
 	fs.BoolVar(&s.Verbose, "v", false, "debug logs")
-	if code, ok := parseFlags(e, fs, args, `Usage: pirun hub [--ip ADDR] [--port N] [--profile P] [--tls auto] [--http ADDR]
-
-Starts a hub and writes security/client-connection.toml and
-security/engine-connection.toml into the profile folder. Credentials are
-made on the first start and kept, so engines reconnect after a restart.
-'pirun hub add-engine NAME' and 'pirun hub revoke-engine NAME' give one
-engine machine a credential of its own and take it back.
-`,
-		`  pirun hub --ip '*' --port 4222
-  pirun hub --profile lab --ip '*' --tls auto
-  pirun hub --http :8080     # the dashboard, from a phone on the LAN (with the printed token)
-`); !ok {
+	if code, ok := parseFlags(e, fs, args); !ok {
 		return code
 	}
 	ph, err := cluster.OpenHub(e.stderr, e.getenv, s)

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 
+	"github.com/pirun-dev/pirun/host/cli"
 	"github.com/pirun-dev/pirun/host/hub"
 )
 
@@ -20,19 +21,11 @@ func runHubEngines(e *env, args []string) (code int, ok bool) {
 	cmd := "pirun hub " + args[0]
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	profile := fs.String("profile", "", "profile name (default: $PIRUN_PROFILE, else default)")
-	usage := fmt.Sprintf(`Usage: %s [--profile P] NAME
-
-add-engine writes security/engines/NAME.toml: an engine connection file
-with a credential of its own, for one machine (pirun engine --connect
-NAME.toml). revoke-engine deletes it: a running hub disconnects the
-engines that use it within a second and refuses them from then on. The
-shared security/engine-connection.toml keeps working.
-`, cmd)
-	if code, ok := parseFlags(e, fs, args[1:], usage, "  "+cmd+" rpi2\n"); !ok {
+	if code, ok := parseFlags(e, fs, args[1:]); !ok {
 		return code, true
 	}
 	if fs.NArg() != 1 {
-		fmt.Fprintf(e.stderr, "%s: expected one engine name, got %d arguments\n\n%s", cmd, fs.NArg(), usage)
+		fmt.Fprintf(e.stderr, "%s: expected one engine name, got %d arguments\n\n%s", cmd, fs.NArg(), cli.HelpOf(cmd).Usage)
 		return exitUsage, true
 	}
 	name := fs.Arg(0)

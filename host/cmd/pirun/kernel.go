@@ -31,18 +31,7 @@ func runKernel(ctx context.Context, e *env, args []string) int {
 	var f kernelFlags
 	f.register(fs, "number of local engines (default: number of CPUs)")
 	fs.StringVar(&f.file, "f", "", "the connection file Jupyter writes ({connection_file} in kernel.json)")
-	if code, ok := parseFlags(e, fs, args, `Usage: pirun kernel -f CONNECTION_FILE [flags]
-       pirun kernel install [--user | --prefix DIR] [--profile P | -n N]
-
-The Jupyter kernel: notebooks, JupyterLab, jupyter console and nbclient run
-Starlark cells through it, in one session like the REPL's (c = Client()
-is defined; %px, %%px, %autopx, %pxresult and %engines work). Jupyter
-starts it; "pirun kernel install" writes the kernelspec that says how.
-With no --profile or --connect it starts a hub and N engines in this
-process, as a script run does.
-`, `  pirun kernel install --user && jupyter console --kernel pirun
-  pirun kernel install --user --profile rpi
-`); !ok {
+	if code, ok := parseFlags(e, fs, args); !ok {
 		return code
 	}
 	if fs.NArg() > 0 {
@@ -116,16 +105,7 @@ func runKernelInstall(e *env, args []string) int {
 	fs.StringVar(&prefix, "prefix", "", "install under DIR/share/jupyter/kernels/pirun (a virtualenv, a test folder)")
 	fs.StringVar(&profile, "profile", "", "the kernel connects to this profile's running cluster")
 	fs.IntVar(&n, "n", 0, "the kernel starts N local engines (default: number of CPUs)")
-	if code, ok := parseFlags(e, fs, args, `Usage: pirun kernel install [--user | --prefix DIR] [--profile P | -n N]
-
-Writes the Jupyter kernelspec "pirun" (display name "pirun (Starlark)")
-that starts this binary as: pirun kernel -f {connection_file}. Without
---user or --prefix it goes into /usr/local/share/jupyter/kernels/pirun,
-as "jupyter kernelspec install" does.
-`, `  pirun kernel install --user
-  pirun kernel install --user --profile rpi
-  pirun kernel install --prefix "$VIRTUAL_ENV" -n 4
-`); !ok {
+	if code, ok := parseFlags(e, fs, args); !ok {
 		return code
 	}
 	if fs.NArg() > 0 {

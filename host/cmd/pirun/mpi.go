@@ -17,18 +17,7 @@ func runMPI(ctx context.Context, e *env, args []string) int {
 	fs := flag.NewFlagSet("pirun mpi", flag.ContinueOnError)
 	var f scriptFlags
 	f.register(fs, "number of ranks (default: one per CPU locally, every engine of a cluster)")
-	if code, ok := parseFlags(e, fs, args, `Usage: pirun mpi [flags] SCRIPT.star [ARGS...]
-
-Runs SCRIPT.star on N engines at once: each engine is one rank of an SPMD
-job, with comm.rank (0 to N-1) and comm.size (N) for message passing
-(comm.send, comm.recv, comm.bcast, comm.reduce, ...). With no --connect,
-pirun starts a hub and N engines in this process. Output lines are
-prefixed with their rank; ARGS are argv on every rank. The exit status is
-1 when any rank fails.
-`, `  pirun mpi -n 4 scripts/mpi_pi.star
-  pirun mpi -n 2 scripts/mpi_powers.star
-  pirun mpi --connect ~/.config/pirun/default/security/client-connection.toml -n 8 job.star
-`); !ok {
+	if code, ok := parseFlags(e, fs, args); !ok {
 		return code
 	}
 	if fs.NArg() == 0 {

@@ -13,18 +13,7 @@ import (
 
 func runProfile(ctx context.Context, e *env, args []string) int {
 	fs := flag.NewFlagSet("pirun profile", flag.ContinueOnError)
-	if code, ok := parseFlags(e, fs, args, `Usage: pirun profile create NAME
-       pirun profile locate [NAME]
-       pirun profile list
-
-create makes the folder of profile NAME ($PIRUN_DIR/NAME, else
-$XDG_CONFIG_HOME/pirun/NAME, else ~/.config/pirun/NAME) with security/,
-state/ and log/, and a commented pirun.toml where every key is at its
-default. locate prints a profile's folder; list names the profiles there.
-`,
-		`  pirun profile create lab && $EDITOR "$(pirun profile locate lab)/pirun.toml"
-  pirun hub --profile lab
-`); !ok {
+	if code, ok := parseFlags(e, fs, args); !ok {
 		return code
 	}
 	rest := fs.Args()

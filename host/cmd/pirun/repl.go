@@ -33,18 +33,7 @@ func runRepl(ctx context.Context, e *env, args []string) int {
 	fs := flag.NewFlagSet("pirun repl", flag.ContinueOnError)
 	var f replFlags
 	f.register(fs, "number of local engines (default: number of CPUs)")
-	if code, ok := parseFlags(e, fs, args, `Usage: pirun [repl] [flags]
-
-Starts the interactive session. With no --connect or --profile, pirun
-starts a hub and N engines in this process, and stops them when you leave
-(Ctrl-D). In the session, c = Client() is defined and %help lists the
-magics (%px, %%px, %autopx, %pxresult, %engines). With standard input not
-a terminal, chunks are read without prompts: pirun < session.star.
-`, `  pirun
-  pirun repl -n 4
-  pirun repl --connect ~/.config/pirun/default/security/client-connection.toml
-  pirun < session.star
-`); !ok {
+	if code, ok := parseFlags(e, fs, args); !ok {
 		return code
 	}
 	if fs.NArg() > 0 {

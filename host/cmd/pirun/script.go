@@ -67,15 +67,7 @@ func script(ctx context.Context, e *env, args []string, needScript bool) int {
 	fs := flag.NewFlagSet("pirun", flag.ContinueOnError)
 	var f scriptFlags
 	f.register(fs, "number of local engines (default: number of CPUs)")
-	if code, ok := parseFlags(e, fs, args, `Usage: pirun [flags] SCRIPT.star [ARGS...]
-
-Runs SCRIPT.star. With no --connect, pirun starts a hub and N engines in
-this process, runs the script and stops them. ARGS are the script's argv
-(flags after the script go to argv too).
-`, `  pirun scripts/hello.star
-  pirun -n 4 scripts/pi.star 1000000
-  pirun --connect ~/.config/pirun/default/security/client-connection.toml job.star
-`); !ok {
+	if code, ok := parseFlags(e, fs, args); !ok {
 		return code
 	}
 	if fs.NArg() == 0 && !needScript {

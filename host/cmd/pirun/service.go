@@ -24,17 +24,7 @@ func runInstallService(_ context.Context, e *env, args []string) int {
 	fs.BoolVar(&s.Now, "now", false, "also enable and start the service (systemctl enable --now pirun-engine)")
 	fs.BoolVar(&dryRun, "dry-run", false, "print what it would do and change nothing")
 	fs.StringVar(&s.Root, "root", "", "install into the system tree under this folder (as dpkg --root); runs no systemctl")
-	if code, ok := parseFlags(e, fs, args, `Usage: sudo pirun engine install-service [--connect FILE] [--user U] [--now] [--dry-run]
-
-Installs `+launch.ServiceName+` for this pirun binary, as the .deb does: the
-`+launch.ServiceUser+` system user, `+launch.ServiceConfDir+` with the connection file and a commented
-pirun.toml, and the unit in /etc/systemd/system, which runs
-  pirun engine --connect `+launch.ServiceConnFile+` --config `+launch.ServiceConfig+`
-The service cannot see /home or /tmp: copy pirun to /usr/local/bin first.
-`, `  sudo install -m 0755 pirun /usr/local/bin/
-  sudo /usr/local/bin/pirun engine install-service --connect engine-connection.toml --now
-  pirun engine install-service --connect engine-connection.toml --dry-run
-`); !ok {
+	if code, ok := parseFlags(e, fs, args); !ok {
 		return code
 	}
 	if fs.NArg() > 0 {

@@ -19,14 +19,7 @@ func runStatus(ctx context.Context, e *env, args []string) int {
 	ssh := fs.String("ssh", "", "reach the hub through an ssh tunnel to [user@]gateway[:port]")
 	asJSON := fs.Bool("json", false, "print JSON (keys: hub, profile, logs, engines[], hosts, unassigned, queued, running, done)")
 	verbose := fs.Bool("v", false, "debug logs")
-	if code, ok := parseFlags(e, fs, args, `Usage: pirun status [--profile P | --connect FILE] [--json]
-
-Shows the hub's address, each engine (id, host, pid, arch, state, current
-task, queue, tasks done, uptime), the queues and where the logs are.
-`,
-		`  pirun status --profile lab
-  pirun status --json | jq '.engines[] | select(.state == "busy")'
-`); !ok {
+	if code, ok := parseFlags(e, fs, args); !ok {
 		return code
 	}
 	st, err := cluster.Status(ctx, e.stderr, e.getenv, *profile, *connect, *ssh, *verbose)

@@ -37,11 +37,7 @@ func platform() string {
 
 func runVersion(_ context.Context, e *env, args []string) int {
 	fs := flag.NewFlagSet("pirun version", flag.ContinueOnError)
-	if code, ok := parseFlags(e, fs, args, `Usage: pirun version
-
-Prints the pirun version, the protocol version the hub and engines must
-share, the Go version and the platform (GOOS/GOARCH, and GOARM on 32-bit ARM).
-`, "  pirun version\n"); !ok {
+	if code, ok := parseFlags(e, fs, args); !ok {
 		return code
 	}
 	if fs.NArg() > 0 {
