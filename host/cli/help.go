@@ -234,3 +234,18 @@ engines that use it within a second and refuses them from then on. The
 shared security/engine-connection.toml keeps working.
 `
 }
+
+func init() {
+	helps["pirun completion"] = Text{Usage: `Usage: pirun completion bash|zsh|fish
+
+Prints the shell completion script for pirun's commands, subcommands and
+flags (files are left to the shell). Load it in the running shell:
+  source <(pirun completion bash)
+  source <(pirun completion zsh)
+  pirun completion fish | source
+or install it for every session:
+  pirun completion bash | sudo tee /usr/share/bash-completion/completions/pirun
+  pirun completion zsh > "${fpath[1]}/_pirun"
+  pirun completion fish > ~/.config/fish/completions/pirun.fish
+`}
+}

@@ -38,7 +38,6 @@ type StartOptions struct {
 	PushBinary, Foreground, Verbose bool
 	Timeout                         time.Duration // for the engines to join
 	NotifyFD                        int           // the supervisor reports on this descriptor; -1 = none
-	GOARM                           string        // of this build, to match hosts' platforms
 }
 
 // Start is `pirun cluster start`: it runs the supervisor here with

@@ -245,7 +245,7 @@ func (s *supervisor) push(ctx context.Context, t launch.Target) (pirun, pushed s
 	if err != nil {
 		return "", "", err
 	}
-	self := launch.Platform{GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, GOARM: s.f.GOARM}
+	self := launch.ThisPlatform()
 	build, err := launch.ChooseBuild(p, self, s.exe)
 	if err != nil {
 		return "", "", fmt.Errorf("%s: %w", t, err)

@@ -33,7 +33,7 @@ func runCluster(ctx context.Context, e *env, args []string) int {
 
 func runClusterStart(ctx context.Context, e *env, args []string) int {
 	fs := flag.NewFlagSet("pirun cluster start", flag.ContinueOnError)
-	f := cluster.StartOptions{GOARM: goarm()}
+	var f cluster.StartOptions
 	fs.IntVar(&f.N, "n", 0, "engines on this machine (default: [cluster] engines, else one per CPU)")
 	fs.StringVar(&f.Profile, "profile", "", "profile name (default: $PIRUN_PROFILE, else default)")
 	fs.BoolVar(&f.PushBinary, "push-binary", false, "copy the pirun build for each host's platform to ~/.pirun/bin/pirun there and run that one")

@@ -19,6 +19,7 @@ import (
 
 	"github.com/pirun-dev/pirun/conf"
 	"github.com/pirun-dev/pirun/engine/node"
+	"github.com/pirun-dev/pirun/host/cli"
 	"github.com/pirun-dev/pirun/host/cluster"
 )
 
@@ -48,7 +49,7 @@ func commands() []command {
 	return []command{
 		{"run", "run a script (the default: pirun SCRIPT.star)", runScript},
 		{"mpi", "run a script on N engines at once, one rank each (comm)", runMPI},
-		{"version", "print versions", runVersion},
+		{"version", "print versions (also: pirun --version)", runVersion},
 		{"hub", "start a hub on its own and write its connection files", runHub},
 		{"engine", "start engines that connect to a hub", runEngine},
 		{"repl", "the interactive session (the default: pirun with no arguments)", runRepl},
@@ -57,6 +58,7 @@ func commands() []command {
 		{"profile", "create a profile folder with a commented pirun.toml", runProfile},
 		{"bench", "measure a cluster: latency, tasks/s, MB/s", runBench},
 		{"kernel", "the Jupyter kernel (pirun kernel install sets it up)", runKernel},
+		{"completion", "print the shell completion script: bash, zsh or fish", runCompletion},
 	}
 }
 
@@ -74,9 +76,15 @@ func run(ctx context.Context, e *env, args []string) int {
 		return runRepl(ctx, e, nil)
 	}
 	switch args[0] {
-	case "-h", "-help", "--help", "help":
+	case "-h", "-help", "--help":
 		fmt.Fprint(e.stdout, usage())
 		return exitOK
+	case "help":
+		return runHelp(ctx, e, args[1:])
+	case "--version", "-version":
+		return runVersion(ctx, e, nil)
+	case "__complete":
+		return runComplete(ctx, e, args[1:])
 	}
 	for _, c := range commands() {
 		if args[0] == c.name {
@@ -97,26 +105,11 @@ func isFile(path string) bool {
 }
 
 func usage() string {
-	var b strings.Builder
-	b.WriteString(`pirun runs Starlark scripts on a cluster of engines (Raspberry Pis, laptops, servers).
-
-Usage:
-  pirun [-n N] [--quiet] [-v] SCRIPT.star [ARGS...]   run a script on N local engines
-  pirun COMMAND [flags]
-
-Commands:
-`)
+	var cmds []cli.Command
 	for _, c := range commands() {
-		fmt.Fprintf(&b, "  %-8s %s\n", c.name, c.summary)
+		cmds = append(cmds, cli.Command{Name: c.name, Summary: c.summary})
 	}
-	b.WriteString(`
-Run "pirun COMMAND --help" for a command's flags.
-
-Examples:
-  pirun scripts/hello.star             # a hub and one engine per CPU, in this process
-  pirun -n 4 scripts/pi.star 1000000   # four local engines; argv == ["1000000"]
-`)
-	return b.String()
+	return cli.Usage(cmds)
 }
 
 // reportAs prints the error of command cmd and returns its exit status:
