@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"strings"
 	"time"
@@ -30,6 +31,10 @@ func LoadConn(path, role string, log *slog.Logger) (conf.ConnFile, error) {
 		return conf.ConnFile{Role: role, URLs: []string{path}}, nil
 	}
 	cf, warnings, err := conf.LoadConnFile(path)
+	if errors.Is(err, fs.ErrNotExist) && role == conf.RoleClient {
+		return cf, &client.ClusterError{Msg: fmt.Sprintf("no hub to connect to: %s does not exist (a hub writes it when it starts). "+
+			"Start one with: pirun hub [--profile P] (or pirun cluster start), or name a running one with --profile P or --connect FILE", path)}
+	}
 	if err != nil {
 		return cf, err
 	}
@@ -77,6 +82,9 @@ func DialError(cf conf.ConnFile, err error) error {
 // ctx).
 func Connect(ctx context.Context, path, ssh string, cfg client.Config, log *slog.Logger) (*client.Client, error) {
 	cf, err := LoadConn(path, conf.RoleClient, log)
+	if client.IsCluster(err) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, &ConfigError{err}
 	}

@@ -85,8 +85,8 @@ func (s *EngineSetup) conn(e *IO, stdin io.Reader, ec *conf.Engine, f EngineFlag
 		s.Conn, err = ReadConnStdin(stdin)
 	case strings.Contains(ec.Connect, "://"):
 		return fmt.Errorf("--connect %s: an engine needs the hub's engine connection file, not a URL: it holds the credentials the hub requires. "+
-			"Copy security/engine-connection.toml from the hub's profile folder (pirun hub prints where it is; on the hub's machine: %s) and run: pirun engine --connect engine-connection.toml",
-			ec.Connect, filepath.Join(filepath.Dir(s.Paths.Dir), "PROFILE", "security", "engine-connection.toml"))
+			"Copy engine-connection.toml from the security/ folder of the hub's profile (pirun hub prints where it is; by default ~/.config/pirun/default/security/ on the hub's machine) and run: pirun engine --connect engine-connection.toml",
+			ec.Connect)
 	default:
 		if ec.Connect == "" {
 			ec.Connect = s.Paths.EngineConn

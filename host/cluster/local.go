@@ -139,7 +139,7 @@ func Open(ctx context.Context, stderr io.Writer, getenv func(string) string, t T
 	if u := lc.Hub.DashURL(); u != "" {
 		fmt.Fprintf(stderr, "pirun: dashboard at %s\n", u)
 	}
-	ccfg.Hint = "the local engines did not start (see the errors above)"
+	ccfg.Hint = fmt.Sprintf("this run has %s of its own (pirun -n N starts N); for engines on other machines use a cluster: --profile P or --connect FILE", counted(n, "local engine", "local engines"))
 	c, err = lc.Client(ctx, n, ccfg, log)
 	if err != nil {
 		lc.Stop()

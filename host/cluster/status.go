@@ -37,6 +37,9 @@ func Status(ctx context.Context, stderr io.Writer, getenv func(string) string, p
 	}
 	log := NewLogger(stderr, verbose, getenv)
 	cf, err := LoadConn(connect, conf.RoleClient, log)
+	if client.IsCluster(err) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, &ConfigError{err}
 	}

@@ -15,6 +15,9 @@ import (
 // it, so progress bars reach the notebook and logs the kernel's stderr.
 type ProgressSplit struct{ Progress, Other io.Writer }
 
+// DrawsProgress tells AsyncResult.wait_interactive to draw its bar.
+func (w ProgressSplit) DrawsProgress() bool { return true }
+
 func (w ProgressSplit) Write(p []byte) (int, error) {
 	if len(p) > 0 && p[0] == '\r' {
 		return w.Progress.Write(p)
