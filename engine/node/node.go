@@ -174,7 +174,7 @@ func dialUntil(ctx context.Context, cf conf.ConnFile, opts []nats.Option, wait, 
 		case !errors.Is(err, nats.ErrNoServers) || (grace > 0 && time.Since(start) > grace):
 			return nil, dialError(cf, err)
 		case time.Since(start) < wait:
-			t.say("no hub answers at %s yet; trying again every %v until one does (Ctrl-C to stop)", urls, wait)
+			t.say("no hub answers yet at %s; trying again every %v until one does (Ctrl-C to stop)", urls, wait)
 			log.Info("no hub answers yet", "urls", urls, "every", wait)
 		}
 		select {
