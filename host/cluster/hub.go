@@ -143,3 +143,21 @@ func (ph *ProfileHub) Close() {
 	ph.Hub.Shutdown()
 	ph.logs.Close()
 }
+
+// EngineCredential gives engine machine name a credential of its own
+// (add) or takes it back, and says on w what to do next.
+func EngineCredential(w io.Writer, paths conf.ProfilePaths, add bool, name string) error {
+	if !add {
+		if err := hub.RevokeEngine(paths, name); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "engine %s revoked: a running hub disconnects its engines within a second and refuses them from now on\n", name)
+		return nil
+	}
+	path, err := hub.AddEngine(paths, name)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "engine %s: %s\ncopy it to that machine only and run:\n  pirun engine --connect %s.toml\n", name, path, name)
+	return nil
+}

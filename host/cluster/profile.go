@@ -108,3 +108,18 @@ func ListProfiles(w io.Writer, getenv func(string) string) error {
 	}
 	return nil
 }
+
+// REPLHistory returns the REPL's history file, kept in the session's
+// profile. Without a profile named, one that cannot be opened only costs
+// the history (a warning on stderr).
+func REPLHistory(stderr io.Writer, getenv func(string) string, profile string) (string, error) {
+	paths, _, err := OpenProfile(profile, getenv, stderr)
+	switch {
+	case err != nil && profile != "":
+		return "", err
+	case err != nil:
+		fmt.Fprintf(stderr, "pirun repl: warning: no line history: %v\n", err)
+		return "", nil
+	}
+	return filepath.Join(paths.State, "repl_history"), nil
+}

@@ -396,7 +396,24 @@ var ErrInstall = errors.New("install")
 // Run prints on w, and unless dryRun carries out, the steps of s, and
 // then how to start the service. Its errors say what to do; a failed step
 // is an [ErrInstall].
+// Binary is this pirun executable; Root, when set, is made absolute.
 func (s ServiceInstall) Run(w io.Writer, dryRun bool) error {
+	bin, err := os.Executable()
+	if err == nil {
+		bin, err = filepath.EvalSymlinks(bin)
+	}
+	if err != nil {
+		return fmt.Errorf("%w: cannot find this pirun binary: %w", ErrInstall, err)
+	}
+	s.Binary = bin
+	if s.Root != "" {
+		if s.Root, err = filepath.Abs(s.Root); err == nil {
+			s.Root, err = filepath.EvalSymlinks(s.Root)
+		}
+		if err != nil {
+			return fmt.Errorf("--root: %w", err)
+		}
+	}
 	steps, err := s.Plan()
 	if err != nil {
 		return err

@@ -36,11 +36,11 @@ func commandNames() []string {
 
 // runCompletion is pirun completion SHELL.
 func runCompletion(_ context.Context, e *env, args []string) int {
-	if len(args) == 1 && (args[0] == "-h" || args[0] == "--help") {
+	switch {
+	case len(args) == 1 && (args[0] == "-h" || args[0] == "--help"):
 		fmt.Fprint(e.stdout, cli.HelpOf("pirun completion").Usage)
 		return exitOK
-	}
-	if len(args) != 1 {
+	case len(args) != 1:
 		fmt.Fprintf(e.stderr, "pirun completion: expected one shell: bash, zsh or fish\n\n%s", cli.HelpOf("pirun completion").Usage)
 		return exitUsage
 	}

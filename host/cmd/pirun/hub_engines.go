@@ -9,7 +9,7 @@ import (
 	"fmt"
 
 	"github.com/pirun-dev/pirun/host/cli"
-	"github.com/pirun-dev/pirun/host/hub"
+	"github.com/pirun-dev/pirun/host/cluster"
 )
 
 // runHubEngines runs `pirun hub add-engine` or `pirun hub revoke-engine`
@@ -28,22 +28,12 @@ func runHubEngines(e *env, args []string) (code int, ok bool) {
 		fmt.Fprintf(e.stderr, "%s: expected one engine name, got %d arguments\n\n%s", cmd, fs.NArg(), cli.HelpOf(cmd).Usage)
 		return exitUsage, true
 	}
-	name := fs.Arg(0)
 	paths, _, err := openProfile(e, *profile)
+	if err == nil {
+		err = cluster.EngineCredential(e.stdout, paths, args[0] == "add-engine", fs.Arg(0))
+	}
 	if err != nil {
 		return reportAs(e, cmd, &configError{Err: err}), true
 	}
-	if args[0] == "add-engine" {
-		path, err := hub.AddEngine(paths, name)
-		if err != nil {
-			return reportAs(e, cmd, &configError{Err: err}), true
-		}
-		fmt.Fprintf(e.stdout, "engine %s: %s\ncopy it to that machine only and run:\n  pirun engine --connect %s.toml\n", name, path, name)
-		return exitOK, true
-	}
-	if err := hub.RevokeEngine(paths, name); err != nil {
-		return reportAs(e, cmd, &configError{Err: err}), true
-	}
-	fmt.Fprintf(e.stdout, "engine %s revoked: a running hub disconnects its engines within a second and refuses them from now on\n", name)
 	return exitOK, true
 }

@@ -9,8 +9,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strconv"
 
 	"github.com/pirun-dev/pirun/host/client"
 	"github.com/pirun-dev/pirun/host/cluster"
@@ -56,7 +54,7 @@ func serveKernel(ctx context.Context, e *env, f kernelFlags) int {
 	if err != nil {
 		return reportAs(e, "pirun kernel", &configError{Err: err})
 	}
-	log := newLogger(e.stderr, f.verbose, e.getenv)
+	log := cluster.NewLogger(e.stderr, f.verbose, e.getenv)
 	k, err := kernel.NewKernel(kernel.Config{Conn: ci, Version: version,
 		Banner: "pirun " + version + ": Starlark on a cluster. c = Client() is defined; %help lists the magics."}, log)
 	if err != nil {
@@ -112,31 +110,7 @@ func runKernelInstall(e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "pirun kernel install: unexpected argument %q\n", fs.Arg(0))
 		return exitUsage
 	}
-	var flags []string
-	switch {
-	case profile != "" && n != 0:
-		fmt.Fprintf(e.stderr, "pirun kernel install: --profile and -n: a kernel either connects to a profile's cluster or starts local engines; give one\n")
-		return exitUsage
-	case n < 0:
-		fmt.Fprintf(e.stderr, "pirun kernel install: -n %d: want a number of engines ≥ 1 (or 0 for one per CPU)\n", n)
-		return exitUsage
-	case profile != "":
-		flags = []string{"--profile", profile}
-	case n > 0:
-		flags = []string{"-n", strconv.Itoa(n)}
-	}
-	binary, err := os.Executable()
-	if err == nil {
-		binary, err = filepath.EvalSymlinks(binary)
-	}
-	if err != nil {
-		fmt.Fprintf(e.stderr, "pirun kernel install: cannot find this binary's path: %v\n", err)
-		return exitFailed
-	}
-	dir, err := kernel.SpecDir(user, prefix, e.getenv)
-	if err == nil {
-		err = kernel.WriteSpec(dir, kernel.NewSpec(binary, flags))
-	}
+	dir, err := kernel.Install(user, prefix, profile, n, e.getenv)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "pirun kernel install: %v\n", err)
 		return exitUsage

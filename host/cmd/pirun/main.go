@@ -11,7 +11,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
@@ -21,6 +20,7 @@ import (
 	"github.com/pirun-dev/pirun/engine/node"
 	"github.com/pirun-dev/pirun/host/cli"
 	"github.com/pirun-dev/pirun/host/cluster"
+	"github.com/pirun-dev/pirun/host/launch"
 )
 
 // Exit statuses (SPEC §2).
@@ -65,7 +65,7 @@ func commands() []command {
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	e := &env{stdout: os.Stdout, stderr: os.Stderr, stdin: os.Stdin, getenv: os.Getenv}
-	tuneGC(e.getenv, gcPercentFor(os.Args[1:]))
+	launch.TuneGC(e.getenv, launch.GCPercentFor(os.Args[1:]))
 	code := run(ctx, e, os.Args[1:])
 	stop()
 	os.Exit(code)
@@ -131,12 +131,6 @@ type configError = cluster.ConfigError
 func isConfig(err error) bool {
 	var ne *node.ConfigError
 	return cluster.IsConfig(err) || errors.As(err, &ne)
-}
-
-// newLogger returns the logger of a command: warnings and errors on
-// stderr, everything with -v.
-func newLogger(w io.Writer, verbose bool, getenv func(string) string) *slog.Logger {
-	return cluster.NewLogger(w, verbose, getenv)
 }
 
 // openProfile returns the profile's paths and settings, creating its folders.

@@ -8,7 +8,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"os"
 
 	"github.com/pirun-dev/pirun/host/api"
 )
@@ -28,14 +27,9 @@ func runMPI(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "pirun mpi: -n %d: want a number of ranks ≥ 1\n", f.n)
 		return exitUsage
 	}
-	path := fs.Arg(0)
-	src, err := os.ReadFile(path)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "pirun mpi: cannot read the script: %v\n", err)
-		return exitUsage
-	}
-	if err := (&api.Script{}).Check(path, src); err != nil {
-		return report(e, err)
+	path, src, code := readScript(e, "pirun mpi", fs.Arg(0))
+	if src == nil {
+		return code
 	}
 	return execMPI(ctx, e, f, path, src, fs.Args()[1:])
 }

@@ -12,7 +12,6 @@ import (
 
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 
 	"github.com/chzyer/readline"
@@ -48,7 +47,7 @@ func runRepl(ctx context.Context, e *env, args []string) int {
 
 // repl sets up the session and its cluster, and runs it.
 func runREPL(ctx context.Context, e *env, f replFlags) int {
-	history, err := replHistory(e, f.profile)
+	history, err := cluster.REPLHistory(e.stderr, e.getenv, f.profile)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "pirun repl: %v\n", err)
 		return exitUsage
@@ -71,20 +70,6 @@ func runREPL(ctx context.Context, e *env, f replFlags) int {
 	defer cancel(nil)
 	defer deliverSignals(r, cancel)()
 	return replExit(e, r.Run(sctx, cl))
-}
-
-// replHistory returns the history file, kept in the session's profile.
-// Without --profile a profile that cannot be opened only costs the history.
-func replHistory(e *env, profile string) (string, error) {
-	paths, _, err := openProfile(e, profile)
-	switch {
-	case err != nil && profile != "":
-		return "", err
-	case err != nil:
-		fmt.Fprintf(e.stderr, "pirun repl: warning: no line history: %v\n", err)
-		return "", nil
-	}
-	return filepath.Join(paths.State, "repl_history"), nil
 }
 
 // deliverSignals passes Ctrl-C to the session and ends it on SIGTERM

@@ -80,17 +80,26 @@ func script(ctx context.Context, e *env, args []string, needScript bool) int {
 	if !f.checkEngines(e, "pirun") {
 		return exitUsage
 	}
-	path := fs.Arg(0)
-	src, err := os.ReadFile(path)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "pirun: cannot read the script: %v\n", err)
-		return exitUsage
-	}
-	// Syntax and resolve errors come before any cluster work (SPEC §7).
-	if err := (&api.Script{Argv: fs.Args()[1:]}).Check(path, src); err != nil {
-		return report(e, err)
+	path, src, code := readScript(e, "pirun", fs.Arg(0))
+	if src == nil {
+		return code
 	}
 	return execScript(ctx, e, f, path, src, fs.Args()[1:])
+}
+
+// readScript reads the script of command cmd and checks its syntax and
+// names, before any cluster work (SPEC §7). src is nil when it reported a
+// failure with exit status code.
+func readScript(e *env, cmd, path string) (string, []byte, int) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "%s: cannot read the script: %v\n", cmd, err)
+		return path, nil, exitUsage
+	}
+	if err := (&api.Script{}).Check(path, src); err != nil {
+		return path, nil, report(e, err)
+	}
+	return path, src, exitOK
 }
 
 func execScript(ctx context.Context, e *env, f scriptFlags, path string, src []byte, argv []string) int {

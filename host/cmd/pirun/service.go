@@ -8,8 +8,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/pirun-dev/pirun/host/launch"
 )
@@ -30,24 +28,6 @@ func runInstallService(_ context.Context, e *env, args []string) int {
 	if fs.NArg() > 0 {
 		fmt.Fprintf(e.stderr, "%s: unexpected argument %q\nRun '%s --help' for usage.\n", cmd, fs.Arg(0), cmd)
 		return exitUsage
-	}
-	bin, err := os.Executable()
-	if err == nil {
-		bin, err = filepath.EvalSymlinks(bin)
-	}
-	if err != nil {
-		fmt.Fprintf(e.stderr, "%s: cannot find this pirun binary: %v\n", cmd, err)
-		return exitFailed
-	}
-	s.Binary = bin
-	if s.Root != "" {
-		if s.Root, err = filepath.Abs(s.Root); err == nil {
-			s.Root, err = filepath.EvalSymlinks(s.Root)
-		}
-		if err != nil {
-			fmt.Fprintf(e.stderr, "%s: --root: %v\n", cmd, err)
-			return exitUsage
-		}
 	}
 	if err := s.Run(e.stdout, dryRun); err != nil {
 		fmt.Fprintf(e.stderr, "%s: %v\n", cmd, err)
