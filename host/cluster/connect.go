@@ -57,6 +57,11 @@ func NATSOptions(cf conf.ConnFile, name string) ([]nats.Option, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, u := range cf.URLs {
+		if tc != nil && strings.HasPrefix(u, "nats://") {
+			return nil, fmt.Errorf("hub URL %s is plain nats://, but the file holds the [tls] material of a TLS hub: write tls:// instead, or copy the file again from the hub's security/ folder (plain connections to a TLS hub are refused)", u)
+		}
+	}
 	if tc != nil {
 		opts = append(opts, nats.Secure(tc))
 	}

@@ -5,10 +5,14 @@
 package cluster
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"strconv"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/pirun-dev/pirun/conf"
@@ -97,6 +101,9 @@ func (ph *ProfileHub) start() error {
 		return &ConfigError{err}
 	}
 	h := ph.Prof.Hub
+	if err := portFree(h); err != nil {
+		return err
+	}
 	hb, err := hub.New(hub.Config{Host: h.IP, Port: h.Port, Version: ph.ver, ID: secrets.HubID,
 		Auth: &hub.Auth{Hub: secrets.Hub, Client: secrets.Client, Engine: secrets.Engine,
 			EnginesDir: ph.Paths.Engines},
@@ -135,7 +142,40 @@ func (ph *ProfileHub) Announce(stdout, stderr io.Writer) {
 	if ph.logs.Path != "" {
 		fmt.Fprintf(stdout, "log: %s\n", ph.logs.Path)
 	}
+	if host, _, err := net.SplitHostPort(strings.TrimPrefix(strings.TrimPrefix(ph.URL, "nats://"), "tls://")); err == nil && isLoopback(host) {
+		fmt.Fprintf(stdout, "engines on this machine: pirun engine\n")
+		fmt.Fprintf(stderr, "pirun hub: note: it listens on %s, which no other machine can reach; for engines on other nodes start it with --ip '*' (or this machine's address; [hub] ip in %s)\n", host, ph.Paths.Config)
+		return
+	}
 	fmt.Fprintf(stdout, "on each node, copy the engine connection file and run:\n  pirun engine --connect engine-connection.toml\n")
+}
+
+// portFree fails at once, in one line, when the hub's port is taken,
+// instead of the server's own retries and log lines.
+func portFree(h conf.Hub) error {
+	if h.Port <= 0 {
+		return nil
+	}
+	ip := h.IP
+	if h.AllInterfaces() {
+		ip = ""
+	}
+	l, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(h.Port)))
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return &client.ClusterError{Msg: fmt.Sprintf("port %d is in use on %s: another hub (see pirun status) or another program listens there; stop it, or choose another port with --port N (or [hub] port)", h.Port, cmpStr(h.IP, "every interface"))}
+	}
+	if err != nil {
+		return &client.ClusterError{Msg: fmt.Sprintf("cannot listen on port %d: %v", h.Port, err)}
+	}
+	return l.Close()
+}
+
+// cmpStr returns a unless it is "", else b.
+func cmpStr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 // Close stops the hub and closes its log.

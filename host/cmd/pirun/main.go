@@ -91,17 +91,11 @@ func run(ctx context.Context, e *env, args []string) int {
 			return c.run(ctx, e, args[1:])
 		}
 	}
-	if strings.HasPrefix(args[0], "-") || strings.HasSuffix(args[0], ".star") || isFile(args[0]) {
+	if fi, err := os.Stat(args[0]); strings.HasPrefix(args[0], "-") || strings.HasSuffix(args[0], ".star") || err == nil && !fi.IsDir() {
 		return runDefault(ctx, e, args)
 	}
 	fmt.Fprintf(e.stderr, "pirun: unknown command %q\n\n%s", args[0], usage())
 	return exitUsage
-}
-
-// isFile reports whether path names an existing file (a script).
-func isFile(path string) bool {
-	fi, err := os.Stat(path)
-	return err == nil && !fi.IsDir()
 }
 
 func usage() string {

@@ -8,14 +8,17 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"time"
 
 	"github.com/pirun-dev/pirun/host/api"
+	"github.com/pirun-dev/pirun/host/cluster"
 )
 
 func runMPI(ctx context.Context, e *env, args []string) int {
 	fs := flag.NewFlagSet("pirun mpi", flag.ContinueOnError)
 	var f scriptFlags
 	f.register(fs, "number of ranks (default: one per CPU locally, every engine of a cluster)")
+	fs.DurationVar(&f.timeout, "timeout", time.Minute, "how long to wait for the engines the ranks need")
 	if code, ok := parseFlags(e, fs, args); !ok {
 		return code
 	}
@@ -23,8 +26,8 @@ func runMPI(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "pirun mpi: missing SCRIPT.star (pirun mpi --help shows how to run one)")
 		return exitUsage
 	}
-	if f.n < 0 {
-		fmt.Fprintf(e.stderr, "pirun mpi: -n %d: want a number of ranks ≥ 1\n", f.n)
+	if f.n < 0 || f.timeout <= 0 {
+		fmt.Fprintf(e.stderr, "pirun mpi: -n %d --timeout %v: want a number of ranks ≥ 1 and a positive timeout\n", f.n, f.timeout)
 		return exitUsage
 	}
 	path, src, code := readScript(e, "pirun mpi", fs.Arg(0))
@@ -44,7 +47,7 @@ func execMPI(ctx context.Context, e *env, f scriptFlags, path string, src []byte
 	if local > 0 {
 		f.n = local
 	}
-	engines, err := cl.MPIEngines(ctx, f.n)
+	engines, err := cluster.WaitForRanks(ctx, cl, f.n, f.timeout, e.stderr)
 	if err != nil {
 		return report(e, err)
 	}

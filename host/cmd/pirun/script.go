@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"time"
 
 	"go.starlark.net/resolve"
 	"go.starlark.net/starlark"
@@ -31,7 +32,8 @@ type scriptFlags struct {
 	connect string
 	profile string
 	ssh     string
-	http    string // the local hub's dashboard address
+	http    string        // the local hub's dashboard address
+	timeout time.Duration // pirun mpi: for the engines the ranks need
 }
 
 // register declares the cluster flags that scripts, pirun mpi and the REPL
