@@ -59,7 +59,7 @@ func TestEngineTerminal(t *testing.T) {
 	waitFor(t, 30*time.Second, "the engine to say the hub was lost", said("pirun engine: hub lost; retrying every "))
 	startPirun(t, "hub", "--port", port)
 	waitFor(t, 60*time.Second, "the engine to say it reconnected", said("pirun engine: reconnected as engines 0-1\n"))
-	if n := strings.Count(eng.stderr.String(), "hub lost"); n != 1 {
+	if n := strings.Count(eng.stderr.String(), "pirun engine: hub lost"); n != 1 {
 		t.Errorf("engine said hub lost %d times, want once per loss:\n%s", n, eng.stderr)
 	}
 
