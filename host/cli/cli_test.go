@@ -110,3 +110,28 @@ func TestCompletionScripts(t *testing.T) {
 		t.Error("Completion(tcsh) succeeded")
 	}
 }
+
+func TestMan(t *testing.T) {
+	asked := map[string]bool{}
+	help := func(args ...string) (string, error) {
+		asked[strings.Join(args, " ")] = true
+		if len(args) == 0 {
+			return "Usage: pirun ...\n\nCommands:\n  cluster    start or stop\n  version    print versions\n\nRun ...\n", nil
+		}
+		return "Usage: pirun " + strings.Join(args, " ") + " [--flag]\n.dot \\back\n", nil
+	}
+	man, err := Man("1.2.3", "2026-12-05", help)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`.TH PIRUN 1 "2026-12-05" "pirun 1.2.3"`, ".SS pirun cluster start\n", ".SS pirun version\n", `\&.dot \eback`, `[\-\-flag]`, ".SH EXIT STATUS"} {
+		if !strings.Contains(man, want) {
+			t.Errorf("man page lacks %q:\n%s", want, man)
+		}
+	}
+	for _, p := range []string{"", "cluster", "cluster start", "cluster stop", "version"} {
+		if !asked[p] {
+			t.Errorf("Man did not ask for the help of %q", p)
+		}
+	}
+}
