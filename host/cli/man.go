@@ -27,6 +27,9 @@ func Man(version, date string, help func(args ...string) (string, error)) (strin
 	for _, cmd := range commandsOf(top) {
 		paths := [][]string{{cmd}}
 		for _, sub := range Subcommands[cmd] {
+			if OneHelp[cmd] {
+				break
+			}
 			paths = append(paths, []string{cmd, sub})
 		}
 		for _, p := range paths {

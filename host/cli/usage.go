@@ -48,6 +48,9 @@ var Subcommands = map[string][]string{
 	"kernel":  {"install"},
 }
 
+// OneHelp are the commands whose subcommands share the command's help.
+var OneHelp = map[string]bool{"profile": true}
+
 // Shells are the shells that [Completion] writes a script for.
 var Shells = []string{"bash", "zsh", "fish"}
 

@@ -23,6 +23,9 @@ func runHelp(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "pirun help: unknown command %q\n\n%s", args[0], usage())
 		return exitUsage
 	}
+	if cli.OneHelp[args[0]] {
+		args = args[:1]
+	}
 	return run(ctx, e, append(slices.Clip(args), "--help"))
 }
 
@@ -74,10 +77,9 @@ func flagNames(ctx context.Context, e *env, path []string) []string {
 	var sets []*flag.FlagSet
 	re := &env{stdout: io.Discard, stderr: io.Discard, stdin: e.stdin, getenv: e.getenv, flagSets: &sets}
 	if len(path) == 0 {
-		runDefault(ctx, re, []string{"--help"})
-	} else {
-		run(ctx, re, append(slices.Clip(path), "--help"))
+		path = []string{"run"} // a script run's flags
 	}
+	run(ctx, re, append(slices.Clip(path), "--help"))
 	var names []string
 	for _, fs := range sets {
 		names = append(names, cli.FlagNames(fs)...)
