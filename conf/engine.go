@@ -36,6 +36,12 @@ type Engine struct {
 	// out-of-memory kill. 0 means a share of this machine's memory: half
 	// of it divided among the process's engines (see the engine package).
 	MaxArrayBytes Size `toml:"max_array_bytes"`
+	// MaxMemory bounds the memory of one engine's task, in bytes: a task
+	// whose allocations pass it fails with a MemoryError naming it,
+	// instead of the process being killed for lack of memory. 0 means a
+	// share of this machine's memory: (RAM × 0.8 − 256MiB) divided among
+	// the process's engines (see the engine package).
+	MaxMemory Size `toml:"max_memory"`
 	// Heartbeat is how often the process tells the hub it is alive.
 	Heartbeat Duration `toml:"heartbeat"`
 	// ReconnectWait is the pause between attempts to reach a lost hub.

@@ -44,8 +44,11 @@ type Hub struct {
 	MaxPayload Size `toml:"max_payload"`
 	// Heartbeat is how often the hub expects a sign of life from engines.
 	Heartbeat Duration `toml:"heartbeat"`
-	// EngineTimeout is how long an engine may stay silent before it is
-	// lost and its tasks retried; longer than Heartbeat.
+	// EngineTimeout is how long an engine may stay silent before the hub
+	// doubts it. An engine is lost (its tasks retried) at once when its
+	// connection closes; a silent one whose connection stays open (a
+	// process stalled by a long allocation) is waited for until the hub's
+	// PING/PONG finds it frozen (~16s) or for 30s. Longer than Heartbeat.
 	EngineTimeout Duration `toml:"engine_timeout"`
 	// TLS is TLSOff, TLSAuto or TLSFiles.
 	TLS string `toml:"tls"`

@@ -108,6 +108,9 @@ func (e Engine) problems(prefix string) []Problem {
 	if e.MaxArrayBytes < 0 || e.MaxArrayBytes > 0 && e.MaxArrayBytes < MiB {
 		ps.add(k("max_array_bytes"), "expected a size of 1MiB or more (or 0 for a share of this machine's memory), got %s", e.MaxArrayBytes)
 	}
+	if e.MaxMemory < 0 || e.MaxMemory > 0 && e.MaxMemory < 16*MiB {
+		ps.add(k("max_memory"), "expected a size of 16MiB or more (or 0 for a share of this machine's memory), got %s", e.MaxMemory)
+	}
 	positive(&ps, k("heartbeat"), e.Heartbeat)
 	positive(&ps, k("reconnect_wait"), e.ReconnectWait)
 	if e.SSH != "" && !validSSHTarget(e.SSH) {

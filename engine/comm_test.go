@@ -159,7 +159,10 @@ func (cl *commCluster) start(ranks []int, code string, timeout time.Duration) ui
 	cl.t.Helper()
 	cl.seq++
 	task := wire.Task{ID: cl.seq, Client: "c", Kind: wire.KindExecute, File: "job.star", Code: code,
-		Comm: &wire.Comm{Job: wire.NewID(), Ranks: ranks}, Timeout: int64(timeout)}
+		Comm: &wire.Comm{Job: wire.NewID(), Ranks: ranks, Daemons: make([]string, len(ranks))}, Timeout: int64(timeout)}
+	for i, id := range ranks {
+		task.Comm.Daemons[i] = cl.owner[id].id
+	}
 	byDaemon := map[*Daemon][]int{}
 	for _, id := range ranks {
 		byDaemon[cl.owner[id]] = append(byDaemon[cl.owner[id]], id)

@@ -14,5 +14,5 @@ import (
 func ConfigFrom(ec conf.Engine) Config {
 	return Config{Engines: ec.Engines, Name: ec.Name, DataDir: ec.DataDir, MaxSteps: ec.MaxSteps,
 		TaskTimeout: time.Duration(ec.TaskTimeout), Heartbeat: time.Duration(ec.Heartbeat),
-		MaxArrayBytes: int64(ec.MaxArrayBytes)}
+		MaxArrayBytes: int64(ec.MaxArrayBytes), MaxMemory: int64(ec.MaxMemory)}
 }

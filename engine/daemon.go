@@ -41,6 +41,9 @@ type Config struct {
 	// MaxArrayBytes bounds one num array of a task, in bytes; 0 means
 	// half of this machine's memory divided among the engines.
 	MaxArrayBytes int64
+	// MaxMemory bounds the memory of one engine's task, in bytes (see
+	// memory.go); 0 means (RAM × 0.8 − 256 MiB) divided among the engines.
+	MaxMemory int64
 
 	// OnRegistered, when set, is told the engines' ids each time the hub
 	// registered them: again is false the first time, true after a
@@ -83,7 +86,9 @@ type Daemon struct {
 
 	nc            *nats.Conn
 	maxChunk      int
-	reregistering atomic.Bool // a registration after a reconnect is on its way
+	reregistering atomic.Bool  // a registration after a reconnect is on its way
+	running       atomic.Int32 // tasks running now, for the memory watchdog
+	mem           *memWatch    // max_memory (memory.go)
 
 	ready chan struct{} // closed once the engines exist
 	quit  chan struct{} // closed when Run returns
@@ -118,6 +123,7 @@ func New(cfg Config, dial Dialer, log *slog.Logger) (*Daemon, error) {
 		d.name = host
 	}
 	d.pub = newPublisher(d)
+	d.mem = newMemWatch(d.memoryLimit(), cfg.Engines)
 	d.comm = comm.NewMux(host, func(id int) bool { return d.engine(id) != nil }, log)
 	if d.files, err = newFiles(cfg.DataDir); err != nil {
 		return nil, err
@@ -146,7 +152,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer close(d.quit)
 	d.link = transport.New(nc, d.id, wire.DaemonAcks(d.id))
 	d.maxChunk = d.link.MaxPart()
-	d.comm.Connect(nc, d.maxChunk)
+	d.comm.Connect(nc, d.maxChunk, d.id)
 	for subj, cb := range map[string]nats.MsgHandler{
 		wire.DaemonTasks(d.id):   d.onTasks,
 		wire.DaemonControl(d.id): d.onControl,
@@ -168,6 +174,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	pubCtx, pubCancel := context.WithCancel(context.Background())
 	wg.Go(func() { d.pub.run(pubCtx) })
+	wg.Go(func() { d.watchMemory(pubCtx) })
 	var workers sync.WaitGroup
 	if err := d.start(runCtx, &workers, ids); err != nil {
 		cancel(nil)

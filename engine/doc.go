@@ -14,9 +14,14 @@
 // is ready, so a busy engine costs one message per batch, not per task.
 //
 // In SPMD jobs (a task carrying wire.Comm) each engine's comm value binds
-// to the job for that task: messages go by engine id, ranks of one daemon
-// exchange in memory, and blocked ranks compare states to report deadlocks
-// (comm_wait.go).
+// to the job for that task (package engine/comm): messages go by engine id
+// on subjects pinned to the daemons' identities, ranks of one daemon
+// exchange in memory, and blocked ranks compare states to report
+// deadlocks.
+//
+// The engines of a process share a memory budget, max_memory per engine
+// (memory.go): a task past it fails with a MemoryError and the process
+// lives on.
 //
 // Engine code has no access to the machine beyond the files module, which
 // reads under the daemon's data_dir only.

@@ -59,8 +59,10 @@ type Engine struct {
 	running *wire.Task
 	since   time.Time               // when the running task started
 	cancel  context.CancelCauseFunc // cancels the running task
-	done    uint64
-	nFailed uint64 // of done, the tasks that did not succeed
+	// memStopped is the running task once max_memory stopped it.
+	memStopped *wire.Task
+	done       uint64
+	nFailed    uint64 // of done, the tasks that did not succeed
 }
 
 func newEngine(d *Daemon, id int) (*Engine, error) {
@@ -91,16 +93,21 @@ const numSeedMix = 0x5bd1e9955bd1e995
 
 // arrayLimit returns the MaxArrayBytes of d's engines: the configured one,
 // else half of the machine's memory divided among its engines (1 GiB each
-// where the memory cannot be read), and at least 64 MiB.
+// where the memory cannot be read), and at least 64 MiB, but never more
+// than their max_memory (an array larger than that would only stop its
+// task with a MemoryError, after allocating it).
 func (d *Daemon) arrayLimit() int64 {
 	if d.cfg.MaxArrayBytes > 0 {
 		return d.cfg.MaxArrayBytes
 	}
-	total := memTotal()
-	if total <= 0 {
-		return 1 << 30
+	limit := int64(1 << 30)
+	if total := memTotal(); total > 0 {
+		limit = max(total/2/int64(max(d.cfg.Engines, 1)), 64<<20)
 	}
-	return max(total/2/int64(max(d.cfg.Engines, 1)), 64<<20)
+	if m := d.memoryLimit(); m > 0 {
+		limit = min(limit, m)
+	}
+	return limit
 }
 
 // memTotal returns the machine's memory in bytes from /proc/meminfo, or 0
@@ -142,6 +149,7 @@ func (e *Engine) next(ctx context.Context) (job, context.Context, bool) {
 			e.queue[0] = job{}
 			e.queue = e.queue[1:]
 			e.running, e.since = j.task, time.Now()
+			e.d.running.Add(1)
 			tctx, cancel := context.WithCancelCause(ctx)
 			e.cancel = cancel
 			e.mu.Unlock()
@@ -160,7 +168,8 @@ func (e *Engine) next(ctx context.Context) (job, context.Context, bool) {
 func (e *Engine) finish(status wire.Status) {
 	e.mu.Lock()
 	e.cancel(nil)
-	e.running, e.cancel = nil, nil
+	e.running, e.cancel, e.memStopped = nil, nil, nil
+	e.d.running.Add(-1)
 	e.done++
 	if status != wire.StatusOK {
 		e.nFailed++
@@ -178,6 +187,9 @@ func (e *Engine) work(ctx context.Context) {
 		}
 		res, value := e.run(tctx, j)
 		e.finish(res.Status)
+		if res.Err != nil && res.Err.Type == wire.MemoryError {
+			freeMemory()
+		}
 		if j.task.Balanced && res.Status == wire.StatusLost {
 			continue // shut down under it: the hub's scheduler retries or fails it
 		}

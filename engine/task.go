@@ -66,6 +66,9 @@ func (e *Engine) run(ctx context.Context, j job) (wire.Result, wire.Blocks) {
 		Started: time.Now().UnixNano()}
 	rank := e.d.comm.Begin(e.ID, t) // nil outside SPMD jobs
 	value, err := r.exec(j)
+	if err == nil {
+		err = e.d.memoryError(ctx) // a value kept or returned past max_memory
+	}
 	err = e.d.comm.End(ctx, e.ID, rank, err)
 	stop()
 	res.Finished = time.Now().UnixNano()
@@ -95,7 +98,10 @@ func (e *Engine) run(ctx context.Context, j job) (wire.Result, wire.Blocks) {
 
 // classify turns a task's error into a status and an error description.
 func classify(ctx context.Context, err error, timeout time.Duration) (wire.Status, *wire.Error) {
+	var me *MemoryError
 	switch cause := context.Cause(ctx); {
+	case errors.As(cause, &me) || errors.As(err, &me):
+		return wire.StatusError, &wire.Error{Type: wire.MemoryError, Message: me.Error(), Backtrace: backtrace(err)}
 	case errors.Is(cause, errShutdown):
 		return wire.StatusLost, &wire.Error{Type: wire.EngineError, Message: "the engine was shut down while running the task", Backtrace: backtrace(err)}
 	case errors.Is(cause, errAborted):
@@ -356,6 +362,9 @@ func (r *taskRun) execute(file, code string) error {
 		}
 	}
 	err = starlark.ExecREPLChunk(f, r.thread, globals)
+	if me := r.e.d.memoryError(starlib.Context(r.thread)); me != nil {
+		return me // keep none of its names: they hold the memory
+	}
 	for k, v := range globals {
 		if p, ok := r.e.predecl[k]; ok && p == v {
 			continue
@@ -379,6 +388,9 @@ func (r *taskRun) push() error {
 	dict, ok := v.(*starlark.Dict)
 	if !ok {
 		return fmt.Errorf("decode pushed values: got %s, want dict", v.Type())
+	}
+	if me := r.e.d.memoryError(starlib.Context(r.thread)); me != nil {
+		return me
 	}
 	for _, kv := range dict.Items() {
 		num.BindValue(r.thread, kv[1])

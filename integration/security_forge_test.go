@@ -91,6 +91,9 @@ type forger struct {
 	mu      sync.Mutex
 	clients map[string]bool
 	forged  int
+	// onTask, when set, sees every task the rogue is given (before it
+	// forges results for it).
+	onTask func(wire.Task)
 }
 
 func startForger(t *testing.T, cf conf.ConnFile) *forger {
@@ -142,6 +145,9 @@ func (f *forger) onTasks(m *nats.Msg) {
 	mine, _ := wire.Marshal(starlark.String("attacker"))
 	var done []wire.TaskRef
 	for _, task := range b.Tasks {
+		if f.onTask != nil {
+			f.onTask(task)
+		}
 		var fake []wire.Result
 		for e := range 8 { // engine ids are small: the others of a direct task
 			if e != f.engine && !task.Balanced {

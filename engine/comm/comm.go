@@ -283,7 +283,9 @@ func (m *Mux) Begin(id int, t *wire.Task) *Rank {
 	if rs == nil {
 		return nil
 	}
-	rs.start(rank, t.Comm.Ranks)
+	var dl drainList
+	rs.start(rank, t.Comm.Ranks, t.Comm.Daemons, &dl)
+	dl.run()
 	v.c = &communicator{rs: rs, rank: rank, size: len(t.Comm.Ranks)}
 	v.c.top = v.c
 	return rs

@@ -129,7 +129,7 @@ func (rs *Rank) collectCalls(ctx context.Context, k collKey, c *communicator, pa
 			continue
 		}
 		for pause := time.Millisecond; ; pause = min(2*pause, 50*time.Millisecond) {
-			st, err := rs.mux.query(ctx, wire.CommQuery{Job: rs.job, Engine: rs.ranks[w], Ctx: k.ctx, Seq: k.seq})
+			st, err := rs.mux.query(ctx, rs.daemon(w), wire.CommQuery{Job: rs.job, Engine: rs.ranks[w], Ctx: k.ctx, Seq: k.seq})
 			if err == nil && st.Called != "" {
 				calls[p] = st.Called
 				break
@@ -256,7 +256,7 @@ func (rs *Rank) reached(ctx context.Context, k collKey, w int) bool {
 	rs.mu.Unlock()
 	var blocked time.Time
 	for pause := time.Millisecond; ; pause = min(2*pause, 50*time.Millisecond) {
-		st, err := rs.mux.query(ctx, wire.CommQuery{Job: rs.job, Engine: rs.ranks[w], Ctx: k.ctx, Seq: k.seq})
+		st, err := rs.mux.query(ctx, rs.daemon(w), wire.CommQuery{Job: rs.job, Engine: rs.ranks[w], Ctx: k.ctx, Seq: k.seq})
 		switch {
 		case errors.Is(err, errNoAnswer):
 			return true

@@ -39,6 +39,7 @@ type Mux struct {
 	exists   func(engine int) bool // whether engine runs in this daemon
 	nc       *nats.Conn            // set by Connect
 	maxChunk int                   // set by Connect
+	self     string                // the daemon's id, set by Connect
 
 	// mu is never held while calling exists (the daemon creates engines
 	// under its own lock, and exists takes it).
@@ -58,9 +59,10 @@ func NewMux(host string, exists func(engine int) bool, log *slog.Logger) *Mux {
 }
 
 // Connect gives the Mux the daemon's connection, whose messages are at
-// most maxChunk bytes. The daemon calls it before it creates engines.
-func (m *Mux) Connect(nc *nats.Conn, maxChunk int) {
-	m.nc, m.maxChunk = nc, maxChunk
+// most maxChunk bytes, and the daemon's id (the identity the hub pins its
+// subjects to). The daemon calls it before it creates engines.
+func (m *Mux) Connect(nc *nats.Conn, maxChunk int, self string) {
+	m.nc, m.maxChunk, m.self = nc, maxChunk, self
 }
 
 // Attach subscribes engine id's comm subjects and returns its `comm`. The
@@ -75,8 +77,8 @@ func (m *Mux) Attach(id int) (*Value, error) {
 		return v, nil
 	}
 	for subj, cb := range map[string]nats.MsgHandler{
-		wire.CommEngine(id):      m.onMsg(id),
-		wire.CommStatusQuery(id): m.onQuery(id),
+		wire.CommTo(m.self, id, "*"):      m.onMsg(id),
+		wire.CommQueryTo(m.self, id, "*"): m.onQuery(id),
 	} {
 		sub, err := m.nc.Subscribe(subj, cb)
 		if err != nil {
@@ -134,17 +136,22 @@ func (m *Mux) onMsg(id int) nats.MsgHandler {
 			return
 		}
 		var dl drainList
-		rs.deliver(cm, &dl)
+		rs.receive(cm, wire.LastToken(msg.Subject), &dl)
 		dl.run()
 	}
 }
 
-// publish sends m to engine through the hub. Errors are logged: a message
-// that cannot leave shows as a deadlock or a dead rank on the other side.
-func (m *Mux) publish(engine int, cm *wire.CommMsg) {
+// publish sends m to engine of daemon through the hub. Errors are
+// logged: a message that cannot leave shows as a deadlock or a dead rank
+// on the other side.
+func (m *Mux) publish(daemon string, engine int, cm *wire.CommMsg) {
+	if daemon == "" {
+		m.log.Warn("send a comm message: the job names no daemon for engine", "engine", engine, "kind", cm.Kind)
+		return
+	}
 	data, err := wire.MarshalMsg(cm)
 	if err == nil {
-		err = m.nc.Publish(wire.CommEngine(engine), data)
+		err = m.nc.Publish(wire.CommTo(daemon, engine, m.self), data)
 	}
 	if err != nil {
 		m.log.Warn("send a comm message", "engine", engine, "kind", cm.Kind, "err", err)
@@ -164,20 +171,25 @@ func (m *Mux) onQuery(id int) nats.MsgHandler {
 			return
 		}
 		q.Engine = id
-		st := m.status(q)
+		st := m.status(q, wire.LastToken(msg.Subject))
 		if data, err := wire.MarshalMsg(&st); err == nil {
 			msg.Respond(data)
 		}
 	}
 }
 
-// status describes the rank q asks about now.
-func (m *Mux) status(q wire.CommQuery) wire.CommStatus {
+// status describes the rank q of daemon from asks about now; to a daemon
+// that runs no rank of the job, a started rank says only that it is
+// pending ("" is this daemon itself).
+func (m *Mux) status(q wire.CommQuery, from string) wire.CommStatus {
 	if !m.exists(q.Engine) {
 		return wire.CommStatus{State: wire.CommGone}
 	}
 	rs := m.record(q.Job, q.Engine, false)
 	if rs == nil {
+		return wire.CommStatus{State: wire.CommPending}
+	}
+	if from != "" && !rs.knows(from) {
 		return wire.CommStatus{State: wire.CommPending}
 	}
 	st := rs.status()
@@ -194,10 +206,10 @@ var errNoAnswer = errors.New("no answer")
 
 // query asks for the status of a rank, in memory when its engine runs
 // here.
-func (m *Mux) query(ctx context.Context, q wire.CommQuery) (wire.CommStatus, error) {
+func (m *Mux) query(ctx context.Context, daemon string, q wire.CommQuery) (wire.CommStatus, error) {
 	engine := q.Engine
 	if m.exists(engine) {
-		return m.status(q), nil
+		return m.status(q, ""), nil
 	}
 	data, err := wire.MarshalMsg(&q)
 	if err != nil {
@@ -205,7 +217,7 @@ func (m *Mux) query(ctx context.Context, q wire.CommQuery) (wire.CommStatus, err
 	}
 	qctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
-	msg, err := m.nc.RequestWithContext(qctx, wire.CommStatusQuery(engine), data)
+	msg, err := m.nc.RequestWithContext(qctx, wire.CommQueryTo(daemon, engine, m.self), data)
 	if errors.Is(err, nats.ErrNoResponders) {
 		return wire.CommStatus{}, errNoAnswer
 	}

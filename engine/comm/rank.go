@@ -82,7 +82,9 @@ type Rank struct {
 	mu         sync.Mutex
 	phase      phase
 	rank       int
-	ranks      []int // engine id of each world rank
+	ranks      []int      // engine id of each world rank
+	daemons    []string   // the daemon of each world rank, which alone may send its messages
+	early      []earlyMsg // messages through the hub before the task started, checked by start
 	peers      []peerState
 	broken     error               // the job failed: every operation fails with it
 	unexpected []*wire.CommMsg     // Data and RTS that no receive took yet, in arrival order (only their envelope once the task ended)
@@ -101,6 +103,16 @@ type Rank struct {
 	closing    bool                 // the task's code ended: it confirms its last collectives
 	mismatched bool                 // this rank reported a collective mismatch: even complete operations fail
 }
+
+// earlyMsg is a message that arrived through the hub before its rank's
+// task told which daemon runs each rank.
+type earlyMsg struct {
+	m    *wire.CommMsg
+	from string // the sending daemon, pinned by the hub
+}
+
+// maxEarly bounds the messages a rank keeps before its task starts.
+const maxEarly = 1 << 14
 
 func newRankState(mux *Mux, job string, engine int) *Rank {
 	return &Rank{mux: mux, job: job, engine: engine, wake: make(chan struct{}, 1), lastLive: -1}
@@ -183,11 +195,22 @@ func (rs *Rank) peer(p int) *peerState {
 	return &rs.peers[p]
 }
 
-// start binds the record to its task: rank of len(ranks) ranks.
-func (rs *Rank) start(rank int, ranks []int) {
+// start binds the record to its task: rank of len(ranks) ranks, run by
+// daemons, and delivers the messages that came before, if their daemon
+// runs their sender.
+func (rs *Rank) start(rank int, ranks []int, daemons []string, dl *drainList) {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
-	rs.rank, rs.ranks, rs.phase = rank, ranks, phaseRunning
+	rs.rank, rs.ranks, rs.daemons, rs.phase = rank, ranks, daemons, phaseRunning
+	if len(daemons) != len(ranks) {
+		rs.broken = &jobError{msg: "this SPMD job's task does not say which daemon runs each rank: the client runs an older pirun than this engine; run the same pirun release on the client and every engine"}
+	}
+	defer func() {
+		for _, e := range rs.early {
+			rs.deliverFrom(e.m, e.from, dl)
+		}
+		rs.early = nil
+	}()
 	rs.peer(len(ranks) - 1)
 	for p := range rs.peers {
 		ps := &rs.peers[p]
@@ -217,7 +240,49 @@ func (rs *Rank) send(dst int, m *wire.CommMsg, dl *drainList) {
 		}
 		return
 	}
-	rs.mux.publish(rs.ranks[dst], m)
+	rs.mux.publish(rs.daemon(dst), rs.ranks[dst], m)
+}
+
+// knows reports whether daemon d runs a rank of the job (true before the
+// task started, when that is not known yet).
+func (rs *Rank) knows(d string) bool {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	return rs.phase == phasePending || slices.Contains(rs.daemons, d)
+}
+
+// daemon returns the daemon of world rank p, or "" if unknown.
+func (rs *Rank) daemon(p int) string {
+	if p < 0 || p >= len(rs.daemons) {
+		return ""
+	}
+	return rs.daemons[p]
+}
+
+// receive handles message m that daemon from sent through the hub (the
+// last token of its subject, which the hub pins to the sender's identity).
+// Before the task started, which tells the daemon of each rank, it is
+// kept for start to check.
+func (rs *Rank) receive(m *wire.CommMsg, from string, dl *drainList) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if rs.phase == phasePending {
+		if len(rs.early) < maxEarly {
+			rs.early = append(rs.early, earlyMsg{m, from})
+		}
+		return
+	}
+	rs.deliverFrom(m, from, dl)
+}
+
+// deliverFrom delivers m if daemon from runs its sending rank, and drops
+// it otherwise: no daemon speaks for ranks it does not run. rs.mu is held.
+func (rs *Rank) deliverFrom(m *wire.CommMsg, from string, dl *drainList) {
+	if from == "" || rs.daemon(m.Src) != from {
+		rs.mux.log.Warn("drop a comm message from a daemon that does not run its rank", "job", rs.job, "rank", m.Src, "from", from, "kind", m.Kind)
+		return
+	}
+	rs.deliverLocked(m, dl)
 }
 
 // push appends m to the inbox and reports whether the caller must drain it.
@@ -269,6 +334,11 @@ func (dl *drainList) run() {
 func (rs *Rank) deliver(m *wire.CommMsg, dl *drainList) {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
+	rs.deliverLocked(m, dl)
+}
+
+// deliverLocked is deliver with rs.mu held.
+func (rs *Rank) deliverLocked(m *wire.CommMsg, dl *drainList) {
 	if m.Src < 0 || m.Src >= 1<<20 {
 		return
 	}

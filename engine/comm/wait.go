@@ -203,7 +203,7 @@ func (rs *Rank) check(ctx context.Context, r *request) error {
 	snaps := make([]wire.CommStatus, len(rs.ranks))
 	snaps[rs.rank] = self
 	for _, p := range rs.checkOrder(r) {
-		st, err := rs.mux.query(ctx, wire.CommQuery{Job: rs.job, Engine: rs.ranks[p]})
+		st, err := rs.mux.query(ctx, rs.daemon(p), wire.CommQuery{Job: rs.job, Engine: rs.ranks[p]})
 		switch {
 		case errors.Is(err, errNoAnswer):
 			return rs.fatal(fmt.Errorf("rank %d (engine %d) does not answer: its engine died or was lost", p, rs.ranks[p]))
@@ -315,7 +315,7 @@ func (rs *Rank) contact(ctx context.Context, p int) error {
 	}
 	deadline := time.Now().Add(contactTimeout)
 	for pause := time.Millisecond; ; pause = min(2*pause, 100*time.Millisecond) {
-		st, err := rs.mux.query(ctx, wire.CommQuery{Job: rs.job, Engine: rs.ranks[p]})
+		st, err := rs.mux.query(ctx, rs.daemon(p), wire.CommQuery{Job: rs.job, Engine: rs.ranks[p]})
 		switch {
 		case err == nil && st.State == wire.CommGone:
 			return rs.fatal(fmt.Errorf("rank %d (engine %d) is gone: its engine was shut down", p, rs.ranks[p]))

@@ -131,7 +131,14 @@ func (v *DirectView) submitBlocks(ctx context.Context, t wire.Task, payload wire
 	ar := newAsyncResult(v.c, t.Label, mode, len(ids))
 	ar.single, ar.targets = v.single, ids
 	t.ID, t.Client, t.Targets = v.c.NextID(), v.c.ID(), ids
-	t.Comm = spmdJob(t.Kind, v.single, ids)
+	if t.Comm = spmdJob(t.Kind, v.single, ids); t.Comm != nil {
+		// Each rank's daemon: the only one whose messages its peers
+		// accept for it ("" for an engine gone, whose task fails).
+		t.Comm.Daemons = make([]string, len(ids))
+		for i, id := range ids {
+			t.Comm.Daemons[i], _ = v.c.DaemonOf(id)
+		}
+	}
 	slots := make(map[int]int, len(ids))
 	for i, id := range ids {
 		slots[id] = i

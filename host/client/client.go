@@ -48,6 +48,12 @@ type Client struct {
 	asm     transport.Assembler
 	sources *ship.Sources
 
+	// inbox is the channel every subscription of the client's own
+	// subjects delivers to, and handlers the handler of each (see
+	// subscribe); both are set before any message is dispatched.
+	inbox    chan *nats.Msg
+	handlers map[*nats.Subscription]nats.MsgHandler
+
 	mu      sync.Mutex
 	pending map[uint64]*pendingTask
 	jobs    map[Sink]*job // the calls of pending, for job reports (jobs.go)
@@ -90,10 +96,11 @@ func Connect(ctx context.Context, nc *nats.Conn, cfg Config, log *slog.Logger) (
 		c.sources = new(ship.Sources)
 	}
 	c.out = transport.New(nc, c.id, wire.ClientAcks(c.id))
-	if _, err := nc.Subscribe(wire.ClientAll(c.id), c.onMsg); err != nil {
+	if err := c.subscribe(); err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("connect client: %w", err)
 	}
+	c.wg.Go(c.dispatch)
 	if _, err := nc.Subscribe(wire.SubjectEvents, c.onEvent); err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("connect client: %w", err)
@@ -285,44 +292,97 @@ func (c *Client) failEngines(ids []int, why string) {
 	}
 }
 
-// onMsg receives results, output and acknowledgements. Results and
-// output from a daemon come on subjects ending in its id, which the hub
-// lets only that daemon publish on (wire.ClientResultsFrom); the ones
-// without come from the hub.
-func (c *Client) onMsg(m *nats.Msg) {
-	kind, daemon := wire.ClientSubject(m.Subject)
-	switch kind {
-	case "a":
-		if daemon == "" {
-			c.out.OnAck(m)
-		}
-	case "o":
-		data, err := transport.Receive(c.nc, &c.asm, m) // a large print comes in parts
+// inboxSize bounds the messages received and not yet handled. nats.go
+// drops a channel subscription's message when its channel is full (a
+// slow consumer, reported by the connection's error handler), as it does
+// past 512k pending messages of a callback subscription.
+const inboxSize = 1 << 18
+
+// subscribe subscribes each subject of the client's own with its handler:
+// results (from daemons, whose id ends the subject and is pinned by the
+// hub, and from the hub), output (from daemons) and acknowledgements of
+// the parts the client sends. Every subscription delivers into one
+// channel: nats.go's reader puts the messages of all of them into it in
+// the order they arrived on the connection, so a task's output, which its
+// daemon sends before its result, is handled before the result.
+func (c *Client) subscribe() error {
+	c.inbox = make(chan *nats.Msg, inboxSize)
+	c.handlers = make(map[*nats.Subscription]nats.MsgHandler, 4)
+	for _, s := range []struct {
+		subj string
+		h    nats.MsgHandler
+	}{
+		{wire.ClientResults(c.id), c.onResults},
+		{wire.ClientResultsFrom(c.id, "*"), c.onResults},
+		{wire.ClientOutputFrom(c.id, "*"), c.onOutput},
+		{wire.ClientAcks(c.id), c.out.OnAck},
+	} {
+		sub, err := c.nc.ChanSubscribe(s.subj, c.inbox)
 		if err != nil {
-			c.log.Warn("drop a large print", "err", err)
+			return err
 		}
-		if data == nil {
-			return
-		}
-		var o wire.Output
-		if err := wire.UnmarshalMsg(data, &o); err == nil && c.sentBy(o.Engine, daemon) {
-			c.stream(o)
-		}
-	case "r":
-		data, err := transport.Receive(c.nc, &c.asm, m)
-		if err != nil {
-			c.log.Warn("drop a large result", "err", err)
-		}
-		if data == nil {
-			return
-		}
-		var rs wire.Results
-		if err := wire.UnmarshalMsg(data, &rs); err != nil {
-			c.log.Warn("drop malformed results", "err", err)
-			return
-		}
-		c.deliver(rs.Results, daemon)
+		c.handlers[sub] = s.h
 	}
+	return nil
+}
+
+// dispatch hands each received message to its subscription's handler, in
+// arrival order, until the client is closed.
+func (c *Client) dispatch() {
+	for {
+		select {
+		case <-c.closed:
+			return
+		case m := <-c.inbox:
+			if h := c.handlers[m.Sub]; h != nil {
+				h(m)
+			}
+		}
+	}
+}
+
+// sender returns the daemon that sent m: the last token of a subject of
+// ClientResultsFrom or ClientOutputFrom, which the hub lets only that
+// daemon publish on; "" for the hub's own ClientResults.
+func (c *Client) sender(m *nats.Msg) string {
+	if m.Subject == wire.ClientResults(c.id) {
+		return ""
+	}
+	return wire.LastToken(m.Subject)
+}
+
+// onOutput streams an engine's print, reassembled when it came in parts,
+// if its daemon runs the engine.
+func (c *Client) onOutput(m *nats.Msg) {
+	data, err := transport.Receive(c.nc, &c.asm, m) // a large print comes in parts
+	if err != nil {
+		c.log.Warn("drop a large print", "err", err)
+	}
+	if data == nil {
+		return
+	}
+	var o wire.Output
+	if err := wire.UnmarshalMsg(data, &o); err == nil && c.sentBy(o.Engine, c.sender(m)) {
+		c.stream(o)
+	}
+}
+
+// onResults delivers a batch of results, reassembled when it came in
+// parts.
+func (c *Client) onResults(m *nats.Msg) {
+	data, err := transport.Receive(c.nc, &c.asm, m)
+	if err != nil {
+		c.log.Warn("drop a large result", "err", err)
+	}
+	if data == nil {
+		return
+	}
+	var rs wire.Results
+	if err := wire.UnmarshalMsg(data, &rs); err != nil {
+		c.log.Warn("drop malformed results", "err", err)
+		return
+	}
+	c.deliver(rs.Results, c.sender(m))
 }
 
 // sentBy reports whether engine belongs to daemon in the roster.

@@ -226,21 +226,25 @@ func clientPermissions(id string) *server.Permissions {
 
 // enginePermissions confine daemon id: it speaks to the hub only as
 // itself (register, heartbeats, done), reads only its own tasks,
-// controls, acknowledgements and replies, sends results and output to
+// controls, acknowledgements, replies and communicator messages, sends
+// communicator messages only under its own id, sends results and output to
 // clients only under its own id, acknowledges the parts of large
 // messages, and answers the requests it receives through response
 // permissions.
 func enginePermissions(id string) *server.Permissions {
 	return &server.Permissions{
 		Publish: allow(wire.RegisterFrom(id), wire.HeartbeatFrom(id), wire.DoneFrom(id),
-			wire.ClientResultsFrom("*", id), wire.ClientOutputFrom("*", id), wire.CommAll,
+			wire.ClientResultsFrom("*", id), wire.ClientOutputFrom("*", id),
 			// Acknowledgements of the parts of large tasks, on the
 			// sender's subject (response permissions do not cover them:
 			// one reply subject for every part). A forged one can stall
 			// a transfer, not change or read data.
-			wire.ClientAcks("*"), wire.SubjectHubAcks),
+			wire.ClientAcks("*"), wire.SubjectHubAcks,
+			// Messages of SPMD jobs, with its id last (their receivers
+			// accept them only from the daemon of the sending rank).
+			wire.CommFrom(id)[0], wire.CommFrom(id)[1]),
 		Subscribe: allow(wire.DaemonTasks(id), wire.DaemonControl(id), wire.DaemonAcks(id),
-			wire.CommAll, wire.EngineInbox(id)+".>"),
+			wire.CommOf(id), wire.EngineInbox(id)+".>"),
 		Response: &server.ResponsePermission{MaxMsgs: 1, Expires: time.Minute},
 	}
 }

@@ -30,12 +30,17 @@ type Config struct {
 	MaxPayload    int           // bytes per NATS message; 0 = 8 MiB
 	Heartbeat     time.Duration // engines' heartbeat interval; 0 = 500ms
 	EngineTimeout time.Duration // silence after which an engine is lost; 0 = 2.5s
-	Version       string        // pirun version, announced to engines
-	Policy        sched.Policy  // load balancing; zero = sched.DefaultPolicy()
-	Auth          *Auth         // credentials per role; nil = no authentication (in-process only)
-	ID            string        // the hub's identity; "" = a fresh one
-	Registry      string        // file keeping the engine ids given out across restarts; "" = none
-	TLS           *tls.Config   // the listener's TLS; nil = plain TCP
+	// StallTimeout is how long an engine whose connection stays open may
+	// stay silent before it is lost; 0 = 30s. A whole process can stall
+	// for seconds (a long allocation, a GC pause) while its connection,
+	// and the server's PING/PONG on it, say it lives; see sweepOnce.
+	StallTimeout time.Duration
+	Version      string       // pirun version, announced to engines
+	Policy       sched.Policy // load balancing; zero = sched.DefaultPolicy()
+	Auth         *Auth        // credentials per role; nil = no authentication (in-process only)
+	ID           string       // the hub's identity; "" = a fresh one
+	Registry     string       // file keeping the engine ids given out across restarts; "" = none
+	TLS          *tls.Config  // the listener's TLS; nil = plain TCP
 	// HTTP is the dashboard's address, host:port (SPEC §13); "" serves none.
 	HTTP string
 	// HTTPToken guards a dashboard beyond loopback; "" makes one (see DashURL).
@@ -70,6 +75,8 @@ type daemonEntry struct {
 	reg      wire.Register
 	ids      []int
 	lastSeen time.Time
+	probedAt time.Time // when the hub probed it, silent past EngineTimeout but connected; zero otherwise
+	waiting  bool      // the hub waits for it, its machine answering (logged once)
 	stats    []wire.EngineStat
 	host     *wire.HostFigures // the machine's latest figures, or nil
 	hostAt   time.Time         // when they came
@@ -96,6 +103,9 @@ func New(cfg Config, log *slog.Logger) (*Hub, error) {
 	}
 	if cfg.EngineTimeout <= cfg.Heartbeat {
 		return nil, fmt.Errorf("engine timeout %v must be longer than the heartbeat %v", cfg.EngineTimeout, cfg.Heartbeat)
+	}
+	if cfg.StallTimeout <= 0 {
+		cfg.StallTimeout = max(defaultStallTimeout, cfg.EngineTimeout)
 	}
 	if cfg.Policy.Prefetch == 0 {
 		cfg.Policy = sched.DefaultPolicy()
@@ -219,8 +229,8 @@ func (h *Hub) serverOptions() *server.Options {
 		NoLog:        false,
 		MaxPayload:   int32(h.cfg.MaxPayload),
 		MaxPending:   64 << 20,
-		PingInterval: 2 * time.Second,
-		MaxPingsOut:  3,
+		PingInterval: pingInterval,
+		MaxPingsOut:  maxPingsOut,
 		TLSConfig:    h.cfg.TLS,
 		// Daemons and clients sign the nonce with their identity key
 		// (transport.Identity), with or without authentication.
@@ -422,7 +432,7 @@ func (h *Hub) onHeartbeat(m *nats.Msg) {
 	d := h.daemons[hb.Daemon]
 	if d != nil {
 		h.dash.heartbeat(now, d.stats, hb.Engines)
-		d.lastSeen = now
+		d.lastSeen, d.probedAt, d.waiting = now, time.Time{}, false
 		d.stats = hb.Engines
 		if hb.Host != nil {
 			d.host, d.hostAt = hb.Host, now
@@ -501,23 +511,50 @@ func (h *Hub) sweepOnce(now time.Time) {
 	stalled := !h.lastSweep.IsZero() && now.Sub(h.lastSweep) > 2*h.cfg.Heartbeat
 	h.lastSweep = now
 	var lost []wire.EngineInfo
+	var probe []string
 	for _, d := range h.daemons {
+		silent := now.Sub(d.lastSeen)
+		// Heartbeats judge engines across a network; a stalled hub (its
+		// own sweeper late) has not read theirs yet, and in-process
+		// engines die only with their connection.
+		late := !stalled && !h.cfg.DontListen && silent > h.cfg.EngineTimeout
 		switch {
-		case !stalled && !h.cfg.DontListen && now.Sub(d.lastSeen) > h.cfg.EngineTimeout:
-			// Heartbeats judge engines across a network; a stalled hub
-			// (its own sweeper late) has not read theirs yet, and
-			// in-process engines die only with their connection.
-			h.log.Warn("engines lost: no heartbeat", "ids", d.ids, "host", d.reg.Host,
-				"silent", now.Sub(d.lastSeen).Round(time.Millisecond))
 		case !h.connected(d.reg.ConnID):
 			h.log.Warn("engines lost: their connection closed", "ids", d.ids, "host", d.reg.Host)
-		default:
+		case !late:
 			continue
+		case silent > h.cfg.StallTimeout:
+			h.log.Warn("engines lost: no heartbeat", "ids", d.ids, "host", d.reg.Host, "silent", silent.Round(time.Millisecond))
+		case d.probedAt.IsZero():
+			d.probedAt = now
+			probe = append(probe, d.reg.Daemon)
+			continue
+		default:
+			unreached, known := h.unreachable(d.reg.ConnID)
+			switch {
+			case !known:
+				h.log.Warn("engines lost: no heartbeat", "ids", d.ids, "host", d.reg.Host, "silent", silent.Round(time.Millisecond))
+			case unreached:
+				h.log.Warn("engines lost: no heartbeat, and their machine does not acknowledge the hub's messages (network down or machine off)",
+					"ids", d.ids, "host", d.reg.Host, "silent", silent.Round(time.Millisecond))
+			default:
+				if !d.waiting {
+					d.waiting = true
+					h.log.Info("engines silent but connected, their machine answering: waiting for the process (a long allocation or GC pause?)",
+						"ids", d.ids, "host", d.reg.Host, "silent", silent.Round(time.Millisecond))
+				}
+				continue
+			}
 		}
 		lost = append(lost, h.dropLocked(d)...)
 	}
 	epoch := h.epoch
 	h.mu.Unlock()
+	for _, d := range probe {
+		// Bytes for its machine to acknowledge; a stats request without a
+		// reply costs the daemon a lock or two when it wakes.
+		h.publish(wire.DaemonControl(d), &wire.Control{Op: wire.OpStats})
+	}
 	h.dash.gone(lost, true)
 	if len(lost) > 0 {
 		h.publish(wire.SubjectEvents, &wire.Event{Kind: wire.EventLost, Engines: lost, Epoch: epoch})

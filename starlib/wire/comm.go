@@ -2,7 +2,7 @@
 // an SPMD job (the engines' `comm`), and of the questions ranks ask each
 // other to tell a deadlock from a slow rank.
 //
-// Every CommMsg goes to CommEngine(engine of Dst). Messages from one rank
+// Every CommMsg goes to CommTo(daemon of Dst, engine of Dst, sender's daemon). Messages from one rank
 // to another keep their order: each daemon publishes on one connection,
 // and ranks on the same daemon hand messages over in order in memory.
 

@@ -123,9 +123,16 @@ func encodeTaskTail(e *Encoder, t *Task) {
 	intField(e, 14, int64(t.Attempt))
 	if t.Comm != nil {
 		e.EncodeUint(15)
-		e.EncodeMapHead(count(t.Comm.Job != "", t.Comm.Ranks != nil))
+		e.EncodeMapHead(count(t.Comm.Job != "", t.Comm.Ranks != nil, t.Comm.Daemons != nil))
 		stringField(e, 1, t.Comm.Job)
 		intsField(e, 2, t.Comm.Ranks)
+		if t.Comm.Daemons != nil {
+			e.EncodeUint(3)
+			e.EncodeArrayHead(len(t.Comm.Daemons))
+			for _, s := range t.Comm.Daemons {
+				e.EncodeString(s)
+			}
+		}
 	}
 	stringField(e, 16, t.Label)
 	if t.Balanced {

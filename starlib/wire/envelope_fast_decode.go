@@ -246,6 +246,8 @@ func decodeComm(d *Decoder, c *Comm) error {
 			return wrap("Job", decodeStringTo(d, &c.Job))
 		case 2:
 			return wrap("Ranks", decodeSliceOf(d, &c.Ranks, decodeIntTo))
+		case 3:
+			return wrap("Daemons", decodeSliceOf(d, &c.Daemons, decodeStringTo))
 		}
 		return skipField(d)
 	})

@@ -14,6 +14,7 @@ const (
 	EngineError          ErrorKind = "EngineError"          // its engine died, was lost or shut down, or the task could not reach one
 	TimeoutError         ErrorKind = "TimeoutError"         // it ran past its timeout
 	TaskAborted          ErrorKind = "TaskAborted"          // it was aborted
+	MemoryError          ErrorKind = "MemoryError"          // its engine's max_memory was passed; the engine lives
 	ImpossibleDependency ErrorKind = "ImpossibleDependency" // a dependency failed, so it can never run
 )
 

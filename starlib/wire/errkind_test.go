@@ -3,7 +3,7 @@ package wire
 import "testing"
 
 func TestErrorKindsRoundTrip(t *testing.T) {
-	for _, kind := range []ErrorKind{RemoteError, EngineError, TimeoutError, TaskAborted, ImpossibleDependency} {
+	for _, kind := range []ErrorKind{RemoteError, EngineError, TimeoutError, TaskAborted, MemoryError, ImpossibleDependency} {
 		in := Results{Results: []Result{{Task: 1, Status: StatusError, Err: &Error{Type: kind, Message: "m"}}}}
 		data, err := MarshalMsg(&in)
 		if err != nil {

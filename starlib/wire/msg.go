@@ -55,10 +55,13 @@ type Task struct {
 	Balanced bool     `wire:"17"` // dispatched by the hub's scheduler: report Done to it
 }
 
-// Comm binds a task to an SPMD job: Ranks[i] is the engine id of rank i.
+// Comm binds a task to an SPMD job: Ranks[i] is the engine id of rank i,
+// and Daemons[i] the daemon that runs it (its identity, to which the hub
+// pins the subjects of its messages: see CommTo).
 type Comm struct {
-	Job   string `wire:"1"`
-	Ranks []int  `wire:"2"`
+	Job     string   `wire:"1"`
+	Ranks   []int    `wire:"2"`
+	Daemons []string `wire:"3"`
 }
 
 // Batch carries tasks that share function bundles, in one message.

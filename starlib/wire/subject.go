@@ -125,15 +125,33 @@ func ClientAll(c string) string { return clientPrefix + c + ".>" }
 // ClientsAll matches every client subject (for permissions).
 const ClientsAll = clientPrefix + ">"
 
-// CommEngine is the subject on which engine id receives the messages of
-// every SPMD job it takes part in (wire.CommMsg). Engines are addressed
-// rather than ranks so that a message sent before the receiver's task
-// started (it may wait behind other tasks) is not lost.
-func CommEngine(id int) string { return commPrefix + "e." + strconv.Itoa(id) }
+// CommTo is the subject on which daemon d receives, for its engine id,
+// the messages of the SPMD jobs it takes part in (wire.CommMsg) from daemon
+// from. Engines are addressed rather than ranks so that a message sent
+// before the receiver's task started (it may wait behind other tasks) is
+// not lost. The hub lets a daemon read only its own (CommOf) and send only
+// with its own id last, so a receiver knows which daemon sent a message
+// and no daemon reads the messages of jobs it takes no part in.
+func CommTo(d string, engine int, from string) string {
+	return commPrefix + d + ".e." + strconv.Itoa(engine) + "." + from
+}
 
-// CommStatusQuery is the request subject on which engine id answers a
-// CommQuery with a CommStatus (deadlock detection).
-func CommStatusQuery(id int) string { return commPrefix + "q." + strconv.Itoa(id) }
+// CommQueryTo is the request subject on which daemon d answers, for its
+// engine id, a CommQuery of daemon from with a CommStatus (deadlock
+// detection).
+func CommQueryTo(d string, engine int, from string) string {
+	return commPrefix + d + ".q." + strconv.Itoa(engine) + "." + from
+}
+
+// CommOf matches every communicator subject of daemon d (to subscribe, and
+// for permissions).
+func CommOf(d string) string { return commPrefix + d + ".>" }
+
+// CommFrom returns the patterns of the communicator subjects that daemon
+// from may send on (for permissions).
+func CommFrom(from string) []string {
+	return []string{commPrefix + "*.e.*." + from, commPrefix + "*.q.*." + from}
+}
 
 // CommAll matches every communicator subject (for permissions).
 const CommAll = commPrefix + ">"
