@@ -117,12 +117,13 @@ func (s *EngineSetup) OpenLogs(stderr io.Writer, getenv func(string) string, ver
 }
 
 // engineProfile opens the engine's profile and picks its log file: --log,
-// else the profile's log/engine.log. With --connect and no profile named,
-// the default profile is read but not created, and the log goes to the
+// else the profile's log/engine.log. With --connect and no profile named
+// (--profile, $PIRUN_PROFILE, or a $PIRUN_DIR as the service sets), the
+// default profile is read but not created, and the log goes to the
 // log/ folder beside the connection file's security/ folder if there is
 // one, else nowhere but stderr.
 func engineProfile(e *IO, f EngineFlags) (conf.ProfilePaths, conf.Profile, string, error) {
-	if f.Profile != "" || e.Getenv("PIRUN_PROFILE") != "" || f.Connect == "" {
+	if f.Profile != "" || e.Getenv("PIRUN_PROFILE") != "" || e.Getenv("PIRUN_DIR") != "" || f.Connect == "" {
 		paths, prof, err := OpenProfile(f.Profile, e.Getenv, e.Stderr)
 		logPath := f.Log
 		if logPath == "" {
