@@ -17,7 +17,7 @@ import (
 // TestEngineTerminal: an engine says where it connects and with which
 // file, which ids it joined as and on which machine, that the hub was lost
 // and that it reconnected, and that it stops; it logs into --log, not into
-// the default profile; --quiet says none of it.
+// the profile of $PIRUN_DIR; --quiet says none of it.
 func TestEngineTerminal(t *testing.T) {
 	hub, clientConn, engineConn := startHub(t)
 	cf, _, err := conf.LoadConnFile(clientConn)
@@ -48,7 +48,7 @@ func TestEngineTerminal(t *testing.T) {
 	if !strings.Contains(eng.stderr.String(), "pirun engine: log: "+logFile+"\n") {
 		t.Errorf("engine stderr = %q, want it to name its log %s", eng.stderr.String(), logFile)
 	}
-	quiet := startPirun(t, "engine", "--connect", conn, "-n", "1", "--quiet")
+	quiet := startPirun(t, "engine", "--connect", conn, "-n", "1", "--quiet", "--log", filepath.Join(dir, "quiet.log"))
 	waitFor(t, 30*time.Second, "the quiet engine to join", func() bool {
 		r := runPirun(t, "", 20*time.Second, "status", "--json")
 		return r.code == 0 && strings.Count(r.stdout, `"state": "idle"`) == 3
