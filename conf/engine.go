@@ -21,6 +21,14 @@ type Engine struct {
 	// was configured and the caller decides (the zero-set-up mode uses the
 	// script's folder).
 	DataDir string `toml:"data_dir"`
+	// OutDir is the only folder the files module may write; "" means the
+	// caller decides: the profile's out/ folder for `pirun engine`, the
+	// data_dir in the zero-set-up mode.
+	OutDir string `toml:"out_dir"`
+	// MaxOutBytes bounds what the engines of the process may add to
+	// OutDir, net (overwriting counts the difference, removing gives the
+	// bytes back); 0 means the default, 1GiB.
+	MaxOutBytes Size `toml:"max_out_bytes"`
 	// Preload lists .star files run into every engine's namespace at start,
 	// in order.
 	Preload []string `toml:"preload"`

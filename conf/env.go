@@ -83,6 +83,9 @@ func (e *Engine) applyEnv(getenv func(string) string) []Problem {
 	if v := getenv("PIRUN_DATA_DIR"); v != "" {
 		e.DataDir = v
 	}
+	if v := getenv("PIRUN_OUT_DIR"); v != "" {
+		e.OutDir = v
+	}
 	if v := getenv("PIRUN_MAX_STEPS"); v != "" {
 		n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
 		e.MaxSteps = n

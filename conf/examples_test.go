@@ -53,6 +53,8 @@ func TestExampleEngine(t *testing.T) {
 	want := DefaultEngine()
 	want.Connect = filepath.Join(dir, "engine-connection.toml")
 	want.DataDir = filepath.Join(dir, "data")
+	want.OutDir = filepath.Join(dir, "out")
+	want.MaxOutBytes = GiB
 	want.Preload = []string{filepath.Join(dir, "startup.star")}
 	want.Startup = "threshold = 0.5\n"
 	want.TaskTimeout = Duration(10 * time.Minute)

@@ -104,6 +104,7 @@ func (e *Engine) resolve(dir string) {
 		e.Connect = resolvePath(dir, e.Connect)
 	}
 	e.DataDir = resolvePath(dir, e.DataDir)
+	e.OutDir = resolvePath(dir, e.OutDir)
 	for i, f := range e.Preload {
 		e.Preload[i] = resolvePath(dir, f)
 	}

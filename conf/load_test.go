@@ -36,11 +36,11 @@ func TestProfileProblems(t *testing.T) {
 		{"hub = [1]", `F:1: hub: expected a table ([hub]), got an array`},
 		{"hosts = 3", `F:1: hosts: expected an array of tables ([[hosts]]), got the integer 3`},
 		{"hosts = [1]", `F:1: hosts: expected an array of tables ([[hosts]]), got an array`},
-		{"[engine]\nenigne = 3", `F:2: engine.enigne: unknown key in [engine] (did you mean "engines"?); known keys: connect, data_dir, engines, grace, heartbeat, max_array_bytes, max_memory, max_steps, name, preload, reconnect_wait, ssh, startup, task_timeout`},
-		{"[hub]\nPort = 1", `F:2: hub.Port: unknown key in [hub] (did you mean "port"?); known keys: advertise, engine_timeout, heartbeat, http, ip, max_payload, port, task_records, tls, tls_ca, tls_cert, tls_key`},
-		{"[hub]\ntask-records = 1", `F:2: hub.task-records: unknown key in [hub] (did you mean "task_records"?); known keys: advertise, engine_timeout, heartbeat, http, ip, max_payload, port, task_records, tls, tls_ca, tls_cert, tls_key`},
+		{"[engine]\nenigne = 3", `F:2: engine.enigne: unknown key in [engine] (did you mean "engines"?); known keys: connect, data_dir, engines, grace, heartbeat, max_array_bytes, max_memory, max_out_bytes, max_steps, name, out_dir, preload, reconnect_wait, ssh, startup, task_timeout`},
+		{"[hub]\nPort = 1", `F:2: hub.Port: unknown key in [hub] (did you mean "port"?); known keys: advertise, engine_timeout, heartbeat, http, ip, max_payload, port, results_max_bytes, task_records, tls, tls_ca, tls_cert, tls_key`},
+		{"[hub]\ntask-records = 1", `F:2: hub.task-records: unknown key in [hub] (did you mean "task_records"?); known keys: advertise, engine_timeout, heartbeat, http, ip, max_payload, port, results_max_bytes, task_records, tls, tls_ca, tls_cert, tls_key`},
 		{"[log]\nzzz = 1", `F:2: log.zzz: unknown key in [log]; known keys: level, max_files, max_size`},
-		{"[hub.extra]\nx = 1", `F:1: hub.extra: unknown key in [hub]; known keys: advertise, engine_timeout, heartbeat, http, ip, max_payload, port, task_records, tls, tls_ca, tls_cert, tls_key`},
+		{"[hub.extra]\nx = 1", `F:1: hub.extra: unknown key in [hub]; known keys: advertise, engine_timeout, heartbeat, http, ip, max_payload, port, results_max_bytes, task_records, tls, tls_ca, tls_cert, tls_key`},
 		{"[cluster]\n\"odd key\" = 1", `F:2: cluster."odd key": unknown key in [cluster]; known keys: engines, grace, ssh`},
 		{"[hosts]\nhost = \"a\"", `F:1: hosts: expected an array of tables ([[hosts]]), got a table`},
 		{"# comment\nhots = 1", `F:2: hots: unknown key at the top level (did you mean "hosts"?); known keys: cluster, engine, hosts, hub, log`},
@@ -208,7 +208,7 @@ func TestLoadEngine(t *testing.T) {
 		{"[engine]\nengines = -1", `F:2: engine.engines: expected an integer 0..1024 (0 = one per CPU), got -1`},
 		{"[bogus]\n[engine]", `F:1: bogus: unknown key at the top level; known keys: cluster, engine, hosts, hub, log`},
 		{"engines = 2", `F:1: engines: unknown key at the top level; "engines" is an engine setting: put it under an [engine] table`},
-		{"[engine]\nengines = 2\nx = 1", `F:3: engine.x: unknown key in [engine]; known keys: connect, data_dir, engines, grace, heartbeat, max_array_bytes, max_memory, max_steps, name, preload, reconnect_wait, ssh, startup, task_timeout`},
+		{"[engine]\nengines = 2\nx = 1", `F:3: engine.x: unknown key in [engine]; known keys: connect, data_dir, engines, grace, heartbeat, max_array_bytes, max_memory, max_out_bytes, max_steps, name, out_dir, preload, reconnect_wait, ssh, startup, task_timeout`},
 	} {
 		_, err := parseEngine("F", []byte(test.src))
 		if got := errString(err); got != test.want {

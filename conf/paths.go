@@ -79,6 +79,7 @@ type ProfilePaths struct {
 	HubSecrets string // security/hub.toml: the hub's identity and role passwords
 	Engines    string // security/engines/: one connection file per named engine credential
 	Log        string // log/
+	Out        string // out/: the engines' default out_dir, where files.write writes
 	State      string // state/, mode 0700: cluster processes, hub registry
 	Registry   string // state/registry.json: engine ids the hub has given out
 	Cluster    string // state/cluster.json: the processes `pirun cluster start` started
@@ -96,6 +97,7 @@ func Paths(dir string) ProfilePaths {
 		HubSecrets: filepath.Join(sec, "hub.toml"),
 		Engines:    filepath.Join(sec, "engines"),
 		Log:        filepath.Join(dir, "log"),
+		Out:        filepath.Join(dir, "out"),
 		State:      filepath.Join(dir, "state"),
 		Registry:   filepath.Join(dir, "state", "registry.json"),
 		Cluster:    filepath.Join(dir, "state", "cluster.json"),

@@ -51,7 +51,7 @@ func TestPaths(t *testing.T) {
 	want := ProfilePaths{
 		Dir: "/p/rpi", Config: "/p/rpi/pirun.toml", Security: "/p/rpi/security",
 		ClientConn: "/p/rpi/security/client-connection.toml", EngineConn: "/p/rpi/security/engine-connection.toml",
-		HubSecrets: "/p/rpi/security/hub.toml", Engines: "/p/rpi/security/engines", Log: "/p/rpi/log", State: "/p/rpi/state",
+		HubSecrets: "/p/rpi/security/hub.toml", Engines: "/p/rpi/security/engines", Log: "/p/rpi/log", Out: "/p/rpi/out", State: "/p/rpi/state",
 		Registry: "/p/rpi/state/registry.json", Cluster: "/p/rpi/state/cluster.json",
 	}
 	if runtime.GOOS != "windows" && !reflect.DeepEqual(got, want) {

@@ -60,6 +60,10 @@ type Hub struct {
 	// TaskRecords is how many finished task records the hub keeps for
 	// queue_status() and `pirun status`.
 	TaskRecords int `toml:"task_records"`
+	// ResultsMaxBytes bounds the results of detached=True jobs the hub
+	// keeps on disk under the profile's state/ (SPEC §15); the oldest are
+	// evicted past it.
+	ResultsMaxBytes Size `toml:"results_max_bytes"`
 	// HTTP is the dashboard's address, host:port (":8080" for every
 	// interface, which asks for a token); "" serves none.
 	HTTP string `toml:"http"`
@@ -110,13 +114,14 @@ type Log struct {
 func DefaultProfile() Profile {
 	return Profile{
 		Hub: Hub{
-			IP:            "127.0.0.1",
-			Port:          DefaultHubPort,
-			MaxPayload:    8 * MiB,
-			Heartbeat:     Duration(time.Second),
-			EngineTimeout: Duration(3 * time.Second),
-			TLS:           TLSOff,
-			TaskRecords:   10000,
+			IP:              "127.0.0.1",
+			Port:            DefaultHubPort,
+			MaxPayload:      8 * MiB,
+			Heartbeat:       Duration(time.Second),
+			EngineTimeout:   Duration(3 * time.Second),
+			TLS:             TLSOff,
+			TaskRecords:     10000,
+			ResultsMaxBytes: 256 * MiB,
 		},
 		Engine:  DefaultEngine(),
 		Cluster: Cluster{SSH: "ssh", Grace: Duration(time.Minute)},

@@ -48,6 +48,9 @@ func (h Hub) check(ps *problems) {
 		ps.add("hub.engine_timeout", "expected a duration longer than hub.heartbeat (%s), got %s", h.Heartbeat, h.EngineTimeout)
 	}
 	h.checkTLS(ps)
+	if h.ResultsMaxBytes < MiB {
+		ps.add("hub.results_max_bytes", "expected a size of 1MiB or more, got %s", h.ResultsMaxBytes)
+	}
 	if h.TaskRecords < 0 {
 		ps.add("hub.task_records", "expected an integer of 0 or more, got %d", h.TaskRecords)
 	}
@@ -110,6 +113,9 @@ func (e Engine) problems(prefix string) []Problem {
 	}
 	if e.MaxMemory < 0 || e.MaxMemory > 0 && e.MaxMemory < 16*MiB {
 		ps.add(k("max_memory"), "expected a size of 16MiB or more (or 0 for a share of this machine's memory), got %s", e.MaxMemory)
+	}
+	if e.MaxOutBytes < 0 {
+		ps.add(k("max_out_bytes"), "expected a size of 0 or more (0 = the default, 1GiB), got %s", e.MaxOutBytes)
 	}
 	positive(&ps, k("heartbeat"), e.Heartbeat)
 	positive(&ps, k("reconnect_wait"), e.ReconnectWait)

@@ -12,7 +12,8 @@ import (
 // ConfigFrom returns the Config of the [engine] table ec. Callers add what
 // only they know: Version, GOARM, Startup, or a DataDir of their own.
 func ConfigFrom(ec conf.Engine) Config {
-	return Config{Engines: ec.Engines, Name: ec.Name, DataDir: ec.DataDir, MaxSteps: ec.MaxSteps,
+	return Config{Engines: ec.Engines, Name: ec.Name, DataDir: ec.DataDir, OutDir: ec.OutDir,
+		MaxOutBytes: int64(ec.MaxOutBytes), MaxSteps: ec.MaxSteps,
 		TaskTimeout: time.Duration(ec.TaskTimeout), Heartbeat: time.Duration(ec.Heartbeat),
 		MaxArrayBytes: int64(ec.MaxArrayBytes), MaxMemory: int64(ec.MaxMemory)}
 }

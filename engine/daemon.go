@@ -31,6 +31,8 @@ type Config struct {
 	Engines     int           // engines to run; 0 means one per CPU
 	Name        string        // shown in status; defaults to the host name
 	DataDir     string        // the folder the files module reads; "" = none
+	OutDir      string        // the folder the files module writes; "" = DataDir
+	MaxOutBytes int64         // what writes may add to OutDir, net; 0 = DefaultMaxOutBytes
 	MaxSteps    uint64        // Starlark steps a task may take; 0 = unlimited
 	TaskTimeout time.Duration // default task timeout; 0 = none
 	Heartbeat   time.Duration // between heartbeats; 0 = 500ms
@@ -125,7 +127,7 @@ func New(cfg Config, dial Dialer, log *slog.Logger) (*Daemon, error) {
 	d.pub = newPublisher(d)
 	d.mem = newMemWatch(d.memoryLimit(), cfg.Engines)
 	d.comm = comm.NewMux(host, func(id int) bool { return d.engine(id) != nil }, log)
-	if d.files, err = newFiles(cfg.DataDir); err != nil {
+	if d.files, err = newFiles(cfg); err != nil {
 		return nil, err
 	}
 	return d, nil
@@ -156,6 +158,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	for subj, cb := range map[string]nats.MsgHandler{
 		wire.DaemonTasks(d.id):   d.onTasks,
 		wire.DaemonControl(d.id): d.onControl,
+		wire.DaemonAdmin(d.id):   d.onAdmin,
 		wire.DaemonAcks(d.id):    d.link.OnAck,
 	} {
 		sub, err := nc.Subscribe(subj, cb)
@@ -348,6 +351,23 @@ func (d *Daemon) stats(ids []int) []wire.EngineStat {
 	return out
 }
 
+// statsOf is stats with the task ids of client's tasks.
+func (d *Daemon) statsOf(ids []int, client string) []wire.EngineStat {
+	d.mu.Lock()
+	engines := make([]*Engine, 0, len(d.engines))
+	for _, id := range d.ids() {
+		if ids == nil || slices.Contains(ids, id) {
+			engines = append(engines, d.engines[id])
+		}
+	}
+	d.mu.Unlock()
+	out := make([]wire.EngineStat, len(engines))
+	for i, e := range engines {
+		out[i] = e.statOf(client)
+	}
+	return out
+}
+
 // engine returns the engine with the given id, or nil.
 func (d *Daemon) engine(id int) *Engine {
 	d.mu.Lock()
@@ -458,12 +478,26 @@ func (d *Daemon) onControl(m *nats.Msg) {
 				}
 			}
 		case wire.OpStats:
-			reply.Stats = d.stats(c.Engines)
+			if c.Verbose {
+				reply.Stats = d.statsOf(c.Engines, c.Client)
+			} else {
+				reply.Stats = d.stats(c.Engines)
+			}
 		case wire.OpShutdown:
 			d.shutdown(c.Engines)
 		case wire.OpRegister:
 			d.log.Warn("the hub lost track of these engines; registering again")
 			d.onReconnect(d.nc)
+		case wire.OpResend:
+			d.pub.resend(c.Client, c.Tasks)
+		case wire.OpAbortClient:
+			if c.Client != "" {
+				for _, id := range d.targets(c.Engines) {
+					if e := d.engine(id); e != nil {
+						e.abortClient(c.Client)
+					}
+				}
+			}
 		}
 	}
 	if m.Reply != "" {

@@ -63,6 +63,11 @@ type Engine struct {
 	memStopped *wire.Task
 	done       uint64
 	nFailed    uint64 // of done, the tasks that did not succeed
+	// recent holds the last wire.MaxDoneIDs finished tasks, oldest first,
+	// for a verbose queue_status.
+	recent []wire.TaskRef
+
+	pulls pullable // what pull needs to send this engine's functions back (pull.go)
 }
 
 func newEngine(d *Daemon, id int) (*Engine, error) {
@@ -168,6 +173,12 @@ func (e *Engine) next(ctx context.Context) (job, context.Context, bool) {
 func (e *Engine) finish(status wire.Status) {
 	e.mu.Lock()
 	e.cancel(nil)
+	if e.running != nil {
+		if len(e.recent) == wire.MaxDoneIDs {
+			e.recent = append(e.recent[:0], e.recent[1:]...)
+		}
+		e.recent = append(e.recent, wire.TaskRef{Client: e.running.Client, ID: e.running.ID})
+	}
 	e.running, e.cancel, e.memStopped = nil, nil, nil
 	e.d.running.Add(-1)
 	e.done++
@@ -221,6 +232,14 @@ var errShutdown = comm.ErrShutdown
 // aborted) and cancels the running one if it is among them.
 func (e *Engine) abort(client string, ids []uint64) {
 	match := func(t *wire.Task) bool { return t.Client == client && slices.Contains(ids, t.ID) }
+	if found := e.abortWhere(match); len(found) < len(ids) {
+		e.d.remember(client, ids)
+	}
+}
+
+// abortWhere aborts the queued and running tasks that match, and returns
+// them.
+func (e *Engine) abortWhere(match func(t *wire.Task) bool) []wire.TaskRef {
 	e.mu.Lock()
 	var removed []*wire.Task
 	e.queue = slices.DeleteFunc(e.queue, func(j job) bool {
@@ -230,17 +249,39 @@ func (e *Engine) abort(client string, ids []uint64) {
 		}
 		return false
 	})
-	found := len(removed)
+	var found []wire.TaskRef
+	for _, t := range removed {
+		found = append(found, wire.TaskRef{Client: t.Client, ID: t.ID})
+	}
 	if e.running != nil && match(e.running) {
 		e.cancel(errAborted)
-		found++
+		found = append(found, wire.TaskRef{Client: e.running.Client, ID: e.running.ID})
 	}
 	e.mu.Unlock()
-	if found < len(ids) {
-		e.d.remember(client, ids)
-	}
 	for _, t := range removed {
 		e.d.pub.result(t, e.failed(t, wire.StatusAborted, wire.TaskAborted, "aborted before it started"))
+	}
+	return found
+}
+
+// abortClient aborts every task of client, queued or running: its
+// connection closed without a goodbye (SPEC §15).
+func (e *Engine) abortClient(client string) {
+	e.mu.Lock()
+	var removed []*wire.Task
+	e.queue = slices.DeleteFunc(e.queue, func(j job) bool {
+		if j.task.Client == client {
+			removed = append(removed, j.task)
+			return true
+		}
+		return false
+	})
+	if e.running != nil && e.running.Client == client {
+		e.cancel(errAborted)
+	}
+	e.mu.Unlock()
+	for _, t := range removed {
+		e.d.pub.result(t, e.failed(t, wire.StatusAborted, wire.TaskAborted, "aborted: its client's connection closed"))
 	}
 }
 
@@ -270,6 +311,28 @@ func (e *Engine) stat() wire.EngineStat {
 		s.State = wire.StateBusy
 		s.Task = e.running.Label
 		s.TaskFor = int64(max(time.Since(e.since), 1)) // never 0, which the wire leaves out
+	}
+	return s
+}
+
+// statOf is stat with the task ids of client's tasks: waiting, running
+// and recently finished (a verbose queue_status).
+func (e *Engine) statOf(client string) wire.EngineStat {
+	s := e.stat()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, j := range e.queue {
+		if j.task != nil && j.task.Client == client {
+			s.QueueIDs = append(s.QueueIDs, j.task.ID)
+		}
+	}
+	if e.running != nil && e.running.Client == client {
+		s.TaskIDs = []uint64{e.running.ID}
+	}
+	for _, r := range e.recent {
+		if r.Client == client {
+			s.DoneIDs = append(s.DoneIDs, r.ID)
+		}
 	}
 	return s
 }

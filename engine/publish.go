@@ -17,6 +17,7 @@ type outItem struct {
 	value  wire.Blocks // the encoded value of res, in place of res.Value
 	out    *wire.Output
 	engine int
+	resent bool // sent before: not remembered again
 }
 
 type publisher struct {
@@ -28,6 +29,8 @@ type publisher struct {
 	// run's goroutine uses them.
 	results map[string]*clientResults
 	done    map[int][]wire.TaskRef
+
+	sent recent // results sent, for OpResend (resend.go)
 }
 
 // maxBatch bounds the items gathered into one round of messages.
@@ -94,6 +97,9 @@ func (p *publisher) round(first outItem) {
 		if cr == nil {
 			cr = &clientResults{}
 			results[it.task.Client] = cr
+		}
+		if !it.resent {
+			p.sent.add(it)
 		}
 		cr.rs.Results = append(cr.rs.Results, it.res)
 		cr.values = append(cr.values, it.value)

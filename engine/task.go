@@ -283,7 +283,11 @@ func (r *taskRun) resolve(ref wire.PayloadRef) (starlark.Value, error) {
 		num.BindValue(r.thread, v)
 		return v, nil
 	case wire.RefFunction:
-		return r.e.cache.Load(ref.Bundle, r.e.predecl)
+		fn, err := r.e.cache.Load(ref.Bundle, r.e.predecl)
+		if err == nil {
+			r.e.pulls.shipped(fn, ref.Bundle)
+		}
+		return fn, err
 	case wire.RefUniverse:
 		if v, ok := starlark.Universe[ref.Name]; ok {
 			return v, nil
@@ -365,6 +369,7 @@ func (r *taskRun) execute(file, code string) error {
 	if me := r.e.d.memoryError(starlib.Context(r.thread)); me != nil {
 		return me // keep none of its names: they hold the memory
 	}
+	r.e.pulls.defined(file, code, globals)
 	for k, v := range globals {
 		if p, ok := r.e.predecl[k]; ok && p == v {
 			continue
@@ -408,6 +413,12 @@ func (r *taskRun) pull() (starlark.Value, error) {
 		v, found, err := r.e.ns.Get(starlark.String(name))
 		if err != nil || !found {
 			return nil, fmt.Errorf("pull(%q): engine %d has no %q in its namespace (names: %s)", name, r.e.ID, name, r.e.nsNames())
+		}
+		if fn, ok := v.(*starlark.Function); ok {
+			if out[i], err = r.e.pulls.pack(fn, r.e.predecl); err != nil {
+				return nil, fmt.Errorf("pull(%q): %v", name, err)
+			}
+			continue
 		}
 		out[i] = v
 	}

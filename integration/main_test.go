@@ -218,6 +218,7 @@ type cluster struct {
 type clusterConfig struct {
 	engines   int
 	dataDir   string
+	outDir    string // files.write's folder; "" = dataDir
 	maxSteps  uint64
 	perDaemon bool // one daemon per engine, so engines talk through the hub
 }
@@ -244,7 +245,7 @@ func startCluster(t testing.TB, cc clusterConfig) *cluster {
 		daemons, each = cc.engines, 1
 	}
 	for range daemons {
-		d, err := engine.New(engine.Config{Engines: each, DataDir: cc.dataDir, MaxSteps: cc.maxSteps, Version: "test"}, dial, log)
+		d, err := engine.New(engine.Config{Engines: each, DataDir: cc.dataDir, OutDir: cc.outDir, MaxSteps: cc.maxSteps, Version: "test"}, dial, log)
 		if err != nil {
 			t.Fatal(err)
 		}

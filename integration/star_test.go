@@ -59,6 +59,9 @@ func runStarFile(t *testing.T, file string, cc clusterConfig) {
 		t.Fatal(err)
 	}
 	cc.engines, cc.dataDir = engines, filepath.Dir(abs)
+	if cc.outDir == "" {
+		cc.outDir = t.TempDir() // never write into testdata
+	}
 	cl := startCluster(t, cc)
 	// The chunks run under the file's name with the file's line numbers;
 	// shipping finds functions in this text (separators blanked).

@@ -41,6 +41,7 @@ const (
 	Shared Side = iota // defined by starlib, the same on host and engine
 	Host               // defined by package host; a stub on engines
 	Engine             // defined by package engine; a stub on the host
+	Each               // defined by each side its own way (files: out_dir on engines, the script's folder on the host)
 )
 
 // String returns "shared", "host" or "engine".
@@ -52,6 +53,8 @@ func (s Side) String() string {
 		return "host"
 	case Engine:
 		return "engine"
+	case Each:
+		return "each"
 	}
 	return fmt.Sprintf("Side(%d)", uint8(s))
 }
@@ -81,7 +84,7 @@ var names = map[string]Side{
 	"wait":     Host,
 
 	"engine": Engine,
-	"files":  Engine,
+	"files":  Each,
 	"comm":   Engine,
 }
 
@@ -132,7 +135,7 @@ func sideNames(side Side) []string {
 
 // Predeclared returns a new predeclared dict for side (Host or Engine): the
 // shared modules, the values of impl, and a stub (see [Stub]) for each name
-// of the other side. impl must hold exactly the names of side, each with a
+// of the other side. impl must hold exactly the names of side and of Each, each with a
 // non-nil value; otherwise Predeclared reports every missing, nil or
 // unexpected name in one error. impl is neither modified nor frozen.
 // Predeclared is safe for concurrent use.
@@ -148,7 +151,7 @@ func Predeclared(side Side, impl starlark.StringDict) (starlark.StringDict, erro
 		switch s {
 		case Shared:
 			d[name] = shared[name]
-		case side:
+		case side, Each:
 			d[name] = impl[name]
 		default:
 			d[name] = Stub(name)
@@ -161,7 +164,7 @@ func Predeclared(side Side, impl starlark.StringDict) (starlark.StringDict, erro
 // maps to nil, and every name in impl that is not a name of side.
 func checkImpl(side Side, impl starlark.StringDict) error {
 	var missing, null, extra []string
-	for _, name := range sideNames(side) {
+	for _, name := range append(sideNames(side), sideNames(Each)...) {
 		v, ok := impl[name]
 		switch {
 		case !ok:
@@ -171,7 +174,7 @@ func checkImpl(side Side, impl starlark.StringDict) error {
 		}
 	}
 	for name := range impl {
-		if s, ok := names[name]; !ok || s != side {
+		if s, ok := names[name]; !ok || s != side && s != Each {
 			extra = append(extra, name)
 		}
 	}

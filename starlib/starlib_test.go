@@ -18,7 +18,7 @@ import (
 func fakeImpl(side starlib.Side) starlark.StringDict {
 	impl := starlark.StringDict{}
 	for name, s := range starlib.Names() {
-		if s == side {
+		if s == side || s == starlib.Each {
 			impl[name] = starlark.NewBuiltin(name, func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
 				return starlark.String(name + "@" + side.String()), nil
 			})
@@ -89,6 +89,7 @@ func TestSideString(t *testing.T) {
 		{starlib.Shared, "shared"},
 		{starlib.Host, "host"},
 		{starlib.Engine, "engine"},
+		{starlib.Each, "each"},
 		{starlib.Side(9), "Side(9)"},
 	} {
 		if got := test.side.String(); got != test.want {
@@ -104,7 +105,7 @@ func TestNames(t *testing.T) {
 		"sum": starlib.Shared, "round": starlib.Shared, "format": starlib.Shared, "divmod": starlib.Shared, "num": starlib.Shared,
 		"Client": starlib.Host, "remote": starlib.Host, "parallel": starlib.Host, "map": starlib.Host,
 		"ref": starlib.Host, "argv": starlib.Host, "wait": starlib.Host,
-		"engine": starlib.Engine, "files": starlib.Engine, "comm": starlib.Engine,
+		"engine": starlib.Engine, "files": starlib.Each, "comm": starlib.Engine,
 	}
 	got := starlib.Names()
 	if !maps.Equal(got, want) {
@@ -130,7 +131,7 @@ func TestPredeclaredSameKeys(t *testing.T) {
 			side starlib.Side
 			d    starlark.StringDict
 		}{{starlib.Host, host}, {starlib.Engine, engine}} {
-			wantStub := side != starlib.Shared && side != test.side
+			wantStub := side != starlib.Shared && side != starlib.Each && side != test.side
 			if got := starlib.IsStub(test.d[name]); got != wantStub {
 				t.Errorf("IsStub(%v predeclared[%q]) = %v, want %v", test.side, name, got, wantStub)
 			}
@@ -155,9 +156,12 @@ func TestPredeclaredErrors(t *testing.T) {
 		{"nil and extra", starlib.Host, withImpl(starlib.Host, func(d starlark.StringDict) {
 			d["wait"] = nil
 			delete(d, "argv")
-			d["files"] = starlark.None
+			d["engine"] = starlark.None
 			d["json"] = starlark.None
-		}), `^predeclared host: implementation has missing "argv"; nil "wait"; unexpected "files", "json"$`},
+		}), `^predeclared host: implementation has missing "argv"; nil "wait"; unexpected "engine", "json"$`},
+		{"each side", starlib.Host, withImpl(starlib.Host, func(d starlark.StringDict) {
+			delete(d, "files")
+		}), `^predeclared host: implementation has missing "files"$`},
 	} {
 		_, err := starlib.Predeclared(test.side, test.impl)
 		if err == nil || !regexp.MustCompile(test.want).MatchString(err.Error()) {
@@ -194,8 +198,7 @@ func TestStubMessages(t *testing.T) {
 		src  string
 		want string
 	}{
-		{starlib.Host, `files.read("a.txt")`, "files.read " + onEngine},
-		{starlib.Host, `files("x")`, "files " + onEngine},
+		{starlib.Host, `engine("x")`, "engine is only available on an engine: use it inside a function you send with apply/map/remote"},
 		{starlib.Host, `engine.id`, "engine.id is only available on an engine: use it inside a function you send with apply/map/remote"},
 		{starlib.Host, `comm.rank`, "comm.rank " + inSPMD},
 		{starlib.Host, `comm()`, "comm " + inSPMD},
@@ -213,26 +216,26 @@ func TestStubMessages(t *testing.T) {
 
 func TestStubValue(t *testing.T) {
 	host := predeclared(t, starlib.Host)
-	files := host["files"]
-	if name, side, ok := starlib.StubSide(files); name != "files" || side != starlib.Engine || !ok {
-		t.Errorf("StubSide(files) = %q, %v, %v, want \"files\", engine, true", name, side, ok)
+	eng := host["engine"]
+	if name, side, ok := starlib.StubSide(eng); name != "engine" || side != starlib.Engine || !ok {
+		t.Errorf("StubSide(engine) = %q, %v, %v, want \"engine\", engine, true", name, side, ok)
 	}
 	if _, _, ok := starlib.StubSide(host["json"]); ok {
 		t.Errorf("StubSide(json) ok = true, want false")
 	}
-	if got, want := files.String(), "<files: engine only>"; got != want {
-		t.Errorf("files.String() = %q, want %q", got, want)
+	if got, want := eng.String(), "<engine: engine only>"; got != want {
+		t.Errorf("engine.String() = %q, want %q", got, want)
 	}
-	if files.Truth() {
-		t.Errorf("files.Truth() = True, want False")
+	if eng.Truth() {
+		t.Errorf("eng.Truth() = True, want False")
 	}
-	if _, err := files.Hash(); err != nil {
-		t.Errorf("files.Hash() failed: %v", err)
+	if _, err := eng.Hash(); err != nil {
+		t.Errorf("eng.Hash() failed: %v", err)
 	}
-	if err := exec(`x = {files: type(files)}; y = dir(files)`, host); err != nil {
-		t.Errorf("using files as a dict key, type(files), dir(files) failed: %v", err)
+	if err := exec(`x = {engine: type(engine)}; y = dir(engine)`, host); err != nil {
+		t.Errorf("using engine as a dict key, type(engine), dir(engine) failed: %v", err)
 	}
-	for _, name := range []string{"json", "pow", "nope", "fail"} {
+	for _, name := range []string{"json", "pow", "nope", "fail", "files"} {
 		if v := starlib.Stub(name); v != nil {
 			t.Errorf("Stub(%q) = %v, want nil", name, v)
 		}

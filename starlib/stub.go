@@ -42,11 +42,11 @@ var sideWheres = map[Side]string{
 }
 
 // Stub returns the stub for a host-only or engine-only name, or nil if
-// name is shared or unknown. Stub is safe for concurrent use, and stubs
+// name is shared, defined by each side, or unknown. Stub is safe for concurrent use, and stubs
 // may be shared between threads.
 func Stub(name string) starlark.Value {
 	side, ok := names[name]
-	if !ok || side == Shared {
+	if !ok || side == Shared || side == Each {
 		return nil
 	}
 	where, ok := wheres[name]

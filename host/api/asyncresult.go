@@ -69,6 +69,9 @@ type AsyncResult struct {
 	daemons map[string][]int // direct tasks: daemon → engines, for abort
 	ordered bool
 	sent    time.Time
+	// detached: submitted detached=True (history.go); hub: made by
+	// get_result, an AsyncHubResult.
+	detached, hub bool
 
 	mu       sync.Mutex
 	results  []wire.Result
@@ -673,7 +676,12 @@ func (ar *AsyncResult) String() string {
 	}
 	return fmt.Sprintf("<AsyncResult %s: %s, %d/%d done>", ar.label, state, ar.progress(), ar.Len())
 }
-func (ar *AsyncResult) Type() string          { return "AsyncResult" }
+func (ar *AsyncResult) Type() string {
+	if ar.hub {
+		return "AsyncHubResult"
+	}
+	return "AsyncResult"
+}
 func (ar *AsyncResult) Freeze()               {}
 func (ar *AsyncResult) Truth() starlark.Bool  { return true }
 func (ar *AsyncResult) Hash() (uint32, error) { return 0, errors.New("unhashable: AsyncResult") }

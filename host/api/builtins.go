@@ -14,6 +14,7 @@ import (
 
 	"github.com/pirun-dev/pirun/host/client"
 	"github.com/pirun-dev/pirun/starlib"
+	"github.com/pirun-dev/pirun/starlib/files"
 )
 
 // Thread-local keys.
@@ -56,6 +57,7 @@ func resolvePath(thread *starlark.Thread, p string) string {
 //	ref(name)                                 # as an argument: the engine's value of name
 //	wait(results, timeout=None)               # bool: waits for AsyncResults
 //	argv                                      # list of the script's arguments
+//	files                                     # files.read/write/… relative to the script's folder (package files)
 func Builtins(argv []string, connect func(ctx context.Context, profile, connect string) (*client.Client, error)) starlark.StringDict {
 	args := make([]starlark.Value, len(argv))
 	for i, a := range argv {
@@ -71,8 +73,16 @@ func Builtins(argv []string, connect func(ctx context.Context, profile, connect 
 		"ref":      starlark.NewBuiltin("ref", refBuiltin),
 		"wait":     starlark.NewBuiltin("wait", waitBuiltin),
 		"argv":     list,
+		"files":    hostFiles,
 	}
 }
+
+// hostFiles is the host's files module: paths relative to the thread's
+// folder (SetDir: the script's folder; the working directory when unset).
+var hostFiles = files.NewHost(func(th *starlark.Thread) string {
+	dir, _ := th.Local(dirKey).(string)
+	return dir
+})
 
 func clientBuiltin(connect func(ctx context.Context, profile, connect string) (*client.Client, error)) func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
 	return func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
@@ -132,11 +142,16 @@ func remoteBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple
 }
 
 func parallelBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
-	var f starlark.Callable
+	var f starlark.Value
 	targets := starlark.Value(starlark.None)
 	block := true
 	if err := starlark.UnpackArgs(b.Name(), args, kw, "f", &f, "targets?", &targets, "block?", &block); err != nil {
 		return nil, err
+	}
+	if _, ok := f.(starlark.Callable); !ok {
+		if _, ok := f.(*Ref); !ok {
+			return nil, fmt.Errorf("%s: for parameter f: got %s, want callable (a function, a builtin or ref(\"name\"))", b.Name(), f.Type())
+		}
 	}
 	c, err := clientOf(th, b.Name())
 	if err != nil {
@@ -260,17 +275,22 @@ func (r *remoteFunc) CallInternal(th *starlark.Thread, args starlark.Tuple, kwar
 // returns; .map(seq) maps f element-wise.
 type parallelFunc struct {
 	view  *DirectView
-	f     starlark.Callable
+	f     starlark.Value // a Callable or a *Ref
 	block bool
 }
 
-func (p *parallelFunc) String() string        { return fmt.Sprintf("<parallel %s>", p.f.Name()) }
+func (p *parallelFunc) String() string        { return fmt.Sprintf("<parallel %s>", p.Name()) }
 func (p *parallelFunc) Type() string          { return "parallel_function" }
 func (p *parallelFunc) Freeze()               {}
 func (p *parallelFunc) Truth() starlark.Bool  { return true }
 func (p *parallelFunc) Hash() (uint32, error) { return 0, errors.New("unhashable: parallel_function") }
-func (p *parallelFunc) Name() string          { return p.f.Name() }
-func (p *parallelFunc) AttrNames() []string   { return []string{"map"} }
+func (p *parallelFunc) Name() string {
+	if f, ok := p.f.(starlark.Callable); ok {
+		return f.Name()
+	}
+	return p.f.String()
+}
+func (p *parallelFunc) AttrNames() []string { return []string{"map"} }
 
 func (p *parallelFunc) Attr(name string) (starlark.Value, error) {
 	if name != "map" {
@@ -280,7 +300,11 @@ func (p *parallelFunc) Attr(name string) (starlark.Value, error) {
 		if len(kw) > 0 {
 			return nil, fmt.Errorf("%s: unexpected keyword argument %s", b.Name(), kw[0][0])
 		}
-		return p.view.Map(starlib.Context(th), b.Name(), p.f, args, p.block)
+		f, lead, err := callable(th, p.view.c, p.f)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", b.Name(), err)
+		}
+		return p.view.Map(starlib.Context(th), b.Name(), f, leadItems(lead, args), p.block)
 	}), nil
 }
 
@@ -292,10 +316,15 @@ func (p *parallelFunc) CallInternal(th *starlark.Thread, args starlark.Tuple, kw
 	if err != nil {
 		return nil, err
 	}
-	bundle, label, err := bundleOf(p.view.c, p.f)
+	f, lead, err := callable(th, p.view.c, p.f) // a builtin (math.sqrt) or ref("f") too
+	if err != nil {
+		return nil, fmt.Errorf("parallel %s: %w", p.Name(), err)
+	}
+	bundle, label, err := bundleOf(p.view.c, f)
 	if err != nil {
 		return nil, err
 	}
+	args = withLead(lead, args)
 	n := -1
 	for _, a := range args {
 		if l := seqLen(a); l >= 0 && (n < 0 || l < n) {
@@ -303,7 +332,7 @@ func (p *parallelFunc) CallInternal(th *starlark.Thread, args starlark.Tuple, kw
 		}
 	}
 	if n < 0 {
-		return nil, fmt.Errorf("parallel %s: want at least one sequence argument (list, tuple, range) to split across engines", p.f.Name())
+		return nil, fmt.Errorf("parallel %s: want at least one sequence argument (list, tuple, range) to split across engines", p.Name())
 	}
 	var use []int
 	var payloads [][]byte

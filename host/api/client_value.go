@@ -19,7 +19,7 @@ import (
 //
 //	c.ids                             # list of engine ids, as the hub says now
 //	c.wait_for_engines(n, timeout=30) # fails with client.NoEnginesError on timeout
-//	c.queue_status()                  # {id: {"queue": n, "completed": n, "tasks": n}, "unassigned": n}
+//	c.queue_status(targets=None, verbose=False)  # {id: {"queue": n, "completed": n, "tasks": n}, "unassigned": n}; verbose: lists of this client's task ids
 //	c.shutdown(targets=None)          # stops engines (all when None)
 //	c.clear(targets=None)             # empties namespaces
 //	c.load_balanced_view(targets=None)
@@ -100,7 +100,7 @@ func (v *ClientValue) Get(k starlark.Value) (starlark.Value, bool, error) {
 }
 
 func (v *ClientValue) AttrNames() []string {
-	return clientMethods.Names("ids")
+	return clientMethods.Names("history", "ids")
 }
 
 func (v *ClientValue) Attr(name string) (starlark.Value, error) {
@@ -112,6 +112,9 @@ func (v *ClientValue) Attr(name string) (starlark.Value, error) {
 			return nil, err
 		}
 		return intList(ids), nil
+	}
+	if name == "history" {
+		return v.historyAttr(), nil
 	}
 	return clientMethods.Attr(v, name)
 }
@@ -158,8 +161,9 @@ func (v *ClientValue) waitForEngines(th *starlark.Thread, b *starlark.Builtin, a
 
 // queueStatus is queue_status(targets=None, verbose=False): for one engine
 // (targets an int) its dict alone, else {id: dict, "unassigned": n}, as
-// ipyparallel. The hub keeps counts, not task ids: verbose=True is
-// accepted and gives the same counts.
+// ipyparallel. Each engine's dict counts its waiting tasks ("queue"), its
+// finished ones ("completed") and the one it runs ("tasks"); verbose=True
+// lists task ids instead (queueStatusVerbose).
 func (v *ClientValue) queueStatus(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 	targets := starlark.Value(starlark.None)
 	var verbose bool
@@ -173,9 +177,9 @@ func (v *ClientValue) queueStatus(th *starlark.Thread, b *starlark.Builtin, args
 	_, one := targets.(starlark.Int)
 	ctx, cancel := context.WithTimeout(starlib.Context(th), client.DefaultWait)
 	defer cancel()
-	r, err := v.c.QueueStatus(ctx)
+	r, err := v.c.Query(ctx, wire.Query{Op: wire.QueryQueueStatus, Verbose: verbose})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", b.Name(), err)
 	}
 	slices.SortFunc(r.Stats, func(a, b wire.EngineStat) int { return a.ID - b.ID })
 	d := starlark.NewDict(len(r.Stats) + 1)
@@ -183,14 +187,7 @@ func (v *ClientValue) queueStatus(th *starlark.Thread, b *starlark.Builtin, args
 		if want != nil && !slices.Contains(want, s.ID) {
 			continue
 		}
-		e := starlark.NewDict(3)
-		running := 0
-		if s.State == wire.StateBusy {
-			running = 1
-		}
-		e.SetKey(starlark.String("queue"), starlark.MakeInt(s.Queue))
-		e.SetKey(starlark.String("completed"), starlark.MakeUint64(s.Done))
-		e.SetKey(starlark.String("tasks"), starlark.MakeInt(running))
+		e := engineQueue(s, verbose)
 		d.SetKey(starlark.MakeInt(s.ID), e)
 		if one {
 			return e, nil
@@ -199,8 +196,43 @@ func (v *ClientValue) queueStatus(th *starlark.Thread, b *starlark.Builtin, args
 	if one {
 		return nil, fmt.Errorf("%s: engine %s is not connected", b.Name(), targets)
 	}
-	d.SetKey(starlark.String("unassigned"), starlark.MakeInt(r.Unassigned))
+	if verbose {
+		d.SetKey(starlark.String("unassigned"), idList(r.UnassignedIDs))
+	} else {
+		d.SetKey(starlark.String("unassigned"), starlark.MakeInt(r.Unassigned))
+	}
 	return d, nil
+}
+
+// engineQueue is one engine's queue_status dict: counts, or with verbose
+// the ids of this client's tasks (the last wire.MaxDoneIDs completed), as
+// ipyparallel's msg_id lists. Other clients' tasks are counted but not
+// listed: their ids are theirs.
+func engineQueue(s wire.EngineStat, verbose bool) *starlark.Dict {
+	e := starlark.NewDict(3)
+	if verbose {
+		e.SetKey(starlark.String("queue"), idList(s.QueueIDs))
+		e.SetKey(starlark.String("completed"), idList(s.DoneIDs))
+		e.SetKey(starlark.String("tasks"), idList(s.TaskIDs))
+		return e
+	}
+	running := 0
+	if s.State == wire.StateBusy {
+		running = 1
+	}
+	e.SetKey(starlark.String("queue"), starlark.MakeInt(s.Queue))
+	e.SetKey(starlark.String("completed"), starlark.MakeUint64(s.Done))
+	e.SetKey(starlark.String("tasks"), starlark.MakeInt(running))
+	return e
+}
+
+// idList returns task ids as a list of ints, as msg_ids gives them.
+func idList(ids []uint64) *starlark.List {
+	out := make([]starlark.Value, len(ids))
+	for i, id := range ids {
+		out[i] = starlark.MakeUint64(id)
+	}
+	return starlark.NewList(out)
 }
 
 // targetIDs converts targets=None|"all"|int|list to engine ids (nil =
@@ -219,13 +251,20 @@ func (v *ClientValue) targetIDs(targets starlark.Value) ([]int, error) {
 	return dv.(*DirectView).ids, nil
 }
 
-// shutdown is shutdown(targets=None, block=None): the hub stops the
-// engines before it answers, so block=False changes nothing.
+// shutdown is shutdown(targets=None, restart=False, hub=False,
+// block=None): the hub stops the engines before it answers, so
+// block=False changes nothing. hub=True stops every engine and then the
+// hub (targets is then "all", as in ipyparallel); restart=True is not
+// implemented, as in ipyparallel.
 func (v *ClientValue) shutdown(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 	targets := starlark.Value(starlark.None)
 	block := starlark.Value(starlark.None)
-	if err := starlark.UnpackArgs(b.Name(), args, kw, "targets?", &targets, "block?", &block); err != nil {
+	var restart, hub bool
+	if err := starlark.UnpackArgs(b.Name(), args, kw, "targets?", &targets, "restart?", &restart, "hub?", &hub, "block?", &block); err != nil {
 		return nil, err
+	}
+	if restart {
+		return nil, fmt.Errorf("%s: restart=True is not implemented (as in ipyparallel): start engines again with pirun engine, or let the pirun-engine service restart them", b.Name())
 	}
 	ids, err := v.targetIDs(targets)
 	if err != nil {
@@ -233,6 +272,9 @@ func (v *ClientValue) shutdown(th *starlark.Thread, b *starlark.Builtin, args st
 	}
 	ctx, cancel := context.WithTimeout(starlib.Context(th), client.DefaultWait)
 	defer cancel()
+	if hub {
+		return starlark.None, v.c.ShutdownHub(ctx)
+	}
 	return starlark.None, v.c.Shutdown(ctx, ids)
 }
 
@@ -314,7 +356,7 @@ func (v *ClientValue) abort(th *starlark.Thread, b *starlark.Builtin, args starl
 	if ids == nil {
 		v.c.AbortPending()
 	} else {
-		v.c.AbortOn(ids)
+		v.c.AbortTargets(ids) // direct and load-balanced tasks there
 	}
 	return starlark.None, nil
 }

@@ -76,11 +76,12 @@ func (v *LoadBalancedView) Len() int {
 }
 
 type lbFlags struct {
-	block   bool
-	retries int
-	timeout time.Duration
-	after   []*AsyncResult
-	follow  []*AsyncResult
+	block    bool
+	detached bool // the job outlives its client (history.go)
+	retries  int
+	timeout  time.Duration
+	after    []*AsyncResult
+	follow   []*AsyncResult
 }
 
 // flagsFrom returns the view's flags overridden by keyword arguments,
@@ -113,6 +114,12 @@ func (f *lbFlags) set(c *client.Client, name string, v starlark.Value) error {
 			return fmt.Errorf("block must be True or False, got %s", v.Type())
 		}
 		f.block = bool(b)
+	case "detached":
+		b, ok := v.(starlark.Bool)
+		if !ok {
+			return fmt.Errorf("detached must be True or False, got %s", v.Type())
+		}
+		f.detached = bool(b)
 	case "retries":
 		n, err := starlark.AsInt32(v)
 		if err != nil || n < 0 {
@@ -196,9 +203,11 @@ func (v *LoadBalancedView) submit(ctx context.Context, f lbFlags, tasks []wire.T
 	ar := newAsyncResult(v.c, label, mode, len(tasks))
 	ar.lb = true
 	v.keep(ar)
+	ctx = withDetached(ctx, f.detached)
 	for i := range tasks {
 		t := &tasks[i]
 		t.ID, t.Client, t.Retries, t.Timeout, t.Label = v.c.NextID(), v.c.ID(), f.retries, int64(f.timeout), label
+		detach(ctx, ar, t)
 		ar.ids[i] = t.ID
 		v.c.Track(t.ID, ar, map[int]int{-1: i}, true)
 	}

@@ -131,6 +131,7 @@ func (v *DirectView) submitBlocks(ctx context.Context, t wire.Task, payload wire
 	ar := newAsyncResult(v.c, t.Label, mode, len(ids))
 	ar.single, ar.targets = v.single, ids
 	t.ID, t.Client, t.Targets = v.c.NextID(), v.c.ID(), ids
+	detach(ctx, ar, &t)
 	if t.Comm = spmdJob(t.Kind, v.single, ids); t.Comm != nil {
 		// Each rank's daemon: the only one whose messages its peers
 		// accept for it ("" for an engine gone, whose task fails).
@@ -176,6 +177,7 @@ func (v *DirectView) submitEachBlocks(ctx context.Context, base wire.Task, bundl
 	for i, id := range ids {
 		t := base
 		t.ID, t.Client, t.Targets = v.c.NextID(), v.c.ID(), []int{id}
+		detach(ctx, ar, &t)
 		ar.ids[i] = t.ID
 		if err := v.c.Track(t.ID, ar, map[int]int{id: i}, false); err != nil {
 			v.untrackAll(tasks[:i])
@@ -319,8 +321,15 @@ func (v *DirectView) Pull(ctx context.Context, names starlark.Value, block bool)
 	if err != nil {
 		return nil, err
 	}
+	ar.each = v.unpackFuncs
 	if one {
-		ar.each = first
+		ar.each = func(x starlark.Value) (starlark.Value, error) {
+			x, err := v.unpackFuncs(x)
+			if err != nil {
+				return nil, err
+			}
+			return first(x)
+		}
 	}
 	return v.finish(ctx, ar, block)
 }

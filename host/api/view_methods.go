@@ -46,11 +46,15 @@ func dvApply(force *bool) dvMethod {
 		if force != nil {
 			block = *force
 		}
+		kw, detached, err := popDetached(kw)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", b.Name(), err)
+		}
 		f, lead, err := callable(th, v.c, args[0])
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", b.Name(), err)
 		}
-		return v.Apply(starlib.Context(th), b.Name(), f, withLead(lead, args[1:]), kw, block)
+		return v.Apply(withDetached(starlib.Context(th), detached), b.Name(), f, withLead(lead, args[1:]), kw, block)
 	}
 }
 
@@ -67,6 +71,10 @@ func dvMap(force *bool) dvMethod {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", b.Name(), err)
 		}
+		kw, detached, err := popDetached(kw)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", b.Name(), err)
+		}
 		if len(kw) > 0 {
 			return nil, fmt.Errorf("%s: unexpected keyword argument %s", b.Name(), kw[0][0])
 		}
@@ -80,7 +88,7 @@ func dvMap(force *bool) dvMethod {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", b.Name(), err)
 		}
-		return v.Map(starlib.Context(th), b.Name(), f, leadItems(lead, args[1:]), block)
+		return v.Map(withDetached(starlib.Context(th), detached), b.Name(), f, leadItems(lead, args[1:]), block)
 	}
 }
 

@@ -249,3 +249,17 @@ or install it for every session:
   pirun completion fish > ~/.config/fish/completions/pirun.fish
 `}
 }
+
+func init() {
+	helps["pirun abort"] = Text{Usage: `Usage: pirun abort [--profile P] (--all | --client ID [TASK_ID...] | TASK_ID...)
+
+Stops tasks of any client, queued or running: the cluster's admin
+command. It runs on the hub's machine, with the hub's own credential
+(security/hub.toml of the profile); a client connection file cannot.
+TASK_IDs are the ids ar.msg_ids gives; without --client, tasks with
+those ids are stopped whichever client sent them.
+`, Examples: `  pirun abort --all
+  pirun abort --client UABC…
+  pirun abort 7 8 9
+`}
+}

@@ -63,6 +63,8 @@ type Client struct {
 	changed chan struct{} // closed and replaced when the roster changes
 	outMu   sync.Mutex
 
+	life lifeState // reconnection and task records (reconnect.go, records.go)
+
 	closed    chan struct{} // closed by Close
 	closeOnce sync.Once
 	wg        sync.WaitGroup // the window's sender
@@ -81,6 +83,14 @@ type pendingTask struct {
 	slots map[int]int // engine id → slot; engine -1 for load-balanced tasks
 	lb    bool
 	held  int // load-balanced: payload bytes it holds in the window once sent, else -1
+	// sent is a load-balanced task as submitted, kept while it is
+	// unfinished to submit it again after a hub restart (reconnect.go).
+	sent *unsent
+	// detached: submitted with detached=True, its results come from the hub.
+	detached bool
+	// watch: another client's detached task whose results this client
+	// fetches (FetchResults); it never aborts or resubmits it.
+	watch bool
 }
 
 // Connect makes a Client on the connection nc, which it owns from now on.
@@ -116,6 +126,8 @@ func Connect(ctx context.Context, nc *nats.Conn, cfg Config, log *slog.Logger) (
 		return nil, err
 	}
 	c.wg.Go(c.reportJobs)
+	c.wg.Go(c.reportRecords)
+	c.watchConnection()
 	return c, nil
 }
 
@@ -137,7 +149,10 @@ func checkAllowed(nc *nats.Conn) error {
 // lost, and load-balanced tasks not yet submitted are never sent. It is
 // idempotent.
 func (c *Client) Close() error {
-	c.closeOnce.Do(func() { close(c.closed) })
+	c.closeOnce.Do(func() {
+		close(c.closed)
+		c.flushRecords(true) // the hub's records of its last tasks, on disk
+	})
 	c.nc.Close()
 	c.wg.Wait()
 	return nil
@@ -261,6 +276,9 @@ func (c *Client) onEvent(m *nats.Msg) {
 		c.notifyLocked()
 	}
 	c.mu.Unlock()
+	if ev.Kind == wire.EventJoined {
+		c.askResend(ev.Engines)
+	}
 	if len(gone) > 0 {
 		why := "died or was lost"
 		if ev.Kind == wire.EventStopped {
@@ -458,6 +476,10 @@ func (c *Client) deliverLocked(r wire.Result) func() {
 	if r.Status != wire.StatusOK {
 		c.failedLocked(p.sink)
 	}
+	if !p.watch {
+		c.recordLocked(wire.TaskEvent{Task: r.Task, Engine: r.Engine, Status: r.Status, Time: r.Finished, Started: r.Started}, nil)
+		c.keepResultLocked(r)
+	}
 	delete(p.slots, key)
 	if len(p.slots) == 0 {
 		delete(c.pending, r.Task)
@@ -480,6 +502,7 @@ func (c *Client) Track(id uint64, sink Sink, slots map[int]int, lb bool) error {
 	}
 	c.pending[id] = &pendingTask{sink: sink, slots: slots, lb: lb, held: -1}
 	c.trackJobLocked(id, sink)
+	c.recordSubmitLocked(id, sink, slots, lb)
 	return nil
 }
 
@@ -564,6 +587,9 @@ func (c *Client) abortWhere(keep func(id uint64, engine int) bool) {
 	direct := make(map[string][]uint64)
 	engines := make(map[string][]int)
 	for id, p := range c.pending {
+		if p.watch {
+			continue
+		}
 		if p.lb {
 			if keep(id, -1) {
 				lb = append(lb, id)
@@ -595,7 +621,7 @@ func (c *Client) abortWhere(keep func(id uint64, engine int) bool) {
 // Abort asks the engines (or the scheduler) to abort tasks. Load-balanced
 // tasks still waiting in the client's window are aborted here.
 func (c *Client) Abort(ids []uint64, lb bool, daemons map[string][]int) {
-	ctl := wire.Control{Op: wire.OpAbort, Client: c.id, Tasks: ids}
+	ctl := wire.Control{Op: wire.OpAbort, Client: c.ownerOf(ids), Tasks: ids}
 	if lb {
 		c.abortUnsent(ids)
 		c.publish(wire.SubjectSchedControl, &ctl)
@@ -667,6 +693,7 @@ func (w *lbWindow) done(p *pendingTask) {
 		w.bytes -= p.held
 		p.held = -1
 	}
+	p.sent = nil
 }
 
 // fits reports whether a task of n payload bytes fits in the window now;
@@ -683,7 +710,7 @@ func (c *Client) SubmitBalanced(ctx context.Context, tasks []wire.Task, bundle [
 	n := 0
 	if len(c.window.queue) == 0 {
 		for n < len(tasks) && c.window.fits(len(tasks[n].Payload)) {
-			c.holdLocked(tasks[n])
+			c.holdLocked(tasks[n], bundle)
 			n++
 		}
 	}
@@ -711,12 +738,14 @@ func (c *Client) SubmitBalanced(ctx context.Context, tasks []wire.Task, bundle [
 	return err
 }
 
-// holdLocked counts t in the window; c.mu is held.
-func (c *Client) holdLocked(t wire.Task) {
+// holdLocked counts t in the window and keeps it to submit again after
+// a hub restart; c.mu is held.
+func (c *Client) holdLocked(t wire.Task, bundle []byte) {
 	c.window.tasks++
 	c.window.bytes += len(t.Payload)
 	if p := c.pending[t.ID]; p != nil {
 		p.held = len(t.Payload)
+		p.sent = &unsent{task: t, bundle: bundle}
 	}
 }
 
@@ -756,9 +785,9 @@ func (c *Client) sendWindow() {
 		if len(run.tasks) == 0 {
 			continue
 		}
-		if err := c.sendBalanced(ctx, run.tasks, run.bundle); err != nil {
+		if err := c.sendBalanced(ctx, run.tasks, run.bundle); err != nil && !c.hubAway() {
 			c.failUnsent(run.tasks, err)
-		}
+		} // else they are submitted again once the hub is back (reconnect.go)
 	}
 }
 
@@ -787,7 +816,7 @@ func (c *Client) takeRun() (unsentRun, bool) {
 			break
 		}
 		run.bundle = u.bundle
-		c.holdLocked(u.task)
+		c.holdLocked(u.task, u.bundle)
 		run.tasks = append(run.tasks, u.task)
 	}
 	clear(w.queue[:i])

@@ -91,8 +91,9 @@ type authenticator struct {
 	auth *Auth
 	log  *slog.Logger
 
-	mu    sync.Mutex
-	named map[uint64]namedConn // connections of named engine credentials
+	mu      sync.Mutex
+	named   map[uint64]namedConn // connections of named engine credentials
+	clients map[uint64]string    // client connections: their identity (clients.go)
 }
 
 // namedConn is a connection made with a named engine credential.
@@ -112,6 +113,9 @@ func (a *authenticator) Check(c server.ClientAuthentication) bool {
 		id, ok := a.identity(c, user)
 		if ok {
 			c.RegisterUser(&server.User{Username: UserClient, Permissions: clientPermissions(id)})
+			a.mu.Lock()
+			a.clients[c.GetID()] = id
+			a.mu.Unlock()
 		}
 		return ok
 	case user == UserEngine && same(pass, a.auth.Engine):
@@ -218,7 +222,7 @@ func addr(c server.ClientAuthentication) string {
 // acknowledgements and replies, and the hub's events.
 func clientPermissions(id string) *server.Permissions {
 	return &server.Permissions{
-		Publish: allow(wire.SubjectQuery, wire.SubjectSubmit, wire.SubjectSchedControl, wire.SubjectJobs,
+		Publish: allow(wire.SubjectQuery, wire.SubjectSubmit, wire.SubjectSchedControl, wire.SubjectJobs, wire.RecordsFrom(id),
 			wire.DaemonTasks("*"), wire.DaemonControl("*"), wire.DaemonAcks("*")),
 		Subscribe: allow(wire.ClientAll(id), wire.SubjectEvents, wire.ClientInbox(id)+".>"),
 	}
@@ -243,7 +247,7 @@ func enginePermissions(id string) *server.Permissions {
 			// Messages of SPMD jobs, with its id last (their receivers
 			// accept them only from the daemon of the sending rank).
 			wire.CommFrom(id)[0], wire.CommFrom(id)[1]),
-		Subscribe: allow(wire.DaemonTasks(id), wire.DaemonControl(id), wire.DaemonAcks(id),
+		Subscribe: allow(wire.DaemonTasks(id), wire.DaemonControl(id), wire.DaemonAdmin(id), wire.DaemonAcks(id),
 			wire.CommOf(id), wire.EngineInbox(id)+".>"),
 		Response: &server.ResponsePermission{MaxMsgs: 1, Expires: time.Minute},
 	}

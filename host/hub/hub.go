@@ -10,12 +10,15 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nkeys"
 
 	"github.com/pirun-dev/pirun/host/sched"
 	"github.com/pirun-dev/pirun/starlib/wire"
@@ -45,6 +48,15 @@ type Config struct {
 	HTTP string
 	// HTTPToken guards a dashboard beyond loopback; "" makes one (see DashURL).
 	HTTPToken string
+	// StateDir keeps the task records and detached results across
+	// restarts (the profile's state/); "" = the folder of Registry, or
+	// memory only without one.
+	StateDir string
+	// TaskRecords bounds the task records; 0 = DefaultTaskRecords.
+	TaskRecords int
+	// ResultsMaxBytes bounds the detached results kept; 0 =
+	// DefaultResultsMaxBytes.
+	ResultsMaxBytes int64
 }
 
 // Hub is a running pirun hub. Its methods are safe for concurrent use.
@@ -57,14 +69,19 @@ type Hub struct {
 	nc   *nats.Conn      // the hub's own in-process connection
 	out  *transport.Link // sends large messages in parts
 
-	mu        sync.Mutex
-	nextID    int
-	epoch     uint64    // roster version, bumped at every change
-	lastSweep time.Time // when the sweeper last ran
-	daemons   map[string]*daemonEntry
-	engines   map[int]*engineEntry
-	sched     *scheduler
-	dash      *dashFeed // nil without Config.HTTP
+	asked askedStop // a client's shutdown(hub=True) (shutdown.go)
+
+	mu          sync.Mutex
+	nextID      int
+	epoch       uint64    // roster version, bumped at every change
+	lastSweep   time.Time // when the sweeper last ran
+	daemons     map[string]*daemonEntry
+	engines     map[int]*engineEntry
+	sched       *scheduler
+	dash        *dashFeed // nil without Config.HTTP
+	recs        *records
+	detachedAsm transport.Assembler // detached results in parts (clients.go)
+	clients     clientWatch         // clients' connections (clients.go)
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -114,13 +131,19 @@ func New(cfg Config, log *slog.Logger) (*Hub, error) {
 		cfg.ID = wire.NewID()
 	}
 	h := &Hub{cfg: cfg, log: log, id: cfg.ID, daemons: make(map[string]*daemonEntry),
-		engines: make(map[int]*engineEntry), stop: make(chan struct{})}
+		engines: make(map[int]*engineEntry), stop: make(chan struct{}), asked: newAskedStop()}
 	if err := h.loadRegistry(); err != nil {
 		return nil, err
 	}
 	h.sched = newScheduler(h, cfg.Policy, h.stop, h.wg.Go, log)
+	if cfg.StateDir == "" && cfg.Registry != "" {
+		cfg.StateDir = filepath.Dir(cfg.Registry)
+		h.cfg.StateDir = cfg.StateDir
+	}
+	h.recs = newRecords(cfg.StateDir, cfg.TaskRecords, cfg.ResultsMaxBytes, log)
+	h.sched.recs = h.recs
 	if cfg.Auth != nil {
-		h.auth = &authenticator{auth: cfg.Auth, log: log, named: make(map[uint64]namedConn)}
+		h.auth = &authenticator{auth: cfg.Auth, log: log, named: make(map[uint64]namedConn), clients: make(map[uint64]string)}
 	}
 	return h, nil
 }
@@ -158,6 +181,10 @@ func (h *Hub) Start() error {
 		}
 	}
 	if err := h.subscribe(); err != nil {
+		h.Shutdown()
+		return err
+	}
+	if err := h.startRecords(); err != nil {
 		h.Shutdown()
 		return err
 	}
@@ -284,16 +311,20 @@ func (h *Hub) Shutdown() {
 
 func (h *Hub) subscribe() error {
 	for subj, cb := range map[string]nats.MsgHandler{
-		wire.SubjectRegister:     h.onRegister,
-		wire.RegisterFrom("*"):   h.onRegister,
-		wire.SubjectHeartbeat:    h.onHeartbeat,
-		wire.HeartbeatFrom("*"):  h.onHeartbeat,
-		wire.DoneFrom("*"):       h.onDoneFrom,
-		wire.SubjectQuery:        h.onQuery,
-		wire.SubjectSubmit:       h.sched.onSubmit,
-		wire.SubjectDone:         h.sched.onDone,
-		wire.SubjectSchedControl: h.sched.onControl,
-		wire.SubjectHubAcks:      h.out.OnAck,
+		wire.SubjectRegister:                h.onRegister,
+		wire.RegisterFrom("*"):              h.onRegister,
+		wire.SubjectHeartbeat:               h.onHeartbeat,
+		wire.HeartbeatFrom("*"):             h.onHeartbeat,
+		wire.DoneFrom("*"):                  h.onDoneFrom,
+		wire.SubjectQuery:                   h.onQuery,
+		wire.SubjectSubmit:                  h.sched.onSubmit,
+		wire.SubjectDone:                    h.sched.onDone,
+		wire.SubjectSchedControl:            h.sched.onControl,
+		wire.SubjectHubAcks:                 h.out.OnAck,
+		wire.SubjectRecords:                 h.onRecords,
+		wire.RecordsFrom("*"):               h.onRecords,
+		wire.ClientAll(wire.DetachedClient): h.onDetached,
+		wire.SubjectAdmin:                   h.onAdmin,
 	} {
 		sub, err := h.nc.Subscribe(subj, cb)
 		if err != nil {
@@ -606,9 +637,22 @@ func (h *Hub) onQuery(m *nats.Msg) {
 		engines, epoch := h.engineList()
 		h.respond(m, &wire.QueryReply{HubID: h.id, Engines: engines, URL: h.ClientURL(), Epoch: epoch})
 	case wire.QueryQueueStatus:
-		go h.respond(m, h.queueStatus())
+		if q.Verbose {
+			go h.respond(m, h.queueStatusOf(asker(m.Reply, q.Client)))
+		} else {
+			go h.respond(m, h.queueStatus())
+		}
 	case wire.QueryShutdown:
-		go h.respond(m, h.shutdownEngines(q.Engines))
+		if q.Hub {
+			go h.shutdownHub(m)
+		} else {
+			go h.respond(m, h.shutdownEngines(q.Engines))
+		}
+	case wire.QueryTasks:
+		recs, unknown := h.recs.query(q.Tasks, q.Limit)
+		h.respond(m, &wire.QueryReply{HubID: h.id, Records: recs, Unknown: unknown})
+	case wire.QueryResults:
+		h.fetchResults(m, q)
 	default:
 		h.respond(m, &wire.QueryReply{HubID: h.id, Error: fmt.Sprintf("unknown query %d", q.Op)})
 	}
@@ -666,6 +710,41 @@ func (h *Hub) control(c wire.Control, ids []int) []wire.ControlReply {
 	}
 	wg.Wait()
 	return replies
+}
+
+// queueStatusOf is queueStatus with the task ids of client's tasks: a
+// client sees its own ids, not other clients' (load-balanced task ids
+// are secrets between the hub and the daemon running them).
+func (h *Hub) queueStatusOf(client string) *wire.QueryReply {
+	r := &wire.QueryReply{HubID: h.id, Unassigned: h.sched.queued()}
+	if client == "" {
+		r.Error = "a verbose queue_status must come from a client's own inbox"
+		return r
+	}
+	r.UnassignedIDs = h.sched.queuedOf(client)
+	for _, c := range h.control(wire.Control{Op: wire.OpStats, Verbose: true, Client: client}, nil) {
+		r.Stats = append(r.Stats, c.Stats...)
+	}
+	return r
+}
+
+// asker returns the client whose task ids a query may list: the one whose
+// inbox gets the answer. A remote client may subscribe only to its own
+// inbox (_INBOX.<its id>.>, pinned by the hub's permissions), so when the
+// reply goes to an identity's inbox, that identity is the asker whatever
+// the query claims; a reply elsewhere (an in-process client's plain
+// inbox) can be read by no permission-bound client, and the query's own
+// Client stands.
+func asker(reply, claimed string) string {
+	rest, ok := strings.CutPrefix(reply, wire.ClientInboxPrefix+".")
+	if !ok {
+		return ""
+	}
+	id, _, _ := strings.Cut(rest, ".")
+	if id == claimed || !nkeys.IsValidPublicUserKey(id) {
+		return claimed
+	}
+	return id
 }
 
 func (h *Hub) queueStatus() *wire.QueryReply {

@@ -115,6 +115,12 @@ func TestPermissions(t *testing.T) {
 		{"an engine sending another daemon's heartbeats", func() error { return eng.Publish(wire.HeartbeatFrom(otherEngine), []byte("x")) }},
 		{"an engine reporting another daemon's tasks done", func() error { return eng.Publish(wire.DoneFrom(otherEngine), []byte("x")) }},
 		{"an engine registering without its id", func() error { return eng.Publish(wire.SubjectRegister, []byte("x")) }},
+		{"an engine asking the hub's admin to abort", func() error { return eng.Publish(wire.SubjectAdmin, []byte("x")) }},
+		{"an engine sending admin requests to a daemon", func() error { return eng.Publish(wire.DaemonAdmin(otherEngine), []byte("x")) }},
+		{"an engine reading another daemon's admin requests", func() error {
+			_, err := eng.Subscribe(wire.DaemonAdmin(otherEngine), func(*nats.Msg) {})
+			return err
+		}},
 	} {
 		if err := test.do(); err != nil {
 			t.Fatalf("%s: %v", test.what, err)
@@ -124,7 +130,8 @@ func TestPermissions(t *testing.T) {
 	}
 	eng.Publish(wire.ClientResultsFrom("someone", engID), []byte("x"))
 	eng.Subscribe(wire.DaemonTasks(engID), func(*nats.Msg) {})
-	expectAllowed(t, eng, engErrs, "an engine sending results under its own id and reading its own tasks")
+	eng.Subscribe(wire.DaemonAdmin(engID), func(*nats.Msg) {})
+	expectAllowed(t, eng, engErrs, "an engine sending results under its own id and reading its own tasks and admin requests")
 	data, _ := wire.MarshalMsg(&wire.Register{Protocol: wire.ProtocolVersion, Daemon: otherEngine, Engines: 1})
 	m, err := eng.Request(wire.RegisterFrom(engID), data, 5*time.Second)
 	var reg wire.Registered
@@ -152,6 +159,8 @@ func TestPermissions(t *testing.T) {
 			return err
 		}},
 		{"a client reading a daemon's tasks", func() error { _, err := cl.Subscribe(wire.DaemonTasks(engID), func(*nats.Msg) {}); return err }},
+		{"a client asking the hub's admin to abort any client's tasks", func() error { return cl.Publish(wire.SubjectAdmin, []byte("x")) }},
+		{"a client sending admin requests to a daemon", func() error { return cl.Publish(wire.DaemonAdmin(engID), []byte("x")) }},
 	} {
 		if err := test.do(); err != nil {
 			t.Fatalf("%s: %v", test.what, err)

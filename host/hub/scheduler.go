@@ -89,6 +89,7 @@ type scheduler struct {
 	spawn  func(func())    // starts a goroutine its owner waits for
 	kick   chan struct{}
 	asm    transport.Assembler
+	recs   *records // keeps detached tasks on disk; nil in the test Harness
 
 	mu      sync.Mutex
 	queue   []*lbTask
@@ -120,6 +121,19 @@ func (s *scheduler) queued() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.queue)
+}
+
+// queuedOf returns the ids of client's tasks that wait for an engine.
+func (s *scheduler) queuedOf(client string) []uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []uint64
+	for _, t := range s.queue {
+		if t.ref.Client == client {
+			out = append(out, t.ref.ID)
+		}
+	}
+	return out
 }
 
 func (s *scheduler) addEngines(daemon string, ids []int) {
@@ -206,7 +220,14 @@ func (s *scheduler) onSubmit(m *nats.Msg) {
 		s.log.Warn("drop a malformed submission", "err", err)
 		return
 	}
-	var aborted []*lbTask
+	s.enqueue(b)
+}
+
+// enqueue queues the tasks of a submitted batch, skipping those already
+// queued or in flight (a client submits its unfinished tasks again after
+// a hub restart, and may race its first submission).
+func (s *scheduler) enqueue(b wire.Batch) {
+	var aborted, detached []*lbTask
 	var client, label string // shared by the batch's tasks, not one copy each
 	s.mu.Lock()
 	for _, t := range b.Tasks {
@@ -218,6 +239,9 @@ func (s *scheduler) onSubmit(m *nats.Msg) {
 		}
 		lt := &lbTask{ref: wire.TaskRef{Client: t.Client, ID: t.ID}, t: t, bundle: bundle, engine: -1}
 		lt.t.Balanced = true
+		if s.tasks[lt.ref] != nil {
+			continue
+		}
 		if _, ok := s.aborted[lt.ref]; ok {
 			delete(s.aborted, lt.ref)
 			aborted = append(aborted, lt)
@@ -225,9 +249,15 @@ func (s *scheduler) onSubmit(m *nats.Msg) {
 		}
 		s.tasks[lt.ref] = lt
 		s.queue = append(s.queue, lt)
+		if t.Client == wire.DetachedClient && s.recs != nil {
+			detached = append(detached, lt)
+		}
 	}
 	s.peak = max(s.peak, len(s.tasks))
 	s.mu.Unlock()
+	for _, t := range detached {
+		s.recs.keepTask(t.t, t.bundle)
+	}
 	for _, t := range aborted {
 		s.fail(t, wire.StatusAborted, wire.TaskAborted, "aborted before it started")
 	}
@@ -275,6 +305,7 @@ func (s *scheduler) onControl(m *nats.Msg) {
 	s.mu.Lock()
 	var aborted []*lbTask
 	running := make(map[string][]int) // daemon → engines
+	ids := make(map[string][]uint64)  // daemon → the tasks it runs: no daemon learns another's task ids
 	now := time.Now()
 	for ref, at := range s.aborted {
 		if now.Sub(at) > time.Minute {
@@ -284,6 +315,9 @@ func (s *scheduler) onControl(m *nats.Msg) {
 	for _, id := range c.Tasks {
 		ref := wire.TaskRef{Client: c.Client, ID: id}
 		t := s.tasks[ref]
+		if len(c.Engines) > 0 && (t == nil || !slices.Contains(c.Engines, t.engine)) {
+			continue // abort(targets=…): only the tasks that run on those engines
+		}
 		switch {
 		case t == nil && len(s.aborted) < 1<<16:
 			s.aborted[ref] = now // it may still be on its way (submissions travel apart)
@@ -294,7 +328,10 @@ func (s *scheduler) onControl(m *nats.Msg) {
 			aborted = append(aborted, t)
 		default:
 			if e := s.engines[t.engine]; e != nil {
-				running[e.daemon] = append(running[e.daemon], e.id)
+				if !slices.Contains(running[e.daemon], e.id) {
+					running[e.daemon] = append(running[e.daemon], e.id)
+				}
+				ids[e.daemon] = append(ids[e.daemon], id)
 			}
 		}
 	}
@@ -303,8 +340,30 @@ func (s *scheduler) onControl(m *nats.Msg) {
 		s.fail(t, wire.StatusAborted, wire.TaskAborted, "aborted before it started")
 	}
 	for d, engines := range running {
-		s.out.publish(wire.DaemonControl(d), &wire.Control{Op: wire.OpAbort, Client: c.Client, Tasks: c.Tasks, Engines: engines})
+		s.out.publish(wire.DaemonControl(d), &wire.Control{Op: wire.OpAbort, Client: c.Client, Tasks: ids[d], Engines: engines})
 	}
+}
+
+// abortClient forgets the queued tasks of client and returns how many
+// there were, and how many it had on engines (which the hub aborts
+// through the daemons).
+func (s *scheduler) abortClient(client string) (queued, running int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.queue = slices.DeleteFunc(s.queue, func(t *lbTask) bool {
+		if t.ref.Client == client {
+			delete(s.tasks, t.ref)
+			queued++
+			return true
+		}
+		return false
+	})
+	for _, t := range s.tasks {
+		if t.ref.Client == client {
+			running++
+		}
+	}
+	return queued, running
 }
 
 // run dispatches queued tasks whenever something changes, checks for

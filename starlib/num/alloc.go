@@ -56,8 +56,18 @@ func uninitBytes(n int) []byte {
 	var sb strings.Builder
 	sb.Grow(n)
 	p := unsafe.StringData(sb.String()) // the builder's buffer, of capacity ≥ n
-	return unsafe.Slice(p, n)           // sb is dropped: the bytes are ours
+	b := unsafe.Slice(p, n)             // sb is dropped: the bytes are ours
+	if n >= hugeArrayBytes {
+		adviseHuge(b)
+	}
+	return b
 }
+
+// hugeArrayBytes is the size from which an array's memory is advised to
+// be backed by huge pages (numpy's threshold is 4 MiB; the arrays of a
+// 400×400 matmul are 1.25 MiB, and their huge pages cut a fresh process's
+// faults from 3.9k to 2.3k, most of them its start).
+const hugeArrayBytes = bigArrayBytes
 
 // newBuffer returns the memory of n elements of dtype, cleared unless
 // full (the caller writes every element before the array is seen).
@@ -65,8 +75,11 @@ func newBuffer(dtype DType, n int, full bool) *buffer {
 	bytes := n * dtype.ItemSize()
 	noteBig(bytes)
 	buf := &buffer{}
-	if full && bytes >= bigArrayBytes {
+	if bytes >= bigArrayBytes {
 		b := uninitBytes(bytes)
+		if !full {
+			clear(b) // after the huge-page advice, so that it faults huge pages
+		}
 		switch dtype {
 		case Float64:
 			buf.f = unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(b))), n)
@@ -87,3 +100,10 @@ func newBuffer(dtype DType, n int, full bool) *buffer {
 	}
 	return buf
 }
+
+// Idle tells num that no task runs in the process for now: it withdraws
+// the huge-page advice of the memory big arrays used (see
+// hugepage_linux.go), so that memory the scavenger returns to the system
+// stays returned. Arrays made later are advised again. An engine calls it
+// when no task has run for a while. It is safe for concurrent use.
+func Idle() { endHugePages() }

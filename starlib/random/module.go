@@ -37,7 +37,10 @@ func newModule(src *Source) *module {
 		call := func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 			return fn(source(thread), b, args, kwargs)
 		}
-		if src != nil {
+		switch {
+		case src != nil && funcNames[i] == "random":
+			call = src.randomBuiltin // the hot path of pure-Starlark Monte Carlo loops
+		case src != nil:
 			call = func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 				return fn(src, b, args, kwargs)
 			}
@@ -97,6 +100,15 @@ func random(src *Source, b *starlark.Builtin, args starlark.Tuple, kwargs []star
 		return nil, err
 	}
 	return starlark.Float(src.float64()), nil
+}
+
+// randomBuiltin is random drawing from s, without the indirections of
+// the other functions: a π loop calls it twice per sample.
+func (s *Source) randomBuiltin(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	if len(args) != 0 || len(kwargs) != 0 {
+		return random(s, b, args, kwargs) // for its error
+	}
+	return starlark.Float(s.float64()), nil
 }
 
 // def randint(a, b):

@@ -205,6 +205,12 @@ func (c *capturer) globalsOf(m *starlark.Module) starlark.StringDict {
 // bindPredeclared binds a predeclared name used directly: a reference the
 // engine resolves, unless the name exists only on the host.
 func (c *capturer) bindPredeclared(v starlark.Value, u use) error {
+	if !c.src.names.known(u.name) && !starlark.Universe.Has(u.name) {
+		// Not a name pirun predeclares: a value a rebuilt function was
+		// given as its module's predeclared (a pulled function's K),
+		// sent again the way it came, by value.
+		return c.bind(u.name, v, u)
+	}
 	if c.src.names.side(u.name) == starlib.Host && !starlib.IsStub(v) {
 		if isData(v) { // argv: host data travels by value
 			return c.bind(u.name, v, u)

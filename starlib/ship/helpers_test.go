@@ -43,6 +43,7 @@ func hostDict(t testing.TB) starlark.StringDict {
 		"ref":      none("ref"),
 		"wait":     none("wait"),
 		"argv":     starlark.NewList(nil),
+		"files":    &starlarkstruct.Module{Name: "files", Members: starlark.StringDict{"read": none("files.read")}},
 	}
 	d, err := starlib.Predeclared(starlib.Host, impl)
 	if err != nil {

@@ -76,6 +76,17 @@ func (c *nameCache) side(name string) starlib.Side {
 	return c.sides[name]
 }
 
+// known reports whether pirun predeclares name (on either side).
+func (c *nameCache) known(name string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sides == nil {
+		c.sides = starlib.Names()
+	}
+	_, ok := c.sides[name]
+	return ok
+}
+
 // mapID returns the identity of a map.
 func mapID(m starlark.StringDict) uintptr { return reflect.ValueOf(m).Pointer() }
 

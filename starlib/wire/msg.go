@@ -188,7 +188,23 @@ type EngineStat struct {
 	// taken, in nanoseconds: a duration, not a start time, so that the
 	// clocks of engine and hub need not agree.
 	TaskFor int64 `wire:"8"`
+
+	// The task ids of a verbose OpStats (never in heartbeats), of the
+	// asking client's tasks only: waiting, running, and the last
+	// MaxDoneIDs finished.
+	QueueIDs []uint64 `wire:"20"`
+	TaskIDs  []uint64 `wire:"21"`
+	DoneIDs  []uint64 `wire:"22"`
 }
+
+// PulledFunction is the only field of the struct that stands for a
+// function in a pull's result: its value is the function's bundle
+// (package ship), which the host rebuilds into a callable.
+const PulledFunction = "__pirun_function__"
+
+// MaxDoneIDs is how many finished task ids an engine keeps for a
+// verbose queue_status.
+const MaxDoneIDs = 1000
 
 // Heartbeat is a daemon's periodic sign of life.
 type Heartbeat struct {
@@ -267,11 +283,13 @@ type ControlOp uint8
 
 // The control operations.
 const (
-	OpAbort    ControlOp = iota + 1 // abort Tasks of Client (queued or running)
-	OpRevoke                        // give back Tasks not started yet (reply: Revoked)
-	OpStats                         // reply with EngineStats
-	OpShutdown                      // stop Engines
-	OpRegister                      // the hub does not know this daemon: register again
+	OpAbort       ControlOp = iota + 1 // abort Tasks of Client (queued or running)
+	OpRevoke                           // give back Tasks not started yet (reply: Revoked)
+	OpStats                            // reply with EngineStats
+	OpShutdown                         // stop Engines
+	OpRegister                         // the hub does not know this daemon: register again
+	OpResend                           // send Client the results of Tasks again, if the daemon still has them
+	OpAbortClient                      // abort every task of Client, queued or running (its connection closed)
 )
 
 // Control is a request on a daemon's or the scheduler's control subject.
@@ -280,6 +298,7 @@ type Control struct {
 	Client  string    `wire:"2"`
 	Tasks   []uint64  `wire:"3"`
 	Engines []int     `wire:"4"`
+	Verbose bool      `wire:"20"` // OpStats: add Client's task ids (EngineStat.QueueIDs…)
 }
 
 // ControlReply answers a Control request.
@@ -287,6 +306,7 @@ type ControlReply struct {
 	Revoked []uint64     `wire:"1"`
 	Stats   []EngineStat `wire:"2"`
 	Error   string       `wire:"3"`
+	Aborted []TaskRef    `wire:"20"` // an admin abort: the tasks it stopped
 }
 
 // Done reports finished load-balanced tasks to the hub's scheduler.
@@ -309,14 +329,20 @@ const (
 	QueryEngines     QueryOp = iota + 1 // the live engines
 	QueryQueueStatus                    // per-engine queue and completed counts, and unassigned tasks
 	QueryShutdown                       // stop Engines (all when empty and All is set)
+	QueryTasks                          // task records: of Tasks, or the Limit most recent (records.go)
+	QueryResults                        // send Client the kept results of Tasks (detached jobs), and their records
 )
 
 // Query is a client's request to the hub.
 type Query struct {
-	Op      QueryOp `wire:"1"`
-	Engines []int   `wire:"2"`
-	All     bool    `wire:"3"`
-	Client  string  `wire:"4"`
+	Op      QueryOp  `wire:"1"`
+	Engines []int    `wire:"2"`
+	All     bool     `wire:"3"`
+	Client  string   `wire:"4"`
+	Tasks   []uint64 `wire:"5"`  // QueryTasks, QueryResults
+	Limit   int      `wire:"6"`  // QueryTasks without Tasks: how many records; 0 = all kept
+	Verbose bool     `wire:"20"` // QueryQueueStatus: add the asking client's task ids
+	Hub     bool     `wire:"21"` // QueryShutdown: stop every engine, then the hub (shutdown(hub=True))
 }
 
 // QueryReply answers a Query.
@@ -328,6 +354,11 @@ type QueryReply struct {
 	Error      string       `wire:"5"`
 	URL        string       `wire:"6"`
 	Epoch      uint64       `wire:"7"` // the roster version Engines reflects
+	Records    []TaskRecord `wire:"8"` // QueryTasks, QueryResults
+	Unknown    []uint64     `wire:"9"` // QueryTasks, QueryResults: ids the hub has no record of
+	// UnassignedIDs are the asking client's load-balanced tasks waiting
+	// for an engine (a verbose QueryQueueStatus).
+	UnassignedIDs []uint64 `wire:"20"`
 }
 
 // RefKind says what a payload reference stands for.

@@ -59,6 +59,14 @@ func DaemonTasks(d string) string { return daemonPrefix + d + ".task" }
 // It is separate from DaemonTasks so that aborts never wait behind tasks.
 func DaemonControl(d string) string { return daemonPrefix + d + ".ctl" }
 
+// SubjectAdmin is where the hub takes the admin's requests (pirun abort):
+// only the hub's own credential may publish there.
+const SubjectAdmin = "pirun.hub.admin"
+
+// DaemonAdmin is the subject on which daemon d receives the hub's admin
+// requests (abort any client's tasks); only the hub publishes there.
+func DaemonAdmin(d string) string { return daemonPrefix + d + ".admin" }
+
 // DaemonAcks is the subject on which daemon d receives acknowledgements
 // of the parts of large messages it sends.
 func DaemonAcks(d string) string { return daemonPrefix + d + ".ack" }

@@ -19,8 +19,17 @@ func runStatus(ctx context.Context, e *env, args []string) int {
 	ssh := fs.String("ssh", "", "reach the hub through an ssh tunnel to [user@]gateway[:port]")
 	asJSON := fs.Bool("json", false, "print JSON (keys: hub, profile, logs, engines[], hosts, unassigned, queued, running, done)")
 	verbose := fs.Bool("v", false, "debug logs")
+	tasks := fs.Bool("tasks", false, "the hub's records of its most recent tasks (id, client, engine, state, times)")
 	if code, ok := parseFlags(e, fs, args); !ok {
 		return code
+	}
+	if *tasks { // the hub's 50 most recent task records
+		ts, err := cluster.Tasks(ctx, e.stderr, e.getenv, *profile, *connect, *ssh, *verbose, 50)
+		if err != nil {
+			return reportAs(e, "pirun status", err)
+		}
+		cluster.PrintTasks(e.stdout, ts, *asJSON)
+		return exitOK
 	}
 	st, err := cluster.Status(ctx, e.stderr, e.getenv, *profile, *connect, *ssh, *verbose)
 	if err != nil {

@@ -1,7 +1,7 @@
-// This file defines files.read_array: numpy's .npy files and text of
-// numbers (numpy.loadtxt) under data_dir, read into num arrays.
+// This file defines files.read_array and files.write_array: numpy's .npy
+// files and text of numbers (numpy.loadtxt), as num arrays.
 
-package engine
+package files
 
 import (
 	"fmt"
@@ -15,7 +15,7 @@ import (
 // readArray is files.read_array:
 //
 //	def read_array(path, delimiter=None, skiprows=0, usecols=None, dtype=None):
-//	    """Reads the file path under data_dir into an ndarray.
+//	    """Reads the file path in the read folder (data_dir on engines) into an ndarray.
 //
 //	    A .npy file (numpy.save's format, versions 1.0 to 3.0) gives its
 //	    array: float64, int64 and bool as they are, float32 as float64,
@@ -28,7 +28,7 @@ import (
 //	    default, or "int64"); one row or one column gives a 1-D array.
 //	    The text options are an error for a .npy file.
 //	    """
-func (f *filesImpl) readArray(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+func (m *module) readArray(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var (
 		p                string
 		delimiter, dtype starlark.Value = starlark.None, starlark.None
@@ -39,7 +39,7 @@ func (f *filesImpl) readArray(thread *starlark.Thread, b *starlark.Builtin, args
 		"skiprows?", &skiprows, "usecols?", &usecols, "dtype?", &dtype); err != nil {
 		return nil, err
 	}
-	data, err := f.readFile(b, p)
+	data, err := m.readFile(thread, b, p)
 	if err != nil {
 		return nil, err
 	}
@@ -114,4 +114,36 @@ func textOptions(b *starlark.Builtin, delimiter starlark.Value, skiprows int, us
 		return opts, fmt.Errorf("%s: dtype is a %s; want \"float64\" or \"int64\"", b.Name(), dtype.Type())
 	}
 	return opts, nil
+}
+
+// writeArray is files.write_array:
+//
+//	def write_array(path, a):
+//	    """Writes a (a num array, or a list numpy.array would take) to
+//	    the file path in .npy format, as numpy.save does: ".npy" is
+//	    added to a path without it, and numpy.load reads the file back
+//	    with a's dtype and shape. Atomic, as files.write."""
+func (m *module) writeArray(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var p string
+	var v starlark.Value
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "path", &p, "a", &v); err != nil {
+		return nil, err
+	}
+	a, ok := v.(*num.Array)
+	if !ok {
+		switch v.(type) {
+		case *starlark.List, starlark.Tuple, starlark.Int, starlark.Float, starlark.Bool:
+			conv, err := starlark.Call(thread, num.Module.Members["array"], starlark.Tuple{v}, nil)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %v", b.Name(), err)
+			}
+			a = conv.(*num.Array)
+		default:
+			return nil, fmt.Errorf("%s: a is a %s; want a num array (or a list of numbers)", b.Name(), v.Type())
+		}
+	}
+	if !strings.HasSuffix(p, ".npy") {
+		p += ".npy"
+	}
+	return starlark.None, m.writeFile(thread, b, p, num.WriteNPY(a))
 }

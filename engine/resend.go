@@ -1,0 +1,81 @@
+// This file defines the publisher's memory of recent results, so that a
+// client whose hub restarted can ask for the results that were sent
+// while nobody could receive them (SPEC §15: a hub restart loses no work).
+
+package engine
+
+import (
+	"sync"
+
+	"github.com/pirun-dev/pirun/starlib/wire"
+)
+
+// Bounds of the results a daemon remembers after sending them.
+const (
+	recentResults = 1024
+	recentBytes   = 16 << 20
+)
+
+// recent is a bounded FIFO of results sent, by task. It is safe for
+// concurrent use.
+type recent struct {
+	mu    sync.Mutex
+	items map[wire.TaskRef][]outItem // several engines of one direct task
+	order []wire.TaskRef
+	bytes int
+}
+
+// add remembers it, forgetting the oldest past the bounds.
+func (r *recent) add(it outItem) {
+	ref := wire.TaskRef{Client: it.task.Client, ID: it.task.ID}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.items == nil {
+		r.items = make(map[wire.TaskRef][]outItem)
+	}
+	if _, ok := r.items[ref]; !ok {
+		r.order = append(r.order, ref)
+	}
+	r.items[ref] = append(r.items[ref], it)
+	r.bytes += itemBytes(it)
+	for len(r.order) > 0 && (len(r.order) > recentResults || r.bytes > recentBytes) {
+		old := r.order[0]
+		r.order[0] = wire.TaskRef{}
+		r.order = r.order[1:]
+		for _, x := range r.items[old] {
+			r.bytes -= itemBytes(x)
+		}
+		delete(r.items, old)
+	}
+}
+
+func itemBytes(it outItem) int { return it.value.Len() + len(it.res.Value) + len(it.res.Stdout) + 64 }
+
+// take returns the remembered results of client's tasks among ids.
+func (r *recent) take(client string, ids []uint64) []outItem {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []outItem
+	for _, id := range ids {
+		out = append(out, r.items[wire.TaskRef{Client: client, ID: id}]...)
+	}
+	return out
+}
+
+// resend sends client the results of its tasks among ids again, those
+// still remembered; the client drops the ones it already has.
+func (p *publisher) resend(client string, ids []uint64) {
+	items := p.sent.take(client, ids)
+	if len(items) == 0 {
+		return
+	}
+	go func() {
+		for _, it := range items {
+			t := *it.task
+			t.Balanced = false // the scheduler heard of it already
+			it.task = &t
+			it.resent = true
+			p.ch <- it
+		}
+	}()
+}

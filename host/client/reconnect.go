@@ -1,0 +1,196 @@
+// This file defines what a client does when its hub goes away and comes
+// back (SPEC §15, a hub restart loses no work): it says so on stderr,
+// once each way, then submits again the load-balanced tasks it owns that
+// have not finished (the restarted hub's queue is empty) and asks the
+// daemons for the results of its direct tasks that were sent while it
+// could not receive them. Results that arrive twice are dropped, so each
+// is delivered once.
+
+package client
+
+import (
+	"context"
+	"io"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/pirun-dev/pirun/starlib/wire"
+)
+
+// lifeState is the client's view of its connection and its unsent task
+// records; its fields have their own lock, apart from Client.mu.
+type lifeState struct {
+	mu      sync.Mutex
+	away    bool             // the hub is unreachable now
+	events  []wire.TaskEvent // task records not yet sent to the hub
+	labels  map[uint64]Sink  // submitted events whose label is read at sending
+	history []uint64         // ids of the calls' tasks this client submitted, in order
+	// kept: results of its own finished tasks, for get_result (records.go).
+	kept      map[uint64][]keptResult
+	keptOrder []uint64
+	keptBytes int
+}
+
+// ReconnectOptions are the nats.Options a client's connection should be
+// dialled with so that it outlives a hub restart: it reconnects forever,
+// every half second, and buffers what it sends meanwhile.
+func ReconnectOptions() []nats.Option {
+	return []nats.Option{nats.MaxReconnects(-1), nats.ReconnectWait(500 * time.Millisecond),
+		nats.ReconnectJitter(100*time.Millisecond, 100*time.Millisecond), nats.ReconnectBufSize(32 << 20)}
+}
+
+// watchConnection installs the connection's disconnect and reconnect
+// handlers.
+func (c *Client) watchConnection() {
+	c.nc.SetDisconnectErrHandler(func(nc *nats.Conn, err error) {
+		select {
+		case <-c.closed:
+			return
+		default:
+		}
+		if nc.Opts.MaxReconnect == 0 || nc.IsClosed() {
+			return // an in-process hub that stops with its run, or the end
+		}
+		c.life.mu.Lock()
+		was := c.life.away
+		c.life.away = true
+		c.life.mu.Unlock()
+		if was {
+			return
+		}
+		why := ""
+		if err != nil {
+			why = " (" + err.Error() + ")"
+		}
+		c.say("pirun: lost the connection to the hub" + why + "; waiting for it to come back, tasks in flight will finish after it does")
+	})
+	c.nc.SetReconnectHandler(func(*nats.Conn) {
+		c.life.mu.Lock()
+		c.life.away = false
+		c.life.mu.Unlock()
+		c.say("pirun: reconnected to the hub")
+		select {
+		case <-c.closed:
+			return
+		default:
+		}
+		c.wg.Go(c.recover)
+	})
+}
+
+// hubAway reports whether the hub is unreachable now.
+func (c *Client) hubAway() bool {
+	c.life.mu.Lock()
+	defer c.life.mu.Unlock()
+	return c.life.away || c.nc.IsReconnecting()
+}
+
+// say writes a line for the user on stderr (the log without one).
+func (c *Client) say(msg string) {
+	if c.cfg.Stderr == nil {
+		c.log.Warn(msg)
+		return
+	}
+	c.outMu.Lock()
+	io.WriteString(c.cfg.Stderr, msg+"\n")
+	c.outMu.Unlock()
+}
+
+// recover runs after a reconnection: it refreshes the roster, submits
+// the unfinished load-balanced tasks again, and asks for lost results.
+func (c *Client) recover() {
+	ctx, cancel := context.WithTimeout(context.Background(), DefaultWait)
+	defer cancel()
+	if _, err := c.refresh(ctx); err != nil {
+		c.log.Warn("refresh the engines after reconnecting", "err", err)
+	}
+	c.resubmit(ctx)
+	c.askResend(nil)
+	c.askDetached(ctx)
+}
+
+// resubmit sends the hub again every load-balanced task this client has
+// sent and not seen finish, in submission order, grouped by bundle.
+func (c *Client) resubmit(ctx context.Context) {
+	c.mu.Lock()
+	var runs []unsentRun
+	for _, p := range c.pending {
+		if !p.lb || p.sent == nil {
+			continue
+		}
+		u := p.sent
+		if n := len(runs); n > 0 && sameBytes(runs[n-1].bundle, u.bundle) {
+			runs[n-1].tasks = append(runs[n-1].tasks, u.task)
+			continue
+		}
+		runs = append(runs, unsentRun{tasks: []wire.Task{u.task}, bundle: u.bundle})
+	}
+	c.mu.Unlock()
+	n := 0
+	for _, r := range runs {
+		// Map order is random: put each run in submission order of ids
+		// is not needed, the scheduler runs them as engines free up.
+		for i := 0; i < len(r.tasks); i += windowRefill {
+			part := r.tasks[i:min(i+windowRefill, len(r.tasks))]
+			if err := c.sendBalanced(ctx, slices.Clone(part), r.bundle); err != nil {
+				c.log.Warn("submit tasks again after reconnecting", "err", err)
+				return
+			}
+			n += len(part)
+		}
+	}
+	if n > 0 {
+		c.log.Debug("submitted unfinished tasks again after the hub came back", "tasks", n)
+	}
+}
+
+// askResend asks the daemons of the given engines (all engines of
+// pending direct tasks when nil) to send again the results of this
+// client's unfinished direct tasks they still remember.
+func (c *Client) askResend(joined []wire.EngineInfo) {
+	c.mu.Lock()
+	daemons := make(map[string][]uint64)
+	for id, p := range c.pending {
+		if p.lb || p.detached {
+			continue
+		}
+		for engine := range p.slots {
+			e, ok := c.roster[engine]
+			if !ok {
+				continue
+			}
+			if joined != nil && !slices.ContainsFunc(joined, func(j wire.EngineInfo) bool { return j.ID == engine }) {
+				continue
+			}
+			if !slices.Contains(daemons[e.Daemon], id) {
+				daemons[e.Daemon] = append(daemons[e.Daemon], id)
+			}
+		}
+	}
+	c.mu.Unlock()
+	for d, ids := range daemons {
+		c.publish(wire.DaemonControl(d), &wire.Control{Op: wire.OpResend, Client: c.id, Tasks: ids})
+	}
+}
+
+// askDetached asks the hub for the results of this client's unfinished
+// detached tasks: it sends those it has and the rest when they come.
+func (c *Client) askDetached(ctx context.Context) {
+	c.mu.Lock()
+	var ids []uint64
+	for id, p := range c.pending {
+		if p.detached {
+			ids = append(ids, id)
+		}
+	}
+	c.mu.Unlock()
+	if len(ids) == 0 {
+		return
+	}
+	if _, err := c.Query(ctx, wire.Query{Op: wire.QueryResults, Tasks: ids}); err != nil {
+		c.log.Warn("ask the hub for detached results after reconnecting", "err", err)
+	}
+}

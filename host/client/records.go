@@ -1,0 +1,292 @@
+// This file defines the client's side of the task records of SPEC §15:
+// it tells the hub about the tasks it submits and how they end (batched,
+// a few times a second), keeps its own history, and asks the hub about
+// any task by id, its own or another client's.
+
+package client
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/pirun-dev/pirun/starlib/wire"
+)
+
+// recordEvery is how often a client sends its task events to the hub.
+const recordEvery = 200 * time.Millisecond
+
+// maxRecordBatch bounds the events of one Records message.
+const maxRecordBatch = 8192
+
+// maxHistory bounds the client's history; the oldest ids go first.
+const maxHistory = 1 << 20
+
+// Bounds of the results of its own tasks a client keeps for get_result,
+// as ipyparallel's Client.results: the most recent go first.
+const (
+	keptResults = 4096
+	keptBytes   = 32 << 20
+)
+
+// keptResult is one of the results a client keeps.
+type keptResult struct {
+	r    wire.Result
+	size int
+}
+
+// Detacher is implemented by Sinks of detached=True calls: their results
+// come from the hub, which keeps them, and the abort of a dead client
+// leaves them alone.
+type Detacher interface{ Detached() bool }
+
+// recordSubmitLocked notes a task submitted; c.mu is held.
+func (c *Client) recordSubmitLocked(id uint64, sink Sink, slots map[int]int, lb bool) {
+	detached := false
+	if d, ok := sink.(Detacher); ok && d.Detached() {
+		detached = true
+		c.pending[id].detached = true
+	}
+	engine := -1
+	var engines []int
+	if !lb {
+		for e := range slots {
+			engines = append(engines, e)
+		}
+		slices.Sort(engines)
+		if len(engines) == 1 {
+			engine = engines[0]
+		}
+	}
+	ev := wire.TaskEvent{Task: id, Engine: engine, Time: time.Now().UnixNano(), Detached: detached, Engines: engines}
+	if detached {
+		// The hub must know the owner before the results come: now, not
+		// with the next batch.
+		if data, err := wire.MarshalMsg(&wire.Records{Client: c.id, Events: []wire.TaskEvent{ev}}); err == nil {
+			c.nc.Publish(wire.RecordsFrom(c.id), data)
+		}
+	}
+	c.life.mu.Lock()
+	defer c.life.mu.Unlock()
+	if c.life.labels == nil {
+		c.life.labels = make(map[uint64]Sink)
+	}
+	c.life.labels[id] = sink
+	c.life.events = append(c.life.events, ev)
+	if n := len(c.life.history); n == 0 || c.life.history[n-1] != id {
+		c.life.history = append(c.life.history, id)
+		if len(c.life.history) > maxHistory {
+			c.life.history = c.life.history[1:] // the oldest goes; append reallocates in time
+		}
+	}
+}
+
+// keepResultLocked keeps r for get_result, forgetting the oldest past
+// the bounds; c.mu is held.
+func (c *Client) keepResultLocked(r wire.Result) {
+	l := &c.life
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.kept == nil {
+		l.kept = make(map[uint64][]keptResult)
+	}
+	k := keptResult{r: r, size: len(r.Value) + len(r.Stdout) + 64}
+	if _, ok := l.kept[r.Task]; !ok {
+		l.keptOrder = append(l.keptOrder, r.Task)
+	}
+	l.kept[r.Task] = append(l.kept[r.Task], k)
+	l.keptBytes += k.size
+	for len(l.keptOrder) > 0 && (len(l.keptOrder) > keptResults || l.keptBytes > keptBytes) {
+		for _, x := range l.kept[l.keptOrder[0]] {
+			l.keptBytes -= x.size
+		}
+		delete(l.kept, l.keptOrder[0])
+		l.keptOrder = l.keptOrder[1:]
+	}
+}
+
+// keptOf returns the results this client keeps of task id.
+func (c *Client) keptOf(id uint64) []wire.Result {
+	c.life.mu.Lock()
+	defer c.life.mu.Unlock()
+	var out []wire.Result
+	for _, k := range c.life.kept[id] {
+		out = append(out, k.r)
+	}
+	return out
+}
+
+// recordLocked notes a task's outcome; c.mu is held.
+func (c *Client) recordLocked(ev wire.TaskEvent, _ Sink) {
+	if ev.Status == 0 {
+		return
+	}
+	if ev.Time == 0 {
+		ev.Time = time.Now().UnixNano()
+	}
+	c.life.mu.Lock()
+	c.life.events = append(c.life.events, ev)
+	c.life.mu.Unlock()
+}
+
+// reportRecords sends the task events every recordEvery until the client
+// closes, and what is left then.
+func (c *Client) reportRecords() {
+	t := time.NewTicker(recordEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.closed:
+			return
+		case <-t.C:
+		}
+		c.flushRecords(false)
+	}
+}
+
+// flushRecords sends the events noted so far. With sync (a client
+// closing), it waits, briefly, for the hub to have them on disk.
+func (c *Client) flushRecords(sync bool) {
+	c.life.mu.Lock()
+	events, labels := c.life.events, c.life.labels
+	c.life.events, c.life.labels = nil, nil
+	c.life.mu.Unlock()
+	for i := range events {
+		if s := labels[events[i].Task]; s != nil && events[i].Status == 0 {
+			if l, ok := s.(interface{ Label() string }); ok {
+				events[i].Label = l.Label()
+			}
+		}
+	}
+	for len(events) > 0 || sync {
+		n := min(len(events), maxRecordBatch)
+		data, err := wire.MarshalMsg(&wire.Records{Client: c.id, Events: events[:n]})
+		switch {
+		case err != nil:
+		case sync && n == len(events):
+			sync = false
+			if c.nc.IsConnected() {
+				_, err = c.nc.Request(wire.RecordsFrom(c.id), data, 2*time.Second)
+			}
+		default:
+			err = c.nc.Publish(wire.RecordsFrom(c.id), data)
+		}
+		if err != nil {
+			c.log.Debug("report task records", "err", err)
+		}
+		events = events[n:]
+	}
+}
+
+// History returns the ids of the tasks this client submitted, in order
+// (ipyparallel's Client.history).
+func (c *Client) History() []uint64 {
+	c.life.mu.Lock()
+	defer c.life.mu.Unlock()
+	return slices.Clone(c.life.history)
+}
+
+// Owns reports whether task id is an unfinished task of this client.
+func (c *Client) Owns(id uint64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.pending[id]
+	return ok
+}
+
+// TaskRecords asks the hub for the records of tasks ids, or for the
+// limit most recent (all it keeps when 0) when ids is empty. Events this
+// client has not sent yet are sent first, so its own tasks are current.
+func (c *Client) TaskRecords(ctx context.Context, ids []uint64, limit int) (*wire.QueryReply, error) {
+	c.flushRecords(false)
+	return c.Query(ctx, wire.Query{Op: wire.QueryTasks, Tasks: ids, Limit: limit})
+}
+
+// FetchResults tracks tasks ids for sink (slot i for ids[i]) and asks the
+// hub to send their kept results (detached jobs): those it has at once,
+// the others when they finish. It returns the hub's records of the ids;
+// ids it does not know, or whose results it does not keep, are completed
+// at once with an error that says why.
+func (c *Client) FetchResults(ctx context.Context, ids []uint64, sink Sink) (*wire.QueryReply, error) {
+	c.flushRecords(false)
+	var kept []wire.Result
+	var ask []uint64
+	c.mu.Lock()
+	for i, id := range ids {
+		if _, ok := c.pending[id]; ok {
+			continue // the client's own: its results come to it anyway
+		}
+		c.pending[id] = &pendingTask{sink: sink, slots: map[int]int{-1: i}, lb: true, held: -1, detached: true, watch: true}
+		if rs := c.keptOf(id); len(rs) > 0 {
+			kept = append(kept, rs[0])
+		} else {
+			ask = append(ask, id)
+		}
+	}
+	c.mu.Unlock()
+	c.deliverOwned(kept, sink)
+	if len(ask) == 0 {
+		return &wire.QueryReply{}, nil
+	}
+	r, err := c.Query(ctx, wire.Query{Op: wire.QueryResults, Tasks: ask})
+	if err != nil {
+		c.mu.Lock()
+		for _, id := range ask {
+			if p := c.pending[id]; p != nil && p.sink == sink {
+				delete(c.pending, id)
+			}
+		}
+		c.mu.Unlock()
+		return nil, err
+	}
+	var fails []wire.Result
+	for _, rec := range r.Records {
+		if !rec.Detached {
+			msg := fmt.Sprintf("task %d is not a detached job: the hub keeps the results of detached=True jobs only (c.result_status(%d) says whether it finished)", rec.ID, rec.ID)
+			fails = append(fails, wire.Result{Task: rec.ID, Engine: -1, Status: wire.StatusLost,
+				Err: &wire.Error{Type: wire.EngineError, Message: msg}})
+		} else if rec.Note != "" && !rec.Result && !rec.Pending() {
+			fails = append(fails, wire.Result{Task: rec.ID, Engine: -1, Status: wire.StatusLost,
+				Err: &wire.Error{Type: wire.EngineError, Message: rec.Note}})
+		}
+	}
+	for _, id := range r.Unknown {
+		fails = append(fails, wire.Result{Task: id, Engine: -1, Status: wire.StatusLost,
+			Err: &wire.Error{Type: wire.EngineError, Message: "the hub has no record of this task id (a typo, or a record evicted past [hub] task_records)"}})
+	}
+	c.deliverOwned(fails, sink)
+	return r, nil
+}
+
+// deliverOwned delivers rs to sink's slots only (not to another call
+// that tracks the same ids).
+func (c *Client) deliverOwned(rs []wire.Result, sink Sink) {
+	c.mu.Lock()
+	var fs []func()
+	for _, r := range rs {
+		if p := c.pending[r.Task]; p != nil && p.sink == sink {
+			if f := c.deliverLocked(r); f != nil {
+				fs = append(fs, f)
+			}
+		}
+	}
+	c.mu.Unlock()
+	for _, f := range fs {
+		f()
+	}
+}
+
+// ownerOf returns the Client that tasks ids carry: wire.DetachedClient
+// when they were submitted detached=True (one call's tasks are all
+// detached or none is), else this client's id.
+func (c *Client) ownerOf(ids []uint64) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, id := range ids {
+		if p := c.pending[id]; p != nil && p.detached && !p.watch {
+			return wire.DetachedClient
+		}
+	}
+	return c.id
+}

@@ -1,0 +1,521 @@
+// This file defines the hub's task records (SPEC §15): a bounded record
+// of recent tasks that clients report (wire.Records) and, for
+// detached=True jobs, their results, which engines send to the hub
+// (wire.DetachedClient). Records, detached results and unfinished
+// detached load-balanced tasks are kept under the profile's state/ and
+// survive a hub restart:
+//
+//	state/tasks.bin            the records (rewritten atomically when changed)
+//	state/results/SEGMENT.res  detached results, one segment per flush, oldest evicted first
+//	state/detached/ID.task     a detached load-balanced task until its result is in
+
+package hub
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pirun-dev/pirun/conf"
+	"github.com/pirun-dev/pirun/starlib/wire"
+)
+
+// DefaultResultsMaxBytes bounds detached results when Config leaves it 0.
+const DefaultResultsMaxBytes = 256 << 20
+
+// DefaultTaskRecords bounds the records when Config leaves it 0.
+const DefaultTaskRecords = 10000
+
+// recordsFlushEvery is how often changed records and new results are
+// written to disk.
+const recordsFlushEvery = 250 * time.Millisecond
+
+// records is the hub's task records. Its methods are safe for concurrent
+// use.
+type records struct {
+	log      *slog.Logger
+	dir      string // state/; "" keeps everything in memory
+	max      int    // records kept
+	maxBytes int64  // detached results kept
+
+	flushMu sync.Mutex // one flush at a time, so files are written in order
+
+	mu      sync.Mutex
+	byID    map[uint64]*record
+	order   []uint64 // ids, oldest first
+	segs    []segment
+	bytes   int64
+	dirty   bool
+	fresh   []wire.Result // detached results not yet written
+	freshAt map[uint64]bool
+	mem     map[string][]wire.Result // segments in memory (dir == "")
+}
+
+type record struct {
+	wire.TaskRecord
+	watchers []string // clients waiting for its detached result
+}
+
+type segment struct {
+	name  string
+	bytes int64
+	ids   []uint64
+}
+
+func newRecords(dir string, max int, maxBytes int64, log *slog.Logger) *records {
+	if max <= 0 {
+		max = DefaultTaskRecords
+	}
+	if maxBytes <= 0 {
+		maxBytes = DefaultResultsMaxBytes
+	}
+	return &records{log: log, dir: dir, max: max, maxBytes: maxBytes, byID: make(map[uint64]*record),
+		freshAt: make(map[uint64]bool), mem: make(map[string][]wire.Result)}
+}
+
+// load reads the records and segments kept on disk, and returns the
+// detached load-balanced tasks that have not finished, to queue again.
+func (r *records) load() ([]wire.Batch, error) {
+	if r.dir == "" {
+		return nil, nil
+	}
+	for _, d := range []string{r.dir, filepath.Join(r.dir, "results"), filepath.Join(r.dir, "detached")} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, fmt.Errorf("task records: %w", err)
+		}
+	}
+	data, err := os.ReadFile(filepath.Join(r.dir, "tasks.bin"))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return nil, fmt.Errorf("task records: %w", err)
+	default:
+		var st wire.RecordStore
+		if err := wire.UnmarshalMsg(data, &st); err != nil {
+			r.log.Warn("ignore damaged task records", "file", filepath.Join(r.dir, "tasks.bin"), "err", err)
+			break
+		}
+		for _, tr := range st.Records {
+			r.byID[tr.ID] = &record{TaskRecord: tr}
+			r.order = append(r.order, tr.ID)
+		}
+	}
+	r.loadSegments()
+	return r.loadDetached(), nil
+}
+
+// loadSegments lists the result segments, oldest first, and forgets
+// results whose segment is gone.
+func (r *records) loadSegments() {
+	ents, _ := os.ReadDir(filepath.Join(r.dir, "results"))
+	have := make(map[string]int)
+	for _, e := range ents {
+		name, ok := strings.CutSuffix(e.Name(), ".res")
+		if !ok || strings.HasPrefix(name, ".") {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil {
+			continue
+		}
+		have[name] = len(r.segs)
+		r.segs = append(r.segs, segment{name: name, bytes: info.Size()})
+		r.bytes += info.Size()
+	}
+	for _, id := range r.order {
+		rec := r.byID[id]
+		if !rec.Result {
+			continue
+		}
+		if i, ok := have[rec.Segment]; ok {
+			r.segs[i].ids = append(r.segs[i].ids, id)
+		} else {
+			rec.Result, rec.Note = false, "the result's file under state/results is gone"
+		}
+	}
+	slices.SortFunc(r.segs, func(a, b segment) int { return strings.Compare(a.name, b.name) })
+}
+
+// loadDetached reads the unfinished detached load-balanced tasks.
+func (r *records) loadDetached() []wire.Batch {
+	dir := filepath.Join(r.dir, "detached")
+	ents, _ := os.ReadDir(dir)
+	var out []wire.Batch
+	for _, e := range ents {
+		idText, ok := strings.CutSuffix(e.Name(), ".task")
+		if !ok {
+			continue
+		}
+		id, _ := strconv.ParseUint(idText, 10, 64)
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		var b wire.Batch
+		if err == nil {
+			err = wire.UnmarshalMsg(data, &b)
+		}
+		if err != nil || len(b.Tasks) != 1 {
+			r.log.Warn("drop a damaged detached task", "file", e.Name(), "err", err)
+			os.Remove(filepath.Join(dir, e.Name()))
+			continue
+		}
+		if rec := r.byID[id]; rec != nil && !rec.Pending() {
+			os.Remove(filepath.Join(dir, e.Name()))
+			continue
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+// keepTask writes a detached load-balanced task to disk until its result
+// is in, so that a hub restart runs it again.
+func (r *records) keepTask(t wire.Task, bundle []byte) {
+	if r.dir == "" {
+		return
+	}
+	b := wire.Batch{Tasks: []wire.Task{t}}
+	if bundle != nil {
+		b.Bundles, b.Tasks[0].Bundle = [][]byte{bundle}, 1
+	}
+	data, err := wire.MarshalMsg(&b)
+	if err == nil {
+		err = conf.WriteFileAtomic(r.taskFile(t.ID), data)
+	}
+	if err != nil {
+		r.log.Warn("keep a detached task on disk", "task", t.ID, "err", err)
+	}
+}
+
+func (r *records) taskFile(id uint64) string {
+	return filepath.Join(r.dir, "detached", strconv.FormatUint(id, 10)+".task")
+}
+
+// getLocked returns the record of id, making it; r.mu is held.
+func (r *records) getLocked(id uint64) *record {
+	rec := r.byID[id]
+	if rec == nil {
+		rec = &record{TaskRecord: wire.TaskRecord{ID: id, Engine: -1}}
+		r.byID[id] = rec
+		r.order = append(r.order, id)
+		r.trimLocked()
+	}
+	r.dirty = true
+	return rec
+}
+
+// trimLocked forgets the oldest records past the bound, keeping pending
+// detached ones (their results are still to come).
+func (r *records) trimLocked() {
+	for n := len(r.order); len(r.order) > r.max && n > 0; n-- {
+		id := r.order[0]
+		r.order = r.order[1:]
+		if rec := r.byID[id]; rec != nil && rec.Detached && rec.Pending() {
+			r.order = append(r.order, id) // its result is still to come
+			continue
+		}
+		delete(r.byID, id)
+	}
+}
+
+// pendingOf returns how many unfinished tasks client has on record.
+func (r *records) pendingOf(client string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, rec := range r.byID {
+		if rec.Client == client && rec.Pending() && !rec.Detached {
+			n++
+		}
+	}
+	return n
+}
+
+// onRecords applies a client's task events. Events for a task of another
+// client are ignored. It returns the detached tasks whose results came
+// before their owner was known, to forward to it now.
+func (r *records) onRecords(rs wire.Records) (late []uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, ev := range rs.Events {
+		rec := r.byID[ev.Task]
+		if rec != nil && rec.Client != "" && rec.Client != rs.Client {
+			continue
+		}
+		rec = r.getLocked(ev.Task)
+		if rec.Client == "" && rec.Result {
+			late = append(late, ev.Task)
+		}
+		rec.Client = rs.Client
+		if ev.Status == 0 {
+			rec.Submitted = ev.Time
+			rec.Label, rec.Detached = ev.Label, rec.Detached || ev.Detached
+			if len(ev.Engines) > 0 {
+				rec.Engines = ev.Engines
+			}
+			if ev.Engine >= 0 {
+				rec.Engine = ev.Engine
+			}
+			continue
+		}
+		if rec.Detached && rec.Result {
+			continue // the hub's own copy of the outcome
+		}
+		r.outcomeLocked(rec, ev.Engine, ev.Status, ev.Started, ev.Time)
+	}
+	return late
+}
+
+// outcomeLocked records one engine's outcome; the task is done when
+// every engine of a direct task has answered.
+func (r *records) outcomeLocked(rec *record, engine int, st wire.Status, started, finished int64) {
+	if engine >= 0 && !slices.Contains(rec.Done, engine) {
+		rec.Done = append(rec.Done, engine)
+	}
+	if engine >= 0 {
+		rec.Engine = engine
+	}
+	if rec.Started == 0 || (started != 0 && started < rec.Started) {
+		rec.Started = started
+	}
+	if len(rec.Engines) > 1 && len(rec.Done) < len(rec.Engines) {
+		return
+	}
+	if rec.Status == 0 || rec.Status == wire.StatusOK {
+		rec.Status = st
+	}
+	rec.Completed = finished
+}
+
+// onResults records detached results that daemon sent (checked by the
+// caller) and returns, per client to forward them to, the results.
+func (r *records) onResults(rs []wire.Result) map[string][]wire.Result {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make(map[string][]wire.Result)
+	for _, res := range rs {
+		rec := r.getLocked(res.Task)
+		rec.Detached = true
+		if slices.Contains(rec.Done, res.Engine) {
+			continue // a second answer (a task run again after a restart)
+		}
+		r.outcomeLocked(rec, res.Engine, res.Status, res.Started, res.Finished)
+		rec.Result = true
+		r.fresh = append(r.fresh, res)
+		r.freshAt[res.Task] = true
+		for _, c := range append([]string{rec.Client}, rec.watchers...) {
+			if c != "" {
+				out[c] = append(out[c], res)
+			}
+		}
+		if !rec.Pending() {
+			rec.watchers = nil // its task file goes once the result is on disk (flush)
+		}
+	}
+	return out
+}
+
+// query returns the records of ids and the ids it does not know, or the
+// limit most recent records when ids is empty.
+func (r *records) query(ids []uint64, limit int) ([]wire.TaskRecord, []uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []wire.TaskRecord
+	var unknown []uint64
+	if len(ids) == 0 {
+		from := 0
+		if limit > 0 && len(r.order) > limit {
+			from = len(r.order) - limit
+		}
+		for _, id := range r.order[from:] {
+			out = append(out, r.byID[id].TaskRecord)
+		}
+		return out, nil
+	}
+	for _, id := range ids {
+		if rec := r.byID[id]; rec != nil {
+			out = append(out, rec.TaskRecord)
+		} else {
+			unknown = append(unknown, id)
+		}
+	}
+	return out, unknown
+}
+
+// fetch returns the kept results of ids for client, and makes client a
+// watcher of the detached ones still pending.
+func (r *records) fetch(client string, ids []uint64) ([]wire.TaskRecord, []uint64, []wire.Result) {
+	r.mu.Lock()
+	bySeg := make(map[string][]uint64)
+	want := make(map[uint64]bool)
+	var fresh []wire.Result
+	for _, id := range ids {
+		rec := r.byID[id]
+		if rec == nil || !rec.Detached {
+			continue
+		}
+		if rec.Pending() && client != "" && !slices.Contains(rec.watchers, client) && client != rec.Client {
+			rec.watchers = append(rec.watchers, client)
+		}
+		if !rec.Result {
+			continue
+		}
+		want[id] = true
+		if r.freshAt[id] {
+			for _, res := range r.fresh {
+				if res.Task == id {
+					fresh = append(fresh, res)
+				}
+			}
+			continue
+		}
+		bySeg[rec.Segment] = append(bySeg[rec.Segment], id)
+	}
+	mem := r.mem
+	r.mu.Unlock()
+	recs, unknown := r.query(ids, 0)
+	out := fresh
+	for seg := range bySeg {
+		var rs []wire.Result
+		if r.dir == "" {
+			r.mu.Lock()
+			rs = mem[seg]
+			r.mu.Unlock()
+		} else {
+			var err error
+			if rs, err = r.readSegment(seg); err != nil {
+				r.log.Warn("read detached results", "segment", seg, "err", err)
+				continue
+			}
+		}
+		for _, res := range rs {
+			if want[res.Task] {
+				out = append(out, res)
+			}
+		}
+	}
+	return recs, unknown, out
+}
+
+func (r *records) readSegment(name string) ([]wire.Result, error) {
+	data, err := os.ReadFile(filepath.Join(r.dir, "results", name+".res"))
+	if err != nil {
+		return nil, err
+	}
+	var rs wire.Results
+	err = wire.UnmarshalMsg(data, &rs)
+	return rs.Results, err
+}
+
+// run writes changes to disk every recordsFlushEvery until stop closes,
+// and once more then.
+func (r *records) run(stop <-chan struct{}) {
+	t := time.NewTicker(recordsFlushEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			r.flush(true)
+			return
+		case <-t.C:
+			r.flush(false)
+		}
+	}
+}
+
+// flush writes the new detached results as one segment, evicts the
+// oldest segments past the bound, and rewrites the records if changed
+// (at once when force is set).
+func (r *records) flush(force bool) {
+	r.flushMu.Lock()
+	defer r.flushMu.Unlock()
+	r.mu.Lock()
+	fresh := r.fresh
+	r.fresh = nil
+	clear(r.freshAt)
+	var seg segment
+	var data []byte
+	if len(fresh) > 0 {
+		seg.name = fmt.Sprintf("%020d", time.Now().UnixNano())
+		var err error
+		if data, err = wire.MarshalMsg(&wire.Results{Results: fresh}); err != nil {
+			r.log.Error("encode detached results", "err", err)
+			data = nil
+		}
+		seg.bytes = int64(len(data))
+		for _, res := range fresh {
+			if rec := r.byID[res.Task]; rec != nil {
+				rec.Segment = seg.name
+				seg.ids = append(seg.ids, res.Task)
+			}
+		}
+		r.segs = append(r.segs, seg)
+		r.bytes += seg.bytes
+		if r.dir == "" {
+			r.mem[seg.name] = fresh
+		}
+		r.dirty = true
+	}
+	evicted := r.evictLocked()
+	var store []byte
+	if r.dirty && r.dir != "" {
+		st := wire.RecordStore{Records: make([]wire.TaskRecord, 0, len(r.order))}
+		for _, id := range r.order {
+			st.Records = append(st.Records, r.byID[id].TaskRecord)
+		}
+		var err error
+		if store, err = wire.MarshalMsg(&st); err != nil {
+			r.log.Error("encode task records", "err", err)
+		}
+		r.dirty = false
+	}
+	r.mu.Unlock()
+	if r.dir == "" {
+		return
+	}
+	if data != nil {
+		if err := conf.WriteFileAtomic(filepath.Join(r.dir, "results", seg.name+".res"), data); err != nil {
+			r.log.Error("keep detached results on disk", "err", err)
+		}
+	}
+	for _, s := range evicted {
+		os.Remove(filepath.Join(r.dir, "results", s.name+".res"))
+	}
+	if store != nil {
+		if err := conf.WriteFileAtomic(filepath.Join(r.dir, "tasks.bin"), store); err != nil {
+			r.log.Error("keep task records on disk", "err", err)
+			return
+		}
+	}
+	for _, res := range fresh {
+		os.Remove(r.taskFile(res.Task)) // its result is on disk: no need to run it again
+	}
+}
+
+// evictLocked drops the oldest segments while the results pass the
+// bound, noting on each record why its result is gone; r.mu is held.
+func (r *records) evictLocked() []segment {
+	var out []segment
+	for len(r.segs) > 1 && r.bytes > r.maxBytes {
+		s := r.segs[0]
+		r.segs = r.segs[1:]
+		r.bytes -= s.bytes
+		delete(r.mem, s.name)
+		for _, id := range s.ids {
+			if rec := r.byID[id]; rec != nil && rec.Segment == s.name {
+				rec.Result, rec.Segment = false, ""
+				rec.Note = fmt.Sprintf("the result of detached task %d was evicted: the hub keeps [hub] results_max_bytes = %d bytes of detached results and newer ones pushed it out; raise it in pirun.toml", id, r.maxBytes)
+			}
+		}
+		r.log.Warn("detached results evicted past [hub] results_max_bytes", "tasks", len(s.ids), "bytes", s.bytes, "max", r.maxBytes)
+		r.dirty = true
+		out = append(out, s)
+	}
+	return out
+}
