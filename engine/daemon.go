@@ -50,6 +50,11 @@ type Config struct {
 	// Transport sets the parts of the large messages the daemon sends
 	// and bounds the ones it reassembles; zero fields take the defaults.
 	Transport transport.Limits
+
+	// OnRegistered, when set, is told the engines' ids each time the hub
+	// registered them: again is false the first time, true after a
+	// reconnection. It runs on the daemon's goroutines and must not block.
+	OnRegistered func(ids []int, again bool)
 }
 
 // Code is Starlark source with the name errors should show for it.
@@ -172,6 +177,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if d.cfg.OnRegistered != nil {
+		d.cfg.OnRegistered(ids, false)
+	}
 	var wg sync.WaitGroup
 	pubCtx, pubCancel := context.WithCancel(context.Background())
 	wg.Go(func() { d.pub.run(pubCtx) })
@@ -287,6 +295,9 @@ func (d *Daemon) onReconnect(*nats.Conn) {
 			d.log.Error("register again after reconnecting", "err", err)
 		case !slices.Equal(got, ids):
 			d.log.Error("the hub gave these engines other ids; clients will see them under the new ones", "had", ids, "got", got)
+		}
+		if err == nil && d.cfg.OnRegistered != nil {
+			d.cfg.OnRegistered(got, true)
 		}
 	}()
 }

@@ -148,7 +148,7 @@ func checkTarball(t *testing.T, dist, arch, binDir string) string {
 		mode int64
 		data []byte
 	}{{top + "/", 0o755, nil}, {top + "/LICENSE", 0o644, license}, {top + "/README.md", 0o644, readme},
-		{top + "/pirun", 0o755, nil}, {top + "/pirun-engine.service", 0o644, unit}}
+		{top + "/pirun", 0o755, nil}, {top + "/pirun-engine.service", 0o644, unit}, {top + "/pirun.1", 0o644, nil}}
 	bin := filepath.Join(binDir, "pirun-"+arch)
 	tr := tar.NewReader(zr)
 	for i := 0; ; i++ {
@@ -170,6 +170,9 @@ func checkTarball(t *testing.T, dist, arch, binDir string) string {
 		}
 		if w.data != nil && string(data) != string(w.data) {
 			t.Errorf("%s.tar.gz: %s differs from the repository's", top, h.Name)
+		}
+		if h.Name == top+"/pirun.1" && (!strings.HasPrefix(string(data), ".TH PIRUN 1 ") || !strings.Contains(string(data), ".SS pirun engine\n") || !strings.Contains(string(data), "Usage: pirun cluster start")) {
+			t.Errorf("%s.tar.gz: pirun.1 is not the man page made from pirun's help:\n%.300s", top, data)
 		}
 		if h.Name == top+"/pirun" {
 			if err := os.WriteFile(bin, data, 0o755); err != nil {
@@ -222,7 +225,7 @@ func checkDeb(t *testing.T, deb, pkg, arch string) {
 		"./etc/pirun/": "drwxr-x---", "./etc/pirun/pirun.toml": "-rw-r--r--",
 		"./lib/systemd/system/pirun-engine.service": "-rw-r--r--", "./usr/bin/pirun": "-rwxr-xr-x",
 		doc + "copyright": "-rw-r--r--", doc + "changelog.gz": "-rw-r--r--",
-		"./usr/share/lintian/overrides/" + pkg: "-rw-r--r--",
+		"./usr/share/lintian/overrides/" + pkg: "-rw-r--r--", "./usr/share/man/man1/pirun.1.gz": "-rw-r--r--",
 	}
 	for _, line := range strings.Split(strings.TrimSpace(debOutput(t, "--contents", deb)), "\n") {
 		f := strings.Fields(line)

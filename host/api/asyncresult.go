@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -613,13 +614,15 @@ func (ar *AsyncResult) counted() string {
 	return fmt.Sprintf("%d/%d items (%d/%d tasks)", ar.progress(), ar.Len(), tasks, ar.n)
 }
 
-// waitInteractive waits, drawing a progress bar on w.
+// waitInteractive waits, drawing a progress bar on w when w shows one
+// (see drawsProgress); into a file or a pipe it writes only the last line.
 func (ar *AsyncResult) waitInteractive(ctx context.Context, w io.Writer) error {
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
+	bar := w != nil && drawsProgress(w)
 	for {
 		done := ar.progress()
-		if w != nil {
+		if bar {
 			const width = 30
 			fill := width * done / max(ar.Len(), 1)
 			fmt.Fprintf(w, "\r%s [%s%s] %s %.1fs", ar.label, strings.Repeat("#", fill),
@@ -628,7 +631,11 @@ func (ar *AsyncResult) waitInteractive(ctx context.Context, w io.Writer) error {
 		select {
 		case <-ar.finished:
 			if w != nil {
-				fmt.Fprintf(w, "\r%s [%s] %s %.1fs\n", ar.label, strings.Repeat("#", 30), ar.counted(), ar.elapsed())
+				cr := "\r"
+				if !bar {
+					cr = ""
+				}
+				fmt.Fprintf(w, "%s%s [%s] %s %.1fs\n", cr, ar.label, strings.Repeat("#", 30), ar.counted(), ar.elapsed())
 			}
 			return nil
 		case <-ctx.Done():
@@ -636,6 +643,20 @@ func (ar *AsyncResult) waitInteractive(ctx context.Context, w io.Writer) error {
 		case <-tick.C:
 		}
 	}
+}
+
+// drawsProgress reports whether w shows a progress bar redrawn after
+// "\r": a terminal, or a writer that says so (the notebook's).
+func drawsProgress(w io.Writer) bool {
+	if p, ok := w.(interface{ DrawsProgress() bool }); ok {
+		return p.DrawsProgress()
+	}
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 // ---- Starlark value ----

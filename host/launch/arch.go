@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"strings"
 )
 
@@ -107,4 +109,18 @@ func ChooseBuild(p, selfPlatform Platform, self string) (string, error) {
 	}
 	return "", fmt.Errorf("no pirun build for %s: this pirun is for %s and %s is missing; build it from the pirun source with: %s (and put it beside %s)",
 		p, selfPlatform, filepath.Join(dir, p.BuildName()), p.buildCommand(), self)
+}
+
+// ThisPlatform is the platform this binary was built for; its GOARM comes
+// from the build settings.
+func ThisPlatform() Platform {
+	p := Platform{GOOS: runtime.GOOS, GOARCH: runtime.GOARCH}
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			if s.Key == "GOARM" {
+				p.GOARM = s.Value
+			}
+		}
+	}
+	return p
 }

@@ -13,6 +13,8 @@
 // ships the unit and maintainer scripts of the service/ folder, and `pirun
 // engine install-service` installs the same for a binary copied by hand.
 //
+// [TuneGC] sets a pirun process's garbage collector for its role.
+//
 // The package imports only the standard library and conf; it never imports engine
 // or host/cmd.
 package launch

@@ -12,6 +12,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -384,6 +385,61 @@ func run(argv []string) error {
 	out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("%s: %w\n%s", strings.Join(argv, " "), err, bytes.TrimSpace(out))
+	}
+	return nil
+}
+
+// ErrInstall wraps the failure of an install step (exit 1), as opposed
+// to a plan or a system that is not fit for the service (exit 2).
+var ErrInstall = errors.New("install")
+
+// Run prints on w, and unless dryRun carries out, the steps of s, and
+// then how to start the service. Its errors say what to do; a failed step
+// is an [ErrInstall].
+// Binary is this pirun executable; Root, when set, is made absolute.
+func (s ServiceInstall) Run(w io.Writer, dryRun bool) error {
+	bin, err := os.Executable()
+	if err == nil {
+		bin, err = filepath.EvalSymlinks(bin)
+	}
+	if err != nil {
+		return fmt.Errorf("%w: cannot find this pirun binary: %w", ErrInstall, err)
+	}
+	s.Binary = bin
+	if s.Root != "" {
+		if s.Root, err = filepath.Abs(s.Root); err == nil {
+			s.Root, err = filepath.EvalSymlinks(s.Root)
+		}
+		if err != nil {
+			return fmt.Errorf("--root: %w", err)
+		}
+	}
+	steps, err := s.Plan()
+	if err != nil {
+		return err
+	}
+	if dryRun {
+		for _, st := range steps {
+			fmt.Fprintf(w, "would %s\n", st.Say)
+		}
+		return nil
+	}
+	if err := s.Check(); err != nil {
+		return err
+	}
+	for _, st := range steps {
+		fmt.Fprintf(w, "%s\n", st.Say)
+		if err := st.Do(); err != nil {
+			return fmt.Errorf("%w: %w", ErrInstall, err)
+		}
+	}
+	switch {
+	case s.Root != "":
+		fmt.Fprintf(w, "installed under %s; on that system run: systemctl enable --now pirun-engine\n", s.Root)
+	case s.Now:
+		fmt.Fprintf(w, "started; see it with: systemctl status pirun-engine; its log: journalctl -u pirun-engine\n")
+	default:
+		fmt.Fprintf(w, "installed; start it now and at every boot with:\n  sudo systemctl enable --now pirun-engine\n")
 	}
 	return nil
 }

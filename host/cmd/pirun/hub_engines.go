@@ -8,7 +8,8 @@ import (
 	"flag"
 	"fmt"
 
-	"github.com/pirun-dev/pirun/host/hub"
+	"github.com/pirun-dev/pirun/host/cli"
+	"github.com/pirun-dev/pirun/host/cluster"
 )
 
 // runHubEngines runs `pirun hub add-engine` or `pirun hub revoke-engine`
@@ -20,37 +21,19 @@ func runHubEngines(e *env, args []string) (code int, ok bool) {
 	cmd := "pirun hub " + args[0]
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	profile := fs.String("profile", "", "profile name (default: $PIRUN_PROFILE, else default)")
-	usage := fmt.Sprintf(`Usage: %s [--profile P] NAME
-
-add-engine writes security/engines/NAME.toml: an engine connection file
-with a credential of its own, for one machine (pirun engine --connect
-NAME.toml). revoke-engine deletes it: a running hub disconnects the
-engines that use it within a second and refuses them from then on. The
-shared security/engine-connection.toml keeps working.
-`, cmd)
-	if code, ok := parseFlags(e, fs, args[1:], usage, "  "+cmd+" rpi2\n"); !ok {
+	if code, ok := parseFlags(e, fs, args[1:]); !ok {
 		return code, true
 	}
 	if fs.NArg() != 1 {
-		fmt.Fprintf(e.stderr, "%s: expected one engine name, got %d arguments\n\n%s", cmd, fs.NArg(), usage)
+		fmt.Fprintf(e.stderr, "%s: expected one engine name, got %d arguments\n\n%s", cmd, fs.NArg(), cli.HelpOf(cmd).Usage)
 		return exitUsage, true
 	}
-	name := fs.Arg(0)
 	paths, _, err := openProfile(e, *profile)
+	if err == nil {
+		err = cluster.EngineCredential(e.stdout, paths, args[0] == "add-engine", fs.Arg(0))
+	}
 	if err != nil {
-		return reportAs(e, cmd, &configError{err}), true
+		return reportAs(e, cmd, &configError{Err: err}), true
 	}
-	if args[0] == "add-engine" {
-		path, err := hub.AddEngine(paths, name)
-		if err != nil {
-			return reportAs(e, cmd, &configError{err}), true
-		}
-		fmt.Fprintf(e.stdout, "engine %s: %s\ncopy it to that machine only and run:\n  pirun engine --connect %s.toml\n", name, path, name)
-		return exitOK, true
-	}
-	if err := hub.RevokeEngine(paths, name); err != nil {
-		return reportAs(e, cmd, &configError{err}), true
-	}
-	fmt.Fprintf(e.stdout, "engine %s revoked: a running hub disconnects its engines within a second and refuses them from now on\n", name)
 	return exitOK, true
 }

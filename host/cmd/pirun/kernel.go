@@ -8,12 +8,10 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"os"
-	"path/filepath"
-	"strconv"
-	"time"
 
+	"github.com/pirun-dev/pirun/host/client"
+	"github.com/pirun-dev/pirun/host/cluster"
 	"github.com/pirun-dev/pirun/host/kernel"
 	"github.com/pirun-dev/pirun/host/repl"
 )
@@ -31,18 +29,7 @@ func runKernel(ctx context.Context, e *env, args []string) int {
 	var f kernelFlags
 	f.register(fs, "number of local engines (default: number of CPUs)")
 	fs.StringVar(&f.file, "f", "", "the connection file Jupyter writes ({connection_file} in kernel.json)")
-	if code, ok := parseFlags(e, fs, args, `Usage: pirun kernel -f CONNECTION_FILE [flags]
-       pirun kernel install [--user | --prefix DIR] [--profile P | -n N]
-
-The Jupyter kernel: notebooks, JupyterLab, jupyter console and nbclient run
-Starlark cells through it, in one session like the REPL's (c = Client()
-is defined; %px, %%px, %autopx, %pxresult and %engines work). Jupyter
-starts it; "pirun kernel install" writes the kernelspec that says how.
-With no --profile or --connect it starts a hub and N engines in this
-process, as a script run does.
-`, `  pirun kernel install --user && jupyter console --kernel pirun
-  pirun kernel install --user --profile rpi
-`); !ok {
+	if code, ok := parseFlags(e, fs, args); !ok {
 		return code
 	}
 	if fs.NArg() > 0 {
@@ -65,18 +52,18 @@ func serveKernel(ctx context.Context, e *env, f kernelFlags) int {
 	ppid := os.Getppid()
 	ci, err := kernel.ReadConnInfo(f.file)
 	if err != nil {
-		return reportAs(e, "pirun kernel", &configError{err})
+		return reportAs(e, "pirun kernel", &configError{Err: err})
 	}
-	log := newLogger(e.stderr, f.verbose, e.getenv)
+	log := cluster.NewLogger(e.stderr, f.verbose, e.getenv)
 	k, err := kernel.NewKernel(kernel.Config{Conn: ci, Version: version,
 		Banner: "pirun " + version + ": Starlark on a cluster. c = Client() is defined; %help lists the magics."}, log)
 	if err != nil {
-		return reportAs(e, "pirun kernel", &configError{err})
+		return reportAs(e, "pirun kernel", &configError{Err: err})
 	}
 	defer k.Close()
-	others := otherClusters(e, f.scriptFlags)
-	defer others.close()
-	r, err := repl.New(repl.Config{Out: k.Stdout(), Err: k.Stderr(), Cells: true, Connect: others.connect})
+	others := cluster.NewOthers(e.stderr, e.getenv, f.ssh, client.Config{Output: e.stdout, Stderr: e.stderr, Quiet: f.quiet}, f.verbose)
+	defer others.Close()
+	r, err := repl.New(repl.Config{Out: k.Stdout(), Err: k.Stderr(), Cells: true, Connect: others.Connect})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "pirun kernel: %v\n", err)
 		return exitFailed
@@ -85,7 +72,7 @@ func serveKernel(ctx context.Context, e *env, f kernelFlags) int {
 	// progress bars (lines drawn after "\r") go to the notebook, logs to
 	// the kernel's stderr
 	ke := *e
-	ke.stderr = progressSplit{progress: k.Progress(), other: e.stderr}
+	ke.stderr = kernel.ProgressSplit{Progress: k.Progress(), Other: e.stderr}
 	client, _, stop, code := openCluster(ctx, &ke, f.scriptFlags, r.EngineOutput(), "kernel.star")
 	if client == nil {
 		return code
@@ -96,7 +83,7 @@ func serveKernel(ctx context.Context, e *env, f kernelFlags) int {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	go watchParent(ctx, cancel, e.getenv("JPY_PARENT_PID"), ppid)
+	go kernel.WatchParent(ctx, cancel, e.getenv("JPY_PARENT_PID"), ppid)
 	c := k.Conn()
 	log.Debug("kernel: serving", "ip", c.IP, "shell", c.ShellPort, "control", c.ControlPort, "iopub", c.IOPubPort,
 		"stdin", c.StdinPort, "hb", c.HBPort)
@@ -104,17 +91,6 @@ func serveKernel(ctx context.Context, e *env, f kernelFlags) int {
 		return report(e, err)
 	}
 	return exitOK
-}
-
-// progressSplit sends writes that start with "\r" (a progress bar) to
-// progress and the rest to other.
-type progressSplit struct{ progress, other io.Writer }
-
-func (w progressSplit) Write(p []byte) (int, error) {
-	if len(p) > 0 && p[0] == '\r' {
-		return w.progress.Write(p)
-	}
-	return w.other.Write(p)
 }
 
 // runKernelInstall is `pirun kernel install`.
@@ -127,74 +103,18 @@ func runKernelInstall(e *env, args []string) int {
 	fs.StringVar(&prefix, "prefix", "", "install under DIR/share/jupyter/kernels/pirun (a virtualenv, a test folder)")
 	fs.StringVar(&profile, "profile", "", "the kernel connects to this profile's running cluster")
 	fs.IntVar(&n, "n", 0, "the kernel starts N local engines (default: number of CPUs)")
-	if code, ok := parseFlags(e, fs, args, `Usage: pirun kernel install [--user | --prefix DIR] [--profile P | -n N]
-
-Writes the Jupyter kernelspec "pirun" (display name "pirun (Starlark)")
-that starts this binary as: pirun kernel -f {connection_file}. Without
---user or --prefix it goes into /usr/local/share/jupyter/kernels/pirun,
-as "jupyter kernelspec install" does.
-`, `  pirun kernel install --user
-  pirun kernel install --user --profile rpi
-  pirun kernel install --prefix "$VIRTUAL_ENV" -n 4
-`); !ok {
+	if code, ok := parseFlags(e, fs, args); !ok {
 		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(e.stderr, "pirun kernel install: unexpected argument %q\n", fs.Arg(0))
 		return exitUsage
 	}
-	var flags []string
-	switch {
-	case profile != "" && n != 0:
-		fmt.Fprintf(e.stderr, "pirun kernel install: --profile and -n: a kernel either connects to a profile's cluster or starts local engines; give one\n")
-		return exitUsage
-	case n < 0:
-		fmt.Fprintf(e.stderr, "pirun kernel install: -n %d: want a number of engines ≥ 1 (or 0 for one per CPU)\n", n)
-		return exitUsage
-	case profile != "":
-		flags = []string{"--profile", profile}
-	case n > 0:
-		flags = []string{"-n", strconv.Itoa(n)}
-	}
-	binary, err := os.Executable()
-	if err == nil {
-		binary, err = filepath.EvalSymlinks(binary)
-	}
-	if err != nil {
-		fmt.Fprintf(e.stderr, "pirun kernel install: cannot find this binary's path: %v\n", err)
-		return exitFailed
-	}
-	dir, err := kernel.SpecDir(user, prefix, e.getenv)
-	if err == nil {
-		err = kernel.WriteSpec(dir, kernel.NewSpec(binary, flags))
-	}
+	dir, err := kernel.Install(user, prefix, profile, n, e.getenv)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "pirun kernel install: %v\n", err)
 		return exitUsage
 	}
 	fmt.Fprintf(e.stdout, "installed the Jupyter kernel %q in %s\nstart it with: jupyter console --kernel pirun (or pick \"pirun (Starlark)\" in a notebook)\n", kernel.SpecName, dir)
 	return exitOK
-}
-
-// watchParent ends the kernel when the process that started it is gone
-// (the kernel was reparented), if that was Jupyter (JPY_PARENT_PID is set,
-// as jupyter_client sets it): a killed notebook server leaves no kernel
-// and engines behind. It returns when ctx is done.
-func watchParent(ctx context.Context, cancel context.CancelFunc, jupyter string, ppid int) {
-	if jupyter == "" {
-		return
-	}
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	for {
-		if os.Getppid() != ppid {
-			cancel()
-			return
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
 }

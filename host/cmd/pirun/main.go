@@ -8,13 +8,19 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/pirun-dev/pirun/conf"
+	"github.com/pirun-dev/pirun/engine/node"
+	"github.com/pirun-dev/pirun/host/cli"
+	"github.com/pirun-dev/pirun/host/cluster"
+	"github.com/pirun-dev/pirun/host/launch"
 )
 
 // Exit statuses (SPEC §2).
@@ -31,6 +37,7 @@ type env struct {
 	stdout, stderr io.Writer
 	stdin          io.Reader
 	getenv         func(string) string
+	flagSets       *[]*flag.FlagSet // when set, commands only record their flags here (completion, man page)
 }
 
 type command struct {
@@ -42,22 +49,24 @@ func commands() []command {
 	return []command{
 		{"run", "run a script (the default: pirun SCRIPT.star)", runScript},
 		{"mpi", "run a script on N engines at once, one rank each (comm)", runMPI},
-		{"version", "print versions", runVersion},
+		{"version", "print versions (also: pirun --version)", runVersion},
 		{"hub", "start a hub on its own and write its connection files", runHub},
 		{"engine", "start engines that connect to a hub", runEngine},
 		{"repl", "the interactive session (the default: pirun with no arguments)", runRepl},
 		{"cluster", "start or stop a hub and engines here and over SSH (pirun.toml)", runCluster},
-		{"status", "show a cluster's engines, their tasks and queues", runStatus},
+		{"status", "show a cluster's engines, their tasks and queues (--tasks: recent tasks)", runStatus},
+		{"abort", "stop any client's tasks: the admin's command, on the hub's machine", runAbort},
 		{"profile", "create a profile folder with a commented pirun.toml", runProfile},
 		{"bench", "measure a cluster: latency, tasks/s, MB/s", runBench},
 		{"kernel", "the Jupyter kernel (pirun kernel install sets it up)", runKernel},
+		{"completion", "print the shell completion script: bash, zsh or fish", runCompletion},
 	}
 }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	e := &env{stdout: os.Stdout, stderr: os.Stderr, stdin: os.Stdin, getenv: os.Getenv}
-	tuneGC(e.getenv, gcPercentFor(os.Args[1:]))
+	launch.TuneGC(e.getenv, launch.GCPercentFor(os.Args[1:]))
 	code := run(ctx, e, os.Args[1:])
 	stop()
 	os.Exit(code)
@@ -68,49 +77,34 @@ func run(ctx context.Context, e *env, args []string) int {
 		return runRepl(ctx, e, nil)
 	}
 	switch args[0] {
-	case "-h", "-help", "--help", "help":
+	case "-h", "-help", "--help":
 		fmt.Fprint(e.stdout, usage())
 		return exitOK
+	case "help":
+		return runHelp(ctx, e, args[1:])
+	case "--version", "-version":
+		return runVersion(ctx, e, nil)
+	case "__complete":
+		return runComplete(ctx, e, args[1:])
 	}
 	for _, c := range commands() {
 		if args[0] == c.name {
 			return c.run(ctx, e, args[1:])
 		}
 	}
-	if strings.HasPrefix(args[0], "-") || strings.HasSuffix(args[0], ".star") || isFile(args[0]) {
+	if fi, err := os.Stat(args[0]); strings.HasPrefix(args[0], "-") || strings.HasSuffix(args[0], ".star") || err == nil && !fi.IsDir() {
 		return runDefault(ctx, e, args)
 	}
 	fmt.Fprintf(e.stderr, "pirun: unknown command %q\n\n%s", args[0], usage())
 	return exitUsage
 }
 
-// isFile reports whether path names an existing file (a script).
-func isFile(path string) bool {
-	fi, err := os.Stat(path)
-	return err == nil && !fi.IsDir()
-}
-
 func usage() string {
-	var b strings.Builder
-	b.WriteString(`pirun runs Starlark scripts on a cluster of engines (Raspberry Pis, laptops, servers).
-
-Usage:
-  pirun [-n N] [--quiet] [-v] SCRIPT.star [ARGS...]   run a script on N local engines
-  pirun COMMAND [flags]
-
-Commands:
-`)
+	var cmds []cli.Command
 	for _, c := range commands() {
-		fmt.Fprintf(&b, "  %-8s %s\n", c.name, c.summary)
+		cmds = append(cmds, cli.Command{Name: c.name, Summary: c.summary})
 	}
-	b.WriteString(`
-Run "pirun COMMAND --help" for a command's flags.
-
-Examples:
-  pirun scripts/hello.star             # a hub and one engine per CPU, in this process
-  pirun -n 4 scripts/pi.star 1000000   # four local engines; argv == ["1000000"]
-`)
-	return b.String()
+	return cli.Usage(cmds)
 }
 
 // reportAs prints the error of command cmd and returns its exit status:
@@ -118,19 +112,28 @@ Examples:
 // is unavailable).
 func reportAs(e *env, cmd string, err error) int {
 	fmt.Fprintf(e.stderr, "%s: %v\n", cmd, err)
-	var ce *configError
-	if errors.As(err, &ce) {
+	if isConfig(err) {
 		return exitUsage
 	}
 	return exitUnavailable
 }
 
-// newLogger returns the logger of a command: warnings and errors on
-// stderr, everything with -v.
-func newLogger(w io.Writer, verbose bool, getenv func(string) string) *slog.Logger {
-	level := slog.LevelWarn
-	if verbose || getenv("PIRUN_LOGGING") == "debug" {
-		level = slog.LevelDebug
-	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+// configError is a mistake in a flag, a file or the environment: exit 2.
+type configError = cluster.ConfigError
+
+// isConfig reports whether err is a mistake in a flag, a file or the
+// environment, of main, host/cluster or engine/node.
+func isConfig(err error) bool {
+	var ne *node.ConfigError
+	return cluster.IsConfig(err) || errors.As(err, &ne)
+}
+
+// openProfile returns the profile's paths and settings, creating its folders.
+func openProfile(e *env, name string) (conf.ProfilePaths, conf.Profile, error) {
+	return cluster.OpenProfile(name, e.getenv, e.stderr)
+}
+
+// io is what host/cluster may touch of the process.
+func (e *env) io() *cluster.IO {
+	return &cluster.IO{Stdout: e.stdout, Stderr: e.stderr, Getenv: e.getenv}
 }

@@ -8,56 +8,37 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
-	"os"
-	"regexp"
-	"strconv"
-	"strings"
-	"sync"
+	"time"
 
 	"github.com/pirun-dev/pirun/host/api"
+	"github.com/pirun-dev/pirun/host/cluster"
 )
 
 func runMPI(ctx context.Context, e *env, args []string) int {
 	fs := flag.NewFlagSet("pirun mpi", flag.ContinueOnError)
 	var f scriptFlags
 	f.register(fs, "number of ranks (default: one per CPU locally, every engine of a cluster)")
-	if code, ok := parseFlags(e, fs, args, `Usage: pirun mpi [flags] SCRIPT.star [ARGS...]
-
-Runs SCRIPT.star on N engines at once: each engine is one rank of an SPMD
-job, with comm.rank (0 to N-1) and comm.size (N) for message passing
-(comm.send, comm.recv, comm.bcast, comm.reduce, ...). With no --connect,
-pirun starts a hub and N engines in this process. Output lines are
-prefixed with their rank; ARGS are argv on every rank. The exit status is
-1 when any rank fails.
-`, `  pirun mpi -n 4 scripts/mpi_pi.star
-  pirun mpi -n 2 scripts/mpi_powers.star
-  pirun mpi --connect ~/.config/pirun/default/security/client-connection.toml -n 8 job.star
-`); !ok {
+	fs.DurationVar(&f.timeout, "timeout", time.Minute, "how long to wait for the engines the ranks need")
+	if code, ok := parseFlags(e, fs, args); !ok {
 		return code
 	}
 	if fs.NArg() == 0 {
 		fmt.Fprintln(e.stderr, "pirun mpi: missing SCRIPT.star (pirun mpi --help shows how to run one)")
 		return exitUsage
 	}
-	if f.n < 0 {
-		fmt.Fprintf(e.stderr, "pirun mpi: -n %d: want a number of ranks ≥ 1\n", f.n)
+	if f.n < 0 || f.timeout <= 0 {
+		fmt.Fprintf(e.stderr, "pirun mpi: -n %d --timeout %v: want a number of ranks ≥ 1 and a positive timeout\n", f.n, f.timeout)
 		return exitUsage
 	}
-	path := fs.Arg(0)
-	src, err := os.ReadFile(path)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "pirun mpi: cannot read the script: %v\n", err)
-		return exitUsage
-	}
-	if err := (&api.Script{}).Check(path, src); err != nil {
-		return report(e, err)
+	path, src, code := readScript(e, "pirun mpi", fs.Arg(0))
+	if src == nil {
+		return code
 	}
 	return execMPI(ctx, e, f, path, src, fs.Args()[1:])
 }
 
 func execMPI(ctx context.Context, e *env, f scriptFlags, path string, src []byte, argv []string) int {
-	out := &rankWriter{w: e.stdout}
+	out := api.NewRankWriter(e.stdout)
 	cl, local, stop, code := openCluster(ctx, e, f, out, path)
 	if cl == nil {
 		return code
@@ -66,11 +47,11 @@ func execMPI(ctx context.Context, e *env, f scriptFlags, path string, src []byte
 	if local > 0 {
 		f.n = local
 	}
-	engines, err := cl.MPIEngines(ctx, f.n)
+	engines, err := cluster.WaitForRanks(ctx, cl, f.n, f.timeout, e.stderr)
 	if err != nil {
 		return report(e, err)
 	}
-	out.setRanks(engines)
+	out.SetRanks(engines)
 	fails, err := api.RunMPI(ctx, cl, engines, path, src, argv)
 	if err != nil && ctx.Err() != nil {
 		cl.AbortPending()
@@ -80,57 +61,12 @@ func execMPI(ctx context.Context, e *env, f scriptFlags, path string, src []byte
 	if err != nil {
 		return report(e, err)
 	}
-	return reportRanks(e, fails)
-}
-
-// reportRanks prints each failed rank's error and returns the exit status.
-func reportRanks(e *env, fails []*api.TaskError) int {
-	code := exitOK
+	code = exitOK
 	for rank, te := range fails {
-		if te == nil {
-			continue
+		if te != nil {
+			code = exitFailed
+			fmt.Fprintln(e.stderr, api.RankFailure(rank, te))
 		}
-		code = exitFailed
-		text := te.Backtrace
-		if text == "" {
-			text = string(te.Kind) + ": " + te.Message
-		}
-		fmt.Fprintf(e.stderr, "rank %d (engine %d on %s): %s\n", rank, te.Engine, te.Host, strings.TrimSuffix(text, "\n"))
 	}
 	return code
-}
-
-// rankWriter rewrites the "[engine 3 host] " prefix of streamed output
-// lines to "[rank 1] ". It is safe for concurrent use.
-type rankWriter struct {
-	w     io.Writer
-	mu    sync.Mutex
-	ranks map[int]int // engine id → rank
-}
-
-var engineLine = regexp.MustCompile(`(?m)^\[engine (\d+) [^\]\n]*\] `)
-
-func (rw *rankWriter) setRanks(engines []int) {
-	rw.mu.Lock()
-	defer rw.mu.Unlock()
-	rw.ranks = make(map[int]int, len(engines))
-	for rank, id := range engines {
-		rw.ranks[id] = rank
-	}
-}
-
-func (rw *rankWriter) Write(p []byte) (int, error) {
-	rw.mu.Lock()
-	defer rw.mu.Unlock()
-	out := engineLine.ReplaceAllFunc(p, func(prefix []byte) []byte {
-		id, err := strconv.Atoi(string(engineLine.FindSubmatch(prefix)[1]))
-		if rank, ok := rw.ranks[id]; err == nil && ok {
-			return []byte("[rank " + strconv.Itoa(rank) + "] ")
-		}
-		return prefix
-	})
-	if _, err := rw.w.Write(out); err != nil {
-		return 0, err
-	}
-	return len(p), nil
 }

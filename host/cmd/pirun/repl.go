@@ -12,11 +12,12 @@ import (
 
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 
 	"github.com/chzyer/readline"
 
+	"github.com/pirun-dev/pirun/host/client"
+	"github.com/pirun-dev/pirun/host/cluster"
 	"github.com/pirun-dev/pirun/host/repl"
 )
 
@@ -31,18 +32,7 @@ func runRepl(ctx context.Context, e *env, args []string) int {
 	fs := flag.NewFlagSet("pirun repl", flag.ContinueOnError)
 	var f replFlags
 	f.register(fs, "number of local engines (default: number of CPUs)")
-	if code, ok := parseFlags(e, fs, args, `Usage: pirun [repl] [flags]
-
-Starts the interactive session. With no --connect or --profile, pirun
-starts a hub and N engines in this process, and stops them when you leave
-(Ctrl-D). In the session, c = Client() is defined and %help lists the
-magics (%px, %%px, %autopx, %pxresult, %engines). With standard input not
-a terminal, chunks are read without prompts: pirun < session.star.
-`, `  pirun
-  pirun repl -n 4
-  pirun repl --connect ~/.config/pirun/default/security/client-connection.toml
-  pirun < session.star
-`); !ok {
+	if code, ok := parseFlags(e, fs, args); !ok {
 		return code
 	}
 	if fs.NArg() > 0 {
@@ -57,15 +47,15 @@ a terminal, chunks are read without prompts: pirun < session.star.
 
 // repl sets up the session and its cluster, and runs it.
 func runREPL(ctx context.Context, e *env, f replFlags) int {
-	history, err := replHistory(e, f.profile)
+	history, err := cluster.REPLHistory(e.stderr, e.getenv, f.profile)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "pirun repl: %v\n", err)
 		return exitUsage
 	}
-	others := otherClusters(e, f.scriptFlags)
-	defer others.close()
+	others := cluster.NewOthers(e.stderr, e.getenv, f.ssh, client.Config{Output: e.stdout, Stderr: e.stderr, Quiet: f.quiet}, f.verbose)
+	defer others.Close()
 	r, err := repl.New(repl.Config{In: e.stdin, Out: e.stdout, Err: e.stderr, Terminal: isTerminal(e.stdin) && isTerminal(e.stdout),
-		History: history, Banner: "pirun " + version, Connect: others.connect})
+		History: history, Banner: "pirun " + version, Connect: others.Connect})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "pirun repl: %v\n", err)
 		return exitFailed
@@ -80,20 +70,6 @@ func runREPL(ctx context.Context, e *env, f replFlags) int {
 	defer cancel(nil)
 	defer deliverSignals(r, cancel)()
 	return replExit(e, r.Run(sctx, cl))
-}
-
-// replHistory returns the history file, kept in the session's profile.
-// Without --profile a profile that cannot be opened only costs the history.
-func replHistory(e *env, profile string) (string, error) {
-	paths, _, err := openProfile(e, profile)
-	switch {
-	case err != nil && profile != "":
-		return "", err
-	case err != nil:
-		fmt.Fprintf(e.stderr, "pirun repl: warning: no line history: %v\n", err)
-		return "", nil
-	}
-	return filepath.Join(paths.State, "repl_history"), nil
 }
 
 // deliverSignals passes Ctrl-C to the session and ends it on SIGTERM

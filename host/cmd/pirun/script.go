@@ -8,19 +8,20 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
-	"path/filepath"
-	"runtime"
-	"sync"
+	"time"
 
 	"go.starlark.net/resolve"
 	"go.starlark.net/starlark"
 	"go.starlark.net/syntax"
 
-	"github.com/pirun-dev/pirun/conf"
 	"github.com/pirun-dev/pirun/engine"
+	"github.com/pirun-dev/pirun/engine/node"
 	"github.com/pirun-dev/pirun/host/api"
 	"github.com/pirun-dev/pirun/host/client"
+	"github.com/pirun-dev/pirun/host/cluster"
 	"github.com/pirun-dev/pirun/starlib"
 )
 
@@ -31,7 +32,8 @@ type scriptFlags struct {
 	connect string
 	profile string
 	ssh     string
-	http    string // the local hub's dashboard address
+	http    string        // the local hub's dashboard address
+	timeout time.Duration // pirun mpi: for the engines the ranks need
 }
 
 // register declares the cluster flags that scripts, pirun mpi and the REPL
@@ -67,15 +69,7 @@ func script(ctx context.Context, e *env, args []string, needScript bool) int {
 	fs := flag.NewFlagSet("pirun", flag.ContinueOnError)
 	var f scriptFlags
 	f.register(fs, "number of local engines (default: number of CPUs)")
-	if code, ok := parseFlags(e, fs, args, `Usage: pirun [flags] SCRIPT.star [ARGS...]
-
-Runs SCRIPT.star. With no --connect, pirun starts a hub and N engines in
-this process, runs the script and stops them. ARGS are the script's argv
-(flags after the script go to argv too).
-`, `  pirun scripts/hello.star
-  pirun -n 4 scripts/pi.star 1000000
-  pirun --connect ~/.config/pirun/default/security/client-connection.toml job.star
-`); !ok {
+	if code, ok := parseFlags(e, fs, args); !ok {
 		return code
 	}
 	if fs.NArg() == 0 && !needScript {
@@ -88,17 +82,26 @@ this process, runs the script and stops them. ARGS are the script's argv
 	if !f.checkEngines(e, "pirun") {
 		return exitUsage
 	}
-	path := fs.Arg(0)
-	src, err := os.ReadFile(path)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "pirun: cannot read the script: %v\n", err)
-		return exitUsage
-	}
-	// Syntax and resolve errors come before any cluster work (SPEC §7).
-	if err := (&api.Script{Argv: fs.Args()[1:]}).Check(path, src); err != nil {
-		return report(e, err)
+	path, src, code := readScript(e, "pirun", fs.Arg(0))
+	if src == nil {
+		return code
 	}
 	return execScript(ctx, e, f, path, src, fs.Args()[1:])
+}
+
+// readScript reads the script of command cmd and checks its syntax and
+// names, before any cluster work (SPEC §7). src is nil when it reported a
+// failure with exit status code.
+func readScript(e *env, cmd, path string) (string, []byte, int) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "%s: cannot read the script: %v\n", cmd, err)
+		return path, nil, exitUsage
+	}
+	if err := (&api.Script{}).Check(path, src); err != nil {
+		return path, nil, report(e, err)
+	}
+	return path, src, exitOK
 }
 
 func execScript(ctx context.Context, e *env, f scriptFlags, path string, src []byte, argv []string) int {
@@ -107,9 +110,9 @@ func execScript(ctx context.Context, e *env, f scriptFlags, path string, src []b
 		return code
 	}
 	defer stop()
-	others := otherClusters(e, f)
-	defer others.close()
-	s := &api.Script{Client: cl, Argv: argv, Stdout: e.stdout, Connect: others.connect}
+	others := cluster.NewOthers(e.stderr, e.getenv, f.ssh, client.Config{Output: e.stdout, Stderr: e.stderr, Quiet: f.quiet}, f.verbose)
+	defer others.Close()
+	s := &api.Script{Client: cl, Argv: argv, Stdout: e.stdout, Connect: others.Connect}
 	err := s.Run(ctx, path, src)
 	if err != nil && ctx.Err() != nil {
 		cl.AbortPending()
@@ -117,32 +120,6 @@ func execScript(ctx context.Context, e *env, f scriptFlags, path string, src []b
 		return exitInterrupted
 	}
 	return report(e, err)
-}
-
-// localEngineConfig is the embedded default's engine settings: [engine]
-// defaults, PIRUN_* variables, then flags; data_dir is the script's folder.
-func localEngineConfig(e *env, n int, script string) (engine.Config, error) {
-	ec := conf.DefaultEngine()
-	if err := ec.ApplyEnv(e.getenv); err != nil {
-		return engine.Config{}, err
-	}
-	if n > 0 {
-		ec.Engines = n
-	}
-	if ec.Engines == 0 {
-		ec.Engines = runtime.NumCPU()
-	}
-	dir := ec.DataDir
-	if dir == "" {
-		abs, err := filepath.Abs(filepath.Dir(script))
-		if err != nil {
-			return engine.Config{}, err
-		}
-		dir = abs
-	}
-	cfg := engine.ConfigFrom(ec)
-	cfg.DataDir, cfg.Heartbeat = dir, cfg.Heartbeat/2
-	return cfg, nil
 }
 
 // report prints err the way a user should read it and returns the exit
@@ -185,42 +162,30 @@ func unwrapEval(err error) error {
 	return err
 }
 
-// otherClusters opens the clusters a script names with
-// Client(profile=…) or Client(connect=…), and closes them at its end.
-type otherClusterSet struct {
-	e       *env
-	f       scriptFlags
-	mu      sync.Mutex
-	clients []*client.Client
-}
-
-func otherClusters(e *env, f scriptFlags) *otherClusterSet { return &otherClusterSet{e: e, f: f} }
-
-// connect is api.Script's Connect.
-func (o *otherClusterSet) connect(ctx context.Context, profile, connect string) (*client.Client, error) {
-	if connect == "" {
-		paths, _, err := openProfile(o.e, profile)
+// openCluster connects the client of a run: to the cluster of f.connect
+// (or of f.profile's client connection file), or to local engines started
+// here (their data_dir is script's folder). stop closes the client and
+// stops local engines; engines is how many were started here (0 with
+// --connect). On failure it has reported the error and returns the exit
+// status.
+func openCluster(ctx context.Context, e *env, f scriptFlags, out io.Writer, script string) (c *client.Client, engines int, stop func(), code int) {
+	t := cluster.Target{Profile: f.profile, Connect: f.connect, SSH: f.ssh, HTTP: f.http, Verbose: f.verbose}
+	ccfg := client.Config{Output: out, Stderr: e.stderr, Quiet: f.quiet}
+	c, engines, stop, err := cluster.Open(ctx, e.stderr, e.getenv, t, ccfg, version, func(lc *cluster.Local, log *slog.Logger) (int, error) {
+		cfg, err := node.LocalConfig(e.getenv, f.n, script)
 		if err != nil {
-			return nil, err
+			return 0, &configError{Err: err}
 		}
-		connect = paths.ClientConn
-	}
-	log := newLogger(o.e.stderr, o.f.verbose, o.e.getenv)
-	c, err := connectFile(ctx, connect, o.f.ssh, client.Config{Output: o.e.stdout, Stderr: o.e.stderr, Quiet: o.f.quiet}, log)
+		cfg.Version, cfg.GOARM = version, goarm()
+		d, err := engine.New(cfg, lc.Dial, log)
+		if err != nil {
+			return 0, err
+		}
+		lc.Go(ctx, d.Run)
+		return cfg.Engines, nil
+	})
 	if err != nil {
-		return nil, err
+		return nil, 0, nil, report(e, err)
 	}
-	o.mu.Lock()
-	o.clients = append(o.clients, c)
-	o.mu.Unlock()
-	return c, nil
-}
-
-func (o *otherClusterSet) close() {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	for _, c := range o.clients {
-		c.Close()
-	}
-	o.clients = nil
+	return c, engines, stop, exitOK
 }

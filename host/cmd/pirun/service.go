@@ -5,10 +5,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/pirun-dev/pirun/host/launch"
 )
@@ -23,75 +22,19 @@ func runInstallService(_ context.Context, e *env, args []string) int {
 	fs.BoolVar(&s.Now, "now", false, "also enable and start the service (systemctl enable --now pirun-engine)")
 	fs.BoolVar(&dryRun, "dry-run", false, "print what it would do and change nothing")
 	fs.StringVar(&s.Root, "root", "", "install into the system tree under this folder (as dpkg --root); runs no systemctl")
-	if code, ok := parseFlags(e, fs, args, `Usage: sudo pirun engine install-service [--connect FILE] [--user U] [--now] [--dry-run]
-
-Installs `+launch.ServiceName+` for this pirun binary, as the .deb does: the
-`+launch.ServiceUser+` system user, `+launch.ServiceConfDir+` with the connection file and a commented
-pirun.toml, and the unit in /etc/systemd/system, which runs
-  pirun engine --connect `+launch.ServiceConnFile+` --config `+launch.ServiceConfig+`
-The service cannot see /home or /tmp: copy pirun to /usr/local/bin first.
-`, `  sudo install -m 0755 pirun /usr/local/bin/
-  sudo /usr/local/bin/pirun engine install-service --connect engine-connection.toml --now
-  pirun engine install-service --connect engine-connection.toml --dry-run
-`); !ok {
+	if code, ok := parseFlags(e, fs, args); !ok {
 		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(e.stderr, "%s: unexpected argument %q\nRun '%s --help' for usage.\n", cmd, fs.Arg(0), cmd)
 		return exitUsage
 	}
-	bin, err := os.Executable()
-	if err == nil {
-		bin, err = filepath.EvalSymlinks(bin)
-	}
-	if err != nil {
-		fmt.Fprintf(e.stderr, "%s: cannot find this pirun binary: %v\n", cmd, err)
-		return exitFailed
-	}
-	s.Binary = bin
-	if s.Root != "" {
-		if s.Root, err = filepath.Abs(s.Root); err == nil {
-			s.Root, err = filepath.EvalSymlinks(s.Root)
-		}
-		if err != nil {
-			fmt.Fprintf(e.stderr, "%s: --root: %v\n", cmd, err)
-			return exitUsage
-		}
-	}
-	return installService(e, cmd, s, dryRun)
-}
-
-// installService prints, and unless dryRun carries out, the steps of s.
-func installService(e *env, cmd string, s launch.ServiceInstall, dryRun bool) int {
-	steps, err := s.Plan()
-	if err != nil {
+	if err := s.Run(e.stdout, dryRun); err != nil {
 		fmt.Fprintf(e.stderr, "%s: %v\n", cmd, err)
-		return exitUsage
-	}
-	if dryRun {
-		for _, st := range steps {
-			fmt.Fprintf(e.stdout, "would %s\n", st.Say)
-		}
-		return exitOK
-	}
-	if err := s.Check(); err != nil {
-		fmt.Fprintf(e.stderr, "%s: %v\n", cmd, err)
-		return exitUsage
-	}
-	for _, st := range steps {
-		fmt.Fprintf(e.stdout, "%s\n", st.Say)
-		if err := st.Do(); err != nil {
-			fmt.Fprintf(e.stderr, "%s: %v\n", cmd, err)
+		if errors.Is(err, launch.ErrInstall) {
 			return exitFailed
 		}
-	}
-	switch {
-	case s.Root != "":
-		fmt.Fprintf(e.stdout, "installed under %s; on that system run: systemctl enable --now pirun-engine\n", s.Root)
-	case s.Now:
-		fmt.Fprintf(e.stdout, "started; see it with: systemctl status pirun-engine; its log: journalctl -u pirun-engine\n")
-	default:
-		fmt.Fprintf(e.stdout, "installed; start it now and at every boot with:\n  sudo systemctl enable --now pirun-engine\n")
+		return exitUsage
 	}
 	return exitOK
 }

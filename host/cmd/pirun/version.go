@@ -7,8 +7,8 @@ import (
 	"flag"
 	"fmt"
 	"runtime"
-	"runtime/debug"
 
+	"github.com/pirun-dev/pirun/host/launch"
 	"github.com/pirun-dev/pirun/starlib/wire"
 )
 
@@ -16,38 +16,17 @@ import (
 var version = "0.1.0-dev"
 
 // goarm returns the GOARM this binary was built with, or "".
-func goarm() string {
-	if info, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range info.Settings {
-			if s.Key == "GOARM" {
-				return s.Value
-			}
-		}
-	}
-	return ""
-}
-
-func platform() string {
-	s := runtime.GOOS + "/" + runtime.GOARCH
-	if a := goarm(); a != "" {
-		s += " GOARM=" + a
-	}
-	return s
-}
+func goarm() string { return launch.ThisPlatform().GOARM }
 
 func runVersion(_ context.Context, e *env, args []string) int {
 	fs := flag.NewFlagSet("pirun version", flag.ContinueOnError)
-	if code, ok := parseFlags(e, fs, args, `Usage: pirun version
-
-Prints the pirun version, the protocol version the hub and engines must
-share, the Go version and the platform (GOOS/GOARCH, and GOARM on 32-bit ARM).
-`, "  pirun version\n"); !ok {
+	if code, ok := parseFlags(e, fs, args); !ok {
 		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(e.stderr, "pirun version: unexpected argument %q\nRun 'pirun version --help' for usage.\n", fs.Arg(0))
 		return exitUsage
 	}
-	fmt.Fprintf(e.stdout, "pirun %s\nprotocol %d\n%s\n%s\n", version, wire.ProtocolVersion, runtime.Version(), platform())
+	fmt.Fprintf(e.stdout, "pirun %s\nprotocol %d\n%s\n%s\n", version, wire.ProtocolVersion, runtime.Version(), launch.ThisPlatform())
 	return exitOK
 }

@@ -1,6 +1,7 @@
 // This file defines the tarballs: pirun_VERSION_linux_ARCH.tar.gz with one
-// folder holding pirun, README.md, LICENSE and pirun-engine.service, every
-// entry owned by 0:0, timed at the release's epoch and in sorted order.
+// folder holding pirun, README.md, LICENSE, pirun-engine.service and the
+// man page pirun.1, every entry owned by 0:0, timed at the release's
+// epoch and in sorted order.
 
 package main
 
@@ -45,6 +46,7 @@ func (r *release) tarball(t target, bin string) (string, error) {
 		{name: name + "/README.md", mode: 0o644, data: files[0]},
 		{name: name + "/LICENSE", mode: 0o644, data: files[1]},
 		{name: name + "/pirun-engine.service", mode: 0o644, data: unit},
+		{name: name + "/pirun.1", mode: 0o644, data: r.man},
 	}
 	data, err := r.targz(entries)
 	if err != nil {

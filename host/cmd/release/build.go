@@ -16,11 +16,16 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pirun-dev/pirun/host/cli"
 )
 
 // build makes every artifact into r.out and returns their names, SHA256SUMS
 // last.
 func (r *release) build(ctx context.Context) ([]string, error) {
+	if err := r.manPage(ctx); err != nil {
+		return nil, err
+	}
 	var files []string
 	for _, t := range targets {
 		bin, err := r.goBuild(ctx, t)
@@ -55,6 +60,24 @@ func (r *release) goBuild(ctx context.Context, t target) (string, error) {
 		return "", fmt.Errorf("go build for linux/%s: %w\n%s", t.name, err, out)
 	}
 	return bin, nil
+}
+
+// manPage makes pirun.1 from the help text of a pirun built for this
+// machine (the release builds may not run here).
+func (r *release) manPage(ctx context.Context) error {
+	bin := filepath.Join(r.work, "pirun-help")
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false", "-o", bin, "./host/cmd/pirun")
+	cmd.Dir = r.repo
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build for the man page: %w\n%s", err, out)
+	}
+	man, err := cli.Man(r.version, r.epoch.UTC().Format(time.DateOnly), func(args ...string) (string, error) {
+		out, err := exec.CommandContext(ctx, bin, append([]string{"help"}, args...)...).Output()
+		return string(out), err
+	})
+	r.man = []byte(man)
+	return err
 }
 
 // sums writes SHA256SUMS over files, in sha256sum's format.

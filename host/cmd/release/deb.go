@@ -63,7 +63,8 @@ func (r *release) debFiles(t target, bin, version string) ([]entry, error) {
 	unit, err1 := launch.PackageFile("pirun-engine.service")
 	config, err2 := launch.PackageFile("pirun.toml")
 	changelog, err3 := gz([]byte(r.changelog(t, version)))
-	if err := firstErr(err1, err2, err3); err != nil {
+	man, err4 := gz(r.man)
+	if err := firstErr(err1, err2, err3, err4); err != nil {
 		return nil, err
 	}
 	doc := "usr/share/doc/" + t.debPkg + "/"
@@ -75,6 +76,7 @@ func (r *release) debFiles(t target, bin, version string) ([]entry, error) {
 		{name: doc + "changelog.gz", mode: 0o644, data: changelog}, // a native package's
 		{name: doc + "copyright", mode: 0o644, data: []byte(copyright)},
 		{name: "usr/share/lintian/overrides/" + t.debPkg, mode: 0o644, data: []byte(lintianOverrides)},
+		{name: "usr/share/man/man1/pirun.1.gz", mode: 0o644, data: man},
 	}, nil
 }
 

@@ -56,6 +56,7 @@ type release struct {
 	version string    // as `pirun version` prints it
 	epoch   time.Time // the time of every archive entry
 	work    string    // a scratch folder, removed at the end
+	man     []byte    // pirun.1, made from the help of a pirun built for this machine
 }
 
 func main() {

@@ -1,9 +1,8 @@
 // This file defines what an engine that `pirun cluster start` launched
-// does differently: it reads its connection file from stdin (--connect -),
-// and it exits once its launcher or its hub has been gone for the grace
-// period (--launched, --grace), so no orphan is left on a Pi.
+// does differently: it exits once its launcher or its hub has been gone
+// for the grace period, so no orphan is left on a Pi.
 
-package main
+package node
 
 import (
 	"context"
@@ -15,38 +14,13 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-
-	"github.com/pirun-dev/pirun/conf"
-	"github.com/pirun-dev/pirun/host/launch"
 )
 
-// connStdin is the --connect value that reads the connection file from
-// stdin.
-const connStdin = "-"
-
-// readConnStdin reads an engine connection file that a launcher wrote to
-// stdin, ending with a NUL byte (launch.ConnPayload); it never touches the
-// disk.
-func readConnStdin(r io.Reader) (conf.ConnFile, error) {
-	data, err := launch.ReadConnPayload(r)
-	if err != nil {
-		return conf.ConnFile{}, err
-	}
-	cf, err := conf.ParseConnFile("connection file from stdin", data)
-	if err != nil {
-		return cf, err
-	}
-	if cf.Role != conf.RoleEngine {
-		return cf, fmt.Errorf("connection file from stdin: this is %s %s connection file; an engine needs security/engine-connection.toml", article(cf.Role), cf.Role)
-	}
-	return cf, nil
-}
-
-// graceError ends an engine whose launcher or hub was gone past the grace
+// GraceError ends engines whose launcher or hub was gone past the grace
 // period.
-type graceError struct{ msg string }
+type GraceError struct{ msg string }
 
-func (e *graceError) Error() string { return e.msg }
+func (e *GraceError) Error() string { return e.msg }
 
 // watchStdin ends the engine (through cancel) once stdin has reached its
 // end and the grace period has then passed: the launcher, or the ssh
@@ -60,7 +34,7 @@ func watchStdin(ctx context.Context, stdin io.Reader, grace time.Duration, cance
 	select {
 	case <-ctx.Done():
 	case <-t.C:
-		cancel(&graceError{fmt.Sprintf("the launcher's session ended %v ago (grace period); exiting", grace)})
+		cancel(&GraceError{fmt.Sprintf("the launcher's session ended %v ago (grace period); exiting", grace)})
 	}
 }
 
@@ -101,7 +75,7 @@ func watchHub(ctx context.Context, conn *connHolder, grace time.Duration, cancel
 			case since.IsZero():
 				since = now
 			case now.Sub(since) >= grace:
-				cancel(&graceError{fmt.Sprintf("no hub for %v (grace period); exiting", grace)})
+				cancel(&GraceError{fmt.Sprintf("no hub for %v (grace period); exiting", grace)})
 				return
 			}
 		}
@@ -114,8 +88,8 @@ func pingInterval(grace time.Duration) time.Duration {
 	return min(max(grace/4, time.Second), 20*time.Second)
 }
 
-// isGrace reports whether the engine ended for its grace period.
-func isGrace(err error) (*graceError, bool) {
-	var ge *graceError
+// IsGrace reports whether the engines ended for their grace period.
+func IsGrace(err error) (*GraceError, bool) {
+	var ge *GraceError
 	return ge, errors.As(err, &ge)
 }

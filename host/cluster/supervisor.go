@@ -3,7 +3,7 @@
 // here and over ssh, the state file that records them, and the orderly
 // stop on SIGTERM.
 
-package main
+package cluster
 
 import (
 	"context"
@@ -27,9 +27,9 @@ import (
 // pushTimeout bounds probing a host and copying pirun there.
 const pushTimeout = 5 * time.Minute
 
-// startReport is what the supervisor tells `pirun cluster start` once the
+// StartReport is what the supervisor tells `pirun cluster start` once the
 // cluster is up or failed, through the notify pipe.
-type startReport struct {
+type StartReport struct {
 	Code       int           `json:"code"`
 	Error      string        `json:"error,omitempty"`
 	Warnings   []string      `json:"warnings,omitempty"`
@@ -41,16 +41,16 @@ type startReport struct {
 
 // supervisor runs a started cluster. Its fields after mu are guarded by mu.
 type supervisor struct {
-	f         clusterFlags
+	f         StartOptions
 	name      string // the profile
 	paths     conf.ProfilePaths
 	prof      conf.Profile
-	ph        *profileHub
+	ph        *ProfileHub
 	log       *slog.Logger
 	exe       string
 	ssh       string // the ssh program's path
 	conn      []byte // the engine connection file
-	logs      *logFiles
+	logs      *Logs
 	warned    []string
 	closeOnce sync.Once
 
@@ -60,8 +60,10 @@ type supervisor struct {
 	failed   []launch.Child // hosts where no process could be started
 }
 
-// runSupervisor is `pirun cluster start --foreground`.
-func runSupervisor(ctx context.Context, e *env, f clusterFlags) int {
+// RunSupervisor is `pirun cluster start --foreground`: it starts the
+// cluster, reports (on f.NotifyFD, else on e), and runs it until ctx is
+// done. It returns pirun's exit status.
+func RunSupervisor(ctx context.Context, e *IO, f StartOptions) int {
 	rep := newReporter(e, f)
 	s, failure := openSupervisor(e, f)
 	if s == nil {
@@ -69,15 +71,15 @@ func runSupervisor(ctx context.Context, e *env, f clusterFlags) int {
 	}
 	defer s.close()
 	s.launchAll(ctx)
-	cl, err := connectFile(ctx, s.paths.ClientConn, "", client.Config{}, s.log)
+	cl, err := Connect(ctx, s.paths.ClientConn, "", client.Config{}, s.log)
 	if err != nil {
 		s.stop(nil)
 		s.close()
-		return rep.send(e, startReport{Code: exitUnavailable, Error: err.Error()})
+		return rep.send(e, StartReport{Code: codeUnavailable, Error: err.Error()})
 	}
 	s.waitJoined(ctx, cl)
 	r := s.report()
-	if r.Code != exitOK || ctx.Err() != nil {
+	if r.Code != codeOK || ctx.Err() != nil {
 		s.stop(cl)
 		s.close() // before the report: `pirun cluster start` then finds nothing left
 		return rep.send(e, r)
@@ -85,20 +87,20 @@ func runSupervisor(ctx context.Context, e *env, f clusterFlags) int {
 	rep.send(e, r)
 	s.serve(ctx)
 	s.stop(cl)
-	return exitOK
+	return codeOK
 }
 
 // openSupervisor checks the profile, starts the hub and writes the first
 // state. On failure it returns nil and the report to send.
-func openSupervisor(e *env, f clusterFlags) (*supervisor, startReport) {
-	fail := func(err error) (*supervisor, startReport) {
-		var ce *configError
+func openSupervisor(e *IO, f StartOptions) (*supervisor, StartReport) {
+	fail := func(err error) (*supervisor, StartReport) {
+		var ce *ConfigError
 		if errors.As(err, &ce) {
-			return nil, startReport{Code: exitUsage, Error: err.Error()}
+			return nil, StartReport{Code: codeUsage, Error: err.Error()}
 		}
-		return nil, startReport{Code: exitUnavailable, Error: err.Error()}
+		return nil, StartReport{Code: codeUnavailable, Error: err.Error()}
 	}
-	s := &supervisor{f: f, name: f.profile}
+	s := &supervisor{f: f, name: f.Profile}
 	var err error
 	if s.paths, s.prof, s.ssh, err = clusterProfile(e, f); err != nil {
 		return fail(err)
@@ -109,36 +111,36 @@ func openSupervisor(e *env, f clusterFlags) (*supervisor, startReport) {
 	if s.exe, err = os.Executable(); err != nil {
 		return fail(fmt.Errorf("find this pirun executable: %w", err))
 	}
-	le := *e
-	if f.notifyFD >= 0 { // stderr is already the cluster log
-		le.stderr = io.Discard
+	console := e.Stderr
+	if f.NotifyFD >= 0 { // stderr is already the cluster log
+		console = io.Discard
 	}
-	logs, log, err := openLogs(&le, s.paths, s.prof.Log, "cluster", f.verbose)
+	logs, log, err := OpenLogs(console, e.Getenv, s.paths, s.prof.Log, "cluster", "", f.Verbose)
 	if err != nil {
-		return fail(&configError{err})
+		return fail(&ConfigError{err})
 	}
 	s.log = log
-	if s.ph, err = openHub(e, hubSettings{profile: s.name, port: -1, verbose: f.verbose}); err != nil {
-		logs.close()
+	if s.ph, err = OpenHub(e.Stderr, e.Getenv, HubSettings{Profile: s.name, Port: -1, Verbose: f.Verbose}); err != nil {
+		logs.Close()
 		return fail(err)
 	}
 	s.logs = logs
 	if s.conn, err = os.ReadFile(s.paths.EngineConn); err == nil {
-		s.initState(logs.path)
+		s.initState(logs.Path)
 		err = s.save()
 	}
 	if err != nil {
 		s.close()
 		return fail(err)
 	}
-	return s, startReport{}
+	return s, StartReport{}
 }
 
 // initState records the supervisor and its hub.
 func (s *supervisor) initState(logPath string) {
 	self, _ := launch.Self()
 	s.state = launch.State{Profile: s.name, Supervisor: self, Started: time.Now().UTC().Truncate(time.Second),
-		HubURL: s.ph.url, Dashboard: s.ph.hub.DashURL(), Grace: s.grace().String(), Log: logPath}
+		HubURL: s.ph.URL, Dashboard: s.ph.Hub.DashURL(), Grace: s.grace().String(), Log: logPath}
 	if len(s.prof.Hosts) > 0 && isLoopback(s.prof.Hub.IP) && s.prof.Hub.Advertise == "" {
 		s.warned = append(s.warned, fmt.Sprintf("the hub listens on %s only, so engines on [[hosts]] cannot reach it: set [hub] ip = \"*\" (or this machine's address) in %s", s.prof.Hub.IP, s.paths.Config))
 	}
@@ -178,8 +180,8 @@ func (s *supervisor) launchAll(ctx context.Context) {
 // localEngines is the number of engines started on this machine.
 func (s *supervisor) localEngines() int {
 	switch {
-	case s.f.n > 0:
-		return s.f.n
+	case s.f.N > 0:
+		return s.f.N
 	case s.prof.Cluster.Engines > 0:
 		return s.prof.Cluster.Engines
 	}
@@ -191,7 +193,7 @@ func (s *supervisor) launchLocal() {
 	n := s.localEngines()
 	argv := []string{s.exe, "engine", "--connect", s.paths.EngineConn, "-n", strconv.Itoa(n),
 		"--launched", "--grace", s.grace().String()}
-	if isFile(s.paths.Config) {
+	if fi, err := os.Stat(s.paths.Config); err == nil && !fi.IsDir() {
 		argv = append(argv, "--config", s.paths.Config)
 	}
 	rec := launch.Child{Kind: launch.KindLocal, Host: "localhost", Engines: n}
@@ -214,7 +216,7 @@ func (s *supervisor) launchHost(ctx context.Context, h conf.Host) {
 	t := launch.Target{Host: h.Host, User: h.User, Options: h.SSHOptions}
 	rec := launch.Child{Kind: launch.KindSSH, Host: h.Host, Engines: h.Engines}
 	pirun := h.Pirun
-	if s.f.pushBinary || h.PushBinary {
+	if s.f.PushBinary || h.PushBinary {
 		var err error
 		if pirun, rec.Pushed, err = s.push(ctx, t); err != nil {
 			s.hostFailed(rec, err.Error())
@@ -243,7 +245,7 @@ func (s *supervisor) push(ctx context.Context, t launch.Target) (pirun, pushed s
 	if err != nil {
 		return "", "", err
 	}
-	self := launch.Platform{GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, GOARM: goarm()}
+	self := launch.ThisPlatform()
 	build, err := launch.ChooseBuild(p, self, s.exe)
 	if err != nil {
 		return "", "", fmt.Errorf("%s: %w", t, err)
@@ -286,11 +288,11 @@ func (s *supervisor) onLine(c *launch.Started, line string) {
 // idempotent.
 func (s *supervisor) close() {
 	s.closeOnce.Do(func() {
-		s.ph.close()
+		s.ph.Close()
 		if err := os.Remove(s.paths.Cluster); err != nil && !errors.Is(err, os.ErrNotExist) {
 			s.log.Warn("remove the cluster state", "err", err)
 		}
-		s.logs.close()
+		s.logs.Close()
 	})
 }
 
@@ -300,15 +302,15 @@ type reporter struct {
 	w io.WriteCloser
 }
 
-func newReporter(e *env, f clusterFlags) *reporter {
-	if f.notifyFD < 0 {
+func newReporter(e *IO, f StartOptions) *reporter {
+	if f.NotifyFD < 0 {
 		return &reporter{}
 	}
-	return &reporter{w: os.NewFile(uintptr(f.notifyFD), "notify")}
+	return &reporter{w: os.NewFile(uintptr(f.NotifyFD), "notify")}
 }
 
 // send delivers r (once) and returns its exit status.
-func (r *reporter) send(e *env, rep startReport) int {
+func (r *reporter) send(e *IO, rep StartReport) int {
 	if r.w == nil {
 		printReport(e, rep)
 		return rep.Code
@@ -317,7 +319,7 @@ func (r *reporter) send(e *env, rep startReport) int {
 	r.w.Close()
 	r.w = nil
 	if rep.Error != "" {
-		fmt.Fprintf(e.stderr, "pirun cluster: %s\n", rep.Error)
+		fmt.Fprintf(e.Stderr, "pirun cluster: %s\n", rep.Error)
 	}
 	return rep.Code
 }

@@ -2,7 +2,7 @@
 // building and dropping large Starlark values, where collecting half as
 // often is worth more memory, bounded by the machine's own.
 
-package main
+package launch
 
 import (
 	"bufio"
@@ -22,18 +22,18 @@ const gcPercent = 200
 // (the map is no slower), and its memory after within 10% of idle.
 const hubGCPercent = 100
 
-// gcPercentFor returns the GOGC of a pirun run with args.
-func gcPercentFor(args []string) int {
+// GCPercentFor returns the GOGC of a pirun run with args.
+func GCPercentFor(args []string) int {
 	if len(args) > 0 && args[0] == "hub" {
 		return hubGCPercent
 	}
 	return gcPercent
 }
 
-// tuneGC sets GOGC to percent and the soft memory limit to half of the
+// TuneGC sets GOGC to percent and the soft memory limit to half of the
 // machine's memory, each unless GOGC or GOMEMLIMIT is set: on a small Pi,
 // the limit makes the collector work harder before memory runs out.
-func tuneGC(getenv func(string) string, percent int) {
+func TuneGC(getenv func(string) string, percent int) {
 	if getenv("GOGC") == "" {
 		debug.SetGCPercent(percent)
 	}

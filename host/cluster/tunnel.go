@@ -1,8 +1,8 @@
-// This file defines tunnelConn: a client's or an engine's connection to
+// This file defines Tunnel: a client's or an engine's connection to
 // the hub through an ssh gateway (--ssh user@gateway), for hubs whose port
 // cannot be reached directly.
 
-package main
+package cluster
 
 import (
 	"context"
@@ -17,22 +17,22 @@ import (
 	"github.com/pirun-dev/pirun/host/launch"
 )
 
-// tunnelConn opens an ssh tunnel through gateway ("[user@]host[:port]")
+// Tunnel opens an ssh tunnel through gateway ("[user@]host[:port]")
 // to the hub of cf and rewrites cf.URLs to the tunnel's local end. With
 // TLS, the hub's certificate is still checked against the hub's own name
 // (cf.TLS.ServerName). Only the first URL is tunnelled. stop closes the
-// tunnel. Errors are *configError for a bad gateway or URL, else
+// tunnel. Errors are *ConfigError for a bad gateway or URL, else
 // *client.ClusterError.
-func tunnelConn(ctx context.Context, sshProg, gateway string, cf *conf.ConnFile, log *slog.Logger) (stop func(), err error) {
+func Tunnel(ctx context.Context, sshProg, gateway string, cf *conf.ConnFile, log *slog.Logger) (stop func(), err error) {
 	if _, err := launch.ParseGateway(gateway); err != nil {
-		return nil, &configError{err}
+		return nil, &ConfigError{err}
 	}
 	if len(cf.URLs) == 0 {
-		return nil, &configError{fmt.Errorf("--ssh %s: the connection file has no hub URL to tunnel to", gateway)}
+		return nil, &ConfigError{fmt.Errorf("--ssh %s: the connection file has no hub URL to tunnel to", gateway)}
 	}
 	u, err := url.Parse(cf.URLs[0])
 	if err != nil || u.Hostname() == "" {
-		return nil, &configError{fmt.Errorf("--ssh %s: hub URL %q: expected nats://host:port or tls://host:port", gateway, cf.URLs[0])}
+		return nil, &ConfigError{fmt.Errorf("--ssh %s: hub URL %q: expected nats://host:port or tls://host:port", gateway, cf.URLs[0])}
 	}
 	target := u.Host
 	if u.Port() == "" {

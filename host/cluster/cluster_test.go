@@ -1,8 +1,7 @@
-package main
+package cluster
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -79,15 +78,15 @@ func TestTunnelConn(t *testing.T) {
 		{"tls kept", conf.ConnFile{URLs: []string{hubURL}, TLS: conf.ConnTLS{CA: "x", ServerName: "hub.lan"}}, "hub.lan"},
 	} {
 		cf := test.cf
-		stop, err := tunnelConn(t.Context(), os.Args[0], "pi@gateway", &cf, slog.New(slog.DiscardHandler))
+		stop, err := Tunnel(t.Context(), os.Args[0], "pi@gateway", &cf, slog.New(slog.DiscardHandler))
 		if err != nil {
-			t.Fatalf("%s: tunnelConn: %v", test.name, err)
+			t.Fatalf("%s: Tunnel: %v", test.name, err)
 		}
 		if len(cf.URLs) != 1 || !strings.Contains(cf.URLs[0], "://127.0.0.1:") || cf.URLs[0] == test.cf.URLs[0] {
-			t.Errorf("%s: tunnelConn URLs = %q, want the tunnel's local end", test.name, cf.URLs)
+			t.Errorf("%s: Tunnel URLs = %q, want the tunnel's local end", test.name, cf.URLs)
 		}
 		if cf.TLS.ServerName != test.wantServerName {
-			t.Errorf("%s: tunnelConn server name = %q, want %q", test.name, cf.TLS.ServerName, test.wantServerName)
+			t.Errorf("%s: Tunnel server name = %q, want %q", test.name, cf.TLS.ServerName, test.wantServerName)
 		}
 		if test.name == "plain" {
 			nc, err := nats.Connect(cf.URLs[0], nats.Timeout(5*time.Second))
@@ -100,9 +99,9 @@ func TestTunnelConn(t *testing.T) {
 		stop()
 	}
 	cf := conf.ConnFile{URLs: []string{hubURL}}
-	var ce *configError
-	if _, err := tunnelConn(t.Context(), os.Args[0], "-bad", &cf, slog.New(slog.DiscardHandler)); !errors.As(err, &ce) {
-		t.Errorf("tunnelConn(bad gateway) error = %v, want a *configError", err)
+	var ce *ConfigError
+	if _, err := Tunnel(t.Context(), os.Args[0], "-bad", &cf, slog.New(slog.DiscardHandler)); !errors.As(err, &ce) {
+		t.Errorf("Tunnel(bad gateway) error = %v, want a *ConfigError", err)
 	}
 }
 
@@ -117,74 +116,22 @@ func TestReadConnStdin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := readConnStdin(bytes.NewReader(launch.ConnPayload(data)))
+	got, err := ReadConnStdin(bytes.NewReader(launch.ConnPayload(data)))
 	if err != nil {
-		t.Fatalf("readConnStdin: %v", err)
+		t.Fatalf("ReadConnStdin: %v", err)
 	}
 	if got.Password != "secret" || got.URLs[0] != cf.URLs[0] || got.Role != conf.RoleEngine {
-		t.Errorf("readConnStdin = %+v, want %+v", got, cf)
+		t.Errorf("ReadConnStdin = %+v, want %+v", got, cf)
 	}
 	for _, test := range []struct{ in, want string }{
 		{strings.Replace(string(data), `role = "engine"`, `role = "client"`, 1), "this is a client connection file"},
 		{string(data) + "\nextra = 1\n", "extra: unknown key"},
 		{"role = ", "connection file from stdin"},
 	} {
-		_, err := readConnStdin(bytes.NewReader(launch.ConnPayload([]byte(test.in))))
+		_, err := ReadConnStdin(bytes.NewReader(launch.ConnPayload([]byte(test.in))))
 		if err == nil || !strings.Contains(err.Error(), test.want) {
-			t.Errorf("readConnStdin(%.30q…) error = %v, want one containing %q", test.in, err, test.want)
+			t.Errorf("ReadConnStdin(%.30q…) error = %v, want one containing %q", test.in, err, test.want)
 		}
-	}
-}
-
-func TestWatchStdin(t *testing.T) {
-	r, w := io.Pipe()
-	ctx, cancel := context.WithCancelCause(t.Context())
-	defer cancel(nil)
-	done := make(chan struct{})
-	go func() {
-		watchStdin(ctx, r, 50*time.Millisecond, cancel, slog.New(slog.DiscardHandler))
-		close(done)
-	}()
-	w.Write([]byte("still here"))
-	if ctx.Err() != nil {
-		t.Fatal("ended while stdin was open")
-	}
-	w.Close()
-	<-done
-	if _, ok := isGrace(context.Cause(ctx)); !ok {
-		t.Errorf("after stdin closed: cause = %v, want a grace error", context.Cause(ctx))
-	}
-}
-
-func TestWatchHub(t *testing.T) {
-	srv := test.RunRandClientPortServer()
-	nc, err := nats.Connect(srv.ClientURL(), nats.MaxReconnects(-1), nats.ReconnectWait(10*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	conn := new(connHolder)
-	conn.set(nc)
-	ctx, cancel := context.WithCancelCause(t.Context())
-	defer cancel(nil)
-	grace := 200 * time.Millisecond
-	done := make(chan struct{})
-	go func() {
-		watchHub(ctx, conn, grace, cancel)
-		close(done)
-	}()
-	start := time.Now()
-	srv.Shutdown()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("watchHub did not end 10s after the hub went away")
-	}
-	if d := time.Since(start); d < grace {
-		t.Errorf("watchHub ended after %v, before the grace period %v", d, grace)
-	}
-	if ge, ok := isGrace(context.Cause(ctx)); !ok || !strings.Contains(ge.Error(), "no hub for 200ms") {
-		t.Errorf("cause = %v, want a grace error naming 200ms", context.Cause(ctx))
 	}
 }
 

@@ -2,7 +2,7 @@
 // engines to join, the start report, watching the children, and the
 // orderly stop.
 
-package main
+package cluster
 
 import (
 	"context"
@@ -17,9 +17,9 @@ import (
 )
 
 // waitJoined waits until each child's engines joined the hub or the child
-// exited, or f.timeout passed; it records which engines are whose.
+// exited, or f.Timeout passed; it records which engines are whose.
 func (s *supervisor) waitJoined(ctx context.Context, cl *client.Client) {
-	deadline := time.Now().Add(s.f.timeout)
+	deadline := time.Now().Add(s.f.Timeout)
 	for {
 		have, err := s.match(ctx, cl)
 		if s.settled() || time.Now().After(deadline) || ctx.Err() != nil {
@@ -40,7 +40,7 @@ func (s *supervisor) waitJoined(ctx context.Context, cl *client.Client) {
 		case c.Exited():
 			c.Rec.Error = c.ExitReason(s.pirunOf(c.Rec.Host))
 		default:
-			c.Rec.Error = fmt.Sprintf("no engine of %s joined within %v; it may still be starting (see %s)", c.Rec.Host, s.f.timeout, s.logs.path)
+			c.Rec.Error = fmt.Sprintf("no engine of %s joined within %v; it may still be starting (see %s)", c.Rec.Host, s.f.Timeout, s.logs.Path)
 		}
 	}
 	s.state.Ready = true
@@ -99,7 +99,7 @@ func (s *supervisor) pirunOf(host string) string {
 
 // report is the start report once the engines joined or the wait ended:
 // success when at least one engine joined.
-func (s *supervisor) report() startReport {
+func (s *supervisor) report() StartReport {
 	s.mu.Lock()
 	st := s.state
 	st.Children = slices.Clone(s.failed)
@@ -109,11 +109,11 @@ func (s *supervisor) report() startReport {
 		joined += len(c.Rec.Joined)
 	}
 	s.mu.Unlock()
-	r := startReport{State: &st, Warnings: s.warned, ClientConn: s.paths.ClientConn,
+	r := StartReport{State: &st, Warnings: s.warned, ClientConn: s.paths.ClientConn,
 		EngineConn: s.paths.EngineConn, LogDir: s.paths.Log}
 	if joined == 0 {
-		r.Code = exitUnavailable
-		r.Error = fmt.Sprintf("no engine joined the hub of profile %s; the cluster was stopped (see %s)", s.name, s.logs.path)
+		r.Code = codeUnavailable
+		r.Error = fmt.Sprintf("no engine joined the hub of profile %s; the cluster was stopped (see %s)", s.name, s.logs.Path)
 	}
 	return r
 }

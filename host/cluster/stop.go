@@ -3,12 +3,11 @@
 // runs, else by ending the recorded processes that are still the ones it
 // started (the master was restarted or the supervisor killed).
 
-package main
+package cluster
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"syscall"
@@ -21,63 +20,50 @@ import (
 // stopWait bounds how long stop waits for the supervisor to finish.
 const stopWait = 30 * time.Second
 
-func runClusterStop(ctx context.Context, e *env, args []string) int {
-	fs := flag.NewFlagSet("pirun cluster stop", flag.ContinueOnError)
-	profile := fs.String("profile", "", "profile name (default: $PIRUN_PROFILE, else default)")
-	if code, ok := parseFlags(e, fs, args, `Usage: pirun cluster stop [--profile P]
-
-Stops the cluster that 'pirun cluster start' started for the profile: its
-engines here and on the [[hosts]], and its hub. It works also after this
-machine or the cluster's supervisor was restarted or killed, from the
-profile's state/cluster.json.
-`, "  pirun cluster stop --profile lab\n"); !ok {
-		return code
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "pirun cluster stop: unexpected argument %q\nRun 'pirun cluster stop --help' for usage.\n", fs.Arg(0))
-		return exitUsage
-	}
-	name := profileName(e, *profile)
-	dir, err := conf.ProfileDir(name, e.getenv)
+// Stop is `pirun cluster stop`: it ends the cluster of profile name and
+// returns pirun's exit status.
+func Stop(ctx context.Context, e *IO, name string) int {
+	dir, err := conf.ProfileDir(name, e.Getenv)
 	if err != nil {
-		return reportAs(e, "pirun cluster stop", &configError{err})
+		fmt.Fprintf(e.Stderr, "pirun cluster stop: %v\n", err)
+		return codeUsage
 	}
 	paths := conf.Paths(dir)
 	st, err := launch.ReadState(paths.Cluster)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		fmt.Fprintf(e.stderr, "pirun cluster stop: no cluster of profile %s is running (no %s)\n", name, paths.Cluster)
-		return exitUnavailable
+		fmt.Fprintf(e.Stderr, "pirun cluster stop: no cluster of profile %s is running (no %s)\n", name, paths.Cluster)
+		return codeUnavailable
 	case err != nil:
-		fmt.Fprintf(e.stderr, "pirun cluster stop: %v\n", err)
-		return exitUnavailable
+		fmt.Fprintf(e.Stderr, "pirun cluster stop: %v\n", err)
+		return codeUnavailable
 	}
 	if st.Supervisor.Running() {
 		return stopSupervisor(ctx, e, paths, st)
 	}
 	n := endChildren(st)
 	os.Remove(paths.Cluster)
-	fmt.Fprintf(e.stdout, "the supervisor of the cluster of profile %s (pid %d) was already gone; ended %s left over and removed %s\n",
+	fmt.Fprintf(e.Stdout, "the supervisor of the cluster of profile %s (pid %d) was already gone; ended %s left over and removed %s\n",
 		name, st.Supervisor.PID, counted(n, "process", "processes"), paths.Cluster)
 	if hasSSH(st) {
-		fmt.Fprintf(e.stdout, "engines on other hosts exit within the grace period (%s) once their hub is gone\n", st.Grace)
+		fmt.Fprintf(e.Stdout, "engines on other hosts exit within the grace period (%s) once their hub is gone\n", st.Grace)
 	}
-	return exitOK
+	return codeOK
 }
 
 // stopSupervisor asks the supervisor to stop (SIGTERM) and waits for it;
 // past stopWait it kills it and the processes it started.
-func stopSupervisor(ctx context.Context, e *env, paths conf.ProfilePaths, st *launch.State) int {
+func stopSupervisor(ctx context.Context, e *IO, paths conf.ProfilePaths, st *launch.State) int {
 	if err := st.Supervisor.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, launch.ErrGone) {
-		fmt.Fprintf(e.stderr, "pirun cluster stop: %v\n", err)
-		return exitUnavailable
+		fmt.Fprintf(e.Stderr, "pirun cluster stop: %v\n", err)
+		return codeUnavailable
 	}
 	if !waitGone(ctx, st.Supervisor, stopWait) {
 		if ctx.Err() != nil {
-			fmt.Fprintf(e.stderr, "pirun cluster stop: interrupted; the cluster is still stopping (pid %d)\n", st.Supervisor.PID)
-			return exitInterrupted
+			fmt.Fprintf(e.Stderr, "pirun cluster stop: interrupted; the cluster is still stopping (pid %d)\n", st.Supervisor.PID)
+			return codeInterrupted
 		}
-		fmt.Fprintf(e.stderr, "pirun cluster stop: warning: the supervisor (pid %d) did not stop within %v; killing it and its processes\n", st.Supervisor.PID, stopWait)
+		fmt.Fprintf(e.Stderr, "pirun cluster stop: warning: the supervisor (pid %d) did not stop within %v; killing it and its processes\n", st.Supervisor.PID, stopWait)
 		st.Supervisor.Signal(syscall.SIGKILL)
 		endChildren(st)
 		os.Remove(paths.Cluster)
@@ -92,9 +78,9 @@ func stopSupervisor(ctx context.Context, e *env, paths conf.ProfilePaths, st *la
 			procs++
 		}
 	}
-	fmt.Fprintf(e.stdout, "stopped the cluster of profile %s: hub %s, %s in %s\n",
+	fmt.Fprintf(e.Stdout, "stopped the cluster of profile %s: hub %s, %s in %s\n",
 		st.Profile, st.HubURL, counted(engines, "engine", "engines"), counted(procs, "process", "processes"))
-	return exitOK
+	return codeOK
 }
 
 // endChildren ends the recorded processes that still run and are still

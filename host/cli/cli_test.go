@@ -1,0 +1,137 @@
+package cli
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func newFlags() (*flag.FlagSet, *int, *bool, *string) {
+	fs := flag.NewFlagSet("pirun", flag.ContinueOnError)
+	n := fs.Int("n", 0, "engines")
+	v := fs.Bool("v", false, "debug")
+	c := fs.String("connect", "", "file")
+	return fs, n, v, c
+}
+
+func TestParseShortJoined(t *testing.T) {
+	for _, test := range []struct {
+		args     []string
+		n        int
+		v        bool
+		connect  string
+		rest     []string
+		mistaken bool
+	}{
+		{args: []string{"-n4", "s.star"}, n: 4, rest: []string{"s.star"}},
+		{args: []string{"-n", "4", "s.star"}, n: 4, rest: []string{"s.star"}},
+		{args: []string{"-n=4"}, n: 4},
+		{args: []string{"--n=4"}, n: 4},
+		{args: []string{"-v", "-n12", "s.star", "-n4"}, n: 12, v: true, rest: []string{"s.star", "-n4"}},
+		{args: []string{"--connect", "-n4", "s.star"}, connect: "-n4", rest: []string{"s.star"}},
+		{args: []string{"-n", "4", "--", "-n5"}, n: 4, rest: []string{"-n5"}},
+		{args: []string{"-nfour"}, mistaken: true},
+		{args: []string{"-vx"}, mistaken: true},
+	} {
+		fs, n, v, c := newFlags()
+		var out, errs bytes.Buffer
+		err := Parse(&out, &errs, fs, test.args)
+		var ue *UsageError
+		if test.mistaken {
+			if !errors.As(err, &ue) || !strings.Contains(errs.String(), "Run 'pirun --help'") {
+				t.Errorf("Parse(%q) = %v, stderr %q; want a usage error", test.args, err, errs.String())
+			}
+			continue
+		}
+		if err != nil || *n != test.n || *v != test.v || *c != test.connect || !slices.Equal(fs.Args(), test.rest) && len(test.rest)+len(fs.Args()) > 0 {
+			t.Errorf("Parse(%q) = %v: n %d v %v connect %q rest %q; want %d %v %q %q", test.args, err, *n, *v, *c, fs.Args(), test.n, test.v, test.connect, test.rest)
+		}
+	}
+}
+
+func TestParseHelp(t *testing.T) {
+	fs := flag.NewFlagSet("pirun engine", flag.ContinueOnError)
+	fs.String("connect", "", "the hub's engine connection file")
+	fs.Bool("launched", false, InternalFlag+"cluster start) …")
+	var out, errs bytes.Buffer
+	if err := Parse(&out, &errs, fs, []string{"--help"}); !errors.Is(err, ErrHelp) {
+		t.Fatalf("Parse(--help) = %v, want ErrHelp", err)
+	}
+	for _, want := range []string{"Usage: pirun engine", "--connect VALUE", "Examples:"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("help lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "launched") || errs.Len() > 0 {
+		t.Errorf("help lists an internal flag, or wrote to stderr: %q %q", out.String(), errs.String())
+	}
+}
+
+func TestComplete(t *testing.T) {
+	commands := []string{"run", "engine", "cluster", "completion"}
+	flags := func(path []string) []string { return []string{"--of-" + strings.Join(path, "-")} }
+	for _, test := range []struct {
+		words []string
+		cur   string
+		want  []string
+	}{
+		{nil, "", []string{"run", "engine", "cluster", "completion", "help"}},
+		{nil, "-", []string{"--of-", "--version"}},
+		{[]string{"-n", "2"}, "--q", []string{"--of-", "--version"}},
+		{[]string{"s.star"}, "", nil},
+		{[]string{"cluster"}, "", []string{"start", "stop"}},
+		{[]string{"cluster", "start"}, "--", []string{"--of-cluster-start"}},
+		{[]string{"cluster"}, "--", []string{"--of-cluster"}},
+		{[]string{"engine"}, "--c", []string{"--of-engine"}},
+		{[]string{"engine", "--connect"}, "", nil},
+		{[]string{"help"}, "", commands},
+		{[]string{"help", "cluster"}, "", []string{"start", "stop"}},
+		{[]string{"completion"}, "", Shells},
+		{[]string{"completion", "bash"}, "", nil},
+	} {
+		got := Complete(test.words, test.cur, commands, flags)
+		if !slices.Equal(got, test.want) {
+			t.Errorf("Complete(%q, %q) = %q, want %q", test.words, test.cur, got, test.want)
+		}
+	}
+}
+
+func TestCompletionScripts(t *testing.T) {
+	for _, sh := range Shells {
+		s, err := Completion(sh)
+		if err != nil || !strings.Contains(s, "pirun __complete") {
+			t.Errorf("Completion(%s) = %q, %v", sh, s, err)
+		}
+	}
+	if _, err := Completion("tcsh"); err == nil {
+		t.Error("Completion(tcsh) succeeded")
+	}
+}
+
+func TestMan(t *testing.T) {
+	asked := map[string]bool{}
+	help := func(args ...string) (string, error) {
+		asked[strings.Join(args, " ")] = true
+		if len(args) == 0 {
+			return "Usage: pirun ...\n\nCommands:\n  cluster    start or stop\n  version    print versions\n\nRun ...\n", nil
+		}
+		return "Usage: pirun " + strings.Join(args, " ") + " [--flag]\n.dot \\back\n", nil
+	}
+	man, err := Man("1.2.3", "2026-12-05", help)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`.TH PIRUN 1 "2026-12-05" "pirun 1.2.3"`, ".SS pirun cluster start\n", ".SS pirun version\n", `\&.dot \eback`, `[\-\-flag]`, ".SH EXIT STATUS"} {
+		if !strings.Contains(man, want) {
+			t.Errorf("man page lacks %q:\n%s", want, man)
+		}
+	}
+	for _, p := range []string{"", "cluster", "cluster start", "cluster stop", "version"} {
+		if !asked[p] {
+			t.Errorf("Man did not ask for the help of %q", p)
+		}
+	}
+}

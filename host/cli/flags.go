@@ -1,0 +1,158 @@
+// This file defines how every subcommand parses its flags: help on stdout,
+// mistakes on stderr with a pointer to --help, and flags listed the way
+// users type them (--quiet, -n).
+
+package cli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+)
+
+// Text is the help of one command.
+type Text struct {
+	Usage    string // "Usage: …" and what the command does
+	Examples string // indented command lines, one per line
+}
+
+// HelpOf returns the help of the command whose flag set is named name,
+// such as "pirun engine".
+func HelpOf(name string) Text { return helps[name] }
+
+// ErrHelp is Parse's error after it printed the help: exit 0.
+var ErrHelp = errors.New("help printed")
+
+// UsageError is Parse's error after it printed a mistake: exit 2.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+// Parse parses args into fs. With --help it prints fs's help on stdout and
+// returns ErrHelp; on a mistake it prints it on stderr and returns a
+// *UsageError. A one-letter flag may carry its value: -n4 is -n 4.
+func Parse(stdout, stderr io.Writer, fs *flag.FlagSet, args []string) error {
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	err := fs.Parse(joinedShort(fs, args))
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, flag.ErrHelp):
+		WriteHelp(stdout, fs)
+		return ErrHelp
+	}
+	msg := flagMistake(err)
+	fmt.Fprintf(stderr, "%s: %s\nRun '%s --help' for usage.\n", fs.Name(), msg, fs.Name())
+	return &UsageError{Msg: msg}
+}
+
+// WriteHelp writes fs's help: usage, flags and examples.
+func WriteHelp(w io.Writer, fs *flag.FlagSet) {
+	h := HelpOf(fs.Name())
+	fmt.Fprint(w, h.Usage)
+	if fl := FlagList(fs); fl != "" {
+		fmt.Fprintf(w, "\nFlags:\n%s", fl)
+	}
+	if h.Examples != "" {
+		fmt.Fprintf(w, "\nExamples:\n%s", h.Examples)
+	}
+}
+
+// shortJoined is a one-letter flag with its value joined: -n4.
+var shortJoined = regexp.MustCompile(`^-([a-zA-Z])([^=].*)$`)
+
+// joinedShort splits -n4 into -n 4 where n is a one-letter flag of fs
+// that takes a value, up to the first argument that is not a flag.
+func joinedShort(fs *flag.FlagSet, args []string) []string {
+	out := make([]string, 0, len(args)+1)
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" || a == "-" || !strings.HasPrefix(a, "-") {
+			return append(out, args[i:]...)
+		}
+		name := strings.TrimLeft(a, "-")
+		if m := shortJoined.FindStringSubmatch(a); m != nil && fs.Lookup(m[1]) != nil && !isBool(fs.Lookup(m[1])) {
+			out = append(out, "-"+m[1], m[2])
+			continue
+		}
+		out = append(out, a)
+		if f := fs.Lookup(name); f != nil && !isBool(f) && !strings.Contains(name, "=") && i+1 < len(args) {
+			i++
+			out = append(out, args[i]) // its value, whatever it looks like
+		}
+	}
+	return out
+}
+
+func isBool(f *flag.Flag) bool {
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
+}
+
+// FlagName is how users type a flag: -n for one letter, --name otherwise.
+func FlagName(name string) string {
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
+}
+
+// flagMistake rewords the flag package's errors with flags as typed.
+func flagMistake(err error) string {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		return "unknown flag " + FlagName(name)
+	}
+	if rest, ok := strings.CutPrefix(msg, "invalid value "); ok {
+		if i := strings.Index(rest, " for flag -"); i >= 0 {
+			name, _, _ := strings.Cut(rest[i+len(" for flag -"):], ":")
+			return fmt.Sprintf("invalid value %s for %s", rest[:i], FlagName(name))
+		}
+	}
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
+		return FlagName(name) + " needs a value"
+	}
+	return msg
+}
+
+// InternalFlag starts the usage of flags that pirun passes to itself;
+// help, completion and the man page do not list them.
+const InternalFlag = "(used by pirun "
+
+// FlagList lists fs's flags with their usage and meaningful defaults.
+func FlagList(fs *flag.FlagSet) string {
+	var b strings.Builder
+	fs.VisitAll(func(f *flag.Flag) {
+		if strings.HasPrefix(f.Usage, InternalFlag) {
+			return
+		}
+		arg := ""
+		if !isBool(f) {
+			arg = " VALUE"
+			if len(f.Name) == 1 {
+				arg = " " + strings.ToUpper(f.Name)
+			}
+		}
+		fmt.Fprintf(&b, "  %s%s\n        %s", FlagName(f.Name), arg, f.Usage)
+		if d := f.DefValue; d != "" && d != "0" && d != "-1" && d != "false" {
+			fmt.Fprintf(&b, " (default %s)", d)
+		}
+		b.WriteByte('\n')
+	})
+	return b.String()
+}
+
+// FlagNames lists fs's flags as typed, for completion.
+func FlagNames(fs *flag.FlagSet) []string {
+	var names []string
+	fs.VisitAll(func(f *flag.Flag) {
+		if !strings.HasPrefix(f.Usage, InternalFlag) {
+			names = append(names, FlagName(f.Name))
+		}
+	})
+	return append(names, "--help")
+}

@@ -1,0 +1,98 @@
+// This file defines pirun's own usage (pirun --help) and the words of
+// shell completion.
+
+package cli
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Command is a subcommand as the usage lists it.
+type Command struct {
+	Name, Summary string
+}
+
+// Usage is what pirun --help prints.
+func Usage(cmds []Command) string {
+	var b strings.Builder
+	b.WriteString(`pirun runs Starlark scripts on a cluster of engines (Raspberry Pis, laptops, servers).
+
+Usage:
+  pirun [-n N] [--quiet] [-v] SCRIPT.star [ARGS...]   run a script on N local engines
+  pirun COMMAND [flags]
+
+Commands:
+`)
+	for _, c := range cmds {
+		fmt.Fprintf(&b, "  %-10s %s\n", c.Name, c.Summary)
+	}
+	b.WriteString(`
+Run "pirun help COMMAND" (or "pirun COMMAND --help") for a command's flags;
+"pirun --version" prints the versions.
+
+Examples:
+  pirun scripts/hello.star             # a hub and one engine per CPU, in this process
+  pirun -n 4 scripts/pi.star 1000000   # four local engines; argv == ["1000000"]
+`)
+	return b.String()
+}
+
+// Subcommands are the words that may follow a command.
+var Subcommands = map[string][]string{
+	"cluster": {"start", "stop"},
+	"profile": {"create", "locate", "list"},
+	"engine":  {"install-service"},
+	"hub":     {"add-engine", "revoke-engine"},
+	"kernel":  {"install"},
+}
+
+// OneHelp are the commands whose subcommands share the command's help.
+var OneHelp = map[string]bool{"profile": true}
+
+// Shells are the shells that [Completion] writes a script for.
+var Shells = []string{"bash", "zsh", "fish"}
+
+// Complete returns the candidates for the word cur after words (the
+// command line after "pirun" and before cur). flags returns the flags of
+// a command path (nil for a script run, such as ["cluster", "start"]).
+// For other words it returns none: the shell then offers files.
+func Complete(words []string, cur string, commands []string, flags func(path []string) []string) []string {
+	dash := strings.HasPrefix(cur, "-")
+	if len(words) == 0 || !slices.Contains(commands, words[0]) && words[0] != "help" {
+		if dash {
+			return append(flags(nil), "--version")
+		}
+		if len(words) == 0 {
+			return append(slices.Clone(commands), "help")
+		}
+		return nil
+	}
+	cmd := words[0]
+	switch {
+	case cmd == "help" && len(words) == 1:
+		return commands
+	case cmd == "help" && len(words) == 2:
+		return Subcommands[words[1]]
+	case cmd == "help":
+		return nil
+	case cmd == "completion" && len(words) == 1:
+		return Shells
+	case cmd == "completion":
+		return nil
+	}
+	path := []string{cmd}
+	if subs := Subcommands[cmd]; subs != nil {
+		if len(words) == 1 && !dash {
+			return subs
+		}
+		if len(words) >= 2 && slices.Contains(subs, words[1]) {
+			path = append(path, words[1])
+		}
+	}
+	if dash {
+		return flags(path)
+	}
+	return nil
+}

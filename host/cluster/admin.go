@@ -1,0 +1,128 @@
+// This file defines the admin's connection of `pirun abort` (with the
+// hub's own credential) and the task records of `pirun status --tasks`.
+
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/pirun-dev/pirun/conf"
+	"github.com/pirun-dev/pirun/host/client"
+	"github.com/pirun-dev/pirun/host/hub"
+)
+
+// Abort is `pirun abort`: it stops the tasks of every client (all), of
+// clientID, or with the task ids args, with the hub's own credential, and
+// says on e.Stdout how many it stopped. Mistakes are *ConfigError.
+func Abort(ctx context.Context, e *IO, profile string, all bool, clientID string, args []string, verbose bool) error {
+	ids, err := TaskIDs(args)
+	if err != nil || all == (clientID != "" || len(ids) > 0) {
+		if err == nil {
+			err = errors.New("give --all, or --client ID, or task ids (and not --all with them)")
+		}
+		return &ConfigError{err}
+	}
+	nc, err := AdminConn(e.Stderr, e.Getenv, profile, verbose)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	ctx, cancel := context.WithTimeout(ctx, client.DefaultWait)
+	defer cancel()
+	stopped, err := client.AdminAbort(ctx, nc, clientID, ids)
+	if err != nil {
+		return err
+	}
+	clients := map[string]int{}
+	for _, r := range stopped {
+		clients[r.Client]++
+	}
+	fmt.Fprintf(e.Stdout, "aborted %d tasks of %d clients\n", len(stopped), len(clients))
+	return nil
+}
+
+// TaskIDs parses task ids (ar.msg_ids gives them).
+func TaskIDs(args []string) ([]uint64, error) {
+	var ids []uint64
+	for _, a := range args {
+		id, err := strconv.ParseUint(a, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a task id (ar.msg_ids gives them: whole numbers)", a)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+// AdminConn connects to the profile's hub with the hub's own credential.
+func AdminConn(stderr io.Writer, getenv func(string) string, profile string, verbose bool) (*nats.Conn, error) {
+	paths, _, err := OpenProfile(profile, getenv, stderr)
+	if err != nil {
+		return nil, &ConfigError{err}
+	}
+	secrets, err := conf.LoadHubSecrets(paths.HubSecrets)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, &ConfigError{fmt.Errorf("%s does not exist: pirun abort needs the hub's own credential; run it on the hub's machine, with the hub's --profile", paths.HubSecrets)}
+	}
+	if err != nil {
+		return nil, &ConfigError{err}
+	}
+	cf, err := LoadConn(paths.ClientConn, conf.RoleClient, NewLogger(stderr, verbose, getenv))
+	if client.IsCluster(err) {
+		return nil, err
+	}
+	if err != nil {
+		return nil, &ConfigError{err}
+	}
+	cf.User, cf.Password = hub.UserHub, secrets.Hub
+	opts, err := NATSOptions(cf, "pirun-abort")
+	if err != nil {
+		return nil, &ConfigError{fmt.Errorf("%s: %w", paths.ClientConn, err)}
+	}
+	nc, err := nats.Connect(strings.Join(cf.URLs, ","), append(opts, nats.Timeout(5*time.Second))...)
+	if err != nil {
+		return nil, DialError(cf, err)
+	}
+	return nc, nil
+}
+
+// Tasks connects with the profile's (or the given) client connection file
+// and returns the hub's limit most recent task records.
+func Tasks(ctx context.Context, stderr io.Writer, getenv func(string) string, profile, connect, ssh string, verbose bool, limit int) ([]client.TaskStatus, error) {
+	if connect == "" {
+		paths, _, err := OpenProfile(profile, getenv, stderr)
+		if err != nil {
+			return nil, &ConfigError{err}
+		}
+		connect = paths.ClientConn
+	}
+	c, err := Connect(ctx, connect, ssh, client.Config{}, NewLogger(stderr, verbose, getenv))
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	return c.Tasks(qctx, limit)
+}
+
+// PrintTasks prints task records as a table, or as JSON {"tasks": [...]}.
+func PrintTasks(w io.Writer, ts []client.TaskStatus, asJSON bool) {
+	if !asJSON {
+		client.WriteTasks(w, ts)
+		return
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(map[string]any{"tasks": ts})
+}

@@ -1,0 +1,88 @@
+// This file defines pirun help COMMAND, pirun completion SHELL and the
+// completion candidates its scripts ask for (pirun __complete).
+
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/pirun-dev/pirun/host/cli"
+)
+
+// runHelp is pirun help [COMMAND [SUBCOMMAND]]: the command's --help.
+func runHelp(ctx context.Context, e *env, args []string) int {
+	if len(args) == 0 {
+		fmt.Fprint(e.stdout, usage())
+		return exitOK
+	}
+	if !slices.Contains(commandNames(), args[0]) {
+		fmt.Fprintf(e.stderr, "pirun help: unknown command %q\n\n%s", args[0], usage())
+		return exitUsage
+	}
+	if cli.OneHelp[args[0]] {
+		args = args[:1]
+	}
+	return run(ctx, e, append(slices.Clip(args), "--help"))
+}
+
+func commandNames() []string {
+	var names []string
+	for _, c := range commands() {
+		names = append(names, c.name)
+	}
+	return names
+}
+
+// runCompletion is pirun completion SHELL.
+func runCompletion(_ context.Context, e *env, args []string) int {
+	switch {
+	case len(args) == 1 && (args[0] == "-h" || args[0] == "--help"):
+		fmt.Fprint(e.stdout, cli.HelpOf("pirun completion").Usage)
+		return exitOK
+	case len(args) != 1:
+		fmt.Fprintf(e.stderr, "pirun completion: expected one shell: bash, zsh or fish\n\n%s", cli.HelpOf("pirun completion").Usage)
+		return exitUsage
+	}
+	script, err := cli.Completion(args[0])
+	if err != nil {
+		fmt.Fprintf(e.stderr, "pirun completion: %v\n", err)
+		return exitUsage
+	}
+	fmt.Fprint(e.stdout, script)
+	return exitOK
+}
+
+// runComplete prints the candidates for the last word of args, one a
+// line; the completion scripts call it.
+func runComplete(ctx context.Context, e *env, args []string) int {
+	if len(args) == 0 {
+		args = []string{""}
+	}
+	words, cur := args[:len(args)-1], args[len(args)-1]
+	for _, c := range cli.Complete(words, cur, commandNames(), func(path []string) []string {
+		return flagNames(ctx, e, path)
+	}) {
+		fmt.Fprintln(e.stdout, c)
+	}
+	return exitOK
+}
+
+// flagNames returns the flags of a command path, as its flag set defines
+// them: the command runs in recording mode and stops at parseFlags.
+func flagNames(ctx context.Context, e *env, path []string) []string {
+	var sets []*flag.FlagSet
+	re := &env{stdout: io.Discard, stderr: io.Discard, stdin: e.stdin, getenv: e.getenv, flagSets: &sets}
+	if len(path) == 0 {
+		path = []string{"run"} // a script run's flags
+	}
+	run(ctx, re, append(slices.Clip(path), "--help"))
+	var names []string
+	for _, fs := range sets {
+		names = append(names, cli.FlagNames(fs)...)
+	}
+	return names
+}
