@@ -106,6 +106,9 @@ func Connect(ctx context.Context, path, ssh string, cfg client.Config, log *slog
 		return nil, err
 	}
 	opts = append(opts, cfg.Identity.Option(), nats.CustomInboxPrefix(wire.ClientInbox(cfg.Identity.ID())))
+	// A client of a pirun hub outlives the hub's restarts: it reconnects
+	// for as long as it runs and then resubmits what it owns.
+	opts = append(opts, client.ReconnectOptions()...)
 	nc, err := nats.Connect(strings.Join(cf.URLs, ","), append(opts, nats.Timeout(5*time.Second))...)
 	if err != nil {
 		return nil, DialError(cf, err)

@@ -65,6 +65,9 @@ func EngineSettings(e *IO, stdin io.Reader, f EngineFlags) (*EngineSetup, error)
 			apply()
 		}
 	}
+	if ec.OutDir == "" {
+		ec.OutDir = s.Paths.Out // files.write's default folder: <profile>/out
+	}
 	if ec.Engines < 0 {
 		return nil, &ConfigError{fmt.Errorf("-n %d: expected 0 or more (0 = one per CPU)", ec.Engines)}
 	}

@@ -110,7 +110,9 @@ func (ph *ProfileHub) start() error {
 		Registry:   ph.Paths.Registry,
 		TLS:        tlsCfg,
 		MaxPayload: int(h.MaxPayload), Heartbeat: time.Duration(h.Heartbeat) / 2,
-		EngineTimeout: time.Duration(h.EngineTimeout), HTTP: h.HTTP}, ph.Log)
+		EngineTimeout: time.Duration(h.EngineTimeout), HTTP: h.HTTP,
+		StateDir: ph.Paths.State, TaskRecords: h.TaskRecords, ResultsMaxBytes: int64(h.ResultsMaxBytes),
+		Transport: hub.TransportLimits(h)}, ph.Log)
 	if err != nil {
 		return &ConfigError{err}
 	}

@@ -142,6 +142,9 @@ func (s *supervisor) serve(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-s.ph.Hub.ShutdownRequested(): // a client's shutdown(hub=True)
+			s.log.Info("a client asked the hub to shut down")
+			return
 		case c := <-exits:
 			why := c.ExitReason(s.pirunOf(c.Rec.Host))
 			s.log.Warn("engine process exited", "host", c.Rec.Host, "reason", why)

@@ -31,6 +31,9 @@ func runHub(ctx context.Context, e *env, args []string) int {
 	}
 	defer ph.Close()
 	ph.Announce(e.stdout, e.stderr)
-	<-ctx.Done()
+	select {
+	case <-ctx.Done():
+	case <-ph.Hub.ShutdownRequested(): // a client's shutdown(hub=True)
+	}
 	return exitOK
 }
