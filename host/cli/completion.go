@@ -51,3 +51,16 @@ complete -c pirun -a '(pirun __complete (commandline -opc)[2..-1] (commandline -
 	}
 	return "", fmt.Errorf("unknown shell %q: expected bash, zsh or fish", shell)
 }
+
+// CompletionCommand is `pirun completion ARGS`: the script for the one
+// shell named, the command's help for -h or --help, or an error that
+// says what to type.
+func CompletionCommand(args []string) (string, error) {
+	switch {
+	case len(args) == 1 && (args[0] == "-h" || args[0] == "--help"):
+		return HelpOf("pirun completion").Usage, nil
+	case len(args) != 1:
+		return "", fmt.Errorf("expected one shell: bash, zsh or fish\n\n%s", HelpOf("pirun completion").Usage)
+	}
+	return Completion(args[0])
+}

@@ -56,7 +56,7 @@ the profile used when no \-\-profile is given (else default)
 debug: every log record on stderr
 .TP
 .B NO_COLOR
-pirun writes no colours or escape codes in any case
+when set (to anything), the REPL does not colour its errors red; nothing else in pirun writes colours
 .SH FILES
 .TP
 .I ~/.config/pirun/PROFILE/pirun.toml

@@ -14,7 +14,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"go.starlark.net/resolve"
 	"go.starlark.net/starlark"
 	"go.starlark.net/syntax"
 
@@ -42,6 +41,7 @@ type Config struct {
 	Out      io.Writer // values, print output, engine output and magics
 	Err      io.Writer // errors
 	Terminal bool      // standard input is a terminal: prompts, line editing, completion, history, colours
+	NoColor  bool      // no colours even on a terminal ($NO_COLOR is set)
 	History  string    // the line history file when Terminal; "" keeps none
 	Argv     []string  // the session's argv
 	Banner   string    // the first line of the banner, e.g. "pirun 0.1.0"
@@ -135,7 +135,7 @@ func (r *REPL) printf(format string, args ...any) {
 // errorf writes an error (in red on a terminal).
 func (r *REPL) errorf(format string, args ...any) {
 	msg := strings.TrimRight(fmt.Sprintf(format, args...), "\n")
-	if r.cfg.Terminal {
+	if r.cfg.Terminal && !r.cfg.NoColor {
 		msg = "\x1b[31m" + msg + "\x1b[0m"
 	}
 	r.mu.Lock()
@@ -293,22 +293,10 @@ func (r *REPL) chunkContext(parent context.Context) (context.Context, func() boo
 // report prints a chunk's error: a Starlark backtrace, a syntax error
 // with its position, or the message.
 func (r *REPL) report(err error, interrupted bool) {
-	var ee *starlark.EvalError
-	var rl resolve.ErrorList
 	var pf *pxFailed
-	switch {
-	case errors.As(err, &pf):
-		// each engine's error is printed already
-	case errors.As(err, &ee):
-		r.errorf("%s", starlib.Backtrace(ee))
-	case errors.As(err, &rl):
-		var b strings.Builder
-		for _, e := range rl {
-			fmt.Fprintf(&b, "%s: %s\n", e.Pos, e.Msg)
-		}
-		r.errorf("%s", b.String())
-	default:
-		r.errorf("%v", err)
+	if !errors.As(err, &pf) { // else each engine's error is printed already
+		text, _ := starlib.ErrorText(err)
+		r.errorf("%s", text)
 	}
 	if interrupted && !strings.Contains(err.Error(), errInterruptChunk.Error()) {
 		r.errorf("%v", errInterruptChunk)

@@ -19,11 +19,8 @@ func parseFlags(e *env, fs *flag.FlagSet, args []string) (int, bool) {
 		return exitOK, false
 	}
 	err := cli.Parse(e.stdout, e.stderr, fs, args)
-	switch {
-	case err == nil:
-		return exitOK, true
-	case errors.Is(err, cli.ErrHelp):
-		return exitOK, false
+	if err == nil || errors.Is(err, cli.ErrHelp) {
+		return exitOK, err == nil // after --help: stop, with success
 	}
 	return exitUsage, false
 }

@@ -29,25 +29,9 @@ func runHelp(ctx context.Context, e *env, args []string) int {
 	return run(ctx, e, append(slices.Clip(args), "--help"))
 }
 
-func commandNames() []string {
-	var names []string
-	for _, c := range commands() {
-		names = append(names, c.name)
-	}
-	return names
-}
-
 // runCompletion is pirun completion SHELL.
 func runCompletion(_ context.Context, e *env, args []string) int {
-	switch {
-	case len(args) == 1 && (args[0] == "-h" || args[0] == "--help"):
-		fmt.Fprint(e.stdout, cli.HelpOf("pirun completion").Usage)
-		return exitOK
-	case len(args) != 1:
-		fmt.Fprintf(e.stderr, "pirun completion: expected one shell: bash, zsh or fish\n\n%s", cli.HelpOf("pirun completion").Usage)
-		return exitUsage
-	}
-	script, err := cli.Completion(args[0])
+	script, err := cli.CompletionCommand(args)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "pirun completion: %v\n", err)
 		return exitUsage

@@ -28,7 +28,7 @@ func runHubEngines(e *env, args []string) (code int, ok bool) {
 		fmt.Fprintf(e.stderr, "%s: expected one engine name, got %d arguments\n\n%s", cmd, fs.NArg(), cli.HelpOf(cmd).Usage)
 		return exitUsage, true
 	}
-	paths, _, err := openProfile(e, *profile)
+	paths, _, err := cluster.OpenProfile(*profile, e.getenv, e.stderr)
 	if err == nil {
 		err = cluster.EngineCredential(e.stdout, paths, args[0] == "add-engine", fs.Arg(0))
 	}

@@ -16,7 +16,6 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/pirun-dev/pirun/conf"
 	"github.com/pirun-dev/pirun/engine/node"
 	"github.com/pirun-dev/pirun/host/cli"
 	"github.com/pirun-dev/pirun/host/cluster"
@@ -107,6 +106,13 @@ func usage() string {
 	return cli.Usage(cmds)
 }
 
+func commandNames() (names []string) {
+	for _, c := range commands() {
+		names = append(names, c.name)
+	}
+	return names
+}
+
 // reportAs prints the error of command cmd and returns its exit status:
 // 2 for a mistake in flags, files or the environment, else 3 (the cluster
 // is unavailable).
@@ -126,11 +132,6 @@ type configError = cluster.ConfigError
 func isConfig(err error) bool {
 	var ne *node.ConfigError
 	return cluster.IsConfig(err) || errors.As(err, &ne)
-}
-
-// openProfile returns the profile's paths and settings, creating its folders.
-func openProfile(e *env, name string) (conf.ProfilePaths, conf.Profile, error) {
-	return cluster.OpenProfile(name, e.getenv, e.stderr)
 }
 
 // io is what host/cluster may touch of the process.

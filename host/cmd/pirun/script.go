@@ -5,17 +5,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"time"
-
-	"go.starlark.net/resolve"
-	"go.starlark.net/starlark"
-	"go.starlark.net/syntax"
 
 	"github.com/pirun-dev/pirun/engine"
 	"github.com/pirun-dev/pirun/engine/node"
@@ -125,41 +120,22 @@ func execScript(ctx context.Context, e *env, f scriptFlags, path string, src []b
 // report prints err the way a user should read it and returns the exit
 // status.
 func report(e *env, err error) int {
-	if err == nil {
-		return exitOK
-	}
-	var ee *starlark.EvalError
-	var se syntax.Error
-	var re resolve.ErrorList
-	var ce *configError
 	switch {
-	case errors.As(err, &ce):
+	case err == nil:
+		return exitOK
+	case cluster.IsConfig(err):
 		fmt.Fprintf(e.stderr, "pirun: %v\n", err)
 		return exitUsage
 	case client.IsCluster(err):
-		fmt.Fprintf(e.stderr, "pirun: %v\n", unwrapEval(err))
+		fmt.Fprintf(e.stderr, "pirun: %v\n", starlib.Cause(err))
 		return exitUnavailable
-	case errors.As(err, &ee):
-		fmt.Fprintf(e.stderr, "%s\n", starlib.Backtrace(ee))
-	case errors.As(err, &se):
-		fmt.Fprintf(e.stderr, "%s\n", se.Error())
-	case errors.As(err, &re):
-		for _, r := range re {
-			fmt.Fprintf(e.stderr, "%s: %s\n", r.Pos, r.Msg)
-		}
-	default:
-		fmt.Fprintf(e.stderr, "pirun: %v\n", err)
 	}
+	text, script := starlib.ErrorText(err)
+	if !script {
+		fmt.Fprint(e.stderr, "pirun: ")
+	}
+	fmt.Fprint(e.stderr, text)
 	return exitFailed
-}
-
-// unwrapEval returns the innermost cause of a Starlark evaluation error.
-func unwrapEval(err error) error {
-	var ee *starlark.EvalError
-	if errors.As(err, &ee) && ee.Unwrap() != nil {
-		return ee.Unwrap()
-	}
-	return err
 }
 
 // openCluster connects the client of a run: to the cluster of f.connect
