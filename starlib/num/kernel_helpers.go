@@ -7,12 +7,39 @@ package num
 
 import "math"
 
+// fmod is math.Mod, exactly, at a few nanoseconds where the quotient is
+// below 2⁵²: math.Mod subtracts one bit of the quotient at a time
+// (~100 ns for a % 7 with a near 10⁵, where numpy's C fmod takes ~5).
+// The truncated quotient t of |a|/|b| is off by at most one from the true
+// one there (the division is correctly rounded), and |a| − t·|b| for the
+// true t is fmod's result, always representable, so one fused
+// multiply-add gives it exactly; a remainder out of [0, |b|) says t was
+// off, and is computed again with t corrected.
+func fmod(a, b float64) float64 {
+	x, y := math.Abs(a), math.Abs(b)
+	q := x / y
+	if !(q < 1<<52) || math.IsInf(y, 0) || y == 0 { // NaN, ±Inf, b == 0 and huge quotients
+		return math.Mod(a, b)
+	}
+	t := math.Trunc(q)
+	r := math.FMA(-t, y, x)
+	if r < 0 {
+		r = math.FMA(-(t - 1), y, x)
+	} else if r >= y {
+		r = math.FMA(-(t + 1), y, x)
+	}
+	if r < 0 || r >= y {
+		return math.Mod(a, b)
+	}
+	return math.Copysign(r, a)
+}
+
 // floorDivF is numpy's floor_divide of two floats (npy_floor_divide).
 func floorDivF(a, b float64) float64 {
 	if b == 0 {
 		return a / b
 	}
-	mod := math.Mod(a, b)
+	mod := fmod(a, b)
 	div := (a - mod) / b
 	if mod != 0 {
 		if (b < 0) != (mod < 0) {
@@ -31,7 +58,7 @@ func floorDivF(a, b float64) float64 {
 
 // modF is numpy's remainder of two floats: the sign of b, NaN for b == 0.
 func modF(a, b float64) float64 {
-	mod := math.Mod(a, b)
+	mod := fmod(a, b)
 	if b == 0 {
 		return mod
 	}
