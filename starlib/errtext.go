@@ -1,3 +1,6 @@
+// This file defines how a script's error reads on a terminal (ErrorText)
+// and its innermost cause (Cause).
+
 package starlib
 
 import (

@@ -161,10 +161,11 @@ The service cannot see /home or /tmp: copy pirun to /usr/local/bin first.
 `,
 	},
 	"pirun status": {
-		Usage: `Usage: pirun status [--profile P | --connect FILE] [--json]
+		Usage: `Usage: pirun status [--profile P | --connect FILE] [--ssh GATEWAY] [--json] [--tasks]
 
 Shows the hub's address, each engine (id, host, pid, arch, state, current
-task, queue, tasks done, uptime), the queues and where the logs are.
+task, queue, tasks done, uptime), the queues and where the logs are; with
+--tasks, the hub's records of recent tasks instead.
 `,
 		Examples: `  pirun status --profile lab
   pirun status --json | jq '.engines[] | select(.state == "busy")'

@@ -47,7 +47,7 @@ func Abort(ctx context.Context, e *IO, profile string, all bool, clientID string
 	for _, r := range stopped {
 		clients[r.Client]++
 	}
-	fmt.Fprintf(e.Stdout, "aborted %d tasks of %d clients\n", len(stopped), len(clients))
+	fmt.Fprintf(e.Stdout, "aborted %s of %s\n", plural(len(stopped), "task"), plural(len(clients), "client"))
 	return nil
 }
 
@@ -125,4 +125,12 @@ func PrintTasks(w io.Writer, ts []client.TaskStatus, asJSON bool) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.Encode(map[string]any{"tasks": ts})
+}
+
+// plural is "1 task", "2 tasks".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -12,6 +12,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -113,7 +114,7 @@ func Connect(ctx context.Context, path, ssh string, cfg client.Config, log *slog
 	if err != nil {
 		return nil, DialError(cf, err)
 	}
-	cfg.Hint = "start engines with: pirun engine --connect " + strings.Replace(path, conf.RoleClient+"-connection", conf.RoleEngine+"-connection", 1)
+	cfg.Hint = engineHint(path)
 	return client.Connect(ctx, nc, cfg, log)
 }
 
@@ -151,4 +152,15 @@ func ReadConnStdin(r io.Reader) (conf.ConnFile, error) {
 		return cf, fmt.Errorf("connection file from stdin: this is %s %s connection file; an engine needs security/engine-connection.toml", Article(cf.Role), cf.Role)
 	}
 	return cf, nil
+}
+
+// engineHint says how to start engines for the hub of the client
+// connection file at path: with the engine file beside it when this
+// machine has one (the hub's own profile), else with the hub's.
+func engineHint(path string) string {
+	engineFile := strings.Replace(path, conf.RoleClient+"-connection", conf.RoleEngine+"-connection", 1)
+	if fi, err := os.Stat(engineFile); engineFile != path && err == nil && fi.Mode().IsRegular() {
+		return "start engines with: pirun engine --connect " + engineFile
+	}
+	return "start engines on each machine with: pirun engine --connect engine-connection.toml, a copy of the file in the security/ folder of the hub's profile (pirun hub prints where it is)"
 }

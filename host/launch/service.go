@@ -32,7 +32,7 @@ const (
 	ServiceConfDir  = "/etc/pirun"                        // root:pirun 0750
 	ServiceConnFile = "/etc/pirun/engine-connection.toml" // pirun:pirun 0600; the unit starts only once it exists
 	ServiceConfig   = "/etc/pirun/pirun.toml"             // the [engine] table, a conffile
-	ServiceStateDir = "/var/lib/pirun"                    // PIRUN_DIR: the profile, its log/ and state/
+	ServiceStateDir = "/var/lib/pirun"                    // PIRUN_DIR: holds the profile default/, with its log/, state/ and out/
 	serviceUnitDir  = "/etc/systemd/system"               // where install-service writes the unit
 	serviceFileDir  = "service"                           // the embedded folder
 	serviceExecLine = "ExecStart=" + ServiceBinary + " "  // the unit line that names the binary

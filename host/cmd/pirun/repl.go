@@ -54,7 +54,7 @@ func runREPL(ctx context.Context, e *env, f replFlags) int {
 	}
 	others := cluster.NewOthers(e.stderr, e.getenv, f.ssh, client.Config{Output: e.stdout, Stderr: e.stderr, Quiet: f.quiet}, f.verbose)
 	defer others.Close()
-	r, err := repl.New(repl.Config{In: e.stdin, Out: e.stdout, Err: e.stderr, Terminal: isTerminal(e.stdin) && isTerminal(e.stdout), NoColor: e.getenv("NO_COLOR") != "",
+	r, err := repl.New(repl.Config{In: e.stdin, Out: e.stdout, Err: e.stderr, Terminal: isTerminal(e.stdin) && isTerminal(e.stdout), NoColor: e.getenv("NO_COLOR") != "" || !isTerminal(e.stderr),
 		History: history, Banner: "pirun " + version, Connect: others.Connect})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "pirun repl: %v\n", err)
