@@ -129,7 +129,11 @@ func openLoc(dir, key string, create bool) (*loc, error) {
 	}
 	root, err := os.OpenRoot(dir)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", key, err)
+		how := "[engine] " + key + " (PIRUN_" + strings.ToUpper(key) + ")"
+		if key == "data_dir" {
+			how = "[engine] data_dir / PIRUN_DATA_DIR / --data-dir"
+		}
+		return nil, fmt.Errorf("%s: %w; set %s to an existing folder", key, err, how)
 	}
 	return &loc{fsys: root, key: key, dir: dir, jailed: true}, nil
 }
