@@ -123,7 +123,7 @@ func (m *module) fits(b *starlark.Builtin, l *loc, p string, n, old int64) error
 	if m.max <= 0 || m.used+n-old <= m.max {
 		return nil
 	}
-	return fmt.Errorf("%s: writing %d bytes to %q would take %s past its max_out_bytes of %d bytes (%d in use by this engine process); write less, remove files with files.remove, or raise [engine] max_out_bytes", b.Name(), n, p, l.key, m.max, m.used)
+	return fmt.Errorf("%s: writing %d bytes to %q would take %s past its max_out_bytes of %d bytes (%d bytes in it now); write less, remove files with files.remove, or raise [engine] max_out_bytes", b.Name(), n, p, l.key, m.max, m.used)
 }
 
 // parentHint explains a missing parent folder, else err as l.explain does.
@@ -151,16 +151,20 @@ func (m *module) writeFile(th *starlark.Thread, b *starlark.Builtin, p string, d
 	n := int64(len(data))
 	m.mu.Lock()
 	err = m.fits(b, l, p, n, m.oldSize(l, clean))
+	if err == nil {
+		m.used += n // reserved for the temporary file, so that concurrent writes see it
+	}
 	m.mu.Unlock()
 	if err != nil { // before writing anything, when it cannot fit anyway
 		return err
 	}
 	tmp, err := l.writeTemp(p, clean, data)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.used -= n // the reservation ends; the rename below counts the write
 	if err != nil {
 		return fmt.Errorf("%s: %w", b.Name(), err)
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	err = l.replaceable(p, clean)
 	if err == nil {
 		err = m.fits(b, l, p, n, m.oldSize(l, clean))
@@ -278,7 +282,7 @@ func (m *module) remove(th *starlark.Thread, b *starlark.Builtin, args starlark.
 		return nil, fmt.Errorf("%s: %w", b.Name(), l.explain(p, err))
 	}
 	if mode.IsRegular() {
-		m.used -= info.Size()
+		m.used = max(m.used-info.Size(), 0) // the host may have removed files too
 	}
 	l.syncDir(filepath.Dir(clean))
 	return starlark.None, nil
