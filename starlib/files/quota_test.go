@@ -98,3 +98,18 @@ func TestQuotaConcurrentWriters(t *testing.T) {
 		t.Errorf("40 concurrent writes of 100 bytes under a quota of 1000: %d succeeded, %d bytes in out_dir; want 10 and 1000", ok, total)
 	}
 }
+
+// TestWriteArrayEmptyPath: write_array("") names no file and is refused,
+// not written as a hidden ".npy".
+func TestWriteArrayEmptyPath(t *testing.T) {
+	out := t.TempDir()
+	d := engineFiles(t, "", out, 0)
+	for _, p := range []string{"", "sub/"} {
+		if e := run(d, fmt.Sprintf(`files.write_array(%q, [1, 2])`, p)); !strings.Contains(e, "names no file") {
+			t.Errorf("files.write_array(%q): got %q; want it refused as naming no file", p, e)
+		}
+	}
+	if entries, _ := os.ReadDir(out); len(entries) != 0 {
+		t.Errorf("files.write_array with no file name left %v in out_dir", entries)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"go.starlark.net/starlark"
 )
@@ -82,6 +83,8 @@ func (m *module) appendText(th *starlark.Thread, b *starlark.Builtin, args starl
 	if err := m.fits(b, l, p, int64(len(data)), 0); err != nil {
 		return nil, err
 	}
+	_, lerr := l.fsys.Lstat(clean)
+	created := errors.Is(lerr, fs.ErrNotExist)
 	f, info, err := l.openRegular(p, clean, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", b.Name(), l.parentHint(p, clean, err))
@@ -93,6 +96,9 @@ func (m *module) appendText(th *starlark.Thread, b *starlark.Builtin, args starl
 	if err != nil {
 		f.Truncate(info.Size()) // the old content, as far as the disk lets us
 		f.Close()
+		if created {
+			l.fsys.Remove(clean) // an empty file the failed append made
+		}
 		return nil, fmt.Errorf("%s: %w", b.Name(), l.explain(p, err))
 	}
 	if err := f.Close(); err != nil {
@@ -276,7 +282,7 @@ func (m *module) remove(th *starlark.Thread, b *starlark.Builtin, args starlark.
 		return nil, fmt.Errorf("%s: %w", b.Name(), l.notRegular(p, mode))
 	}
 	if err := l.fsys.Remove(clean); err != nil {
-		if mode.IsDir() && !errors.Is(err, fs.ErrNotExist) {
+		if mode.IsDir() && (errors.Is(err, syscall.ENOTEMPTY) || errors.Is(err, syscall.EEXIST)) {
 			return nil, fmt.Errorf("%s: %q is a folder that is not empty (under %s %s); remove its files first", b.Name(), p, l.key, l.dir)
 		}
 		return nil, fmt.Errorf("%s: %w", b.Name(), l.explain(p, err))
