@@ -25,9 +25,9 @@ type Engine struct {
 	// caller decides: the profile's out/ folder for `pirun engine`, the
 	// data_dir in the zero-set-up mode.
 	OutDir string `toml:"out_dir"`
-	// MaxOutBytes bounds what the engines of the process may add to
-	// OutDir, net (overwriting counts the difference, removing gives the
-	// bytes back); 0 means the default, 1GiB.
+	// MaxOutBytes bounds the total size of OutDir's files, those there
+	// before the process started included (overwriting counts the
+	// difference, removing gives the bytes back); 0 means the default, 1GiB.
 	MaxOutBytes Size `toml:"max_out_bytes"`
 	// Preload lists .star files run into every engine's namespace at start,
 	// in order.

@@ -6,6 +6,7 @@ package integration
 import (
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -98,5 +99,20 @@ func TestMPITimeout(t *testing.T) {
 	r = runPirun(t, "", cliTimeout, "mpi", "--profile", "default", "-n", "1", script)
 	if r.code != 0 || r.stdout != "[rank 0] 0 1\n" || strings.Contains(r.stderr, "waiting") {
 		t.Errorf("pirun mpi -n 1 on 1 engine = exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestScriptBadDataDir: a zero-setup run whose data_dir does not exist is
+// a configuration mistake: exit 2, naming the setting and what to do.
+func TestScriptBadDataDir(t *testing.T) {
+	dir := t.TempDir()
+	script := filepath.Join(dir, "x.star")
+	if err := os.WriteFile(script, []byte("print(1)\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "nope")
+	r := runCmd(t, cliTimeout, func(cmd *exec.Cmd) { cmd.Env = append(cmd.Env, "PIRUN_DATA_DIR="+missing) }, script)
+	if r.code != 2 || !strings.Contains(r.stderr, "data_dir") || !strings.Contains(r.stderr, "to an existing folder") {
+		t.Errorf("PIRUN_DATA_DIR=%s pirun x.star = exit %d, stderr %q; want exit 2 naming data_dir and what to set", missing, r.code, r.stderr)
 	}
 }

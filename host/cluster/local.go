@@ -27,7 +27,8 @@ type Local struct {
 	Hub    *hub.Hub
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
-	err    error
+	done   chan struct{} // closed when the engines' run returns, after err is set
+	err    error         // what the engines' run returned; read only after done
 }
 
 // StartLocal starts an in-process hub (its dashboard at http unless "");
@@ -40,7 +41,7 @@ func StartLocal(version, http string, log *slog.Logger) (*Local, error) {
 	if err := hb.Start(); err != nil {
 		return nil, err
 	}
-	return &Local{Hub: hb, cancel: func() {}}, nil
+	return &Local{Hub: hb, cancel: func() {}, done: make(chan struct{})}, nil
 }
 
 // Dial connects an engine daemon to the local hub without a socket.
@@ -54,7 +55,10 @@ func (lc *Local) Dial(ctx context.Context, opts ...nats.Option) (*nats.Conn, err
 func (lc *Local) Go(ctx context.Context, run func(ctx context.Context) error) {
 	dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	lc.cancel = cancel
-	lc.wg.Go(func() { lc.err = run(dctx) })
+	lc.wg.Go(func() {
+		lc.err = run(dctx)
+		close(lc.done)
+	})
 }
 
 // Client connects a client to the local hub and waits for n engines.
@@ -69,10 +73,22 @@ func (lc *Local) Client(ctx context.Context, n int, cfg client.Config, log *slog
 	}
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
+	go func() { // engines that stop early end the wait at once
+		select {
+		case <-lc.done:
+			cancel()
+		case <-wctx.Done():
+		}
+	}()
 	if err := c.WaitForEngines(wctx, n); err != nil {
 		c.Close()
-		if lc.err != nil {
-			return nil, lc.err
+		select {
+		case <-lc.done:
+			if lc.err != nil {
+				return nil, lc.err
+			}
+			return nil, fmt.Errorf("the local engines stopped before %d were ready; run with -v to see their log", n)
+		default:
 		}
 		return nil, err
 	}

@@ -142,6 +142,9 @@ func (m *module) writeArray(thread *starlark.Thread, b *starlark.Builtin, args s
 			return nil, fmt.Errorf("%s: a is a %s; want a num array (or a list of numbers)", b.Name(), v.Type())
 		}
 	}
+	if p == "" || strings.HasSuffix(p, "/") || strings.HasSuffix(p, "\\") {
+		return nil, fmt.Errorf("%s: the path %q names no file; name one, e.g. \"result.npy\"", b.Name(), p)
+	}
 	if !strings.HasSuffix(p, ".npy") {
 		p += ".npy"
 	}

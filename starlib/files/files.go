@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
@@ -26,8 +27,9 @@ type Options struct {
 	// OutDir is the folder the writing functions write; "" means none.
 	// It is created if missing.
 	OutDir string
-	// MaxOutBytes bounds what the writes of this module may add to
-	// OutDir, net; 0 or less means no bound.
+	// MaxOutBytes bounds the total size of OutDir's regular files, those
+	// there before the module opened it included; the module refuses a
+	// write past it. 0 or less means no bound.
 	MaxOutBytes int64
 }
 
@@ -60,7 +62,7 @@ type module struct {
 	// targets, appends, removals, and the quota's count.
 	mu   sync.Mutex
 	max  int64 // the quota; 0 = none
-	used int64 // net bytes this module added to the written folder
+	used int64 // bytes in the written folder: found at New, plus writes (reserved while in progress), minus removals
 	// replaced is the size of the file a write replaces (see oldSize).
 	replaced int64
 }
@@ -78,9 +80,55 @@ func New(o Options) (*starlarkstruct.Module, error) {
 	if err != nil {
 		return nil, err
 	}
+	if out != nil {
+		if m.used, err = out.sweep(time.Now().Add(-staleTemp)); err != nil {
+			return nil, err
+		}
+	}
 	m.read = fixedLoc(data, "data_dir")
 	m.write = fixedLoc(out, "out_dir")
 	return m.starlarkModule(), nil
+}
+
+// staleTemp is how old a write's temporary file must be for [New] to
+// remove it: one left by a killed engine. A younger one may be another
+// engine process's write in progress into the same folder.
+const staleTemp = 5 * time.Minute
+
+// sweep removes the temporary files of writes (see isTemp) last modified
+// before stale, left by an engine killed while writing, and returns the
+// total size of the regular files that remain under l, the quota's start.
+func (l *loc) sweep(stale time.Time) (int64, error) {
+	var total int64
+	err := fs.WalkDir(l.fsys.FS(), ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if name == "." {
+				return err
+			}
+			return nil // a folder this engine cannot read: it cannot list it either
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		info, err := d.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // removed meanwhile
+		}
+		if err != nil {
+			return err
+		}
+		if isTemp(name) && info.ModTime().Before(stale) {
+			if err := l.fsys.Remove(name); err == nil || errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+		}
+		total += info.Size()
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("%s: counting its files for max_out_bytes: %w; check that this engine may read every folder under %s", l.key, err, l.dir)
+	}
+	return total, nil
 }
 
 // NewHost returns the host's files module: it reads and writes relative to
@@ -129,7 +177,11 @@ func openLoc(dir, key string, create bool) (*loc, error) {
 	}
 	root, err := os.OpenRoot(dir)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", key, err)
+		how := "[engine] " + key + " (PIRUN_" + strings.ToUpper(key) + ")"
+		if key == "data_dir" {
+			how = "[engine] data_dir / PIRUN_DATA_DIR / --data-dir"
+		}
+		return nil, fmt.Errorf("%s: %w; set %s to an existing folder", key, err, how)
 	}
 	return &loc{fsys: root, key: key, dir: dir, jailed: true}, nil
 }

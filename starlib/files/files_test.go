@@ -163,7 +163,7 @@ func TestQuota(t *testing.T) {
 	d := engineFiles(t, out, out, 1000)
 	for _, test := range []struct{ src, want string }{
 		{`files.write("a", "x" * 600)`, ""},
-		{`files.write("b", "x" * 600)`, `files.write: writing 600 bytes to "b" would take out_dir past its max_out_bytes of 1000 bytes (600 in use by this engine process); write less, remove files with files.remove, or raise [engine] max_out_bytes`},
+		{`files.write("b", "x" * 600)`, `files.write: writing 600 bytes to "b" would take out_dir past its max_out_bytes of 1000 bytes (600 bytes in it now); write less, remove files with files.remove, or raise [engine] max_out_bytes`},
 		{`files.write("a", "x" * 1000)`, ""}, // replaces the 600: 1000 in use
 		{`files.append("a", "y")`, "past its max_out_bytes of 1000 bytes"},
 		{`files.remove("a")`, ""}, // gives the 1000 back

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"go.starlark.net/starlark"
 )
@@ -82,6 +83,8 @@ func (m *module) appendText(th *starlark.Thread, b *starlark.Builtin, args starl
 	if err := m.fits(b, l, p, int64(len(data)), 0); err != nil {
 		return nil, err
 	}
+	_, lerr := l.fsys.Lstat(clean)
+	created := errors.Is(lerr, fs.ErrNotExist)
 	f, info, err := l.openRegular(p, clean, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", b.Name(), l.parentHint(p, clean, err))
@@ -93,6 +96,9 @@ func (m *module) appendText(th *starlark.Thread, b *starlark.Builtin, args starl
 	if err != nil {
 		f.Truncate(info.Size()) // the old content, as far as the disk lets us
 		f.Close()
+		if created {
+			l.fsys.Remove(clean) // an empty file the failed append made
+		}
 		return nil, fmt.Errorf("%s: %w", b.Name(), l.explain(p, err))
 	}
 	if err := f.Close(); err != nil {
@@ -123,7 +129,7 @@ func (m *module) fits(b *starlark.Builtin, l *loc, p string, n, old int64) error
 	if m.max <= 0 || m.used+n-old <= m.max {
 		return nil
 	}
-	return fmt.Errorf("%s: writing %d bytes to %q would take %s past its max_out_bytes of %d bytes (%d in use by this engine process); write less, remove files with files.remove, or raise [engine] max_out_bytes", b.Name(), n, p, l.key, m.max, m.used)
+	return fmt.Errorf("%s: writing %d bytes to %q would take %s past its max_out_bytes of %d bytes (%d bytes in it now); write less, remove files with files.remove, or raise [engine] max_out_bytes", b.Name(), n, p, l.key, m.max, m.used)
 }
 
 // parentHint explains a missing parent folder, else err as l.explain does.
@@ -151,16 +157,20 @@ func (m *module) writeFile(th *starlark.Thread, b *starlark.Builtin, p string, d
 	n := int64(len(data))
 	m.mu.Lock()
 	err = m.fits(b, l, p, n, m.oldSize(l, clean))
+	if err == nil {
+		m.used += n // reserved for the temporary file, so that concurrent writes see it
+	}
 	m.mu.Unlock()
 	if err != nil { // before writing anything, when it cannot fit anyway
 		return err
 	}
 	tmp, err := l.writeTemp(p, clean, data)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.used -= n // the reservation ends; the rename below counts the write
 	if err != nil {
 		return fmt.Errorf("%s: %w", b.Name(), err)
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	err = l.replaceable(p, clean)
 	if err == nil {
 		err = m.fits(b, l, p, n, m.oldSize(l, clean))
@@ -272,13 +282,13 @@ func (m *module) remove(th *starlark.Thread, b *starlark.Builtin, args starlark.
 		return nil, fmt.Errorf("%s: %w", b.Name(), l.notRegular(p, mode))
 	}
 	if err := l.fsys.Remove(clean); err != nil {
-		if mode.IsDir() && !errors.Is(err, fs.ErrNotExist) {
+		if mode.IsDir() && (errors.Is(err, syscall.ENOTEMPTY) || errors.Is(err, syscall.EEXIST)) {
 			return nil, fmt.Errorf("%s: %q is a folder that is not empty (under %s %s); remove its files first", b.Name(), p, l.key, l.dir)
 		}
 		return nil, fmt.Errorf("%s: %w", b.Name(), l.explain(p, err))
 	}
 	if mode.IsRegular() {
-		m.used -= info.Size()
+		m.used = max(m.used-info.Size(), 0) // the host may have removed files too
 	}
 	l.syncDir(filepath.Dir(clean))
 	return starlark.None, nil

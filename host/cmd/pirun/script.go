@@ -154,8 +154,8 @@ func openCluster(ctx context.Context, e *env, f scriptFlags, out io.Writer, scri
 		}
 		cfg.Version, cfg.GOARM = version, goarm()
 		d, err := engine.New(cfg, lc.Dial, log)
-		if err != nil {
-			return 0, err
+		if err != nil { // a data_dir or out_dir that cannot be opened
+			return 0, &configError{Err: err}
 		}
 		lc.Go(ctx, d.Run)
 		return cfg.Engines, nil
