@@ -32,7 +32,7 @@ type Config struct {
 	Name        string        // shown in status; defaults to the host name
 	DataDir     string        // the folder the files module reads; "" = none
 	OutDir      string        // the folder the files module writes; "" = DataDir
-	MaxOutBytes int64         // what writes may add to OutDir, net; 0 = DefaultMaxOutBytes
+	MaxOutBytes int64         // the size OutDir may reach; 0 = DefaultMaxOutBytes, negative = no bound
 	MaxSteps    uint64        // Starlark steps a task may take; 0 = unlimited
 	TaskTimeout time.Duration // default task timeout; 0 = none
 	Heartbeat   time.Duration // between heartbeats; 0 = 500ms

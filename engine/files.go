@@ -9,13 +9,14 @@ import (
 	"github.com/pirun-dev/pirun/starlib/files"
 )
 
-// DefaultMaxOutBytes bounds what the engines of one daemon may add to
-// out_dir when Config.MaxOutBytes is 0: 1 GiB.
+// DefaultMaxOutBytes bounds the size of out_dir when Config.MaxOutBytes is
+// 0: 1 GiB. A negative MaxOutBytes means no bound.
 const DefaultMaxOutBytes = 1 << 30
 
 // newFiles returns the files module of cfg's engines: reading under
 // DataDir, writing under OutDir (DataDir when empty, as in the embedded
-// default where both are the script's folder), bounded by MaxOutBytes.
+// default where both are the script's folder), bounded by MaxOutBytes
+// (negative: no bound).
 func newFiles(cfg Config) (*starlarkstruct.Module, error) {
 	out := cfg.OutDir
 	if out == "" {

@@ -259,5 +259,11 @@ func LocalConfig(getenv func(string) string, n int, script string) (engine.Confi
 	}
 	cfg := engine.ConfigFrom(ec)
 	cfg.DataDir, cfg.Heartbeat = dir, cfg.Heartbeat/2
+	if ec.OutDir == "" && ec.MaxOutBytes == 0 {
+		// The engines write into the user's own folder, running the user's
+		// own script, as the host's files does: no quota, and no walk of a
+		// folder that may hold the whole home to count one.
+		cfg.MaxOutBytes = -1
+	}
 	return cfg, nil
 }

@@ -80,7 +80,7 @@ func New(o Options) (*starlarkstruct.Module, error) {
 	if err != nil {
 		return nil, err
 	}
-	if out != nil {
+	if out != nil && m.max > 0 { // unbounded: nothing to count, and the folder may be big
 		if m.used, err = out.sweep(time.Now().Add(-staleTemp)); err != nil {
 			return nil, err
 		}
