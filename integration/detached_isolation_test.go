@@ -13,8 +13,9 @@ import (
 
 // TestDetachedLargeResultSecondClient is SPEC §15's collaborator pulling
 // back data, with the real client credentials: client A submits detached
-// jobs whose results are over 1 MB (sent by the hub in parts, which the
-// fetching client acknowledges) and exits; client B fetches them by id.
+// jobs whose results are 9 MB together (over the 8 MiB message limit: sent
+// by the hub in parts, which the fetching client acknowledges) and exits;
+// client B fetches them by id.
 func TestDetachedLargeResultSecondClient(t *testing.T) {
 	_, clientConn, engineConn := startHub(t)
 	startPirun(t, "engine", "--connect", engineConn, "-n", "2")
@@ -23,7 +24,7 @@ c = Client()
 c.wait_for_engines(2, timeout=30)
 def big(n):
     return "x" * n
-m = c.load_balanced_view().map_async(big, [1500000, 1600000], detached=True)
+m = c.load_balanced_view().map_async(big, [3000000, 3100000, 3200000], detached=True)
 print(json.encode(m.task_ids))
 `))
 	if a.code != 0 {
@@ -34,8 +35,8 @@ print(json.encode(m.task_ids))
 c = Client()
 print([len(x[0]) for x in c.get_result(json.decode(argv[0])).get(timeout=30)])
 `), ids)
-	if b.code != 0 || strings.TrimSpace(b.stdout) != "[1500000, 1600000]" {
-		t.Errorf("client B fetching results over 1 MB: exit %d\nstdout:\n%s\nwant [1500000, 1600000]\nstderr:\n%s", b.code, b.stdout, b.stderr)
+	if b.code != 0 || strings.TrimSpace(b.stdout) != "[3000000, 3100000, 3200000]" {
+		t.Errorf("client B fetching 9 MB of results: exit %d\nstdout:\n%s\nwant [3000000, 3100000, 3200000]\nstderr:\n%s", b.code, b.stdout, b.stderr)
 	}
 }
 
