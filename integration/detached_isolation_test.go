@@ -2,6 +2,7 @@ package integration
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -79,6 +80,12 @@ print(json.encode(m.task_ids))
 	}
 	if len(r.Records) != 1 || r.Records[0].ID != 78 || r.Records[0].Client != id {
 		t.Errorf("a client listing task records got %+v; want only its own task 78", r.Records)
+	}
+	// The hub's own credential (pirun status --tasks on its machine) lists
+	// every client's records.
+	st := runPirun(t, "", 30*time.Second, "status", "--tasks", "--json")
+	if st.code != 0 || !strings.Contains(st.stdout, strconv.FormatUint(ids[0], 10)) || !strings.Contains(st.stdout, `"id": 78`) && !strings.Contains(st.stdout, `"id":78`) {
+		t.Errorf("pirun status --tasks --json: exit %d, want client A's task %d and the raw client's 78\nstdout:\n%s\nstderr:\n%s", st.code, ids[0], st.stdout, st.stderr)
 	}
 	// Fetching A's detached result by id (allowed: its ids are random and
 	// secret) while claiming to be victim: the result comes to the asker.
