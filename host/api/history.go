@@ -174,7 +174,7 @@ func (v *ClientValue) getResult(th *starlark.Thread, b *starlark.Builtin, args s
 		return nil, err
 	}
 	if ar, ok := idsArg.(*AsyncResult); ok {
-		return ar, nil // ipyparallel gives a local result back as is
+		return v.finishHub(th, ar, block) // ipyparallel gives a local result back as is (its value when block)
 	}
 	ids, single, err := taskIDArg(b.Name(), idsArg)
 	if err != nil {

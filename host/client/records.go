@@ -6,9 +6,11 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/pirun-dev/pirun/starlib/wire"
@@ -91,6 +93,10 @@ func (c *Client) keepResultLocked(r wire.Result) {
 	if l.kept == nil {
 		l.kept = make(map[uint64][]keptResult)
 	}
+	// Copies: r's slices point into the whole reassembled batch, which
+	// keeping them would pin.
+	r.Value = bytes.Clone(r.Value)
+	r.Stdout = strings.Clone(r.Stdout)
 	k := keptResult{r: r, size: len(r.Value) + len(r.Stdout) + 64}
 	if _, ok := l.kept[r.Task]; !ok {
 		l.keptOrder = append(l.keptOrder, r.Task)

@@ -28,15 +28,21 @@ type TaskStatus struct {
 	Completed *time.Time `json:"completed,omitempty"`
 }
 
-// Tasks returns the hub's limit most recent task records (all it keeps
-// when limit is 0), oldest first.
+// Tasks returns this client's limit most recent task records (all the
+// hub keeps when limit is 0), oldest first: the hub lists a client only
+// its own (everyone's to its own credential, cluster.Tasks).
 func (c *Client) Tasks(ctx context.Context, limit int) ([]TaskStatus, error) {
 	r, err := c.Query(ctx, wire.Query{Op: wire.QueryTasks, Limit: limit})
 	if err != nil {
 		return nil, err
 	}
-	out := make([]TaskStatus, 0, len(r.Records))
-	for _, rec := range r.Records {
+	return TaskStatuses(r.Records), nil
+}
+
+// TaskStatuses gives the hub's task records as TaskStatus.
+func TaskStatuses(recs []wire.TaskRecord) []TaskStatus {
+	out := make([]TaskStatus, 0, len(recs))
+	for _, rec := range recs {
 		ts := TaskStatus{ID: rec.ID, Client: rec.Client, State: rec.Status.String(), Label: rec.Label,
 			Detached: rec.Detached, Result: rec.Result, Note: rec.Note,
 			Submitted: when(rec.Submitted), Started: when(rec.Started), Completed: when(rec.Completed)}
@@ -46,7 +52,7 @@ func (c *Client) Tasks(ctx context.Context, limit int) ([]TaskStatus, error) {
 		}
 		out = append(out, ts)
 	}
-	return out, nil
+	return out
 }
 
 func when(ns int64) *time.Time {

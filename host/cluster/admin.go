@@ -19,6 +19,7 @@ import (
 	"github.com/pirun-dev/pirun/conf"
 	"github.com/pirun-dev/pirun/host/client"
 	"github.com/pirun-dev/pirun/host/hub"
+	"github.com/pirun-dev/pirun/starlib/wire"
 )
 
 // Abort is `pirun abort`: it stops the tasks of every client (all), of
@@ -96,9 +97,17 @@ func AdminConn(stderr io.Writer, getenv func(string) string, profile string, ver
 	return nc, nil
 }
 
-// Tasks connects with the profile's (or the given) client connection file
-// and returns the hub's limit most recent task records.
+// Tasks returns the hub's limit most recent task records: every client's
+// with the hub's own credential (on the hub's machine, with its profile),
+// else with the profile's (or the given) client connection file only
+// that client's own (SPEC §15: clients are isolated).
 func Tasks(ctx context.Context, stderr io.Writer, getenv func(string) string, profile, connect, ssh string, verbose bool, limit int) ([]client.TaskStatus, error) {
+	if connect == "" && ssh == "" {
+		if nc, err := AdminConn(io.Discard, getenv, profile, verbose); err == nil {
+			defer nc.Close()
+			return adminTasks(ctx, nc, limit)
+		}
+	}
 	if connect == "" {
 		paths, _, err := OpenProfile(profile, getenv, stderr)
 		if err != nil {
@@ -133,4 +142,27 @@ func plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// adminTasks asks the hub for every client's task records on the hub's
+// own connection (a plain inbox: the hub lists them all to it).
+func adminTasks(ctx context.Context, nc *nats.Conn, limit int) ([]client.TaskStatus, error) {
+	data, err := wire.MarshalMsg(&wire.Query{Op: wire.QueryTasks, Limit: limit})
+	if err != nil {
+		return nil, err
+	}
+	qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	m, err := nc.RequestWithContext(qctx, wire.SubjectQuery, data)
+	if err != nil {
+		return nil, &client.ClusterError{Msg: "ask the hub for its task records: " + err.Error() + "; is the hub running? (pirun hub)"}
+	}
+	var r wire.QueryReply
+	if err := wire.UnmarshalMsg(m.Data, &r); err != nil {
+		return nil, &client.ClusterError{Msg: "hub's task records: " + err.Error()}
+	}
+	if r.Error != "" {
+		return nil, errors.New(r.Error)
+	}
+	return client.TaskStatuses(r.Records), nil
 }

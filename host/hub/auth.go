@@ -223,7 +223,11 @@ func addr(c server.ClientAuthentication) string {
 func clientPermissions(id string) *server.Permissions {
 	return &server.Permissions{
 		Publish: allow(wire.SubjectQuery, wire.SubmitFrom(id), wire.SubjectSchedControl, wire.SubjectJobs, wire.RecordsFrom(id),
-			wire.DaemonTasksFrom("*", id), wire.DaemonControl("*"), wire.DaemonAcks("*")),
+			wire.DaemonTasksFrom("*", id), wire.DaemonControl("*"), wire.DaemonAcks("*"),
+			// Acknowledgements of the parts of large detached results the
+			// hub sends (safe: the hub heeds only acks of its own random
+			// stream ids).
+			wire.SubjectHubAcks),
 		Subscribe: allow(wire.ClientAll(id), wire.SubjectEvents, wire.ClientInbox(id)+".>"),
 	}
 }

@@ -149,10 +149,14 @@ func (h *Hub) onRecords(m *nats.Msg) {
 		h.recs.flush(true)
 		m.Respond(nil)
 	}
-	if len(late) > 0 {
-		if _, _, res := h.recs.fetch("", late); len(res) > 0 {
-			h.sendData(wire.ClientResults(rs.Client), &wire.Results{Results: res})
-		}
+	if len(late) > 0 && !h.stopping() {
+		// Large results go in parts, which wait for acknowledgements:
+		// not on the subscription's goroutine.
+		h.wg.Go(func() {
+			if _, _, res := h.recs.fetch("", late); len(res) > 0 {
+				h.sendData(wire.ClientResults(rs.Client), &wire.Results{Results: res})
+			}
+		})
 	}
 }
 
@@ -190,18 +194,23 @@ func (h *Hub) onDetached(m *nats.Msg) {
 	})
 	h.mu.Unlock()
 	for client, out := range h.recs.onResults(rs.Results) {
-		h.sendData(wire.ClientResults(client), &wire.Results{Results: out})
+		if !h.stopping() {
+			h.wg.Go(func() { h.sendData(wire.ClientResults(client), &wire.Results{Results: out}) })
+		}
 	}
 }
 
 // fetchResults answers QueryResults: the records of the ids, and the
-// kept results sent to the asking client on its results subject.
+// kept results sent to the asking client (the owner of the reply inbox,
+// whatever the query claims) on its results subject. Anyone who knows a
+// detached job's random ids may fetch it (a collaborator pulls back data).
 func (h *Hub) fetchResults(m *nats.Msg, q wire.Query) {
-	recs, unknown, results := h.recs.fetch(q.Client, q.Tasks)
+	to := asker(m.Reply, q.Client)
+	recs, unknown, results := h.recs.fetch(to, q.Tasks)
 	h.respond(m, &wire.QueryReply{HubID: h.id, Records: recs, Unknown: unknown})
-	if len(results) > 0 && q.Client != "" && !h.stopping() {
+	if len(results) > 0 && to != "" && !h.stopping() {
 		// Large results go in parts, which wait for acknowledgements:
 		// not on the query subscription's goroutine.
-		h.wg.Go(func() { h.sendData(wire.ClientResults(q.Client), &wire.Results{Results: results}) })
+		h.wg.Go(func() { h.sendData(wire.ClientResults(to), &wire.Results{Results: results}) })
 	}
 }

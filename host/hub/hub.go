@@ -149,6 +149,7 @@ func New(cfg Config, log *slog.Logger) (*Hub, error) {
 	}
 	h.sched = newScheduler(h, cfg.Policy, h.stop, h.wg.Go, log)
 	h.sched.asm.SetLimits(cfg.Transport)
+	h.detachedAsm.SetLimits(cfg.Transport)
 	if cfg.StateDir == "" && cfg.Registry != "" {
 		cfg.StateDir = filepath.Dir(cfg.Registry)
 		h.cfg.StateDir = cfg.StateDir
@@ -663,7 +664,17 @@ func (h *Hub) onQuery(m *nats.Msg) {
 			go h.respond(m, h.shutdownEngines(q.Engines))
 		}
 	case wire.QueryTasks:
-		recs, unknown := h.recs.query(q.Tasks, q.Limit)
+		// Listing (no ids) shows a client only its own records; only an
+		// unconfined connection (the hub credential) lists everyone's.
+		// Records asked by id are shown to whoever knows the ids.
+		of := ""
+		if len(q.Tasks) == 0 && !unconfined(m.Reply) {
+			if of = asker(m.Reply, q.Client); of == "" {
+				h.respond(m, &wire.QueryReply{HubID: h.id, Error: "list task records from a client's own inbox, or with the hub credential"})
+				return
+			}
+		}
+		recs, unknown := h.recs.query(q.Tasks, q.Limit, of)
 		h.respond(m, &wire.QueryReply{HubID: h.id, Records: recs, Unknown: unknown})
 	case wire.QueryResults:
 		h.fetchResults(m, q)
@@ -761,6 +772,19 @@ func asker(reply, claimed string) string {
 	return id
 }
 
+// unconfined reports whether a reply subject can be read only by an
+// unconfined connection (the hub credential, in-process): an inbox that is
+// not an identity's. A client bound by clientPermissions reads only its
+// own identity's inbox, so it never sees an answer sent elsewhere.
+func unconfined(reply string) bool {
+	rest, ok := strings.CutPrefix(reply, wire.ClientInboxPrefix+".")
+	if !ok {
+		return false
+	}
+	id, _, _ := strings.Cut(rest, ".")
+	return !nkeys.IsValidPublicUserKey(id)
+}
+
 func (h *Hub) queueStatus() *wire.QueryReply {
 	r := &wire.QueryReply{HubID: h.id, Unassigned: h.sched.queued()}
 	for _, c := range h.control(wire.Control{Op: wire.OpStats}, nil) {
@@ -812,9 +836,19 @@ func deleteInt(s []int, v int) []int {
 	return out
 }
 
-// sendData publishes msg on subj, in parts if it is large.
+// sendData publishes msg on subj, in parts if it is large; a send waiting
+// for acknowledgements gives up when the hub stops.
 func (h *Hub) sendData(subj string, msg any) {
-	if err := h.out.SendMsg(context.Background(), subj, msg); err != nil {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-h.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	if err := h.out.SendMsg(ctx, subj, msg); err != nil {
 		h.log.Warn("publish", "subject", subj, "err", err)
 	}
 }

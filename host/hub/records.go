@@ -323,19 +323,18 @@ func (r *records) onResults(rs []wire.Result) map[string][]wire.Result {
 
 // query returns the records of ids and the ids it does not know, or the
 // limit most recent records when ids is empty.
-func (r *records) query(ids []uint64, limit int) ([]wire.TaskRecord, []uint64) {
+func (r *records) query(ids []uint64, limit int, of string) ([]wire.TaskRecord, []uint64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var out []wire.TaskRecord
 	var unknown []uint64
 	if len(ids) == 0 {
-		from := 0
-		if limit > 0 && len(r.order) > limit {
-			from = len(r.order) - limit
+		for i := len(r.order) - 1; i >= 0 && (limit <= 0 || len(out) < limit); i-- {
+			if rec := r.byID[r.order[i]]; of == "" || rec.Client == of {
+				out = append(out, rec.TaskRecord)
+			}
 		}
-		for _, id := range r.order[from:] {
-			out = append(out, r.byID[id].TaskRecord)
-		}
+		slices.Reverse(out)
 		return out, nil
 	}
 	for _, id := range ids {
@@ -351,6 +350,10 @@ func (r *records) query(ids []uint64, limit int) ([]wire.TaskRecord, []uint64) {
 // fetch returns the kept results of ids for client, and makes client a
 // watcher of the detached ones still pending.
 func (r *records) fetch(client string, ids []uint64) ([]wire.TaskRecord, []uint64, []wire.Result) {
+	// A flush moves fresh results to a segment before writing its file:
+	// wait for it, so no result is between memory and disk.
+	r.flushMu.Lock()
+	defer r.flushMu.Unlock()
 	r.mu.Lock()
 	bySeg := make(map[string][]uint64)
 	want := make(map[uint64]bool)
@@ -379,7 +382,7 @@ func (r *records) fetch(client string, ids []uint64) ([]wire.TaskRecord, []uint6
 	}
 	mem := r.mem
 	r.mu.Unlock()
-	recs, unknown := r.query(ids, 0)
+	recs, unknown := r.query(ids, 0, "")
 	out := fresh
 	for seg := range bySeg {
 		var rs []wire.Result

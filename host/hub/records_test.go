@@ -41,7 +41,7 @@ func TestRecordsSurviveRestart(t *testing.T) {
 	if len(batches) != 1 || batches[0].Tasks[0].ID != 3 || string(batches[0].Bundles[0]) != "bundle" {
 		t.Errorf("after a restart, detached tasks to queue again = %+v, want task 3 with its bundle", batches)
 	}
-	recs, unknown := again.query([]uint64{1, 2, 3, 4}, 0)
+	recs, unknown := again.query([]uint64{1, 2, 3, 4}, 0, "")
 	if len(recs) != 3 || len(unknown) != 1 || unknown[0] != 4 {
 		t.Fatalf("query(1, 2, 3, 4) = %+v, unknown %v; want 3 records and 4 unknown", recs, unknown)
 	}
@@ -70,7 +70,7 @@ func TestRecordsSurviveRestart(t *testing.T) {
 	}
 	// Another client cannot rewrite A's records.
 	again.onRecords(wire.Records{Client: "B", Events: []wire.TaskEvent{{Task: 1, Status: wire.StatusError, Time: 99}}})
-	if recs, _ := again.query([]uint64{1}, 0); recs[0].Status != wire.StatusOK {
+	if recs, _ := again.query([]uint64{1}, 0, ""); recs[0].Status != wire.StatusOK {
 		t.Errorf("client B changed A's task 1 to %v", recs[0].Status)
 	}
 }
@@ -86,7 +86,7 @@ func TestRecordsBounds(t *testing.T) {
 	for id := uint64(1); id <= 5; id++ {
 		r.onRecords(wire.Records{Client: "A", Events: []wire.TaskEvent{{Task: id, Time: int64(id)}}})
 	}
-	if recs, _ := r.query(nil, 0); len(recs) != 3 || recs[0].ID != 3 {
+	if recs, _ := r.query(nil, 0, ""); len(recs) != 3 || recs[0].ID != 3 {
 		t.Errorf("records kept past a bound of 3 = %+v, want tasks 3, 4, 5", recs)
 	}
 	big := make([]byte, 700<<10)
@@ -95,7 +95,7 @@ func TestRecordsBounds(t *testing.T) {
 		r.onResults([]wire.Result{{Task: id, Engine: 0, Status: wire.StatusOK, Value: big}})
 		r.flush(true)
 	}
-	recs, _ := r.query([]uint64{10, 11}, 0)
+	recs, _ := r.query([]uint64{10, 11}, 0, "")
 	if len(recs) != 2 || recs[0].Result || !strings.Contains(recs[0].Note, "results_max_bytes") || !recs[1].Result {
 		t.Fatalf("after 1.4 MB of results under a 1 MiB bound: %+v; want task 10's evicted with a note, 11's kept", recs)
 	}
