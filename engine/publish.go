@@ -6,6 +6,7 @@ package engine
 
 import (
 	"context"
+	"sync"
 
 	"github.com/pirun-dev/pirun/starlib/wire"
 )
@@ -31,13 +32,20 @@ type publisher struct {
 	done    map[int][]wire.TaskRef
 
 	sent recent // results sent, for OpResend (resend.go)
+
+	// Resends in flight (resend.go): wg holds them, run waits for them.
+	mu        sync.Mutex
+	wg        sync.WaitGroup
+	quit      chan struct{}   // closed when run stops: resends give up
+	stopped   bool            // quit is closed: no resend starts
+	resending map[string]bool // clients with a resend in flight
 }
 
 // maxBatch bounds the items gathered into one round of messages.
 const maxBatch = 512
 
 func newPublisher(d *Daemon) *publisher {
-	return &publisher{d: d, ch: make(chan outItem, 4096)}
+	return &publisher{d: d, ch: make(chan outItem, 4096), quit: make(chan struct{})}
 }
 
 // result queues t's result. It blocks when the publisher is far behind,
@@ -64,6 +72,7 @@ func (p *publisher) run(ctx context.Context) {
 		case it := <-p.ch:
 			p.round(it)
 		case <-ctx.Done():
+			p.stopResends()
 			for {
 				select {
 				case it := <-p.ch:

@@ -63,19 +63,53 @@ func (r *recent) take(client string, ids []uint64) []outItem {
 }
 
 // resend sends client the results of its tasks among ids again, those
-// still remembered; the client drops the ones it already has.
+// still remembered; the client drops the ones it already has. At most one
+// resend per client is in flight (a client asking again meanwhile is
+// ignored: the one in flight sends the same results); it runs on the
+// publisher's wait group, which run waits for, and gives up once the
+// publisher stopped.
 func (p *publisher) resend(client string, ids []uint64) {
 	items := p.sent.take(client, ids)
 	if len(items) == 0 {
 		return
 	}
-	go func() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stopped || p.resending[client] {
+		return
+	}
+	if p.resending == nil {
+		p.resending = make(map[string]bool)
+	}
+	p.resending[client] = true
+	p.wg.Go(func() {
+		defer func() {
+			p.mu.Lock()
+			delete(p.resending, client)
+			p.mu.Unlock()
+		}()
 		for _, it := range items {
 			t := *it.task
 			t.Balanced = false // the scheduler heard of it already
 			it.task = &t
 			it.resent = true
-			p.ch <- it
+			select {
+			case p.ch <- it:
+			case <-p.quit:
+				return
+			}
 		}
-	}()
+	})
+}
+
+// stopResends makes resends in flight give up, refuses new ones, and
+// waits for them to end.
+func (p *publisher) stopResends() {
+	p.mu.Lock()
+	if !p.stopped {
+		p.stopped = true
+		close(p.quit)
+	}
+	p.mu.Unlock()
+	p.wg.Wait()
 }

@@ -26,6 +26,25 @@ const keepEnded = 4096
 // queryTimeout bounds a status question to another daemon.
 const queryTimeout = 2 * time.Second
 
+// Bounds of the messages through the hub that wait for their rank's task
+// to start (the early messages): any daemon may send them, for any job
+// name, so they are bounded per sending daemon and in all, and a rank
+// whose task does not start within pendingStall drops them. A job whose
+// early messages from a daemon running one of its ranks were dropped
+// fails with an error saying so (Rank.lostError) instead of hanging.
+const (
+	earlyPerSender = 64 << 20         // bytes of early messages from one daemon, over all ranks of this daemon
+	earlyTotal     = 256 << 20        // bytes of early messages from all daemons
+	pendingStall   = 60 * time.Second // how long a rank whose task has not started keeps them
+	maxLost        = 64               // daemons a pending rank remembers dropping messages of
+	maxRecords     = 1 << 16          // records messages through the hub may make (finished ones are keepEnded at most)
+)
+
+// earlySize is the bytes early message m counts against the bounds.
+func earlySize(m *wire.CommMsg) int {
+	return len(m.Data) + len(m.Error) + len(m.Call) + 128
+}
+
 type rankKey struct {
 	job    string
 	engine int
@@ -47,6 +66,11 @@ type Mux struct {
 	ranks  map[rankKey]*Rank
 	ended  []rankKey      // finished ranks, oldest first
 	values map[int]*Value // each engine's `comm`
+
+	earlyFrom  map[string]int // bytes of early messages held, per sending daemon
+	earlyAll   int            // bytes of early messages held in all
+	nextExpiry time.Time      // when expireStalled looks again
+	now        func() time.Time
 }
 
 // NewMux returns the Mux of a daemon on host whose engines are those for
@@ -55,7 +79,8 @@ func NewMux(host string, exists func(engine int) bool, log *slog.Logger) *Mux {
 	if host == "" {
 		host = "a host without a name" // failure reports say "engine 5 on <host>"
 	}
-	return &Mux{host: host, exists: exists, log: log, ranks: make(map[rankKey]*Rank), values: make(map[int]*Value)}
+	return &Mux{host: host, exists: exists, log: log, ranks: make(map[rankKey]*Rank), values: make(map[int]*Value),
+		earlyFrom: make(map[string]int), now: time.Now}
 }
 
 // Connect gives the Mux the daemon's connection, whose messages are at
@@ -104,6 +129,69 @@ func (m *Mux) record(job string, engine int, create bool) *Rank {
 	return rs
 }
 
+// reserveEarly counts size bytes of an early message from daemon from,
+// and reports false, counting nothing, when that passes a bound.
+func (m *Mux) reserveEarly(from string, size int) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.earlyFrom[from]+size > earlyPerSender || m.earlyAll+size > earlyTotal {
+		return false
+	}
+	m.earlyFrom[from] += size
+	m.earlyAll += size
+	return true
+}
+
+// releaseEarly uncounts early messages that were delivered or dropped.
+func (m *Mux) releaseEarly(early []earlyMsg) {
+	if len(early) == 0 {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, e := range early {
+		m.earlyAll -= e.size
+		if m.earlyFrom[e.from] -= e.size; m.earlyFrom[e.from] <= 0 {
+			delete(m.earlyFrom, e.from)
+		}
+	}
+}
+
+// expireStalled drops the early messages of ranks whose task has not
+// started pendingStall after they were made; their records join the
+// finished ones, so that a task starting late still learns what was lost.
+// It looks at most once a second. m.mu is not held.
+func (m *Mux) expireStalled() {
+	now := m.now()
+	m.mu.Lock()
+	if now.Before(m.nextExpiry) {
+		m.mu.Unlock()
+		return
+	}
+	m.nextExpiry = now.Add(time.Second)
+	var old []*Rank
+	for _, rs := range m.ranks {
+		if now.Sub(rs.born) >= pendingStall {
+			old = append(old, rs)
+		}
+	}
+	m.mu.Unlock()
+	for _, rs := range old {
+		if rs.expire() {
+			m.retire(rs)
+		}
+	}
+}
+
+// full reports whether a message for engine's rank in job, which has no
+// record yet, must not make one: the daemon holds maxRecords already.
+func (m *Mux) full(job string, engine int) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.ranks[rankKey{job, engine}]
+	return !ok && len(m.ranks) >= maxRecords
+}
+
 // localRecord returns the record of engine's rank in job when the engine
 // runs in this daemon, else nil.
 func (m *Mux) localRecord(job string, engine int) *Rank {
@@ -130,7 +218,12 @@ func (m *Mux) onMsg(id int) nats.MsgHandler {
 			m.log.Warn("drop a malformed comm message", "err", err)
 			return
 		}
+		m.expireStalled()
 		create := cm.Kind == wire.CommData || cm.Kind == wire.CommRTS || cm.Kind == wire.CommFail
+		if create && m.full(cm.Job, id) {
+			m.log.Warn("drop a comm message for a job this daemon has no record of: too many ranks pending", "job", cm.Job, "engine", id, "from", wire.LastToken(msg.Subject), "limit", maxRecords)
+			return
+		}
 		rs := m.record(cm.Job, id, create)
 		if rs == nil {
 			return

@@ -85,6 +85,9 @@ type Rank struct {
 	ranks      []int      // engine id of each world rank
 	daemons    []string   // the daemon of each world rank, which alone may send its messages
 	early      []earlyMsg // messages through the hub before the task started, checked by start
+	lost       []string   // daemons whose early messages were dropped over the bounds (see Mux.reserveEarly)
+	born       time.Time  // when the record was made: a pending one expires after pendingStall
+	expired    bool       // pending past pendingStall: its early messages were dropped
 	peers      []peerState
 	broken     error               // the job failed: every operation fails with it
 	unexpected []*wire.CommMsg     // Data and RTS that no receive took yet, in arrival order (only their envelope once the task ended)
@@ -109,13 +112,14 @@ type Rank struct {
 type earlyMsg struct {
 	m    *wire.CommMsg
 	from string // the sending daemon, pinned by the hub
+	size int    // the bytes it counts against the Mux's bounds
 }
 
 // maxEarly bounds the messages a rank keeps before its task starts.
 const maxEarly = 1 << 14
 
 func newRankState(mux *Mux, job string, engine int) *Rank {
-	return &Rank{mux: mux, job: job, engine: engine, wake: make(chan struct{}, 1), lastLive: -1}
+	return &Rank{mux: mux, job: job, engine: engine, wake: make(chan struct{}, 1), lastLive: -1, born: mux.now()}
 }
 
 // request is a send, receive or probe of the rank's thread.
@@ -209,7 +213,15 @@ func (rs *Rank) start(rank int, ranks []int, daemons []string, dl *drainList) {
 		for _, e := range rs.early {
 			rs.deliverFrom(e.m, e.from, dl)
 		}
+		rs.mux.releaseEarly(rs.early)
 		rs.early = nil
+		for _, d := range rs.lost {
+			if slices.Contains(rs.daemons, d) {
+				rs.breakJob(rs.lostError(d), dl)
+				break
+			}
+		}
+		rs.lost = nil
 	}()
 	rs.peer(len(ranks) - 1)
 	for p := range rs.peers {
@@ -267,12 +279,50 @@ func (rs *Rank) receive(m *wire.CommMsg, from string, dl *drainList) {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	if rs.phase == phasePending {
-		if len(rs.early) < maxEarly {
-			rs.early = append(rs.early, earlyMsg{m, from})
+		size := earlySize(m)
+		if rs.expired || len(rs.early) >= maxEarly || !rs.mux.reserveEarly(from, size) {
+			rs.loseFrom(from)
+			return
 		}
+		rs.early = append(rs.early, earlyMsg{m, from, size})
 		return
 	}
 	rs.deliverFrom(m, from, dl)
+}
+
+// loseFrom notes that a message of daemon from was dropped before the
+// task started: if from runs a rank of the job, start fails the job.
+// rs.mu is held.
+func (rs *Rank) loseFrom(from string) {
+	if !slices.Contains(rs.lost, from) && len(rs.lost) < maxLost {
+		rs.lost = append(rs.lost, from)
+		rs.mux.log.Warn("drop a comm message that arrived before its rank's task started: over the bounds of early messages", "job", rs.job, "engine", rs.engine, "from", from)
+	}
+}
+
+// lostError is the job's failure when messages of daemon d, which runs a
+// rank of it, were dropped before this rank's task started.
+func (rs *Rank) lostError(d string) error {
+	return &jobError{msg: fmt.Sprintf("rank %d (engine %d on %s) lost messages from daemon %s that arrived before its task started (more than %d MiB from one daemon, %d MiB in all, %d messages, or for longer than %s); "+
+		"the job cannot go on: start the job's ranks together (engines free, one job at a time) or send less before every rank has started",
+		rs.rank, rs.engine, rs.mux.host, d, earlyPerSender>>20, earlyTotal>>20, maxEarly, pendingStall)}
+}
+
+// expire drops the early messages of a rank whose task has not started
+// pendingStall after its first message, and reports whether it did.
+func (rs *Rank) expire() bool {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if rs.phase != phasePending || rs.expired {
+		return false
+	}
+	rs.expired = true
+	for _, e := range rs.early {
+		rs.loseFrom(e.from)
+	}
+	rs.mux.releaseEarly(rs.early)
+	rs.early = nil
+	return true
 }
 
 // deliverFrom delivers m if daemon from runs its sending rank, and drops

@@ -24,12 +24,15 @@ func (h *Hub) onAdmin(m *nats.Msg) {
 		h.respond(m, &wire.ControlReply{Error: "malformed admin request"})
 		return
 	}
-	go func() {
+	started := h.goWork(func() {
 		reply := wire.ControlReply{Aborted: h.sched.abortQueued(c.Client, c.Tasks)}
 		reply.Aborted = append(reply.Aborted, h.adminDaemons(c)...)
 		h.log.Info("admin abort", "client", c.Client, "tasks", len(c.Tasks), "aborted", len(reply.Aborted))
 		h.respond(m, &reply)
-	}()
+	})
+	if !started {
+		h.respond(m, &wire.ControlReply{Error: "the hub is stopping: no abort was sent; its engines stop with it"})
+	}
 }
 
 // adminDaemons sends c to every daemon's admin subject and gathers the

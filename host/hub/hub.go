@@ -312,7 +312,9 @@ func (h *Hub) Shutdown() {
 		if h.dash != nil {
 			h.dash.stop()
 		}
+		h.mu.Lock() // goWork adds to wg under mu only while stop is open
 		close(h.stop)
+		h.mu.Unlock()
 		h.wg.Wait()
 		if h.nc != nil {
 			h.nc.Close()
@@ -373,6 +375,18 @@ func (h *Hub) publish(subj string, msg any) {
 	if err != nil && !h.stopping() {
 		h.log.Warn("publish", "subject", subj, "err", err)
 	}
+}
+
+// goWork runs f in a goroutine Shutdown waits for, and reports false,
+// running nothing, once Shutdown has begun. Callers do not hold h.mu.
+func (h *Hub) goWork(f func()) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.stopping() {
+		return false
+	}
+	h.wg.Go(f)
+	return true
 }
 
 // stopping reports whether Shutdown has begun.
@@ -659,7 +673,9 @@ func (h *Hub) onQuery(m *nats.Msg) {
 		}
 	case wire.QueryShutdown:
 		if q.Hub {
-			go h.shutdownHub(m)
+			if !h.goWork(func() { h.shutdownHub(m) }) {
+				h.respond(m, &wire.QueryReply{HubID: h.id, Error: "the hub is stopping already; nothing more to shut down"})
+			}
 		} else {
 			go h.respond(m, h.shutdownEngines(q.Engines))
 		}
