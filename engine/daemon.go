@@ -410,11 +410,18 @@ func (d *Daemon) onTasks(m *nats.Msg) {
 		d.log.Warn("drop a malformed task batch", "subject", m.Subject, "err", err)
 		return
 	}
-	sender := wire.LastToken(m.Subject)
+	sender, refused := wire.LastToken(m.Subject), 0
+	defer func() {
+		if refused > 1 {
+			d.log.Warn("refused tasks sent under another client's id", "sender", sender, "tasks", refused)
+		}
+	}()
 	for i := range b.Tasks {
 		t := &b.Tasks[i]
 		if sender != wire.SenderHub && t.Client != sender && t.Client != wire.DetachedClient {
-			d.log.Warn("refuse a task sent under another client's id", "sender", sender, "client", t.Client, "task", t.ID)
+			if refused++; refused == 1 {
+				d.log.Warn("refuse a task sent under another client's id", "sender", sender, "client", t.Client, "task", t.ID)
+			}
 			continue
 		}
 		var bundle []byte

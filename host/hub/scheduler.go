@@ -229,13 +229,18 @@ func (s *scheduler) onSubmit(m *nats.Msg) {
 // which would send results to the other client or pre-empt its own
 // submission of the same task.
 func ownTasks(log *slog.Logger, sender string, b wire.Batch) wire.Batch {
-	kept := b.Tasks[:0]
+	kept, refused := b.Tasks[:0], 0
 	for _, t := range b.Tasks {
 		if t.Client != sender && t.Client != wire.DetachedClient {
-			log.Warn("refuse a task submitted under another client's id", "sender", sender, "client", t.Client, "task", t.ID)
+			if refused++; refused == 1 {
+				log.Warn("refuse tasks submitted under another client's id", "sender", sender, "client", t.Client, "task", t.ID)
+			}
 			continue
 		}
 		kept = append(kept, t)
+	}
+	if refused > 1 {
+		log.Warn("refused tasks submitted under another client's id", "sender", sender, "tasks", refused)
 	}
 	b.Tasks = kept
 	return b
