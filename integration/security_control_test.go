@@ -73,7 +73,7 @@ func TestSecurityClientCannotControlOthersTasks(t *testing.T) {
 		var b wire.Batch
 		for d := uint64(1); d <= 40; d++ {
 			b.Tasks = append(b.Tasks, wire.Task{ID: task.ID + d, Client: victim, Kind: wire.KindExecute,
-				Code: "x = 1", File: "attack.star", Targets: []int{0}})
+				Code: "x = 1", File: "attack.star", Targets: []int{0}, Allowed: []int{0}})
 		}
 		data, _ := wire.MarshalMsg(&b)
 		nc.Publish(wire.SubmitFrom(attacker), data)
