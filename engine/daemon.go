@@ -162,10 +162,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.maxChunk = d.link.MaxPart()
 	d.comm.Connect(nc, d.maxChunk, d.id)
 	for subj, cb := range map[string]nats.MsgHandler{
-		wire.DaemonTasksFrom(d.id, "*"): d.onTasks,
-		wire.DaemonControl(d.id):        d.onControl,
-		wire.DaemonAdmin(d.id):          d.onAdmin,
-		wire.DaemonAcks(d.id):           d.link.OnAck,
+		wire.DaemonTasksFrom(d.id, "*"):   d.onTasks,
+		wire.DaemonControlFrom(d.id, "*"): d.onControl,
+		wire.DaemonAdmin(d.id):            d.onAdmin,
+		wire.DaemonAcks(d.id):             d.link.OnAck,
 	} {
 		sub, err := nc.Subscribe(subj, cb)
 		if err != nil {
@@ -410,8 +410,20 @@ func (d *Daemon) onTasks(m *nats.Msg) {
 		d.log.Warn("drop a malformed task batch", "subject", m.Subject, "err", err)
 		return
 	}
+	sender, refused := wire.LastToken(m.Subject), 0
+	defer func() {
+		if refused > 1 {
+			d.log.Warn("refused tasks sent under another client's id", "sender", sender, "tasks", refused)
+		}
+	}()
 	for i := range b.Tasks {
 		t := &b.Tasks[i]
+		if sender != wire.SenderHub && t.Client != sender && t.Client != wire.DetachedClient {
+			if refused++; refused == 1 {
+				d.log.Warn("refuse a task sent under another client's id", "sender", sender, "client", t.Client, "task", t.ID)
+			}
+			continue
+		}
 		var bundle []byte
 		if t.Bundle > 0 && t.Bundle <= len(b.Bundles) {
 			bundle = b.Bundles[t.Bundle-1]
@@ -464,13 +476,20 @@ func (d *Daemon) wasAborted(t *wire.Task) bool {
 	return ok
 }
 
-// onControl answers aborts, revokes, stats and shutdowns.
+// onControl answers aborts, revokes, stats and shutdowns. Its sender is
+// the subject's last token (wire.DaemonControlFrom), pinned by the hub's
+// permissions: a client may only abort or ask again for its own tasks;
+// the rest is the hub's.
 func (d *Daemon) onControl(m *nats.Msg) {
 	var c wire.Control
 	var reply wire.ControlReply
+	sender := wire.LastToken(m.Subject)
 	if err := wire.UnmarshalMsg(m.Data, &c); err != nil {
 		d.log.Warn("drop a malformed control message", "err", err)
 		reply.Error = err.Error()
+	} else if why := controlRefused(sender, &c); why != "" {
+		d.log.Warn("refuse a control message", "sender", sender, "op", c.Op, "client", c.Client, "why", why)
+		reply.Error = "control refused for sender " + sender + ": " + why
 	} else {
 		switch c.Op {
 		case wire.OpAbort:
@@ -513,6 +532,22 @@ func (d *Daemon) onControl(m *nats.Msg) {
 			m.Respond(data)
 		}
 	}
+}
+
+// controlRefused says why sender may not send c, or "" when it may: the
+// hub may send anything; a client only aborts its own tasks (or its
+// detached ones, whose Client is wire.DetachedClient) and asks its own
+// results again.
+func controlRefused(sender string, c *wire.Control) string {
+	switch {
+	case sender == wire.SenderHub:
+		return ""
+	case c.Op != wire.OpAbort && c.Op != wire.OpResend:
+		return "only the hub may send this operation"
+	case c.Client == sender, c.Op == wire.OpAbort && c.Client == wire.DetachedClient:
+		return ""
+	}
+	return "a client may act only on its own tasks, not client " + c.Client + "'s"
 }
 
 // targets returns ids, or every engine id when ids is empty.

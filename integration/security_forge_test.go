@@ -103,7 +103,7 @@ func startForger(t *testing.T, cf conf.ConnFile) *forger {
 	if _, err := nc.Subscribe(wire.DaemonTasksFrom(id, "*"), f.onTasks); err != nil {
 		t.Fatal(err)
 	}
-	nc.Subscribe(wire.DaemonControl(id), func(m *nats.Msg) {
+	nc.Subscribe(wire.DaemonControlFrom(id, "*"), func(m *nats.Msg) {
 		data, _ := wire.MarshalMsg(&wire.ControlReply{})
 		m.Respond(data)
 	})

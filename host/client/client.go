@@ -629,7 +629,7 @@ func (c *Client) Abort(ids []uint64, lb bool, daemons map[string][]int) {
 	}
 	for d, engines := range daemons {
 		ctl.Engines = engines
-		c.publish(wire.DaemonControl(d), &ctl)
+		c.publish(wire.DaemonControlFrom(d, c.id), &ctl)
 	}
 }
 

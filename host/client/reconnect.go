@@ -172,7 +172,7 @@ func (c *Client) askResend(joined []wire.EngineInfo) {
 	}
 	c.mu.Unlock()
 	for d, ids := range daemons {
-		c.publish(wire.DaemonControl(d), &wire.Control{Op: wire.OpResend, Client: c.id, Tasks: ids})
+		c.publish(wire.DaemonControlFrom(d, c.id), &wire.Control{Op: wire.OpResend, Client: c.id, Tasks: ids})
 	}
 }
 

@@ -223,7 +223,7 @@ func addr(c server.ClientAuthentication) string {
 func clientPermissions(id string) *server.Permissions {
 	return &server.Permissions{
 		Publish: allow(wire.SubjectQuery, wire.SubmitFrom(id), wire.SubjectSchedControl, wire.SubjectJobs, wire.RecordsFrom(id),
-			wire.DaemonTasksFrom("*", id), wire.DaemonControl("*"), wire.DaemonAcks("*"),
+			wire.DaemonTasksFrom("*", id), wire.DaemonControlFrom("*", id), wire.DaemonAcks("*"),
 			// Acknowledgements of the parts of large detached results the
 			// hub sends (safe: the hub heeds only acks of its own random
 			// stream ids).
@@ -252,7 +252,7 @@ func enginePermissions(id string) *server.Permissions {
 			// Messages of SPMD jobs, with its id last (their receivers
 			// accept them only from the daemon of the sending rank).
 			wire.CommFrom(id)[0], wire.CommFrom(id)[1]),
-		Subscribe: allow(wire.DaemonTasksFrom(id, "*"), wire.DaemonControl(id), wire.DaemonAdmin(id), wire.DaemonAcks(id),
+		Subscribe: allow(wire.DaemonTasksFrom(id, "*"), wire.DaemonControlFrom(id, "*"), wire.DaemonAdmin(id), wire.DaemonAcks(id),
 			wire.CommOf(id), wire.EngineInbox(id)+".>"),
 		Response: &server.ResponsePermission{MaxMsgs: 1, Expires: time.Minute},
 	}

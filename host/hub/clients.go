@@ -99,7 +99,7 @@ func (h *Hub) abortClient(id string) {
 	}
 	h.mu.Unlock()
 	for _, d := range daemons {
-		h.publish(wire.DaemonControl(d), &wire.Control{Op: wire.OpAbortClient, Client: id})
+		h.publish(wire.DaemonControlFrom(d, wire.SenderHub), &wire.Control{Op: wire.OpAbortClient, Client: id})
 	}
 	level := slog.LevelDebug
 	if queued+running > 0 || h.recs.pendingOf(id) > 0 {

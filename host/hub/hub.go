@@ -501,7 +501,7 @@ func (h *Hub) onHeartbeat(m *nats.Msg) {
 	h.mu.Unlock()
 	if d == nil {
 		// Declared lost (or a hub restart): it is alive, so let it back in.
-		h.publish(wire.DaemonControl(hb.Daemon), &wire.Control{Op: wire.OpRegister})
+		h.publish(wire.DaemonControlFrom(hb.Daemon, wire.SenderHub), &wire.Control{Op: wire.OpRegister})
 		return
 	}
 	h.sched.observe(hb.Engines)
@@ -613,7 +613,7 @@ func (h *Hub) sweepOnce(now time.Time) {
 	for _, d := range probe {
 		// Bytes for its machine to acknowledge; a stats request without a
 		// reply costs the daemon a lock or two when it wakes.
-		h.publish(wire.DaemonControl(d), &wire.Control{Op: wire.OpStats})
+		h.publish(wire.DaemonControlFrom(d, wire.SenderHub), &wire.Control{Op: wire.OpStats})
 	}
 	h.dash.gone(lost, true)
 	if len(lost) > 0 {
@@ -739,7 +739,7 @@ func (h *Hub) control(c wire.Control, ids []int) []wire.ControlReply {
 		c := c
 		c.Engines = engines
 		wg.Go(func() {
-			r, err := request(h.nc, wire.DaemonControl(d), &c, 2*time.Second)
+			r, err := request(h.nc, wire.DaemonControlFrom(d, wire.SenderHub), &c, 2*time.Second)
 			if err != nil {
 				h.log.Warn("control request", "daemon", d, "op", c.Op, "err", err)
 				return

@@ -118,6 +118,10 @@ func TestPermissions(t *testing.T) {
 		{"an engine registering without its id", func() error { return eng.Publish(wire.SubjectRegister, []byte("x")) }},
 		{"an engine asking the hub's admin to abort", func() error { return eng.Publish(wire.SubjectAdmin, []byte("x")) }},
 		{"an engine sending admin requests to a daemon", func() error { return eng.Publish(wire.DaemonAdmin(otherEngine), []byte("x")) }},
+		{"an engine reading another daemon's control messages", func() error {
+			_, err := eng.Subscribe(wire.DaemonControlFrom(otherEngine, "*"), func(*nats.Msg) {})
+			return err
+		}},
 		{"an engine reading another daemon's admin requests", func() error {
 			_, err := eng.Subscribe(wire.DaemonAdmin(otherEngine), func(*nats.Msg) {})
 			return err
@@ -132,6 +136,7 @@ func TestPermissions(t *testing.T) {
 	eng.Publish(wire.ClientResultsFrom("someone", engID), []byte("x"))
 	eng.Subscribe(wire.DaemonTasksFrom(engID, "*"), func(*nats.Msg) {})
 	eng.Subscribe(wire.DaemonAdmin(engID), func(*nats.Msg) {})
+	eng.Subscribe(wire.DaemonControlFrom(engID, "*"), func(*nats.Msg) {})
 	expectAllowed(t, eng, engErrs, "an engine sending results under its own id and reading its own tasks and admin requests")
 	data, _ := wire.MarshalMsg(&wire.Register{Protocol: wire.ProtocolVersion, Daemon: otherEngine, Engines: 1})
 	m, err := eng.Request(wire.RegisterFrom(engID), data, 5*time.Second)
@@ -169,6 +174,15 @@ func TestPermissions(t *testing.T) {
 		{"a client submitting without its id", func() error { return cl.Publish(wire.SubjectSubmit, []byte("x")) }},
 		{"a client asking the hub's admin to abort any client's tasks", func() error { return cl.Publish(wire.SubjectAdmin, []byte("x")) }},
 		{"a client sending admin requests to a daemon", func() error { return cl.Publish(wire.DaemonAdmin(engID), []byte("x")) }},
+		// A daemon obeys the hub's control messages (revoke, abort of a
+		// whole client) and lets a client act only on its own tasks.
+		{"a client controlling a daemon as another client", func() error {
+			return cl.Publish(wire.DaemonControlFrom(engID, otherClient), []byte("x"))
+		}},
+		{"a client controlling a daemon as the hub", func() error {
+			return cl.Publish(wire.DaemonControlFrom(engID, wire.SenderHub), []byte("x"))
+		}},
+		{"a client controlling a daemon on the stem subject", func() error { return cl.Publish(wire.DaemonControl(engID), []byte("x")) }},
 	} {
 		if err := test.do(); err != nil {
 			t.Fatalf("%s: %v", test.what, err)
@@ -180,7 +194,8 @@ func TestPermissions(t *testing.T) {
 	cl.Subscribe(wire.ClientInbox(clID)+".>", func(*nats.Msg) {})
 	cl.Publish(wire.DaemonTasksFrom(engID, clID), []byte("x"))
 	cl.Publish(wire.SubmitFrom(clID), []byte("x"))
-	expectAllowed(t, cl, clErrs, "a client reading its own results and replies, sending tasks and submitting as itself")
+	cl.Publish(wire.DaemonControlFrom(engID, clID), []byte("x"))
+	expectAllowed(t, cl, clErrs, "a client reading its own results and replies, sending tasks, submitting and controlling daemons as itself")
 
 	if _, err := nats.Connect(h.ClientURL(), nats.UserInfo(UserEngine, "wrong")); !errors.Is(err, nats.ErrAuthorization) {
 		t.Errorf("connect with a wrong password: %v, want an authorization error", err)

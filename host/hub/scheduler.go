@@ -220,7 +220,30 @@ func (s *scheduler) onSubmit(m *nats.Msg) {
 		s.log.Warn("drop a malformed submission", "err", err)
 		return
 	}
-	s.enqueue(b)
+	s.enqueue(ownTasks(s.log, wire.LastToken(m.Subject), b))
+}
+
+// ownTasks returns b without the tasks whose Client is neither sender, the
+// submitting client proven by the subject's last token (wire.SubmitFrom),
+// nor wire.DetachedClient: a client may not submit under another's id,
+// which would send results to the other client or pre-empt its own
+// submission of the same task.
+func ownTasks(log *slog.Logger, sender string, b wire.Batch) wire.Batch {
+	kept, refused := b.Tasks[:0], 0
+	for _, t := range b.Tasks {
+		if t.Client != sender && t.Client != wire.DetachedClient {
+			if refused++; refused == 1 {
+				log.Warn("refuse tasks submitted under another client's id", "sender", sender, "client", t.Client, "task", t.ID)
+			}
+			continue
+		}
+		kept = append(kept, t)
+	}
+	if refused > 1 {
+		log.Warn("refused tasks submitted under another client's id", "sender", sender, "tasks", refused)
+	}
+	b.Tasks = kept
+	return b
 }
 
 // enqueue queues the tasks of a submitted batch, skipping those already
@@ -340,7 +363,7 @@ func (s *scheduler) onControl(m *nats.Msg) {
 		s.fail(t, wire.StatusAborted, wire.TaskAborted, "aborted before it started")
 	}
 	for d, engines := range running {
-		s.out.publish(wire.DaemonControl(d), &wire.Control{Op: wire.OpAbort, Client: c.Client, Tasks: ids[d], Engines: engines})
+		s.out.publish(wire.DaemonControlFrom(d, wire.SenderHub), &wire.Control{Op: wire.OpAbort, Client: c.Client, Tasks: ids[d], Engines: engines})
 	}
 }
 
@@ -562,7 +585,7 @@ func (s *scheduler) revoke(e *lbEngine, byClient map[string][]uint64) {
 		s.wake()
 	}()
 	for client, ids := range byClient {
-		r, err := s.out.ask(wire.DaemonControl(e.daemon),
+		r, err := s.out.ask(wire.DaemonControlFrom(e.daemon, wire.SenderHub),
 			&wire.Control{Op: wire.OpRevoke, Client: client, Tasks: ids, Engines: []int{e.id}}, 2*time.Second)
 		if err != nil {
 			s.log.Debug("revoke tasks", "engine", e.id, "err", err)

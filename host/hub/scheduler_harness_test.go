@@ -76,7 +76,7 @@ func (h *harness) submit(tasks ...wire.Task) {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	h.s.onSubmit(&nats.Msg{Subject: wire.SubjectSubmit, Data: data})
+	h.s.onSubmit(&nats.Msg{Subject: wire.SubmitFrom("c"), Data: data})
 }
 
 // done reports engine's tasks ids of client c finished.
@@ -212,5 +212,52 @@ func TestSchedulerTakesBackUnstartedTasks(t *testing.T) {
 	h.s.mu.Unlock()
 	if !slices.Equal(queue, []uint64{2, 3}) || inflight != 1 {
 		t.Errorf("after the revoke: queue %v, engine 0 holds %d; want 2, 3 queued and task 1 left on engine 0", queue, inflight)
+	}
+}
+
+// TestSchedulerRefusesTasksOfAnotherClient: a submission's tasks belong
+// to its proven sender (the subject's last token). Tasks another client
+// sends under client c's id are refused, so they neither run for c nor
+// pre-empt c's own submission of the same ids as duplicates; detached
+// tasks are the sender's too.
+func TestSchedulerRefusesTasksOfAnotherClient(t *testing.T) {
+	h := newHarness(t, sched.Policy{Prefetch: 8, Slow: time.Hour})
+	h.s.addEngines("d", []int{0})
+	forged := tasks(1, 3, 0)
+	for i := range forged {
+		forged[i].Label = "forged"
+	}
+	data, err := wire.MarshalMsg(&wire.Batch{Tasks: append(forged,
+		wire.Task{ID: 9, Client: wire.DetachedClient, Kind: wire.KindApply})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.s.onSubmit(&nats.Msg{Subject: wire.SubmitFrom("attacker"), Data: data})
+	if n := h.s.queued(); n != 1 {
+		t.Fatalf("another client submitted 3 tasks as client c and 1 detached: %d queued, want only the detached one", n)
+	}
+	h.submit(tasks(1, 3, 0)...)
+	h.s.dispatch()
+	h.mu.Lock()
+	sent := h.sent
+	h.sent = nil
+	h.mu.Unlock()
+	var ran []uint64
+	for _, m := range sent {
+		var b wire.Batch
+		if wire.UnmarshalMsg(m.data, &b) != nil {
+			continue
+		}
+		for _, task := range b.Tasks {
+			if task.Client == "c" && task.Label != "forged" {
+				ran = append(ran, task.ID)
+			}
+			if task.Label == "forged" {
+				t.Errorf("task %d submitted by another client as c was dispatched", task.ID)
+			}
+		}
+	}
+	if slices.Sort(ran); !slices.Equal(ran, []uint64{1, 2, 3}) {
+		t.Errorf("client c's own tasks dispatched: %v, want [1 2 3]", ran)
 	}
 }

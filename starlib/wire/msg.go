@@ -136,7 +136,7 @@ type Register struct {
 	Host     string `wire:"6"`
 	PID      int    `wire:"7"`
 	Name     string `wire:"8"`
-	Daemon   string `wire:"9"`  // the daemon's id: its subjects are DaemonTasks(Daemon) and DaemonControl(Daemon)
+	Daemon   string `wire:"9"`  // the daemon's id: its subjects are DaemonTasksFrom(Daemon, s) and DaemonControlFrom(Daemon, s)
 	Engines  int    `wire:"10"` // how many engines it runs
 	Reclaim  []int  `wire:"11"` // ids it had before a reconnect, to keep
 	Started  int64  `wire:"12"` // unix nanoseconds

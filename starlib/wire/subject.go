@@ -74,9 +74,16 @@ func SubmitFrom(c string) string { return SubjectSubmit + "." + c }
 // daemon id is "hub" (they are 56-character public keys).
 const SenderHub = "hub"
 
-// DaemonControl is the subject on which daemon d receives Control requests.
-// It is separate from DaemonTasks so that aborts never wait behind tasks.
+// DaemonControl is the stem of the subjects on which daemon d receives
+// Control requests. It is separate from DaemonTasks so that aborts never
+// wait behind tasks.
 func DaemonControl(d string) string { return daemonPrefix + d + ".ctl" }
+
+// DaemonControlFrom is the subject on which s sends daemon d Control
+// requests: a client's id, or SenderHub. As with DaemonTasksFrom, the hub
+// lets a client publish only with its own id as the last token, so the
+// daemon knows who asks; with s "*" it matches every sender.
+func DaemonControlFrom(d, s string) string { return DaemonControl(d) + "." + s }
 
 // SubjectAdmin is where the hub takes the admin's requests (pirun abort):
 // only the hub's own credential may publish there.
