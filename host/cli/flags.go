@@ -11,6 +11,7 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // Text is the help of one command.
@@ -155,4 +156,15 @@ func FlagNames(fs *flag.FlagSet) []string {
 		}
 	})
 	return append(names, "--help")
+}
+
+// CheckRanks says what is wrong with pirun mpi's -n and --timeout, or "".
+func CheckRanks(n int, timeout time.Duration) string {
+	switch {
+	case n < 0:
+		return fmt.Sprintf("-n %d: want a number of ranks ≥ 1", n)
+	case timeout <= 0:
+		return fmt.Sprintf("--timeout %v: want a positive time to wait for the engines, such as 60s", timeout)
+	}
+	return ""
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pirun-dev/pirun/host/api"
+	"github.com/pirun-dev/pirun/host/cli"
 	"github.com/pirun-dev/pirun/host/cluster"
 )
 
@@ -26,8 +27,8 @@ func runMPI(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "pirun mpi: missing SCRIPT.star (pirun mpi --help shows how to run one)")
 		return exitUsage
 	}
-	if f.n < 0 || f.timeout <= 0 {
-		fmt.Fprintf(e.stderr, "pirun mpi: -n %d --timeout %v: want a number of ranks ≥ 1 and a positive timeout\n", f.n, f.timeout)
+	if msg := cli.CheckRanks(f.n, f.timeout); msg != "" {
+		fmt.Fprintf(e.stderr, "pirun mpi: %s\n", msg)
 		return exitUsage
 	}
 	path, src, code := readScript(e, "pirun mpi", fs.Arg(0))
