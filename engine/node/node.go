@@ -22,6 +22,7 @@ import (
 
 	"github.com/pirun-dev/pirun/conf"
 	"github.com/pirun-dev/pirun/engine"
+	"github.com/pirun-dev/pirun/starlib/wire"
 )
 
 // Config is what Run needs once main has read the flags and the
@@ -217,23 +218,10 @@ func (t *terminal) say(format string, args ...any) {
 
 // engineIDs renders sorted ids: "engine 3", "engines 0-3, 7".
 func engineIDs(ids []int) string {
-	var parts []string
-	for i := 0; i < len(ids); {
-		j := i
-		for j+1 < len(ids) && ids[j+1] == ids[j]+1 {
-			j++
-		}
-		if j > i {
-			parts = append(parts, fmt.Sprintf("%d-%d", ids[i], ids[j]))
-		} else {
-			parts = append(parts, strconv.Itoa(ids[i]))
-		}
-		i = j + 1
-	}
 	if len(ids) == 1 {
-		return "engine " + parts[0]
+		return "engine " + strconv.Itoa(ids[0])
 	}
-	return "engines " + strings.Join(parts, ", ")
+	return "engines " + wire.IDRanges(ids)
 }
 
 // LocalConfig is the engine settings of the zero-set-up cluster: [engine]

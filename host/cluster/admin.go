@@ -48,7 +48,7 @@ func Abort(ctx context.Context, e *IO, profile string, all bool, clientID string
 	for _, r := range stopped {
 		clients[r.Client]++
 	}
-	fmt.Fprintf(e.Stdout, "aborted %s of %s\n", plural(len(stopped), "task"), plural(len(clients), "client"))
+	fmt.Fprintf(e.Stdout, "aborted %s of %s\n", counted(len(stopped), "task", "tasks"), counted(len(clients), "client", "clients"))
 	return nil
 }
 
@@ -134,14 +134,6 @@ func PrintTasks(w io.Writer, ts []client.TaskStatus, asJSON bool) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.Encode(map[string]any{"tasks": ts})
-}
-
-// plural is "1 task", "2 tasks".
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // adminTasks asks the hub for every client's task records on the hub's

@@ -16,13 +16,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/pirun-dev/pirun/conf"
 	"github.com/pirun-dev/pirun/host/client"
 	"github.com/pirun-dev/pirun/host/launch"
+	"github.com/pirun-dev/pirun/starlib/wire"
 )
 
 // IO is what the cluster's commands may touch of the process.
@@ -241,22 +241,7 @@ func printReport(e *IO, rep StartReport) {
 }
 
 // idList renders sorted ids compactly: "0-3, 7".
-func idList(ids []int) string {
-	var parts []string
-	for i := 0; i < len(ids); {
-		j := i
-		for j+1 < len(ids) && ids[j+1] == ids[j]+1 {
-			j++
-		}
-		if j > i {
-			parts = append(parts, fmt.Sprintf("%d-%d", ids[i], ids[j]))
-		} else {
-			parts = append(parts, strconv.Itoa(ids[i]))
-		}
-		i = j + 1
-	}
-	return strings.Join(parts, ", ")
-}
+func idList(ids []int) string { return wire.IDRanges(ids) }
 
 // counted returns "1 engine" or "3 engines": n and the form of the noun
 // for n.
