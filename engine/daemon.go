@@ -284,6 +284,9 @@ func (d *Daemon) onReconnect(*nats.Conn) {
 	d.mu.Lock()
 	ids := d.ids()
 	d.mu.Unlock()
+	if len(ids) == 0 {
+		return // every engine was shut down: registering would ask for new ids
+	}
 	if !d.reregistering.CompareAndSwap(false, true) {
 		return // a registration is on its way; the hub's answer to it will do
 	}
@@ -332,6 +335,9 @@ func (d *Daemon) heartbeats(ctx context.Context) {
 
 func (d *Daemon) heartbeat() {
 	hb := wire.Heartbeat{Daemon: d.id, Engines: d.stats(nil)}
+	if len(hb.Engines) == 0 {
+		return // shut down, and leaving: a hub that forgot it must not ask it back
+	}
 	if now := time.Now(); now.Sub(d.figuresAt) >= figuresEvery {
 		hb.Host, d.figuresAt = hostFigures(), now
 	}
@@ -513,8 +519,12 @@ func (d *Daemon) onControl(m *nats.Msg) {
 		case wire.OpShutdown:
 			d.shutdown(c.Engines)
 		case wire.OpRegister:
-			d.log.Warn("the hub lost track of these engines; registering again")
-			d.onReconnect(d.nc)
+			select {
+			case <-d.stopped: // shut down while the hub's question was on its way
+			default:
+				d.log.Warn("the hub lost track of these engines; registering again")
+				d.onReconnect(d.nc)
+			}
 		case wire.OpResend:
 			d.pub.resend(c.Client, c.Tasks)
 		case wire.OpAbortClient:

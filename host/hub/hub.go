@@ -500,8 +500,11 @@ func (h *Hub) onHeartbeat(m *nats.Msg) {
 	}
 	h.mu.Unlock()
 	if d == nil {
-		// Declared lost (or a hub restart): it is alive, so let it back in.
-		h.publish(wire.DaemonControlFrom(hb.Daemon, wire.SenderHub), &wire.Control{Op: wire.OpRegister})
+		// Declared lost (or a hub restart): it is alive, so let it back in,
+		// unless it has no engines left: then it was shut down and is leaving.
+		if len(hb.Engines) > 0 {
+			h.publish(wire.DaemonControlFrom(hb.Daemon, wire.SenderHub), &wire.Control{Op: wire.OpRegister})
+		}
 		return
 	}
 	h.sched.observe(hb.Engines)

@@ -257,6 +257,52 @@ func TestIDsNeverReused(t *testing.T) {
 	}
 }
 
+// TestShutDownDaemonNotAskedBack checks that a heartbeat from a daemon
+// whose engines were all shut down does not ask it to register again (it
+// would come back under new ids while leaving), while one from a daemon
+// with engines the hub does not know still does. The hub answers
+// heartbeats in order on one connection, so if the first daemon were asked
+// back its question would arrive first.
+func TestShutDownDaemonNotAskedBack(t *testing.T) {
+	h := startTestHub(t, nil)
+	nc, err := nats.Connect(h.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	asked := make(chan string, 4)
+	if _, err := nc.Subscribe(wire.DaemonControl("*")+".>", func(m *nats.Msg) {
+		var c wire.Control
+		if wire.UnmarshalMsg(m.Data, &c) == nil && c.Op == wire.OpRegister {
+			asked <- m.Subject
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	register(t, nc, wire.Register{Protocol: wire.ProtocolVersion, Daemon: "gone", Engines: 1})
+	h.shutdownEngines(nil)
+	for _, hb := range []wire.Heartbeat{
+		{Daemon: "gone"},
+		{Daemon: "lost", Engines: []wire.EngineStat{{ID: 7}}},
+	} {
+		data, err := wire.MarshalMsg(&hb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := nc.Publish(wire.SubjectHeartbeat, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case subj := <-asked:
+		if want := wire.DaemonControlFrom("lost", wire.SenderHub); subj != want {
+			t.Errorf("first register request on %s, want %s (a shut-down daemon must not be asked back)", subj, want)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the hub did not ask an unknown daemon with engines to register within 10s")
+	}
+}
+
 func TestProtocolMismatchRefused(t *testing.T) {
 	h := startTestHub(t, nil)
 	nc, err := nats.Connect(h.ClientURL())
