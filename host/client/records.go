@@ -93,6 +93,13 @@ func (c *Client) keepResultLocked(r wire.Result) {
 	if l.kept == nil {
 		l.kept = make(map[uint64][]keptResult)
 	}
+	if size := len(r.Value) + len(r.Stdout) + 64; size > keptBytes {
+		// Over the bound on its own: the loop below would forget it (and
+		// its task's other results) at once, so it is not copied first
+		// (an 80 MB array's copy is fresh memory, ~20k page faults).
+		l.forgetLocked(r.Task)
+		return
+	}
 	// Copies: r's slices point into the whole reassembled batch, which
 	// keeping them would pin.
 	r.Value = bytes.Clone(r.Value)
@@ -110,6 +117,19 @@ func (c *Client) keepResultLocked(r wire.Result) {
 		delete(l.kept, l.keptOrder[0])
 		l.keptOrder = l.keptOrder[1:]
 	}
+}
+
+// forgetLocked forgets the kept results of task id; l.mu is held.
+func (l *lifeState) forgetLocked(id uint64) {
+	ks, ok := l.kept[id]
+	if !ok {
+		return
+	}
+	for _, x := range ks {
+		l.keptBytes -= x.size
+	}
+	delete(l.kept, id)
+	l.keptOrder = slices.DeleteFunc(l.keptOrder, func(t uint64) bool { return t == id })
 }
 
 // keptOf returns the results this client keeps of task id.
