@@ -120,6 +120,7 @@ func (a *Assembler) Add(from, header string, data []byte, now time.Time) ([]byte
 		}
 		return data, nil
 	}
+	recycle(len(data))
 	if part < total-1 {
 		if err := a.charge(p, len(data)); err != nil {
 			a.drop(key, p)

@@ -136,3 +136,39 @@ func TestRefusedMessageStopsSender(t *testing.T) {
 		t.Errorf("after the messages: %d bytes in %d messages held, want none", held, n)
 	}
 }
+
+// TestPartSizeAndWindow: parts are DefaultPartSize unless set, never more
+// than the server's max payload less header room, and the window keeps
+// at most PartWindowBytes in flight (at least one part, at most 64).
+func TestPartSizeAndWindow(t *testing.T) {
+	opts := natstest.DefaultTestOptions
+	opts.Port = server.RANDOM_PORT
+	opts.NoLog, opts.NoSigs = true, true
+	opts.MaxPayload = 8 << 20
+	ns := natstest.RunServer(&opts)
+	t.Cleanup(ns.Shutdown)
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	for _, c := range []struct{ set, want int }{
+		{0, DefaultPartSize},
+		{64 << 10, 64 << 10},
+		{4 << 20, 4 << 20},
+		{64 << 20, 8<<20 - partHeaderRoom},
+	} {
+		l := New(nc, "s1", "test.acks")
+		l.SetPartSize(c.set)
+		if got := l.MaxPart(); got != c.want {
+			t.Errorf("part size set to %d: MaxPart %d, want %d", c.set, got, c.want)
+		}
+	}
+	for _, c := range []struct{ size, want int }{
+		{1 << 20, 16}, {8 << 20, 2}, {8<<20 - partHeaderRoom, 2}, {64 << 20, 1}, {64 << 10, 64}, {0, 64},
+	} {
+		if got := PartWindow(c.size); got != c.want {
+			t.Errorf("PartWindow(%d) = %d, want %d", c.size, got, c.want)
+		}
+	}
+}
