@@ -17,7 +17,8 @@ import (
 
 // BenchmarkSend80MB sends an 80 MB message (a 10M float64 array's bytes)
 // through an embedded server on in-process connections, as `pirun -n 2`
-// does, with the hub's 8 MiB max payload, and reassembles it: one
+// does, with the hub's 8 MiB max payload and the default 1 MiB parts,
+// and reassembles it: one
 // direction of issue 13's push + pull figure, without encoding and
 // decoding. It reports the page faults per message (fresh memory costs
 // ~3 ms per MB on the project's VM).
