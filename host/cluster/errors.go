@@ -3,7 +3,12 @@
 
 package cluster
 
-import "errors"
+import (
+	"context"
+	"errors"
+	"os"
+	"syscall"
+)
 
 // ConfigError is a mistake in a flag, a file or the environment: pirun
 // exits 2 on it.
@@ -26,3 +31,36 @@ const (
 	codeUnavailable = 3 // no hub, no engines, timed out
 	codeInterrupted = 130
 )
+
+// Interrupt is the cause of the context that pirun's main cancels on
+// SIGINT (Ctrl-C) or SIGTERM: a command it stops says so in one line and
+// exits with [Interrupt.Status].
+type Interrupt struct{ Signal os.Signal }
+
+// Error is "interrupted" for SIGINT, "terminated" for SIGTERM.
+func (in *Interrupt) Error() string {
+	if in.Signal == syscall.SIGTERM {
+		return "terminated"
+	}
+	return "interrupted"
+}
+
+// Status is the exit status after the signal, as a shell reports a
+// process killed by it: 128 + its number (130 for SIGINT, 143 for
+// SIGTERM).
+func (in *Interrupt) Status() int {
+	if s, ok := in.Signal.(syscall.Signal); ok {
+		return 128 + int(s)
+	}
+	return codeInterrupted
+}
+
+// InterruptOf returns the signal that ended ctx, or nil when ctx is not
+// done or ended otherwise.
+func InterruptOf(ctx context.Context) *Interrupt {
+	var in *Interrupt
+	if ctx.Err() != nil && errors.As(context.Cause(ctx), &in) {
+		return in
+	}
+	return nil
+}

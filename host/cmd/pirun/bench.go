@@ -39,16 +39,15 @@ func runBench(ctx context.Context, e *env, args []string) int {
 
 func execBench(ctx context.Context, e *env, f scriptFlags, opts bench.Options, asJSON bool) int {
 	f.quiet = true // engines print nothing here; keep stray output off the table
-	cl, local, stop, code := openCluster(ctx, e, f, io.Discard, ".")
+	cl, local, stop, code := openCluster(ctx, e, "pirun bench", f, io.Discard, ".")
 	if cl == nil {
 		return code
 	}
 	defer stop()
 	rep, err := bench.Run(ctx, cl, opts)
-	if err != nil && ctx.Err() != nil {
+	if in := e.interrupted(err); in != nil && err != nil {
 		cl.AbortPending()
-		fmt.Fprintln(e.stderr, "pirun bench: interrupted")
-		return exitInterrupted
+		return e.stopped("pirun bench", in, "; its tasks were aborted")
 	}
 	if err != nil {
 		return reportAs(e, "pirun bench", err)

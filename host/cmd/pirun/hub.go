@@ -6,6 +6,7 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 
 	"github.com/pirun-dev/pirun/host/cluster"
 )
@@ -33,6 +34,9 @@ func runHub(ctx context.Context, e *env, args []string) int {
 	ph.Announce(e.stdout, e.stderr)
 	select {
 	case <-ctx.Done():
+		if in := e.interrupted(nil); in != nil {
+			fmt.Fprintf(e.stderr, "pirun hub: stopping (%v)\n", in)
+		}
 	case <-ph.Hub.ShutdownRequested(): // a client's shutdown(hub=True)
 	}
 	return exitOK

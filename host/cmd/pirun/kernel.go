@@ -73,7 +73,7 @@ func serveKernel(ctx context.Context, e *env, f kernelFlags) int {
 	// the kernel's stderr
 	ke := *e
 	ke.stderr = kernel.ProgressSplit{Progress: k.Progress(), Other: e.stderr}
-	client, _, stop, code := openCluster(ctx, &ke, f.scriptFlags, r.EngineOutput(), "kernel.star")
+	client, _, stop, code := openCluster(ctx, &ke, "pirun kernel", f.scriptFlags, r.EngineOutput(), "kernel.star")
 	if client == nil {
 		return code
 	}

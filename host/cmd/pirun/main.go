@@ -28,7 +28,7 @@ const (
 	exitFailed      = 1 // the script failed
 	exitUsage       = 2 // usage or configuration error
 	exitUnavailable = 3 // no hub, no engines, timed out
-	exitInterrupted = 130
+	// 130 after SIGINT (Ctrl-C), 143 after SIGTERM: cluster.Interrupt.Status
 )
 
 // env is what a subcommand may touch of the process.
@@ -36,7 +36,8 @@ type env struct {
 	stdout, stderr io.Writer
 	stdin          io.Reader
 	getenv         func(string) string
-	flagSets       *[]*flag.FlagSet // when set, commands only record their flags here (completion, man page)
+	flagSets       *[]*flag.FlagSet          // when set, commands only record their flags here (completion, man page)
+	interrupt      func() *cluster.Interrupt // the signal that ended the command's context, or nil
 }
 
 type command struct {
@@ -63,11 +64,22 @@ func commands() []command {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	e := &env{stdout: os.Stdout, stderr: os.Stderr, stdin: os.Stdin, getenv: os.Getenv}
+	// SIGINT and SIGTERM end the context with a *cluster.Interrupt as its
+	// cause: a command stops cleanly, says so and exits 130 or 143; the
+	// hub, engines, a foreground cluster and the kernel stop and exit 0.
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		for sig := range sigs {
+			cancel(&cluster.Interrupt{Signal: sig}) // the first one counts
+		}
+	}()
+	e := &env{stdout: os.Stdout, stderr: os.Stderr, stdin: os.Stdin, getenv: os.Getenv,
+		interrupt: func() *cluster.Interrupt { return cluster.InterruptOf(ctx) }}
 	launch.TuneGC(e.getenv, launch.GCPercentFor(os.Args[1:]))
 	code := run(ctx, e, os.Args[1:])
-	stop()
+	signal.Stop(sigs)
 	os.Exit(code)
 }
 
@@ -117,6 +129,13 @@ func commandNames() (names []string) {
 // 2 for a mistake in flags, files or the environment, else 3 (the cluster
 // is unavailable).
 func reportAs(e *env, cmd string, err error) int {
+	if in := e.interrupted(err); in != nil {
+		if !errors.As(err, new(*cluster.Interrupt)) {
+			err = in // what failed did so because of the signal
+		}
+		fmt.Fprintf(e.stderr, "%s: %v\n", cmd, err)
+		return in.Status()
+	}
 	fmt.Fprintf(e.stderr, "%s: %v\n", cmd, err)
 	if isConfig(err) {
 		return exitUsage
@@ -137,4 +156,25 @@ func isConfig(err error) bool {
 // io is what host/cluster may touch of the process.
 func (e *env) io() *cluster.IO {
 	return &cluster.IO{Stdout: e.stdout, Stderr: e.stderr, Getenv: e.getenv}
+}
+
+// interrupted returns the signal that stopped a command that ended with
+// err, or nil.
+func (e *env) interrupted(err error) *cluster.Interrupt {
+	var in *cluster.Interrupt
+	switch {
+	case errors.As(err, &in):
+		return in
+	case e.interrupt != nil:
+		return e.interrupt()
+	}
+	return nil
+}
+
+// stopped says in one line on stderr that a signal stopped command cmd,
+// and what that left (after: "" or "; …"), and returns the exit status:
+// 130 after SIGINT, 143 after SIGTERM.
+func (e *env) stopped(cmd string, in *cluster.Interrupt, after string) int {
+	fmt.Fprintf(e.stderr, "%s: %v%s\n", cmd, in, after)
+	return in.Status()
 }

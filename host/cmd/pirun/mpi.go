@@ -40,7 +40,7 @@ func runMPI(ctx context.Context, e *env, args []string) int {
 
 func execMPI(ctx context.Context, e *env, f scriptFlags, path string, src []byte, argv []string) int {
 	out := api.NewRankWriter(e.stdout)
-	cl, local, stop, code := openCluster(ctx, e, f, out, path)
+	cl, local, stop, code := openCluster(ctx, e, "pirun mpi", f, out, path)
 	if cl == nil {
 		return code
 	}
@@ -50,14 +50,13 @@ func execMPI(ctx context.Context, e *env, f scriptFlags, path string, src []byte
 	}
 	engines, err := cluster.WaitForRanks(ctx, cl, f.n, f.timeout, e.stderr)
 	if err != nil {
-		return report(e, err)
+		return reportAs(e, "pirun mpi", err)
 	}
 	out.SetRanks(engines)
 	fails, err := api.RunMPI(ctx, cl, engines, path, src, argv)
-	if err != nil && ctx.Err() != nil {
+	if in := e.interrupted(err); in != nil && err != nil {
 		cl.AbortPending()
-		fmt.Fprintln(e.stderr, "pirun mpi: interrupted; the ranks were aborted")
-		return exitInterrupted
+		return e.stopped("pirun mpi", in, "; the ranks were aborted")
 	}
 	if err != nil {
 		return report(e, err)

@@ -61,7 +61,7 @@ func runREPL(ctx context.Context, e *env, f replFlags) int {
 		return exitFailed
 	}
 	defer r.Close()
-	cl, _, stop, code := openCluster(ctx, e, f.scriptFlags, r.EngineOutput(), "<stdin>")
+	cl, _, stop, code := openCluster(ctx, e, "pirun repl", f.scriptFlags, r.EngineOutput(), "<stdin>")
 	if cl == nil {
 		return code
 	}
@@ -69,7 +69,11 @@ func runREPL(ctx context.Context, e *env, f replFlags) int {
 	sctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer cancel(nil)
 	defer deliverSignals(r, cancel)()
-	return replExit(e, r.Run(sctx, cl))
+	// Ctrl-C belongs to the session from here on: it stops a chunk, not
+	// the session, so main's signal says nothing about how it ended.
+	se := *e
+	se.interrupt = nil
+	return replExit(&se, r.Run(sctx, cl))
 }
 
 // deliverSignals passes Ctrl-C to the session and ends it on SIGTERM
@@ -105,9 +109,10 @@ func replExit(e *env, err error) int {
 		return exitOK
 	case errors.Is(err, repl.ErrChunkFailed):
 		return exitFailed
-	case errors.Is(err, repl.ErrInterrupted), errors.Is(err, errTerminated):
-		fmt.Fprintf(e.stderr, "pirun: %v; the session's tasks were aborted\n", err)
-		return exitInterrupted
+	case errors.Is(err, repl.ErrInterrupted):
+		return e.stopped("pirun", &cluster.Interrupt{Signal: os.Interrupt}, "; the session's tasks were aborted")
+	case errors.Is(err, errTerminated):
+		return e.stopped("pirun", &cluster.Interrupt{Signal: syscall.SIGTERM}, "; the session's tasks were aborted")
 	}
 	return report(e, err)
 }

@@ -100,7 +100,7 @@ func readScript(e *env, cmd, path string) (string, []byte, int) {
 }
 
 func execScript(ctx context.Context, e *env, f scriptFlags, path string, src []byte, argv []string) int {
-	cl, _, stop, code := openCluster(ctx, e, f, e.stdout, path)
+	cl, _, stop, code := openCluster(ctx, e, "pirun", f, e.stdout, path)
 	if cl == nil {
 		return code
 	}
@@ -109,10 +109,9 @@ func execScript(ctx context.Context, e *env, f scriptFlags, path string, src []b
 	defer others.Close()
 	s := &api.Script{Client: cl, Argv: argv, Stdout: e.stdout, Connect: others.Connect}
 	err := s.Run(ctx, path, src)
-	if err != nil && ctx.Err() != nil {
+	if in := e.interrupted(err); in != nil && err != nil {
 		cl.AbortPending()
-		fmt.Fprintln(e.stderr, "pirun: interrupted; the tasks this script started were aborted")
-		return exitInterrupted
+		return e.stopped("pirun", in, "; the tasks this script started were aborted")
 	}
 	return report(e, err)
 }
@@ -123,6 +122,8 @@ func report(e *env, err error) int {
 	switch {
 	case err == nil:
 		return exitOK
+	case e.interrupted(err) != nil:
+		return reportAs(e, "pirun", err)
 	case cluster.IsConfig(err):
 		fmt.Fprintf(e.stderr, "pirun: %v\n", err)
 		return exitUsage
@@ -144,7 +145,7 @@ func report(e *env, err error) int {
 // stops local engines; engines is how many were started here (0 with
 // --connect). On failure it has reported the error and returns the exit
 // status.
-func openCluster(ctx context.Context, e *env, f scriptFlags, out io.Writer, script string) (c *client.Client, engines int, stop func(), code int) {
+func openCluster(ctx context.Context, e *env, cmd string, f scriptFlags, out io.Writer, script string) (c *client.Client, engines int, stop func(), code int) {
 	t := cluster.Target{Profile: f.profile, Connect: f.connect, SSH: f.ssh, HTTP: f.http, Verbose: f.verbose}
 	ccfg := client.Config{Output: out, Stderr: e.stderr, Quiet: f.quiet}
 	c, engines, stop, err := cluster.Open(ctx, e.stderr, e.getenv, t, ccfg, version, func(lc *cluster.Local, log *slog.Logger) (int, error) {
@@ -160,6 +161,9 @@ func openCluster(ctx context.Context, e *env, f scriptFlags, out io.Writer, scri
 		lc.Go(ctx, d.Run)
 		return cfg.Engines, nil
 	})
+	if err != nil && e.interrupted(err) != nil {
+		return nil, 0, nil, reportAs(e, cmd, err)
+	}
 	if err != nil {
 		return nil, 0, nil, report(e, err)
 	}
