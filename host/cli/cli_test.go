@@ -60,7 +60,7 @@ func TestParseHelp(t *testing.T) {
 	if err := Parse(&out, &errs, fs, []string{"--help"}); !errors.Is(err, ErrHelp) {
 		t.Fatalf("Parse(--help) = %v, want ErrHelp", err)
 	}
-	for _, want := range []string{"Usage: pirun engine", "--connect VALUE", "Examples:"} {
+	for _, want := range []string{"Usage: pirun engine", "--connect FILE", "Examples:"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("help lacks %q:\n%s", want, out.String())
 		}
@@ -132,6 +132,61 @@ func TestMan(t *testing.T) {
 	for _, p := range []string{"", "cluster", "cluster start", "cluster stop", "version"} {
 		if !asked[p] {
 			t.Errorf("Man did not ask for the help of %q", p)
+		}
+	}
+}
+
+func TestPlaceholder(t *testing.T) {
+	fs := flag.NewFlagSet("pirun x", flag.ContinueOnError)
+	fs.String("profile", "", "profile name")
+	fs.Duration("timeout", 0, "how long")
+	fs.String("bogus", "", "a flag nobody named")
+	fs.String("out", "", "write the report into `DIR`")
+	fs.Bool("json", false, "print JSON")
+	fs.Int("n", 0, "engines")
+	for _, test := range []struct{ flag, name, usage string }{
+		{"profile", "PROFILE", "profile name"},
+		{"timeout", "DURATION", "how long"},
+		{"bogus", "VALUE", "a flag nobody named"},
+		{"out", "DIR", "write the report into DIR"},
+		{"json", "", "print JSON"},
+		{"n", "N", "engines"},
+	} {
+		name, usage := Placeholder(fs.Lookup(test.flag))
+		if name != test.name || usage != test.usage {
+			t.Errorf("Placeholder(%s) = %q, %q; want %q, %q", test.flag, name, usage, test.name, test.usage)
+		}
+	}
+}
+
+func TestSuggest(t *testing.T) {
+	commands := []string{"run", "mpi", "version", "hub", "engine", "repl", "cluster", "status", "abort", "profile", "bench", "kernel", "completion"}
+	for _, test := range []struct{ word, want string }{
+		{"statu", "status"}, {"stauts", "status"}, {"stat", "status"}, {"hlep", ""}, {"enigne", "engine"},
+		{"clsuter", "cluster"}, {"benhc", "bench"}, {"x", ""}, {"deploy", ""}, {"Status", "status"}, {"versoin", "version"},
+	} {
+		if got := Suggest(test.word, commands); got != test.want {
+			t.Errorf("Suggest(%q) = %q, want %q", test.word, got, test.want)
+		}
+	}
+	fs := flag.NewFlagSet("pirun mpi", flag.ContinueOnError)
+	fs.Int("n", 0, "ranks")
+	fs.Bool("v", false, "debug")
+	fs.String("connect", "", "file")
+	fs.Bool("quiet", false, "quiet")
+	fs.Bool("launched", false, InternalFlag+"x)")
+	for _, test := range []struct{ args, want string }{
+		{"--conect f", "unknown flag --conect: did you mean --connect?\n"},
+		{"-np 4", "unknown flag --np: did you mean -n?\n"},
+		{"--verbose", "unknown flag --verbose: did you mean -v?\n"},
+		{"--quite", "unknown flag --quite: did you mean --quiet?\n"},
+		{"--lanched", "unknown flag --lanched\n"},
+		{"--zzz", "unknown flag --zzz\n"},
+	} {
+		var out, errs bytes.Buffer
+		Parse(&out, &errs, fs, strings.Fields(test.args))
+		if got, _, _ := strings.Cut(errs.String(), "Run "); got != "pirun mpi: "+test.want {
+			t.Errorf("Parse(%s) said %q, want %q", test.args, got, "pirun mpi: "+test.want)
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -82,6 +83,9 @@ func TaskIDs(args []string) ([]uint64, error) {
 	var ids []uint64
 	for _, a := range args {
 		id, err := strconv.ParseUint(a, 10, 64)
+		if err != nil && strings.HasPrefix(a, "-") {
+			return nil, fmt.Errorf("%s after the task ids: flags go first, as in pirun abort --client ID 7 8", a)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%q is not a task id (ar.msg_ids gives them: whole numbers)", a)
 		}

@@ -27,7 +27,7 @@ func runCluster(ctx context.Context, e *env, args []string) int {
 	case "stop":
 		return runClusterStop(ctx, e, args[1:])
 	}
-	fmt.Fprintf(e.stderr, "pirun cluster: unknown command %q: expected start or stop\nRun 'pirun cluster --help' for usage.\n", args[0])
+	fmt.Fprintf(e.stderr, "pirun cluster: unknown command %q (expected start or stop)%s\nRun 'pirun cluster --help' for usage.\n", args[0], cli.DidYouMean(args[0], cli.Subcommands["cluster"]))
 	return exitUsage
 }
 

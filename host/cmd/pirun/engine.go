@@ -46,8 +46,7 @@ func runEngine(ctx context.Context, e *env, args []string) int {
 		return code
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "pirun engine: unexpected argument %q\nRun 'pirun engine --help' for usage.\n", fs.Arg(0))
-		return exitUsage
+		return unexpectedArg(e, fs)
 	}
 	f.Set = map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { f.Set[fl.Name] = true })

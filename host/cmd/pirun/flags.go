@@ -6,6 +6,8 @@ package main
 import (
 	"errors"
 	"flag"
+	"fmt"
+	"strings"
 
 	"github.com/pirun-dev/pirun/host/cli"
 )
@@ -23,4 +25,12 @@ func parseFlags(e *env, fs *flag.FlagSet, args []string) (int, bool) {
 		return exitOK, err == nil // after --help: stop, with success
 	}
 	return exitUsage, false
+}
+
+// unexpectedArg reports the first argument of fs, a command that takes
+// none, as a mistake.
+func unexpectedArg(e *env, fs *flag.FlagSet) int {
+	subs := cli.Subcommands[strings.TrimPrefix(fs.Name(), "pirun ")]
+	fmt.Fprintf(e.stderr, "%s: unexpected argument %q%s\nRun '%s --help' for usage.\n", fs.Name(), fs.Arg(0), cli.DidYouMean(fs.Arg(0), subs), fs.Name())
+	return exitUsage
 }

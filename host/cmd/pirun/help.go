@@ -15,13 +15,12 @@ import (
 
 // runHelp is pirun help [COMMAND [SUBCOMMAND]]: the command's --help.
 func runHelp(ctx context.Context, e *env, args []string) int {
-	if len(args) == 0 {
+	if len(args) == 0 || len(args) == 1 && slices.Contains([]string{"help", "-h", "-help", "--help"}, args[0]) {
 		fmt.Fprint(e.stdout, usage())
 		return exitOK
 	}
 	if !slices.Contains(commandNames(), args[0]) {
-		fmt.Fprintf(e.stderr, "pirun help: unknown command %q\n\n%s", args[0], usage())
-		return exitUsage
+		return unknownCommand(e, "pirun help", args[0])
 	}
 	if cli.OneHelp[args[0]] {
 		args = args[:1]

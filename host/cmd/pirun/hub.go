@@ -26,6 +26,9 @@ func runHub(ctx context.Context, e *env, args []string) int {
 	if code, ok := parseFlags(e, fs, args); !ok {
 		return code
 	}
+	if fs.NArg() > 0 {
+		return unexpectedArg(e, fs)
+	}
 	ph, err := cluster.OpenHub(e.stderr, e.getenv, s)
 	if err != nil {
 		return reportAs(e, "pirun hub", err)

@@ -106,7 +106,18 @@ func run(ctx context.Context, e *env, args []string) int {
 	if fi, err := os.Stat(args[0]); strings.HasPrefix(args[0], "-") || strings.HasSuffix(args[0], ".star") || err == nil && !fi.IsDir() {
 		return runDefault(ctx, e, args)
 	}
-	fmt.Fprintf(e.stderr, "pirun: unknown command %q\n\n%s", args[0], usage())
+	return unknownCommand(e, "pirun", args[0])
+}
+
+// unknownCommand reports word, which is neither a command nor a file, as
+// a mistake of cmd (pirun, pirun help), with the command or script it
+// probably meant.
+func unknownCommand(e *env, cmd, word string) int {
+	hint := cli.DidYouMean(word, commandNames())
+	if fi, err := os.Stat(word + ".star"); err == nil && !fi.IsDir() {
+		hint = fmt.Sprintf(": did you mean %s.star?", word)
+	}
+	fmt.Fprintf(e.stderr, "%s: unknown command %q%s\nRun 'pirun --help' for the commands; to run a script, name its file: pirun SCRIPT.star\n", cmd, word, hint)
 	return exitUsage
 }
 

@@ -7,7 +7,9 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"slices"
 
+	"github.com/pirun-dev/pirun/host/cli"
 	"github.com/pirun-dev/pirun/host/cluster"
 )
 
@@ -25,7 +27,11 @@ func runProfile(ctx context.Context, e *env, args []string) int {
 	case len(rest) == 1 && rest[0] == "list":
 		return profileDone(e, cluster.ListProfiles(e.stdout, e.getenv))
 	}
-	fmt.Fprintf(e.stderr, "pirun profile: expected create NAME, locate [NAME] or list, got %q\nRun 'pirun profile --help' for usage.\n", rest)
+	hint := ""
+	if len(rest) > 0 && !slices.Contains(cli.Subcommands["profile"], rest[0]) {
+		hint = cli.DidYouMean(rest[0], cli.Subcommands["profile"])
+	}
+	fmt.Fprintf(e.stderr, "pirun profile: expected create NAME, locate [NAME] or list, got %q%s\nRun 'pirun profile --help' for usage.\n", rest, hint)
 	return exitUsage
 }
 
