@@ -186,6 +186,24 @@ func FlagNames(fs *flag.FlagSet) []string {
 	return append(names, "--help")
 }
 
+// FlagDescriptions says what each of fs's flags is, by the flag as
+// typed, for completion: its value's name and its usage ("FILE: the
+// hub's engine connection file").
+func FlagDescriptions(fs *flag.FlagSet) map[string]string {
+	d := map[string]string{"--help": "this command's help"}
+	fs.VisitAll(func(f *flag.Flag) {
+		if strings.HasPrefix(f.Usage, InternalFlag) {
+			return
+		}
+		arg, usage := Placeholder(f)
+		if arg != "" {
+			usage = arg + ": " + usage
+		}
+		d[FlagName(f.Name)] = usage
+	})
+	return d
+}
+
 // CheckRanks says what is wrong with pirun mpi's -n and --timeout, or "".
 func CheckRanks(n int, timeout time.Duration) string {
 	switch {

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 
 	"github.com/pirun-dev/pirun/host/cli"
@@ -40,23 +41,40 @@ func runCompletion(_ context.Context, e *env, args []string) int {
 }
 
 // runComplete prints the candidates for the last word of args, one a
-// line; the completion scripts call it.
+// line; the completion scripts call it. After --describe (zsh, fish) a
+// command or flag is followed by a tab and what it is: a flag's value
+// (FILE, N, ...) and its usage.
 func runComplete(ctx context.Context, e *env, args []string) int {
+	describe := len(args) > 0 && args[0] == "--describe"
+	if describe {
+		args = args[1:]
+	}
 	if len(args) == 0 {
 		args = []string{""}
 	}
+	descs := map[string]string{"help": "a command's help: pirun help COMMAND", "--version": "print versions"}
+	for _, c := range commands() {
+		descs[c.name] = c.summary
+	}
 	words, cur := args[:len(args)-1], args[len(args)-1]
 	for _, c := range cli.Complete(words, cur, commandNames(), func(path []string) []string {
-		return flagNames(ctx, e, path)
+		names, d := flagHelp(ctx, e, path)
+		maps.Copy(descs, d)
+		return names
 	}) {
-		fmt.Fprintln(e.stdout, c)
+		if d := descs[c]; describe && d != "" {
+			fmt.Fprintf(e.stdout, "%s\t%s\n", c, d)
+		} else {
+			fmt.Fprintln(e.stdout, c)
+		}
 	}
 	return exitOK
 }
 
-// flagNames returns the flags of a command path, as its flag set defines
-// them: the command runs in recording mode and stops at parseFlags.
-func flagNames(ctx context.Context, e *env, path []string) []string {
+// flagHelp returns the flags of a command path, as its flag set defines
+// them, and what each is: the command runs in recording mode and stops
+// at parseFlags.
+func flagHelp(ctx context.Context, e *env, path []string) ([]string, map[string]string) {
 	var sets []*flag.FlagSet
 	re := &env{stdout: io.Discard, stderr: io.Discard, stdin: e.stdin, getenv: e.getenv, flagSets: &sets}
 	if len(path) == 0 {
@@ -64,8 +82,10 @@ func flagNames(ctx context.Context, e *env, path []string) []string {
 	}
 	run(ctx, re, append(slices.Clip(path), "--help"))
 	var names []string
+	descs := map[string]string{}
 	for _, fs := range sets {
 		names = append(names, cli.FlagNames(fs)...)
+		maps.Copy(descs, cli.FlagDescriptions(fs))
 	}
-	return names
+	return names, descs
 }
