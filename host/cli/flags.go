@@ -141,7 +141,7 @@ func FlagList(fs *flag.FlagSet) string {
 			arg = " " + arg
 		}
 		fmt.Fprintf(&b, "  %s%s\n        %s", FlagName(f.Name), arg, usage)
-		if d := f.DefValue; d != "" && d != "0" && d != "-1" && d != "false" {
+		if d := f.DefValue; d != "" && d != "0" && d != "0s" && d != "-1" && d != "false" {
 			fmt.Fprintf(&b, " (default %s)", d)
 		}
 		b.WriteByte('\n')

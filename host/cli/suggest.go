@@ -29,7 +29,7 @@ func Suggest(word string, candidates []string) string {
 // DidYouMean is ": did you mean X?" for the candidate closest to word,
 // or "".
 func DidYouMean(word string, candidates []string) string {
-	if s := Suggest(word, candidates); s != "" {
+	if s := Suggest(word, candidates); s != "" && s != word {
 		return fmt.Sprintf(": did you mean %s?", s)
 	}
 	return ""
@@ -84,4 +84,12 @@ func distance(a, b string) int {
 		}
 	}
 	return d[len(a)][len(b)]
+}
+
+// UnexpectedArg is the mistake of fs's command, which takes no
+// arguments, given some: it names the first, and the subcommand it
+// probably meant.
+func UnexpectedArg(fs *flag.FlagSet) string {
+	subs := Subcommands[strings.TrimPrefix(fs.Name(), "pirun ")]
+	return fmt.Sprintf("%s: unexpected argument %q%s\nRun '%s --help' for usage.\n", fs.Name(), fs.Arg(0), DidYouMean(fs.Arg(0), subs), fs.Name())
 }

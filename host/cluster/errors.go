@@ -6,6 +6,8 @@ package cluster
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"syscall"
 )
@@ -55,6 +57,13 @@ func (in *Interrupt) Status() int {
 	return codeInterrupted
 }
 
+// Say says in one line on w that the signal stopped command cmd, and
+// what that left (after: "" or "; …"), and returns the exit status.
+func (in *Interrupt) Say(w io.Writer, cmd, after string) int {
+	fmt.Fprintf(w, "%s: %v%s\n", cmd, in, after)
+	return in.Status()
+}
+
 // InterruptOf returns the signal that ended ctx, or nil when ctx is not
 // done or ended otherwise.
 func InterruptOf(ctx context.Context) *Interrupt {
@@ -63,4 +72,27 @@ func InterruptOf(ctx context.Context) *Interrupt {
 		return in
 	}
 	return nil
+}
+
+// Report prints on w the error err of command cmd (such as "pirun
+// status") and returns pirun's exit status for it: after a signal in,
+// one line saying so and 130 or 143 (err's own words when it is an
+// *Interrupt that says what was left, such as abort's); else 2 for a
+// mistake in a flag, a file or the environment (config), and 3 for the
+// rest: the cluster is unavailable.
+func Report(w io.Writer, cmd string, err error, in *Interrupt, config bool) int {
+	var own *Interrupt
+	switch {
+	case errors.As(err, &own):
+		fmt.Fprintf(w, "%s: %v\n", cmd, err)
+		return own.Status()
+	case in != nil:
+		fmt.Fprintf(w, "%s: %v\n", cmd, in) // what failed did so because of the signal
+		return in.Status()
+	}
+	fmt.Fprintf(w, "%s: %v\n", cmd, err)
+	if config || IsConfig(err) {
+		return codeUsage
+	}
+	return codeUnavailable
 }

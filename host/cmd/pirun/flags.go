@@ -7,7 +7,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"strings"
 
 	"github.com/pirun-dev/pirun/host/cli"
 )
@@ -30,7 +29,6 @@ func parseFlags(e *env, fs *flag.FlagSet, args []string) (int, bool) {
 // unexpectedArg reports the first argument of fs, a command that takes
 // none, as a mistake.
 func unexpectedArg(e *env, fs *flag.FlagSet) int {
-	subs := cli.Subcommands[strings.TrimPrefix(fs.Name(), "pirun ")]
-	fmt.Fprintf(e.stderr, "%s: unexpected argument %q%s\nRun '%s --help' for usage.\n", fs.Name(), fs.Arg(0), cli.DidYouMean(fs.Arg(0), subs), fs.Name())
+	fmt.Fprint(e.stderr, cli.UnexpectedArg(fs))
 	return exitUsage
 }

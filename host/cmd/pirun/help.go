@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"maps"
 	"slices"
 
 	"github.com/pirun-dev/pirun/host/cli"
@@ -21,7 +20,8 @@ func runHelp(ctx context.Context, e *env, args []string) int {
 		return exitOK
 	}
 	if !slices.Contains(commandNames(), args[0]) {
-		return unknownCommand(e, "pirun help", args[0])
+		fmt.Fprint(e.stderr, cli.UnknownCommand("pirun help", args[0], commandNames()))
+		return exitUsage
 	}
 	if cli.OneHelp[args[0]] {
 		args = args[:1]
@@ -40,52 +40,19 @@ func runCompletion(_ context.Context, e *env, args []string) int {
 	return exitOK
 }
 
-// runComplete prints the candidates for the last word of args, one a
-// line; the completion scripts call it. After --describe (zsh, fish) a
-// command or flag is followed by a tab and what it is: a flag's value
-// (FILE, N, ...) and its usage.
+// runComplete is pirun __complete: the completion scripts ask it for
+// candidates (cli.CompleteLines).
 func runComplete(ctx context.Context, e *env, args []string) int {
-	describe := len(args) > 0 && args[0] == "--describe"
-	if describe {
-		args = args[1:]
-	}
-	if len(args) == 0 {
-		args = []string{""}
-	}
-	descs := map[string]string{"help": "a command's help: pirun help COMMAND", "--version": "print versions"}
-	for _, c := range commands() {
-		descs[c.name] = c.summary
-	}
-	words, cur := args[:len(args)-1], args[len(args)-1]
-	for _, c := range cli.Complete(words, cur, commandNames(), func(path []string) []string {
-		names, d := flagHelp(ctx, e, path)
-		maps.Copy(descs, d)
-		return names
-	}) {
-		if d := descs[c]; describe && d != "" {
-			fmt.Fprintf(e.stdout, "%s\t%s\n", c, d)
-		} else {
-			fmt.Fprintln(e.stdout, c)
+	for _, line := range cli.CompleteLines(args, commandList(), func(path []string) []*flag.FlagSet {
+		var sets []*flag.FlagSet // the command runs in recording mode and stops at parseFlags
+		re := &env{stdout: io.Discard, stderr: io.Discard, stdin: e.stdin, getenv: e.getenv, flagSets: &sets}
+		if len(path) == 0 {
+			path = []string{"run"} // a script run's flags
 		}
+		run(ctx, re, append(slices.Clip(path), "--help"))
+		return sets
+	}) {
+		fmt.Fprintln(e.stdout, line)
 	}
 	return exitOK
-}
-
-// flagHelp returns the flags of a command path, as its flag set defines
-// them, and what each is: the command runs in recording mode and stops
-// at parseFlags.
-func flagHelp(ctx context.Context, e *env, path []string) ([]string, map[string]string) {
-	var sets []*flag.FlagSet
-	re := &env{stdout: io.Discard, stderr: io.Discard, stdin: e.stdin, getenv: e.getenv, flagSets: &sets}
-	if len(path) == 0 {
-		path = []string{"run"} // a script run's flags
-	}
-	run(ctx, re, append(slices.Clip(path), "--help"))
-	var names []string
-	descs := map[string]string{}
-	for _, fs := range sets {
-		names = append(names, cli.FlagNames(fs)...)
-		maps.Copy(descs, cli.FlagDescriptions(fs))
-	}
-	return names, descs
 }

@@ -106,52 +106,27 @@ func run(ctx context.Context, e *env, args []string) int {
 	if fi, err := os.Stat(args[0]); strings.HasPrefix(args[0], "-") || strings.HasSuffix(args[0], ".star") || err == nil && !fi.IsDir() {
 		return runDefault(ctx, e, args)
 	}
-	return unknownCommand(e, "pirun", args[0])
-}
-
-// unknownCommand reports word, which is neither a command nor a file, as
-// a mistake of cmd (pirun, pirun help), with the command or script it
-// probably meant.
-func unknownCommand(e *env, cmd, word string) int {
-	hint := cli.DidYouMean(word, commandNames())
-	if fi, err := os.Stat(word + ".star"); err == nil && !fi.IsDir() {
-		hint = fmt.Sprintf(": did you mean %s.star?", word)
-	}
-	fmt.Fprintf(e.stderr, "%s: unknown command %q%s\nRun 'pirun --help' for the commands; to run a script, name its file: pirun SCRIPT.star\n", cmd, word, hint)
+	fmt.Fprint(e.stderr, cli.UnknownCommand("pirun", args[0], commandNames()))
 	return exitUsage
 }
 
-func usage() string {
-	var cmds []cli.Command
+func usage() string { return cli.Usage(commandList()) }
+
+// commandList lists the commands for the usage and completion.
+func commandList() (cmds []cli.Command) {
 	for _, c := range commands() {
 		cmds = append(cmds, cli.Command{Name: c.name, Summary: c.summary})
 	}
-	return cli.Usage(cmds)
+	return cmds
 }
 
-func commandNames() (names []string) {
-	for _, c := range commands() {
-		names = append(names, c.name)
-	}
-	return names
-}
+func commandNames() []string { return cli.Names(commandList()) }
 
-// reportAs prints the error of command cmd and returns its exit status:
-// 2 for a mistake in flags, files or the environment, else 3 (the cluster
-// is unavailable).
+// reportAs prints the error of command cmd and returns its exit status
+// (cluster.Report): 130 or 143 after a signal, 2 for a mistake in flags,
+// files or the environment, else 3 (the cluster is unavailable).
 func reportAs(e *env, cmd string, err error) int {
-	if in := e.interrupted(err); in != nil {
-		if !errors.As(err, new(*cluster.Interrupt)) {
-			err = in // what failed did so because of the signal
-		}
-		fmt.Fprintf(e.stderr, "%s: %v\n", cmd, err)
-		return in.Status()
-	}
-	fmt.Fprintf(e.stderr, "%s: %v\n", cmd, err)
-	if isConfig(err) {
-		return exitUsage
-	}
-	return exitUnavailable
+	return cluster.Report(e.stderr, cmd, err, e.interrupted(err), isConfig(err))
 }
 
 // configError is a mistake in a flag, a file or the environment: exit 2.
@@ -180,12 +155,4 @@ func (e *env) interrupted(err error) *cluster.Interrupt {
 		return e.interrupt()
 	}
 	return nil
-}
-
-// stopped says in one line on stderr that a signal stopped command cmd,
-// and what that left (after: "" or "; …"), and returns the exit status:
-// 130 after SIGINT, 143 after SIGTERM.
-func (e *env) stopped(cmd string, in *cluster.Interrupt, after string) int {
-	fmt.Fprintf(e.stderr, "%s: %v%s\n", cmd, in, after)
-	return in.Status()
 }

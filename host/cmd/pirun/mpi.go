@@ -18,8 +18,8 @@ import (
 func runMPI(ctx context.Context, e *env, args []string) int {
 	fs := flag.NewFlagSet("pirun mpi", flag.ContinueOnError)
 	var f scriptFlags
-	f.register(fs, "number of ranks (default: one per CPU locally, every engine of a cluster)")
-	fs.DurationVar(&f.timeout, "timeout", time.Minute, "how long to wait for the engines the ranks need")
+	f.Register(fs, "number of ranks (default: one per CPU locally, every engine of a cluster)")
+	fs.DurationVar(&f.Timeout, "timeout", time.Minute, "how long to wait for the engines the ranks need")
 	if code, ok := parseFlags(e, fs, args); !ok {
 		return code
 	}
@@ -27,7 +27,7 @@ func runMPI(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "pirun mpi: missing SCRIPT.star (pirun mpi --help shows how to run one)")
 		return exitUsage
 	}
-	if msg := cli.CheckRanks(f.n, f.timeout); msg != "" {
+	if msg := cli.CheckRanks(f.N, f.Timeout); msg != "" {
 		fmt.Fprintf(e.stderr, "pirun mpi: %s\n", msg)
 		return exitUsage
 	}
@@ -46,9 +46,9 @@ func execMPI(ctx context.Context, e *env, f scriptFlags, path string, src []byte
 	}
 	defer stop()
 	if local > 0 {
-		f.n = local
+		f.N = local
 	}
-	engines, err := cluster.WaitForRanks(ctx, cl, f.n, f.timeout, e.stderr)
+	engines, err := cluster.WaitForRanks(ctx, cl, f.N, f.Timeout, e.stderr)
 	if err != nil {
 		return reportAs(e, "pirun mpi", err)
 	}
@@ -56,7 +56,7 @@ func execMPI(ctx context.Context, e *env, f scriptFlags, path string, src []byte
 	fails, err := api.RunMPI(ctx, cl, engines, path, src, argv)
 	if in := e.interrupted(err); in != nil && err != nil {
 		cl.AbortPending()
-		return e.stopped("pirun mpi", in, "; the ranks were aborted")
+		return in.Say(e.stderr, "pirun mpi", "; the ranks were aborted")
 	}
 	if err != nil {
 		return report(e, err)

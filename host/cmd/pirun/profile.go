@@ -7,7 +7,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"slices"
 
 	"github.com/pirun-dev/pirun/host/cli"
 	"github.com/pirun-dev/pirun/host/cluster"
@@ -27,11 +26,7 @@ func runProfile(ctx context.Context, e *env, args []string) int {
 	case len(rest) == 1 && rest[0] == "list":
 		return profileDone(e, cluster.ListProfiles(e.stdout, e.getenv))
 	}
-	hint := ""
-	if len(rest) > 0 && !slices.Contains(cli.Subcommands["profile"], rest[0]) {
-		hint = cli.DidYouMean(rest[0], cli.Subcommands["profile"])
-	}
-	fmt.Fprintf(e.stderr, "pirun profile: expected create NAME, locate [NAME] or list, got %q%s\nRun 'pirun profile --help' for usage.\n", rest, hint)
+	fmt.Fprintf(e.stderr, "pirun profile: expected create NAME, locate [NAME] or list, got %q%s\nRun 'pirun profile --help' for usage.\n", rest, cli.DidYouMean(append(rest, "")[0], cli.Subcommands["profile"]))
 	return exitUsage
 }
 

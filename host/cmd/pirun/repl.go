@@ -25,13 +25,10 @@ type replFlags struct {
 	scriptFlags
 }
 
-// errTerminated ends a session on SIGTERM.
-var errTerminated = errors.New("terminated")
-
 func runRepl(ctx context.Context, e *env, args []string) int {
 	fs := flag.NewFlagSet("pirun repl", flag.ContinueOnError)
 	var f replFlags
-	f.register(fs, "number of local engines (default: number of CPUs)")
+	f.Register(fs, "number of local engines (default: number of CPUs)")
 	if code, ok := parseFlags(e, fs, args); !ok {
 		return code
 	}
@@ -39,7 +36,7 @@ func runRepl(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "pirun repl: unexpected argument %q (to run a script: pirun SCRIPT.star)\n", fs.Arg(0))
 		return exitUsage
 	}
-	if !f.checkEngines(e, "pirun repl") {
+	if !checkEngines(e, f.scriptFlags, "pirun repl") {
 		return exitUsage
 	}
 	return runREPL(ctx, e, f)
@@ -47,12 +44,12 @@ func runRepl(ctx context.Context, e *env, args []string) int {
 
 // repl sets up the session and its cluster, and runs it.
 func runREPL(ctx context.Context, e *env, f replFlags) int {
-	history, err := cluster.REPLHistory(e.stderr, e.getenv, f.profile)
+	history, err := cluster.REPLHistory(e.stderr, e.getenv, f.Profile)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "pirun repl: %v\n", err)
 		return exitUsage
 	}
-	others := cluster.NewOthers(e.stderr, e.getenv, f.ssh, client.Config{Output: e.stdout, Stderr: e.stderr, Quiet: f.quiet}, f.verbose)
+	others := cluster.NewOthers(e.stderr, e.getenv, f.SSH, client.Config{Output: e.stdout, Stderr: e.stderr, Quiet: f.Quiet}, f.Verbose)
 	defer others.Close()
 	r, err := repl.New(repl.Config{In: e.stdin, Out: e.stdout, Err: e.stderr, Terminal: isTerminal(e.stdin) && isTerminal(e.stdout), NoColor: e.getenv("NO_COLOR") != "" || !isTerminal(e.stderr),
 		History: history, Banner: "pirun " + version, Connect: others.Connect})
@@ -87,7 +84,7 @@ func deliverSignals(r *repl.REPL, cancel context.CancelCauseFunc) (stop func()) 
 			select {
 			case sig := <-ch:
 				if sig == syscall.SIGTERM {
-					cancel(errTerminated)
+					cancel(&cluster.Interrupt{Signal: sig})
 					continue
 				}
 				r.Interrupt()
@@ -110,9 +107,10 @@ func replExit(e *env, err error) int {
 	case errors.Is(err, repl.ErrChunkFailed):
 		return exitFailed
 	case errors.Is(err, repl.ErrInterrupted):
-		return e.stopped("pirun", &cluster.Interrupt{Signal: os.Interrupt}, "; the session's tasks were aborted")
-	case errors.Is(err, errTerminated):
-		return e.stopped("pirun", &cluster.Interrupt{Signal: syscall.SIGTERM}, "; the session's tasks were aborted")
+		err = &cluster.Interrupt{Signal: os.Interrupt}
+		fallthrough
+	case errors.As(err, new(*cluster.Interrupt)): // SIGTERM (deliverSignals)
+		return e.interrupted(err).Say(e.stderr, "pirun", "; the session's tasks were aborted")
 	}
 	return report(e, err)
 }
