@@ -175,6 +175,7 @@ func TestSuggest(t *testing.T) {
 	fs.String("connect", "", "file")
 	fs.Bool("quiet", false, "quiet")
 	fs.Bool("launched", false, InternalFlag+"x)")
+	fs.Var(new(Grace), "grace", "how long")
 	for _, test := range []struct{ args, want string }{
 		{"--conect f", "unknown flag --conect: did you mean --connect?\n"},
 		{"-np 4", "unknown flag --np: did you mean -n?\n"},
@@ -182,6 +183,8 @@ func TestSuggest(t *testing.T) {
 		{"--quite", "unknown flag --quite: did you mean --quiet?\n"},
 		{"--lanched", "unknown flag --lanched\n"},
 		{"--zzz", "unknown flag --zzz\n"},
+		{"-n x", "invalid value \"x\" for -n\n"},
+		{"--grace -1", "invalid value \"-1\" for --grace: expected a duration such as 60s, or 0\n"},
 	} {
 		var out, errs bytes.Buffer
 		Parse(&out, &errs, fs, strings.Fields(test.args))

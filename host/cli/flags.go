@@ -115,8 +115,12 @@ func flagMistake(fs *flag.FlagSet, err error) string {
 	}
 	if rest, ok := strings.CutPrefix(msg, "invalid value "); ok {
 		if i := strings.Index(rest, " for flag -"); i >= 0 {
-			name, _, _ := strings.Cut(rest[i+len(" for flag -"):], ":")
-			return fmt.Sprintf("invalid value %s for %s", rest[:i], FlagName(name))
+			name, why, _ := strings.Cut(rest[i+len(" for flag -"):], ": ")
+			msg = fmt.Sprintf("invalid value %s for %s", rest[:i], FlagName(name))
+			if why != "" && why != "parse error" && why != "value out of range" {
+				msg += ": " + why // a flag.Value's own words
+			}
+			return msg
 		}
 	}
 	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
