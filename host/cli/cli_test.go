@@ -183,6 +183,7 @@ func TestSuggest(t *testing.T) {
 		{"--quite", "unknown flag --quite: did you mean --quiet?\n"},
 		{"--lanched", "unknown flag --lanched\n"},
 		{"--zzz", "unknown flag --zzz\n"},
+		{"-N 2", "unknown flag -N: did you mean -n?\n"},
 		{"-n x", "invalid value \"x\" for -n\n"},
 		{"--grace -1", "invalid value \"-1\" for --grace: expected a duration such as 60s, or 0\n"},
 	} {
@@ -190,6 +191,16 @@ func TestSuggest(t *testing.T) {
 		Parse(&out, &errs, fs, strings.Fields(test.args))
 		if got, _, _ := strings.Cut(errs.String(), "Run "); got != "pirun mpi: "+test.want {
 			t.Errorf("Parse(%s) said %q, want %q", test.args, got, "pirun mpi: "+test.want)
+		}
+	}
+}
+
+func TestSuggestVersion(t *testing.T) {
+	fs := flag.NewFlagSet("pirun", flag.ContinueOnError)
+	fs.Bool("v", false, "debug")
+	for _, test := range []struct{ name, want string }{{"versoin", "--version"}, {"V", "--version"}, {"verbose", "-v"}, {"zzz", ""}} {
+		if got := suggestFlag(fs, test.name); got != test.want {
+			t.Errorf("suggestFlag(pirun, %q) = %q, want %q", test.name, got, test.want)
 		}
 	}
 }

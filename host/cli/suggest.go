@@ -45,10 +45,19 @@ var flagAliases = map[string]string{
 // suggestFlag returns the flag of fs that name (as typed, without
 // dashes) probably meant, as typed ("--connect", "-n"), or "".
 func suggestFlag(fs *flag.FlagSet, name string) string {
-	if a := flagAliases[name]; a != "" && fs.Lookup(a) != nil {
+	top := fs.Name() == "pirun" // pirun --version is handled before its flags
+	switch a := flagAliases[name]; {
+	case a != "" && fs.Lookup(a) != nil:
 		return FlagName(a)
+	case top && name == "V":
+		return "--version"
+	case len(name) == 1 && fs.Lookup(strings.ToLower(name)) != nil: // -N: -n
+		return FlagName(strings.ToLower(name))
 	}
 	var names []string
+	if top {
+		names = append(names, "version")
+	}
 	fs.VisitAll(func(f *flag.Flag) {
 		if !strings.HasPrefix(f.Usage, InternalFlag) && len(f.Name) > 1 {
 			names = append(names, f.Name)
