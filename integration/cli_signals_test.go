@@ -253,3 +253,20 @@ func TestSignalClusterStart(t *testing.T) {
 		t.Errorf("pirun cluster stop after an interrupted start = exit %d, stderr %q; want 3, nothing running", r.code, r.stderr)
 	}
 }
+
+// TestSignalDaemons: for the hub and engines a signal is the way to
+// stop: they say so and exit 0.
+func TestSignalDaemons(t *testing.T) {
+	hub, _, engineConn := startHub(t)
+	eng := startPirun(t, "engine", "--connect", engineConn, "-n", "1")
+	code, stderr := stopWithin(t, 30*time.Second, eng, syscall.SIGTERM, "the engine to join", func() bool {
+		return strings.Contains(eng.stderr.String(), "pirun engine: joined as engine 0 ")
+	})
+	if code != 0 || !strings.HasSuffix(stderr, "pirun engine: stopping (terminated)\n") {
+		t.Errorf("pirun engine after SIGTERM = exit %d, stderr %q; want 0 and that it stops", code, stderr)
+	}
+	code, stderr = stopWithin(t, 30*time.Second, hub, syscall.SIGINT, "the hub", func() bool { return true })
+	if code != 0 || !strings.HasSuffix(stderr, "pirun hub: stopping (interrupted)\n") {
+		t.Errorf("pirun hub after SIGINT = exit %d, stderr %q; want 0 and that it stops", code, stderr)
+	}
+}
