@@ -98,12 +98,18 @@ _describe() { local arr=${@[-1]}; print -l -- "${(@P)arr}"; }
 _files() { print FILES; }
 words=(pirun cluster start --t); CURRENT=4; _pirun
 words=(pirun job.star ''); CURRENT=3; _pirun`
+	for _, name := range []string{"lab", "rpi"} {
+		if r := runPirun(t, "", cliTimeout, "profile", "create", name); r.code != 0 {
+			t.Fatalf("pirun profile create %s = exit %d, stderr %q", name, r.code, r.stderr)
+		}
+	}
+	script += `
+words=(pirun status --profile ''); CURRENT=4; _pirun`
 	zsh := exec.Command("zsh", "-f", "-c", script)
 	zsh.Env = append(testEnv(t), path)
 	out, err = zsh.Output()
-	lines := strings.Split(string(out), "\n")
-	if err != nil || !strings.Contains(string(out), "--timeout:DURATION: how long to wait for the engines to join\n") || lines[len(lines)-2] != "FILES" {
-		t.Errorf("zsh completion = %q (%v); want --timeout:DURATION: … and files after a script", out, err)
+	if err != nil || !strings.Contains(string(out), "--timeout:DURATION: how long to wait for the engines to join\n") || !strings.HasSuffix(string(out), "\n--help:this command's help\nFILES\nlab\nrpi\n") {
+		t.Errorf("zsh completion = %q (%v); want --timeout:DURATION: …, files after a script, then the profiles", out, err)
 	}
 }
 

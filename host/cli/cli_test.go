@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -201,6 +203,27 @@ func TestSuggestVersion(t *testing.T) {
 	for _, test := range []struct{ name, want string }{{"versoin", "--version"}, {"V", "--version"}, {"verbose", "-v"}, {"zzz", ""}} {
 		if got := suggestFlag(fs, test.name); got != test.want {
 			t.Errorf("suggestFlag(pirun, %q) = %q, want %q", test.name, got, test.want)
+		}
+	}
+}
+
+func TestCompleteProfiles(t *testing.T) {
+	dir := t.TempDir()
+	for _, p := range []string{"lab", "rpi", ".hidden"} {
+		if err := os.Mkdir(filepath.Join(dir, p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	getenv := func(k string) string {
+		if k == "PIRUN_DIR" {
+			return dir
+		}
+		return ""
+	}
+	none := func([]string) []*flag.FlagSet { return nil }
+	for _, args := range [][]string{{"status", "--profile", ""}, {"--describe", "-n", "2", "--profile", "l"}, {"profile", "locate", ""}} {
+		if got := CompleteLines(args, nil, none, getenv); !slices.Equal(got, []string{"lab", "rpi"}) {
+			t.Errorf("CompleteLines(%q) = %q, want the profiles", args, got)
 		}
 	}
 }

@@ -240,8 +240,9 @@ shared security/engine-connection.toml keeps working.
 func init() {
 	helps["pirun completion"] = Text{Usage: `Usage: pirun completion bash|zsh|fish
 
-Prints the shell completion script for pirun's commands, subcommands and
-flags (files are left to the shell). Load it in the running shell:
+Prints the shell completion script for pirun's commands, subcommands,
+flags (zsh and fish show what each is) and profile names after --profile;
+files are left to the shell. Load it in the running shell:
   source <(pirun completion bash)
   source <(pirun completion zsh)
   pirun completion fish | source

@@ -8,8 +8,11 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/pirun-dev/pirun/conf"
 )
 
 // Command is a subcommand as the usage lists it.
@@ -113,13 +116,17 @@ func Complete(words []string, cur string, commands []string, flags func(path []s
 // command or flag is followed by a tab and what it is: a flag's value
 // (FILE, N, ...) and its usage. flagSets returns the flag sets of a
 // command path, as [Complete]'s flags.
-func CompleteLines(args []string, cmds []Command, flagSets func(path []string) []*flag.FlagSet) []string {
+func CompleteLines(args []string, cmds []Command, flagSets func(path []string) []*flag.FlagSet, getenv func(string) string) []string {
 	describe := len(args) > 0 && args[0] == "--describe"
 	if describe {
 		args = args[1:]
 	}
 	if len(args) == 0 {
 		args = []string{""}
+	}
+	if words := args[:len(args)-1]; len(words) > 0 && slices.Contains([]string{"--profile", "-profile"}, words[len(words)-1]) ||
+		slices.Equal(words, []string{"profile", "locate"}) {
+		return profileNames(getenv)
 	}
 	descs := map[string]string{"help": "a command's help: pirun help COMMAND", "--version": "print versions"}
 	names := Names(cmds)
@@ -152,4 +159,21 @@ func UnknownCommand(cmd, word string, commands []string) string {
 		hint = fmt.Sprintf(": did you mean %s.star?", word)
 	}
 	return fmt.Sprintf("%s: unknown command %q%s\nRun 'pirun --help' for the commands; to run a script, name its file: pirun SCRIPT.star\n", cmd, word, hint)
+}
+
+// profileNames lists the profiles (folders under $PIRUN_DIR, or else
+// under ~/.config/pirun), for completion.
+func profileNames(getenv func(string) string) []string {
+	dir, err := conf.ProfileDir(conf.DefaultProfileName, getenv)
+	if err != nil {
+		return nil
+	}
+	entries, _ := os.ReadDir(filepath.Dir(dir))
+	var names []string
+	for _, ent := range entries {
+		if ent.IsDir() && conf.CheckProfileName(ent.Name()) == nil {
+			names = append(names, ent.Name())
+		}
+	}
+	return names
 }

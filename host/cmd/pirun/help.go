@@ -51,7 +51,7 @@ func runComplete(ctx context.Context, e *env, args []string) int {
 		}
 		run(ctx, re, append(slices.Clip(path), "--help"))
 		return sets
-	}) {
+	}, e.getenv) {
 		fmt.Fprintln(e.stdout, line)
 	}
 	return exitOK
