@@ -16,7 +16,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
+	natstest "github.com/nats-io/nats-server/v2/test"
+	"github.com/nats-io/nats.go"
+
 	"github.com/pirun-dev/pirun/conf"
+	"github.com/pirun-dev/pirun/host/hub"
 	"github.com/pirun-dev/pirun/host/launch"
 	"github.com/pirun-dev/pirun/starlib/wire"
 )
@@ -268,5 +273,50 @@ func TestSignalDaemons(t *testing.T) {
 	code, stderr = stopWithin(t, 30*time.Second, hub, syscall.SIGINT, "the hub", func() bool { return true })
 	if code != 0 || !strings.HasSuffix(stderr, "pirun hub: stopping (interrupted)\n") {
 		t.Errorf("pirun hub after SIGINT = exit %d, stderr %q; want 0 and that it stops", code, stderr)
+	}
+}
+
+// TestSignalAbortSent: pirun abort interrupted after its request reached
+// the hub (here a NATS server whose "hub" takes admin requests and never
+// answers) says that the hub may have stopped tasks, and where to look.
+func TestSignalAbortSent(t *testing.T) {
+	const token = "stuck-hub-token-0123456789"
+	opts := natstest.DefaultTestOptions
+	opts.Port = server.RANDOM_PORT
+	opts.NoLog, opts.NoSigs = true, true
+	opts.Username, opts.Password = hub.UserHub, token
+	ns := natstest.RunServer(&opts)
+	t.Cleanup(ns.Shutdown)
+	nc, err := nats.Connect(ns.ClientURL(), nats.UserInfo(hub.UserHub, token))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	asked := make(chan struct{}, 1)
+	if _, err := nc.Subscribe(wire.SubjectAdmin, func(*nats.Msg) { asked <- struct{}{} }); err != nil {
+		t.Fatal(err)
+	}
+	nc.Flush()
+	sec := filepath.Join(pirunDir(t), "default", "security")
+	os.MkdirAll(sec, 0o700)
+	if err := conf.WriteHubSecrets(filepath.Join(sec, "hub.toml"), conf.HubSecrets{HubID: "stuckhub0123456789", Hub: token, Client: token, Engine: token}); err != nil {
+		t.Fatal(err)
+	}
+	if err := conf.WriteConnFile(filepath.Join(sec, "client-connection.toml"), conf.ConnFile{Role: conf.RoleClient, Protocol: wire.ProtocolVersion,
+		HubID: "stuckhub0123456789", URLs: []string{ns.ClientURL()}, User: "pirun-client", Password: token}); err != nil {
+		t.Fatal(err)
+	}
+	p := startPirun(t, "abort", "--all")
+	code, stderr := stopWith(t, p, syscall.SIGINT, "the abort request", func() bool {
+		select {
+		case <-asked:
+			return true
+		default:
+			return false
+		}
+	})
+	want := "pirun abort: interrupted after the abort request was sent: the hub may have stopped tasks; pirun status --tasks shows their states\n"
+	if code != 130 || stderr != want {
+		t.Errorf("pirun abort --all after SIGINT = exit %d, stderr %q; want 130, %q", code, stderr, want)
 	}
 }
