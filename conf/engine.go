@@ -61,7 +61,8 @@ type Engine struct {
 	// with the system ssh; "" connects directly.
 	SSH string `toml:"ssh"`
 	// PartSize is the size of the parts of the large messages this
-	// process sends; 0 means 1 MiB (at most what the hub's max_payload allows).
+	// process sends; 0 means the largest the hub's max_payload allows
+	// (1 MiB parts for a message larger than that).
 	PartSize Size `toml:"part_size"`
 	// ReassemblyPerSender bounds the bytes of one sender's incomplete
 	// large messages this process holds, and so the largest message it

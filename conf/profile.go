@@ -68,7 +68,8 @@ type Hub struct {
 	// interface, which asks for a token); "" serves none.
 	HTTP string `toml:"http"`
 	// PartSize is the size of the parts of the large messages this
-	// process sends; 0 means 1 MiB (at most what the hub's max_payload allows).
+	// process sends; 0 means the largest the hub's max_payload allows
+	// (1 MiB parts for a message larger than that).
 	PartSize Size `toml:"part_size"`
 	// ReassemblyPerSender bounds the bytes of one sender's incomplete
 	// large messages this process holds, and so the largest message it

@@ -68,7 +68,7 @@ func (h Hub) check(ps *problems) {
 // [hub] or [engine] table (keys under prefix).
 func checkTransport(ps *problems, prefix string, part, perSender, total Size, stall Duration) {
 	if part != 0 && (part < 64*KiB || part > 64*MiB) {
-		ps.add(prefix+".part_size", "expected 0 (1 MiB, at most what the hub's max_payload allows) or a size 64KiB..64MiB, got %s", part)
+		ps.add(prefix+".part_size", "expected 0 (the largest the hub's max_payload allows) or a size 64KiB..64MiB, got %s", part)
 	}
 	limit := Size(1 << 40)
 	if total < MiB || total > limit {

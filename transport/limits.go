@@ -9,9 +9,10 @@ import "time"
 // parts it sends, and the bounds of the messages it reassembles. Zero
 // fields take the defaults.
 type Limits struct {
-	// PartSize is the size of the parts a Link sends; 0 means
-	// DefaultPartSize, and more than the server's max payload allows means
-	// the largest the server accepts, less header room (Link.MaxPart).
+	// PartSize is the size of the parts a Link sends; more than the
+	// server's max payload allows means the largest the server accepts,
+	// less header room (Link.MaxPart). 0 means that largest for messages
+	// that fit in one such part, and DefaultPartSize for larger ones.
 	PartSize int
 	// MaxSender, MaxTotal and Stall are an Assembler's bounds.
 	MaxSender int

@@ -137,9 +137,11 @@ func TestRefusedMessageStopsSender(t *testing.T) {
 	}
 }
 
-// TestPartSizeAndWindow: parts are DefaultPartSize unless set, never more
-// than the server's max payload less header room, and the window keeps
-// at most PartWindowBytes in flight (at least one part, at most 64).
+// TestPartSizeAndWindow: unless a part size is set, a message that fits
+// in the server's max payload (less header room) is cut at that size and
+// a larger one in DefaultPartSize parts; a set size is used for both,
+// never more than the server takes; the window keeps at most
+// PartWindowBytes in flight (at least one part, at most 64).
 func TestPartSizeAndWindow(t *testing.T) {
 	opts := natstest.DefaultTestOptions
 	opts.Port = server.RANDOM_PORT
@@ -152,20 +154,24 @@ func TestPartSizeAndWindow(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(nc.Close)
-	for _, c := range []struct{ set, want int }{
-		{0, DefaultPartSize},
-		{64 << 10, 64 << 10},
-		{4 << 20, 4 << 20},
-		{64 << 20, 8<<20 - partHeaderRoom},
+	largest := 8<<20 - partHeaderRoom
+	for _, c := range []struct{ set, size, want int }{
+		{0, 4 << 20, largest},
+		{0, largest, largest},
+		{0, largest + 1, DefaultPartSize},
+		{0, 80 << 20, DefaultPartSize},
+		{64 << 10, 4 << 20, 64 << 10},
+		{4 << 20, 80 << 20, 4 << 20},
+		{64 << 20, 80 << 20, largest},
 	} {
 		l := New(nc, "s1", "test.acks")
 		l.SetPartSize(c.set)
-		if got := l.MaxPart(); got != c.want {
-			t.Errorf("part size set to %d: MaxPart %d, want %d", c.set, got, c.want)
+		if got := l.partFor(c.size); got != c.want {
+			t.Errorf("part size set to %d: a message of %d bytes goes in parts of %d, want %d", c.set, c.size, got, c.want)
 		}
 	}
 	for _, c := range []struct{ size, want int }{
-		{1 << 20, 16}, {8 << 20, 2}, {8<<20 - partHeaderRoom, 2}, {64 << 20, 1}, {64 << 10, 64}, {0, 64},
+		{1 << 20, 16}, {8 << 20, 2}, {largest, 2}, {64 << 20, 1}, {64 << 10, 64}, {0, 64},
 	} {
 		if got := PartWindow(c.size); got != c.want {
 			t.Errorf("PartWindow(%d) = %d, want %d", c.size, got, c.want)
