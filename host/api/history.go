@@ -211,7 +211,7 @@ func (v *ClientValue) finishHub(th *starlark.Thread, ar *AsyncResult, block bool
 	if !block {
 		return ar, nil
 	}
-	return ar.Get(starlib.Context(th), -1, false)
+	return ar.Result(starlib.Context(th), -1, false)
 }
 
 // hasIDs reports whether ar's tasks are exactly ids.
