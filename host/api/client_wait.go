@@ -4,6 +4,8 @@
 package api
 
 import (
+	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/pirun-dev/pirun/host/client"
 	"github.com/pirun-dev/pirun/starlib"
+	"github.com/pirun-dev/pirun/starlib/wire"
 )
 
 func init() {
@@ -22,6 +25,7 @@ func init() {
 		"wait_interactive": (*ClientValue).waitInteractive,
 		"spin":             (*ClientValue).spin,
 		"close":            (*ClientValue).close,
+		"hub_history":      (*ClientValue).hubHistory,
 	}))
 }
 
@@ -203,6 +207,28 @@ func resultIDs(l *starlark.List) (starlark.Value, error) {
 	}
 	for _, id := range ids {
 		out = append(out, starlark.MakeUint64(id))
+	}
+	return starlark.NewList(out), nil
+}
+
+// hubHistory is hub_history(): the ids of the tasks the hub keeps
+// records of (the last [hub] task_records; this client's own, as the
+// hub lists only the asker's), oldest submitted first, as ipyparallel's.
+func (v *ClientValue) hubHistory(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	if err := starlark.UnpackArgs(b.Name(), args, kw); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(starlib.Context(th), client.DefaultWait)
+	defer cancel()
+	r, err := v.c.TaskRecords(ctx, nil, 0)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", b.Name(), err)
+	}
+	recs := slices.Clone(r.Records)
+	slices.SortStableFunc(recs, func(a, b wire.TaskRecord) int { return cmp.Compare(a.Submitted, b.Submitted) })
+	out := make([]starlark.Value, len(recs))
+	for i, rec := range recs {
+		out[i] = starlark.MakeUint64(rec.ID)
 	}
 	return starlark.NewList(out), nil
 }
