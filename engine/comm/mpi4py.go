@@ -8,8 +8,10 @@
 package comm
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/fnv"
 
 	"go.starlark.net/starlark"
 )
@@ -276,14 +278,14 @@ func commDup(c *communicator, o *op, args starlark.Tuple, kw []starlark.Tuple) (
 	return commSplit(c, o, starlark.Tuple{starlark.MakeInt(0), starlark.MakeInt(c.rank)}, nil)
 }
 
-// commFree is Free(): the world communicator cannot be freed (as in
+// commFree is Free(): COMM_WORLD and COMM_SELF cannot be freed (as in
 // mpi4py); another one needs nothing freed.
 func commFree(c *communicator, o *op, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 	if err := starlark.UnpackArgs(o.name, args, kw); err != nil {
 		return nil, err
 	}
-	if c.top == c {
-		return nil, fmt.Errorf("%s: the world communicator cannot be freed (free those of Dup, Clone and Split)", o.name)
+	if c.top == c || c.top.self == c {
+		return nil, fmt.Errorf("%s: COMM_WORLD and COMM_SELF cannot be freed (free those of Dup, Clone and Split)", o.name)
 	}
 	return starlark.None, nil
 }
@@ -295,4 +297,23 @@ func commIsIntra(c *communicator, o *op, args starlark.Tuple, kw []starlark.Tupl
 
 func commIsInter(c *communicator, o *op, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 	return starlark.False, starlark.UnpackArgs(o.name, args, kw)
+}
+
+// selfComm returns the world's COMM_SELF: a communicator of this rank
+// alone, the same one each time (its collectives are counted), with its
+// own messages. It needs no other rank, unlike Split.
+func (c *communicator) selfComm() *communicator {
+	if c.self != nil {
+		return c.self
+	}
+	w := c.world(c.rank)
+	h := fnv.New64a()
+	binary.Write(h, binary.LittleEndian, [3]uint64{c.ctx, ^uint64(0), uint64(w)})
+	s := &communicator{rs: c.rs, size: 1, rank: 0, group: []int{w}, index: map[int]int{w: 0},
+		name: "comm.COMM_SELF", top: c, ctx: h.Sum64() &^ 1}
+	if s.ctx == 0 {
+		s.ctx = 2
+	}
+	c.self = s
+	return s
 }
