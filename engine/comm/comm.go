@@ -165,6 +165,8 @@ type communicator struct {
 	name   string        // "" for the world, else "comm.split(color=1)"
 	top    *communicator // the world communicator of the task
 	self   *communicator // the world's COMM_SELF, made when first asked for
+	// mpiName is what Set_name gave, or nil (Get_name's default).
+	mpiName *string
 }
 
 // world returns the world rank of rank r.

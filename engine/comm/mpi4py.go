@@ -3,7 +3,8 @@
 // mpi4py ignores it for objects), Status objects that recv, probe and
 // iprobe fill in place, the uppercase request calls (Wait, Test,
 // Request.Waitall, Waitany, Waitsome, Testall, Testany, Testsome), the
-// statuses list of the request functions, and Dup, Clone and Free.
+// statuses list of the request functions, Dup, Clone and Free,
+// COMM_SELF, Compare and Get_name/Set_name.
 
 package comm
 
@@ -12,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"slices"
 
 	"go.starlark.net/starlark"
 )
@@ -104,14 +106,23 @@ func finishStatus(res starlark.Value, st *statusValue) starlark.Value {
 }
 
 // dropBuf drops mpi4py's leading buf argument of recv and irecv:
-// recv(None, source, tag) and recv(buf, source, tag) with three
-// positional arguments (pirun's third is status, never an int).
+// recv(None, source, tag), recv(buf, source, tag) with three positional
+// arguments (pirun's third is status, never an int), and
+// irecv(buf, PROC_NULL).
 func dropBuf(args starlark.Tuple) starlark.Tuple {
 	if len(args) == 0 {
 		return args
 	}
 	if args[0] == starlark.None {
 		return args[1:]
+	}
+	if len(args) == 2 { // irecv(0, PROC_NULL): a tag is never PROC_NULL, a source may be
+		_, first := args[0].(starlark.Int)
+		if n, ok := args[1].(starlark.Int); first && ok && n.Sign() < 0 {
+			if v, _ := starlark.AsInt32(n); v == procNull {
+				return args[1:]
+			}
+		}
 	}
 	if len(args) >= 3 {
 		if _, isInt := args[2].(starlark.Int); isInt {
@@ -168,6 +179,9 @@ var upper = map[string]func(starlark.Value) starlark.Value{
 func init() {
 	commConstants["Status"] = newStatus
 	commConstants["SUCCESS"] = starlark.MakeInt(success)
+	for name, v := range map[string]int{"IDENT": ident, "CONGRUENT": congruent, "SIMILAR": similar, "UNEQUAL": unequal} {
+		commConstants[name] = starlark.MakeInt(v)
+	}
 	for name, project := range upper {
 		requestStatics[name] = starlark.NewBuiltin("comm.Request."+name, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 			lower := requestStatics[lowerFirst(name)].(*starlark.Builtin) // set by request.go's init
@@ -316,4 +330,73 @@ func (c *communicator) selfComm() *communicator {
 	}
 	c.self = s
 	return s
+}
+
+// Results of Compare, as MPI's.
+const (
+	ident     = 0
+	congruent = 1
+	similar   = 2
+	unequal   = 3
+)
+
+// commCompare is Compare(other): IDENT for the same communicator,
+// CONGRUENT for the same ranks in the same order (a Dup), SIMILAR for the
+// same ranks in another order, else UNEQUAL.
+func commCompare(c *communicator, o *op, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	var other *Value
+	if err := starlark.UnpackArgs(o.name, args, kw, "other", &other); err != nil {
+		return nil, err
+	}
+	d, err := other.get()
+	if err != nil {
+		return nil, err
+	}
+	members := func(x *communicator) []int {
+		out := make([]int, x.size)
+		for i := range out {
+			out[i] = x.world(i)
+		}
+		return out
+	}
+	a, b := members(c), members(d)
+	switch {
+	case c == d:
+		return starlark.MakeInt(ident), nil
+	case slices.Equal(a, b):
+		return starlark.MakeInt(congruent), nil
+	}
+	slices.Sort(a)
+	slices.Sort(b)
+	if slices.Equal(a, b) {
+		return starlark.MakeInt(similar), nil
+	}
+	return starlark.MakeInt(unequal), nil
+}
+
+// commGetName is Get_name(): "MPI_COMM_WORLD", "MPI_COMM_SELF", or what
+// Set_name gave ("" for a Dup or a Split).
+func commGetName(c *communicator, o *op, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	if err := starlark.UnpackArgs(o.name, args, kw); err != nil {
+		return nil, err
+	}
+	switch {
+	case c.mpiName != nil:
+		return starlark.String(*c.mpiName), nil
+	case c.top == c:
+		return starlark.String("MPI_COMM_WORLD"), nil
+	case c.top.self == c:
+		return starlark.String("MPI_COMM_SELF"), nil
+	}
+	return starlark.String(""), nil
+}
+
+// commSetName is Set_name(name): this rank's name for the communicator.
+func commSetName(c *communicator, o *op, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	var name string
+	if err := starlark.UnpackArgs(o.name, args, kw, "name", &name); err != nil {
+		return nil, err
+	}
+	c.mpiName = &name
+	return starlark.None, nil
 }

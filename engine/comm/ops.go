@@ -37,6 +37,7 @@ func init() {
 		"alltoall": commAlltoall, "scan": commScan, "exscan": commExscan,
 		"Get_rank": commGetRank, "Get_size": commGetSize, "Barrier": commBarrier, "Split": commSplit,
 		"Dup": commDup, "Clone": commDup, "Free": commFree, "Is_intra": commIsIntra, "Is_inter": commIsInter,
+		"Compare": commCompare, "Get_name": commGetName, "Set_name": commSetName,
 		"bcast": commBcast, "scatter": commScatter, "gather": commGather, "allgather": commAllgather,
 		"reduce": commReduce, "allreduce": commAllreduce, "barrier": commBarrier, "split": commSplit,
 	} {
