@@ -25,7 +25,7 @@ func (c *Client) AbortTargets(engines []int) {
 	}
 	c.mu.Unlock()
 	if len(lb) > 0 && len(engines) > 0 {
-		c.publish(wire.SubjectSchedControl, &wire.Control{Op: wire.OpAbort, Client: c.id, Tasks: lb, Engines: engines})
+		c.publish(wire.SchedControlFrom(c.id), &wire.Control{Op: wire.OpAbort, Client: c.id, Tasks: lb, Engines: engines})
 		c.nc.Flush()
 	}
 }

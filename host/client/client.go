@@ -624,7 +624,7 @@ func (c *Client) Abort(ids []uint64, lb bool, daemons map[string][]int) {
 	ctl := wire.Control{Op: wire.OpAbort, Client: c.ownerOf(ids), Tasks: ids}
 	if lb {
 		c.abortUnsent(ids)
-		c.publish(wire.SubjectSchedControl, &ctl)
+		c.publish(wire.SchedControlFrom(c.id), &ctl)
 		return
 	}
 	for d, engines := range daemons {
