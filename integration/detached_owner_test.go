@@ -6,6 +6,8 @@ package integration
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -127,5 +129,43 @@ print(c.get_result(ids[0]).get(timeout=20), c.get_result([ids[0]], block=True))
 	want := "2 False True\n" + e + " True\n" + `{"pending": [], "completed": ` + strings.ReplaceAll(ids, ",", ", ") + "}\n" + e + " " + e + "\n"
 	if len(got) != 2 || b.code != 0 || b.stdout != want {
 		t.Errorf("client B fetching A's detached task on 2 engines %s: exit %d\nstdout:\n%s\nwant:\n%s\nstderr:\n%s", ids, b.code, b.stdout, want, b.stderr)
+	}
+}
+
+// TestDetachedOwnerAbortsAfterHubRestart: a client's identity is its
+// process's key, which it proves again when it reconnects, so after a
+// hub restart the client that submitted a detached task still may abort
+// it.
+func TestDetachedOwnerAbortsAfterHubRestart(t *testing.T) {
+	hub, clientConn, engineConn := startHub(t)
+	port := hubPort(t, clientConn)
+	eng := startPirun(t, "engine", "--connect", engineConn, "-n", "1")
+	dir := writeScript(t, "owner.star", `c = Client()
+c.wait_for_engines(1, timeout=30)
+d = c[c.ids[0]].apply_async(lambda: time.sleep(60), detached=True)
+print("submitted")
+while not files.exists("go"):
+    time.sleep(0.02)
+d.abort()
+print(d.get(timeout=20, return_exceptions=True).type)
+`)
+	owner := startPirun(t, "--connect", clientConn, dir+"/owner.star")
+	waitFor(t, 60*time.Second, "the detached task submitted", func() bool {
+		return strings.Contains(owner.stdout.String(), "submitted")
+	})
+	restartHub(t, hub, port)
+	waitFor(t, 60*time.Second, "the client and the engine to reconnect", func() bool {
+		return strings.Contains(owner.stderr.String(), "reconnected") && strings.Contains(eng.stderr.String(), "reconnected as engine")
+	})
+	if err := os.WriteFile(filepath.Join(dir, "go"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-owner.done:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("the owner did not finish within 60s\nstdout:\n%s\nstderr:\n%s", owner.stdout, owner.stderr)
+	}
+	if code := owner.cmd.ProcessState.ExitCode(); code != 0 || owner.stdout.String() != "submitted\nTaskAborted\n" {
+		t.Errorf("the owner aborting its detached task after a hub restart: exit %d, stdout %q, want TaskAborted\nstderr:\n%s", code, owner.stdout, owner.stderr)
 	}
 }
