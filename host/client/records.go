@@ -337,16 +337,19 @@ func (c *Client) deliverOwned(rs []wire.Result, sink Sink) {
 	}
 }
 
-// ownerOf returns the Client that tasks ids carry: wire.DetachedClient
-// when they were submitted detached=True (one call's tasks are all
-// detached or none is), else this client's id.
-func (c *Client) ownerOf(ids []uint64) string {
+// byOwner groups tasks ids by the Client they carry: wire.DetachedClient
+// for those submitted detached=True, else this client's id (the abort of
+// every pending task mixes them).
+func (c *Client) byOwner(ids []uint64) map[string][]uint64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	out := make(map[string][]uint64, 1)
 	for _, id := range ids {
+		owner := c.id
 		if p := c.pending[id]; p != nil && p.detached && !p.watch {
-			return wire.DetachedClient
+			owner = wire.DetachedClient
 		}
+		out[owner] = append(out[owner], id)
 	}
-	return c.id
+	return out
 }
