@@ -705,7 +705,14 @@ func (w *lbWindow) fits(n int) bool {
 // SubmitBalanced submits tasks, already tracked, to the hub's scheduler:
 // those that fit in the window at once (returning any error of sending
 // them), the rest from a goroutine as results free up room.
+//
+// Detached tasks (detached=True) are all sent at once, and it returns
+// once the hub keeps them on disk, or with the reason it refused them
+// (submitDetached).
 func (c *Client) SubmitBalanced(ctx context.Context, tasks []wire.Task, bundle []byte) error {
+	if isDetached(tasks) {
+		return c.submitDetached(ctx, tasks, bundle)
+	}
 	c.mu.Lock()
 	n := 0
 	if len(c.window.queue) == 0 {

@@ -126,6 +126,9 @@ func (h *Hub) startRecords() error {
 		h.log.Info("detached tasks queued again after a restart", "tasks", n)
 	}
 	h.wg.Go(func() { h.recs.run(h.stop) })
+	if h.recs.dir != "" {
+		h.wg.Go(func() { h.recs.commits(h.stop) })
+	}
 	if h.auth != nil {
 		h.wg.Go(h.watchClients)
 	}

@@ -58,6 +58,12 @@ type Config struct {
 	// ResultsMaxBytes bounds the detached results kept; 0 =
 	// DefaultResultsMaxBytes.
 	ResultsMaxBytes int64
+	// DetachedMaxPending bounds the detached load-balanced tasks one
+	// client may have pending; 0 = DefaultDetachedMaxPending.
+	DetachedMaxPending int
+	// DetachedMaxBytes bounds the bytes of all pending detached
+	// load-balanced tasks; 0 = DefaultDetachedMaxBytes.
+	DetachedMaxBytes int64
 	// Transport sets the parts of the large messages the hub forwards
 	// and bounds the ones it reassembles (TransportLimits reads them from
 	// the [hub] table); zero fields take the defaults.
@@ -158,7 +164,9 @@ func New(cfg Config, log *slog.Logger) (*Hub, error) {
 		h.cfg.StateDir = cfg.StateDir
 	}
 	h.recs = newRecords(cfg.StateDir, cfg.TaskRecords, cfg.ResultsMaxBytes, log)
+	h.recs.boundDetached(cfg.DetachedMaxPending, cfg.DetachedMaxBytes)
 	h.sched.recs = h.recs
+	h.sched.work = h.goWork
 	if cfg.Auth != nil {
 		h.auth = &authenticator{auth: cfg.Auth, log: log, named: make(map[uint64]namedConn), clients: make(map[uint64]string)}
 	}

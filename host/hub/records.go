@@ -7,7 +7,8 @@
 //
 //	state/tasks.bin            the records (rewritten atomically when changed)
 //	state/results/SEGMENT.res  detached results, one segment per flush, oldest evicted first
-//	state/detached/ID.task     a detached load-balanced task until its result is in
+//	state/detached/SEQ.batch   detached load-balanced tasks, one file per group commit,
+//	                           until each one's result is in (journal.go)
 
 package hub
 
@@ -19,7 +20,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -47,6 +47,7 @@ type records struct {
 	maxBytes int64  // detached results kept
 
 	flushMu sync.Mutex // one flush at a time, so files are written in order
+	started int64      // when the hub started, unix nanoseconds: names journal files
 
 	mu      sync.Mutex
 	byID    map[uint64]*record
@@ -57,6 +58,7 @@ type records struct {
 	fresh   []wire.Result // detached results not yet written
 	freshAt map[uint64]bool
 	mem     map[string][]wire.Result // segments in memory (dir == "")
+	j       journal                  // detached load-balanced tasks pending (journal.go)
 }
 
 type record struct {
@@ -78,7 +80,19 @@ func newRecords(dir string, max int, maxBytes int64, log *slog.Logger) *records 
 		maxBytes = DefaultResultsMaxBytes
 	}
 	return &records{log: log, dir: dir, max: max, maxBytes: maxBytes, byID: make(map[uint64]*record),
-		freshAt: make(map[uint64]bool), mem: make(map[string][]wire.Result)}
+		freshAt: make(map[uint64]bool), mem: make(map[string][]wire.Result), j: newJournal(0, 0),
+		started: time.Now().UnixNano()}
+}
+
+// boundDetached sets the bounds of pending detached tasks: per client and
+// in bytes (0 = the defaults). Call it before load.
+func (r *records) boundDetached(perClient int, bytes int64) {
+	if perClient > 0 {
+		r.j.maxPending = perClient
+	}
+	if bytes > 0 {
+		r.j.maxBytes = bytes
+	}
 }
 
 // load reads the records and segments kept on disk, and returns the
@@ -109,7 +123,7 @@ func (r *records) load() ([]wire.Batch, error) {
 		}
 	}
 	r.loadSegments()
-	return r.loadDetached(), nil
+	return r.loadJournal(), nil
 }
 
 // loadSegments lists the result segments, oldest first, and forgets
@@ -142,59 +156,6 @@ func (r *records) loadSegments() {
 		}
 	}
 	slices.SortFunc(r.segs, func(a, b segment) int { return strings.Compare(a.name, b.name) })
-}
-
-// loadDetached reads the unfinished detached load-balanced tasks.
-func (r *records) loadDetached() []wire.Batch {
-	dir := filepath.Join(r.dir, "detached")
-	ents, _ := os.ReadDir(dir)
-	var out []wire.Batch
-	for _, e := range ents {
-		idText, ok := strings.CutSuffix(e.Name(), ".task")
-		if !ok {
-			continue
-		}
-		id, _ := strconv.ParseUint(idText, 10, 64)
-		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		var b wire.Batch
-		if err == nil {
-			err = wire.UnmarshalMsg(data, &b)
-		}
-		if err != nil || len(b.Tasks) != 1 {
-			r.log.Warn("drop a damaged detached task", "file", e.Name(), "err", err)
-			os.Remove(filepath.Join(dir, e.Name()))
-			continue
-		}
-		if rec := r.byID[id]; rec != nil && !rec.Pending() {
-			os.Remove(filepath.Join(dir, e.Name()))
-			continue
-		}
-		out = append(out, b)
-	}
-	return out
-}
-
-// keepTask writes a detached load-balanced task to disk until its result
-// is in, so that a hub restart runs it again.
-func (r *records) keepTask(t wire.Task, bundle []byte) {
-	if r.dir == "" {
-		return
-	}
-	b := wire.Batch{Tasks: []wire.Task{t}}
-	if bundle != nil {
-		b.Bundles, b.Tasks[0].Bundle = [][]byte{bundle}, 1
-	}
-	data, err := wire.MarshalMsg(&b)
-	if err == nil {
-		err = conf.WriteFileAtomic(r.taskFile(t.ID), data)
-	}
-	if err != nil {
-		r.log.Warn("keep a detached task on disk", "task", t.ID, "err", err)
-	}
-}
-
-func (r *records) taskFile(id uint64) string {
-	return filepath.Join(r.dir, "detached", strconv.FormatUint(id, 10)+".task")
 }
 
 // getLocked returns the record of id, making it; r.mu is held.
@@ -479,7 +440,14 @@ func (r *records) flush(force bool) {
 		r.dirty = false
 	}
 	r.mu.Unlock()
+	done := make([]uint64, len(fresh))
+	for i, res := range fresh {
+		done[i] = res.Task
+	}
 	if r.dir == "" {
+		r.mu.Lock()
+		r.settleLocked(done)
+		r.mu.Unlock()
 		return
 	}
 	if data != nil {
@@ -496,9 +464,7 @@ func (r *records) flush(force bool) {
 			return
 		}
 	}
-	for _, res := range fresh {
-		os.Remove(r.taskFile(res.Task)) // its result is on disk: no need to run it again
-	}
+	r.settle(done) // their results are on disk: no need to run them again
 }
 
 // evictLocked drops the oldest segments while the results pass the

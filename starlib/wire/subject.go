@@ -69,6 +69,11 @@ func DaemonTasksFrom(d, s string) string { return DaemonTasks(d) + "." + s }
 // only c may publish, and "*" matches every client.
 func SubmitFrom(c string) string { return SubjectSubmit + "." + c }
 
+// HeaderSync, on a request with no data on SubmitFrom(c), asks the hub
+// to answer (a ControlReply) once the detached tasks c submitted before
+// it are kept on disk, or with the reason some were refused (SPEC §15).
+const HeaderSync = "Pirun-Sync"
+
 // SenderHub is the sender token of the hub's own messages on subjects
 // that end in their sender (DaemonTasksFrom, ClientResults): no client or
 // daemon id is "hub" (they are 56-character public keys).
