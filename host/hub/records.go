@@ -22,6 +22,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pirun-dev/pirun/conf"
@@ -47,7 +48,11 @@ type records struct {
 	maxBytes int64  // detached results kept
 
 	flushMu sync.Mutex // one flush at a time, so files are written in order
-	started int64      // when the hub started, unix nanoseconds: names journal files
+	// flushNow asks run for a flush at once (buffered 1: requests that
+	// arrive during a flush share the next one).
+	flushNow chan struct{}
+	stores   atomic.Int64 // writes of tasks.bin, for tests
+	started  int64        // when the hub started, unix nanoseconds: names journal files
 
 	mu      sync.Mutex
 	byID    map[uint64]*record
@@ -59,6 +64,9 @@ type records struct {
 	freshAt map[uint64]bool
 	mem     map[string][]wire.Result // segments in memory (dir == "")
 	j       journal                  // detached load-balanced tasks pending (journal.go)
+	// flushWait is closed when the next flush to start has finished; nil
+	// until someone waits (flushed).
+	flushWait chan struct{}
 }
 
 type record struct {
@@ -81,7 +89,7 @@ func newRecords(dir string, max int, maxBytes int64, log *slog.Logger) *records 
 	}
 	return &records{log: log, dir: dir, max: max, maxBytes: maxBytes, byID: make(map[uint64]*record),
 		freshAt: make(map[uint64]bool), mem: make(map[string][]wire.Result), j: newJournal(0, 0),
-		started: time.Now().UnixNano()}
+		started: time.Now().UnixNano(), flushNow: make(chan struct{}, 1)}
 }
 
 // boundDetached sets the bounds of pending detached tasks: per client and
@@ -377,8 +385,8 @@ func (r *records) readSegment(name string) ([]wire.Result, error) {
 	return rs.Results, err
 }
 
-// run writes changes to disk every recordsFlushEvery until stop closes,
-// and once more then.
+// run writes changes to disk every recordsFlushEvery, and at once when
+// asked (flushed), until stop closes, and once more then.
 func (r *records) run(stop <-chan struct{}) {
 	t := time.NewTicker(recordsFlushEvery)
 	defer t.Stop()
@@ -389,8 +397,29 @@ func (r *records) run(stop <-chan struct{}) {
 			return
 		case <-t.C:
 			r.flush(false)
+		case <-r.flushNow:
+			r.flush(true)
 		}
 	}
+}
+
+// flushed asks run for a flush now and returns a channel closed once a
+// flush that includes every change made before the call is on disk. The
+// requests made while a flush is under way share the next one (a group
+// commit): a hundred clients closing at once cost one or two writes of
+// the records, not a hundred.
+func (r *records) flushed() <-chan struct{} {
+	r.mu.Lock()
+	if r.flushWait == nil {
+		r.flushWait = make(chan struct{})
+	}
+	ch := r.flushWait
+	r.mu.Unlock()
+	select {
+	case r.flushNow <- struct{}{}:
+	default:
+	}
+	return ch
 }
 
 // flush writes the new detached results as one segment, evicts the
@@ -400,6 +429,10 @@ func (r *records) flush(force bool) {
 	r.flushMu.Lock()
 	defer r.flushMu.Unlock()
 	r.mu.Lock()
+	if w := r.flushWait; w != nil {
+		r.flushWait = nil
+		defer close(w) // once this flush, which has what came before, is done
+	}
 	fresh := r.fresh
 	r.fresh = nil
 	clear(r.freshAt)
@@ -459,6 +492,7 @@ func (r *records) flush(force bool) {
 		os.Remove(filepath.Join(r.dir, "results", s.name+".res"))
 	}
 	if store != nil {
+		r.stores.Add(1)
 		if err := conf.WriteFileAtomic(filepath.Join(r.dir, "tasks.bin"), store); err != nil {
 			r.log.Error("keep task records on disk", "err", err)
 			return

@@ -1,11 +1,16 @@
 package hub
 
 import (
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
 
 	"github.com/pirun-dev/pirun/starlib/wire"
 )
@@ -210,5 +215,52 @@ func TestDetachedGroupCommit(t *testing.T) {
 	again.flush(true)
 	if files, _ := filepath.Glob(filepath.Join(dir, "detached", "*")); len(files) != 0 {
 		t.Errorf("files of detached tasks left once every result is on disk: %v", files)
+	}
+}
+
+// TestClosingClientsShareFlushes checks the group commit of task records:
+// clients closing at once, each waiting for its last records to be on
+// disk, are all answered, by a few writes of the records rather than one
+// (and one fsync) each.
+func TestClosingClientsShareFlushes(t *testing.T) {
+	auth, err := NewAuth()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := New(Config{Port: 0, Auth: auth, Version: "test", StateDir: t.TempDir()}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Shutdown)
+	const clients = 40
+	conns := make([]*nats.Conn, clients)
+	ids := make([]string, clients)
+	for i := range conns {
+		conns[i], ids[i], _ = connectAs(t, h, UserClient, auth.Client)
+	}
+	before := h.recs.stores.Load()
+	var wg sync.WaitGroup
+	errs := make(chan error, clients)
+	for i, nc := range conns {
+		wg.Go(func() {
+			data, _ := wire.MarshalMsg(&wire.Records{Client: ids[i], Events: []wire.TaskEvent{{Task: uint64(i + 1), Engine: -1, Time: 1}}})
+			if _, err := nc.Request(wire.RecordsFrom(ids[i]), data, 10*time.Second); err != nil {
+				errs <- fmt.Errorf("client %d closing: %w", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if n := h.recs.stores.Load() - before; n >= clients/2 {
+		t.Errorf("%d clients closing at once cost %d writes of the records; want them to share a few", clients, n)
+	}
+	if recs, _ := h.recs.query(nil, 0, ""); len(recs) != clients {
+		t.Errorf("%d records kept, want %d", len(recs), clients)
 	}
 }
