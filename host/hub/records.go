@@ -45,6 +45,7 @@ type records struct {
 	log      *slog.Logger
 	dir      string // state/; "" keeps everything in memory
 	max      int    // records kept
+	trimAt   int    // trimLocked's next pass: when order passes it
 	maxBytes int64  // detached results kept
 
 	flushMu sync.Mutex // one flush at a time, so files are written in order
@@ -179,18 +180,42 @@ func (r *records) getLocked(id uint64) *record {
 	return rec
 }
 
-// trimLocked forgets the oldest records past the bound, keeping pending
-// detached ones (their results are still to come).
+// trimLocked forgets the oldest records past the bound, keeping those of
+// pending detached tasks, whose results are still to come: every one the
+// journal keeps (journal.go bounds them), and up to r.max others (direct
+// detached tasks, which only their client reports). So a detached map
+// larger than the bound keeps every record, and no client can crowd the
+// others' records out by reporting detached tasks that never end. It
+// trims in one pass once the records pass the last pass's count by an
+// eighth of the bound, so each record costs O(1) on average.
 func (r *records) trimLocked() {
-	for n := len(r.order); len(r.order) > r.max && n > 0; n-- {
-		id := r.order[0]
-		r.order = r.order[1:]
-		if rec := r.byID[id]; rec != nil && rec.Detached && rec.Pending() {
-			r.order = append(r.order, id) // its result is still to come
+	if len(r.order) <= r.max || len(r.order) <= r.trimAt {
+		return
+	}
+	drop := len(r.order) - r.max
+	others := 0
+	kept := r.order[:0]
+	last := len(r.order) - 1 // the record just made, kept
+	for i, id := range r.order {
+		rec := r.byID[id]
+		_, journaled := r.j.senderOf[id]
+		if i == last || journaled || (rec != nil && rec.Detached && rec.Pending() && others < r.max) {
+			if !journaled && rec != nil && rec.Detached && rec.Pending() {
+				others++
+			}
+			kept = append(kept, id)
 			continue
 		}
-		delete(r.byID, id)
+		if drop > 0 || rec == nil {
+			drop--
+			delete(r.byID, id)
+			continue
+		}
+		kept = append(kept, id)
 	}
+	clear(r.order[len(kept):])
+	r.order = kept
+	r.trimAt = len(r.order) + r.max/8
 }
 
 // pendingOf returns how many unfinished tasks client has on record.

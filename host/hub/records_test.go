@@ -264,3 +264,52 @@ func TestClosingClientsShareFlushes(t *testing.T) {
 		t.Errorf("%d records kept, want %d", len(recs), clients)
 	}
 }
+
+// TestRecordsKeepPendingDetached checks the count bound against pending
+// detached tasks: a detached map three times the bound keeps every
+// record, another client's new records are still kept, and a client
+// reporting detached tasks that never end keeps at most the bound of
+// them, crowding out neither.
+func TestRecordsKeepPendingDetached(t *testing.T) {
+	const max = 100
+	r := newRecords(t.TempDir(), max, 1<<20, slog.New(slog.DiscardHandler))
+	if _, err := r.load(); err != nil {
+		t.Fatal(err)
+	}
+	var mapped []uint64
+	for id := uint64(1); id <= 3*max; id++ {
+		mapped = append(mapped, id)
+		r.admit("A", wire.Batch{Tasks: []wire.Task{{ID: id, Client: wire.DetachedClient}}})
+		r.onRecords(wire.Records{Client: "A", Events: []wire.TaskEvent{{Task: id, Engine: -1, Time: 1, Detached: true}}})
+	}
+	for id := uint64(10000); id < 10000+10*max; id++ {
+		r.onRecords(wire.Records{Client: "M", Events: []wire.TaskEvent{{Task: id, Engine: 0, Time: 1, Detached: true, Engines: []int{0}}}})
+	}
+	for id := uint64(50000); id < 50000+max; id++ {
+		r.onRecords(wire.Records{Client: "B", Events: []wire.TaskEvent{{Task: id, Engine: 0, Time: 1}}})
+	}
+	if recs, unknown := r.query(mapped, 0, ""); len(recs) != len(mapped) {
+		t.Errorf("records of a pending detached map of %d tasks under a bound of %d: %d kept, %d forgotten", len(mapped), max, len(recs), len(unknown))
+	}
+	if _, unknown := r.query([]uint64{50000 + max - 1}, 0, ""); len(unknown) != 0 {
+		t.Errorf("client B's newest record was crowded out by pending detached ones")
+	}
+	r.mu.Lock()
+	n := len(r.byID)
+	r.mu.Unlock()
+	if limit := len(mapped) + 2*max + max/8; n > limit {
+		t.Errorf("%d records kept after client M reported %d detached tasks that never end; want at most %d", n, 10*max, limit)
+	}
+	// The map's results come: its records are trimmed like any other.
+	for _, id := range mapped {
+		r.onResults([]wire.Result{{Task: id, Engine: 0, Status: wire.StatusOK}})
+	}
+	r.flush(true)
+	r.onRecords(wire.Records{Client: "B", Events: []wire.TaskEvent{{Task: 60000, Engine: 0, Time: 1}}})
+	r.mu.Lock()
+	n = len(r.byID)
+	r.mu.Unlock()
+	if n > 2*max+max/8 {
+		t.Errorf("%d records kept once the map finished; want at most %d", n, 2*max+max/8)
+	}
+}
