@@ -900,6 +900,9 @@ func (ar *AsyncResult) sAbort(_ *starlark.Thread, b *starlark.Builtin, args star
 	if err := starlark.UnpackArgs(b.Name(), args, kw); err != nil {
 		return nil, err
 	}
+	if err := ar.abortRefused(b.Name()); err != nil {
+		return nil, err
+	}
 	ar.Abort()
 	return starlark.None, nil
 }

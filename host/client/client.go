@@ -576,15 +576,19 @@ func (c *Client) abortWhere(keep func(id uint64, engine int) bool) {
 // Abort asks the engines (or the scheduler) to abort tasks. Load-balanced
 // tasks still waiting in the client's window are aborted here.
 func (c *Client) Abort(ids []uint64, lb bool, daemons map[string][]int) {
-	ctl := wire.Control{Op: wire.OpAbort, Client: c.ownerOf(ids), Tasks: ids}
 	if lb {
 		c.abortUnsent(ids)
-		c.publish(wire.SubjectSchedControl, &ctl)
-		return
 	}
-	for d, engines := range daemons {
-		ctl.Engines = engines
-		c.publish(wire.DaemonControlFrom(d, c.id), &ctl)
+	for owner, ids := range c.byOwner(ids) {
+		ctl := wire.Control{Op: wire.OpAbort, Client: owner, Tasks: ids}
+		if lb {
+			c.publish(wire.SchedControlFrom(c.id), &ctl)
+			continue
+		}
+		for d, engines := range daemons {
+			ctl.Engines = engines
+			c.publish(wire.DaemonControlFrom(d, c.id), &ctl)
+		}
 	}
 }
 

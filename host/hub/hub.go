@@ -347,7 +347,7 @@ func (h *Hub) subscribe() error {
 		wire.SubjectQuery:                   h.onQuery,
 		wire.SubmitFrom("*"):                h.sched.onSubmit,
 		wire.SubjectDone:                    h.sched.onDone,
-		wire.SubjectSchedControl:            h.sched.onControl,
+		wire.SchedControlFrom("*"):          h.sched.onControl,
 		wire.SubjectHubAcks:                 h.out.OnAck,
 		wire.SubjectRecords:                 h.onRecords,
 		wire.RecordsFrom("*"):               h.onRecords,

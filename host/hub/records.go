@@ -127,6 +127,10 @@ func (r *records) load() ([]wire.Batch, error) {
 			break
 		}
 		for _, tr := range st.Records {
+			if tr.Segment != "" && len(tr.Segments) == 0 {
+				tr.Segments = []string{tr.Segment} // written before Segments
+			}
+			tr.Segment = ""
 			r.byID[tr.ID] = &record{TaskRecord: tr}
 			r.order = append(r.order, tr.ID)
 		}
@@ -158,10 +162,19 @@ func (r *records) loadSegments() {
 		if !rec.Result {
 			continue
 		}
-		if i, ok := have[rec.Segment]; ok {
-			r.segs[i].ids = append(r.segs[i].ids, id)
-		} else {
-			rec.Result, rec.Note = false, "the result's file under state/results is gone"
+		gone := false
+		for _, name := range rec.Segments {
+			_, ok := have[name]
+			gone = gone || !ok
+		}
+		if gone || len(rec.Segments) == 0 {
+			// A task's results are whole or gone (one per engine of a
+			// direct task on several engines, maybe in several files).
+			rec.Result, rec.Segments, rec.Note = false, nil, "the result's file under state/results is gone"
+			continue
+		}
+		for _, name := range rec.Segments {
+			r.segs[have[name]].ids = append(r.segs[have[name]].ids, id)
 		}
 	}
 	slices.SortFunc(r.segs, func(a, b segment) int { return strings.Compare(a.name, b.name) })
@@ -300,9 +313,11 @@ func (r *records) onResults(rs []wire.Result) map[string][]wire.Result {
 			continue // a second answer (a task run again after a restart)
 		}
 		r.outcomeLocked(rec, res.Engine, res.Status, res.Started, res.Finished)
-		rec.Result = true
-		r.fresh = append(r.fresh, res)
-		r.freshAt[res.Task] = true
+		if rec.Note == "" { // else its other engines' results were evicted: it is gone as a whole
+			rec.Result = true
+			r.fresh = append(r.fresh, res)
+			r.freshAt[res.Task] = true
+		}
 		for _, c := range append([]string{rec.Client}, rec.watchers...) {
 			if c != "" {
 				out[c] = append(out[c], res)
@@ -363,6 +378,9 @@ func (r *records) fetch(client string, ids []uint64) ([]wire.TaskRecord, []uint6
 		if !rec.Result {
 			continue
 		}
+		if want[id] {
+			continue // asked twice (ar.task_ids repeats a direct task's id per engine)
+		}
 		want[id] = true
 		if r.freshAt[id] {
 			for _, res := range r.fresh {
@@ -370,9 +388,10 @@ func (r *records) fetch(client string, ids []uint64) ([]wire.TaskRecord, []uint6
 					fresh = append(fresh, res)
 				}
 			}
-			continue
 		}
-		bySeg[rec.Segment] = append(bySeg[rec.Segment], id)
+		for _, name := range rec.Segments {
+			bySeg[name] = append(bySeg[name], id)
+		}
 	}
 	mem := r.mem
 	r.mu.Unlock()
@@ -472,8 +491,8 @@ func (r *records) flush(force bool) {
 		}
 		seg.bytes = int64(len(data))
 		for _, res := range fresh {
-			if rec := r.byID[res.Task]; rec != nil {
-				rec.Segment = seg.name
+			if rec := r.byID[res.Task]; rec != nil && rec.Result && !slices.Contains(rec.Segments, seg.name) {
+				rec.Segments = append(rec.Segments, seg.name)
 				seg.ids = append(seg.ids, res.Task)
 			}
 		}
@@ -536,8 +555,10 @@ func (r *records) evictLocked() []segment {
 		r.bytes -= s.bytes
 		delete(r.mem, s.name)
 		for _, id := range s.ids {
-			if rec := r.byID[id]; rec != nil && rec.Segment == s.name {
-				rec.Result, rec.Segment = false, ""
+			// A task's results are whole or gone: one engine's evicted
+			// takes the others' of the same task with it.
+			if rec := r.byID[id]; rec != nil && slices.Contains(rec.Segments, s.name) {
+				rec.Result, rec.Segments = false, nil
 				rec.Note = fmt.Sprintf("the result of detached task %d was evicted: the hub keeps [hub] results_max_bytes = %d bytes of detached results and newer ones pushed it out; raise it in pirun.toml", id, r.maxBytes)
 			}
 		}

@@ -112,6 +112,100 @@ func TestRecordsBounds(t *testing.T) {
 	}
 }
 
+// TestRecordsSeveralEngines: a detached direct task on two engines whose
+// results land in two segments (one per flush) gives both to a fetch, by
+// its id asked once or once per engine, is pending until both are in, and
+// is evicted as a whole.
+func TestRecordsSeveralEngines(t *testing.T) {
+	dir := t.TempDir()
+	r := newRecords(dir, 100, 1<<20, slog.New(slog.DiscardHandler))
+	if _, err := r.load(); err != nil {
+		t.Fatal(err)
+	}
+	r.onRecords(wire.Records{Client: "A", Events: []wire.TaskEvent{{Task: 1, Engine: -1, Time: 1, Detached: true, Engines: []int{3, 1}}}})
+	r.onResults([]wire.Result{{Task: 1, Engine: 3, Status: wire.StatusOK, Value: []byte("e3")}})
+	r.flush(true)
+	if recs, _ := r.query([]uint64{1}, 0, ""); !recs[0].Pending() {
+		t.Errorf("task 1 with one of its two engines' results in: %+v, want pending", recs[0])
+	}
+	values := func(rs []wire.Result) map[int]string {
+		out := make(map[int]string)
+		for _, res := range rs {
+			out[res.Engine] += string(res.Value)
+		}
+		return out
+	}
+	if _, _, res := r.fetch("B", []uint64{1}); len(res) != 1 || values(res)[3] != "e3" {
+		t.Errorf("fetch of task 1 half done = %+v, want engine 3's result", res)
+	}
+	fwd := r.onResults([]wire.Result{{Task: 1, Engine: 1, Status: wire.StatusOK, Value: []byte("e1")}})
+	if len(fwd["B"]) != 1 || len(fwd["A"]) != 1 {
+		t.Errorf("engine 1's result goes to %v, want A (owner) and B (waiting for it)", fwd)
+	}
+	check := func(r *records, when string) {
+		t.Helper()
+		recs, _ := r.query([]uint64{1}, 0, "")
+		if recs[0].Pending() || !recs[0].Result {
+			t.Errorf("%s: task 1 = %+v, want done with its results kept", when, recs[0])
+		}
+		for _, ids := range [][]uint64{{1}, {1, 1}} {
+			if _, _, res := r.fetch("C", ids); len(res) != 2 || values(res)[3] != "e3" || values(res)[1] != "e1" {
+				t.Errorf("%s: fetch(%v) = %+v, want engine 3's and engine 1's results once each", when, ids, res)
+			}
+		}
+	}
+	check(r, "one result fresh")
+	r.flush(true)
+	check(r, "both on disk in two segments")
+	again := newRecords(dir, 100, 1<<20, slog.New(slog.DiscardHandler))
+	if _, err := again.load(); err != nil {
+		t.Fatal(err)
+	}
+	check(again, "after a restart")
+	// Evicting the first segment evicts the task as a whole.
+	again.onRecords(wire.Records{Client: "A", Events: []wire.TaskEvent{{Task: 2, Engine: 0, Time: 1, Detached: true, Engines: []int{0}}}})
+	again.onResults([]wire.Result{{Task: 2, Engine: 0, Status: wire.StatusOK, Value: make([]byte, 1<<20)}})
+	again.flush(true)
+	recs, _ := again.query([]uint64{1}, 0, "")
+	if recs[0].Result || !strings.Contains(recs[0].Note, "evicted") {
+		t.Errorf("task 1 once a newer result pushed its segments out: %+v, want no result and a note", recs[0])
+	}
+	if _, _, res := again.fetch("C", []uint64{1}); len(res) != 0 {
+		t.Errorf("fetch of an evicted task = %+v, want nothing", res)
+	}
+}
+
+// TestRecordsOldSegmentField reads records written before Segments, with
+// one Segment per task.
+func TestRecordsOldSegmentField(t *testing.T) {
+	dir := t.TempDir()
+	log := slog.New(slog.DiscardHandler)
+	r := newRecords(dir, 100, 1<<20, log)
+	if _, err := r.load(); err != nil {
+		t.Fatal(err)
+	}
+	r.onRecords(wire.Records{Client: "A", Events: []wire.TaskEvent{{Task: 1, Engine: -1, Time: 1, Detached: true}}})
+	r.onResults([]wire.Result{{Task: 1, Engine: 0, Status: wire.StatusOK, Value: []byte("v")}})
+	r.flush(true)
+	// Rewrite the store as an older hub wrote it.
+	recs, _ := r.query([]uint64{1}, 0, "")
+	recs[0].Segment, recs[0].Segments = recs[0].Segments[0], nil
+	data, err := wire.MarshalMsg(&wire.RecordStore{Records: recs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "tasks.bin"), data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	again := newRecords(dir, 100, 1<<20, log)
+	if _, err := again.load(); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, res := again.fetch("B", []uint64{1}); len(res) != 1 || string(res[0].Value) != "v" {
+		t.Errorf("fetch from records with the old Segment field = %+v, want the result", res)
+	}
+}
+
 // TestDetachedBounds checks the bounds of pending detached tasks: per
 // client (a submission past it is refused whole, with the reason kept for
 // the client's sync) and in bytes, and that a result frees room.

@@ -268,7 +268,8 @@ func (s *scheduler) sync(m *nats.Msg, from string) {
 // submitting client proven by the subject's last token (wire.SubmitFrom),
 // nor wire.DetachedClient: a client may not submit under another's id,
 // which would send results to the other client or pre-empt its own
-// submission of the same task.
+// submission of the same task. A detached task's Owner becomes sender,
+// the only client that may abort it.
 func ownTasks(log *slog.Logger, sender string, b wire.Batch) wire.Batch {
 	kept, refused := b.Tasks[:0], 0
 	for _, t := range b.Tasks {
@@ -277,6 +278,9 @@ func ownTasks(log *slog.Logger, sender string, b wire.Batch) wire.Batch {
 				log.Warn("refuse tasks submitted under another client's id", "sender", sender, "client", t.Client, "task", t.ID)
 			}
 			continue
+		}
+		if t.Client == wire.DetachedClient {
+			t.Owner = sender
 		}
 		kept = append(kept, t)
 	}
@@ -306,8 +310,8 @@ func (s *scheduler) enqueue(b wire.Batch) {
 		if s.tasks[lt.ref] != nil {
 			continue
 		}
-		if _, ok := s.aborted[lt.ref]; ok {
-			delete(s.aborted, lt.ref)
+		if _, ok := s.aborted[abortRef(&t)]; ok {
+			delete(s.aborted, abortRef(&t))
 			aborted = append(aborted, lt)
 			continue
 		}
@@ -354,10 +358,24 @@ func (s *scheduler) onDone(m *nats.Msg) {
 	s.wake()
 }
 
+// abortRef is the key of an abort of t remembered before t arrived: its
+// owner and id (a client's ids are unique among its detached tasks and
+// its others).
+func abortRef(t *wire.Task) wire.TaskRef { return wire.TaskRef{Client: t.OwnerID(), ID: t.ID} }
+
+// onControl aborts load-balanced tasks for the client that sent the
+// abort, the subject's last token (wire.SchedControlFrom), which the hub
+// pins to the connection's identity: its own tasks, and the detached
+// ones it submitted.
 func (s *scheduler) onControl(m *nats.Msg) {
 	var c wire.Control
 	if err := wire.UnmarshalMsg(m.Data, &c); err != nil || c.Op != wire.OpAbort {
 		s.log.Warn("drop a malformed scheduler control message", "err", err)
+		return
+	}
+	sender := wire.LastToken(m.Subject)
+	if c.Client != sender && c.Client != wire.DetachedClient {
+		s.log.Warn("refuse an abort of another client's tasks", "sender", sender, "client", c.Client, "tasks", len(c.Tasks))
 		return
 	}
 	s.mu.Lock()
@@ -370,15 +388,20 @@ func (s *scheduler) onControl(m *nats.Msg) {
 			delete(s.aborted, ref)
 		}
 	}
+	refused := 0
 	for _, id := range c.Tasks {
 		ref := wire.TaskRef{Client: c.Client, ID: id}
 		t := s.tasks[ref]
+		if t != nil && t.t.OwnerID() != sender {
+			refused++ // another client's detached task
+			continue
+		}
 		if len(c.Engines) > 0 && (t == nil || !slices.Contains(c.Engines, t.engine)) {
 			continue // abort(targets=…): only the tasks that run on those engines
 		}
 		switch {
 		case t == nil && len(s.aborted) < 1<<16:
-			s.aborted[ref] = now // it may still be on its way (submissions travel apart)
+			s.aborted[wire.TaskRef{Client: sender, ID: id}] = now // it may still be on its way (submissions travel apart)
 		case t == nil:
 		case t.engine < 0:
 			delete(s.tasks, t.ref)
@@ -394,6 +417,9 @@ func (s *scheduler) onControl(m *nats.Msg) {
 		}
 	}
 	s.mu.Unlock()
+	if refused > 0 {
+		s.log.Warn("refuse to abort another client's detached tasks", "sender", sender, "tasks", refused)
+	}
 	for _, t := range aborted {
 		s.fail(t, wire.StatusAborted, wire.TaskAborted, "aborted before it started")
 	}
