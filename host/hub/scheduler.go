@@ -90,6 +90,9 @@ type scheduler struct {
 	kick   chan struct{}
 	asm    transport.Assembler
 	recs   *records // keeps detached tasks on disk; nil in the test Harness
+	// work starts a goroutine its owner waits for, unless the hub is
+	// stopping (it returns false then); nil in the test Harness.
+	work func(func()) bool
 
 	mu      sync.Mutex
 	queue   []*lbTask
@@ -208,6 +211,11 @@ func (s *scheduler) fail(t *lbTask, status wire.Status, typ wire.ErrorKind, msg 
 }
 
 func (s *scheduler) onSubmit(m *nats.Msg) {
+	from := wire.LastToken(m.Subject)
+	if m.Header.Get(wire.HeaderSync) != "" {
+		s.sync(m, from)
+		return
+	}
 	data, err := s.out.receive(&s.asm, m)
 	if err != nil {
 		s.log.Warn("drop a large submission", "err", err)
@@ -220,7 +228,40 @@ func (s *scheduler) onSubmit(m *nats.Msg) {
 		s.log.Warn("drop a malformed submission", "err", err)
 		return
 	}
-	s.enqueue(ownTasks(s.log, wire.LastToken(m.Subject), b))
+	b = ownTasks(s.log, from, b)
+	if s.recs != nil {
+		b = s.recs.admit(from, b)
+	}
+	s.enqueue(b)
+}
+
+// sync answers a client's wire.HeaderSync once the detached tasks it
+// submitted before are on disk, or with why some were refused.
+func (s *scheduler) sync(m *nats.Msg, from string) {
+	if m.Reply == "" || s.recs == nil {
+		return
+	}
+	c, why := s.recs.syncOf(from)
+	answer := func() {
+		select {
+		case <-c.done:
+		case <-s.stop:
+			return // no answer: the client hears the hub went away
+		}
+		r := &wire.ControlReply{Error: why}
+		if why == "" && c.err != nil {
+			r.Error = "the hub runs these detached tasks but could not keep them on disk, so a hub restart would lose them: " + c.err.Error()
+		}
+		s.out.publish(m.Reply, r)
+	}
+	select {
+	case <-c.done:
+		answer() // nothing to wait for
+	default:
+		if s.work == nil || !s.work(answer) {
+			return
+		}
+	}
 }
 
 // ownTasks returns b without the tasks whose Client is neither sender, the
@@ -254,7 +295,7 @@ func ownTasks(log *slog.Logger, sender string, b wire.Batch) wire.Batch {
 // queued or in flight (a client submits its unfinished tasks again after
 // a hub restart, and may race its first submission).
 func (s *scheduler) enqueue(b wire.Batch) {
-	var aborted, detached []*lbTask
+	var aborted []*lbTask
 	var client, label string // shared by the batch's tasks, not one copy each
 	s.mu.Lock()
 	for _, t := range b.Tasks {
@@ -276,15 +317,9 @@ func (s *scheduler) enqueue(b wire.Batch) {
 		}
 		s.tasks[lt.ref] = lt
 		s.queue = append(s.queue, lt)
-		if t.Client == wire.DetachedClient && s.recs != nil {
-			detached = append(detached, lt)
-		}
 	}
 	s.peak = max(s.peak, len(s.tasks))
 	s.mu.Unlock()
-	for _, t := range detached {
-		s.recs.keepTask(t.t, t.bundle)
-	}
 	for _, t := range aborted {
 		s.fail(t, wire.StatusAborted, wire.TaskAborted, "aborted before it started")
 	}

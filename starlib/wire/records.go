@@ -91,6 +91,7 @@ func (s Status) String() string {
 type TaskStore struct {
 	Bundles [][]byte `wire:"1"`
 	Tasks   []Task   `wire:"2"`
+	Senders []string `wire:"3"` // the client that submitted each of Tasks
 }
 
 // RecordStore is the file of task records the hub keeps under state/.

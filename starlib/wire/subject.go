@@ -70,6 +70,11 @@ func DaemonTasksFrom(d, s string) string { return DaemonTasks(d) + "." + s }
 // only c may publish, and "*" matches every client.
 func SubmitFrom(c string) string { return SubjectSubmit + "." + c }
 
+// HeaderSync, on a request with no data on SubmitFrom(c), asks the hub
+// to answer (a ControlReply) once the detached tasks c submitted before
+// it are kept on disk, or with the reason some were refused (SPEC §15).
+const HeaderSync = "Pirun-Sync"
+
 // SchedControlFrom is the subject on which client c sends the scheduler
 // its aborts of load-balanced tasks; its last token is the sender, which
 // only c may publish, and "*" matches every client.
