@@ -15,6 +15,14 @@ import (
 // the callable named fn, so the timed loop calls only it.
 func benchScript(b *testing.B, src, fn string) (*starlark.Thread, starlark.Value) {
 	b.Helper()
+	th, globals := benchGlobals(b, src, fn)
+	return th, globals[fn]
+}
+
+// benchGlobals runs src, named after fn, on a fresh 2-engine in-process
+// cluster and returns its thread and globals.
+func benchGlobals(b *testing.B, src, fn string) (*starlark.Thread, starlark.StringDict) {
+	b.Helper()
 	cl := startClusterB(b, 2)
 	s := &api.Script{Client: cl.Client, Stdout: discard{}}
 	predecl, err := s.Predeclared()
@@ -30,7 +38,7 @@ func benchScript(b *testing.B, src, fn string) (*starlark.Thread, starlark.Value
 	if err != nil {
 		b.Fatal(err)
 	}
-	return th, globals[fn]
+	return th, globals
 }
 
 type discard struct{}
