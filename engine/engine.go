@@ -5,10 +5,8 @@ package engine
 
 import (
 	"context"
-	"os"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -106,32 +104,13 @@ func (d *Daemon) arrayLimit() int64 {
 		return d.cfg.MaxArrayBytes
 	}
 	limit := int64(1 << 30)
-	if total := memTotal(); total > 0 {
+	if total := num.MachineMemory(); total > 0 {
 		limit = max(total/2/int64(max(d.cfg.Engines, 1)), 64<<20)
 	}
 	if m := d.memoryLimit(); m > 0 {
 		limit = min(limit, m)
 	}
 	return limit
-}
-
-// memTotal returns the machine's memory in bytes from /proc/meminfo, or 0
-// where there is none (not Linux).
-func memTotal() int64 {
-	b, err := os.ReadFile("/proc/meminfo")
-	if err != nil {
-		return 0
-	}
-	for line := range strings.Lines(string(b)) {
-		if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			if err != nil {
-				return 0
-			}
-			return kb << 10
-		}
-	}
-	return 0
 }
 
 // enqueue appends a job and wakes the worker.

@@ -36,6 +36,7 @@ import (
 	"time"
 
 	"github.com/pirun-dev/pirun/conf"
+	"github.com/pirun-dev/pirun/starlib/num"
 )
 
 // memoryEvery is how often the watchdog reads the heap while tasks run.
@@ -75,7 +76,7 @@ func (d *Daemon) memoryLimit() int64 {
 	if d.cfg.MaxMemory > 0 {
 		return d.cfg.MaxMemory
 	}
-	total := memTotal()
+	total := num.MachineMemory()
 	if total <= 0 {
 		return 0
 	}

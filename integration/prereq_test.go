@@ -30,6 +30,8 @@ var toolPackages = map[string]string{
 	"dpkg-deb":            "dpkg",
 	"useradd":             "passwd",
 	"systemd-analyze":     "systemd",
+	"zsh":                 "zsh",
+	"fish":                "fish",
 }
 
 // requireTool checks that each named program is on PATH (sshd also in

@@ -82,8 +82,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return ge
 	}
 	switch {
-	case cause != nil:
+	case errors.Is(cause, context.Canceled):
 		t.say("stopping (interrupted)")
+		return nil
+	case cause != nil: // main's signal: interrupted, or terminated (SIGTERM)
+		t.say("stopping (%v)", cause)
 		return nil
 	case err == nil:
 		t.say("stopping: the hub shut these engines down")

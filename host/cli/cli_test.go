@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -60,7 +62,7 @@ func TestParseHelp(t *testing.T) {
 	if err := Parse(&out, &errs, fs, []string{"--help"}); !errors.Is(err, ErrHelp) {
 		t.Fatalf("Parse(--help) = %v, want ErrHelp", err)
 	}
-	for _, want := range []string{"Usage: pirun engine", "--connect VALUE", "Examples:"} {
+	for _, want := range []string{"Usage: pirun engine", "--connect FILE", "Examples:"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("help lacks %q:\n%s", want, out.String())
 		}
@@ -132,6 +134,96 @@ func TestMan(t *testing.T) {
 	for _, p := range []string{"", "cluster", "cluster start", "cluster stop", "version"} {
 		if !asked[p] {
 			t.Errorf("Man did not ask for the help of %q", p)
+		}
+	}
+}
+
+func TestPlaceholder(t *testing.T) {
+	fs := flag.NewFlagSet("pirun x", flag.ContinueOnError)
+	fs.String("profile", "", "profile name")
+	fs.Duration("timeout", 0, "how long")
+	fs.String("bogus", "", "a flag nobody named")
+	fs.String("out", "", "write the report into `DIR`")
+	fs.Bool("json", false, "print JSON")
+	fs.Int("n", 0, "engines")
+	for _, test := range []struct{ flag, name, usage string }{
+		{"profile", "PROFILE", "profile name"},
+		{"timeout", "DURATION", "how long"},
+		{"bogus", "VALUE", "a flag nobody named"},
+		{"out", "DIR", "write the report into DIR"},
+		{"json", "", "print JSON"},
+		{"n", "N", "engines"},
+	} {
+		name, usage := Placeholder(fs.Lookup(test.flag))
+		if name != test.name || usage != test.usage {
+			t.Errorf("Placeholder(%s) = %q, %q; want %q, %q", test.flag, name, usage, test.name, test.usage)
+		}
+	}
+}
+
+func TestSuggest(t *testing.T) {
+	commands := []string{"run", "mpi", "version", "hub", "engine", "repl", "cluster", "status", "abort", "profile", "bench", "kernel", "completion"}
+	for _, test := range []struct{ word, want string }{
+		{"statu", "status"}, {"stauts", "status"}, {"stat", "status"}, {"hlep", ""}, {"enigne", "engine"},
+		{"clsuter", "cluster"}, {"benhc", "bench"}, {"x", ""}, {"deploy", ""}, {"Status", "status"}, {"versoin", "version"},
+	} {
+		if got := Suggest(test.word, commands); got != test.want {
+			t.Errorf("Suggest(%q) = %q, want %q", test.word, got, test.want)
+		}
+	}
+	fs := flag.NewFlagSet("pirun mpi", flag.ContinueOnError)
+	fs.Int("n", 0, "ranks")
+	fs.Bool("v", false, "debug")
+	fs.String("connect", "", "file")
+	fs.Bool("quiet", false, "quiet")
+	fs.Bool("launched", false, InternalFlag+"x)")
+	fs.Var(new(Grace), "grace", "how long")
+	for _, test := range []struct{ args, want string }{
+		{"--conect f", "unknown flag --conect: did you mean --connect?\n"},
+		{"-np 4", "unknown flag --np: did you mean -n?\n"},
+		{"--verbose", "unknown flag --verbose: did you mean -v?\n"},
+		{"--quite", "unknown flag --quite: did you mean --quiet?\n"},
+		{"--lanched", "unknown flag --lanched\n"},
+		{"--zzz", "unknown flag --zzz\n"},
+		{"-N 2", "unknown flag -N: did you mean -n?\n"},
+		{"-n x", "invalid value \"x\" for -n\n"},
+		{"--grace -1", "invalid value \"-1\" for --grace: expected a duration such as 60s, or 0\n"},
+	} {
+		var out, errs bytes.Buffer
+		Parse(&out, &errs, fs, strings.Fields(test.args))
+		if got, _, _ := strings.Cut(errs.String(), "Run "); got != "pirun mpi: "+test.want {
+			t.Errorf("Parse(%s) said %q, want %q", test.args, got, "pirun mpi: "+test.want)
+		}
+	}
+}
+
+func TestSuggestVersion(t *testing.T) {
+	fs := flag.NewFlagSet("pirun", flag.ContinueOnError)
+	fs.Bool("v", false, "debug")
+	for _, test := range []struct{ name, want string }{{"versoin", "--version"}, {"V", "--version"}, {"verbose", "-v"}, {"zzz", ""}} {
+		if got := suggestFlag(fs, test.name); got != test.want {
+			t.Errorf("suggestFlag(pirun, %q) = %q, want %q", test.name, got, test.want)
+		}
+	}
+}
+
+func TestCompleteProfiles(t *testing.T) {
+	dir := t.TempDir()
+	for _, p := range []string{"lab", "rpi", ".hidden"} {
+		if err := os.Mkdir(filepath.Join(dir, p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	getenv := func(k string) string {
+		if k == "PIRUN_DIR" {
+			return dir
+		}
+		return ""
+	}
+	none := func([]string) []*flag.FlagSet { return nil }
+	for _, args := range [][]string{{"status", "--profile", ""}, {"--describe", "-n", "2", "--profile", "l"}, {"profile", "locate", ""}} {
+		if got := CompleteLines(args, nil, none, getenv); !slices.Equal(got, []string{"lab", "rpi"}) {
+			t.Errorf("CompleteLines(%q) = %q, want the profiles", args, got)
 		}
 	}
 }

@@ -28,10 +28,11 @@ complete -o default -F _pirun pirun
 # or put it on $fpath as _pirun: pirun completion zsh > "${fpath[1]}/_pirun"
 _pirun() {
     local -a cands
-    cands=("${(@f)$(pirun __complete "${(@)words[2,CURRENT-1]}" "${words[CURRENT]}" 2>/dev/null)}")
+    cands=("${(@f)$(pirun __complete --describe "${(@)words[2,CURRENT-1]}" "${words[CURRENT]}" 2>/dev/null)}")
     cands=(${cands:#})
     if (( ${#cands} )); then
-        compadd -a cands
+        cands=("${(@)cands/$'\t'/:}")
+        _describe -t pirun pirun cands
     else
         _files
     fi
@@ -46,7 +47,7 @@ fi
 		return `# fish completion for pirun; load it with:
 #   pirun completion fish | source
 # or install it: pirun completion fish > ~/.config/fish/completions/pirun.fish
-complete -c pirun -a '(pirun __complete (commandline -opc)[2..-1] (commandline -ct) 2>/dev/null)'
+complete -c pirun -a '(pirun __complete --describe (commandline -opc)[2..-1] (commandline -ct) 2>/dev/null)'
 `, nil
 	}
 	return "", fmt.Errorf("unknown shell %q: expected bash, zsh or fish", shell)

@@ -46,7 +46,7 @@ func Parse(stdout, stderr io.Writer, fs *flag.FlagSet, args []string) error {
 		WriteHelp(stdout, fs)
 		return ErrHelp
 	}
-	msg := flagMistake(err)
+	msg := flagMistake(fs, err)
 	fmt.Fprintf(stderr, "%s: %s\nRun '%s --help' for usage.\n", fs.Name(), msg, fs.Name())
 	return &UsageError{Msg: msg}
 }
@@ -76,7 +76,7 @@ func joinedShort(fs *flag.FlagSet, args []string) []string {
 			return append(out, args[i:]...)
 		}
 		name := strings.TrimLeft(a, "-")
-		if m := shortJoined.FindStringSubmatch(a); m != nil && fs.Lookup(m[1]) != nil && !isBool(fs.Lookup(m[1])) {
+		if m := shortJoined.FindStringSubmatch(a); m != nil && fs.Lookup(m[1]) != nil && !isBool(fs.Lookup(m[1])) && flagAliases[name] == "" {
 			out = append(out, "-"+m[1], m[2])
 			continue
 		}
@@ -103,15 +103,24 @@ func FlagName(name string) string {
 }
 
 // flagMistake rewords the flag package's errors with flags as typed.
-func flagMistake(err error) string {
+func flagMistake(fs *flag.FlagSet, err error) string {
 	msg := err.Error()
 	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
-		return "unknown flag " + FlagName(name)
+		name = strings.TrimPrefix(name, "-")
+		msg = "unknown flag " + FlagName(name)
+		if s := suggestFlag(fs, name); s != "" {
+			msg += ": did you mean " + s + "?"
+		}
+		return msg
 	}
 	if rest, ok := strings.CutPrefix(msg, "invalid value "); ok {
 		if i := strings.Index(rest, " for flag -"); i >= 0 {
-			name, _, _ := strings.Cut(rest[i+len(" for flag -"):], ":")
-			return fmt.Sprintf("invalid value %s for %s", rest[:i], FlagName(name))
+			name, why, _ := strings.Cut(rest[i+len(" for flag -"):], ": ")
+			msg = fmt.Sprintf("invalid value %s for %s", rest[:i], FlagName(name))
+			if why != "" && why != "parse error" && why != "value out of range" {
+				msg += ": " + why // a flag.Value's own words
+			}
+			return msg
 		}
 	}
 	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
@@ -131,20 +140,43 @@ func FlagList(fs *flag.FlagSet) string {
 		if strings.HasPrefix(f.Usage, InternalFlag) {
 			return
 		}
-		arg := ""
-		if !isBool(f) {
-			arg = " VALUE"
-			if len(f.Name) == 1 {
-				arg = " " + strings.ToUpper(f.Name)
-			}
+		arg, usage := Placeholder(f)
+		if arg != "" {
+			arg = " " + arg
 		}
-		fmt.Fprintf(&b, "  %s%s\n        %s", FlagName(f.Name), arg, f.Usage)
-		if d := f.DefValue; d != "" && d != "0" && d != "-1" && d != "false" {
+		fmt.Fprintf(&b, "  %s%s\n        %s", FlagName(f.Name), arg, usage)
+		if d := f.DefValue; d != "" && d != "0" && d != "0s" && d != "-1" && d != "false" {
 			fmt.Fprintf(&b, " (default %s)", d)
 		}
 		b.WriteByte('\n')
 	})
 	return b.String()
+}
+
+// placeholders name the value of pirun's flags, by flag name, the same
+// in every command.
+var placeholders = map[string]string{
+	"n": "N", "f": "FILE", "connect": "FILE", "config": "FILE", "log": "FILE",
+	"profile": "PROFILE", "ssh": "[USER@]GATEWAY[:PORT]", "http": "HOST:PORT",
+	"ip": "ADDR", "port": "PORT", "tls": "MODE", "timeout": "DURATION", "grace": "DURATION",
+	"data-dir": "DIR", "prefix": "DIR", "root": "DIR", "user": "USER", "client": "ID",
+}
+
+// Placeholder returns the name of f's value as help shows it ("" for a
+// boolean flag), and f's usage. A name in back quotes in the usage wins,
+// as for flag.PrintDefaults; then [placeholders]; a flag named in
+// neither shows VALUE, which a test refuses.
+func Placeholder(f *flag.Flag) (name, usage string) {
+	name, usage = flag.UnquoteUsage(f)
+	switch {
+	case isBool(f):
+		return "", usage
+	case strings.Contains(f.Usage, "`"):
+		return name, usage
+	case placeholders[f.Name] != "":
+		return placeholders[f.Name], usage
+	}
+	return "VALUE", usage
 }
 
 // FlagNames lists fs's flags as typed, for completion.
@@ -156,6 +188,24 @@ func FlagNames(fs *flag.FlagSet) []string {
 		}
 	})
 	return append(names, "--help")
+}
+
+// FlagDescriptions says what each of fs's flags is, by the flag as
+// typed, for completion: its value's name and its usage ("FILE: the
+// hub's engine connection file").
+func FlagDescriptions(fs *flag.FlagSet) map[string]string {
+	d := map[string]string{"--help": "this command's help"}
+	fs.VisitAll(func(f *flag.Flag) {
+		if strings.HasPrefix(f.Usage, InternalFlag) {
+			return
+		}
+		arg, usage := Placeholder(f)
+		if arg != "" {
+			usage = arg + ": " + usage
+		}
+		d[FlagName(f.Name)] = usage
+	})
+	return d
 }
 
 // CheckRanks says what is wrong with pirun mpi's -n and --timeout, or "".

@@ -15,7 +15,7 @@ var helps = map[string]Text{
 `,
 	},
 	"pirun cluster start": {
-		Usage: `Usage: pirun cluster start [-n N] [--profile P] [--push-binary]
+		Usage: `Usage: pirun cluster start [-n N] [--profile PROFILE] [--push-binary]
 
 Starts the profile's hub, N engines on this machine and the engines of its
 [[hosts]] over ssh, and returns once they have joined. The cluster runs in
@@ -27,7 +27,7 @@ the background (its log: the profile's log/cluster.log) until
 `,
 	},
 	"pirun cluster stop": {
-		Usage: `Usage: pirun cluster stop [--profile P]
+		Usage: `Usage: pirun cluster stop [--profile PROFILE]
 
 Stops the cluster that 'pirun cluster start' started for the profile: its
 engines here and on the [[hosts]], and its hub. It works also after this
@@ -37,7 +37,7 @@ profile's state/cluster.json.
 		Examples: "  pirun cluster stop --profile lab\n",
 	},
 	"pirun engine": {
-		Usage: `Usage: pirun engine [--connect FILE] [--config FILE] [-n N] [--ssh [user@]gateway]
+		Usage: `Usage: pirun engine [--connect FILE] [--config FILE] [-n N] [--ssh [USER@]GATEWAY]
 
 Starts N engines that connect to a hub and reconnect when it goes away.
 It says on stderr what it does: connecting, joined as engines 4-7, hub
@@ -49,7 +49,7 @@ lost, reconnected, stopping. FILE is the engine-connection.toml that
 `,
 	},
 	"pirun hub": {
-		Usage: `Usage: pirun hub [--ip ADDR] [--port N] [--profile P] [--tls auto] [--http ADDR]
+		Usage: `Usage: pirun hub [--ip ADDR] [--port PORT] [--profile PROFILE] [--tls MODE] [--http HOST:PORT]
 
 Starts a hub and writes security/client-connection.toml and
 security/engine-connection.toml into the profile folder. Credentials are
@@ -64,7 +64,7 @@ engine machine a credential of its own and take it back.
 	},
 	"pirun kernel": {
 		Usage: `Usage: pirun kernel -f CONNECTION_FILE [flags]
-       pirun kernel install [--user | --prefix DIR] [--profile P | -n N]
+       pirun kernel install [--user | --prefix DIR] [--profile PROFILE | -n N]
 
 The Jupyter kernel: notebooks, JupyterLab, jupyter console and nbclient run
 Starlark cells through it, in one session like the REPL's (c = Client()
@@ -78,7 +78,7 @@ process, as a script run does.
 `,
 	},
 	"pirun kernel install": {
-		Usage: `Usage: pirun kernel install [--user | --prefix DIR] [--profile P | -n N]
+		Usage: `Usage: pirun kernel install [--user | --prefix DIR] [--profile PROFILE | -n N]
 
 Writes the Jupyter kernelspec "pirun" (display name "pirun (Starlark)")
 that starts this binary as: pirun kernel -f {connection_file}. Without
@@ -138,8 +138,9 @@ a terminal, chunks are read without prompts: pirun < session.star.
 		Usage: `Usage: pirun [flags] SCRIPT.star [ARGS...]
 
 Runs SCRIPT.star. With no --connect, pirun starts a hub and N engines in
-this process, runs the script and stops them. ARGS are the script's argv
-(flags after the script go to argv too).
+this process, runs the script and stops them. ARGS are the script's argv.
+pirun's flags go before SCRIPT.star: whatever follows it is the script's
+(pirun -n 4 job.star, not pirun job.star -n 4); -- ends pirun's flags.
 `,
 		Examples: `  pirun scripts/hello.star
   pirun -n 4 scripts/pi.star 1000000
@@ -147,7 +148,7 @@ this process, runs the script and stops them. ARGS are the script's argv
 `,
 	},
 	"pirun engine install-service": {
-		Usage: `Usage: sudo pirun engine install-service [--connect FILE] [--user U] [--now] [--dry-run]
+		Usage: `Usage: sudo pirun engine install-service [--connect FILE] [--user USER] [--now] [--dry-run]
 
 Installs ` + launch.ServiceName + ` for this pirun binary, as the .deb does: the
 ` + launch.ServiceUser + ` system user, ` + launch.ServiceConfDir + ` with the connection file and a commented
@@ -161,7 +162,7 @@ The service cannot see /home or /tmp: copy pirun to /usr/local/bin first.
 `,
 	},
 	"pirun status": {
-		Usage: `Usage: pirun status [--profile P | --connect FILE] [--ssh GATEWAY] [--json] [--tasks]
+		Usage: `Usage: pirun status [--profile PROFILE | --connect FILE] [--ssh [USER@]GATEWAY] [--json] [--tasks]
 
 Shows the hub's address, each engine (id, host, pid, arch, state, current
 task, queue, tasks done, uptime), the queues and where the logs are; with
@@ -211,8 +212,8 @@ _us; rates per second; sizes are what the figures used):
   per_engine                      [{id, host, push_mb_per_s, pull_mb_per_s}] (medians of 3)
 `
 
-const clusterUsage = `Usage: pirun cluster start [-n N] [--profile P] [--push-binary]
-       pirun cluster stop [--profile P]
+const clusterUsage = `Usage: pirun cluster start [-n N] [--profile PROFILE] [--push-binary]
+       pirun cluster stop [--profile PROFILE]
 
 start runs a hub with N engines on this machine, and the engines that the
 profile's [[hosts]] tables in pirun.toml list, launched there with the
@@ -226,7 +227,7 @@ Run 'pirun cluster start --help' or 'pirun cluster stop --help' for flags.
 
 // hubEnginesUsage is the usage of pirun hub add-engine and revoke-engine.
 func hubEnginesUsage(word string) string {
-	return "Usage: pirun hub " + word + ` [--profile P] NAME
+	return "Usage: pirun hub " + word + ` [--profile PROFILE] NAME
 
 add-engine writes security/engines/NAME.toml: an engine connection file
 with a credential of its own, for one machine (pirun engine --connect
@@ -239,8 +240,9 @@ shared security/engine-connection.toml keeps working.
 func init() {
 	helps["pirun completion"] = Text{Usage: `Usage: pirun completion bash|zsh|fish
 
-Prints the shell completion script for pirun's commands, subcommands and
-flags (files are left to the shell). Load it in the running shell:
+Prints the shell completion script for pirun's commands, subcommands,
+flags (zsh and fish show what each is) and profile names after --profile;
+files are left to the shell. Load it in the running shell:
   source <(pirun completion bash)
   source <(pirun completion zsh)
   pirun completion fish | source
@@ -252,7 +254,7 @@ or install it for every session:
 }
 
 func init() {
-	helps["pirun abort"] = Text{Usage: `Usage: pirun abort [--profile P] (--all | --client ID [TASK_ID...] | TASK_ID...)
+	helps["pirun abort"] = Text{Usage: `Usage: pirun abort [--profile PROFILE] (--all | --client ID [TASK_ID...] | TASK_ID...)
 
 Stops tasks of any client, queued or running: the cluster's admin
 command. It runs on the hub's machine, with the hub's own credential

@@ -43,7 +43,10 @@ func Man(version, date string, help func(args ...string) (string, error)) (strin
 	}
 	b.WriteString(`.SH EXIT STATUS
 0 success, 1 the script failed, 2 usage or configuration error, 3 cluster
-unavailable (no hub, no engines, timed out), 130 after Ctrl-C.
+unavailable (no hub, no engines, timed out), 130 after Ctrl-C (SIGINT),
+143 after SIGTERM: a command that waits aborts what it started and says
+so in one line. The hub, engines, a foreground cluster and the kernel
+stop on those signals and exit 0.
 .SH ENVIRONMENT
 .TP
 .B PIRUN_DIR

@@ -33,14 +33,24 @@ func Abort(ctx context.Context, e *IO, profile string, all bool, clientID string
 		}
 		return &ConfigError{err}
 	}
-	nc, err := AdminConn(e.Stderr, e.Getenv, profile, verbose)
+	nc, err := AdminConn(ctx, e.Stderr, e.Getenv, profile, verbose)
+	if in := InterruptOf(ctx); in != nil && err != nil {
+		return &AbortInterrupted{Interrupt: in}
+	}
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
-	ctx, cancel := context.WithTimeout(ctx, client.DefaultWait)
+	if in := InterruptOf(ctx); in != nil {
+		return &AbortInterrupted{Interrupt: in}
+	}
+	qctx, cancel := context.WithTimeout(ctx, client.DefaultWait)
 	defer cancel()
-	stopped, err := client.AdminAbort(ctx, nc, clientID, ids)
+	stopped, err := client.AdminAbort(qctx, nc, clientID, ids)
+	if in := InterruptOf(ctx); in != nil && err != nil {
+		nc.FlushTimeout(time.Second) // the request, if still buffered, before the connection closes
+		return &AbortInterrupted{Interrupt: in, Sent: true}
+	}
 	if err != nil {
 		return err
 	}
@@ -52,11 +62,30 @@ func Abort(ctx context.Context, e *IO, profile string, all bool, clientID string
 	return nil
 }
 
+// AbortInterrupted is Abort's error when a signal stopped it: before or
+// after its request went to the hub.
+type AbortInterrupted struct {
+	*Interrupt
+	Sent bool
+}
+
+func (e *AbortInterrupted) Error() string {
+	if e.Sent {
+		return e.Interrupt.Error() + " after the abort request was sent: the hub may have stopped tasks; pirun status --tasks shows their states"
+	}
+	return e.Interrupt.Error() + " before the abort request was sent: nothing was aborted"
+}
+
+func (e *AbortInterrupted) Unwrap() error { return e.Interrupt }
+
 // TaskIDs parses task ids (ar.msg_ids gives them).
 func TaskIDs(args []string) ([]uint64, error) {
 	var ids []uint64
 	for _, a := range args {
 		id, err := strconv.ParseUint(a, 10, 64)
+		if err != nil && strings.HasPrefix(a, "-") {
+			return nil, fmt.Errorf("%s after the task ids: flags go first, as in pirun abort --client ID 7 8", a)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%q is not a task id (ar.msg_ids gives them: whole numbers)", a)
 		}
@@ -66,7 +95,7 @@ func TaskIDs(args []string) ([]uint64, error) {
 }
 
 // AdminConn connects to the profile's hub with the hub's own credential.
-func AdminConn(stderr io.Writer, getenv func(string) string, profile string, verbose bool) (*nats.Conn, error) {
+func AdminConn(ctx context.Context, stderr io.Writer, getenv func(string) string, profile string, verbose bool) (*nats.Conn, error) {
 	paths, _, err := OpenProfile(profile, getenv, stderr)
 	if err != nil {
 		return nil, &ConfigError{err}
@@ -90,7 +119,7 @@ func AdminConn(stderr io.Writer, getenv func(string) string, profile string, ver
 	if err != nil {
 		return nil, &ConfigError{fmt.Errorf("%s: %w", paths.ClientConn, err)}
 	}
-	nc, err := nats.Connect(strings.Join(cf.URLs, ","), append(opts, nats.Timeout(5*time.Second))...)
+	nc, err := dial(ctx, cf.URLs, opts)
 	if err != nil {
 		return nil, DialError(cf, err)
 	}
@@ -103,7 +132,7 @@ func AdminConn(stderr io.Writer, getenv func(string) string, profile string, ver
 // that client's own (SPEC §15: clients are isolated).
 func Tasks(ctx context.Context, stderr io.Writer, getenv func(string) string, profile, connect, ssh string, verbose bool, limit int) ([]client.TaskStatus, error) {
 	if connect == "" && ssh == "" {
-		if nc, err := AdminConn(io.Discard, getenv, profile, verbose); err == nil {
+		if nc, err := AdminConn(ctx, io.Discard, getenv, profile, verbose); err == nil {
 			defer nc.Close()
 			return adminTasks(ctx, nc, limit)
 		}

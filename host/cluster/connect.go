@@ -12,8 +12,10 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -72,11 +74,16 @@ func NATSOptions(cf conf.ConnFile, name string) ([]nats.Option, error) {
 // DialError explains a failed connection to the hub of cf.
 func DialError(cf conf.ConnFile, err error) error {
 	urls := strings.Join(cf.URLs, ",")
+	var in *Interrupt
 	switch {
+	case errors.As(err, &in):
+		return err
 	case errors.Is(err, nats.ErrAuthorization):
 		return &client.ClusterError{Msg: fmt.Sprintf("the hub at %s refused the credentials: the connection file is from another hub or an older start of it; copy the current one from the hub's security/ folder", urls)}
 	case IsTLSMismatch(err):
 		return &client.ClusterError{Msg: fmt.Sprintf("TLS to the hub at %s failed (%v): plain nats:// to a TLS hub, or a connection file from another hub; copy the current one from the hub's security/ folder", urls, err)}
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return &client.ClusterError{Msg: fmt.Sprintf("something at %s accepted the connection but did not answer as a hub within %v: is `pirun hub` (and not another program) listening on that port?", urls, dialTimeout)}
 	case errors.Is(err, nats.ErrNoServers):
 		return &client.ClusterError{Msg: fmt.Sprintf("no hub answers at %s: is `pirun hub` running there, and is the port open?", urls)}
 	}
@@ -110,12 +117,64 @@ func Connect(ctx context.Context, path, ssh string, cfg client.Config, log *slog
 	// A client of a pirun hub outlives the hub's restarts: it reconnects
 	// for as long as it runs and then resubmits what it owns.
 	opts = append(opts, client.ReconnectOptions()...)
-	nc, err := nats.Connect(strings.Join(cf.URLs, ","), append(opts, nats.Timeout(5*time.Second))...)
+	nc, err := dial(ctx, cf.URLs, opts)
 	if err != nil {
 		return nil, DialError(cf, err)
 	}
 	cfg.Hint = engineHint(path)
 	return client.Connect(ctx, nc, cfg, log)
+}
+
+// dialTimeout bounds a connection to the hub: the TCP connection and
+// the hub's first answer.
+const dialTimeout = 5 * time.Second
+
+// dial connects to the hub at urls as nats.Connect does, but gives up as
+// soon as ctx is done: an address that does not answer, or a listener
+// that accepts and says nothing, holds Ctrl-C no longer than closing the
+// socket takes. The connection made is not tied to ctx; its
+// reconnections are plain dials. On ctx's end it returns ctx's cause.
+func dial(ctx context.Context, urls []string, opts []nats.Option) (*nats.Conn, error) {
+	d := &handshakeDialer{ctx: ctx}
+	nc, err := nats.Connect(strings.Join(urls, ","), append(opts, nats.Timeout(dialTimeout), nats.SetCustomDialer(d))...)
+	d.connected()
+	if err != nil && ctx.Err() != nil {
+		return nil, context.Cause(ctx)
+	}
+	return nc, err
+}
+
+// handshakeDialer dials with a context until connected is called: the
+// connections it made by then are closed when the context ends.
+type handshakeDialer struct {
+	ctx   context.Context
+	mu    sync.Mutex
+	stops []func() bool
+	done  bool
+}
+
+func (d *handshakeDialer) Dial(network, address string) (net.Conn, error) {
+	nd := net.Dialer{Timeout: dialTimeout}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.done {
+		return nd.Dial(network, address)
+	}
+	conn, err := nd.DialContext(d.ctx, network, address)
+	if err == nil {
+		d.stops = append(d.stops, context.AfterFunc(d.ctx, func() { conn.Close() }))
+	}
+	return conn, err
+}
+
+// connected unties the connections made so far from the context.
+func (d *handshakeDialer) connected() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.done = true
+	for _, stop := range d.stops {
+		stop()
+	}
 }
 
 // IsTLSMismatch reports whether a connection failed on TLS: a certificate

@@ -107,6 +107,9 @@ func startDetached(ctx context.Context, e *IO, f StartOptions) int {
 		wait += pushTimeout
 	}
 	rep := readReport(ctx, notify, wait, f.Profile)
+	if rep.Code == codeInterrupted {
+		return abandonStart(ctx, e, cmd, notify, f.Profile)
+	}
 	notify.Close()
 	if rep.Code == -1 { // the supervisor died without a word
 		cmd.Wait()
@@ -189,11 +192,33 @@ func readReport(ctx context.Context, r *os.File, wait time.Duration, profile str
 	case err == nil:
 		return rep
 	case ctx.Err() != nil:
-		return StartReport{Code: codeInterrupted, Error: "interrupted; the cluster goes on starting in the background: stop it with: pirun cluster stop --profile " + profile}
+		return StartReport{Code: codeInterrupted}
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return StartReport{Code: codeUnavailable, Error: fmt.Sprintf("the cluster did not report ready within %v; it goes on starting in the background (see the profile's log/cluster.log); stop it with: pirun cluster stop --profile %s", wait, profile)}
 	}
 	return StartReport{Code: -1}
+}
+
+// abandonStart stops the supervisor that an interrupted start waited for
+// (it stops the hub and the engines it launched), waits at most stopWait
+// for it to exit, says what is left and returns the exit status.
+func abandonStart(ctx context.Context, e *IO, cmd *exec.Cmd, notify *os.File, profile string) int {
+	defer notify.Close()
+	in := InterruptOf(ctx)
+	if in == nil {
+		in = &Interrupt{Signal: os.Interrupt}
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	notify.SetReadDeadline(time.Now().Add(stopWait))
+	if _, err := io.Copy(io.Discard, notify); err != nil { // the pipe ends when the supervisor exits
+		cmd.Process.Release()
+		fmt.Fprintf(e.Stderr, "pirun cluster start: %v; the cluster's supervisor (pid %d) is still stopping what it started: check with: pirun cluster stop --profile %s\n",
+			in, cmd.Process.Pid, profile)
+		return in.Status()
+	}
+	cmd.Wait()
+	fmt.Fprintf(e.Stderr, "pirun cluster start: %v; stopped the hub and the engines it was starting (profile %s)\n", in, profile)
+	return in.Status()
 }
 
 // logTail returns the last lines of a log file, for a failure message.
@@ -231,7 +256,7 @@ func printReport(e *IO, rep StartReport) {
 		}
 	}
 	if rep.Error != "" {
-		fmt.Fprintf(e.Stderr, "pirun cluster: %s\n", rep.Error)
+		fmt.Fprintf(e.Stderr, "pirun cluster start: %s\n", rep.Error)
 	}
 	if st == nil || rep.Code != codeOK {
 		return

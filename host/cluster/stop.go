@@ -59,9 +59,9 @@ func stopSupervisor(ctx context.Context, e *IO, paths conf.ProfilePaths, st *lau
 		return codeUnavailable
 	}
 	if !waitGone(ctx, st.Supervisor, stopWait) {
-		if ctx.Err() != nil {
-			fmt.Fprintf(e.Stderr, "pirun cluster stop: interrupted; the cluster is still stopping (pid %d)\n", st.Supervisor.PID)
-			return codeInterrupted
+		if in := InterruptOf(ctx); in != nil {
+			fmt.Fprintf(e.Stderr, "pirun cluster stop: %v; the cluster's supervisor (pid %d) got the stop and is still stopping: check with: pirun cluster stop --profile %s\n", in, st.Supervisor.PID, st.Profile)
+			return in.Status()
 		}
 		fmt.Fprintf(e.Stderr, "pirun cluster stop: warning: the supervisor (pid %d) did not stop within %v; killing it and its processes\n", st.Supervisor.PID, stopWait)
 		st.Supervisor.Signal(syscall.SIGKILL)

@@ -79,6 +79,9 @@ func RunSupervisor(ctx context.Context, e *IO, f StartOptions) int {
 	}
 	s.waitJoined(ctx, cl)
 	r := s.report()
+	if in := InterruptOf(ctx); in != nil {
+		r.Code, r.Error = in.Status(), in.Error()+" before the cluster was ready; stopped the hub and the engines it had started"
+	}
 	if r.Code != codeOK || ctx.Err() != nil {
 		s.stop(cl)
 		s.close() // before the report: `pirun cluster start` then finds nothing left
@@ -319,7 +322,7 @@ func (r *reporter) send(e *IO, rep StartReport) int {
 	r.w.Close()
 	r.w = nil
 	if rep.Error != "" {
-		fmt.Fprintf(e.Stderr, "pirun cluster: %s\n", rep.Error)
+		fmt.Fprintf(e.Stderr, "pirun cluster start: %s\n", rep.Error)
 	}
 	return rep.Code
 }

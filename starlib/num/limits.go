@@ -7,6 +7,7 @@ package num
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"sync/atomic"
 
 	"go.starlark.net/starlark"
@@ -83,6 +84,31 @@ func maxArrayBytes(thread *starlark.Thread) int64 {
 	return 0
 }
 
+// checkSize returns an error if an array of n elements of dtype and shape
+// may not be made for thread: over its max_array_bytes, or, where none
+// applies, over this machine's memory (numpy's MemoryError), rather than
+// a Go runtime crash ("fatal error: out of memory") that loses the session.
+func checkSize(thread *starlark.Thread, dtype DType, shape []int, n int) error {
+	bytes := int64(n) * int64(dtype.ItemSize())
+	if limit := maxArrayBytes(thread); limit > 0 {
+		if bytes > limit {
+			return fmt.Errorf("an array of shape %s and dtype %s takes %d bytes, over this engine's max_array_bytes of %d: work in smaller pieces, or raise [engine] max_array_bytes", shapeString(shape), dtype, bytes, limit)
+		}
+		return nil
+	}
+	if machine := MachineMemory(); machine > 0 && bytes > machine {
+		return fmt.Errorf("cannot allocate %s for an array of shape %s and dtype %s: this machine has %s of memory; work in smaller pieces",
+			gib(bytes), shapeString(shape), dtype, gib(machine))
+	}
+	return nil
+}
+
+// gib renders a size in bytes as GiB with one decimal, as numpy's
+// MemoryError does.
+func gib(bytes int64) string {
+	return strconv.FormatFloat(float64(bytes)/(1<<30), 'f', 1, 64) + " GiB"
+}
+
 // stepsPer is how many element operations count as one Starlark step.
 const stepsPer = 1024
 
@@ -147,10 +173,8 @@ func allocOf(thread *starlark.Thread, dtype DType, shape []int, full bool) (*Arr
 			return nil, err
 		}
 	}
-	if limit := maxArrayBytes(thread); limit > 0 {
-		if bytes := int64(n) * int64(dtype.ItemSize()); bytes > limit {
-			return nil, fmt.Errorf("an array of shape %s and dtype %s takes %d bytes, over this engine's max_array_bytes of %d: work in smaller pieces, or raise [engine] max_array_bytes", shapeString(shape), dtype, bytes, limit)
-		}
+	if err := checkSize(thread, dtype, shape, n); err != nil {
+		return nil, err
 	}
 	a := newArrayOf(dtype, shape, full)
 	a.th = thread

@@ -2,6 +2,7 @@ package num
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -111,6 +112,35 @@ func TestMaxArrayBytes(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), test.want) {
 			t.Errorf("%q: error = %v, want it to contain %q", test.src, err, test.want)
 		}
+	}
+}
+
+// TestMachineMemoryBound checks that where no max_array_bytes applies (a
+// host script's thread, or an operator on arrays bound to none), an array
+// larger than the machine's memory is an error naming its size, shape and
+// the machine's memory, as numpy's MemoryError is, not a runtime crash.
+func TestMachineMemoryBound(t *testing.T) {
+	machine := MachineMemory()
+	if machine <= 0 {
+		t.Fatal("MachineMemory() = 0: /proc/meminfo has no MemTotal on this Linux machine")
+	}
+	rows := machine/8/100000 + 1 // float64 rows of 100000 columns, one past the machine's memory
+	for _, src := range []string{
+		fmt.Sprintf("num.zeros((%d, 100000))", rows),
+		fmt.Sprintf("a = num.ones((%d, 1))\nb = a + num.ones(100000)", rows),
+	} {
+		thread := &starlark.Thread{Name: "host"}
+		_, err := starlark.ExecFileOptions(&syntax.FileOptions{}, thread, "host.star", src, starlark.StringDict{"num": Module})
+		want := fmt.Sprintf("for an array of shape (%d, 100000) and dtype float64: this machine has %s of memory", rows, gib(machine))
+		if err == nil || !strings.Contains(err.Error(), "cannot allocate ") || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error = %v, want it to say it cannot allocate it and %q", src, err, want)
+		}
+	}
+	if got := memTotalOf("MemFree: 10 kB\nMemTotal:        2048 kB\n"); got != 2048<<10 {
+		t.Errorf("memTotalOf = %d, want %d", got, 2048<<10)
+	}
+	if got := memTotalOf("MemTotal: lots\n"); got != 0 {
+		t.Errorf("memTotalOf of a malformed line = %d, want 0", got)
 	}
 }
 

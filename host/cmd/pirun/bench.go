@@ -17,38 +17,36 @@ import (
 func runBench(ctx context.Context, e *env, args []string) int {
 	fs := flag.NewFlagSet("pirun bench", flag.ContinueOnError)
 	var f scriptFlags
-	f.register(fs, "number of local engines (default: number of CPUs)")
+	f.Register(fs, "number of local engines (default: number of CPUs)")
 	asJSON := fs.Bool("json", false, "print the figures as JSON (keys above)")
 	quick := fs.Bool("quick", false, "small sizes: a quick look, for tests and slow Pis")
 	if code, ok := parseFlags(e, fs, args); !ok {
 		return code
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "pirun bench: unexpected argument %q (pirun bench --help shows the flags)\n", fs.Arg(0))
-		return exitUsage
+		return unexpectedArg(e, fs)
 	}
-	if !f.checkEngines(e, "pirun bench") {
+	if !checkEngines(e, f, "pirun bench") {
 		return exitUsage
 	}
 	opts := bench.Options{Quick: *quick}
-	if !*asJSON && !f.quiet {
+	if !*asJSON && !f.Quiet {
 		opts.Progress = func(figure string) { fmt.Fprintf(e.stderr, "pirun bench: measuring %s\n", figure) }
 	}
 	return execBench(ctx, e, f, opts, *asJSON)
 }
 
 func execBench(ctx context.Context, e *env, f scriptFlags, opts bench.Options, asJSON bool) int {
-	f.quiet = true // engines print nothing here; keep stray output off the table
-	cl, local, stop, code := openCluster(ctx, e, f, io.Discard, ".")
+	f.Quiet = true // engines print nothing here; keep stray output off the table
+	cl, local, stop, code := openCluster(ctx, e, "pirun bench", f, io.Discard, ".")
 	if cl == nil {
 		return code
 	}
 	defer stop()
 	rep, err := bench.Run(ctx, cl, opts)
-	if err != nil && ctx.Err() != nil {
+	if in := e.interrupted(err); in != nil && err != nil {
 		cl.AbortPending()
-		fmt.Fprintln(e.stderr, "pirun bench: interrupted")
-		return exitInterrupted
+		return in.Say(e.stderr, "pirun bench", "; its tasks were aborted")
 	}
 	if err != nil {
 		return reportAs(e, "pirun bench", err)

@@ -27,7 +27,7 @@ func runCluster(ctx context.Context, e *env, args []string) int {
 	case "stop":
 		return runClusterStop(ctx, e, args[1:])
 	}
-	fmt.Fprintf(e.stderr, "pirun cluster: unknown command %q: expected start or stop\nRun 'pirun cluster --help' for usage.\n", args[0])
+	fmt.Fprintf(e.stderr, "pirun cluster: unknown command %q (expected start or stop)%s\nRun 'pirun cluster --help' for usage.\n", args[0], cli.DidYouMean(args[0], cli.Subcommands["cluster"]))
 	return exitUsage
 }
 
@@ -45,8 +45,7 @@ func runClusterStart(ctx context.Context, e *env, args []string) int {
 		return code
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "pirun cluster start: unexpected argument %q\nRun 'pirun cluster start --help' for usage.\n", fs.Arg(0))
-		return exitUsage
+		return unexpectedArg(e, fs)
 	}
 	if f.N < 0 || f.Timeout <= 0 {
 		fmt.Fprintf(e.stderr, "pirun cluster start: -n must be 0 or more and --timeout positive\n")
@@ -63,8 +62,7 @@ func runClusterStop(ctx context.Context, e *env, args []string) int {
 		return code
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "pirun cluster stop: unexpected argument %q\nRun 'pirun cluster stop --help' for usage.\n", fs.Arg(0))
-		return exitUsage
+		return unexpectedArg(e, fs)
 	}
 	return cluster.Stop(ctx, e.io(), cluster.ProfileName(*profile, e.getenv))
 }

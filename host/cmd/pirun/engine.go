@@ -7,13 +7,11 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
 	"os/signal"
 	"syscall"
-	"time"
 
-	"github.com/pirun-dev/pirun/conf"
 	"github.com/pirun-dev/pirun/engine/node"
+	"github.com/pirun-dev/pirun/host/cli"
 	"github.com/pirun-dev/pirun/host/cluster"
 )
 
@@ -31,14 +29,7 @@ func runEngine(ctx context.Context, e *env, args []string) int {
 	fs.StringVar(&f.Log, "log", "", "also log into this file (default: the profile's log/engine.log)")
 	fs.StringVar(&f.SSH, "ssh", "", "reach the hub through an ssh tunnel to [user@]gateway[:port] (default: [engine] ssh)")
 	fs.StringVar(&f.DataDir, "data-dir", "", "the only folder the files module may read (default: [engine] data_dir)")
-	fs.Func("grace", "exit after this long without a hub, such as 60s; 0 retries forever (default: [engine] grace)", func(s string) error {
-		d, err := time.ParseDuration(s)
-		if err != nil || d < 0 {
-			return fmt.Errorf("expected a duration such as 60s, or 0")
-		}
-		f.Grace = conf.Duration(d)
-		return nil
-	})
+	fs.Var((*cli.Grace)(&f.Grace), "grace", "exit after this long without a hub, such as 60s; 0 retries forever (default: [engine] grace)")
 	fs.BoolVar(&launched, "launched", false, "(used by pirun cluster start) also exit once stdin has closed and the grace period has passed")
 	fs.BoolVar(&quiet, "quiet", false, "say nothing on the terminal about connecting, joining and reconnecting (warnings still show)")
 	fs.BoolVar(&f.Verbose, "v", false, "debug logs")
@@ -46,8 +37,7 @@ func runEngine(ctx context.Context, e *env, args []string) int {
 		return code
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "pirun engine: unexpected argument %q\nRun 'pirun engine --help' for usage.\n", fs.Arg(0))
-		return exitUsage
+		return unexpectedArg(e, fs)
 	}
 	f.Set = map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { f.Set[fl.Name] = true })

@@ -6,6 +6,7 @@ package main
 import (
 	"errors"
 	"flag"
+	"fmt"
 
 	"github.com/pirun-dev/pirun/host/cli"
 )
@@ -23,4 +24,11 @@ func parseFlags(e *env, fs *flag.FlagSet, args []string) (int, bool) {
 		return exitOK, err == nil // after --help: stop, with success
 	}
 	return exitUsage, false
+}
+
+// unexpectedArg reports the first argument of fs, a command that takes
+// none, as a mistake.
+func unexpectedArg(e *env, fs *flag.FlagSet) int {
+	fmt.Fprint(e.stderr, cli.UnexpectedArg(fs))
+	return exitUsage
 }

@@ -15,12 +15,12 @@ import (
 
 // runHelp is pirun help [COMMAND [SUBCOMMAND]]: the command's --help.
 func runHelp(ctx context.Context, e *env, args []string) int {
-	if len(args) == 0 {
+	if len(args) == 0 || len(args) == 1 && slices.Contains([]string{"help", "-h", "-help", "--help"}, args[0]) {
 		fmt.Fprint(e.stdout, usage())
 		return exitOK
 	}
 	if !slices.Contains(commandNames(), args[0]) {
-		fmt.Fprintf(e.stderr, "pirun help: unknown command %q\n\n%s", args[0], usage())
+		fmt.Fprint(e.stderr, cli.UnknownCommand("pirun help", args[0], commandNames()))
 		return exitUsage
 	}
 	if cli.OneHelp[args[0]] {
@@ -40,33 +40,19 @@ func runCompletion(_ context.Context, e *env, args []string) int {
 	return exitOK
 }
 
-// runComplete prints the candidates for the last word of args, one a
-// line; the completion scripts call it.
+// runComplete is pirun __complete: the completion scripts ask it for
+// candidates (cli.CompleteLines).
 func runComplete(ctx context.Context, e *env, args []string) int {
-	if len(args) == 0 {
-		args = []string{""}
-	}
-	words, cur := args[:len(args)-1], args[len(args)-1]
-	for _, c := range cli.Complete(words, cur, commandNames(), func(path []string) []string {
-		return flagNames(ctx, e, path)
-	}) {
-		fmt.Fprintln(e.stdout, c)
+	for _, line := range cli.CompleteLines(args, commandList(), func(path []string) []*flag.FlagSet {
+		var sets []*flag.FlagSet // the command runs in recording mode and stops at parseFlags
+		re := &env{stdout: io.Discard, stderr: io.Discard, stdin: e.stdin, getenv: e.getenv, flagSets: &sets}
+		if len(path) == 0 {
+			path = []string{"run"} // a script run's flags
+		}
+		run(ctx, re, append(slices.Clip(path), "--help"))
+		return sets
+	}, e.getenv) {
+		fmt.Fprintln(e.stdout, line)
 	}
 	return exitOK
-}
-
-// flagNames returns the flags of a command path, as its flag set defines
-// them: the command runs in recording mode and stops at parseFlags.
-func flagNames(ctx context.Context, e *env, path []string) []string {
-	var sets []*flag.FlagSet
-	re := &env{stdout: io.Discard, stderr: io.Discard, stdin: e.stdin, getenv: e.getenv, flagSets: &sets}
-	if len(path) == 0 {
-		path = []string{"run"} // a script run's flags
-	}
-	run(ctx, re, append(slices.Clip(path), "--help"))
-	var names []string
-	for _, fs := range sets {
-		names = append(names, cli.FlagNames(fs)...)
-	}
-	return names
 }

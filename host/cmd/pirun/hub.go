@@ -6,6 +6,7 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 
 	"github.com/pirun-dev/pirun/host/cluster"
 )
@@ -25,6 +26,9 @@ func runHub(ctx context.Context, e *env, args []string) int {
 	if code, ok := parseFlags(e, fs, args); !ok {
 		return code
 	}
+	if fs.NArg() > 0 {
+		return unexpectedArg(e, fs)
+	}
 	ph, err := cluster.OpenHub(e.stderr, e.getenv, s)
 	if err != nil {
 		return reportAs(e, "pirun hub", err)
@@ -33,6 +37,9 @@ func runHub(ctx context.Context, e *env, args []string) int {
 	ph.Announce(e.stdout, e.stderr)
 	select {
 	case <-ctx.Done():
+		if in := e.interrupted(nil); in != nil {
+			fmt.Fprintf(e.stderr, "pirun hub: stopping (%v)\n", in)
+		}
 	case <-ph.Hub.ShutdownRequested(): // a client's shutdown(hub=True)
 	}
 	return exitOK

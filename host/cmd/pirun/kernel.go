@@ -27,7 +27,7 @@ func runKernel(ctx context.Context, e *env, args []string) int {
 	}
 	fs := flag.NewFlagSet("pirun kernel", flag.ContinueOnError)
 	var f kernelFlags
-	f.register(fs, "number of local engines (default: number of CPUs)")
+	f.Register(fs, "number of local engines (default: number of CPUs)")
 	fs.StringVar(&f.file, "f", "", "the connection file Jupyter writes ({connection_file} in kernel.json)")
 	if code, ok := parseFlags(e, fs, args); !ok {
 		return code
@@ -40,7 +40,7 @@ func runKernel(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "pirun kernel: -f CONNECTION_FILE is required: Jupyter starts the kernel with it; to set that up run: pirun kernel install --user\n")
 		return exitUsage
 	}
-	if !f.checkEngines(e, "pirun kernel") {
+	if !checkEngines(e, f.scriptFlags, "pirun kernel") {
 		return exitUsage
 	}
 	return serveKernel(ctx, e, f)
@@ -54,14 +54,14 @@ func serveKernel(ctx context.Context, e *env, f kernelFlags) int {
 	if err != nil {
 		return reportAs(e, "pirun kernel", &configError{Err: err})
 	}
-	log := cluster.NewLogger(e.stderr, f.verbose, e.getenv)
+	log := cluster.NewLogger(e.stderr, f.Verbose, e.getenv)
 	k, err := kernel.NewKernel(kernel.Config{Conn: ci, Version: version,
 		Banner: "pirun " + version + ": Starlark on a cluster. c = Client() is defined; %help lists the magics."}, log)
 	if err != nil {
 		return reportAs(e, "pirun kernel", &configError{Err: err})
 	}
 	defer k.Close()
-	others := cluster.NewOthers(e.stderr, e.getenv, f.ssh, client.Config{Output: e.stdout, Stderr: e.stderr, Quiet: f.quiet}, f.verbose)
+	others := cluster.NewOthers(e.stderr, e.getenv, f.SSH, client.Config{Output: e.stdout, Stderr: e.stderr, Quiet: f.Quiet}, f.Verbose)
 	defer others.Close()
 	r, err := repl.New(repl.Config{Out: k.Stdout(), Err: k.Stderr(), Cells: true, Connect: others.Connect})
 	if err != nil {
@@ -73,7 +73,7 @@ func serveKernel(ctx context.Context, e *env, f kernelFlags) int {
 	// the kernel's stderr
 	ke := *e
 	ke.stderr = kernel.ProgressSplit{Progress: k.Progress(), Other: e.stderr}
-	client, _, stop, code := openCluster(ctx, &ke, f.scriptFlags, r.EngineOutput(), "kernel.star")
+	client, _, stop, code := openCluster(ctx, &ke, "pirun kernel", f.scriptFlags, r.EngineOutput(), "kernel.star")
 	if client == nil {
 		return code
 	}
@@ -107,8 +107,7 @@ func runKernelInstall(e *env, args []string) int {
 		return code
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "pirun kernel install: unexpected argument %q\n", fs.Arg(0))
-		return exitUsage
+		return unexpectedArg(e, fs)
 	}
 	dir, err := kernel.Install(user, prefix, profile, n, e.getenv)
 	if err != nil {

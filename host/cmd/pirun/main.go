@@ -28,7 +28,7 @@ const (
 	exitFailed      = 1 // the script failed
 	exitUsage       = 2 // usage or configuration error
 	exitUnavailable = 3 // no hub, no engines, timed out
-	exitInterrupted = 130
+	// 130 after SIGINT (Ctrl-C), 143 after SIGTERM: cluster.Interrupt.Status
 )
 
 // env is what a subcommand may touch of the process.
@@ -36,7 +36,8 @@ type env struct {
 	stdout, stderr io.Writer
 	stdin          io.Reader
 	getenv         func(string) string
-	flagSets       *[]*flag.FlagSet // when set, commands only record their flags here (completion, man page)
+	flagSets       *[]*flag.FlagSet          // when set, commands only record their flags here (completion, man page)
+	interrupt      func() *cluster.Interrupt // the signal that ended the command's context, or nil
 }
 
 type command struct {
@@ -63,11 +64,22 @@ func commands() []command {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	e := &env{stdout: os.Stdout, stderr: os.Stderr, stdin: os.Stdin, getenv: os.Getenv}
+	// SIGINT and SIGTERM end the context with a *cluster.Interrupt as its
+	// cause: a command stops cleanly, says so and exits 130 or 143; the
+	// hub, engines, a foreground cluster and the kernel stop and exit 0.
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		for sig := range sigs {
+			cancel(&cluster.Interrupt{Signal: sig}) // the first one counts
+		}
+	}()
+	e := &env{stdout: os.Stdout, stderr: os.Stderr, stdin: os.Stdin, getenv: os.Getenv,
+		interrupt: func() *cluster.Interrupt { return cluster.InterruptOf(ctx) }}
 	launch.TuneGC(e.getenv, launch.GCPercentFor(os.Args[1:]))
 	code := run(ctx, e, os.Args[1:])
-	stop()
+	signal.Stop(sigs)
 	os.Exit(code)
 }
 
@@ -94,34 +106,27 @@ func run(ctx context.Context, e *env, args []string) int {
 	if fi, err := os.Stat(args[0]); strings.HasPrefix(args[0], "-") || strings.HasSuffix(args[0], ".star") || err == nil && !fi.IsDir() {
 		return runDefault(ctx, e, args)
 	}
-	fmt.Fprintf(e.stderr, "pirun: unknown command %q\n\n%s", args[0], usage())
+	fmt.Fprint(e.stderr, cli.UnknownCommand("pirun", args[0], commandNames()))
 	return exitUsage
 }
 
-func usage() string {
-	var cmds []cli.Command
+func usage() string { return cli.Usage(commandList()) }
+
+// commandList lists the commands for the usage and completion.
+func commandList() (cmds []cli.Command) {
 	for _, c := range commands() {
 		cmds = append(cmds, cli.Command{Name: c.name, Summary: c.summary})
 	}
-	return cli.Usage(cmds)
+	return cmds
 }
 
-func commandNames() (names []string) {
-	for _, c := range commands() {
-		names = append(names, c.name)
-	}
-	return names
-}
+func commandNames() []string { return cli.Names(commandList()) }
 
-// reportAs prints the error of command cmd and returns its exit status:
-// 2 for a mistake in flags, files or the environment, else 3 (the cluster
-// is unavailable).
+// reportAs prints the error of command cmd and returns its exit status
+// (cluster.Report): 130 or 143 after a signal, 2 for a mistake in flags,
+// files or the environment, else 3 (the cluster is unavailable).
 func reportAs(e *env, cmd string, err error) int {
-	fmt.Fprintf(e.stderr, "%s: %v\n", cmd, err)
-	if isConfig(err) {
-		return exitUsage
-	}
-	return exitUnavailable
+	return cluster.Report(e.stderr, cmd, err, e.interrupted(err), isConfig(err))
 }
 
 // configError is a mistake in a flag, a file or the environment: exit 2.
@@ -137,4 +142,17 @@ func isConfig(err error) bool {
 // io is what host/cluster may touch of the process.
 func (e *env) io() *cluster.IO {
 	return &cluster.IO{Stdout: e.stdout, Stderr: e.stderr, Getenv: e.getenv}
+}
+
+// interrupted returns the signal that stopped a command that ended with
+// err, or nil.
+func (e *env) interrupted(err error) *cluster.Interrupt {
+	var in *cluster.Interrupt
+	switch {
+	case errors.As(err, &in):
+		return in
+	case e.interrupt != nil:
+		return e.interrupt()
+	}
+	return nil
 }

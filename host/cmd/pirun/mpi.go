@@ -18,8 +18,8 @@ import (
 func runMPI(ctx context.Context, e *env, args []string) int {
 	fs := flag.NewFlagSet("pirun mpi", flag.ContinueOnError)
 	var f scriptFlags
-	f.register(fs, "number of ranks (default: one per CPU locally, every engine of a cluster)")
-	fs.DurationVar(&f.timeout, "timeout", time.Minute, "how long to wait for the engines the ranks need")
+	f.Register(fs, "number of ranks (default: one per CPU locally, every engine of a cluster)")
+	fs.DurationVar(&f.Timeout, "timeout", time.Minute, "how long to wait for the engines the ranks need")
 	if code, ok := parseFlags(e, fs, args); !ok {
 		return code
 	}
@@ -27,7 +27,7 @@ func runMPI(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "pirun mpi: missing SCRIPT.star (pirun mpi --help shows how to run one)")
 		return exitUsage
 	}
-	if msg := cli.CheckRanks(f.n, f.timeout); msg != "" {
+	if msg := cli.CheckRanks(f.N, f.Timeout); msg != "" {
 		fmt.Fprintf(e.stderr, "pirun mpi: %s\n", msg)
 		return exitUsage
 	}
@@ -40,24 +40,23 @@ func runMPI(ctx context.Context, e *env, args []string) int {
 
 func execMPI(ctx context.Context, e *env, f scriptFlags, path string, src []byte, argv []string) int {
 	out := api.NewRankWriter(e.stdout)
-	cl, local, stop, code := openCluster(ctx, e, f, out, path)
+	cl, local, stop, code := openCluster(ctx, e, "pirun mpi", f, out, path)
 	if cl == nil {
 		return code
 	}
 	defer stop()
 	if local > 0 {
-		f.n = local
+		f.N = local
 	}
-	engines, err := cluster.WaitForRanks(ctx, cl, f.n, f.timeout, e.stderr)
+	engines, err := cluster.WaitForRanks(ctx, cl, f.N, f.Timeout, e.stderr)
 	if err != nil {
-		return report(e, err)
+		return reportAs(e, "pirun mpi", err)
 	}
 	out.SetRanks(engines)
 	fails, err := api.RunMPI(ctx, cl, engines, path, src, argv)
-	if err != nil && ctx.Err() != nil {
+	if in := e.interrupted(err); in != nil && err != nil {
 		cl.AbortPending()
-		fmt.Fprintln(e.stderr, "pirun mpi: interrupted; the ranks were aborted")
-		return exitInterrupted
+		return in.Say(e.stderr, "pirun mpi", "; the ranks were aborted")
 	}
 	if err != nil {
 		return report(e, err)

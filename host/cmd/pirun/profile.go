@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 
+	"github.com/pirun-dev/pirun/host/cli"
 	"github.com/pirun-dev/pirun/host/cluster"
 )
 
@@ -25,7 +26,7 @@ func runProfile(ctx context.Context, e *env, args []string) int {
 	case len(rest) == 1 && rest[0] == "list":
 		return profileDone(e, cluster.ListProfiles(e.stdout, e.getenv))
 	}
-	fmt.Fprintf(e.stderr, "pirun profile: expected create NAME, locate [NAME] or list, got %q\nRun 'pirun profile --help' for usage.\n", rest)
+	fmt.Fprintf(e.stderr, "pirun profile: expected create NAME, locate [NAME] or list, got %q%s\nRun 'pirun profile --help' for usage.\n", rest, cli.DidYouMean(append(rest, "")[0], cli.Subcommands["profile"]))
 	return exitUsage
 }
 

@@ -25,13 +25,10 @@ type replFlags struct {
 	scriptFlags
 }
 
-// errTerminated ends a session on SIGTERM.
-var errTerminated = errors.New("terminated")
-
 func runRepl(ctx context.Context, e *env, args []string) int {
 	fs := flag.NewFlagSet("pirun repl", flag.ContinueOnError)
 	var f replFlags
-	f.register(fs, "number of local engines (default: number of CPUs)")
+	f.Register(fs, "number of local engines (default: number of CPUs)")
 	if code, ok := parseFlags(e, fs, args); !ok {
 		return code
 	}
@@ -39,7 +36,7 @@ func runRepl(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "pirun repl: unexpected argument %q (to run a script: pirun SCRIPT.star)\n", fs.Arg(0))
 		return exitUsage
 	}
-	if !f.checkEngines(e, "pirun repl") {
+	if !checkEngines(e, f.scriptFlags, "pirun repl") {
 		return exitUsage
 	}
 	return runREPL(ctx, e, f)
@@ -47,12 +44,12 @@ func runRepl(ctx context.Context, e *env, args []string) int {
 
 // repl sets up the session and its cluster, and runs it.
 func runREPL(ctx context.Context, e *env, f replFlags) int {
-	history, err := cluster.REPLHistory(e.stderr, e.getenv, f.profile)
+	history, err := cluster.REPLHistory(e.stderr, e.getenv, f.Profile)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "pirun repl: %v\n", err)
 		return exitUsage
 	}
-	others := cluster.NewOthers(e.stderr, e.getenv, f.ssh, client.Config{Output: e.stdout, Stderr: e.stderr, Quiet: f.quiet}, f.verbose)
+	others := cluster.NewOthers(e.stderr, e.getenv, f.SSH, client.Config{Output: e.stdout, Stderr: e.stderr, Quiet: f.Quiet}, f.Verbose)
 	defer others.Close()
 	r, err := repl.New(repl.Config{In: e.stdin, Out: e.stdout, Err: e.stderr, Terminal: isTerminal(e.stdin) && isTerminal(e.stdout), NoColor: e.getenv("NO_COLOR") != "" || !isTerminal(e.stderr),
 		History: history, Banner: "pirun " + version, Connect: others.Connect})
@@ -61,7 +58,7 @@ func runREPL(ctx context.Context, e *env, f replFlags) int {
 		return exitFailed
 	}
 	defer r.Close()
-	cl, _, stop, code := openCluster(ctx, e, f.scriptFlags, r.EngineOutput(), "<stdin>")
+	cl, _, stop, code := openCluster(ctx, e, "pirun repl", f.scriptFlags, r.EngineOutput(), "<stdin>")
 	if cl == nil {
 		return code
 	}
@@ -69,7 +66,11 @@ func runREPL(ctx context.Context, e *env, f replFlags) int {
 	sctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer cancel(nil)
 	defer deliverSignals(r, cancel)()
-	return replExit(e, r.Run(sctx, cl))
+	// Ctrl-C belongs to the session from here on: it stops a chunk, not
+	// the session, so main's signal says nothing about how it ended.
+	se := *e
+	se.interrupt = nil
+	return replExit(&se, r.Run(sctx, cl))
 }
 
 // deliverSignals passes Ctrl-C to the session and ends it on SIGTERM
@@ -83,7 +84,7 @@ func deliverSignals(r *repl.REPL, cancel context.CancelCauseFunc) (stop func()) 
 			select {
 			case sig := <-ch:
 				if sig == syscall.SIGTERM {
-					cancel(errTerminated)
+					cancel(&cluster.Interrupt{Signal: sig})
 					continue
 				}
 				r.Interrupt()
@@ -105,9 +106,11 @@ func replExit(e *env, err error) int {
 		return exitOK
 	case errors.Is(err, repl.ErrChunkFailed):
 		return exitFailed
-	case errors.Is(err, repl.ErrInterrupted), errors.Is(err, errTerminated):
-		fmt.Fprintf(e.stderr, "pirun: %v; the session's tasks were aborted\n", err)
-		return exitInterrupted
+	case errors.Is(err, repl.ErrInterrupted):
+		err = &cluster.Interrupt{Signal: os.Interrupt}
+		fallthrough
+	case errors.As(err, new(*cluster.Interrupt)): // SIGTERM (deliverSignals)
+		return e.interrupted(err).Say(e.stderr, "pirun", "; the session's tasks were aborted")
 	}
 	return report(e, err)
 }

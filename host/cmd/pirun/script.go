@@ -10,44 +10,24 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"time"
 
 	"github.com/pirun-dev/pirun/engine"
 	"github.com/pirun-dev/pirun/engine/node"
 	"github.com/pirun-dev/pirun/host/api"
+	"github.com/pirun-dev/pirun/host/cli"
 	"github.com/pirun-dev/pirun/host/client"
 	"github.com/pirun-dev/pirun/host/cluster"
 	"github.com/pirun-dev/pirun/starlib"
 )
 
-type scriptFlags struct {
-	n       int
-	quiet   bool
-	verbose bool
-	connect string
-	profile string
-	ssh     string
-	http    string        // the local hub's dashboard address
-	timeout time.Duration // pirun mpi: for the engines the ranks need
-}
-
-// register declares the cluster flags that scripts, pirun mpi and the REPL
-// share; n says what -n counts for the command.
-func (f *scriptFlags) register(fs *flag.FlagSet, n string) {
-	fs.IntVar(&f.n, "n", 0, n)
-	fs.BoolVar(&f.quiet, "quiet", false, "do not stream engine print output")
-	fs.BoolVar(&f.verbose, "v", false, "debug logs on stderr")
-	fs.StringVar(&f.connect, "connect", "", "a client connection file: use that cluster instead of local engines")
-	fs.StringVar(&f.profile, "profile", "", "use the cluster of this profile (its security/client-connection.toml)")
-	fs.StringVar(&f.ssh, "ssh", "", "reach the hub through an ssh tunnel to [user@]gateway[:port] (with --connect or --profile)")
-	fs.StringVar(&f.http, "http", "", "serve the local cluster's live dashboard at host:port, e.g. 127.0.0.1:8080")
-}
+// scriptFlags are the cluster flags of every command that runs Starlark.
+type scriptFlags = cli.RunFlags
 
 // checkEngines reports -n as a mistake of command cmd unless it is 0 (one
 // per CPU) or more.
-func (f scriptFlags) checkEngines(e *env, cmd string) bool {
-	if f.n < 0 {
-		fmt.Fprintf(e.stderr, "%s: -n %d: want a number of engines ≥ 1 (or 0 for one per CPU)\n", cmd, f.n)
+func checkEngines(e *env, f scriptFlags, cmd string) bool {
+	if msg := f.CheckEngines(); msg != "" {
+		fmt.Fprintf(e.stderr, "%s: %s\n", cmd, msg)
 		return false
 	}
 	return true
@@ -63,7 +43,7 @@ func runDefault(ctx context.Context, e *env, args []string) int { return script(
 func script(ctx context.Context, e *env, args []string, needScript bool) int {
 	fs := flag.NewFlagSet("pirun", flag.ContinueOnError)
 	var f scriptFlags
-	f.register(fs, "number of local engines (default: number of CPUs)")
+	f.Register(fs, "number of local engines (default: number of CPUs)")
 	if code, ok := parseFlags(e, fs, args); !ok {
 		return code
 	}
@@ -74,7 +54,7 @@ func script(ctx context.Context, e *env, args []string, needScript bool) int {
 		fmt.Fprintln(e.stderr, "pirun: missing SCRIPT.star (pirun --help shows how to run one)")
 		return exitUsage
 	}
-	if !f.checkEngines(e, "pirun") {
+	if !checkEngines(e, f, "pirun") {
 		return exitUsage
 	}
 	path, src, code := readScript(e, "pirun", fs.Arg(0))
@@ -100,19 +80,18 @@ func readScript(e *env, cmd, path string) (string, []byte, int) {
 }
 
 func execScript(ctx context.Context, e *env, f scriptFlags, path string, src []byte, argv []string) int {
-	cl, _, stop, code := openCluster(ctx, e, f, e.stdout, path)
+	cl, _, stop, code := openCluster(ctx, e, "pirun", f, e.stdout, path)
 	if cl == nil {
 		return code
 	}
 	defer stop()
-	others := cluster.NewOthers(e.stderr, e.getenv, f.ssh, client.Config{Output: e.stdout, Stderr: e.stderr, Quiet: f.quiet}, f.verbose)
+	others := cluster.NewOthers(e.stderr, e.getenv, f.SSH, client.Config{Output: e.stdout, Stderr: e.stderr, Quiet: f.Quiet}, f.Verbose)
 	defer others.Close()
 	s := &api.Script{Client: cl, Argv: argv, Stdout: e.stdout, Connect: others.Connect}
 	err := s.Run(ctx, path, src)
-	if err != nil && ctx.Err() != nil {
+	if in := e.interrupted(err); in != nil && err != nil {
 		cl.AbortPending()
-		fmt.Fprintln(e.stderr, "pirun: interrupted; the tasks this script started were aborted")
-		return exitInterrupted
+		return in.Say(e.stderr, "pirun", "; the tasks this script started were aborted")
 	}
 	return report(e, err)
 }
@@ -123,6 +102,8 @@ func report(e *env, err error) int {
 	switch {
 	case err == nil:
 		return exitOK
+	case e.interrupted(err) != nil:
+		return reportAs(e, "pirun", err)
 	case cluster.IsConfig(err):
 		fmt.Fprintf(e.stderr, "pirun: %v\n", err)
 		return exitUsage
@@ -138,17 +119,17 @@ func report(e *env, err error) int {
 	return exitFailed
 }
 
-// openCluster connects the client of a run: to the cluster of f.connect
-// (or of f.profile's client connection file), or to local engines started
+// openCluster connects the client of a run: to the cluster of f.Connect
+// (or of f.Profile's client connection file), or to local engines started
 // here (their data_dir is script's folder). stop closes the client and
 // stops local engines; engines is how many were started here (0 with
 // --connect). On failure it has reported the error and returns the exit
 // status.
-func openCluster(ctx context.Context, e *env, f scriptFlags, out io.Writer, script string) (c *client.Client, engines int, stop func(), code int) {
-	t := cluster.Target{Profile: f.profile, Connect: f.connect, SSH: f.ssh, HTTP: f.http, Verbose: f.verbose}
-	ccfg := client.Config{Output: out, Stderr: e.stderr, Quiet: f.quiet}
+func openCluster(ctx context.Context, e *env, cmd string, f scriptFlags, out io.Writer, script string) (c *client.Client, engines int, stop func(), code int) {
+	t := cluster.Target{Profile: f.Profile, Connect: f.Connect, SSH: f.SSH, HTTP: f.HTTP, Verbose: f.Verbose}
+	ccfg := client.Config{Output: out, Stderr: e.stderr, Quiet: f.Quiet}
 	c, engines, stop, err := cluster.Open(ctx, e.stderr, e.getenv, t, ccfg, version, func(lc *cluster.Local, log *slog.Logger) (int, error) {
-		cfg, err := node.LocalConfig(e.getenv, f.n, script)
+		cfg, err := node.LocalConfig(e.getenv, f.N, script)
 		if err != nil {
 			return 0, &configError{Err: err}
 		}
@@ -160,6 +141,9 @@ func openCluster(ctx context.Context, e *env, f scriptFlags, out io.Writer, scri
 		lc.Go(ctx, d.Run)
 		return cfg.Engines, nil
 	})
+	if err != nil && e.interrupted(err) != nil {
+		return nil, 0, nil, reportAs(e, cmd, err)
+	}
 	if err != nil {
 		return nil, 0, nil, report(e, err)
 	}

@@ -26,10 +26,13 @@ func runInstallService(_ context.Context, e *env, args []string) int {
 		return code
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "%s: unexpected argument %q\nRun '%s --help' for usage.\n", cmd, fs.Arg(0), cmd)
-		return exitUsage
+		return unexpectedArg(e, fs)
 	}
 	if err := s.Run(e.stdout, dryRun); err != nil {
+		if in := e.interrupted(nil); in != nil { // a step (systemctl, useradd) got the signal too
+			fmt.Fprintf(e.stderr, "%s: %v (the steps printed above were done): %v\n", cmd, in, err)
+			return in.Status()
+		}
 		fmt.Fprintf(e.stderr, "%s: %v\n", cmd, err)
 		if errors.Is(err, launch.ErrInstall) {
 			return exitFailed

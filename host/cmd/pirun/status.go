@@ -23,6 +23,9 @@ func runStatus(ctx context.Context, e *env, args []string) int {
 	if code, ok := parseFlags(e, fs, args); !ok {
 		return code
 	}
+	if fs.NArg() > 0 {
+		return unexpectedArg(e, fs)
+	}
 	if *tasks { // the hub's 50 most recent task records
 		ts, err := cluster.Tasks(ctx, e.stderr, e.getenv, *profile, *connect, *ssh, *verbose, 50)
 		if err != nil {

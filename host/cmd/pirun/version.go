@@ -24,8 +24,7 @@ func runVersion(_ context.Context, e *env, args []string) int {
 		return code
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "pirun version: unexpected argument %q\nRun 'pirun version --help' for usage.\n", fs.Arg(0))
-		return exitUsage
+		return unexpectedArg(e, fs)
 	}
 	fmt.Fprintf(e.stdout, "pirun %s\nprotocol %d\n%s\n%s\n", version, wire.ProtocolVersion, runtime.Version(), launch.ThisPlatform())
 	return exitOK
