@@ -64,6 +64,14 @@ type Hub struct {
 	// keeps on disk under the profile's state/ (SPEC §15); the oldest are
 	// evicted past it.
 	ResultsMaxBytes Size `toml:"results_max_bytes"`
+	// DetachedMaxPending bounds the detached=True load-balanced tasks one
+	// client may have pending (submitted, result not in); a submission
+	// past it is refused whole, with the reason.
+	DetachedMaxPending int `toml:"detached_max_pending"`
+	// DetachedMaxBytes bounds the bytes of every client's pending
+	// detached=True load-balanced tasks, which the hub keeps on disk
+	// under state/detached.
+	DetachedMaxBytes Size `toml:"detached_max_bytes"`
 	// HTTP is the dashboard's address, host:port (":8080" for every
 	// interface, which asks for a token); "" serves none.
 	HTTP string `toml:"http"`
@@ -134,6 +142,9 @@ func DefaultProfile() Profile {
 			TLS:             TLSOff,
 			TaskRecords:     10000,
 			ResultsMaxBytes: 256 * MiB,
+
+			DetachedMaxPending: 100000,
+			DetachedMaxBytes:   GiB,
 
 			ReassemblyPerSender: DefaultReassemblyPerSender,
 			ReassemblyTotal:     DefaultReassemblyTotal,

@@ -52,6 +52,12 @@ func (h Hub) check(ps *problems) {
 	if h.ResultsMaxBytes < MiB {
 		ps.add("hub.results_max_bytes", "expected a size of 1MiB or more, got %s", h.ResultsMaxBytes)
 	}
+	if h.DetachedMaxPending < 1 {
+		ps.add("hub.detached_max_pending", "expected an integer of 1 or more, got %d", h.DetachedMaxPending)
+	}
+	if h.DetachedMaxBytes < MiB {
+		ps.add("hub.detached_max_bytes", "expected a size of 1MiB or more, got %s", h.DetachedMaxBytes)
+	}
 	if h.TaskRecords < 0 {
 		ps.add("hub.task_records", "expected an integer of 0 or more, got %d", h.TaskRecords)
 	}

@@ -12,9 +12,9 @@ import (
 )
 
 // onAdmin handles a request on DaemonAdmin, where only the hub may
-// publish: an OpAbort stops the tasks of Client ("" = every client)
-// whose ids are in Tasks (empty = all of them), queued or running, and
-// the reply lists them.
+// publish: an OpAbort stops the tasks of Client ("" = every client; a
+// client's detached jobs are its tasks too) whose ids are in Tasks
+// (empty = all of them), queued or running, and the reply lists them.
 func (d *Daemon) onAdmin(m *nats.Msg) {
 	var c wire.Control
 	var reply wire.ControlReply
@@ -25,7 +25,7 @@ func (d *Daemon) onAdmin(m *nats.Msg) {
 		reply.Error = "unknown admin request"
 	default:
 		match := func(t *wire.Task) bool {
-			return (c.Client == "" || t.Client == c.Client) && (len(c.Tasks) == 0 || slices.Contains(c.Tasks, t.ID))
+			return (c.Client == "" || t.Client == c.Client || t.OwnerID() == c.Client) && (len(c.Tasks) == 0 || slices.Contains(c.Tasks, t.ID))
 		}
 		for _, id := range d.targets(nil) {
 			if e := d.engine(id); e != nil {

@@ -404,13 +404,13 @@ func TestCommAbortStopsBlockedRecv(t *testing.T) {
 		return nil
 	})
 	start := time.Now()
-	e.abort("c", []uint64{id})
+	e.abort("c", "", []uint64{id}, map[uint64]bool{})
 	r := <-cl.results
 	if r.Engine != 0 || r.Status != wire.StatusAborted || time.Since(start) > 5*time.Second {
 		t.Errorf("aborted blocked recv: engine %d status %d after %v, %+v; want engine 0 TaskAborted at once", r.Engine, r.Status, time.Since(start), r.Err)
 	}
 	// rank 1 learns that rank 0 was aborted only when it uses comm: abort it too.
-	cl.owner[1].engine(1).abort("c", []uint64{id})
+	cl.owner[1].engine(1).abort("c", "", []uint64{id}, map[uint64]bool{})
 	<-cl.results
 }
 

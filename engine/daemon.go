@@ -103,7 +103,14 @@ type Daemon struct {
 	engines map[int]*Engine
 	stopped chan struct{} // closed when every engine was shut down
 	cancels map[int]context.CancelCauseFunc
-	aborted map[wire.TaskRef]time.Time // aborts that arrived before their task
+	aborted map[abortKey]time.Time // aborts that arrived before their task
+}
+
+// abortKey is an abort remembered before its task arrived: task ID of
+// Client, asked by client By ("" for the hub, which may abort any task).
+type abortKey struct {
+	Client, By string
+	ID         uint64
 }
 
 // New checks cfg and returns a Daemon that will connect with dial.
@@ -123,7 +130,7 @@ func New(cfg Config, dial Dialer, log *slog.Logger) (*Daemon, error) {
 		return nil, err
 	}
 	d := &Daemon{cfg: cfg, dial: dial, log: log, ident: ident, id: ident.ID(), host: host, name: cfg.Name,
-		engines: make(map[int]*Engine), cancels: make(map[int]context.CancelCauseFunc), aborted: make(map[wire.TaskRef]time.Time), stopped: make(chan struct{}),
+		engines: make(map[int]*Engine), cancels: make(map[int]context.CancelCauseFunc), aborted: make(map[abortKey]time.Time), stopped: make(chan struct{}),
 		ready: make(chan struct{}), quit: make(chan struct{})}
 	if d.name == "" {
 		d.name = host
@@ -430,6 +437,9 @@ func (d *Daemon) onTasks(m *nats.Msg) {
 			}
 			continue
 		}
+		if sender != wire.SenderHub && t.Client == wire.DetachedClient {
+			t.Owner = sender // the proven submitter, the only client that may abort it
+		}
 		var bundle []byte
 		if t.Bundle > 0 && t.Bundle <= len(b.Bundles) {
 			bundle = b.Bundles[t.Bundle-1]
@@ -455,8 +465,9 @@ func (d *Daemon) onTasks(m *nats.Msg) {
 // case it overtook its task (aborts and tasks travel on separate subjects).
 const abortMemory = time.Minute
 
-// remember records aborted task ids that were not found on an engine.
-func (d *Daemon) remember(client string, ids []uint64) {
+// remember records aborted task ids of client that were not found on an
+// engine, asked by client by ("" for the hub).
+func (d *Daemon) remember(client, by string, ids []uint64) {
 	now := time.Now()
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -469,17 +480,19 @@ func (d *Daemon) remember(client string, ids []uint64) {
 		if len(d.aborted) >= 1<<16 {
 			break
 		}
-		d.aborted[wire.TaskRef{Client: client, ID: id}] = now
+		d.aborted[abortKey{Client: client, By: by, ID: id}] = now
 	}
 }
 
-// wasAborted reports whether t was aborted before it arrived. The entry
-// stays (until it expires) for the task's other engines on this daemon.
+// wasAborted reports whether t was aborted before it arrived, by the hub
+// or by its owner. The entry stays (until it expires) for the task's
+// other engines on this daemon.
 func (d *Daemon) wasAborted(t *wire.Task) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	_, ok := d.aborted[wire.TaskRef{Client: t.Client, ID: t.ID}]
-	return ok
+	_, byHub := d.aborted[abortKey{Client: t.Client, ID: t.ID}]
+	_, byOwner := d.aborted[abortKey{Client: t.Client, By: t.OwnerID(), ID: t.ID}]
+	return byHub || byOwner && t.OwnerID() != ""
 }
 
 // onControl answers aborts, revokes, stats and shutdowns. Its sender is
@@ -499,10 +512,13 @@ func (d *Daemon) onControl(m *nats.Msg) {
 	} else {
 		switch c.Op {
 		case wire.OpAbort:
-			for _, id := range d.targets(c.Engines) {
-				if e := d.engine(id); e != nil {
-					e.abort(c.Client, c.Tasks)
-				}
+			by := sender // a client aborts only the tasks it owns
+			if sender == wire.SenderHub {
+				by = ""
+			}
+			if n := d.abort(c, by); n > 0 {
+				d.log.Warn("refuse to abort another client's detached tasks", "sender", sender, "tasks", n)
+				reply.Error = fmt.Sprintf("abort refused for sender %s: %d of the tasks are detached jobs of another client; only the client that submitted a detached job, or `pirun abort` on the hub's machine, may stop it", sender, n)
 			}
 		case wire.OpRevoke:
 			for _, id := range d.targets(c.Engines) {
@@ -544,10 +560,33 @@ func (d *Daemon) onControl(m *nats.Msg) {
 	}
 }
 
+// abort aborts c's tasks on c's engines for client by ("" for the hub)
+// and returns how many tasks it refused: detached tasks by owns not.
+func (d *Daemon) abort(c wire.Control, by string) (refused int) {
+	found := make(map[uint64]bool)
+	all := true
+	for _, id := range d.targets(c.Engines) {
+		if e := d.engine(id); e != nil {
+			all = e.abort(c.Client, by, c.Tasks, found) && all
+		}
+	}
+	if !all {
+		// Some may still be on their way (aborts and tasks travel on
+		// separate subjects), or on their way to another of its engines.
+		d.remember(c.Client, by, c.Tasks)
+	}
+	for _, mine := range found {
+		if !mine {
+			refused++
+		}
+	}
+	return refused
+}
+
 // controlRefused says why sender may not send c, or "" when it may: the
-// hub may send anything; a client only aborts its own tasks (or its
-// detached ones, whose Client is wire.DetachedClient) and asks its own
-// results again.
+// hub may send anything; a client only aborts its own tasks (or the
+// detached ones it submitted, whose Client is wire.DetachedClient and
+// Owner the client: see Daemon.abort) and asks its own results again.
 func controlRefused(sender string, c *wire.Control) string {
 	switch {
 	case sender == wire.SenderHub:

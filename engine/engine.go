@@ -61,7 +61,7 @@ type Engine struct {
 	memStopped *wire.Task
 	done       uint64
 	nFailed    uint64 // of done, the tasks that did not succeed
-	// recent holds the last wire.MaxDoneIDs finished tasks, oldest first,
+	// recent holds the last wire.MaxDoneIDs finished tasks (by owner), oldest first,
 	// for a verbose queue_status.
 	recent []wire.TaskRef
 
@@ -156,7 +156,7 @@ func (e *Engine) finish(status wire.Status) {
 		if len(e.recent) == wire.MaxDoneIDs {
 			e.recent = append(e.recent[:0], e.recent[1:]...)
 		}
-		e.recent = append(e.recent, wire.TaskRef{Client: e.running.Client, ID: e.running.ID})
+		e.recent = append(e.recent, wire.TaskRef{Client: e.running.OwnerID(), ID: e.running.ID})
 	}
 	e.running, e.cancel, e.memStopped = nil, nil, nil
 	e.d.running.Add(-1)
@@ -208,12 +208,28 @@ var errAborted = comm.ErrAborted
 var errShutdown = comm.ErrShutdown
 
 // abort removes the client's queued tasks among ids (reporting them as
-// aborted) and cancels the running one if it is among them.
-func (e *Engine) abort(client string, ids []uint64) {
-	match := func(t *wire.Task) bool { return t.Client == client && slices.Contains(ids, t.ID) }
-	if found := e.abortWhere(match); len(found) < len(ids) {
-		e.d.remember(client, ids)
+// aborted) and cancels the running one if it is among them, when by (""
+// for the hub) owns them. In found it notes each task id of client it
+// has: true when it was by's to abort, false when it is another client's
+// detached job, which it leaves alone. It reports whether it had every
+// task of ids.
+func (e *Engine) abort(client, by string, ids []uint64, found map[uint64]bool) (all bool) {
+	mine := func(t *wire.Task) bool { return by == "" || t.OwnerID() == by }
+	n := 0
+	note := func(t *wire.Task) {
+		if t != nil && t.Client == client && slices.Contains(ids, t.ID) {
+			found[t.ID] = found[t.ID] || mine(t)
+			n++
+		}
 	}
+	e.mu.Lock()
+	for _, j := range e.queue {
+		note(j.task)
+	}
+	note(e.running)
+	e.mu.Unlock()
+	e.abortWhere(func(t *wire.Task) bool { return t.Client == client && mine(t) && slices.Contains(ids, t.ID) })
+	return n >= len(ids)
 }
 
 // abortWhere aborts the queued and running tasks that match, and returns
@@ -294,18 +310,18 @@ func (e *Engine) stat() wire.EngineStat {
 	return s
 }
 
-// statOf is stat with the task ids of client's tasks: waiting, running
-// and recently finished (a verbose queue_status).
+// statOf is stat with the task ids of client's tasks (its detached jobs
+// too): waiting, running and recently finished (a verbose queue_status).
 func (e *Engine) statOf(client string) wire.EngineStat {
 	s := e.stat()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, j := range e.queue {
-		if j.task != nil && j.task.Client == client {
+		if j.task != nil && j.task.OwnerID() == client {
 			s.QueueIDs = append(s.QueueIDs, j.task.ID)
 		}
 	}
-	if e.running != nil && e.running.Client == client {
+	if e.running != nil && e.running.OwnerID() == client {
 		s.TaskIDs = []uint64{e.running.ID}
 	}
 	for _, r := range e.recent {

@@ -188,7 +188,7 @@ func TestAbortQueuedAndRunning(t *testing.T) {
 	queued := h.send(t, d, execute("x = 1"))
 	e := d.engine(0)
 	waitBusy(t, e, -1)
-	e.abort("c", []uint64{running, queued})
+	e.abort("c", "", []uint64{running, queued}, map[uint64]bool{})
 	got := map[uint64]wire.Status{}
 	for range 2 {
 		r := h.result(t)

@@ -140,7 +140,7 @@ func TestNumAbortRunning(t *testing.T) {
 	}
 	time.Sleep(100 * time.Millisecond) // let it get into the loop; not a synchronisation
 	sent := time.Now()
-	e.abort("c", []uint64{id})
+	e.abort("c", "", []uint64{id}, map[uint64]bool{})
 	r := h.result(t)
 	if r.Status != wire.StatusAborted {
 		t.Errorf("aborted num loop: status %d, err %+v; want TaskAborted", r.Status, r.Err)

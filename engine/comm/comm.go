@@ -164,6 +164,9 @@ type communicator struct {
 	splits int           // splits so far
 	name   string        // "" for the world, else "comm.split(color=1)"
 	top    *communicator // the world communicator of the task
+	self   *communicator // the world's COMM_SELF, made when first asked for
+	// mpiName is what Set_name gave, or nil (Get_name's default).
+	mpiName *string
 }
 
 // world returns the world rank of rank r.
@@ -223,7 +226,7 @@ func (v *Value) Truth() starlark.Bool  { return v.c != nil }
 func (v *Value) Hash() (uint32, error) { return 0, errors.New("unhashable: comm") }
 
 func (v *Value) AttrNames() []string {
-	fields := []string{"rank", "size", "COMM_WORLD"}
+	fields := []string{"rank", "size", "COMM_SELF", "COMM_WORLD"}
 	for name := range commConstants {
 		fields = append(fields, name)
 	}
@@ -235,7 +238,7 @@ func (v *Value) Attr(name string) (starlark.Value, error) {
 		return k, nil
 	}
 	m := commMethods[name]
-	if m == nil && name != "rank" && name != "size" && name != "COMM_WORLD" {
+	if m == nil && name != "rank" && name != "size" && name != "COMM_WORLD" && name != "COMM_SELF" {
 		return nil, nil
 	}
 	c, err := v.get()
@@ -252,6 +255,8 @@ func (v *Value) Attr(name string) (starlark.Value, error) {
 			return v, nil
 		}
 		return &Value{c: c.top}, nil
+	case "COMM_SELF":
+		return &Value{c: c.top.selfComm()}, nil
 	}
 	return m.BindReceiver(v), nil
 }

@@ -36,6 +36,8 @@ func init() {
 		"testall": commTestall, "testany": commTestany, "testsome": commTestsome,
 		"alltoall": commAlltoall, "scan": commScan, "exscan": commExscan,
 		"Get_rank": commGetRank, "Get_size": commGetSize, "Barrier": commBarrier, "Split": commSplit,
+		"Dup": commDup, "Clone": commDup, "Free": commFree, "Is_intra": commIsIntra, "Is_inter": commIsInter,
+		"Compare": commCompare, "Get_name": commGetName, "Set_name": commSetName,
 		"bcast": commBcast, "scatter": commScatter, "gather": commGather, "allgather": commAllgather,
 		"reduce": commReduce, "allreduce": commAllreduce, "barrier": commBarrier, "split": commSplit,
 	} {
@@ -312,11 +314,12 @@ func anyName(n int, anyWord string) string {
 
 func commRecv(c *communicator, o *op, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 	source, tag := anySource, anyTag
-	var status bool
+	var statusv starlark.Value
 	var timeout timeoutArg
-	if err := starlark.UnpackArgs(o.name, args, kw, "source?", &source, "tag?", &tag, "status?", &status, "timeout?", &timeout); err != nil {
+	if err := starlark.UnpackArgs(o.name, dropBuf(args), kw, "source?", &source, "tag?", &tag, "status?", &statusv, "timeout?", &timeout); err != nil {
 		return nil, err
 	}
+	status, st := statusArg(statusv)
 	r, err := c.startRecv(reqRecv, source, tag, "recv")
 	if err != nil {
 		return nil, err
@@ -325,7 +328,8 @@ func commRecv(c *communicator, o *op, args starlark.Tuple, kw []starlark.Tuple) 
 	if err := c.wait(o, r); err != nil {
 		return nil, err
 	}
-	return c.received(r, status)
+	res, err := c.received(r, status)
+	return finishStatus(res, st), err
 }
 
 func commIsend(c *communicator, o *op, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
@@ -343,7 +347,7 @@ func commIsend(c *communicator, o *op, args starlark.Tuple, kw []starlark.Tuple)
 
 func commIrecv(c *communicator, o *op, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 	source, tag := anySource, anyTag
-	if err := starlark.UnpackArgs(o.name, args, kw, "source?", &source, "tag?", &tag); err != nil {
+	if err := starlark.UnpackArgs(o.name, dropBuf(args), kw, "source?", &source, "tag?", &tag); err != nil {
 		return nil, err
 	}
 	r, err := c.startRecv(reqRecv, source, tag, "irecv")
@@ -357,12 +361,13 @@ func commSendrecv(c *communicator, o *op, args starlark.Tuple, kw []starlark.Tup
 	var obj starlark.Value
 	var dest, sendtag int
 	source, recvtag := anySource, anyTag
-	var status bool
+	var statusv starlark.Value
 	var timeout timeoutArg
-	if err := starlark.UnpackArgs(o.name, args, kw, "sendobj", &obj, "dest", &dest, "sendtag?", &sendtag,
-		"source?", &source, "recvtag?", &recvtag, "status?", &status, "timeout?", &timeout); err != nil {
+	if err := starlark.UnpackArgs(o.name, dropRecvBuf(args), kw, "sendobj", &obj, "dest", &dest, "sendtag?", &sendtag,
+		"source?", &source, "recvtag?", &recvtag, "status?", &statusv, "timeout?", &timeout); err != nil {
 		return nil, err
 	}
+	status, st := statusArg(statusv)
 	s, err := c.startSend(o, obj, dest, sendtag, "sendrecv")
 	if err != nil {
 		return nil, err
@@ -378,10 +383,20 @@ func commSendrecv(c *communicator, o *op, args starlark.Tuple, kw []starlark.Tup
 	if err := c.wait(o, s); err != nil {
 		return nil, err
 	}
-	return c.received(r, status)
+	res, err := c.received(r, status)
+	return finishStatus(res, st), err
 }
 
 func commProbe(c *communicator, o *op, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	args, kw, st := probeStatus(args, kw)
+	res, err := probe(c, o, args, kw)
+	if st != nil && err == nil {
+		st.fill(append(starlark.Tuple{starlark.None}, res.(starlark.Tuple)...))
+	}
+	return res, err
+}
+
+func probe(c *communicator, o *op, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 	source, tag := anySource, anyTag
 	var timeout timeoutArg
 	if err := starlark.UnpackArgs(o.name, args, kw, "source?", &source, "tag?", &tag, "timeout?", &timeout); err != nil {
@@ -399,6 +414,19 @@ func commProbe(c *communicator, o *op, args starlark.Tuple, kw []starlark.Tuple)
 }
 
 func commIprobe(c *communicator, o *op, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	args, kw, st := probeStatus(args, kw)
+	res, err := iprobe(c, o, args, kw)
+	if st == nil || err != nil {
+		return res, err
+	}
+	if t, ok := res.(starlark.Tuple); ok { // mpi4py's iprobe(source, tag, status) gives the flag
+		st.fill(append(starlark.Tuple{starlark.None}, t...))
+		return starlark.True, nil
+	}
+	return starlark.False, nil
+}
+
+func iprobe(c *communicator, o *op, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 	source, tag := anySource, anyTag
 	if err := starlark.UnpackArgs(o.name, args, kw, "source?", &source, "tag?", &tag); err != nil {
 		return nil, err

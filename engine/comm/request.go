@@ -37,7 +37,7 @@ func (v *requestValue) Freeze()               {}
 func (v *requestValue) Truth() starlark.Bool  { return starlark.Bool(!v.null) }
 func (v *requestValue) Hash() (uint32, error) { return 0, errors.New("unhashable: Request") }
 func (v *requestValue) AttrNames() []string {
-	return []string{"cancel", "cancelled", "test", "testall", "testany", "testsome", "wait", "waitall", "waitany", "waitsome"}
+	return []string{"Free", "Test", "Wait", "cancel", "cancelled", "get_status", "test", "testall", "testany", "testsome", "wait", "waitall", "waitany", "waitsome"}
 }
 
 func (v *requestValue) Attr(name string) (starlark.Value, error) {
@@ -48,6 +48,8 @@ func (v *requestValue) Attr(name string) (starlark.Value, error) {
 		return requestTest.BindReceiver(v), nil
 	case "cancel":
 		return requestCancel.BindReceiver(v), nil
+	case "Wait", "Test", "Free", "get_status":
+		return requestUpper[name].BindReceiver(v), nil
 	case "cancelled":
 		v.c.rs.mu.Lock()
 		defer v.c.rs.mu.Unlock()
@@ -83,6 +85,7 @@ func requestList(th *starlark.Thread, name string, args starlark.Tuple, kw []sta
 	var list starlark.Iterable
 	var status bool
 	var timeout timeoutArg
+	args, statuses := statusesArg(args)
 	if err := starlark.UnpackArgs(name, args, kw, "requests", &list, "status?", &status, "timeout?", &timeout); err != nil {
 		return nil, err
 	}
@@ -101,6 +104,9 @@ func requestList(th *starlark.Thread, name string, args starlark.Tuple, kw []sta
 	v, err := f(th, name, reqs, o, status)
 	if err != nil && !strings.HasPrefix(err.Error(), name+":") {
 		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if err == nil && statuses != nil {
+		return fillStatuses(v, statuses)
 	}
 	return v, err
 }
@@ -173,11 +179,12 @@ func (v *requestValue) wait(o *op) error {
 var (
 	requestWait = starlark.NewBuiltin("Request.wait", func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 		v := b.Receiver().(*requestValue)
-		var status bool
+		var statusv starlark.Value
 		var timeout timeoutArg
-		if err := starlark.UnpackArgs(b.Name(), args, kw, "status?", &status, "timeout?", &timeout); err != nil {
+		if err := starlark.UnpackArgs(b.Name(), args, kw, "status?", &statusv, "timeout?", &timeout); err != nil {
 			return nil, err
 		}
+		status, st := statusArg(statusv)
 		o := &op{th: th, ctx: starlib.Context(th), name: b.Name()}
 		o.setTimeout(timeout)
 		if err := v.wait(o); err != nil {
@@ -187,7 +194,7 @@ var (
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", b.Name(), err)
 		}
-		return res, nil
+		return finishStatus(res, st), nil
 	})
 	requestTest = starlark.NewBuiltin("Request.test", func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 		v := b.Receiver().(*requestValue)

@@ -21,6 +21,11 @@ func abortJobs(c *client.Client, fname string, jobs starlark.Value, targets []in
 		return fmt.Errorf("%s: %w", fname, err)
 	}
 	for _, ar := range ars {
+		if err := ar.abortRefused(fname); err != nil {
+			return err
+		}
+	}
+	for _, ar := range ars {
 		ar.Abort()
 	}
 	if len(ids) > 0 {

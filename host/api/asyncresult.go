@@ -168,9 +168,9 @@ func (ar *AsyncResult) Ready() bool {
 	}
 }
 
-// Get waits and returns the combined value. With returnErrors, failed
+// Result waits and returns the combined value. With returnErrors, failed
 // tasks put their error value in their slot instead of failing.
-func (ar *AsyncResult) Get(ctx context.Context, timeout time.Duration, returnErrors bool) (starlark.Value, error) {
+func (ar *AsyncResult) Result(ctx context.Context, timeout time.Duration, returnErrors bool) (starlark.Value, error) {
 	ok, err := ar.Wait(ctx, timeout)
 	if err != nil {
 		return nil, err
@@ -667,6 +667,7 @@ var arMethods = starlib.NewMethods("AsyncResult", map[string]starlib.Method[*Asy
 	"wait_interactive": (*AsyncResult).sWaitInteractive, "abort": (*AsyncResult).sAbort,
 	"get_dict": (*AsyncResult).sGetDict, "done": (*AsyncResult).sDone, "result": (*AsyncResult).sGet,
 	"display_outputs": (*AsyncResult).sDisplayOutputs, "split": (*AsyncResult).sSplit,
+	"wait_for_send": (*AsyncResult).sWaitForSend,
 })
 
 func (ar *AsyncResult) String() string {
@@ -825,7 +826,7 @@ func (ar *AsyncResult) sGet(th *starlark.Thread, b *starlark.Builtin, args starl
 	if err != nil {
 		return nil, err
 	}
-	return ar.Get(starlib.Context(th), d, returnErrors)
+	return ar.Result(starlib.Context(th), d, returnErrors)
 }
 
 func (ar *AsyncResult) sWait(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
@@ -898,6 +899,9 @@ func (ar *AsyncResult) sWaitInteractive(th *starlark.Thread, b *starlark.Builtin
 
 func (ar *AsyncResult) sAbort(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 	if err := starlark.UnpackArgs(b.Name(), args, kw); err != nil {
+		return nil, err
+	}
+	if err := ar.abortRefused(b.Name()); err != nil {
 		return nil, err
 	}
 	ar.Abort()

@@ -5,7 +5,9 @@
 package api
 
 import (
+	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -176,7 +178,7 @@ func (ar *AsyncResult) sGetDict(th *starlark.Thread, b *starlark.Builtin, args s
 	if err != nil {
 		return nil, err
 	}
-	if _, err := ar.Get(starlib.Context(th), d, false); err != nil {
+	if _, err := ar.Result(starlib.Context(th), d, false); err != nil {
 		return nil, err
 	}
 	out := starlark.NewDict(ar.n)
@@ -286,4 +288,57 @@ func (ar *AsyncResult) sSplit(_ *starlark.Thread, b *starlark.Builtin, args star
 type splitChild struct {
 	slot int
 	ar   *AsyncResult
+}
+
+// metaKeys are the metadata keys ar["key"] reads that are not attributes.
+var metaKeys = []string{"attempt", "error", "host", "msg_id"}
+
+// Get is ar[key], as ipyparallel's AsyncResult.__getitem__: an int (or
+// a negative one) is the value of that task (waiting for it); a string
+// is that metadata key of every task (a value for a single-task result),
+// such as ar["engine_id"] (None while pending), ar["started"].
+func (ar *AsyncResult) Get(k starlark.Value) (starlark.Value, bool, error) {
+	switch k := k.(type) {
+	case starlark.Int:
+		all, err := ar.Result(context.Background(), -1, false)
+		if err != nil {
+			return nil, false, err
+		}
+		l, ok := all.(starlark.Indexable)
+		if _, isStr := all.(starlark.String); !ok || isStr {
+			return nil, false, fmt.Errorf("AsyncResult index: a single result (%s) has no items", all.Type())
+		}
+		i, err := starlark.AsInt32(k)
+		if i < 0 {
+			i += l.Len()
+		}
+		if err != nil || i < 0 || i >= l.Len() {
+			return nil, false, fmt.Errorf("AsyncResult index %s out of range: it has %d result(s)", k, l.Len())
+		}
+		return l.Index(i), true, nil
+	case starlark.String:
+		name := string(k)
+		if slices.Contains(metaNames, name) && name != "metadata" {
+			v, err := ar.metaAttr(name)
+			return v, err == nil, err
+		}
+		if name == "stdout" || slices.Contains(metaKeys, name) {
+			return ar.perSlot(func(i int) starlark.Value {
+				v, _, _ := ar.metadataOf(i).Get(k)
+				return v
+			}), true, nil
+		}
+		return nil, false, fmt.Errorf("AsyncResult has no metadata key %q (its keys: %s)", name, strings.Join(slices.Sorted(slices.Values(append(slices.Clone(metaKeys), "completed", "engine_id", "received", "started", "status", "stderr", "stdout", "submitted"))), ", "))
+	}
+	return nil, false, fmt.Errorf("AsyncResult index: want an int or a metadata key (a string), got %s", k.Type())
+}
+
+// sWaitForSend is wait_for_send(timeout=-1): True, as a call returns its
+// AsyncResult once its tasks are sent.
+func (ar *AsyncResult) sWaitForSend(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	var timeout starlark.Value
+	if err := starlark.UnpackArgs(b.Name(), args, kw, "timeout?", &timeout); err != nil {
+		return nil, err
+	}
+	return starlark.True, nil
 }

@@ -104,7 +104,7 @@ func clientBuiltin(connect func(ctx context.Context, profile, connect string) (*
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", b.Name(), err)
 		}
-		return &ClientValue{c: c}, nil
+		return &ClientValue{c: c, owned: true}, nil
 	}
 }
 

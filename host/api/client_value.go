@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 
 	"go.starlark.net/starlark"
 
@@ -27,7 +28,11 @@ import (
 //	c[id], c[-1], c[1:3], c[::2], c[[0, 2]], c[:]  # DirectViews: c[id] by engine id, c[-k] and slices
 //	                                               # over c.ids; c[:] includes engines that join later
 //	len(c)                            # engines now
-type ClientValue struct{ c *client.Client }
+type ClientValue struct {
+	c      *client.Client
+	owned  bool        // made by Client(profile=…) or Client(connect=…): close() closes c
+	closed atomic.Bool // close() was called
+}
 
 // NewClientValue wraps c.
 func NewClientValue(c *client.Client) *ClientValue { return &ClientValue{c: c} }
@@ -61,6 +66,9 @@ func (v *ClientValue) Slice(start, end, step int) starlark.Value {
 // Get gives c[id] (an engine id, as in ipyparallel), c[-k] (the k-th
 // from the end of c.ids) and c[[id, ...]].
 func (v *ClientValue) Get(k starlark.Value) (starlark.Value, bool, error) {
+	if v.closed.Load() {
+		return nil, false, fmt.Errorf("Client index: %w", errClosed)
+	}
 	ids := v.c.KnownIDs()
 	if _, isInt := k.(starlark.Int); isInt {
 		i, err := starlark.AsInt32(k)
@@ -100,10 +108,22 @@ func (v *ClientValue) Get(k starlark.Value) (starlark.Value, bool, error) {
 }
 
 func (v *ClientValue) AttrNames() []string {
-	return clientMethods.Names("history", "ids")
+	return clientMethods.Names("history", "ids", "outstanding")
 }
 
 func (v *ClientValue) Attr(name string) (starlark.Value, error) {
+	if v.closed.Load() && name != "close" {
+		if m, _ := clientMethods.Attr(v, name); m == nil && name != "ids" && name != "history" && name != "outstanding" {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("Client.%s: %w", name, errClosed)
+	}
+	switch name {
+	case "outstanding":
+		return outstandingIDs(v.c, nil), nil
+	case "get_result":
+		return starlark.NewBuiltin("Client.get_result", v.getResultOf), nil
+	}
 	if name == "ids" {
 		ctx, cancel := context.WithTimeout(context.Background(), client.DefaultWait)
 		defer cancel()
@@ -302,7 +322,7 @@ func (v *ClientValue) clear(th *starlark.Thread, b *starlark.Builtin, args starl
 	if block == starlark.False {
 		return ar, nil
 	}
-	_, err = ar.Get(starlib.Context(th), -1, false)
+	_, err = ar.Result(starlib.Context(th), -1, false)
 	return starlark.None, err
 }
 

@@ -4,7 +4,10 @@
 //	c.history                   # ids of the tasks this client submitted, in order
 //	c.result_status(task_ids)   # {"pending": [...], "completed": [...]}
 //	c.get_result(task_ids)      # an AsyncHubResult: get/ready/wait/... as AsyncResult;
-//	                            # one id gives its value, a list a list
+//	                            # one id gives its value, a list a list; a direct task
+//	                            # on several engines gives one value per engine, in the
+//	                            # order of the call that submitted it (its id given once,
+//	                            # or once per engine as ar.task_ids has it)
 //	view.apply(f, ..., detached=True), view.map(f, ..., detached=True)
 //	                            # the job outlives its client; the hub keeps its results
 
@@ -191,16 +194,24 @@ func (v *ClientValue) getResult(th *starlark.Thread, b *starlark.Builtin, args s
 			return nil, fmt.Errorf("%s: task %d is running in this client: use the AsyncResult it came with (or all of its task_ids)", b.Name(), id)
 		}
 	}
-	mode := combineList
-	if single {
-		mode = combineSingle
-	}
-	ar := newAsyncResult(v.c, "get_result", mode, len(ids))
-	ar.lb, ar.hub, ar.detached = true, true, true
-	copy(ar.ids, ids)
 	ctx, cancel := context.WithTimeout(starlib.Context(th), client.DefaultWait)
 	defer cancel()
-	if _, err := v.c.FetchResults(ctx, ids, ar); err != nil {
+	// A direct task on several engines has one slot per engine, as the
+	// AsyncResult that submitted it.
+	slots, err := v.c.PlanFetch(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", b.Name(), err)
+	}
+	mode := combineList
+	if single && len(slots) == 1 {
+		mode = combineSingle
+	}
+	ar := newAsyncResult(v.c, "get_result", mode, len(slots))
+	ar.lb, ar.hub, ar.detached = true, true, true
+	for i, s := range slots {
+		ar.ids[i] = s.Task
+	}
+	if _, err := v.c.FetchResults(ctx, slots, ar); err != nil {
 		return nil, fmt.Errorf("%s: %w", b.Name(), err)
 	}
 	return v.finishHub(th, ar, block)
@@ -211,7 +222,7 @@ func (v *ClientValue) finishHub(th *starlark.Thread, ar *AsyncResult, block bool
 	if !block {
 		return ar, nil
 	}
-	return ar.Get(starlib.Context(th), -1, false)
+	return ar.Result(starlib.Context(th), -1, false)
 }
 
 // hasIDs reports whether ar's tasks are exactly ids.
@@ -219,4 +230,22 @@ func (ar *AsyncResult) hasIDs(ids []uint64) bool {
 	ar.mu.Lock()
 	defer ar.mu.Unlock()
 	return slices.Equal(ar.ids, ids)
+}
+
+// abortRefused says why ar may not be aborted by this client, or nil: an
+// AsyncHubResult (get_result) with tasks unfinished is another client's
+// detached job, which only the client that submitted it, or `pirun abort`
+// on the hub's machine, may stop.
+func (ar *AsyncResult) abortRefused(fname string) error {
+	if !ar.hub {
+		return nil
+	}
+	ar.mu.Lock()
+	defer ar.mu.Unlock()
+	for i, got := range ar.got {
+		if !got {
+			return fmt.Errorf("%s: task %d was not submitted by this client: only the client that submitted a detached job, or `pirun abort %d` on the hub's machine, may stop it", fname, ar.ids[i], ar.ids[i])
+		}
+	}
+	return nil
 }

@@ -34,23 +34,39 @@ type LoadBalancedView struct {
 	c       *client.Client
 	targets []int // nil = any engine
 
+	// parent is the view a temp_flags view was made from: it keeps that
+	// view's results for wait, abort and history. nil for others.
+	parent *LoadBalancedView
+
 	mu          sync.Mutex
 	flags       lbFlags
-	outstanding []*AsyncResult // results of calls through the view, for abort
+	outstanding []*AsyncResult // results of calls through the view, for wait and abort
+	hist        []uint64       // task ids sent through the view, the last maxHistory
 }
 
-// keep remembers ar for abort, dropping finished results in bulk.
+// owner returns the view that keeps v's results: v, or its parent.
+func (v *LoadBalancedView) owner() *LoadBalancedView {
+	if v.parent != nil {
+		return v.parent
+	}
+	return v
+}
+
+// keep remembers ar for wait and abort, dropping finished results in bulk.
 func (v *LoadBalancedView) keep(ar *AsyncResult) {
+	v = v.owner()
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if len(v.outstanding) >= 64 {
 		v.outstanding = slices.DeleteFunc(v.outstanding, (*AsyncResult).Ready)
 	}
 	v.outstanding = append(v.outstanding, ar)
+	v.hist = appendHistory(v.hist, ar)
 }
 
 // Abort aborts every unfinished task sent through the view.
 func (v *LoadBalancedView) Abort() {
+	v = v.owner()
 	v.mu.Lock()
 	ars := slices.Clone(v.outstanding)
 	v.mu.Unlock()
@@ -61,16 +77,16 @@ func (v *LoadBalancedView) Abort() {
 
 // Iterate yields the ids of the engines the view may use now.
 func (v *LoadBalancedView) Iterate() starlark.Iterator {
-	if v.targets != nil {
-		return intList(v.targets).Iterate()
+	if t := v.targetList(); t != nil {
+		return intList(t).Iterate()
 	}
 	return intList(v.c.KnownIDs()).Iterate()
 }
 
 // Len is the number of engines the view may use now (len(view)).
 func (v *LoadBalancedView) Len() int {
-	if v.targets != nil {
-		return len(v.targets)
+	if t := v.targetList(); t != nil {
+		return len(t)
 	}
 	return len(v.c.KnownIDs())
 }
@@ -168,7 +184,7 @@ func asyncResults(c *client.Client, name string, v starlark.Value) ([]*AsyncResu
 	}
 	iter := starlark.Iterate(v)
 	if iter == nil {
-		return nil, fmt.Errorf("%s must be an AsyncResult or a list of them, got %s", name, v.Type())
+		return nil, fmt.Errorf("%s%s must be an AsyncResult or a list of them, got %s", invalidDependency(name), name, v.Type())
 	}
 	defer iter.Done()
 	var out []*AsyncResult
@@ -190,11 +206,20 @@ func asyncResults(c *client.Client, name string, v starlark.Value) ([]*AsyncResu
 		}
 		ar, ok := x.(*AsyncResult)
 		if !ok {
-			return nil, fmt.Errorf("%s must hold AsyncResults or task ids, got %s", name, x.Type())
+			return nil, fmt.Errorf("%s%s must hold AsyncResults or task ids, got %s", invalidDependency(name), name, x.Type())
 		}
 		out = append(out, ar)
 	}
 	return out, nil
+}
+
+// invalidDependency prefixes the errors of after= and follow= with the
+// name of ipyparallel's error for them.
+func invalidDependency(name string) string {
+	if name == "after" || name == "follow" {
+		return "InvalidDependency: "
+	}
+	return ""
 }
 
 // submit sends tasks (already carrying their payloads) once their
@@ -202,7 +227,6 @@ func asyncResults(c *client.Client, name string, v starlark.Value) ([]*AsyncResu
 func (v *LoadBalancedView) submit(ctx context.Context, f lbFlags, tasks []wire.Task, bundle []byte, label string, mode combine) (*AsyncResult, error) {
 	ar := newAsyncResult(v.c, label, mode, len(tasks))
 	ar.lb = true
-	v.keep(ar)
 	ctx = withDetached(ctx, f.detached)
 	for i := range tasks {
 		t := &tasks[i]
@@ -211,9 +235,10 @@ func (v *LoadBalancedView) submit(ctx context.Context, f lbFlags, tasks []wire.T
 		ar.ids[i] = t.ID
 		v.c.Track(t.ID, ar, map[int]int{-1: i}, true)
 	}
-	if v.targets != nil {
+	v.keep(ar)
+	if t := v.targetList(); t != nil {
 		for i := range tasks {
-			tasks[i].Allowed = v.targets
+			tasks[i].Allowed = t
 		}
 	}
 	if f.retries > 0 {
@@ -323,8 +348,8 @@ func (v *LoadBalancedView) dependencies(ctx context.Context, f lbFlags, tasks []
 	if len(allowed) != 1 {
 		return fmt.Errorf("follow: the followed tasks ran on engines %v; a task can follow tasks that all ran on one engine", f.follow[0].ranOn())
 	}
-	if v.targets != nil && !slices.Contains(v.targets, allowed[0]) {
-		return fmt.Errorf("follow: the followed tasks ran on engine %d, which is not among this view's targets %v", allowed[0], v.targets)
+	if t := v.targetList(); t != nil && !slices.Contains(t, allowed[0]) {
+		return fmt.Errorf("follow: the followed tasks ran on engine %d, which is not among this view's targets %v", allowed[0], t)
 	}
 	for i := range tasks {
 		tasks[i].Allowed = allowed
@@ -363,7 +388,7 @@ func (v *LoadBalancedView) Apply(ctx context.Context, name string, f starlark.Va
 	if !fl.block {
 		return ar, nil
 	}
-	return ar.Get(ctx, -1, false)
+	return ar.Result(ctx, -1, false)
 }
 
 // Map runs f over the zipped sequences, chunksize items per task.
@@ -402,7 +427,7 @@ func (v *LoadBalancedView) Map(ctx context.Context, name string, f starlark.Valu
 	if !fl.block {
 		return ar, nil
 	}
-	return ar.Get(ctx, -1, false)
+	return ar.Result(ctx, -1, false)
 }
 
 // ---- Starlark value ----
@@ -416,12 +441,15 @@ func (v *LoadBalancedView) Hash() (uint32, error) {
 }
 
 func (v *LoadBalancedView) AttrNames() []string {
-	return lbMethods.Names("after", "block", "follow", "retries", "targets", "timeout")
+	return lbMethods.Names("after", "block", "follow", "history", "outstanding", "retries", "targets", "timeout")
 }
 
 func (v *LoadBalancedView) Attr(name string) (starlark.Value, error) {
+	if name == "history" || name == "outstanding" {
+		return v.viewAttr(name), nil
+	}
 	v.mu.Lock()
-	f := v.flags
+	f, targets := v.flags, v.targets
 	v.mu.Unlock()
 	switch name {
 	case "block":
@@ -444,15 +472,25 @@ func (v *LoadBalancedView) Attr(name string) (starlark.Value, error) {
 		}
 		return starlark.NewList(out), nil
 	case "targets":
-		if v.targets == nil {
+		if targets == nil {
 			return starlark.None, nil
 		}
-		return intList(v.targets), nil
+		return intList(targets), nil
 	}
 	return lbMethods.Attr(v, name)
 }
 
 func (v *LoadBalancedView) SetField(name string, val starlark.Value) error {
+	if name == "targets" {
+		ids, err := (&ClientValue{c: v.c}).targetIDs(val)
+		if err != nil {
+			return fmt.Errorf("LoadBalancedView.targets: %w", err)
+		}
+		v.mu.Lock()
+		v.targets = ids
+		v.mu.Unlock()
+		return nil
+	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	f := v.flags

@@ -41,10 +41,26 @@ type DirectView struct {
 	ids    []int // when !all
 	single bool  // c[i]: results are values, not lists
 
+	// parent is the view a temp_flags or targets= view was made from: it
+	// keeps that view's results for wait, abort and history. nil for others.
+	parent *DirectView
+
 	mu          sync.Mutex
 	block       bool
 	outstanding []*AsyncResult // results of calls through the view, for wait and abort
 	pruned      int            // len(outstanding) after the last pruning
+	hist        []uint64       // task ids sent through the view, the last maxHistory
+}
+
+// maxHistory bounds a view's history, as the client's own.
+const maxHistory = 4096
+
+// owner returns the view that keeps v's results: v, or its parent.
+func (v *DirectView) owner() *DirectView {
+	if v.parent != nil {
+		return v.parent
+	}
+	return v
 }
 
 // NewDirectView returns the view of engines ids of c.
@@ -87,25 +103,28 @@ func popBool(kwargs []starlark.Tuple, name string, def bool) ([]starlark.Tuple, 
 // for wait and abort while it may be running: a blocking call that
 // finished forgets it at once, so that its value is not kept alive.
 func (v *DirectView) finish(ctx context.Context, ar *AsyncResult, block bool) (starlark.Value, error) {
-	v.mu.Lock()
-	if len(v.outstanding) >= 2*v.pruned+64 { // amortised: finished results are dropped in bulk
-		v.outstanding = slices.DeleteFunc(v.outstanding, (*AsyncResult).Ready)
-		v.pruned = len(v.outstanding)
+	o := v.owner()
+	o.mu.Lock()
+	if len(o.outstanding) >= 2*o.pruned+64 { // amortised: finished results are dropped in bulk
+		o.outstanding = slices.DeleteFunc(o.outstanding, (*AsyncResult).Ready)
+		o.pruned = len(o.outstanding)
 	}
-	v.outstanding = append(v.outstanding, ar)
-	v.mu.Unlock()
+	o.outstanding = append(o.outstanding, ar)
+	o.hist = appendHistory(o.hist, ar)
+	o.mu.Unlock()
 	if !block {
 		return ar, nil
 	}
-	val, err := ar.Get(ctx, -1, false)
+	val, err := ar.Result(ctx, -1, false)
 	if ar.Ready() {
-		v.forget(ar)
+		o.forget(ar)
 	}
 	return val, err
 }
 
 // forget removes ar from the outstanding results.
 func (v *DirectView) forget(ar *AsyncResult) {
+	v = v.owner()
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	for i := len(v.outstanding) - 1; i >= 0; i-- { // ar is most likely last
@@ -437,6 +456,7 @@ func (v *DirectView) Gather(ctx context.Context, name string, block bool) (starl
 
 // Wait waits for every task sent through the view.
 func (v *DirectView) Wait(ctx context.Context, timeout time.Duration) (bool, error) {
+	v = v.owner()
 	v.mu.Lock()
 	ars := slices.Clone(v.outstanding)
 	v.mu.Unlock()
@@ -445,6 +465,7 @@ func (v *DirectView) Wait(ctx context.Context, timeout time.Duration) (bool, err
 
 // Abort aborts every unfinished task sent through the view.
 func (v *DirectView) Abort() {
+	v = v.owner()
 	v.mu.Lock()
 	ars := slices.Clone(v.outstanding)
 	v.mu.Unlock()
@@ -501,7 +522,7 @@ func (v *DirectView) SetKey(k, val starlark.Value) error {
 }
 
 func (v *DirectView) AttrNames() []string {
-	return dvMethods.Names("block", "targets")
+	return dvMethods.Names("block", "history", "outstanding", "targets")
 }
 
 func (v *DirectView) Attr(name string) (starlark.Value, error) {
@@ -510,6 +531,8 @@ func (v *DirectView) Attr(name string) (starlark.Value, error) {
 		v.mu.Lock()
 		defer v.mu.Unlock()
 		return starlark.Bool(v.block), nil
+	case "history", "outstanding":
+		return v.viewAttr(name), nil
 	case "targets":
 		if v.named {
 			return starlark.String("all"), nil

@@ -29,7 +29,6 @@ var dvMethods = starlib.NewMethods("DirectView", map[string]dvMethod{
 	"gather":      dvGather,
 	"remote":      dvRemote,
 	"parallel":    dvParallel,
-	"wait":        dvWait,
 	"abort":       dvAbort,
 	"shutdown":    dvShutdown,
 })
@@ -94,8 +93,13 @@ func dvMap(force *bool) dvMethod {
 
 func dvExecute(v *DirectView, th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 	var code string
-	block := starlark.Value(starlark.None)
-	if err := starlark.UnpackArgs(b.Name(), args, kw, "code", &code, "block?", &block); err != nil {
+	var silent bool // ipyparallel's: pirun's execute has no execute_result either way
+	block, targets := starlark.Value(starlark.None), starlark.Value(starlark.None)
+	if err := starlark.UnpackArgs(b.Name(), args, kw, "code", &code, "silent?", &silent, "targets?", &targets, "block?", &block); err != nil {
+		return nil, err
+	}
+	v, err := v.on(b.Name(), targets)
+	if err != nil {
 		return nil, err
 	}
 	return v.Execute(starlib.Context(th), "<execute>", code, v.blockArg(block))
@@ -124,8 +128,13 @@ func dvRun(v *DirectView, th *starlark.Thread, b *starlark.Builtin, args starlar
 
 func dvPush(v *DirectView, th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 	var ns *starlark.Dict
-	block := starlark.Value(starlark.None)
-	if err := starlark.UnpackArgs(b.Name(), args, kw, "ns", &ns, "block?", &block); err != nil {
+	var track bool // ipyparallel's: a call returns once sent, there is nothing to track
+	block, targets := starlark.Value(starlark.None), starlark.Value(starlark.None)
+	if err := starlark.UnpackArgs(b.Name(), args, kw, "ns", &ns, "targets?", &targets, "block?", &block, "track?", &track); err != nil {
+		return nil, err
+	}
+	v, err := v.on(b.Name(), targets)
+	if err != nil {
 		return nil, err
 	}
 	return v.Push(starlib.Context(th), ns, v.blockArg(block))
@@ -133,8 +142,12 @@ func dvPush(v *DirectView, th *starlark.Thread, b *starlark.Builtin, args starla
 
 func dvPull(v *DirectView, th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 	var names starlark.Value
-	block := starlark.Value(starlark.None)
-	if err := starlark.UnpackArgs(b.Name(), args, kw, "names", &names, "block?", &block); err != nil {
+	block, targets := starlark.Value(starlark.None), starlark.Value(starlark.None)
+	if err := starlark.UnpackArgs(b.Name(), args, kw, "names", &names, "targets?", &targets, "block?", &block); err != nil {
+		return nil, err
+	}
+	v, err := v.on(b.Name(), targets)
+	if err != nil {
 		return nil, err
 	}
 	return v.Pull(starlib.Context(th), names, v.blockArg(block))
@@ -143,9 +156,17 @@ func dvPull(v *DirectView, th *starlark.Thread, b *starlark.Builtin, args starla
 func dvScatter(v *DirectView, th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 	var name string
 	var seq starlark.Value
-	block := starlark.Value(starlark.None)
-	var flatten bool
-	if err := starlark.UnpackArgs(b.Name(), args, kw, "name", &name, "seq", &seq, "flatten?", &flatten, "block?", &block); err != nil {
+	block, targets := starlark.Value(starlark.None), starlark.Value(starlark.None)
+	var flatten, track bool
+	dist := "b"
+	if err := starlark.UnpackArgs(b.Name(), args, kw, "name", &name, "seq", &seq, "dist?", &dist, "flatten?", &flatten, "targets?", &targets, "block?", &block, "track?", &track); err != nil {
+		return nil, err
+	}
+	if dist != "b" {
+		return nil, fmt.Errorf("%s: dist=%q: only \"b\" (contiguous blocks, in order) is supported", b.Name(), dist)
+	}
+	v, err := v.on(b.Name(), targets)
+	if err != nil {
 		return nil, err
 	}
 	return v.Scatter(starlib.Context(th), name, seq, flatten, v.blockArg(block))
@@ -153,8 +174,16 @@ func dvScatter(v *DirectView, th *starlark.Thread, b *starlark.Builtin, args sta
 
 func dvGather(v *DirectView, th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 	var name string
-	block := starlark.Value(starlark.None)
-	if err := starlark.UnpackArgs(b.Name(), args, kw, "name", &name, "block?", &block); err != nil {
+	block, targets := starlark.Value(starlark.None), starlark.Value(starlark.None)
+	dist := "b"
+	if err := starlark.UnpackArgs(b.Name(), args, kw, "name", &name, "dist?", &dist, "targets?", &targets, "block?", &block); err != nil {
+		return nil, err
+	}
+	if dist != "b" {
+		return nil, fmt.Errorf("%s: dist=%q: only \"b\" (contiguous blocks, in order) is supported", b.Name(), dist)
+	}
+	v, err := v.on(b.Name(), targets)
+	if err != nil {
 		return nil, err
 	}
 	return v.Gather(starlib.Context(th), name, v.blockArg(block))
@@ -176,19 +205,6 @@ func dvParallel(v *DirectView, _ *starlark.Thread, b *starlark.Builtin, args sta
 		return nil, err
 	}
 	return &parallelFunc{view: v, f: f, block: bool(block.Truth())}, nil
-}
-
-func dvWait(v *DirectView, th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
-	timeout := starlark.Value(starlark.None)
-	if err := starlark.UnpackArgs(b.Name(), args, kw, "timeout?", &timeout); err != nil {
-		return nil, err
-	}
-	d, err := timeoutArg(b, timeout)
-	if err != nil {
-		return nil, err
-	}
-	ok, err := v.Wait(starlib.Context(th), d)
-	return starlark.Bool(ok), err
 }
 
 // dvAbort is abort(jobs=None, targets=None, block=None): jobs
@@ -217,4 +233,19 @@ func dvShutdown(v *DirectView, th *starlark.Thread, b *starlark.Builtin, args st
 		return nil, err
 	}
 	return starlark.None, v.c.Shutdown(starlib.Context(th), ids)
+}
+
+// on returns the view for a call's targets= (ipyparallel's per-call
+// targets): v itself for None, else a view of those engines whose calls
+// count as v's own (wait, abort, history).
+func (v *DirectView) on(fname string, targets starlark.Value) (*DirectView, error) {
+	if targets == starlark.None {
+		return v, nil
+	}
+	t, err := viewFor(v.c, targets)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", fname, err)
+	}
+	t.parent, t.block = v.owner(), v.isBlocking()
+	return t, nil
 }

@@ -17,17 +17,24 @@ import (
 func (c *Client) AbortTargets(engines []int) {
 	c.AbortOn(engines)
 	c.mu.Lock()
-	var lb []uint64
+	lb := make(map[string][]uint64) // by the Client the tasks carry
 	for id, p := range c.pending {
-		if p.lb {
-			lb = append(lb, id)
+		switch {
+		case !p.lb || p.watch:
+		case p.detached:
+			lb[wire.DetachedClient] = append(lb[wire.DetachedClient], id)
+		default:
+			lb[c.id] = append(lb[c.id], id)
 		}
 	}
 	c.mu.Unlock()
-	if len(lb) > 0 && len(engines) > 0 {
-		c.publish(wire.SubjectSchedControl, &wire.Control{Op: wire.OpAbort, Client: c.id, Tasks: lb, Engines: engines})
-		c.nc.Flush()
+	if len(engines) == 0 {
+		return
 	}
+	for owner, ids := range lb {
+		c.publish(wire.SchedControlFrom(c.id), &wire.Control{Op: wire.OpAbort, Client: owner, Tasks: ids, Engines: engines})
+	}
+	c.nc.Flush()
 }
 
 // ShutdownHub stops every engine and then the hub (ipyparallel's

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -36,6 +37,10 @@ type Config struct {
 	// subscriptions. nil = a fresh random id (a hub without
 	// authentication).
 	Identity *transport.Identity
+	// MaxPending and MaxPendingBytes bound what the client has received
+	// and not handled yet (inbox.go); 0 = DefaultMaxPending and
+	// DefaultMaxPendingBytes.
+	MaxPending, MaxPendingBytes int
 }
 
 // Client is a connection to a hub. It is safe for concurrent use.
@@ -48,11 +53,11 @@ type Client struct {
 	asm     transport.Assembler
 	sources *ship.Sources
 
-	// inbox is the channel every subscription of the client's own
-	// subjects delivers to, and handlers the handler of each (see
-	// subscribe); both are set before any message is dispatched.
-	inbox    chan *nats.Msg
-	handlers map[*nats.Subscription]nats.MsgHandler
+	// sub receives every subject of the client's own, in arrival order
+	// and bounded in messages and bytes (inbox.go); slowing is set while
+	// the client catches up after nats.go dropped some of them.
+	sub     *nats.Subscription
+	slowing atomic.Bool
 
 	mu      sync.Mutex
 	pending map[uint64]*pendingTask
@@ -110,7 +115,6 @@ func Connect(ctx context.Context, nc *nats.Conn, cfg Config, log *slog.Logger) (
 		nc.Close()
 		return nil, fmt.Errorf("connect client: %w", err)
 	}
-	c.wg.Go(c.dispatch)
 	if _, err := nc.Subscribe(wire.SubjectEvents, c.onEvent); err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("connect client: %w", err)
@@ -307,55 +311,6 @@ func (c *Client) failEngines(ids []int, why string) {
 	c.mu.Unlock()
 	for _, f := range fails {
 		f()
-	}
-}
-
-// inboxSize bounds the messages received and not yet handled. nats.go
-// drops a channel subscription's message when its channel is full (a
-// slow consumer, reported by the connection's error handler), as it does
-// past 512k pending messages of a callback subscription.
-const inboxSize = 1 << 18
-
-// subscribe subscribes each subject of the client's own with its handler:
-// results (from daemons, whose id ends the subject and is pinned by the
-// hub, and from the hub), output (from daemons) and acknowledgements of
-// the parts the client sends. Every subscription delivers into one
-// channel: nats.go's reader puts the messages of all of them into it in
-// the order they arrived on the connection, so a task's output, which its
-// daemon sends before its result, is handled before the result.
-func (c *Client) subscribe() error {
-	c.inbox = make(chan *nats.Msg, inboxSize)
-	c.handlers = make(map[*nats.Subscription]nats.MsgHandler, 4)
-	for _, s := range []struct {
-		subj string
-		h    nats.MsgHandler
-	}{
-		{wire.ClientResults(c.id), c.onResults},
-		{wire.ClientResultsFrom(c.id, "*"), c.onResults},
-		{wire.ClientOutputFrom(c.id, "*"), c.onOutput},
-		{wire.ClientAcks(c.id), c.out.OnAck},
-	} {
-		sub, err := c.nc.ChanSubscribe(s.subj, c.inbox)
-		if err != nil {
-			return err
-		}
-		c.handlers[sub] = s.h
-	}
-	return nil
-}
-
-// dispatch hands each received message to its subscription's handler, in
-// arrival order, until the client is closed.
-func (c *Client) dispatch() {
-	for {
-		select {
-		case <-c.closed:
-			return
-		case m := <-c.inbox:
-			if h := c.handlers[m.Sub]; h != nil {
-				h(m)
-			}
-		}
 	}
 }
 
@@ -621,15 +576,19 @@ func (c *Client) abortWhere(keep func(id uint64, engine int) bool) {
 // Abort asks the engines (or the scheduler) to abort tasks. Load-balanced
 // tasks still waiting in the client's window are aborted here.
 func (c *Client) Abort(ids []uint64, lb bool, daemons map[string][]int) {
-	ctl := wire.Control{Op: wire.OpAbort, Client: c.ownerOf(ids), Tasks: ids}
 	if lb {
 		c.abortUnsent(ids)
-		c.publish(wire.SubjectSchedControl, &ctl)
-		return
 	}
-	for d, engines := range daemons {
-		ctl.Engines = engines
-		c.publish(wire.DaemonControlFrom(d, c.id), &ctl)
+	for owner, ids := range c.byOwner(ids) {
+		ctl := wire.Control{Op: wire.OpAbort, Client: owner, Tasks: ids}
+		if lb {
+			c.publish(wire.SchedControlFrom(c.id), &ctl)
+			continue
+		}
+		for d, engines := range daemons {
+			ctl.Engines = engines
+			c.publish(wire.DaemonControlFrom(d, c.id), &ctl)
+		}
 	}
 }
 
@@ -705,7 +664,14 @@ func (w *lbWindow) fits(n int) bool {
 // SubmitBalanced submits tasks, already tracked, to the hub's scheduler:
 // those that fit in the window at once (returning any error of sending
 // them), the rest from a goroutine as results free up room.
+//
+// Detached tasks (detached=True) are all sent at once, and it returns
+// once the hub keeps them on disk, or with the reason it refused them
+// (submitDetached).
 func (c *Client) SubmitBalanced(ctx context.Context, tasks []wire.Task, bundle []byte) error {
+	if isDetached(tasks) {
+		return c.submitDetached(ctx, tasks, bundle)
+	}
 	c.mu.Lock()
 	n := 0
 	if len(c.window.queue) == 0 {

@@ -53,10 +53,12 @@ func (c *Client) recordSubmitLocked(id uint64, sink Sink, slots map[int]int, lb 
 	engine := -1
 	var engines []int
 	if !lb {
+		// In slot order, the order of its AsyncResult's values, which a
+		// fetch by another client gives them in.
 		for e := range slots {
 			engines = append(engines, e)
 		}
-		slices.Sort(engines)
+		slices.SortFunc(engines, func(a, b int) int { return slots[a] - slots[b] })
 		if len(engines) == 1 {
 			engine = engines[0]
 		}
@@ -209,26 +211,76 @@ func (c *Client) TaskRecords(ctx context.Context, ids []uint64, limit int) (*wir
 	return c.Query(ctx, wire.Query{Op: wire.QueryTasks, Tasks: ids, Limit: limit})
 }
 
-// FetchResults tracks tasks ids for sink (slot i for ids[i]) and asks the
-// hub to send their kept results (detached jobs): those it has at once,
-// the others when they finish. It returns the hub's records of the ids;
-// ids it does not know, or whose results it does not keep, are completed
-// at once with an error that says why.
-func (c *Client) FetchResults(ctx context.Context, ids []uint64, sink Sink) (*wire.QueryReply, error) {
+// ResultSlot is one slot of a fetch (FetchResults): the result of task
+// Task from engine Engine, or from whichever engine ran it when Engine
+// is -1.
+type ResultSlot struct {
+	Task   uint64
+	Engine int
+}
+
+// PlanFetch returns the slots of a fetch of tasks ids, as the AsyncResult
+// of the call that submitted them has them: one per engine of a direct
+// task on several engines, in that call's order, and one for any other
+// task. An id given more than once (ar.task_ids repeats a direct task's
+// id once per engine) counts once. It asks the hub for the records of
+// ids, which say a direct task's engines.
+func (c *Client) PlanFetch(ctx context.Context, ids []uint64) ([]ResultSlot, error) {
+	r, err := c.TaskRecords(ctx, ids, 0)
+	if err != nil {
+		return nil, err
+	}
+	engines := make(map[uint64][]int, len(r.Records))
+	for _, rec := range r.Records {
+		engines[rec.ID] = rec.Engines
+	}
+	var out []ResultSlot
+	seen := make(map[uint64]bool, len(ids))
+	for _, id := range ids {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		es := engines[id]
+		if len(es) < 2 {
+			out = append(out, ResultSlot{Task: id, Engine: -1})
+			continue
+		}
+		for _, e := range es {
+			out = append(out, ResultSlot{Task: id, Engine: e})
+		}
+	}
+	return out, nil
+}
+
+// FetchResults tracks the tasks of slots (from PlanFetch) for sink, slot
+// i for slots[i], and asks the hub to send their kept results (detached
+// jobs): those it has at once, the others when they finish. This client's
+// own results it keeps need no hub. It returns the hub's records of the
+// tasks; tasks it does not know, or whose results it does not keep, fill
+// their slots at once with an error that says why.
+func (c *Client) FetchResults(ctx context.Context, slots []ResultSlot, sink Sink) (*wire.QueryReply, error) {
 	c.flushRecords(false)
 	var kept []wire.Result
 	var ask []uint64
+	bySlot := make(map[uint64]map[int]int) // task → engine → slot
 	c.mu.Lock()
-	for i, id := range ids {
-		if _, ok := c.pending[id]; ok {
+	for i, s := range slots {
+		if p, ok := c.pending[s.Task]; ok && p.sink != sink {
 			continue // the client's own: its results come to it anyway
 		}
-		c.pending[id] = &pendingTask{sink: sink, slots: map[int]int{-1: i}, lb: true, held: -1, detached: true, watch: true}
-		if rs := c.keptOf(id); len(rs) > 0 {
-			kept = append(kept, rs[0])
-		} else {
-			ask = append(ask, id)
+		m := bySlot[s.Task]
+		if m == nil {
+			m = make(map[int]int)
+			bySlot[s.Task] = m
+			c.pending[s.Task] = &pendingTask{sink: sink, slots: m, lb: s.Engine < 0, held: -1, detached: true, watch: true}
+			if rs := c.keptOf(s.Task); len(rs) > 0 {
+				kept = append(kept, rs...)
+			} else {
+				ask = append(ask, s.Task)
+			}
 		}
+		m[s.Engine] = i
 	}
 	c.mu.Unlock()
 	c.deliverOwned(kept, sink)
@@ -247,19 +299,21 @@ func (c *Client) FetchResults(ctx context.Context, ids []uint64, sink Sink) (*wi
 		return nil, err
 	}
 	var fails []wire.Result
+	fail := func(id uint64, msg string) {
+		for engine := range bySlot[id] { // every slot of the task
+			fails = append(fails, wire.Result{Task: id, Engine: engine, Status: wire.StatusLost,
+				Err: &wire.Error{Type: wire.EngineError, Message: msg}})
+		}
+	}
 	for _, rec := range r.Records {
 		if !rec.Detached {
-			msg := fmt.Sprintf("task %d is not a detached job: the hub keeps the results of detached=True jobs only (c.result_status(%d) says whether it finished)", rec.ID, rec.ID)
-			fails = append(fails, wire.Result{Task: rec.ID, Engine: -1, Status: wire.StatusLost,
-				Err: &wire.Error{Type: wire.EngineError, Message: msg}})
-		} else if rec.Note != "" && !rec.Result && !rec.Pending() {
-			fails = append(fails, wire.Result{Task: rec.ID, Engine: -1, Status: wire.StatusLost,
-				Err: &wire.Error{Type: wire.EngineError, Message: rec.Note}})
+			fail(rec.ID, fmt.Sprintf("task %d is not a detached job: the hub keeps the results of detached=True jobs only (c.result_status(%d) says whether it finished)", rec.ID, rec.ID))
+		} else if rec.Note != "" && !rec.Result {
+			fail(rec.ID, rec.Note)
 		}
 	}
 	for _, id := range r.Unknown {
-		fails = append(fails, wire.Result{Task: id, Engine: -1, Status: wire.StatusLost,
-			Err: &wire.Error{Type: wire.EngineError, Message: "the hub has no record of this task id (a typo, or a record evicted past [hub] task_records)"}})
+		fail(id, "the hub has no record of this task id (a typo, or a record evicted past [hub] task_records)")
 	}
 	c.deliverOwned(fails, sink)
 	return r, nil
@@ -283,16 +337,19 @@ func (c *Client) deliverOwned(rs []wire.Result, sink Sink) {
 	}
 }
 
-// ownerOf returns the Client that tasks ids carry: wire.DetachedClient
-// when they were submitted detached=True (one call's tasks are all
-// detached or none is), else this client's id.
-func (c *Client) ownerOf(ids []uint64) string {
+// byOwner groups tasks ids by the Client they carry: wire.DetachedClient
+// for those submitted detached=True, else this client's id (the abort of
+// every pending task mixes them).
+func (c *Client) byOwner(ids []uint64) map[string][]uint64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	out := make(map[string][]uint64, 1)
 	for _, id := range ids {
+		owner := c.id
 		if p := c.pending[id]; p != nil && p.detached && !p.watch {
-			return wire.DetachedClient
+			owner = wire.DetachedClient
 		}
+		out[owner] = append(out[owner], id)
 	}
-	return c.id
+	return out
 }

@@ -112,6 +112,7 @@ func (ph *ProfileHub) start() error {
 		MaxPayload: int(h.MaxPayload), Heartbeat: time.Duration(h.Heartbeat) / 2,
 		EngineTimeout: time.Duration(h.EngineTimeout), HTTP: h.HTTP,
 		StateDir: ph.Paths.State, TaskRecords: h.TaskRecords, ResultsMaxBytes: int64(h.ResultsMaxBytes),
+		DetachedMaxPending: h.DetachedMaxPending, DetachedMaxBytes: int64(h.DetachedMaxBytes),
 		Transport: hub.TransportLimits(h)}, ph.Log)
 	if err != nil {
 		return &ConfigError{err}

@@ -58,12 +58,13 @@ func (h *Hub) adminDaemons(c wire.Control) []wire.TaskRef {
 }
 
 // abortQueued fails the load-balanced tasks waiting for an engine that
-// belong to client ("" = any) and whose ids are in ids (empty = any).
+// belong to client ("" = any; its detached jobs too) and whose ids are in
+// ids (empty = any).
 func (s *scheduler) abortQueued(client string, ids []uint64) []wire.TaskRef {
 	s.mu.Lock()
 	var aborted []*lbTask
 	s.queue = slices.DeleteFunc(s.queue, func(t *lbTask) bool {
-		if (client == "" || t.ref.Client == client) && (len(ids) == 0 || slices.Contains(ids, t.ref.ID)) {
+		if (client == "" || t.ref.Client == client || t.t.OwnerID() == client) && (len(ids) == 0 || slices.Contains(ids, t.ref.ID)) {
 			delete(s.tasks, t.ref)
 			aborted = append(aborted, t)
 			return true

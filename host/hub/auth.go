@@ -222,7 +222,7 @@ func addr(c server.ClientAuthentication) string {
 // acknowledgements and replies, and the hub's events.
 func clientPermissions(id string) *server.Permissions {
 	return &server.Permissions{
-		Publish: allow(wire.SubjectQuery, wire.SubmitFrom(id), wire.SubjectSchedControl, wire.SubjectJobs, wire.RecordsFrom(id),
+		Publish: allow(wire.SubjectQuery, wire.SubmitFrom(id), wire.SchedControlFrom(id), wire.SubjectJobs, wire.RecordsFrom(id),
 			wire.DaemonTasksFrom("*", id), wire.DaemonControlFrom("*", id), wire.DaemonAcks("*"),
 			// Acknowledgements of the parts of large detached results the
 			// hub sends (safe: the hub heeds only acks of its own random

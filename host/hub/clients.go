@@ -126,6 +126,9 @@ func (h *Hub) startRecords() error {
 		h.log.Info("detached tasks queued again after a restart", "tasks", n)
 	}
 	h.wg.Go(func() { h.recs.run(h.stop) })
+	if h.recs.dir != "" {
+		h.wg.Go(func() { h.recs.commits(h.stop) })
+	}
 	if h.auth != nil {
 		h.wg.Go(h.watchClients)
 	}
@@ -145,9 +148,16 @@ func (h *Hub) onRecords(m *nats.Msg) {
 	}
 	late := h.recs.onRecords(rs)
 	if m.Reply != "" {
-		// A client closing: its last records are on disk before it goes.
-		h.recs.flush(true)
-		m.Respond(nil)
+		// A client closing: its last records are on disk before it goes,
+		// in the next flush, which clients closing meanwhile share.
+		done := h.recs.flushed()
+		h.goWork(func() {
+			select {
+			case <-done:
+				m.Respond(nil)
+			case <-h.stop:
+			}
+		})
 	}
 	if len(late) > 0 && !h.stopping() {
 		// Large results go in parts, which wait for acknowledgements:

@@ -58,6 +58,12 @@ type Config struct {
 	// ResultsMaxBytes bounds the detached results kept; 0 =
 	// DefaultResultsMaxBytes.
 	ResultsMaxBytes int64
+	// DetachedMaxPending bounds the detached load-balanced tasks one
+	// client may have pending; 0 = DefaultDetachedMaxPending.
+	DetachedMaxPending int
+	// DetachedMaxBytes bounds the bytes of all pending detached
+	// load-balanced tasks; 0 = DefaultDetachedMaxBytes.
+	DetachedMaxBytes int64
 	// Transport sets the parts of the large messages the hub forwards
 	// and bounds the ones it reassembles (TransportLimits reads them from
 	// the [hub] table); zero fields take the defaults.
@@ -94,6 +100,9 @@ type Hub struct {
 	recs        *records
 	detachedAsm transport.Assembler // detached results in parts (clients.go)
 	clients     clientWatch         // clients' connections (clients.go)
+	// readSockets reads a socket table (/proc/net/tcp); nil is
+	// os.ReadFile. Tests set it before Start (liveness.go).
+	readSockets func(name string) ([]byte, error)
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -155,7 +164,9 @@ func New(cfg Config, log *slog.Logger) (*Hub, error) {
 		h.cfg.StateDir = cfg.StateDir
 	}
 	h.recs = newRecords(cfg.StateDir, cfg.TaskRecords, cfg.ResultsMaxBytes, log)
+	h.recs.boundDetached(cfg.DetachedMaxPending, cfg.DetachedMaxBytes)
 	h.sched.recs = h.recs
+	h.sched.work = h.goWork
 	if cfg.Auth != nil {
 		h.auth = &authenticator{auth: cfg.Auth, log: log, named: make(map[uint64]namedConn), clients: make(map[uint64]string)}
 	}
@@ -336,7 +347,7 @@ func (h *Hub) subscribe() error {
 		wire.SubjectQuery:                   h.onQuery,
 		wire.SubmitFrom("*"):                h.sched.onSubmit,
 		wire.SubjectDone:                    h.sched.onDone,
-		wire.SubjectSchedControl:            h.sched.onControl,
+		wire.SchedControlFrom("*"):          h.sched.onControl,
 		wire.SubjectHubAcks:                 h.out.OnAck,
 		wire.SubjectRecords:                 h.onRecords,
 		wire.RecordsFrom("*"):               h.onRecords,
@@ -553,85 +564,6 @@ func (h *Hub) leave(daemon string) {
 		h.log.Info("engines stopped", "count", len(gone))
 		h.publish(wire.SubjectEvents, &wire.Event{Kind: wire.EventStopped, Engines: gone, Epoch: epoch})
 	}
-}
-
-// sweep declares daemons lost when they stop sending heartbeats.
-func (h *Hub) sweep() {
-	t := time.NewTicker(h.cfg.Heartbeat / 2)
-	defer t.Stop()
-	for {
-		select {
-		case <-h.stop:
-			return
-		case now := <-t.C:
-			h.sweepOnce(now)
-		}
-	}
-}
-
-func (h *Hub) sweepOnce(now time.Time) {
-	h.mu.Lock()
-	stalled := !h.lastSweep.IsZero() && now.Sub(h.lastSweep) > 2*h.cfg.Heartbeat
-	h.lastSweep = now
-	var lost []wire.EngineInfo
-	var probe []string
-	for _, d := range h.daemons {
-		silent := now.Sub(d.lastSeen)
-		// Heartbeats judge engines across a network; a stalled hub (its
-		// own sweeper late) has not read theirs yet, and in-process
-		// engines die only with their connection.
-		late := !stalled && !h.cfg.DontListen && silent > h.cfg.EngineTimeout
-		switch {
-		case !h.connected(d.reg.ConnID):
-			h.log.Warn("engines lost: their connection closed", "ids", d.ids, "host", d.reg.Host)
-		case !late:
-			continue
-		case silent > h.cfg.StallTimeout:
-			h.log.Warn("engines lost: no heartbeat", "ids", d.ids, "host", d.reg.Host, "silent", silent.Round(time.Millisecond))
-		case d.probedAt.IsZero():
-			d.probedAt = now
-			probe = append(probe, d.reg.Daemon)
-			continue
-		default:
-			unreached, known := h.unreachable(d.reg.ConnID)
-			switch {
-			case !known:
-				h.log.Warn("engines lost: no heartbeat", "ids", d.ids, "host", d.reg.Host, "silent", silent.Round(time.Millisecond))
-			case unreached:
-				h.log.Warn("engines lost: no heartbeat, and their machine does not acknowledge the hub's messages (network down or machine off)",
-					"ids", d.ids, "host", d.reg.Host, "silent", silent.Round(time.Millisecond))
-			default:
-				if !d.waiting {
-					d.waiting = true
-					h.log.Info("engines silent but connected, their machine answering: waiting for the process (a long allocation or GC pause?)",
-						"ids", d.ids, "host", d.reg.Host, "silent", silent.Round(time.Millisecond))
-				}
-				continue
-			}
-		}
-		lost = append(lost, h.dropLocked(d)...)
-	}
-	epoch := h.epoch
-	h.mu.Unlock()
-	for _, d := range probe {
-		// Bytes for its machine to acknowledge; a stats request without a
-		// reply costs the daemon a lock or two when it wakes.
-		h.publish(wire.DaemonControlFrom(d, wire.SenderHub), &wire.Control{Op: wire.OpStats})
-	}
-	h.dash.gone(lost, true)
-	if len(lost) > 0 {
-		h.publish(wire.SubjectEvents, &wire.Event{Kind: wire.EventLost, Engines: lost, Epoch: epoch})
-	}
-}
-
-// connected reports whether the client connection cid is open; 0 (not
-// known) counts as open, leaving the judgement to heartbeats.
-func (h *Hub) connected(cid uint64) bool {
-	if cid == 0 {
-		return true
-	}
-	cz, err := h.ns.Connz(&server.ConnzOptions{CID: cid})
-	return err != nil || len(cz.Conns) > 0
 }
 
 // dropLocked forgets a daemon and its engines; h.mu must be held.

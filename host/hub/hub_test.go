@@ -172,6 +172,8 @@ func TestPermissions(t *testing.T) {
 		{"a client sending tasks on the stem subject", func() error { return cl.Publish(wire.DaemonTasks(engID), []byte("x")) }},
 		{"a client submitting as another client", func() error { return cl.Publish(wire.SubmitFrom(otherClient), []byte("x")) }},
 		{"a client submitting without its id", func() error { return cl.Publish(wire.SubjectSubmit, []byte("x")) }},
+		{"a client aborting load-balanced tasks as another client", func() error { return cl.Publish(wire.SchedControlFrom(otherClient), []byte("x")) }},
+		{"a client aborting load-balanced tasks without its id", func() error { return cl.Publish(wire.SubjectSchedControl, []byte("x")) }},
 		{"a client asking the hub's admin to abort any client's tasks", func() error { return cl.Publish(wire.SubjectAdmin, []byte("x")) }},
 		{"a client sending admin requests to a daemon", func() error { return cl.Publish(wire.DaemonAdmin(engID), []byte("x")) }},
 		// A daemon obeys the hub's control messages (revoke, abort of a
@@ -195,6 +197,7 @@ func TestPermissions(t *testing.T) {
 	cl.Publish(wire.DaemonTasksFrom(engID, clID), []byte("x"))
 	cl.Publish(wire.SubmitFrom(clID), []byte("x"))
 	cl.Publish(wire.DaemonControlFrom(engID, clID), []byte("x"))
+	cl.Publish(wire.SchedControlFrom(clID), []byte("x"))
 	expectAllowed(t, cl, clErrs, "a client reading its own results and replies, sending tasks, submitting and controlling daemons as itself")
 
 	if _, err := nats.Connect(h.ClientURL(), nats.UserInfo(UserEngine, "wrong")); !errors.Is(err, nats.ErrAuthorization) {
@@ -332,7 +335,7 @@ func TestMalformedMessagesDoNotCrash(t *testing.T) {
 	}
 	defer nc.Close()
 	for _, subj := range []string{wire.SubjectRegister, wire.SubjectHeartbeat, wire.SubjectQuery,
-		wire.SubjectSubmit, wire.SubjectDone, wire.SubjectSchedControl} {
+		wire.SubjectSubmit, wire.SubjectDone, wire.SubjectSchedControl, wire.SchedControlFrom("x")} {
 		for _, data := range [][]byte{nil, {0xff}, {0x82, 0x01}, []byte(strings.Repeat("\x9f", 100))} {
 			nc.Publish(subj, data)
 		}

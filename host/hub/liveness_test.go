@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
+	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -114,4 +117,90 @@ func TestSocketState(t *testing.T) {
 	if got, want := procAddr(net.ParseIP("::ffff:10.0.0.2").To16(), 80), "0000000000000000FFFF00000200000A:0050"; got != want {
 		t.Errorf("procAddr of an IPv4-mapped address = %s, want %s", got, want)
 	}
+}
+
+// TestSweepReadsSocketsWithoutLock checks that the sweeper reads the
+// kernel's socket table without the hub's lock: while the read of a
+// stalled daemon's socket hangs (a slow /proc), queries and
+// registrations are answered.
+func TestSweepReadsSocketsWithoutLock(t *testing.T) {
+	auth, err := NewAuth()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := New(Config{Port: 0, Auth: auth, Version: "test", Heartbeat: 50 * time.Millisecond,
+		EngineTimeout: 150 * time.Millisecond, StallTimeout: time.Minute}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	entered, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	h.readSockets = func(name string) ([]byte, error) {
+		once.Do(func() { close(entered) })
+		<-release
+		return os.ReadFile(name)
+	}
+	if err := h.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Shutdown)
+	t.Cleanup(func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	})
+
+	register := func() []int {
+		nc, id, _ := connectAs(t, h, UserEngine, auth.Engine)
+		cid, err := nc.GetClientID()
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := wire.MarshalMsg(&wire.Register{Protocol: wire.ProtocolVersion, Daemon: id, Engines: 1, ConnID: cid})
+		m, err := nc.Request(wire.RegisterFrom(id), data, time.Second)
+		if err != nil {
+			t.Fatalf("register while the sweeper reads the socket table: %v", err)
+		}
+		var reg wire.Registered
+		if err := wire.UnmarshalMsg(m.Data, &reg); err != nil || reg.Error != "" {
+			t.Fatalf("register: %v %s", err, reg.Error)
+		}
+		return reg.IDs
+	}
+	stalled := register() // and silent from now on
+	if runtime.GOOS != "linux" {
+		t.Skip("the hub reads socket tables on Linux only")
+	}
+	select {
+	case <-entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the sweeper never read the socket table of a silent, connected daemon")
+	}
+	// The read hangs: the hub must still answer.
+	client, _, _ := connectAs(t, h, UserClient, auth.Client)
+	q, _ := wire.MarshalMsg(&wire.Query{Op: wire.QueryEngines})
+	start := time.Now()
+	m, err := client.Request(wire.SubjectQuery, q, time.Second)
+	if err != nil {
+		t.Fatalf("query while the sweeper reads a slow socket table: %v after %v (the hub's lock is held)", err, time.Since(start).Round(time.Millisecond))
+	}
+	var r wire.QueryReply
+	if err := wire.UnmarshalMsg(m.Data, &r); err != nil || len(r.Engines) != 1 || r.Engines[0].ID != stalled[0] {
+		t.Fatalf("engines while the sweeper reads = %+v, %v; want engine %d", r.Engines, err, stalled[0])
+	}
+	if ids := register(); len(ids) != 1 {
+		t.Fatalf("a daemon registering while the sweeper reads got ids %v, want one", ids)
+	}
+	close(release)
+	// Its machine acknowledges (loopback): waited for, not dropped.
+	startest.CheckFor(t, 5*time.Second, 20*time.Millisecond, func() error {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if d := h.engines[stalled[0]]; d == nil || !d.daemon.waiting {
+			return fmt.Errorf("engine %d: want it kept and waited for, got entry %v", stalled[0], d)
+		}
+		return nil
+	})
 }

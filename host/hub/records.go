@@ -7,7 +7,8 @@
 //
 //	state/tasks.bin            the records (rewritten atomically when changed)
 //	state/results/SEGMENT.res  detached results, one segment per flush, oldest evicted first
-//	state/detached/ID.task     a detached load-balanced task until its result is in
+//	state/detached/SEQ.batch   detached load-balanced tasks, one file per group commit,
+//	                           until each one's result is in (journal.go)
 
 package hub
 
@@ -19,9 +20,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pirun-dev/pirun/conf"
@@ -44,9 +45,15 @@ type records struct {
 	log      *slog.Logger
 	dir      string // state/; "" keeps everything in memory
 	max      int    // records kept
+	trimAt   int    // trimLocked's next pass: when order passes it
 	maxBytes int64  // detached results kept
 
 	flushMu sync.Mutex // one flush at a time, so files are written in order
+	// flushNow asks run for a flush at once (buffered 1: requests that
+	// arrive during a flush share the next one).
+	flushNow chan struct{}
+	stores   atomic.Int64 // writes of tasks.bin, for tests
+	started  int64        // when the hub started, unix nanoseconds: names journal files
 
 	mu      sync.Mutex
 	byID    map[uint64]*record
@@ -57,6 +64,10 @@ type records struct {
 	fresh   []wire.Result // detached results not yet written
 	freshAt map[uint64]bool
 	mem     map[string][]wire.Result // segments in memory (dir == "")
+	j       journal                  // detached load-balanced tasks pending (journal.go)
+	// flushWait is closed when the next flush to start has finished; nil
+	// until someone waits (flushed).
+	flushWait chan struct{}
 }
 
 type record struct {
@@ -78,7 +89,19 @@ func newRecords(dir string, max int, maxBytes int64, log *slog.Logger) *records 
 		maxBytes = DefaultResultsMaxBytes
 	}
 	return &records{log: log, dir: dir, max: max, maxBytes: maxBytes, byID: make(map[uint64]*record),
-		freshAt: make(map[uint64]bool), mem: make(map[string][]wire.Result)}
+		freshAt: make(map[uint64]bool), mem: make(map[string][]wire.Result), j: newJournal(0, 0),
+		started: time.Now().UnixNano(), flushNow: make(chan struct{}, 1)}
+}
+
+// boundDetached sets the bounds of pending detached tasks: per client and
+// in bytes (0 = the defaults). Call it before load.
+func (r *records) boundDetached(perClient int, bytes int64) {
+	if perClient > 0 {
+		r.j.maxPending = perClient
+	}
+	if bytes > 0 {
+		r.j.maxBytes = bytes
+	}
 }
 
 // load reads the records and segments kept on disk, and returns the
@@ -104,12 +127,16 @@ func (r *records) load() ([]wire.Batch, error) {
 			break
 		}
 		for _, tr := range st.Records {
+			if tr.Segment != "" && len(tr.Segments) == 0 {
+				tr.Segments = []string{tr.Segment} // written before Segments
+			}
+			tr.Segment = ""
 			r.byID[tr.ID] = &record{TaskRecord: tr}
 			r.order = append(r.order, tr.ID)
 		}
 	}
 	r.loadSegments()
-	return r.loadDetached(), nil
+	return r.loadJournal(), nil
 }
 
 // loadSegments lists the result segments, oldest first, and forgets
@@ -135,66 +162,22 @@ func (r *records) loadSegments() {
 		if !rec.Result {
 			continue
 		}
-		if i, ok := have[rec.Segment]; ok {
-			r.segs[i].ids = append(r.segs[i].ids, id)
-		} else {
-			rec.Result, rec.Note = false, "the result's file under state/results is gone"
+		gone := false
+		for _, name := range rec.Segments {
+			_, ok := have[name]
+			gone = gone || !ok
+		}
+		if gone || len(rec.Segments) == 0 {
+			// A task's results are whole or gone (one per engine of a
+			// direct task on several engines, maybe in several files).
+			rec.Result, rec.Segments, rec.Note = false, nil, "the result's file under state/results is gone"
+			continue
+		}
+		for _, name := range rec.Segments {
+			r.segs[have[name]].ids = append(r.segs[have[name]].ids, id)
 		}
 	}
 	slices.SortFunc(r.segs, func(a, b segment) int { return strings.Compare(a.name, b.name) })
-}
-
-// loadDetached reads the unfinished detached load-balanced tasks.
-func (r *records) loadDetached() []wire.Batch {
-	dir := filepath.Join(r.dir, "detached")
-	ents, _ := os.ReadDir(dir)
-	var out []wire.Batch
-	for _, e := range ents {
-		idText, ok := strings.CutSuffix(e.Name(), ".task")
-		if !ok {
-			continue
-		}
-		id, _ := strconv.ParseUint(idText, 10, 64)
-		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		var b wire.Batch
-		if err == nil {
-			err = wire.UnmarshalMsg(data, &b)
-		}
-		if err != nil || len(b.Tasks) != 1 {
-			r.log.Warn("drop a damaged detached task", "file", e.Name(), "err", err)
-			os.Remove(filepath.Join(dir, e.Name()))
-			continue
-		}
-		if rec := r.byID[id]; rec != nil && !rec.Pending() {
-			os.Remove(filepath.Join(dir, e.Name()))
-			continue
-		}
-		out = append(out, b)
-	}
-	return out
-}
-
-// keepTask writes a detached load-balanced task to disk until its result
-// is in, so that a hub restart runs it again.
-func (r *records) keepTask(t wire.Task, bundle []byte) {
-	if r.dir == "" {
-		return
-	}
-	b := wire.Batch{Tasks: []wire.Task{t}}
-	if bundle != nil {
-		b.Bundles, b.Tasks[0].Bundle = [][]byte{bundle}, 1
-	}
-	data, err := wire.MarshalMsg(&b)
-	if err == nil {
-		err = conf.WriteFileAtomic(r.taskFile(t.ID), data)
-	}
-	if err != nil {
-		r.log.Warn("keep a detached task on disk", "task", t.ID, "err", err)
-	}
-}
-
-func (r *records) taskFile(id uint64) string {
-	return filepath.Join(r.dir, "detached", strconv.FormatUint(id, 10)+".task")
 }
 
 // getLocked returns the record of id, making it; r.mu is held.
@@ -210,18 +193,42 @@ func (r *records) getLocked(id uint64) *record {
 	return rec
 }
 
-// trimLocked forgets the oldest records past the bound, keeping pending
-// detached ones (their results are still to come).
+// trimLocked forgets the oldest records past the bound, keeping those of
+// pending detached tasks, whose results are still to come: every one the
+// journal keeps (journal.go bounds them), and up to r.max others (direct
+// detached tasks, which only their client reports). So a detached map
+// larger than the bound keeps every record, and no client can crowd the
+// others' records out by reporting detached tasks that never end. It
+// trims in one pass once the records pass the last pass's count by an
+// eighth of the bound, so each record costs O(1) on average.
 func (r *records) trimLocked() {
-	for n := len(r.order); len(r.order) > r.max && n > 0; n-- {
-		id := r.order[0]
-		r.order = r.order[1:]
-		if rec := r.byID[id]; rec != nil && rec.Detached && rec.Pending() {
-			r.order = append(r.order, id) // its result is still to come
+	if len(r.order) <= r.max || len(r.order) <= r.trimAt {
+		return
+	}
+	drop := len(r.order) - r.max
+	others := 0
+	kept := r.order[:0]
+	last := len(r.order) - 1 // the record just made, kept
+	for i, id := range r.order {
+		rec := r.byID[id]
+		_, journaled := r.j.senderOf[id]
+		if i == last || journaled || (rec != nil && rec.Detached && rec.Pending() && others < r.max) {
+			if !journaled && rec != nil && rec.Detached && rec.Pending() {
+				others++
+			}
+			kept = append(kept, id)
 			continue
 		}
-		delete(r.byID, id)
+		if drop > 0 || rec == nil {
+			drop--
+			delete(r.byID, id)
+			continue
+		}
+		kept = append(kept, id)
 	}
+	clear(r.order[len(kept):])
+	r.order = kept
+	r.trimAt = len(r.order) + r.max/8
 }
 
 // pendingOf returns how many unfinished tasks client has on record.
@@ -306,9 +313,11 @@ func (r *records) onResults(rs []wire.Result) map[string][]wire.Result {
 			continue // a second answer (a task run again after a restart)
 		}
 		r.outcomeLocked(rec, res.Engine, res.Status, res.Started, res.Finished)
-		rec.Result = true
-		r.fresh = append(r.fresh, res)
-		r.freshAt[res.Task] = true
+		if rec.Note == "" { // else its other engines' results were evicted: it is gone as a whole
+			rec.Result = true
+			r.fresh = append(r.fresh, res)
+			r.freshAt[res.Task] = true
+		}
 		for _, c := range append([]string{rec.Client}, rec.watchers...) {
 			if c != "" {
 				out[c] = append(out[c], res)
@@ -369,6 +378,9 @@ func (r *records) fetch(client string, ids []uint64) ([]wire.TaskRecord, []uint6
 		if !rec.Result {
 			continue
 		}
+		if want[id] {
+			continue // asked twice (ar.task_ids repeats a direct task's id per engine)
+		}
 		want[id] = true
 		if r.freshAt[id] {
 			for _, res := range r.fresh {
@@ -376,9 +388,10 @@ func (r *records) fetch(client string, ids []uint64) ([]wire.TaskRecord, []uint6
 					fresh = append(fresh, res)
 				}
 			}
-			continue
 		}
-		bySeg[rec.Segment] = append(bySeg[rec.Segment], id)
+		for _, name := range rec.Segments {
+			bySeg[name] = append(bySeg[name], id)
+		}
 	}
 	mem := r.mem
 	r.mu.Unlock()
@@ -416,8 +429,8 @@ func (r *records) readSegment(name string) ([]wire.Result, error) {
 	return rs.Results, err
 }
 
-// run writes changes to disk every recordsFlushEvery until stop closes,
-// and once more then.
+// run writes changes to disk every recordsFlushEvery, and at once when
+// asked (flushed), until stop closes, and once more then.
 func (r *records) run(stop <-chan struct{}) {
 	t := time.NewTicker(recordsFlushEvery)
 	defer t.Stop()
@@ -428,8 +441,29 @@ func (r *records) run(stop <-chan struct{}) {
 			return
 		case <-t.C:
 			r.flush(false)
+		case <-r.flushNow:
+			r.flush(true)
 		}
 	}
+}
+
+// flushed asks run for a flush now and returns a channel closed once a
+// flush that includes every change made before the call is on disk. The
+// requests made while a flush is under way share the next one (a group
+// commit): a hundred clients closing at once cost one or two writes of
+// the records, not a hundred.
+func (r *records) flushed() <-chan struct{} {
+	r.mu.Lock()
+	if r.flushWait == nil {
+		r.flushWait = make(chan struct{})
+	}
+	ch := r.flushWait
+	r.mu.Unlock()
+	select {
+	case r.flushNow <- struct{}{}:
+	default:
+	}
+	return ch
 }
 
 // flush writes the new detached results as one segment, evicts the
@@ -439,6 +473,10 @@ func (r *records) flush(force bool) {
 	r.flushMu.Lock()
 	defer r.flushMu.Unlock()
 	r.mu.Lock()
+	if w := r.flushWait; w != nil {
+		r.flushWait = nil
+		defer close(w) // once this flush, which has what came before, is done
+	}
 	fresh := r.fresh
 	r.fresh = nil
 	clear(r.freshAt)
@@ -453,8 +491,8 @@ func (r *records) flush(force bool) {
 		}
 		seg.bytes = int64(len(data))
 		for _, res := range fresh {
-			if rec := r.byID[res.Task]; rec != nil {
-				rec.Segment = seg.name
+			if rec := r.byID[res.Task]; rec != nil && rec.Result && !slices.Contains(rec.Segments, seg.name) {
+				rec.Segments = append(rec.Segments, seg.name)
 				seg.ids = append(seg.ids, res.Task)
 			}
 		}
@@ -479,7 +517,14 @@ func (r *records) flush(force bool) {
 		r.dirty = false
 	}
 	r.mu.Unlock()
+	done := make([]uint64, len(fresh))
+	for i, res := range fresh {
+		done[i] = res.Task
+	}
 	if r.dir == "" {
+		r.mu.Lock()
+		r.settleLocked(done)
+		r.mu.Unlock()
 		return
 	}
 	if data != nil {
@@ -491,14 +536,13 @@ func (r *records) flush(force bool) {
 		os.Remove(filepath.Join(r.dir, "results", s.name+".res"))
 	}
 	if store != nil {
+		r.stores.Add(1)
 		if err := conf.WriteFileAtomic(filepath.Join(r.dir, "tasks.bin"), store); err != nil {
 			r.log.Error("keep task records on disk", "err", err)
 			return
 		}
 	}
-	for _, res := range fresh {
-		os.Remove(r.taskFile(res.Task)) // its result is on disk: no need to run it again
-	}
+	r.settle(done) // their results are on disk: no need to run them again
 }
 
 // evictLocked drops the oldest segments while the results pass the
@@ -511,8 +555,10 @@ func (r *records) evictLocked() []segment {
 		r.bytes -= s.bytes
 		delete(r.mem, s.name)
 		for _, id := range s.ids {
-			if rec := r.byID[id]; rec != nil && rec.Segment == s.name {
-				rec.Result, rec.Segment = false, ""
+			// A task's results are whole or gone: one engine's evicted
+			// takes the others' of the same task with it.
+			if rec := r.byID[id]; rec != nil && slices.Contains(rec.Segments, s.name) {
+				rec.Result, rec.Segments = false, nil
 				rec.Note = fmt.Sprintf("the result of detached task %d was evicted: the hub keeps [hub] results_max_bytes = %d bytes of detached results and newer ones pushed it out; raise it in pirun.toml", id, r.maxBytes)
 			}
 		}

@@ -90,6 +90,9 @@ type scheduler struct {
 	kick   chan struct{}
 	asm    transport.Assembler
 	recs   *records // keeps detached tasks on disk; nil in the test Harness
+	// work starts a goroutine its owner waits for, unless the hub is
+	// stopping (it returns false then); nil in the test Harness.
+	work func(func()) bool
 
 	mu      sync.Mutex
 	queue   []*lbTask
@@ -208,6 +211,11 @@ func (s *scheduler) fail(t *lbTask, status wire.Status, typ wire.ErrorKind, msg 
 }
 
 func (s *scheduler) onSubmit(m *nats.Msg) {
+	from := wire.LastToken(m.Subject)
+	if m.Header.Get(wire.HeaderSync) != "" {
+		s.sync(m, from)
+		return
+	}
 	data, err := s.out.receive(&s.asm, m)
 	if err != nil {
 		s.log.Warn("drop a large submission", "err", err)
@@ -220,14 +228,48 @@ func (s *scheduler) onSubmit(m *nats.Msg) {
 		s.log.Warn("drop a malformed submission", "err", err)
 		return
 	}
-	s.enqueue(ownTasks(s.log, wire.LastToken(m.Subject), b))
+	b = ownTasks(s.log, from, b)
+	if s.recs != nil {
+		b = s.recs.admit(from, b)
+	}
+	s.enqueue(b)
+}
+
+// sync answers a client's wire.HeaderSync once the detached tasks it
+// submitted before are on disk, or with why some were refused.
+func (s *scheduler) sync(m *nats.Msg, from string) {
+	if m.Reply == "" || s.recs == nil {
+		return
+	}
+	c, why := s.recs.syncOf(from)
+	answer := func() {
+		select {
+		case <-c.done:
+		case <-s.stop:
+			return // no answer: the client hears the hub went away
+		}
+		r := &wire.ControlReply{Error: why}
+		if why == "" && c.err != nil {
+			r.Error = "the hub runs these detached tasks but could not keep them on disk, so a hub restart would lose them: " + c.err.Error()
+		}
+		s.out.publish(m.Reply, r)
+	}
+	select {
+	case <-c.done:
+		answer() // nothing to wait for
+	default:
+		if s.work == nil || !s.work(answer) {
+			return
+		}
+	}
 }
 
 // ownTasks returns b without the tasks whose Client is neither sender, the
 // submitting client proven by the subject's last token (wire.SubmitFrom),
 // nor wire.DetachedClient: a client may not submit under another's id,
 // which would send results to the other client or pre-empt its own
-// submission of the same task.
+// submission of the same task. A detached task's Owner becomes sender,
+// the only client that may abort it.
 func ownTasks(log *slog.Logger, sender string, b wire.Batch) wire.Batch {
 	kept, refused := b.Tasks[:0], 0
 	for _, t := range b.Tasks {
@@ -236,6 +278,9 @@ func ownTasks(log *slog.Logger, sender string, b wire.Batch) wire.Batch {
 				log.Warn("refuse tasks submitted under another client's id", "sender", sender, "client", t.Client, "task", t.ID)
 			}
 			continue
+		}
+		if t.Client == wire.DetachedClient {
+			t.Owner = sender
 		}
 		kept = append(kept, t)
 	}
@@ -250,7 +295,7 @@ func ownTasks(log *slog.Logger, sender string, b wire.Batch) wire.Batch {
 // queued or in flight (a client submits its unfinished tasks again after
 // a hub restart, and may race its first submission).
 func (s *scheduler) enqueue(b wire.Batch) {
-	var aborted, detached []*lbTask
+	var aborted []*lbTask
 	var client, label string // shared by the batch's tasks, not one copy each
 	s.mu.Lock()
 	for _, t := range b.Tasks {
@@ -265,22 +310,16 @@ func (s *scheduler) enqueue(b wire.Batch) {
 		if s.tasks[lt.ref] != nil {
 			continue
 		}
-		if _, ok := s.aborted[lt.ref]; ok {
-			delete(s.aborted, lt.ref)
+		if _, ok := s.aborted[abortRef(&t)]; ok {
+			delete(s.aborted, abortRef(&t))
 			aborted = append(aborted, lt)
 			continue
 		}
 		s.tasks[lt.ref] = lt
 		s.queue = append(s.queue, lt)
-		if t.Client == wire.DetachedClient && s.recs != nil {
-			detached = append(detached, lt)
-		}
 	}
 	s.peak = max(s.peak, len(s.tasks))
 	s.mu.Unlock()
-	for _, t := range detached {
-		s.recs.keepTask(t.t, t.bundle)
-	}
 	for _, t := range aborted {
 		s.fail(t, wire.StatusAborted, wire.TaskAborted, "aborted before it started")
 	}
@@ -319,10 +358,24 @@ func (s *scheduler) onDone(m *nats.Msg) {
 	s.wake()
 }
 
+// abortRef is the key of an abort of t remembered before t arrived: its
+// owner and id (a client's ids are unique among its detached tasks and
+// its others).
+func abortRef(t *wire.Task) wire.TaskRef { return wire.TaskRef{Client: t.OwnerID(), ID: t.ID} }
+
+// onControl aborts load-balanced tasks for the client that sent the
+// abort, the subject's last token (wire.SchedControlFrom), which the hub
+// pins to the connection's identity: its own tasks, and the detached
+// ones it submitted.
 func (s *scheduler) onControl(m *nats.Msg) {
 	var c wire.Control
 	if err := wire.UnmarshalMsg(m.Data, &c); err != nil || c.Op != wire.OpAbort {
 		s.log.Warn("drop a malformed scheduler control message", "err", err)
+		return
+	}
+	sender := wire.LastToken(m.Subject)
+	if c.Client != sender && c.Client != wire.DetachedClient {
+		s.log.Warn("refuse an abort of another client's tasks", "sender", sender, "client", c.Client, "tasks", len(c.Tasks))
 		return
 	}
 	s.mu.Lock()
@@ -335,15 +388,20 @@ func (s *scheduler) onControl(m *nats.Msg) {
 			delete(s.aborted, ref)
 		}
 	}
+	refused := 0
 	for _, id := range c.Tasks {
 		ref := wire.TaskRef{Client: c.Client, ID: id}
 		t := s.tasks[ref]
+		if t != nil && t.t.OwnerID() != sender {
+			refused++ // another client's detached task
+			continue
+		}
 		if len(c.Engines) > 0 && (t == nil || !slices.Contains(c.Engines, t.engine)) {
 			continue // abort(targets=…): only the tasks that run on those engines
 		}
 		switch {
 		case t == nil && len(s.aborted) < 1<<16:
-			s.aborted[ref] = now // it may still be on its way (submissions travel apart)
+			s.aborted[wire.TaskRef{Client: sender, ID: id}] = now // it may still be on its way (submissions travel apart)
 		case t == nil:
 		case t.engine < 0:
 			delete(s.tasks, t.ref)
@@ -359,6 +417,9 @@ func (s *scheduler) onControl(m *nats.Msg) {
 		}
 	}
 	s.mu.Unlock()
+	if refused > 0 {
+		s.log.Warn("refuse to abort another client's detached tasks", "sender", sender, "tasks", refused)
+	}
 	for _, t := range aborted {
 		s.fail(t, wire.StatusAborted, wire.TaskAborted, "aborted before it started")
 	}

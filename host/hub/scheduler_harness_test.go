@@ -261,3 +261,72 @@ func TestSchedulerRefusesTasksOfAnotherClient(t *testing.T) {
 		t.Errorf("client c's own tasks dispatched: %v, want [1 2 3]", ran)
 	}
 }
+
+// TestSchedulerDetachedAbortOnlyByOwner: a detached task belongs to the
+// client that submitted it (the subject's last token, whatever Owner it
+// claims). Another client's abort, sent before the task arrives, while it
+// waits and while it runs, is ignored; an abort of another client's
+// ordinary tasks is refused; the owner's abort stops it.
+func TestSchedulerDetachedAbortOnlyByOwner(t *testing.T) {
+	h := newHarness(t, sched.Policy{Prefetch: 8, Slow: time.Hour})
+	abort := func(by, client string, ids ...uint64) {
+		data, err := wire.MarshalMsg(&wire.Control{Op: wire.OpAbort, Client: client, Tasks: ids})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.s.onControl(&nats.Msg{Subject: wire.SchedControlFrom(by), Data: data})
+	}
+	detached := func(ids ...uint64) []byte {
+		var b wire.Batch
+		for _, id := range ids {
+			b.Tasks = append(b.Tasks, wire.Task{ID: id, Client: wire.DetachedClient, Owner: "b", Kind: wire.KindApply})
+		}
+		data, err := wire.MarshalMsg(&b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data
+	}
+	abort("b", wire.DetachedClient, 5)
+	h.s.onSubmit(&nats.Msg{Subject: wire.SubmitFrom("a"), Data: detached(5, 6)})
+	h.submit(tasks(1, 1, 0)...)
+	abort("b", wire.DetachedClient, 5, 6)
+	abort("b", "c", 1)
+	if n := h.s.queued(); n != 3 {
+		t.Fatalf("client b aborted client a's 2 detached tasks and client c's task: %d queued, want all 3", n)
+	}
+	h.s.addEngines("d", []int{0})
+	h.s.dispatch()
+	h.mu.Lock()
+	sent := h.sent
+	h.sent = nil
+	h.mu.Unlock()
+	owners := make(map[uint64]string)
+	for _, m := range sent {
+		var b wire.Batch
+		if m.subj == wire.DaemonTasksFrom("d", wire.SenderHub) && wire.UnmarshalMsg(m.data, &b) == nil {
+			for _, task := range b.Tasks {
+				owners[task.ID] = task.Owner
+			}
+		}
+	}
+	if owners[5] != "a" || owners[6] != "a" {
+		t.Errorf("the owners of the detached tasks dispatched: %v, want a (the sender), not the b they claimed", owners)
+	}
+	abort("b", wire.DetachedClient, 5)
+	abort("a", wire.DetachedClient, 6)
+	h.mu.Lock()
+	sent = h.sent
+	h.sent = nil
+	h.mu.Unlock()
+	var aborts []wire.Control
+	for _, m := range sent {
+		var c wire.Control
+		if m.subj == wire.DaemonControlFrom("d", wire.SenderHub) && wire.UnmarshalMsg(m.data, &c) == nil {
+			aborts = append(aborts, c)
+		}
+	}
+	if len(aborts) != 1 || !slices.Equal(aborts[0].Tasks, []uint64{6}) {
+		t.Errorf("aborts of running detached tasks sent to the daemon: %+v, want only the owner's, of task 6", aborts)
+	}
+}

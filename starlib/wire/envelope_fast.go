@@ -88,7 +88,7 @@ func encodeTask(e *Encoder, t *Task, payload Blocks) {
 	hasPayload := t.Payload != nil || payload != nil
 	e.EncodeMapHead(count(t.ID != 0, t.Client != "", t.Kind != 0, t.Targets != nil, t.Bundle != 0,
 		hasPayload, t.Code != "", t.File != "", t.Names != nil, t.Timeout != 0, t.Retries != 0,
-		t.Exclude != nil, t.Allowed != nil, t.Attempt != 0, t.Comm != nil, t.Label != "", t.Balanced))
+		t.Exclude != nil, t.Allowed != nil, t.Attempt != 0, t.Comm != nil, t.Label != "", t.Balanced, t.Owner != ""))
 	uintField(e, 1, t.ID)
 	stringField(e, 2, t.Client)
 	uintField(e, 3, uint64(t.Kind))
@@ -139,6 +139,7 @@ func encodeTaskTail(e *Encoder, t *Task) {
 		e.EncodeUint(17)
 		e.EncodeBool(true)
 	}
+	stringField(e, 18, t.Owner)
 }
 
 func encodeResults(e *Encoder, rs *Results, values []Blocks) {

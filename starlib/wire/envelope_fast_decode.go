@@ -221,6 +221,8 @@ func decodeTaskTail(d *Decoder, t *Task, key uint64) error {
 		var err error
 		t.Balanced, err = d.DecodeBool()
 		return wrap("Balanced", err)
+	case 18:
+		return wrap("Owner", decodeStringTo(d, &t.Owner))
 	}
 	return skipField(d)
 }

@@ -48,6 +48,7 @@ func rich() []any {
 		Payload: []byte{}, Code: "print('日本語')\n", File: "ß.star", Names: []string{"", "x", "𝔘"},
 		Timeout: math.MinInt64, Retries: -1, Exclude: []int{}, Allowed: big, Attempt: math.MinInt,
 		Comm: &Comm{Job: "j", Ranks: []int{}, Daemons: []string{"d0", ""}}, Label: "f at a.star:3", Balanced: true,
+		Owner: "ÜWNER",
 	}
 	res := Result{
 		Task: 1<<64 - 2, Engine: -1, Status: 255, Value: []byte{0, 0xff}, Err: &Error{Type: "é", Backtrace: "\x00"},

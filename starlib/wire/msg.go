@@ -53,6 +53,20 @@ type Task struct {
 	Comm     *Comm    `wire:"15"` // SPMD job, nil outside one
 	Label    string   `wire:"16"` // what the user called, for errors and status ("f at job.star:3")
 	Balanced bool     `wire:"17"` // dispatched by the hub's scheduler: report Done to it
+	// Owner is the client that submitted a detached task (Client is
+	// DetachedClient): the only client that may abort it. Receivers set
+	// it from the proven sender (the subject's last token), never from
+	// what a client claims; "" for other tasks, whose owner is Client.
+	Owner string `wire:"18"`
+}
+
+// OwnerID returns the client that owns t: Owner for a detached task,
+// else Client.
+func (t *Task) OwnerID() string {
+	if t.Client == DetachedClient {
+		return t.Owner
+	}
+	return t.Client
 }
 
 // Comm binds a task to an SPMD job: Ranks[i] is the engine id of rank i,

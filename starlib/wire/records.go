@@ -53,7 +53,13 @@ type TaskRecord struct {
 	Note      string `wire:"11"` // why a detached result is gone: evicted past the bound
 	Engines   []int  `wire:"12"` // a direct task's engines (one result each)
 	Done      []int  `wire:"13"` // the engines whose results the hub has
-	Segment   string `wire:"14"` // the hub's file under state/results holding the result
+	// Segment is the one file of records written before Segments;
+	// read when loading them, no longer written.
+	Segment string `wire:"14"`
+	// Segments are the hub's files under state/results holding the
+	// task's results (one per engine of a direct task on several
+	// engines may land in different files).
+	Segments []string `wire:"15"`
 }
 
 // Pending reports whether the task has not finished as far as the hub knows.
@@ -85,6 +91,7 @@ func (s Status) String() string {
 type TaskStore struct {
 	Bundles [][]byte `wire:"1"`
 	Tasks   []Task   `wire:"2"`
+	Senders []string `wire:"3"` // the client that submitted each of Tasks
 }
 
 // RecordStore is the file of task records the hub keeps under state/.

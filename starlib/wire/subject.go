@@ -24,7 +24,8 @@ const (
 	// SubjectSubmit is the stem of the subjects on which clients submit
 	// load-balanced task batches (SubmitFrom).
 	SubjectSubmit = "pirun.sched.submit"
-	// SubjectSchedControl receives clients' aborts of load-balanced tasks.
+	// SubjectSchedControl is the stem of the subjects on which clients
+	// abort load-balanced tasks (SchedControlFrom).
 	SubjectSchedControl = "pirun.sched.ctl"
 	// SubjectHubAcks receives acknowledgements of the parts of large
 	// messages the hub forwards.
@@ -68,6 +69,16 @@ func DaemonTasksFrom(d, s string) string { return DaemonTasks(d) + "." + s }
 // batches; as with DaemonTasksFrom, its last token is the sender, which
 // only c may publish, and "*" matches every client.
 func SubmitFrom(c string) string { return SubjectSubmit + "." + c }
+
+// HeaderSync, on a request with no data on SubmitFrom(c), asks the hub
+// to answer (a ControlReply) once the detached tasks c submitted before
+// it are kept on disk, or with the reason some were refused (SPEC §15).
+const HeaderSync = "Pirun-Sync"
+
+// SchedControlFrom is the subject on which client c sends the scheduler
+// its aborts of load-balanced tasks; its last token is the sender, which
+// only c may publish, and "*" matches every client.
+func SchedControlFrom(c string) string { return SubjectSchedControl + "." + c }
 
 // SenderHub is the sender token of the hub's own messages on subjects
 // that end in their sender (DaemonTasksFrom, ClientResults): no client or

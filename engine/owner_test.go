@@ -1,0 +1,76 @@
+package engine
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/pirun-dev/pirun/starlib/wire"
+)
+
+// TestDetachedAbortOnlyByOwner: a detached task belongs to the client
+// that sent it (the subject's last token, whatever Owner it claims).
+// Another client's abort, sent before the task arrives, while it waits
+// and while it runs, is refused; its owner's abort stops it.
+func TestDetachedAbortOnlyByOwner(t *testing.T) {
+	h, d := startDaemon(t, Config{Engines: 1})
+	results := make(chan wire.Result, 10)
+	h.nc.Subscribe(wire.ClientResults(wire.DetachedClient)+".*", func(m *nats.Msg) {
+		var rs wire.Results
+		if err := wire.UnmarshalMsg(m.Data, &rs); err != nil {
+			t.Error(err)
+			return
+		}
+		for _, r := range rs.Results {
+			results <- r
+		}
+	})
+	h.nc.Flush()
+	abort := func(by string, ids ...uint64) wire.ControlReply {
+		t.Helper()
+		data, _ := wire.MarshalMsg(&wire.Control{Op: wire.OpAbort, Client: wire.DetachedClient, Tasks: ids})
+		m, err := h.nc.Request(wire.DaemonControlFrom(d.id, by), data, 10*time.Second)
+		if err != nil {
+			t.Fatalf("abort from %s: %v", by, err)
+		}
+		var r wire.ControlReply
+		if err := wire.UnmarshalMsg(m.Data, &r); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	send := func(id uint64, code string) {
+		t.Helper()
+		// The owner it claims is the victim's: the daemon takes the sender's.
+		task := wire.Task{ID: id, Client: wire.DetachedClient, Owner: "B", Kind: wire.KindExecute, File: "t.star", Code: code, Targets: []int{0}}
+		data, _ := wire.MarshalMsg(&wire.Batch{Tasks: []wire.Task{task}})
+		if err := h.nc.Publish(wire.DaemonTasksFrom(d.id, "A"), data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r := abort("B", 7); r.Error != "" {
+		t.Errorf("an abort of a task not arrived yet: %q, want no error (it may be on its way)", r.Error)
+	}
+	send(7, "time.sleep(0.3)")
+	send(8, "time.sleep(60)")
+	send(9, "x = 1")
+	waitBusy(t, d.engine(0), -1)
+	if r := abort("B", 8, 9); !strings.Contains(r.Error, "refused") || !strings.Contains(r.Error, "2 of the tasks") {
+		t.Errorf("client B aborting client A's detached tasks: reply %+v, want refused for 2 tasks", r)
+	}
+	if r := <-results; r.Task != 7 || r.Status != wire.StatusOK {
+		t.Errorf("the detached task B aborted before it arrived: task %d status %v %+v, want 7 ok", r.Task, r.Status, r.Err)
+	}
+	waitBusy(t, d.engine(0), -1)
+	if r := abort("A", 8); r.Error != "" {
+		t.Errorf("client A aborting its own detached task: %q, want no error", r.Error)
+	}
+	if r := <-results; r.Task != 8 || r.Status != wire.StatusAborted {
+		t.Errorf("the detached task its owner aborted: task %d status %v, want 8 aborted", r.Task, r.Status)
+	}
+	if r := <-results; r.Task != 9 || r.Status != wire.StatusOK {
+		t.Errorf("the detached task B tried to abort while queued: task %d status %v %+v, want 9 ok", r.Task, r.Status, r.Err)
+	}
+}

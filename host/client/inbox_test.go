@@ -1,0 +1,113 @@
+package client
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/pirun-dev/pirun/starlib/startest"
+	"github.com/pirun-dev/pirun/starlib/wire"
+)
+
+// gateWriter blocks every Write until open is closed: a terminal that
+// does not keep up.
+type gateWriter struct {
+	open chan struct{}
+	w    syncWriter
+}
+
+func (g *gateWriter) Write(p []byte) (int, error) {
+	<-g.open
+	return g.w.Write(p)
+}
+
+// TestSlowConsumerBytes checks the bound in bytes of what a client has
+// received and not handled, with a real server: while its output blocks,
+// a daemon's large prints pass 1 MiB and nats.go drops messages, the
+// task's result among them. The client then says on stderr what was
+// dropped and what to do, and once it caught up asks the daemon to send
+// the result again: the task completes instead of waiting forever.
+func TestSlowConsumerBytes(t *testing.T) {
+	h := startTestHub(t, engineA)
+	resent := make(chan []uint64, 4)
+	var task uint64
+	sub, err := h.daemon.Subscribe(wire.DaemonControlFrom(engineA.Daemon, "*"), func(m *nats.Msg) {
+		var c wire.Control
+		if wire.UnmarshalMsg(m.Data, &c) == nil && c.Op == wire.OpResend && slices.Contains(c.Tasks, task) {
+			resent <- c.Tasks
+			publish(t, h.daemon, wire.ClientResultsFrom(c.Client, engineA.Daemon), &wire.Results{Results: []wire.Result{{Task: task, Engine: 0, Status: wire.StatusOK, Value: []byte("v")}}})
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	h.daemon.Flush()
+
+	out := &gateWriter{open: make(chan struct{})}
+	stderr := &syncWriter{}
+	nc, err := nats.Connect(h.ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Connect(context.Background(), nc, Config{Output: out, Stderr: stderr, MaxPending: 1000, MaxPendingBytes: 1 << 20}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	gateOpen := false
+	t.Cleanup(func() {
+		if !gateOpen {
+			close(out.open)
+		}
+	})
+	task = c.NextID()
+	s := newSink(nil)
+	if err := c.Track(task, s, map[int]int{0: 0}, false); err != nil {
+		t.Fatal(err)
+	}
+	line := strings.Repeat("x", 64<<10) + "\n"
+	for i := range 40 { // 2.5 MiB of prints, then the result
+		publish(t, h.daemon, wire.ClientOutputFrom(c.ID(), engineA.Daemon), &wire.Output{Task: task, Engine: 0, Host: "a", Text: fmt.Sprint(i) + line})
+	}
+	publish(t, h.daemon, wire.ClientResultsFrom(c.ID(), engineA.Daemon), &wire.Results{Results: []wire.Result{{Task: task, Engine: 0, Status: wire.StatusOK, Value: []byte("v")}}})
+	h.daemon.Flush()
+	startest.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
+		if n, _ := c.sub.Dropped(); n == 0 {
+			pm, pb, _ := c.sub.Pending()
+			return fmt.Errorf("nothing dropped with %d messages, %d bytes waiting past a bound of 1 MiB", pm, pb)
+		}
+		return nil
+	})
+	if s.count() != 0 {
+		t.Fatal("the task completed while the client was blocked")
+	}
+	close(out.open)
+	gateOpen = true
+	startest.CheckFor(t, 20*time.Second, 10*time.Millisecond, func() error {
+		if s.count() != 1 {
+			return fmt.Errorf("the task whose result was dropped has not completed; stderr: %q", stderr.String())
+		}
+		return nil
+	})
+	select {
+	case ids := <-resent:
+		if !slices.Contains(ids, task) {
+			t.Errorf("resend asked for %v, want task %d", ids, task)
+		}
+	default:
+		t.Error("the task completed without the client asking for its result again")
+	}
+	msg := stderr.String()
+	for _, want := range []string{"fell behind", "messages were dropped", "1 MiB", "asked for again", "print less"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("stderr %q does not say %q", msg, want)
+		}
+	}
+}
