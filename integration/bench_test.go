@@ -3,7 +3,9 @@ package integration
 import (
 	"context"
 	"fmt"
+	"syscall"
 	"testing"
+	"time"
 
 	"go.starlark.net/starlark"
 
@@ -14,6 +16,14 @@ import (
 // benchScript runs src on a fresh 2-engine in-process cluster and returns
 // the callable named fn, so the timed loop calls only it.
 func benchScript(b *testing.B, src, fn string) (*starlark.Thread, starlark.Value) {
+	b.Helper()
+	th, globals := benchGlobals(b, src, fn)
+	return th, globals[fn]
+}
+
+// benchGlobals runs src, named after fn, on a fresh 2-engine in-process
+// cluster and returns its thread and globals.
+func benchGlobals(b *testing.B, src, fn string) (*starlark.Thread, starlark.StringDict) {
 	b.Helper()
 	cl := startClusterB(b, 2)
 	s := &api.Script{Client: cl.Client, Stdout: discard{}}
@@ -30,15 +40,20 @@ func benchScript(b *testing.B, src, fn string) (*starlark.Thread, starlark.Value
 	if err != nil {
 		b.Fatal(err)
 	}
-	return th, globals[fn]
+	return th, globals
 }
 
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
+// runBench calls f once per op. With perOp tasks an op, it reports
+// tasks/s and the process's CPU time per task (hub, engines and client
+// are all in this process), which a busy machine disturbs less than the
+// wall time.
 func runBench(b *testing.B, th *starlark.Thread, f starlark.Value, perOp int) {
 	b.ResetTimer()
+	cpu0 := processCPU()
 	for b.Loop() {
 		if _, err := starlark.Call(th, f, nil, nil); err != nil {
 			b.Fatal(err)
@@ -46,7 +61,17 @@ func runBench(b *testing.B, th *starlark.Thread, f starlark.Value, perOp int) {
 	}
 	if perOp > 0 {
 		b.ReportMetric(float64(perOp)*float64(b.N)/b.Elapsed().Seconds(), "tasks/s")
+		b.ReportMetric((processCPU()-cpu0).Seconds()*1e6/float64(perOp*b.N), "cpu-µs/task")
 	}
+}
+
+// processCPU returns the CPU time (user and system) this process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkApplyRoundTrip is one apply_sync on one engine.
