@@ -94,7 +94,8 @@ func TestComplete(t *testing.T) {
 		n    int
 	}{
 		{"c.load_", []string{"balanced_view"}, 5},
-		{"x = c.wait", []string{"_for_engines"}, 4},
+		{"x = c.wait_f", []string{"or_engines"}, 6},
+		{"x = c.wait", []string{"_for_engines", "_interactive"}, 4},
 		{"squ", []string{"are"}, 3},
 		{"print(s.upp", []string{"er"}, 3},
 		{"%auto", []string{"px"}, 5},
