@@ -24,8 +24,9 @@ import (
 
 // The default bounds of what a client has received and not handled yet:
 // 256k messages (a million tiny results in flight), and 512 MiB, enough
-// for 16 large values arriving at once (each at most transport.PartWindow
-// unacknowledged 8 MiB parts).
+// for 16 large values arriving at once (each at most
+// transport.PartWindowBytes, 16 MiB, of unacknowledged parts: 16 parts of
+// transport.DefaultPartSize, 1 MiB).
 const (
 	DefaultMaxPending      = 1 << 18
 	DefaultMaxPendingBytes = 512 << 20
