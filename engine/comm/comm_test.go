@@ -171,3 +171,32 @@ func TestForeignDaemonDropped(t *testing.T) {
 		t.Errorf("the message of the daemon that runs rank 0 was not kept")
 	}
 }
+
+// TestDupTimeout: Dup(timeout=) and Clone(timeout=) give up after the
+// timeout when another rank never calls them (here rank 1 never starts,
+// so no deadlock can be proved and only the timeout ends the wait).
+func TestDupTimeout(t *testing.T) {
+	for _, call := range []string{"Dup", "Clone"} {
+		t.Run(call, func(t *testing.T) {
+			m := NewMux("testhost", func(id int) bool { return id == 0 || id == 1 }, slog.New(slog.DiscardHandler))
+			v, err := m.Attach(0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			task := &wire.Task{ID: 1, Comm: &wire.Comm{Job: wire.NewID(), Ranks: []int{0, 1}, Daemons: []string{"self", "self"}}}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			rs := m.Begin(0, task)
+			thread := &starlark.Thread{Name: "rank 0"}
+			starlib.SetContext(thread, ctx)
+			stop := starlib.BindCancel(ctx, thread)
+			defer stop()
+			start := time.Now()
+			_, err = starlark.ExecFileOptions(starlib.FileOptions(), thread, "job.star", "comm."+call+"(timeout=0.2)\n", starlark.StringDict{"comm": v})
+			err = m.End(ctx, 0, rs, err)
+			if err == nil || !strings.Contains(err.Error(), "timed out after 200ms") {
+				t.Fatalf("%s(timeout=0.2) with rank 1 absent: %v after %v; want a timeout after 200ms", call, err, time.Since(start))
+			}
+		})
+	}
+}

@@ -289,7 +289,7 @@ func commDup(c *communicator, o *op, args starlark.Tuple, kw []starlark.Tuple) (
 	if err := starlark.UnpackArgs(o.name, args, kw, "timeout?", &timeout); err != nil {
 		return nil, err
 	}
-	return commSplit(c, o, starlark.Tuple{starlark.MakeInt(0), starlark.MakeInt(c.rank)}, nil)
+	return commSplit(c, o, starlark.Tuple{starlark.MakeInt(0), starlark.MakeInt(c.rank)}, kw) // kw: at most timeout=
 }
 
 // commFree is Free(): COMM_WORLD and COMM_SELF cannot be freed (as in
