@@ -3,6 +3,7 @@ package integration
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -59,6 +60,14 @@ func runStarFile(t *testing.T, file string, cc clusterConfig) {
 		t.Fatal(err)
 	}
 	cc.engines, cc.dataDir = engines, filepath.Dir(abs)
+	var gates starlark.StringDict
+	switch v := dirs["data_dir"]; v {
+	case "":
+	case "gates":
+		cc.dataDir, gates = gateDir(t)
+	default:
+		t.Fatalf("%s: # pirun:data_dir=%s: want gates (or no such directive for the file's folder)", file, v)
+	}
 	if cc.outDir == "" {
 		cc.outDir = t.TempDir() // never write into testdata
 	}
@@ -73,6 +82,16 @@ func runStarFile(t *testing.T, file string, cc clusterConfig) {
 	predecl, err := s.Predeclared()
 	if err != nil {
 		t.Fatal(err)
+	}
+	if gates != nil {
+		all := starlark.StringDict{}
+		for name, v := range predecl {
+			all[name] = v
+		}
+		for name, v := range gates {
+			all[name] = v
+		}
+		predecl = all
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
@@ -90,4 +109,27 @@ func runStarFile(t *testing.T, file string, cc clusterConfig) {
 		t.Logf("script output:\n%s\nengine output:\n%s", out.String(), cl.Output)
 	}
 	_ = strings.TrimSpace
+}
+
+// gateDir makes the engines' data_dir of a file with "# pirun:data_dir=gates":
+// a fresh empty folder, and the script's open_gate(name), which creates
+// the file name in it. A task that must stay running or queued until the
+// script is done with it polls files.exists(name) instead of sleeping for
+// a time a loaded machine may exceed.
+func gateDir(t *testing.T) (string, starlark.StringDict) {
+	dir := t.TempDir()
+	open := starlark.NewBuiltin("open_gate", func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+		var name string
+		if err := starlark.UnpackArgs(b.Name(), args, kw, "name", &name); err != nil {
+			return nil, err
+		}
+		if !filepath.IsLocal(name) || filepath.Base(name) != name {
+			return nil, fmt.Errorf("%s: %q: want a plain file name", b.Name(), name)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), nil, 0o600); err != nil {
+			return nil, fmt.Errorf("%s: %w", b.Name(), err)
+		}
+		return starlark.None, nil
+	})
+	return dir, starlark.StringDict{"open_gate": open}
 }
