@@ -82,4 +82,21 @@ print("41 more accepted")
 	if r.code != 1 || r.stdout != "60 accepted\n" {
 		t.Errorf("exit %d, stdout %q; want 1 and only the first map accepted", r.code, r.stdout)
 	}
+	// The hub holds the 60 accepted tasks (one runs for 60 s, the others
+	// wait), and none of the 41 refused: they are neither queued nor run.
+	r = runPirun(t, "", 60*time.Second, "--connect", clientConn, scriptFile(t, "count.star", `
+c = Client()
+c.wait_for_engines(1, timeout=30)
+def count():
+    st = c.queue_status()
+    return st["unassigned"] + sum([st[i]["queue"] + st[i]["tasks"] + st[i]["completed"] for i in c.ids])
+for _ in range(2000):
+    if count() >= 60:
+        break
+    time.sleep(0.01)
+print(count(), c.queue_status()[c.ids[0]]["completed"])
+`))
+	if r.code != 0 || r.stdout != "60 0\n" {
+		t.Errorf("tasks queued, running or done after the refusal, and done: exit %d, stdout %q, want \"60 0\" (the 41 refused ones never queued or run)\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
 }
