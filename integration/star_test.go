@@ -21,6 +21,9 @@ import (
 // TestStar runs every integration/testdata/*.star file against a fresh
 // in-process cluster (2 engines unless `# pirun:engines>=N` asks for more);
 // the test process is the client, and Client() in a file is that client.
+// The engines read the file's folder as data_dir, except in a file with
+// "# pirun:data_dir=gates" (see gateDir): a task such a file needs still
+// queued or running polls for a gate the script opens, never sleeps.
 func TestStar(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.star")
 	if err != nil {
