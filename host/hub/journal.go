@@ -99,6 +99,10 @@ func newJournal(maxPending int, maxBytes int64) journal {
 // submission's new detached tasks are accepted all or none, and the
 // reason of a refusal waits for the sender's next sync. Tasks already
 // kept (a client submitting again after a hub restart) pass through.
+// Detached tasks that already finished (their record says so: a client
+// submitting again after a hub restart or a slow-consumer drop) and
+// second copies of an id in one batch are dropped: neither runs twice,
+// and copies cannot use up the bounds (each would count, one settle).
 func (r *records) admit(sender string, b wire.Batch) wire.Batch {
 	var fresh []int // indexes of the new detached tasks
 	var cost int64
@@ -106,8 +110,22 @@ func (r *records) admit(sender string, b wire.Batch) wire.Batch {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	j := &r.j
+	var seen map[uint64]bool
+	skip := make(map[int]bool)
 	for i, t := range b.Tasks {
 		if t.Client != wire.DetachedClient {
+			continue
+		}
+		if seen[t.ID] {
+			skip[i] = true // a copy in the same batch
+			continue
+		}
+		if seen == nil {
+			seen = make(map[uint64]bool)
+		}
+		seen[t.ID] = true
+		if rec := r.byID[t.ID]; rec != nil && !rec.Pending() {
+			skip[i] = true // finished: its result is kept, the client fetches it
 			continue
 		}
 		if _, ok := j.senderOf[t.ID]; ok {
@@ -121,22 +139,16 @@ func (r *records) admit(sender string, b wire.Batch) wire.Batch {
 		}
 	}
 	if len(fresh) == 0 {
+		b.Tasks = without(b.Tasks, skip)
 		return b
 	}
 	if why := j.refusal(sender, len(fresh), cost); why != "" {
 		j.refused[sender] = why
 		r.log.Warn("refuse detached tasks past a bound", "client", sender, "tasks", len(fresh), "reason", why)
-		drop := make(map[int]bool, len(fresh))
 		for _, i := range fresh {
-			drop[i] = true
+			skip[i] = true
 		}
-		kept := make([]wire.Task, 0, len(b.Tasks)-len(fresh))
-		for i, t := range b.Tasks {
-			if !drop[i] {
-				kept = append(kept, t)
-			}
-		}
-		b.Tasks = kept
+		b.Tasks = without(b.Tasks, skip)
 		return b
 	}
 	for n, i := range fresh {
@@ -150,6 +162,7 @@ func (r *records) admit(sender string, b wire.Batch) wire.Batch {
 			j.queue(t, b.Bundles, sender)
 		}
 	}
+	b.Tasks = without(b.Tasks, skip) // after fresh's indexes are used
 	j.bySender[sender] += len(fresh)
 	j.bytes += cost
 	if r.dir != "" {
@@ -160,6 +173,21 @@ func (r *records) admit(sender string, b wire.Batch) wire.Batch {
 		}
 	}
 	return b
+}
+
+// without returns tasks without those at the indexes in drop, in a new
+// slice (tasks is the caller's), or tasks itself when drop is empty.
+func without(tasks []wire.Task, drop map[int]bool) []wire.Task {
+	if len(drop) == 0 {
+		return tasks
+	}
+	kept := make([]wire.Task, 0, max(len(tasks)-len(drop), 0))
+	for i, t := range tasks {
+		if !drop[i] {
+			kept = append(kept, t)
+		}
+	}
+	return kept
 }
 
 // refusal says why n more detached tasks of cost bytes from sender pass a
@@ -193,9 +221,9 @@ func sumCosts(tasks []wire.Task, idx []int) int64 {
 func (j *journal) queue(t wire.Task, bundles [][]byte, sender string) {
 	if t.Bundle > 0 && t.Bundle <= len(bundles) {
 		bundle := bundles[t.Bundle-1]
-		k := &bundle[0]
-		if len(bundle) == 0 {
-			k = nil
+		var k *byte // nil for an empty bundle: nothing to share
+		if len(bundle) > 0 {
+			k = &bundle[0]
 		}
 		idx := j.bundles[k]
 		if idx == 0 || k == nil {

@@ -216,13 +216,6 @@ func TestDetachedBounds(t *testing.T) {
 	if _, err := r.load(); err != nil {
 		t.Fatal(err)
 	}
-	detached := func(ids ...uint64) wire.Batch {
-		var b wire.Batch
-		for _, id := range ids {
-			b.Tasks = append(b.Tasks, wire.Task{ID: id, Client: wire.DetachedClient, Payload: []byte("p")})
-		}
-		return b
-	}
 	if b := r.admit("A", detached(1, 2)); len(b.Tasks) != 2 {
 		t.Fatalf("A's first 2 detached tasks under a bound of 3: %d accepted", len(b.Tasks))
 	}
@@ -405,5 +398,140 @@ func TestRecordsKeepPendingDetached(t *testing.T) {
 	r.mu.Unlock()
 	if n > 2*max+max/8 {
 		t.Errorf("%d records kept once the map finished; want at most %d", n, 2*max+max/8)
+	}
+}
+
+// TestDetachedEmptyBundle: a detached task naming an empty bundle (a
+// hostile or broken client) is kept without crashing the hub.
+func TestDetachedEmptyBundle(t *testing.T) {
+	r := newRecords(t.TempDir(), 100, 1<<20, slog.New(slog.DiscardHandler))
+	if _, err := r.load(); err != nil {
+		t.Fatal(err)
+	}
+	b := r.admit("A", wire.Batch{Bundles: [][]byte{{}}, Tasks: []wire.Task{{ID: 1, Client: wire.DetachedClient, Bundle: 1}}})
+	if len(b.Tasks) != 1 {
+		t.Fatalf("a detached task with an empty bundle: %d of 1 accepted", len(b.Tasks))
+	}
+	c, why := r.syncOf("A")
+	r.commitOnce()
+	<-c.done
+	if why != "" || c.err != nil {
+		t.Errorf("sync after a task with an empty bundle: %q, %v", why, c.err)
+	}
+}
+
+// TestDetachedDuplicateIDs: copies of one id in a batch count once
+// against the bounds, and once its result is on disk nothing of it is
+// left: not in the bounds, not on disk.
+func TestDetachedDuplicateIDs(t *testing.T) {
+	dir := t.TempDir()
+	r := newRecords(dir, 100, 1<<20, slog.New(slog.DiscardHandler))
+	r.boundDetached(3, 1<<20)
+	if _, err := r.load(); err != nil {
+		t.Fatal(err)
+	}
+	var b wire.Batch
+	for range 250 {
+		b.Tasks = append(b.Tasks, wire.Task{ID: 1, Client: wire.DetachedClient, Payload: make([]byte, 1000)})
+	}
+	b.Tasks = append(b.Tasks, wire.Task{ID: 2, Client: "A"}) // not detached: passes through
+	if got := r.admit("A", b); len(got.Tasks) != 2 || got.Tasks[0].ID != 1 || got.Tasks[1].ID != 2 {
+		t.Fatalf("250 copies of detached task 1 and task 2: %d tasks pass, want 2 (one copy)", len(got.Tasks))
+	}
+	r.mu.Lock()
+	n, bytes := r.j.bySender["A"], r.j.bytes
+	r.mu.Unlock()
+	if n != 1 || bytes != 1000+taskOverhead {
+		t.Errorf("250 copies of one task count %d tasks and %d bytes, want 1 and %d", n, bytes, 1000+taskOverhead)
+	}
+	if got := r.admit("A", detached(3, 4)); len(got.Tasks) != 2 {
+		t.Errorf("2 more detached tasks under a bound of 3 after the copies: %d accepted", len(got.Tasks))
+	}
+	r.commitOnce()
+	r.onResults([]wire.Result{{Task: 1, Engine: 0, Status: wire.StatusOK}, {Task: 3, Engine: 0, Status: wire.StatusOK}, {Task: 4, Engine: 0, Status: wire.StatusOK}})
+	r.flush(true)
+	r.mu.Lock()
+	n, bytes = len(r.j.bySender), r.j.bytes
+	r.mu.Unlock()
+	if n != 0 || bytes != 0 {
+		t.Errorf("once every result is on disk: %d clients with pending tasks and %d bytes counted, want 0 and 0", n, bytes)
+	}
+	if files, _ := filepath.Glob(filepath.Join(dir, "detached", "*")); len(files) != 0 {
+		t.Errorf("files of detached tasks left once every result is on disk: %v", files)
+	}
+}
+
+// detached is a batch of detached tasks ids.
+func detached(ids ...uint64) wire.Batch {
+	var b wire.Batch
+	for _, id := range ids {
+		b.Tasks = append(b.Tasks, wire.Task{ID: id, Client: wire.DetachedClient, Payload: []byte("p")})
+	}
+	return b
+}
+
+// TestDetachedFinishedNotRunAgain: a detached task whose result is in is
+// not queued again when its client submits it again, before or after a
+// hub restart (it fetches the result instead).
+func TestDetachedFinishedNotRunAgain(t *testing.T) {
+	dir := t.TempDir()
+	log := slog.New(slog.DiscardHandler)
+	r := newRecords(dir, 100, 1<<20, log)
+	if _, err := r.load(); err != nil {
+		t.Fatal(err)
+	}
+	r.onRecords(wire.Records{Client: "A", Events: []wire.TaskEvent{{Task: 1, Engine: -1, Time: 1, Detached: true}}})
+	r.admit("A", detached(1))
+	r.commitOnce()
+	r.onResults([]wire.Result{{Task: 1, Engine: 0, Status: wire.StatusOK, Value: []byte("v")}})
+	r.flush(true)
+	if b := r.admit("A", detached(1, 2)); len(b.Tasks) != 1 || b.Tasks[0].ID != 2 {
+		t.Errorf("finished task 1 and new task 2 submitted: %+v pass, want only 2", b.Tasks)
+	}
+	again := newRecords(dir, 100, 1<<20, log)
+	if _, err := again.load(); err != nil {
+		t.Fatal(err)
+	}
+	if b := again.admit("A", detached(1)); len(b.Tasks) != 0 {
+		t.Errorf("after a hub restart, finished task 1 submitted again passes: %+v", b.Tasks)
+	}
+}
+
+// TestDetachedSettledAfterFailedWrite: when tasks.bin cannot be written,
+// the finished detached tasks stay in the journal, and the next flush
+// that writes it settles them (bounds and files freed), so a brief
+// failure does not refuse a client for the rest of the hub's life.
+func TestDetachedSettledAfterFailedWrite(t *testing.T) {
+	dir := t.TempDir()
+	r := newRecords(dir, 100, 1<<20, slog.New(slog.DiscardHandler))
+	r.boundDetached(2, 1<<20)
+	if _, err := r.load(); err != nil {
+		t.Fatal(err)
+	}
+	r.admit("A", detached(1, 2))
+	r.commitOnce()
+	block := filepath.Join(dir, "tasks.bin")
+	os.Remove(block)
+	if err := os.MkdirAll(filepath.Join(block, "x"), 0o700); err != nil { // a rename onto it fails
+		t.Fatal(err)
+	}
+	r.onResults([]wire.Result{{Task: 1, Engine: 0, Status: wire.StatusOK}, {Task: 2, Engine: 0, Status: wire.StatusOK}})
+	r.flush(true)
+	r.mu.Lock()
+	n := r.j.bySender["A"]
+	r.mu.Unlock()
+	if n != 2 {
+		t.Errorf("after a failed write of the records, %d of 2 tasks still counted, want 2 (a restart must run them)", n)
+	}
+	if err := os.RemoveAll(block); err != nil {
+		t.Fatal(err)
+	}
+	r.flush(false)
+	if b := r.admit("A", detached(3, 4)); len(b.Tasks) != 2 {
+		t.Errorf("after the records were written again, 2 new detached tasks under a bound of 2: %d accepted", len(b.Tasks))
+	}
+	r.commitOnce()
+	if files, _ := filepath.Glob(filepath.Join(dir, "detached", "*.batch")); len(files) != 1 {
+		t.Errorf("files of detached tasks: %v, want only the new submission's", files)
 	}
 }

@@ -282,6 +282,9 @@ func ownTasks(log *slog.Logger, sender string, b wire.Batch) wire.Batch {
 		if t.Client == wire.DetachedClient {
 			t.Owner = sender
 		}
+		if t.Bundle < 0 || t.Bundle > len(b.Bundles) || (t.Bundle > 0 && len(b.Bundles[t.Bundle-1]) == 0) {
+			t.Bundle = 0 // no such bundle: the task runs without one, as the engine would see it
+		}
 		kept = append(kept, t)
 	}
 	if refused > 1 {
