@@ -3,6 +3,7 @@ package integration
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 // rawSubmit publishes b on the raw client's own submit subject and asks
 // the hub's sync (wire.HeaderSync), returning its answer's error ("" when
 // the hub keeps the tasks); the test fails when the hub does not answer.
+// b's first task is detached.
 func rawSubmit(t *testing.T, nc *nats.Conn, id string, b *wire.Batch) string {
 	t.Helper()
 	data, err := wire.MarshalMsg(b)
@@ -23,7 +25,8 @@ func rawSubmit(t *testing.T, nc *nats.Conn, id string, b *wire.Batch) string {
 	if err := nc.Publish(wire.SubmitFrom(id), data); err != nil {
 		t.Fatal(err)
 	}
-	m, err := nc.RequestMsg(&nats.Msg{Subject: wire.SubmitFrom(id), Header: nats.Header{wire.HeaderSync: {"1"}}}, 20*time.Second)
+	token := strconv.FormatUint(b.Tasks[0].ID, 10) // names the submission
+	m, err := nc.RequestMsg(&nats.Msg{Subject: wire.SubmitFrom(id), Header: nats.Header{wire.HeaderSync: {token}}}, 20*time.Second)
 	if err != nil {
 		t.Fatalf("the hub's sync after a submission: %v", err)
 	}

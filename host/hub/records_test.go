@@ -219,19 +219,19 @@ func TestDetachedBounds(t *testing.T) {
 	if b := r.admit("A", detached(1, 2)); len(b.Tasks) != 2 {
 		t.Fatalf("A's first 2 detached tasks under a bound of 3: %d accepted", len(b.Tasks))
 	}
-	if _, why := r.syncOf("A"); why != "" {
+	if _, why := r.syncOf("A", 1); why != "" {
 		t.Errorf("sync after an accepted submission says %q", why)
 	}
 	if b := r.admit("A", detached(3, 4)); len(b.Tasks) != 0 {
 		t.Errorf("A's 2 more past a bound of 3: %d accepted, want none (all or none)", len(b.Tasks))
 	}
-	_, why := r.syncOf("A")
+	_, why := r.syncOf("A", 3)
 	for _, want := range []string{"refused 2 detached tasks", "already has 2 detached tasks pending", "detached_max_pending = 3", "wait for some to finish"} {
 		if !strings.Contains(why, want) {
 			t.Errorf("the refusal %q does not say %q", why, want)
 		}
 	}
-	if _, why := r.syncOf("A"); why != "" {
+	if _, why := r.syncOf("A", 3); why != "" {
 		t.Errorf("a refusal is told once; the next sync says %q", why)
 	}
 	if b := r.admit("B", detached(5, 6, 7)); len(b.Tasks) != 3 {
@@ -250,7 +250,7 @@ func TestDetachedBounds(t *testing.T) {
 	if b := r.admit("C", wire.Batch{Tasks: []wire.Task{big}}); len(b.Tasks) != 0 {
 		t.Errorf("a 1 MiB task under a 1 MiB bound of bytes was accepted")
 	}
-	if _, why := r.syncOf("C"); !strings.Contains(why, "detached_max_bytes = 1048576") {
+	if _, why := r.syncOf("C", 9); !strings.Contains(why, "detached_max_bytes = 1048576") {
 		t.Errorf("the refusal of bytes says %q, want it to name detached_max_bytes", why)
 	}
 }
@@ -273,7 +273,7 @@ func TestDetachedGroupCommit(t *testing.T) {
 		}
 		r.admit("A", b)
 	}
-	c, _ := r.syncOf("A")
+	c, _ := r.syncOf("A", 1901)
 	r.commitOnce()
 	select {
 	case <-c.done:
@@ -412,7 +412,7 @@ func TestDetachedEmptyBundle(t *testing.T) {
 	if len(b.Tasks) != 1 {
 		t.Fatalf("a detached task with an empty bundle: %d of 1 accepted", len(b.Tasks))
 	}
-	c, why := r.syncOf("A")
+	c, why := r.syncOf("A", 1)
 	r.commitOnce()
 	<-c.done
 	if why != "" || c.err != nil {
@@ -533,5 +533,49 @@ func TestDetachedSettledAfterFailedWrite(t *testing.T) {
 	r.commitOnce()
 	if files, _ := filepath.Glob(filepath.Join(dir, "detached", "*.batch")); len(files) != 1 {
 		t.Errorf("files of detached tasks: %v, want only the new submission's", files)
+	}
+}
+
+// TestDetachedSyncPerSubmission: each submission's sync hears its own
+// answer: two calls of one client, one accepted and one refused, are
+// told apart whichever syncs first, and a refusal nobody asked about (a
+// resubmission) is not told to the next call.
+func TestDetachedSyncPerSubmission(t *testing.T) {
+	r := newRecords(t.TempDir(), 100, 1<<20, slog.New(slog.DiscardHandler))
+	r.boundDetached(3, 1<<20)
+	if _, err := r.load(); err != nil {
+		t.Fatal(err)
+	}
+	r.admit("A", detached(1, 2))    // accepted
+	r.admit("A", detached(3, 4))    // refused: past 3
+	r.admit("A", detached(5, 6, 7)) // refused, and never asked about
+	if _, why := r.syncOf("A", 3); !strings.Contains(why, "refused 2 detached tasks") {
+		t.Errorf("the refused submission's sync says %q", why)
+	}
+	c, why := r.syncOf("A", 1)
+	if why != "" {
+		t.Errorf("the accepted submission's sync, asked after the refused one's, says %q", why)
+	}
+	r.commitOnce()
+	select {
+	case <-c.done:
+	default:
+		t.Error("the accepted submission's sync is not released by the commit of its tasks")
+	}
+	r.onResults([]wire.Result{{Task: 1, Engine: 0, Status: wire.StatusOK}})
+	r.flush(true)
+	r.admit("A", detached(8))
+	if _, why := r.syncOf("A", 8); why != "" {
+		t.Errorf("a new accepted submission's sync says %q (another submission's refusal?)", why)
+	}
+	// A client that never asks keeps at most maxSyncs answers.
+	for id := uint64(100); id < 100+2*maxSyncs; id++ {
+		r.admit("B", detached(id)) // past the bound, refusals: kept to be told
+	}
+	r.mu.Lock()
+	n := len(r.j.syncs["B"])
+	r.mu.Unlock()
+	if n > maxSyncs {
+		t.Errorf("%d sync answers kept for a client that never asks, want at most %d", n, maxSyncs)
 	}
 }
