@@ -17,7 +17,9 @@ import (
 
 // ProtocolVersion is the version of the envelopes in this file and msg.go.
 // Engines and clients of another version are refused at registration.
-const ProtocolVersion = 1
+// 2: task owners (Task.Owner), the scheduler's pinned control subject
+// and the detached submission's sync.
+const ProtocolVersion = 2
 
 // ProtocolError reports an envelope of another protocol version.
 type ProtocolError struct {

@@ -249,11 +249,12 @@ func TestUnmarshalMsgFastOddInput(t *testing.T) {
 
 func TestUnmarshalMsgFastVersion(t *testing.T) {
 	data := mustMarshalMsg(t, &Task{ID: 1})
-	data[1] = 2 // the version, a one-byte uint
+	other := byte(ProtocolVersion + 1)
+	data[1] = other // the version, a one-byte uint
 	var task Task
 	err := UnmarshalMsg(data, &task)
-	if pe, ok := err.(*ProtocolError); !ok || pe.Got != 2 || task.ID != 0 {
-		t.Errorf("UnmarshalMsg(version 2) = %v, task %+v, want a *ProtocolError for version 2 and no field set", err, task)
+	if pe, ok := err.(*ProtocolError); !ok || pe.Got != int(other) || task.ID != 0 {
+		t.Errorf("UnmarshalMsg(version %d) = %v, task %+v, want a *ProtocolError for version %d and no field set", other, err, task, other)
 	}
 }
 
