@@ -11,6 +11,9 @@ package client
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -44,22 +47,24 @@ func (c *Client) submitDetached(ctx context.Context, tasks []wire.Task, bundle [
 	if err := c.sendBalanced(ctx, tasks, bundle); err != nil {
 		return err
 	}
-	return c.syncDetached(ctx)
+	return c.syncDetached(ctx, tasks)
 }
 
-// syncDetached asks the hub to answer once the detached tasks this client
-// sent before are on its disk (wire.HeaderSync).
-func (c *Client) syncDetached(ctx context.Context) error {
+// syncDetached asks the hub to answer once the detached tasks of this
+// submission, tasks, are on its disk (wire.HeaderSync names it by its
+// first task's id, so that concurrent submissions each hear their own
+// answer).
+func (c *Client) syncDetached(ctx context.Context, tasks []wire.Task) error {
 	ctx, cancel := context.WithTimeout(ctx, syncWait)
 	defer cancel()
-	m := &nats.Msg{Subject: wire.SubmitFrom(c.id), Header: nats.Header{wire.HeaderSync: {"1"}}}
+	m := &nats.Msg{Subject: wire.SubmitFrom(c.id), Header: nats.Header{wire.HeaderSync: {strconv.FormatUint(tasks[0].ID, 10)}}}
 	reply, err := c.nc.RequestMsgWithContext(ctx, m)
 	if err != nil {
 		if errors.Is(err, nats.ErrNoResponders) {
 			err = errors.New("no pirun hub answers on this connection; is the hub running? (pirun hub)")
 		}
 		return &ClusterError{Msg: "submit detached tasks: the hub did not confirm that it keeps them (" + err.Error() +
-			"); they may or may not run: c.result_status(ids) tells, once the hub answers"}
+			"); they may or may not run: c.result_status(" + idList(tasks) + ") tells, once the hub answers"}
 	}
 	var r wire.ControlReply
 	if err := wire.UnmarshalMsg(reply.Data, &r); err != nil {
@@ -69,4 +74,20 @@ func (c *Client) syncDetached(ctx context.Context) error {
 		return errors.New(r.Error)
 	}
 	return nil
+}
+
+// idList writes the ids of tasks as a Starlark list for an error message:
+// all of them when few, else the first and last few, with the count.
+func idList(tasks []wire.Task) string {
+	const few = 8
+	ids := make([]string, 0, min(len(tasks), few+1))
+	for i, t := range tasks {
+		if len(tasks) > few && i == few/2 {
+			ids = append(ids, fmt.Sprintf("... %d more ...", len(tasks)-few))
+		}
+		if len(tasks) <= few || i < few/2 || i >= len(tasks)-few/2 {
+			ids = append(ids, strconv.FormatUint(t.ID, 10))
+		}
+	}
+	return "[" + strings.Join(ids, ", ") + "]"
 }

@@ -126,6 +126,6 @@ func (c *Client) catchUp() {
 			"To avoid it: print less in tasks, wait for results in smaller batches, or raise the client's limits",
 			dropped-handled, msgs, bytes>>20))
 		handled = dropped
-		c.recover()
+		c.recoverLost(false)
 	}
 }

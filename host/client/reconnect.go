@@ -101,24 +101,35 @@ func (c *Client) say(msg string) {
 
 // recover runs after a reconnection: it refreshes the roster, submits
 // the unfinished load-balanced tasks again, and asks for lost results.
-func (c *Client) recover() {
+// The hub drops detached tasks it already finished (their results are
+// asked for instead, askDetached), so none of those runs twice.
+func (c *Client) recover() { c.recoverLost(true) }
+
+// recoverLost is recover; after results were dropped (catchUp) the hub
+// did not restart and still holds every detached task or its result, so
+// withDetached false leaves those to askDetached alone. Ordinary
+// load-balanced tasks are still submitted again: one whose result was
+// dropped after it finished runs a second time (the scheduler keeps no
+// record of finished ones).
+func (c *Client) recoverLost(withDetached bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), DefaultWait)
 	defer cancel()
 	if _, err := c.refresh(ctx); err != nil {
 		c.log.Warn("refresh the engines after reconnecting", "err", err)
 	}
-	c.resubmit(ctx)
+	c.resubmit(ctx, withDetached)
 	c.askResend(nil)
 	c.askDetached(ctx)
 }
 
 // resubmit sends the hub again every load-balanced task this client has
-// sent and not seen finish, in submission order, grouped by bundle.
-func (c *Client) resubmit(ctx context.Context) {
+// sent and not seen finish (detached ones only when withDetached), in
+// submission order, grouped by bundle.
+func (c *Client) resubmit(ctx context.Context, withDetached bool) {
 	c.mu.Lock()
 	var runs []unsentRun
 	for _, p := range c.pending {
-		if !p.lb || p.sent == nil {
+		if !p.lb || p.sent == nil || (p.detached && !withDetached) {
 			continue
 		}
 		u := p.sent

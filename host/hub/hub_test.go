@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -322,7 +323,7 @@ func TestProtocolMismatchRefused(t *testing.T) {
 	if err := wire.UnmarshalMsg(m.Data, &r); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(r.Error, "protocol version 99") || !strings.Contains(r.Error, "version 1") {
+	if !strings.Contains(r.Error, "protocol version 99") || !strings.Contains(r.Error, fmt.Sprintf("version %d", wire.ProtocolVersion)) {
 		t.Errorf("refusal = %q, want both protocol versions named", r.Error)
 	}
 }

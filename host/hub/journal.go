@@ -58,8 +58,32 @@ type journal struct {
 	bySender map[string]int    // pending detached tasks per submitter
 	bytes    int64             // the costs of all pending ones
 
-	last    map[string]*commit // per submitter: the commit of its last accepted tasks
-	refused map[string]string  // per submitter: why tasks were refused since it last asked
+	// syncs: per submitter, what its submissions' syncs will be told,
+	// oldest first, by submission (the id of its first detached task,
+	// which the client's sync names): the commit of its accepted tasks,
+	// or why they were refused. At most maxSyncs per submitter (a client
+	// that never asks, as when it submits again after a reconnection,
+	// does not grow it without bound).
+	syncs map[string][]syncEntry
+}
+
+// syncEntry is what the sync of one submission is answered.
+type syncEntry struct {
+	token uint64 // the submission's first detached task id
+	c     *commit
+	why   string
+}
+
+// maxSyncs bounds the unasked sync answers kept per client.
+const maxSyncs = 1024
+
+// noteSync keeps what the sync of submission token from sender is told.
+func (j *journal) noteSync(sender string, token uint64, c *commit, why string) {
+	l := j.syncs[sender]
+	if len(l) >= maxSyncs {
+		l = slices.Delete(l, 0, len(l)-maxSyncs+1)
+	}
+	j.syncs[sender] = append(l, syncEntry{token: token, c: c, why: why})
 }
 
 // journalFile is a file under state/detached: how many tasks it holds,
@@ -91,14 +115,19 @@ func newJournal(maxPending int, maxBytes int64) journal {
 	return journal{maxPending: maxPending, maxBytes: maxBytes, kick: make(chan struct{}, 1), next: newCommit(),
 		bundles: make(map[*byte]int), files: make(map[string]*journalFile), fileOf: make(map[uint64]*journalFile),
 		senderOf: make(map[uint64]string), costOf: make(map[uint64]int64), bySender: make(map[string]int),
-		last: make(map[string]*commit), refused: make(map[string]string)}
+		syncs: make(map[string][]syncEntry)}
 }
 
 // admit takes the detached tasks of b, which client sender submitted, into
 // the journal, and returns b without them when they pass a bound: a
 // submission's new detached tasks are accepted all or none, and the
-// reason of a refusal waits for the sender's next sync. Tasks already
+// reason of a refusal waits for the sync of that submission (named by its
+// first detached task's id). Tasks already
 // kept (a client submitting again after a hub restart) pass through.
+// Detached tasks that already finished (their record says so: a client
+// submitting again after a hub restart or a slow-consumer drop) and
+// second copies of an id in one batch are dropped: neither runs twice,
+// and copies cannot use up the bounds (each would count, one settle).
 func (r *records) admit(sender string, b wire.Batch) wire.Batch {
 	var fresh []int // indexes of the new detached tasks
 	var cost int64
@@ -106,8 +135,26 @@ func (r *records) admit(sender string, b wire.Batch) wire.Batch {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	j := &r.j
+	var seen map[uint64]bool
+	skip := make(map[int]bool)
+	var token uint64 // the submission's first detached task id
 	for i, t := range b.Tasks {
 		if t.Client != wire.DetachedClient {
+			continue
+		}
+		if seen == nil {
+			token = t.ID
+		}
+		if seen[t.ID] {
+			skip[i] = true // a copy in the same batch
+			continue
+		}
+		if seen == nil {
+			seen = make(map[uint64]bool)
+		}
+		seen[t.ID] = true
+		if rec := r.byID[t.ID]; rec != nil && !rec.Pending() {
+			skip[i] = true // finished: its result is kept, the client fetches it
 			continue
 		}
 		if _, ok := j.senderOf[t.ID]; ok {
@@ -121,22 +168,16 @@ func (r *records) admit(sender string, b wire.Batch) wire.Batch {
 		}
 	}
 	if len(fresh) == 0 {
+		b.Tasks = without(b.Tasks, skip)
 		return b
 	}
 	if why := j.refusal(sender, len(fresh), cost); why != "" {
-		j.refused[sender] = why
+		j.noteSync(sender, token, doneCommit, why)
 		r.log.Warn("refuse detached tasks past a bound", "client", sender, "tasks", len(fresh), "reason", why)
-		drop := make(map[int]bool, len(fresh))
 		for _, i := range fresh {
-			drop[i] = true
+			skip[i] = true
 		}
-		kept := make([]wire.Task, 0, len(b.Tasks)-len(fresh))
-		for i, t := range b.Tasks {
-			if !drop[i] {
-				kept = append(kept, t)
-			}
-		}
-		b.Tasks = kept
+		b.Tasks = without(b.Tasks, skip)
 		return b
 	}
 	for n, i := range fresh {
@@ -150,16 +191,32 @@ func (r *records) admit(sender string, b wire.Batch) wire.Batch {
 			j.queue(t, b.Bundles, sender)
 		}
 	}
+	b.Tasks = without(b.Tasks, skip) // after fresh's indexes are used
 	j.bySender[sender] += len(fresh)
 	j.bytes += cost
 	if r.dir != "" {
-		j.last[sender] = j.next
+		j.noteSync(sender, token, j.next, "")
 		select {
 		case j.kick <- struct{}{}:
 		default:
 		}
 	}
 	return b
+}
+
+// without returns tasks without those at the indexes in drop, in a new
+// slice (tasks is the caller's), or tasks itself when drop is empty.
+func without(tasks []wire.Task, drop map[int]bool) []wire.Task {
+	if len(drop) == 0 {
+		return tasks
+	}
+	kept := make([]wire.Task, 0, max(len(tasks)-len(drop), 0))
+	for i, t := range tasks {
+		if !drop[i] {
+			kept = append(kept, t)
+		}
+	}
+	return kept
 }
 
 // refusal says why n more detached tasks of cost bytes from sender pass a
@@ -193,9 +250,9 @@ func sumCosts(tasks []wire.Task, idx []int) int64 {
 func (j *journal) queue(t wire.Task, bundles [][]byte, sender string) {
 	if t.Bundle > 0 && t.Bundle <= len(bundles) {
 		bundle := bundles[t.Bundle-1]
-		k := &bundle[0]
-		if len(bundle) == 0 {
-			k = nil
+		var k *byte // nil for an empty bundle: nothing to share
+		if len(bundle) > 0 {
+			k = &bundle[0]
 		}
 		idx := j.bundles[k]
 		if idx == 0 || k == nil {
@@ -213,20 +270,25 @@ func (j *journal) queue(t wire.Task, bundles [][]byte, sender string) {
 	j.queued.Senders = append(j.queued.Senders, sender)
 }
 
-// syncOf returns what sender's sync waits for, its last accepted tasks'
-// commit, and why tasks of its were refused since it last asked ("" if
-// none were).
-func (r *records) syncOf(sender string) (*commit, string) {
+// syncOf returns what the sync of sender's submission token waits for,
+// the commit of its accepted tasks, and why they were refused ("" if they
+// were not). A submission with nothing new to keep has nothing to wait
+// for.
+func (r *records) syncOf(sender string, token uint64) (*commit, string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	c := r.j.last[sender]
-	delete(r.j.last, sender)
-	why := r.j.refused[sender]
-	delete(r.j.refused, sender)
-	if c == nil {
-		c = doneCommit
+	l := r.j.syncs[sender]
+	for i, e := range l {
+		if e.token == token {
+			if l = slices.Delete(l, i, i+1); len(l) == 0 {
+				delete(r.j.syncs, sender)
+			} else {
+				r.j.syncs[sender] = l
+			}
+			return e.c, e.why
+		}
 	}
-	return c, why
+	return doneCommit, ""
 }
 
 // commits writes the queued detached tasks whenever some are queued,

@@ -64,7 +64,11 @@ type records struct {
 	fresh   []wire.Result // detached results not yet written
 	freshAt map[uint64]bool
 	mem     map[string][]wire.Result // segments in memory (dir == "")
-	j       journal                  // detached load-balanced tasks pending (journal.go)
+	// unsettled: detached tasks whose results are written but not yet
+	// the records saying so (a failed write of tasks.bin); the next
+	// flush that writes them settles these too.
+	unsettled []uint64
+	j         journal // detached load-balanced tasks pending (journal.go)
 	// flushWait is closed when the next flush to start has finished; nil
 	// until someone waits (flushed).
 	flushWait chan struct{}
@@ -516,10 +520,11 @@ func (r *records) flush(force bool) {
 		}
 		r.dirty = false
 	}
+	done := append(r.unsettled, make([]uint64, len(fresh))...)
+	r.unsettled = nil
 	r.mu.Unlock()
-	done := make([]uint64, len(fresh))
 	for i, res := range fresh {
-		done[i] = res.Task
+		done[len(done)-len(fresh)+i] = res.Task
 	}
 	if r.dir == "" {
 		r.mu.Lock()
@@ -539,6 +544,13 @@ func (r *records) flush(force bool) {
 		r.stores.Add(1)
 		if err := conf.WriteFileAtomic(filepath.Join(r.dir, "tasks.bin"), store); err != nil {
 			r.log.Error("keep task records on disk", "err", err)
+			// Kept for the next flush, which writes the records again:
+			// until then the tasks stay in the journal (a restart would
+			// run them again), not forgotten there for the hub's life.
+			r.mu.Lock()
+			r.unsettled = append(r.unsettled, done...)
+			r.dirty = true
+			r.mu.Unlock()
 			return
 		}
 	}

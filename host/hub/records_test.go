@@ -216,29 +216,22 @@ func TestDetachedBounds(t *testing.T) {
 	if _, err := r.load(); err != nil {
 		t.Fatal(err)
 	}
-	detached := func(ids ...uint64) wire.Batch {
-		var b wire.Batch
-		for _, id := range ids {
-			b.Tasks = append(b.Tasks, wire.Task{ID: id, Client: wire.DetachedClient, Payload: []byte("p")})
-		}
-		return b
-	}
 	if b := r.admit("A", detached(1, 2)); len(b.Tasks) != 2 {
 		t.Fatalf("A's first 2 detached tasks under a bound of 3: %d accepted", len(b.Tasks))
 	}
-	if _, why := r.syncOf("A"); why != "" {
+	if _, why := r.syncOf("A", 1); why != "" {
 		t.Errorf("sync after an accepted submission says %q", why)
 	}
 	if b := r.admit("A", detached(3, 4)); len(b.Tasks) != 0 {
 		t.Errorf("A's 2 more past a bound of 3: %d accepted, want none (all or none)", len(b.Tasks))
 	}
-	_, why := r.syncOf("A")
+	_, why := r.syncOf("A", 3)
 	for _, want := range []string{"refused 2 detached tasks", "already has 2 detached tasks pending", "detached_max_pending = 3", "wait for some to finish"} {
 		if !strings.Contains(why, want) {
 			t.Errorf("the refusal %q does not say %q", why, want)
 		}
 	}
-	if _, why := r.syncOf("A"); why != "" {
+	if _, why := r.syncOf("A", 3); why != "" {
 		t.Errorf("a refusal is told once; the next sync says %q", why)
 	}
 	if b := r.admit("B", detached(5, 6, 7)); len(b.Tasks) != 3 {
@@ -257,7 +250,7 @@ func TestDetachedBounds(t *testing.T) {
 	if b := r.admit("C", wire.Batch{Tasks: []wire.Task{big}}); len(b.Tasks) != 0 {
 		t.Errorf("a 1 MiB task under a 1 MiB bound of bytes was accepted")
 	}
-	if _, why := r.syncOf("C"); !strings.Contains(why, "detached_max_bytes = 1048576") {
+	if _, why := r.syncOf("C", 9); !strings.Contains(why, "detached_max_bytes = 1048576") {
 		t.Errorf("the refusal of bytes says %q, want it to name detached_max_bytes", why)
 	}
 }
@@ -280,7 +273,7 @@ func TestDetachedGroupCommit(t *testing.T) {
 		}
 		r.admit("A", b)
 	}
-	c, _ := r.syncOf("A")
+	c, _ := r.syncOf("A", 1901)
 	r.commitOnce()
 	select {
 	case <-c.done:
@@ -405,5 +398,184 @@ func TestRecordsKeepPendingDetached(t *testing.T) {
 	r.mu.Unlock()
 	if n > 2*max+max/8 {
 		t.Errorf("%d records kept once the map finished; want at most %d", n, 2*max+max/8)
+	}
+}
+
+// TestDetachedEmptyBundle: a detached task naming an empty bundle (a
+// hostile or broken client) is kept without crashing the hub.
+func TestDetachedEmptyBundle(t *testing.T) {
+	r := newRecords(t.TempDir(), 100, 1<<20, slog.New(slog.DiscardHandler))
+	if _, err := r.load(); err != nil {
+		t.Fatal(err)
+	}
+	b := r.admit("A", wire.Batch{Bundles: [][]byte{{}}, Tasks: []wire.Task{{ID: 1, Client: wire.DetachedClient, Bundle: 1}}})
+	if len(b.Tasks) != 1 {
+		t.Fatalf("a detached task with an empty bundle: %d of 1 accepted", len(b.Tasks))
+	}
+	c, why := r.syncOf("A", 1)
+	r.commitOnce()
+	<-c.done
+	if why != "" || c.err != nil {
+		t.Errorf("sync after a task with an empty bundle: %q, %v", why, c.err)
+	}
+}
+
+// TestDetachedDuplicateIDs: copies of one id in a batch count once
+// against the bounds, and once its result is on disk nothing of it is
+// left: not in the bounds, not on disk.
+func TestDetachedDuplicateIDs(t *testing.T) {
+	dir := t.TempDir()
+	r := newRecords(dir, 100, 1<<20, slog.New(slog.DiscardHandler))
+	r.boundDetached(3, 1<<20)
+	if _, err := r.load(); err != nil {
+		t.Fatal(err)
+	}
+	var b wire.Batch
+	for range 250 {
+		b.Tasks = append(b.Tasks, wire.Task{ID: 1, Client: wire.DetachedClient, Payload: make([]byte, 1000)})
+	}
+	b.Tasks = append(b.Tasks, wire.Task{ID: 2, Client: "A"}) // not detached: passes through
+	if got := r.admit("A", b); len(got.Tasks) != 2 || got.Tasks[0].ID != 1 || got.Tasks[1].ID != 2 {
+		t.Fatalf("250 copies of detached task 1 and task 2: %d tasks pass, want 2 (one copy)", len(got.Tasks))
+	}
+	r.mu.Lock()
+	n, bytes := r.j.bySender["A"], r.j.bytes
+	r.mu.Unlock()
+	if n != 1 || bytes != 1000+taskOverhead {
+		t.Errorf("250 copies of one task count %d tasks and %d bytes, want 1 and %d", n, bytes, 1000+taskOverhead)
+	}
+	if got := r.admit("A", detached(3, 4)); len(got.Tasks) != 2 {
+		t.Errorf("2 more detached tasks under a bound of 3 after the copies: %d accepted", len(got.Tasks))
+	}
+	r.commitOnce()
+	r.onResults([]wire.Result{{Task: 1, Engine: 0, Status: wire.StatusOK}, {Task: 3, Engine: 0, Status: wire.StatusOK}, {Task: 4, Engine: 0, Status: wire.StatusOK}})
+	r.flush(true)
+	r.mu.Lock()
+	n, bytes = len(r.j.bySender), r.j.bytes
+	r.mu.Unlock()
+	if n != 0 || bytes != 0 {
+		t.Errorf("once every result is on disk: %d clients with pending tasks and %d bytes counted, want 0 and 0", n, bytes)
+	}
+	if files, _ := filepath.Glob(filepath.Join(dir, "detached", "*")); len(files) != 0 {
+		t.Errorf("files of detached tasks left once every result is on disk: %v", files)
+	}
+}
+
+// detached is a batch of detached tasks ids.
+func detached(ids ...uint64) wire.Batch {
+	var b wire.Batch
+	for _, id := range ids {
+		b.Tasks = append(b.Tasks, wire.Task{ID: id, Client: wire.DetachedClient, Payload: []byte("p")})
+	}
+	return b
+}
+
+// TestDetachedFinishedNotRunAgain: a detached task whose result is in is
+// not queued again when its client submits it again, before or after a
+// hub restart (it fetches the result instead).
+func TestDetachedFinishedNotRunAgain(t *testing.T) {
+	dir := t.TempDir()
+	log := slog.New(slog.DiscardHandler)
+	r := newRecords(dir, 100, 1<<20, log)
+	if _, err := r.load(); err != nil {
+		t.Fatal(err)
+	}
+	r.onRecords(wire.Records{Client: "A", Events: []wire.TaskEvent{{Task: 1, Engine: -1, Time: 1, Detached: true}}})
+	r.admit("A", detached(1))
+	r.commitOnce()
+	r.onResults([]wire.Result{{Task: 1, Engine: 0, Status: wire.StatusOK, Value: []byte("v")}})
+	r.flush(true)
+	if b := r.admit("A", detached(1, 2)); len(b.Tasks) != 1 || b.Tasks[0].ID != 2 {
+		t.Errorf("finished task 1 and new task 2 submitted: %+v pass, want only 2", b.Tasks)
+	}
+	again := newRecords(dir, 100, 1<<20, log)
+	if _, err := again.load(); err != nil {
+		t.Fatal(err)
+	}
+	if b := again.admit("A", detached(1)); len(b.Tasks) != 0 {
+		t.Errorf("after a hub restart, finished task 1 submitted again passes: %+v", b.Tasks)
+	}
+}
+
+// TestDetachedSettledAfterFailedWrite: when tasks.bin cannot be written,
+// the finished detached tasks stay in the journal, and the next flush
+// that writes it settles them (bounds and files freed), so a brief
+// failure does not refuse a client for the rest of the hub's life.
+func TestDetachedSettledAfterFailedWrite(t *testing.T) {
+	dir := t.TempDir()
+	r := newRecords(dir, 100, 1<<20, slog.New(slog.DiscardHandler))
+	r.boundDetached(2, 1<<20)
+	if _, err := r.load(); err != nil {
+		t.Fatal(err)
+	}
+	r.admit("A", detached(1, 2))
+	r.commitOnce()
+	block := filepath.Join(dir, "tasks.bin")
+	os.Remove(block)
+	if err := os.MkdirAll(filepath.Join(block, "x"), 0o700); err != nil { // a rename onto it fails
+		t.Fatal(err)
+	}
+	r.onResults([]wire.Result{{Task: 1, Engine: 0, Status: wire.StatusOK}, {Task: 2, Engine: 0, Status: wire.StatusOK}})
+	r.flush(true)
+	r.mu.Lock()
+	n := r.j.bySender["A"]
+	r.mu.Unlock()
+	if n != 2 {
+		t.Errorf("after a failed write of the records, %d of 2 tasks still counted, want 2 (a restart must run them)", n)
+	}
+	if err := os.RemoveAll(block); err != nil {
+		t.Fatal(err)
+	}
+	r.flush(false)
+	if b := r.admit("A", detached(3, 4)); len(b.Tasks) != 2 {
+		t.Errorf("after the records were written again, 2 new detached tasks under a bound of 2: %d accepted", len(b.Tasks))
+	}
+	r.commitOnce()
+	if files, _ := filepath.Glob(filepath.Join(dir, "detached", "*.batch")); len(files) != 1 {
+		t.Errorf("files of detached tasks: %v, want only the new submission's", files)
+	}
+}
+
+// TestDetachedSyncPerSubmission: each submission's sync hears its own
+// answer: two calls of one client, one accepted and one refused, are
+// told apart whichever syncs first, and a refusal nobody asked about (a
+// resubmission) is not told to the next call.
+func TestDetachedSyncPerSubmission(t *testing.T) {
+	r := newRecords(t.TempDir(), 100, 1<<20, slog.New(slog.DiscardHandler))
+	r.boundDetached(3, 1<<20)
+	if _, err := r.load(); err != nil {
+		t.Fatal(err)
+	}
+	r.admit("A", detached(1, 2))    // accepted
+	r.admit("A", detached(3, 4))    // refused: past 3
+	r.admit("A", detached(5, 6, 7)) // refused, and never asked about
+	if _, why := r.syncOf("A", 3); !strings.Contains(why, "refused 2 detached tasks") {
+		t.Errorf("the refused submission's sync says %q", why)
+	}
+	c, why := r.syncOf("A", 1)
+	if why != "" {
+		t.Errorf("the accepted submission's sync, asked after the refused one's, says %q", why)
+	}
+	r.commitOnce()
+	select {
+	case <-c.done:
+	default:
+		t.Error("the accepted submission's sync is not released by the commit of its tasks")
+	}
+	r.onResults([]wire.Result{{Task: 1, Engine: 0, Status: wire.StatusOK}})
+	r.flush(true)
+	r.admit("A", detached(8))
+	if _, why := r.syncOf("A", 8); why != "" {
+		t.Errorf("a new accepted submission's sync says %q (another submission's refusal?)", why)
+	}
+	// A client that never asks keeps at most maxSyncs answers.
+	for id := uint64(100); id < 100+2*maxSyncs; id++ {
+		r.admit("B", detached(id)) // past the bound, refusals: kept to be told
+	}
+	r.mu.Lock()
+	n := len(r.j.syncs["B"])
+	r.mu.Unlock()
+	if n > maxSyncs {
+		t.Errorf("%d sync answers kept for a client that never asks, want at most %d", n, maxSyncs)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -235,13 +236,20 @@ func (s *scheduler) onSubmit(m *nats.Msg) {
 	s.enqueue(b)
 }
 
-// sync answers a client's wire.HeaderSync once the detached tasks it
-// submitted before are on disk, or with why some were refused.
+// sync answers a client's wire.HeaderSync, which names one submission by
+// its first detached task's id, once that submission's detached tasks
+// are on disk, or with why they were refused.
 func (s *scheduler) sync(m *nats.Msg, from string) {
 	if m.Reply == "" || s.recs == nil {
 		return
 	}
-	c, why := s.recs.syncOf(from)
+	token, err := strconv.ParseUint(m.Header.Get(wire.HeaderSync), 10, 64)
+	if err != nil {
+		s.out.publish(m.Reply, &wire.ControlReply{Error: fmt.Sprintf("the hub cannot tell which submission a sync is for: its %s header is %q, want the id of the submission's first detached task; is this client as new as the hub (pirun version)?",
+			wire.HeaderSync, m.Header.Get(wire.HeaderSync))})
+		return
+	}
+	c, why := s.recs.syncOf(from, token)
 	answer := func() {
 		select {
 		case <-c.done:
@@ -281,6 +289,9 @@ func ownTasks(log *slog.Logger, sender string, b wire.Batch) wire.Batch {
 		}
 		if t.Client == wire.DetachedClient {
 			t.Owner = sender
+		}
+		if t.Bundle < 0 || t.Bundle > len(b.Bundles) || (t.Bundle > 0 && len(b.Bundles[t.Bundle-1]) == 0) {
+			t.Bundle = 0 // no such bundle: the task runs without one, as the engine would see it
 		}
 		kept = append(kept, t)
 	}

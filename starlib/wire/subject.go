@@ -71,8 +71,10 @@ func DaemonTasksFrom(d, s string) string { return DaemonTasks(d) + "." + s }
 func SubmitFrom(c string) string { return SubjectSubmit + "." + c }
 
 // HeaderSync, on a request with no data on SubmitFrom(c), asks the hub
-// to answer (a ControlReply) once the detached tasks c submitted before
-// it are kept on disk, or with the reason some were refused (SPEC §15).
+// to answer (a ControlReply) once the detached tasks of one submission c
+// made before it are kept on disk, or with the reason they were refused
+// (SPEC §15). Its value names the submission: the id of its first
+// detached task, in decimal.
 const HeaderSync = "Pirun-Sync"
 
 // SchedControlFrom is the subject on which client c sends the scheduler
