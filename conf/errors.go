@@ -155,7 +155,7 @@ func closest(name string, known []string) string {
 		if strings.EqualFold(k, name) {
 			return k
 		}
-		d := editDistance(strings.ToLower(name), k)
+		d := EditDistance(strings.ToLower(name), k)
 		if d <= max(1, len(k)/3) && (bestDist < 0 || d < bestDist) {
 			best, bestDist = k, d
 		}
@@ -163,10 +163,11 @@ func closest(name string, known []string) string {
 	return best
 }
 
-// editDistance is the optimal-string-alignment distance between a and b:
+// EditDistance is the optimal-string-alignment distance between a and b:
 // insertions, deletions, substitutions and swaps of neighbours ("enigne" is
-// two edits from "engines"), counted in bytes; keys are ASCII.
-func editDistance(a, b string) int {
+// two edits from "engines"), counted in bytes; keys, commands and flags are
+// ASCII. The CLI's "did you mean" uses it too.
+func EditDistance(a, b string) int {
 	d := make([][]int, len(a)+1)
 	for i := range d {
 		d[i] = make([]int, len(b)+1)

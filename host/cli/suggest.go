@@ -7,6 +7,8 @@ import (
 	"flag"
 	"fmt"
 	"strings"
+
+	"github.com/pirun-dev/pirun/conf"
 )
 
 // Suggest returns the candidate closest to word, or "" when none is close:
@@ -15,7 +17,7 @@ import (
 func Suggest(word string, candidates []string) string {
 	best, bestDist := "", max(1, len(word)/3)+1
 	for _, c := range candidates {
-		d := distance(strings.ToLower(word), c)
+		d := conf.EditDistance(strings.ToLower(word), c)
 		if len(word) >= 2 && strings.HasPrefix(c, word) {
 			d = 1 // a prefix is as good as one typo
 		}
@@ -67,32 +69,6 @@ func suggestFlag(fs *flag.FlagSet, name string) string {
 		return FlagName(s)
 	}
 	return ""
-}
-
-// distance is the edit distance of a and b, in bytes: insertions,
-// deletions, substitutions and swaps of neighbours (hlep: help) count one.
-func distance(a, b string) int {
-	d := make([][]int, len(a)+1)
-	for i := range d {
-		d[i] = make([]int, len(b)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(a)][len(b)]
 }
 
 // UnexpectedArg is the mistake of fs's command, which takes no
