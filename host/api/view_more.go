@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	"go.starlark.net/starlark"
 
@@ -127,22 +128,24 @@ func waitArgs(b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (jo
 // dvWait is wait(jobs=None, timeout=None): whether the jobs (every call
 // sent through the view when None) finished within the timeout.
 func dvWait(v *DirectView, th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
-	jobs, timeout, err := waitArgs(b, args, kw)
-	if err != nil {
-		return nil, err
-	}
-	d, err := timeoutArg(b, timeout)
-	if err != nil {
-		return nil, err
-	}
-	if jobs != starlark.None {
-		return waitJobs(th, b, v.c, jobs, timeout)
-	}
-	ok, err := v.Wait(starlib.Context(th), d)
-	return starlark.Bool(ok), err
+	return viewWait(th, b, v.c, args, kw, func(d time.Duration) (bool, error) {
+		return v.Wait(starlib.Context(th), d)
+	})
 }
 
 func lbWait(v *LoadBalancedView, th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	return viewWait(th, b, v.c, args, kw, func(d time.Duration) (bool, error) {
+		o := v.owner()
+		o.mu.Lock()
+		ars := slices.Clone(o.outstanding)
+		o.mu.Unlock()
+		return waitAll(starlib.Context(th), ars, d)
+	})
+}
+
+// viewWait is a view's wait: on the jobs given, else on the view's own
+// outstanding calls through waitOwn.
+func viewWait(th *starlark.Thread, b *starlark.Builtin, c *client.Client, args starlark.Tuple, kw []starlark.Tuple, waitOwn func(time.Duration) (bool, error)) (starlark.Value, error) {
 	jobs, timeout, err := waitArgs(b, args, kw)
 	if err != nil {
 		return nil, err
@@ -152,13 +155,9 @@ func lbWait(v *LoadBalancedView, th *starlark.Thread, b *starlark.Builtin, args 
 		return nil, err
 	}
 	if jobs != starlark.None {
-		return waitJobs(th, b, v.c, jobs, timeout)
+		return waitJobs(th, b, c, jobs, timeout)
 	}
-	o := v.owner()
-	o.mu.Lock()
-	ars := slices.Clone(o.outstanding)
-	o.mu.Unlock()
-	ok, err := waitAll(starlib.Context(th), ars, d)
+	ok, err := waitOwn(d)
 	return starlark.Bool(ok), err
 }
 
