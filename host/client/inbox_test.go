@@ -76,12 +76,20 @@ func TestSlowConsumerBytes(t *testing.T) {
 	for i := range 40 { // 2.5 MiB of prints, then the result
 		publish(t, h.daemon, wire.ClientOutputFrom(c.ID(), engineA.Daemon), &wire.Output{Task: task, Engine: 0, Host: "a", Text: fmt.Sprint(i) + line})
 	}
-	publish(t, h.daemon, wire.ClientResultsFrom(c.ID(), engineA.Daemon), &wire.Results{Results: []wire.Result{{Task: task, Engine: 0, Status: wire.StatusOK, Value: []byte("v")}}})
+	// The result is larger than a print: it cannot fit in the room the
+	// prints left below the bound, so it is dropped too.
+	big := []byte(strings.Repeat("v", 70<<10))
+	publish(t, h.daemon, wire.ClientResultsFrom(c.ID(), engineA.Daemon), &wire.Results{Results: []wire.Result{{Task: task, Engine: 0, Status: wire.StatusOK, Value: big}}})
 	h.daemon.Flush()
+	// Every message arrived: the first print blocks the handler, the
+	// others wait or were dropped (under load the last ones, the result
+	// among them, may still be on their way when the first drop comes).
+	const sent = 41
 	startest.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
-		if n, _ := c.sub.Dropped(); n == 0 {
-			pm, pb, _ := c.sub.Pending()
-			return fmt.Errorf("nothing dropped with %d messages, %d bytes waiting past a bound of 1 MiB", pm, pb)
+		n, _ := c.sub.Dropped()
+		pm, pb, _ := c.sub.Pending()
+		if n == 0 || 1+pm+n < sent {
+			return fmt.Errorf("%d of %d messages dropped, %d (%d bytes) waiting past a bound of 1 MiB", n, sent, pm, pb)
 		}
 		return nil
 	})
