@@ -104,6 +104,7 @@ type Daemon struct {
 	stopped chan struct{} // closed when every engine was shut down
 	cancels map[int]context.CancelCauseFunc
 	aborted map[abortKey]time.Time // aborts that arrived before their task
+	seen    seen                   // the direct tasks received (seen.go)
 }
 
 // abortKey is an abort remembered before its task arrived: task ID of
@@ -440,6 +441,12 @@ func (d *Daemon) onTasks(m *nats.Msg) {
 		if sender != wire.SenderHub && t.Client == wire.DetachedClient {
 			t.Owner = sender // the proven submitter, the only client that may abort it
 		}
+		if sender != wire.SenderHub && !d.seen.add(seenKey{Client: t.Client, By: sender, ID: t.ID}) {
+			// Sent again after a hub restart, and the first copy came
+			// after all: it runs once.
+			d.log.Debug("drop a direct task received twice", "sender", sender, "task", t.ID)
+			continue
+		}
 		var bundle []byte
 		if t.Bundle > 0 && t.Bundle <= len(b.Bundles) {
 			bundle = b.Bundles[t.Bundle-1]
@@ -542,7 +549,10 @@ func (d *Daemon) onControl(m *nats.Msg) {
 				d.onReconnect(d.nc)
 			}
 		case wire.OpResend:
-			d.pub.resend(c.Client, c.Tasks)
+			reply.Known = d.known(c.Client, sender, c.Tasks)
+			if c.Client != wire.DetachedClient { // whose results go to the hub
+				d.pub.resend(c.Client, c.Tasks)
+			}
 		case wire.OpAbortClient:
 			if c.Client != "" {
 				for _, id := range d.targets(c.Engines) {
@@ -593,10 +603,38 @@ func controlRefused(sender string, c *wire.Control) string {
 		return ""
 	case c.Op != wire.OpAbort && c.Op != wire.OpResend:
 		return "only the hub may send this operation"
-	case c.Client == sender, c.Op == wire.OpAbort && c.Client == wire.DetachedClient:
-		return ""
+	case c.Client == sender, c.Client == wire.DetachedClient:
+		return "" // detached: Daemon.abort and Daemon.known act only on sender's own
 	}
 	return "a client may act only on its own tasks, not client " + c.Client + "'s"
+}
+
+// known returns the ids among ids of the direct tasks of client, sent by
+// by, that this daemon received: queued, running or finished. A client
+// asks after a hub restart and sends the others again (seen.go).
+func (d *Daemon) known(client, by string, ids []uint64) []uint64 {
+	var out []uint64
+	for _, id := range ids {
+		if d.seen.has(seenKey{Client: client, By: by, ID: id}) {
+			out = append(out, id)
+		}
+	}
+	if len(out) == len(ids) {
+		return out
+	}
+	// Queued or running ones the memory forgot (past seenTasks newer).
+	held := make(map[uint64]bool)
+	for _, id := range d.targets(nil) {
+		if e := d.engine(id); e != nil {
+			e.holds(client, by, ids, held)
+		}
+	}
+	for _, id := range ids {
+		if held[id] && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // targets returns ids, or every engine id when ids is empty.

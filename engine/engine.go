@@ -232,6 +232,22 @@ func (e *Engine) abort(client, by string, ids []uint64, found map[uint64]bool) (
 	return n >= len(ids)
 }
 
+// holds marks in held the ids among ids of client's tasks, sent by by,
+// that are queued or running on e.
+func (e *Engine) holds(client, by string, ids []uint64, held map[uint64]bool) {
+	note := func(t *wire.Task) {
+		if t != nil && t.Client == client && t.OwnerID() == by && slices.Contains(ids, t.ID) {
+			held[t.ID] = true
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, j := range e.queue {
+		note(j.task)
+	}
+	note(e.running)
+}
+
 // abortWhere aborts the queued and running tasks that match, and returns
 // them.
 func (e *Engine) abortWhere(match func(t *wire.Task) bool) []wire.TaskRef {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -167,5 +168,53 @@ print(d.get(timeout=20, return_exceptions=True).type)
 	}
 	if code := owner.cmd.ProcessState.ExitCode(); code != 0 || owner.stdout.String() != "submitted\nTaskAborted\n" {
 		t.Errorf("the owner aborting its detached task after a hub restart: exit %d, stdout %q, want TaskAborted\nstderr:\n%s", code, owner.stdout, owner.stderr)
+	}
+}
+
+// TestDirectTasksLostInHubCrash: a direct task and a detached direct task
+// sent while the hub is frozen wait in its socket and die with it (or, if
+// nats.go still held them, come again after the restart). After the hub
+// restarts, the client asks the engine's daemon which of its unfinished
+// direct tasks it received and sends the others again: both give their
+// value, and the one that counts its runs ran once.
+func TestDirectTasksLostInHubCrash(t *testing.T) {
+	hub, clientConn, engineConn := startHub(t)
+	port := hubPort(t, clientConn)
+	startPirun(t, "engine", "--connect", engineConn, "-n", "1")
+	dir := writeScript(t, "lost.star", `c = Client()
+c.wait_for_engines(1, timeout=30)
+e = c[c.ids[0]]
+e.execute("runs = 0")
+print("ready")
+while not files.exists("go"):
+    time.sleep(0.02)
+a = e.execute("runs = runs + 1", block=False)
+d = e.apply_async(lambda: 42, detached=True)
+print("sent")
+a.get(timeout=60)
+print(d.get(timeout=60), e.pull("runs", block=True))
+`)
+	client := startPirun(t, "--connect", clientConn, dir+"/lost.star")
+	waitFor(t, 60*time.Second, "the client ready", func() bool {
+		return strings.Contains(client.stdout.String(), "ready")
+	})
+	if err := hub.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "go"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "the tasks sent to the frozen hub", func() bool {
+		return strings.Contains(client.stdout.String(), "sent")
+	})
+	restartHub(t, hub, port)
+	select {
+	case <-client.done:
+	case <-time.After(90 * time.Second):
+		t.Fatalf("the client did not finish within 90s\nstdout:\n%s\nstderr:\n%s", client.stdout, client.stderr)
+	}
+	if code := client.cmd.ProcessState.ExitCode(); code != 0 || client.stdout.String() != "ready\nsent\n42 1\n" {
+		t.Errorf("direct tasks sent as the hub died: exit %d, stdout %q, want both done, the counting one once (42 1)\nstderr:\n%s",
+			code, client.stdout, client.stderr)
 	}
 }

@@ -179,10 +179,22 @@ func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool)
 }
 
 // startHub starts `pirun hub --port 0` and returns the client and engine
-// connection files once it wrote them.
+// connection files once it wrote them; the profile's hub and engine logs
+// are logged when the test failed.
 func startHub(t *testing.T) (p *proc, clientConn, engineConn string) {
 	t.Helper()
 	p = startPirun(t, "hub", "--port", "0")
+	logs := filepath.Join(pirunDir(t), "default", "log")
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		for _, name := range []string{"hub.log", "engine.log"} {
+			if b, err := os.ReadFile(filepath.Join(logs, name)); err == nil {
+				t.Logf("%s:\n%s", name, b)
+			}
+		}
+	})
 	sec := filepath.Join(pirunDir(t), "default", "security")
 	clientConn = filepath.Join(sec, "client-connection.toml")
 	engineConn = filepath.Join(sec, "engine-connection.toml")

@@ -91,6 +91,9 @@ type pendingTask struct {
 	// sent is a load-balanced task as submitted, kept while it is
 	// unfinished to submit it again after a hub restart (reconnect.go).
 	sent *unsent
+	// direct is a direct task as sent, kept while it is unfinished to
+	// send it again when a hub crash lost it on its way (reconnect.go).
+	direct *directSent
 	// detached: submitted with detached=True, its results come from the hub.
 	detached bool
 	// watch: another client's detached task whose results this client

@@ -10,6 +10,7 @@ package client
 
 import (
 	"context"
+	"errors"
 	"io"
 	"slices"
 	"sync"
@@ -159,13 +160,18 @@ func (c *Client) resubmit(ctx context.Context, withDetached bool) {
 }
 
 // askResend asks the daemons of the given engines (all engines of
-// pending direct tasks when nil) to send again the results of this
-// client's unfinished direct tasks they still remember.
+// pending direct tasks when nil) which of this client's unfinished direct
+// tasks they received, and sends the others again: a task on its way
+// through a hub that crashed is lost, and a daemon runs a task that
+// arrives twice once. The daemons also send again the results of this
+// client's tasks they still remember (sent while nobody could receive
+// them); a detached task's results come from the hub instead.
 func (c *Client) askResend(joined []wire.EngineInfo) {
+	type asks struct{ own, detached []uint64 }
 	c.mu.Lock()
-	daemons := make(map[string][]uint64)
+	daemons := make(map[string]*asks)
 	for id, p := range c.pending {
-		if p.lb || p.detached {
+		if p.lb || p.watch {
 			continue
 		}
 		for engine := range p.slots {
@@ -176,15 +182,96 @@ func (c *Client) askResend(joined []wire.EngineInfo) {
 			if joined != nil && !slices.ContainsFunc(joined, func(j wire.EngineInfo) bool { return j.ID == engine }) {
 				continue
 			}
-			if !slices.Contains(daemons[e.Daemon], id) {
-				daemons[e.Daemon] = append(daemons[e.Daemon], id)
+			a := daemons[e.Daemon]
+			if a == nil {
+				a = &asks{}
+				daemons[e.Daemon] = a
+			}
+			ids := &a.own
+			if p.detached {
+				ids = &a.detached
+			}
+			if !slices.Contains(*ids, id) {
+				*ids = append(*ids, id)
 			}
 		}
 	}
 	c.mu.Unlock()
-	for d, ids := range daemons {
-		c.publish(wire.DaemonControlFrom(d, c.id), &wire.Control{Op: wire.OpResend, Client: c.id, Tasks: ids})
+	for d, a := range daemons {
+		// Not on the caller's goroutine: an event handler must not wait.
+		go func() {
+			c.checkDirect(d, c.id, a.own)
+			c.checkDirect(d, wire.DetachedClient, a.detached)
+		}()
 	}
+}
+
+// checkDirect asks daemon which of the direct tasks ids (of client: this
+// client, or wire.DetachedClient for the detached ones it submitted) it
+// received, and sends it the others again. A daemon that does not answer
+// is gone or not back yet: the hub's event of its engines' loss fails
+// their tasks, the one of their joining asks again.
+func (c *Client) checkDirect(daemon, client string, ids []uint64) {
+	if len(ids) == 0 {
+		return
+	}
+	data, err := wire.MarshalMsg(&wire.Control{Op: wire.OpResend, Client: client, Tasks: ids})
+	if err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), DefaultWait)
+	defer cancel()
+	m, err := c.nc.RequestWithContext(ctx, wire.DaemonControlFrom(daemon, c.id), data)
+	var r wire.ControlReply
+	if err == nil {
+		err = wire.UnmarshalMsg(m.Data, &r)
+	}
+	if err == nil && r.Error != "" {
+		err = errors.New(r.Error)
+	}
+	if err != nil {
+		c.log.Debug("ask a daemon which direct tasks it received", "daemon", daemon, "err", err)
+		return
+	}
+	lost := slices.DeleteFunc(slices.Clone(ids), func(id uint64) bool { return slices.Contains(r.Known, id) })
+	if n := c.sendAgain(ctx, daemon, lost); n > 0 {
+		c.log.Info("sent again the direct tasks a hub restart lost on their way", "daemon", daemon, "tasks", n)
+	}
+}
+
+// sendAgain sends daemon again the unfinished direct tasks among ids, to
+// those of their engines it runs whose results have not come, and
+// returns how many it sent.
+func (c *Client) sendAgain(ctx context.Context, daemon string, ids []uint64) int {
+	var again []directSent
+	c.mu.Lock()
+	for _, id := range ids {
+		p := c.pending[id]
+		if p == nil || p.direct == nil {
+			continue
+		}
+		var targets []int
+		for engine := range p.slots {
+			if e, ok := c.roster[engine]; ok && e.Daemon == daemon {
+				targets = append(targets, engine)
+			}
+		}
+		if len(targets) > 0 {
+			ds := *p.direct
+			ds.task.Targets = slices.Sorted(slices.Values(targets))
+			again = append(again, ds)
+		}
+	}
+	c.mu.Unlock()
+	n := 0
+	for _, ds := range again {
+		if err := c.SendDirect(ctx, []wire.Task{ds.task}, []wire.Blocks{ds.payload}, ds.bundle); err != nil {
+			c.log.Warn("send a direct task again after the hub restarted", "task", ds.task.ID, "err", err)
+			continue
+		}
+		n++
+	}
+	return n
 }
 
 // askDetached asks the hub for the results of this client's unfinished

@@ -14,7 +14,12 @@ import (
 // daemon, sharing bundle, so N engines of one machine cost one crossing.
 // payloads[i], when not nil, is the payload of tasks[i] in place of its
 // Payload field (see wire.MarshalBatchBlocks); payloads may be nil.
+//
+// Each task is kept, payload and all, until it finishes, in case a hub
+// crash loses it on its way (askResend sends it again): the payload's
+// bytes must not change meanwhile, as for any zero-copy send.
 func (c *Client) SendDirect(ctx context.Context, tasks []wire.Task, payloads []wire.Blocks, bundle []byte) error {
+	c.keepDirect(tasks, payloads, bundle)
 	byDaemon := make(map[string]*daemonBatch)
 	var order []string
 	for i, t := range tasks {
@@ -57,6 +62,27 @@ func (c *Client) SendDirect(ctx context.Context, tasks []wire.Task, payloads []w
 		}
 	}
 	return nil
+}
+
+// directSent is a direct task as SendDirect sent it.
+type directSent struct {
+	task    wire.Task
+	payload wire.Blocks
+	bundle  []byte
+}
+
+// keepDirect keeps the tracked tasks among tasks as sent, for askResend.
+func (c *Client) keepDirect(tasks []wire.Task, payloads []wire.Blocks, bundle []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, t := range tasks {
+		if p := c.pending[t.ID]; p != nil && p.direct == nil {
+			p.direct = &directSent{task: t, bundle: bundle}
+			if i < len(payloads) {
+				p.direct.payload = payloads[i]
+			}
+		}
+	}
 }
 
 // daemonBatch is the batch for one daemon, with the tasks' payload blocks.

@@ -302,7 +302,7 @@ const (
 	OpStats                            // reply with EngineStats
 	OpShutdown                         // stop Engines
 	OpRegister                         // the hub does not know this daemon: register again
-	OpResend                           // send Client the results of Tasks again, if the daemon still has them
+	OpResend                           // send Client the results of Tasks again, if the daemon still has them; the reply says which it received
 	OpAbortClient                      // abort every task of Client, queued or running (its connection closed)
 )
 
@@ -321,6 +321,7 @@ type ControlReply struct {
 	Stats   []EngineStat `wire:"2"`
 	Error   string       `wire:"3"`
 	Aborted []TaskRef    `wire:"20"` // an admin abort: the tasks it stopped
+	Known   []uint64     `wire:"21"` // OpResend: the asked tasks the daemon received
 }
 
 // Done reports finished load-balanced tasks to the hub's scheduler.

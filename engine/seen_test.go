@@ -1,0 +1,124 @@
+package engine
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"go.starlark.net/starlark"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/pirun-dev/pirun/starlib/wire"
+)
+
+// TestDirectTaskKnownAndRunOnce: after a hub restart a client asks which
+// of its direct tasks a daemon received (OpResend's reply) and sends the
+// others again. The daemon answers only for the asking client's own tasks
+// (and the detached ones it sent), and a task that arrives twice runs
+// once, while another client's task with the same id still runs. It
+// also sends again the results it still has.
+func TestDirectTaskKnownAndRunOnce(t *testing.T) {
+	h, d := startDaemon(t, Config{Engines: 1})
+	detached := make(chan wire.Result, 10)
+	h.nc.Subscribe(wire.ClientResults(wire.DetachedClient)+".*", func(m *nats.Msg) {
+		var rs wire.Results
+		if err := wire.UnmarshalMsg(m.Data, &rs); err != nil {
+			t.Error(err)
+			return
+		}
+		for _, r := range rs.Results {
+			detached <- r
+		}
+	})
+	h.nc.Flush()
+	send := func(sender string, task wire.Task) {
+		t.Helper()
+		task.Targets = []int{0}
+		data, _ := wire.MarshalMsg(&wire.Batch{Tasks: []wire.Task{task}})
+		if err := h.nc.Publish(wire.DaemonTasksFrom(d.id, sender), data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ask := func(sender, client string, ids ...uint64) wire.ControlReply {
+		t.Helper()
+		data, _ := wire.MarshalMsg(&wire.Control{Op: wire.OpResend, Client: client, Tasks: ids})
+		m, err := h.nc.Request(wire.DaemonControlFrom(d.id, sender), data, 10*time.Second)
+		if err != nil {
+			t.Fatalf("OpResend from %s: %v", sender, err)
+		}
+		var r wire.ControlReply
+		if err := wire.UnmarshalMsg(m.Data, &r); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	count := execute("runs = runs + 1")
+	count.Client, count.ID = "c", 100
+	setup := execute("runs = 0")
+	setup.Client, setup.ID = "c", 99
+	send("c", setup)
+	send("c", count)
+	for range 2 {
+		if r := h.result(t); r.Status != wire.StatusOK {
+			t.Fatalf("task %d: %+v", r.Task, r.Err)
+		}
+	}
+	if r := ask("c", "c", 99, 100, 101); r.Error != "" || !slices.Equal(r.Known, []uint64{99, 100}) {
+		t.Errorf("client c asking which of 99, 100, 101 arrived: %+v, want 99 and 100", r)
+	}
+	for _, want := range []uint64{99, 100} { // and it sends their results again
+		if r := h.result(t); r.Task != want || r.Status != wire.StatusOK {
+			t.Errorf("the results sent again: task %d %v, want %d ok", r.Task, r.Status, want)
+		}
+	}
+	if r := ask("x", "c", 100); !strings.Contains(r.Error, "refused") || len(r.Known) != 0 {
+		t.Errorf("client x asking about client c's tasks: %+v, want refused", r)
+	}
+	send("c", count) // sent again, but the first copy had come
+	if v := pullValue(t, h, d, "runs"); v != starlark.MakeInt(1) {
+		t.Errorf("runs = %v after the same task arrived twice, want 1", v)
+	}
+
+	// A detached task: known to the client that sent it only, and a task
+	// of another client with its id is not taken for a copy.
+	job := wire.Task{ID: 200, Client: wire.DetachedClient, Kind: wire.KindExecute, File: "t.star", Code: "runs = runs + 10"}
+	send("A", job)
+	if r := <-detached; r.Task != 200 || r.Status != wire.StatusOK {
+		t.Fatalf("detached task 200 of A: %+v", r)
+	}
+	if r := ask("A", wire.DetachedClient, 200); r.Error != "" || !slices.Equal(r.Known, []uint64{200}) {
+		t.Errorf("client A asking about its detached task 200: %+v, want it known", r)
+	}
+	if r := ask("B", wire.DetachedClient, 200); r.Error != "" || len(r.Known) != 0 {
+		t.Errorf("client B asking about A's detached task 200: %+v, want it unknown to B", r)
+	}
+	send("B", job)
+	if r := <-detached; r.Task != 200 || r.Status != wire.StatusOK {
+		t.Fatalf("detached task 200 of B: %+v", r)
+	}
+	if v := pullValue(t, h, d, "runs"); v != starlark.MakeInt(21) {
+		t.Errorf("runs = %v after A's and B's detached tasks 200, want 21 (both ran)", v)
+	}
+}
+
+// TestSeenBounded: the memory of tasks received forgets the oldest past
+// seenTasks.
+func TestSeenBounded(t *testing.T) {
+	var s seen
+	for id := range uint64(seenTasks + 10) {
+		if !s.add(seenKey{Client: "c", By: "c", ID: id}) {
+			t.Fatalf("task %d taken for a copy", id)
+		}
+	}
+	if s.add(seenKey{Client: "c", By: "c", ID: seenTasks + 9}) {
+		t.Error("the newest task was not remembered")
+	}
+	if s.has(seenKey{Client: "c", By: "c", ID: 9}) || !s.has(seenKey{Client: "c", By: "c", ID: 10}) {
+		t.Error("want the 10 oldest forgotten and the rest remembered")
+	}
+	if len(s.set) != seenTasks {
+		t.Errorf("remembers %d tasks, want %d", len(s.set), seenTasks)
+	}
+}
