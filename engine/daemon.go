@@ -549,10 +549,14 @@ func (d *Daemon) onControl(m *nats.Msg) {
 				d.onReconnect(d.nc)
 			}
 		case wire.OpResend:
-			reply.Known = d.known(c.Client, sender, c.Tasks)
-			if c.Client != wire.DetachedClient { // whose results go to the hub
-				d.pub.resend(c.Client, c.Tasks)
+			by := sender
+			if sender == wire.SenderHub {
+				by = ""
 			}
+			reply.Known = d.known(c.Client, sender, c.Tasks)
+			// A detached task's result goes to the hub again: one that
+			// came before this daemon registered again was dropped.
+			d.pub.resend(c.Client, by, c.Tasks)
 		case wire.OpAbortClient:
 			if c.Client != "" {
 				for _, id := range d.targets(c.Engines) {

@@ -38,7 +38,7 @@ type publisher struct {
 	wg        sync.WaitGroup
 	quit      chan struct{}   // closed when run stops: resends give up
 	stopped   bool            // quit is closed: no resend starts
-	resending map[string]bool // clients with a resend in flight
+	resending map[string]bool // askers (asker/client) with a resend in flight
 }
 
 // maxBatch bounds the items gathered into one round of messages.

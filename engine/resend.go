@@ -51,41 +51,48 @@ func (r *recent) add(it outItem) {
 
 func itemBytes(it outItem) int { return it.value.Len() + len(it.res.Value) + len(it.res.Stdout) + 64 }
 
-// take returns the remembered results of client's tasks among ids.
-func (r *recent) take(client string, ids []uint64) []outItem {
+// take returns the remembered results of client's tasks among ids that
+// owner submitted (any owner when "").
+func (r *recent) take(client, owner string, ids []uint64) []outItem {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var out []outItem
 	for _, id := range ids {
-		out = append(out, r.items[wire.TaskRef{Client: client, ID: id}]...)
+		for _, it := range r.items[wire.TaskRef{Client: client, ID: id}] {
+			if owner == "" || it.task.OwnerID() == owner {
+				out = append(out, it)
+			}
+		}
 	}
 	return out
 }
 
-// resend sends client the results of its tasks among ids again, those
-// still remembered; the client drops the ones it already has. At most one
-// resend per client is in flight (a client asking again meanwhile is
-// ignored: the one in flight sends the same results); it runs on the
-// publisher's wait group, which run waits for, and gives up once the
-// publisher stopped.
-func (p *publisher) resend(client string, ids []uint64) {
-	items := p.sent.take(client, ids)
+// resend sends again the results of client's tasks among ids that by
+// submitted (any when by is "", the hub), those still remembered: to the
+// client, which drops the ones it already has, or for detached tasks to
+// the hub, which does too. At most one resend per asker is in flight (one
+// asking again meanwhile is ignored: the one in flight sends the same
+// results); it runs on the publisher's wait group, which run waits for,
+// and gives up once the publisher stopped.
+func (p *publisher) resend(client, by string, ids []uint64) {
+	items := p.sent.take(client, by, ids)
 	if len(items) == 0 {
 		return
 	}
+	key := by + "/" + client
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.stopped || p.resending[client] {
+	if p.stopped || p.resending[key] {
 		return
 	}
 	if p.resending == nil {
 		p.resending = make(map[string]bool)
 	}
-	p.resending[client] = true
+	p.resending[key] = true
 	p.wg.Go(func() {
 		defer func() {
 			p.mu.Lock()
-			delete(p.resending, client)
+			delete(p.resending, key)
 			p.mu.Unlock()
 		}()
 		for _, it := range items {

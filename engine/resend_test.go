@@ -19,7 +19,7 @@ func TestResendBounded(t *testing.T) {
 	}
 	base := runtime.NumGoroutine()
 	for range 200 {
-		p.resend("c", []uint64{0, 1, 2})
+		p.resend("c", "c", []uint64{0, 1, 2})
 	}
 	if n := runtime.NumGoroutine() - base; n > 1 {
 		t.Fatalf("200 OpResend of one client started %d goroutines; want at most one in flight", n)
@@ -31,7 +31,7 @@ func TestResendBounded(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the resend in flight did not give up within 10 s of the publisher stopping")
 	}
-	p.resend("c", []uint64{0})
+	p.resend("c", "c", []uint64{0})
 	deadline := time.Now().Add(10 * time.Second)
 	for runtime.NumGoroutine() > base {
 		if time.Now().After(deadline) {

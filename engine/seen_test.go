@@ -18,7 +18,8 @@ import (
 // others again. The daemon answers only for the asking client's own tasks
 // (and the detached ones it sent), and a task that arrives twice runs
 // once, while another client's task with the same id still runs. It
-// also sends again the results it still has.
+// also sends again the results it still has: to the client, or to the hub
+// for the detached tasks of the asker.
 func TestDirectTaskKnownAndRunOnce(t *testing.T) {
 	h, d := startDaemon(t, Config{Engines: 1})
 	detached := make(chan wire.Result, 10)
@@ -91,6 +92,10 @@ func TestDirectTaskKnownAndRunOnce(t *testing.T) {
 	if r := ask("A", wire.DetachedClient, 200); r.Error != "" || !slices.Equal(r.Known, []uint64{200}) {
 		t.Errorf("client A asking about its detached task 200: %+v, want it known", r)
 	}
+	// Its result goes to the hub again, which may have dropped it.
+	if r := <-detached; r.Task != 200 || r.Status != wire.StatusOK {
+		t.Fatalf("detached task 200 of A sent again: %+v", r)
+	}
 	if r := ask("B", wire.DetachedClient, 200); r.Error != "" || len(r.Known) != 0 {
 		t.Errorf("client B asking about A's detached task 200: %+v, want it unknown to B", r)
 	}
@@ -100,6 +105,11 @@ func TestDirectTaskKnownAndRunOnce(t *testing.T) {
 	}
 	if v := pullValue(t, h, d, "runs"); v != starlark.MakeInt(21) {
 		t.Errorf("runs = %v after A's and B's detached tasks 200, want 21 (both ran)", v)
+	}
+	select {
+	case r := <-detached:
+		t.Errorf("a detached result more than A's twice and B's once: %+v (B's question sent A's again?)", r)
+	default:
 	}
 }
 

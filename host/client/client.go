@@ -96,6 +96,9 @@ type pendingTask struct {
 	direct *directSent
 	// detached: submitted with detached=True, its results come from the hub.
 	detached bool
+	// announce is a detached direct task's submission as told to the hub,
+	// told again after a reconnection (reconnect.go).
+	announce *wire.TaskEvent
 	// watch: another client's detached task whose results this client
 	// fetches (FetchResults); it never aborts or resubmits it.
 	watch bool

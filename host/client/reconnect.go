@@ -119,6 +119,9 @@ func (c *Client) recoverLost(withDetached bool) {
 		c.log.Warn("refresh the engines after reconnecting", "err", err)
 	}
 	c.resubmit(ctx, withDetached)
+	if withDetached {
+		c.announceDetached()
+	}
 	c.askResend(nil)
 	c.askDetached(ctx)
 }
@@ -156,6 +159,33 @@ func (c *Client) resubmit(ctx context.Context, withDetached bool) {
 	}
 	if n > 0 {
 		c.log.Debug("submitted unfinished tasks again after the hub came back", "tasks", n)
+	}
+}
+
+// announceDetached tells the hub again that this client submitted its
+// unfinished detached direct tasks: a hub that restarted may never have
+// heard (the news died with the old one, or was not yet on its disk), and
+// it forwards a detached result only to the client it knows submitted it.
+func (c *Client) announceDetached() {
+	c.mu.Lock()
+	var events []wire.TaskEvent
+	for _, p := range c.pending {
+		if p.announce == nil {
+			continue
+		}
+		ev := *p.announce
+		if l, ok := p.sink.(interface{ Label() string }); ok {
+			ev.Label = l.Label()
+		}
+		events = append(events, ev)
+	}
+	c.mu.Unlock()
+	for len(events) > 0 {
+		n := min(len(events), maxRecordBatch)
+		if data, err := wire.MarshalMsg(&wire.Records{Client: c.id, Events: events[:n]}); err == nil {
+			c.nc.Publish(wire.RecordsFrom(c.id), data)
+		}
+		events = events[n:]
 	}
 }
 

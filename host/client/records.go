@@ -67,6 +67,9 @@ func (c *Client) recordSubmitLocked(id uint64, sink Sink, slots map[int]int, lb 
 	if detached {
 		// The hub must know the owner before the results come: now, not
 		// with the next batch.
+		if !lb {
+			c.pending[id].announce = &ev
+		}
 		if data, err := wire.MarshalMsg(&wire.Records{Client: c.id, Events: []wire.TaskEvent{ev}}); err == nil {
 			c.nc.Publish(wire.RecordsFrom(c.id), data)
 		}
