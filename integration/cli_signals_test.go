@@ -102,6 +102,30 @@ func writeSilentProfile(t *testing.T, h *silentHub) string {
 	return file
 }
 
+// TestSignalEngineSilentHub: pirun engine connecting to a hub that
+// accepted the connection and says nothing stops at once on SIGINT or
+// SIGTERM, instead of after the 5 s the connection may take, and as it
+// does once joined (TestSignalDaemons).
+func TestSignalEngineSilentHub(t *testing.T) {
+	h := startSilentHub(t)
+	writeSilentProfile(t, h)
+	file := filepath.Join(pirunDir(t), "default", "security", "engine-connection.toml")
+	cf := conf.ConnFile{Role: conf.RoleEngine, Protocol: wire.ProtocolVersion, HubID: "silenthub0123456789",
+		URLs: []string{"nats://" + h.ln.Addr().String()}, User: hub.UserEngine, Password: "silent-hub-token-0123456789"}
+	if err := conf.WriteConnFile(file, cf); err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range signals {
+		before := h.connections()
+		p := startPirun(t, "engine", "--connect", file, "-n", "1")
+		code, stderr := stopWith(t, p, s.sig, "pirun engine to connect", func() bool { return h.connections() > before })
+		// A service that was told to stop stops cleanly: exit 0.
+		if want := "pirun engine: stopping (" + s.word + ")\n"; code != 0 || !strings.HasSuffix(stderr, want) {
+			t.Errorf("#%d pirun engine after %v = exit %d, stderr %q; want 0, ending with %q", i, s.sig, code, stderr, want)
+		}
+	}
+}
+
 // stopWith sends sig to p once ready holds, and returns its exit status
 // and stderr once it has exited, failing the test when that takes longer
 // than signalTimeout.

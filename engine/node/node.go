@@ -23,6 +23,7 @@ import (
 	"github.com/pirun-dev/pirun/conf"
 	"github.com/pirun-dev/pirun/engine"
 	"github.com/pirun-dev/pirun/starlib/wire"
+	"github.com/pirun-dev/pirun/transport"
 )
 
 // Config is what Run needs once main has read the flags and the
@@ -115,8 +116,7 @@ func newDaemon(ctx context.Context, cfg Config, grace time.Duration, t *terminal
 		}
 	})
 	dial := func(ctx context.Context, opts ...nats.Option) (*nats.Conn, error) {
-		all := append(append(base, lost, nats.MaxReconnects(-1), nats.ReconnectWait(wait),
-			nats.Timeout(5*time.Second)), opts...)
+		all := append(append(base, lost, nats.MaxReconnects(-1), nats.ReconnectWait(wait)), opts...)
 		nc, err := dialUntil(ctx, cf, all, wait, grace, t, log)
 		if err != nil {
 			return nil, err
@@ -165,16 +165,22 @@ func startupCode(ec conf.Engine) ([]engine.Code, error) {
 	return code, nil
 }
 
+// dialTimeout bounds each TCP connection to the hub and the hub's first
+// answer; Ctrl-C stops a dial at once (transport.Dial).
+const dialTimeout = 5 * time.Second
+
 // dialUntil connects to the hub; while nothing answers (the hub is not up
 // yet), it tries again every wait, for ever or until grace (when not 0).
 func dialUntil(ctx context.Context, cf conf.ConnFile, opts []nats.Option, wait, grace time.Duration, t *terminal, log *slog.Logger) (*nats.Conn, error) {
 	start := time.Now()
 	urls := strings.Join(cf.URLs, ",")
 	for {
-		nc, err := nats.Connect(urls, opts...)
+		nc, err := transport.Dial(ctx, cf.URLs, dialTimeout, opts...)
 		switch {
 		case err == nil:
 			return nc, nil
+		case ctx.Err() != nil:
+			return nil, err // ctx's cause
 		case !errors.Is(err, nats.ErrNoServers) || (grace > 0 && time.Since(start) > grace):
 			return nil, dialError(cf, err)
 		case time.Since(start) < wait:

@@ -12,10 +12,8 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
-	"net"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -129,52 +127,10 @@ func Connect(ctx context.Context, path, ssh string, cfg client.Config, log *slog
 // the hub's first answer.
 const dialTimeout = 5 * time.Second
 
-// dial connects to the hub at urls as nats.Connect does, but gives up as
-// soon as ctx is done: an address that does not answer, or a listener
-// that accepts and says nothing, holds Ctrl-C no longer than closing the
-// socket takes. The connection made is not tied to ctx; its
-// reconnections are plain dials. On ctx's end it returns ctx's cause.
+// dial connects to the hub at urls, giving up as soon as ctx is done
+// (transport.Dial).
 func dial(ctx context.Context, urls []string, opts []nats.Option) (*nats.Conn, error) {
-	d := &handshakeDialer{ctx: ctx}
-	nc, err := nats.Connect(strings.Join(urls, ","), append(opts, nats.Timeout(dialTimeout), nats.SetCustomDialer(d))...)
-	d.connected()
-	if err != nil && ctx.Err() != nil {
-		return nil, context.Cause(ctx)
-	}
-	return nc, err
-}
-
-// handshakeDialer dials with a context until connected is called: the
-// connections it made by then are closed when the context ends.
-type handshakeDialer struct {
-	ctx   context.Context
-	mu    sync.Mutex
-	stops []func() bool
-	done  bool
-}
-
-func (d *handshakeDialer) Dial(network, address string) (net.Conn, error) {
-	nd := net.Dialer{Timeout: dialTimeout}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.done {
-		return nd.Dial(network, address)
-	}
-	conn, err := nd.DialContext(d.ctx, network, address)
-	if err == nil {
-		d.stops = append(d.stops, context.AfterFunc(d.ctx, func() { conn.Close() }))
-	}
-	return conn, err
-}
-
-// connected unties the connections made so far from the context.
-func (d *handshakeDialer) connected() {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.done = true
-	for _, stop := range d.stops {
-		stop()
-	}
+	return transport.Dial(ctx, urls, dialTimeout, opts...)
 }
 
 // IsTLSMismatch reports whether a connection failed on TLS: a certificate
