@@ -153,10 +153,12 @@ func (k *Kernel) execute(ctx context.Context, sock *routerSocket, m *Message, qu
 		content := errorContent(ce.Name, ce.Value, ce.Traceback)
 		k.publish(&m.Header, "error", content)
 		content["execution_count"] = k.count
-		k.reply(sock, m, "execute_reply", content)
+		var queued []*Message
 		if req.StopOnError == nil || *req.StopOnError {
-			k.abortQueued(queue)
+			queued = drain(queue) // before the reply: see abortQueued
 		}
+		k.reply(sock, m, "execute_reply", content)
+		k.abortQueued(queued)
 		return
 	}
 	if v != nil && !req.Silent {
@@ -167,27 +169,36 @@ func (k *Kernel) execute(ctx context.Context, sock *routerSocket, m *Message, qu
 		"user_expressions": map[string]any{}, "payload": []any{}})
 }
 
-// abortQueued answers the execute requests queued behind a failed cell
-// with status "aborted", as stop_on_error asks; other requests run. As in
-// ipykernel (stop_on_error_timeout 0), requests that come after it are
-// not aborted: a client that sends its next cell once it has the reply
-// gets it run.
-func (k *Kernel) abortQueued(queue <-chan *Message) {
+// abortQueued answers the execute requests that were queued behind a
+// failed cell with status "aborted", as stop_on_error asks; other requests
+// run. As in ipykernel (stop_on_error_timeout 0), requests that come after
+// it are not aborted: the queue is drained before the failed cell's reply
+// goes out, so a client that sends its next cell once it has the reply
+// always gets it run.
+func (k *Kernel) abortQueued(queued []*Message) {
+	for _, m := range queued {
+		if m.Header.MsgType != "execute_request" {
+			k.handle(context.Background(), k.shell, m, nil)
+			continue
+		}
+		k.publish(&m.Header, "status", map[string]string{"execution_state": "busy"})
+		k.reply(k.shell, m, "execute_reply", map[string]any{"status": "aborted", "execution_count": k.count})
+		k.publish(&m.Header, "status", map[string]string{"execution_state": "idle"})
+	}
+}
+
+// drain returns the messages waiting in queue, without waiting for more.
+func drain(queue <-chan *Message) []*Message {
+	var out []*Message
 	for {
 		select {
 		case m, ok := <-queue:
 			if !ok {
-				return
+				return out
 			}
-			if m.Header.MsgType != "execute_request" {
-				k.handle(context.Background(), k.shell, m, nil)
-				continue
-			}
-			k.publish(&m.Header, "status", map[string]string{"execution_state": "busy"})
-			k.reply(k.shell, m, "execute_reply", map[string]any{"status": "aborted", "execution_count": k.count})
-			k.publish(&m.Header, "status", map[string]string{"execution_state": "idle"})
+			out = append(out, m)
 		default:
-			return
+			return out
 		}
 	}
 }
