@@ -31,6 +31,13 @@ import (
 // command that only gives up at that timeout fails.
 const signalTimeout = 3 * time.Second
 
+// abortTimeout bounds how long a command that runs tasks may take to stop
+// after a signal: it aborts them and stops its in-process engines, which
+// under -race on a loaded machine takes seconds. No silent hub is in play,
+// so signalTimeout's 5 s reason does not apply; a command that ignores the
+// signal or hangs while aborting still fails.
+const abortTimeout = 20 * time.Second
+
 // silentHub is a TCP listener that accepts connections and never says a
 // word: a hub that hangs, or another program on the hub's port.
 type silentHub struct {
@@ -201,11 +208,12 @@ func TestSignalAbortSilentHub(t *testing.T) {
 }
 
 // TestSignalBench: pirun bench interrupted while it measures aborts its
-// tasks; interrupted while it connects, it stops at once.
+// tasks (within abortTimeout); interrupted while it connects, it stops at
+// once (within signalTimeout).
 func TestSignalBench(t *testing.T) {
 	for _, s := range signals {
 		p := startPirun(t, "bench", "-n", "1", "--quick")
-		code, stderr := stopWith(t, p, s.sig, "the bench to measure", func() bool { return strings.Contains(p.stderr.String(), "pirun bench: measuring") })
+		code, stderr := stopWithin(t, abortTimeout, p, s.sig, "the bench to measure", func() bool { return strings.Contains(p.stderr.String(), "pirun bench: measuring") })
 		if want := "pirun bench: " + s.word + "; its tasks were aborted\n"; code != s.code || !strings.HasSuffix(stderr, want) || p.stdout.String() != "" {
 			t.Errorf("pirun bench after %v = exit %d, stdout %q, stderr %q; want %d, no table and %q last", s.sig, code, p.stdout, stderr, s.code, want)
 		}
@@ -220,7 +228,8 @@ func TestSignalBench(t *testing.T) {
 }
 
 // TestSignalScriptTerminated: SIGTERM stops a script run as Ctrl-C does
-// (TestCtrlCAbortsRemoteTasks), with 143; pirun mpi likewise.
+// (TestCtrlCAbortsRemoteTasks), with 143; pirun mpi likewise. Both stop
+// in-process engines, so the limit is abortTimeout.
 func TestSignalScriptTerminated(t *testing.T) {
 	dir := t.TempDir()
 	loop, spmd := filepath.Join(dir, "loop.star"), filepath.Join(dir, "spmd.star")
@@ -238,7 +247,7 @@ Client()[:].apply_sync(forever)
 		{"mpi -n 1 " + spmd, "pirun mpi: terminated; the ranks were aborted\n"},
 	} {
 		p := startPirun(t, strings.Fields(test.args)...)
-		code, stderr := stopWith(t, p, syscall.SIGTERM, "the loop to start", func() bool { return strings.Contains(p.stdout.String(), "looping") })
+		code, stderr := stopWithin(t, abortTimeout, p, syscall.SIGTERM, "the loop to start", func() bool { return strings.Contains(p.stdout.String(), "looping") })
 		if code != 143 || !strings.HasSuffix(stderr, test.prefix) {
 			t.Errorf("pirun %s loop.star after SIGTERM = exit %d, stderr %q; want 143 and %q", test.args, code, stderr, test.prefix)
 		}
