@@ -22,14 +22,18 @@ import (
 // tasks), through the scheduler, and on the scheduler's old unpinned
 // subject; a second real client that fetched the job tries ar.abort().
 // Each is refused and every task completes; the submitting client
-// still aborts its own detached task.
+// still aborts its own detached task. The victim's tasks run until the
+// test opens the gate file go in the engines' data_dir, after the last
+// attempt, so every attempt meets them unfinished however slow the run.
 func TestSecurityDetachedAbortOnlyByOwner(t *testing.T) {
 	_, clientConn, engineConn := startHub(t)
-	startPirun(t, "engine", "--connect", engineConn, "-n", "2")
+	gates := t.TempDir()
+	startPirun(t, "engine", "--connect", engineConn, "-n", "2", "--data-dir", gates)
 	victim := startPirun(t, "--connect", clientConn, writeScript(t, "victim.star", `c = Client()
 c.wait_for_engines(2, timeout=30)
 def slow(x):
-    time.sleep(4)
+    while not files.exists("go"):
+        time.sleep(0.02)
     return x
 e0, e1 = c.ids[0], c.ids[1]
 d = c[e0].apply_async(slow, "direct", detached=True)
@@ -76,6 +80,9 @@ r.abort()
 	if b.code != 1 || !strings.Contains(b.stderr, "not submitted by this client") || !strings.Contains(b.stderr, "pirun abort") {
 		t.Errorf("a second client aborting the detached job it fetched: exit %d, stderr:\n%s\nwant exit 1 saying only its client or pirun abort may", b.code, b.stderr)
 	}
+	if err := os.WriteFile(filepath.Join(gates, "go"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	select {
 	case <-victim.done:
 	case <-time.After(90 * time.Second):
@@ -93,18 +100,21 @@ r.abort()
 // longer, and exits; client B sees it pending while only the first
 // engine's result is in, then gets every engine's result in engine
 // order, as A's AsyncResult has them, by the task ids of A's AsyncResult
-// and by the one id.
+// and by the one id. The last engine's task runs until the test opens the
+// gate file go in the engines' data_dir, once B has seen it pending.
 func TestDetachedSeveralEnginesSecondClient(t *testing.T) {
 	_, clientConn, engineConn := startHub(t)
-	startPirun(t, "engine", "--connect", engineConn, "-n", "1")
-	startPirun(t, "engine", "--connect", engineConn, "-n", "1")
+	gates := t.TempDir()
+	startPirun(t, "engine", "--connect", engineConn, "-n", "1", "--data-dir", gates)
+	startPirun(t, "engine", "--connect", engineConn, "-n", "1", "--data-dir", gates)
 	a := runPirun(t, "", 60*time.Second, "--connect", clientConn, scriptFile(t, "a.star", `
 c = Client()
 c.wait_for_engines(2, timeout=30)
 last = c.ids[-1]
 def f():
     if engine.id == last:
-        time.sleep(6)
+        while not files.exists("go"):
+            time.sleep(0.02)
     return engine.id * 10
 ar = c[:].apply_async(f, detached=True)
 print(json.encode(ar.task_ids))
@@ -113,7 +123,7 @@ print(json.encode(ar.task_ids))
 		t.Fatalf("client A: exit %d\nstdout:\n%s\nstderr:\n%s", a.code, a.stdout, a.stderr)
 	}
 	ids := strings.TrimSpace(a.stdout)
-	b := runPirun(t, "", 90*time.Second, "--connect", clientConn, scriptFile(t, "b.star", `
+	b := startPirun(t, "--connect", clientConn, scriptFile(t, "b.star", `
 c = Client()
 ids = json.decode(argv[0])
 r = c.get_result(ids)
@@ -124,12 +134,23 @@ print(r.get(timeout=60), r.engine_ids == c.ids)
 print(c.result_status(ids))
 print(c.get_result(ids[0]).get(timeout=20), c.get_result([ids[0]], block=True))
 `), ids)
+	waitFor(t, 60*time.Second, "client B to see the task pending", func() bool {
+		return strings.Contains(b.stdout.String(), "\n") || exited(b)
+	})
+	if err := os.WriteFile(filepath.Join(gates, "go"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-b.done:
+	case <-time.After(90 * time.Second):
+		t.Fatalf("client B did not finish within 90s\nstdout:\n%s\nstderr:\n%s", b.stdout, b.stderr)
+	}
 	var got []uint64
 	json.Unmarshal([]byte(ids), &got)
 	e := "[0, 10]"
 	want := "2 False True\n" + e + " True\n" + `{"pending": [], "completed": ` + strings.ReplaceAll(ids, ",", ", ") + "}\n" + e + " " + e + "\n"
-	if len(got) != 2 || b.code != 0 || b.stdout != want {
-		t.Errorf("client B fetching A's detached task on 2 engines %s: exit %d\nstdout:\n%s\nwant:\n%s\nstderr:\n%s", ids, b.code, b.stdout, want, b.stderr)
+	if code := b.cmd.ProcessState.ExitCode(); len(got) != 2 || code != 0 || b.stdout.String() != want {
+		t.Errorf("client B fetching A's detached task on 2 engines %s: exit %d\nstdout:\n%s\nwant:\n%s\nstderr:\n%s", ids, code, b.stdout, want, b.stderr)
 	}
 }
 
