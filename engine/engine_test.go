@@ -119,6 +119,40 @@ func (h *fakeHub) send(t *testing.T, d *Daemon, task wire.Task) uint64 {
 	return task.ID
 }
 
+// detachedResults returns the results of detached tasks the daemons
+// send the hub.
+func (h *fakeHub) detachedResults(t *testing.T) <-chan wire.Result {
+	t.Helper()
+	results := make(chan wire.Result, 10)
+	h.nc.Subscribe(wire.ClientResults(wire.DetachedClient)+".*", func(m *nats.Msg) {
+		var rs wire.Results
+		if err := wire.UnmarshalMsg(m.Data, &rs); err != nil {
+			t.Error(err)
+			return
+		}
+		for _, r := range rs.Results {
+			results <- r
+		}
+	})
+	h.nc.Flush()
+	return results
+}
+
+// control sends c to d's control subject as sender and returns the reply.
+func (h *fakeHub) control(t *testing.T, d *Daemon, sender string, c wire.Control) wire.ControlReply {
+	t.Helper()
+	data, _ := wire.MarshalMsg(&c)
+	m, err := h.nc.Request(wire.DaemonControlFrom(d.id, sender), data, 10*time.Second)
+	if err != nil {
+		t.Fatalf("control %v from %s: %v", c.Op, sender, err)
+	}
+	var r wire.ControlReply
+	if err := wire.UnmarshalMsg(m.Data, &r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 func (h *fakeHub) result(t *testing.T) wire.Result {
 	t.Helper()
 	select {

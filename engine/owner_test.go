@@ -3,9 +3,6 @@ package engine
 import (
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/nats-io/nats.go"
 
 	"github.com/pirun-dev/pirun/starlib/wire"
 )
@@ -16,30 +13,10 @@ import (
 // and while it runs, is refused; its owner's abort stops it.
 func TestDetachedAbortOnlyByOwner(t *testing.T) {
 	h, d := startDaemon(t, Config{Engines: 1})
-	results := make(chan wire.Result, 10)
-	h.nc.Subscribe(wire.ClientResults(wire.DetachedClient)+".*", func(m *nats.Msg) {
-		var rs wire.Results
-		if err := wire.UnmarshalMsg(m.Data, &rs); err != nil {
-			t.Error(err)
-			return
-		}
-		for _, r := range rs.Results {
-			results <- r
-		}
-	})
-	h.nc.Flush()
+	results := h.detachedResults(t)
 	abort := func(by string, ids ...uint64) wire.ControlReply {
 		t.Helper()
-		data, _ := wire.MarshalMsg(&wire.Control{Op: wire.OpAbort, Client: wire.DetachedClient, Tasks: ids})
-		m, err := h.nc.Request(wire.DaemonControlFrom(d.id, by), data, 10*time.Second)
-		if err != nil {
-			t.Fatalf("abort from %s: %v", by, err)
-		}
-		var r wire.ControlReply
-		if err := wire.UnmarshalMsg(m.Data, &r); err != nil {
-			t.Fatal(err)
-		}
-		return r
+		return h.control(t, d, by, wire.Control{Op: wire.OpAbort, Client: wire.DetachedClient, Tasks: ids})
 	}
 	send := func(id uint64, code string) {
 		t.Helper()

@@ -4,11 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"go.starlark.net/starlark"
-
-	"github.com/nats-io/nats.go"
 
 	"github.com/pirun-dev/pirun/starlib/wire"
 )
@@ -22,18 +19,7 @@ import (
 // for the detached tasks of the asker.
 func TestDirectTaskKnownAndRunOnce(t *testing.T) {
 	h, d := startDaemon(t, Config{Engines: 1})
-	detached := make(chan wire.Result, 10)
-	h.nc.Subscribe(wire.ClientResults(wire.DetachedClient)+".*", func(m *nats.Msg) {
-		var rs wire.Results
-		if err := wire.UnmarshalMsg(m.Data, &rs); err != nil {
-			t.Error(err)
-			return
-		}
-		for _, r := range rs.Results {
-			detached <- r
-		}
-	})
-	h.nc.Flush()
+	detached := h.detachedResults(t)
 	send := func(sender string, task wire.Task) {
 		t.Helper()
 		task.Targets = []int{0}
@@ -44,16 +30,7 @@ func TestDirectTaskKnownAndRunOnce(t *testing.T) {
 	}
 	ask := func(sender, client string, ids ...uint64) wire.ControlReply {
 		t.Helper()
-		data, _ := wire.MarshalMsg(&wire.Control{Op: wire.OpResend, Client: client, Tasks: ids})
-		m, err := h.nc.Request(wire.DaemonControlFrom(d.id, sender), data, 10*time.Second)
-		if err != nil {
-			t.Fatalf("OpResend from %s: %v", sender, err)
-		}
-		var r wire.ControlReply
-		if err := wire.UnmarshalMsg(m.Data, &r); err != nil {
-			t.Fatal(err)
-		}
-		return r
+		return h.control(t, d, sender, wire.Control{Op: wire.OpResend, Client: client, Tasks: ids})
 	}
 	count := execute("runs = runs + 1")
 	count.Client, count.ID = "c", 100

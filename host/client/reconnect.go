@@ -295,6 +295,11 @@ func (c *Client) sendAgain(ctx context.Context, daemon string, ids []uint64) int
 	c.mu.Unlock()
 	n := 0
 	for _, ds := range again {
+		select {
+		case <-c.closed:
+			return n
+		default:
+		}
 		if err := c.SendDirect(ctx, []wire.Task{ds.task}, []wire.Blocks{ds.payload}, ds.bundle); err != nil {
 			c.log.Warn("send a direct task again after the hub restarted", "task", ds.task.ID, "err", err)
 			continue
