@@ -138,15 +138,21 @@ func TestMatmulCancel(t *testing.T) {
 // passes.
 func TestMatmulStepLimit(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	a := randomArray(rng, 400, 400)
+	// 2000×2000: the whole product takes seconds on any machine (8G
+	// multiply-adds), so 1 s leaves room for a loaded one under -race and
+	// still fails if the product ran before the charge.
+	a, err := alloc(nil, Float64, []int{2000, 2000})
+	if err != nil {
+		t.Fatal(err)
+	}
 	thread := &starlark.Thread{Name: "steps"}
 	SetLimits(thread, Limits{MaxSteps: 10000})
 	start := time.Now()
-	_, err := matmul(thread, a, a)
+	_, err = matmul(thread, a, a)
 	if err == nil || !strings.Contains(err.Error(), "too many steps") {
-		t.Fatalf("400×400 product under a 10,000-step limit: %v, want too many steps (it counts 64M/1024 = 62,500)", err)
+		t.Fatalf("2000×2000 product under a 10,000-step limit: %v, want too many steps (it counts 8G/1024 = 7.8M)", err)
 	}
-	if d := time.Since(start); d > 50*time.Millisecond {
+	if d := time.Since(start); d > time.Second {
 		t.Errorf("the over-limit product took %v before failing", d)
 	}
 	small := randomArray(rng, 50, 50)

@@ -94,15 +94,19 @@ func TestLongSorts(t *testing.T) {
 // TestLongSortCancel checks that a cancelled argsort of 1M floats stops
 // long before it would have finished: it polls between runs and merges.
 // (On this shared machine the time to stop is dominated by other load,
-// so the bound is relative to the whole argsort's time; it is logged.)
+// so the bound is relative to the whole argsort's time, the longer of a
+// run before and one after; it is logged.)
 func TestLongSortCancel(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
 	a, _ := FromFloat64s(longFloats(rng, 1<<20))
-	start := time.Now()
-	if _, err := starlark.Call(&starlark.Thread{Name: "whole"}, Module.Members["argsort"], starlark.Tuple{a}, nil); err != nil {
-		t.Fatal(err)
+	wholeTime := func() time.Duration {
+		start := time.Now()
+		if _, err := starlark.Call(&starlark.Thread{Name: "whole"}, Module.Members["argsort"], starlark.Tuple{a}, nil); err != nil {
+			t.Fatal(err)
+		}
+		return time.Since(start)
 	}
-	whole := time.Since(start)
+	whole := wholeTime()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	thread := &starlark.Thread{Name: "cancel"}
@@ -113,9 +117,10 @@ func TestLongSortCancel(t *testing.T) {
 		cancel()
 	})
 	defer timer.Stop()
-	start = time.Now()
+	start := time.Now()
 	_, err := starlark.Call(thread, Module.Members["argsort"], starlark.Tuple{a}, nil)
 	done := time.Now()
+	whole = max(whole, wholeTime()) // the machine may have got busier
 	if err == nil {
 		t.Fatalf("argsort of 1M floats finished in %v without seeing the cancellation", done.Sub(start))
 	}
