@@ -618,24 +618,27 @@ func controlRefused(sender string, c *wire.Control) string {
 // asks after a hub restart and sends the others again (seen.go).
 func (d *Daemon) known(client, by string, ids []uint64) []uint64 {
 	var out []uint64
+	missing := make(map[uint64]bool)
 	for _, id := range ids {
 		if d.seen.has(seenKey{Client: client, By: by, ID: id}) {
 			out = append(out, id)
+		} else {
+			missing[id] = false // true once an engine holds it
 		}
 	}
-	if len(out) == len(ids) {
+	if len(missing) == 0 {
 		return out
 	}
 	// Queued or running ones the memory forgot (past seenTasks newer).
-	held := make(map[uint64]bool)
 	for _, id := range d.targets(nil) {
 		if e := d.engine(id); e != nil {
-			e.holds(client, by, ids, held)
+			e.holds(client, by, missing)
 		}
 	}
 	for _, id := range ids {
-		if held[id] && !slices.Contains(out, id) {
+		if missing[id] {
 			out = append(out, id)
+			delete(missing, id) // once, however often ids names it
 		}
 	}
 	return out

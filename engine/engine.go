@@ -232,12 +232,15 @@ func (e *Engine) abort(client, by string, ids []uint64, found map[uint64]bool) (
 	return n >= len(ids)
 }
 
-// holds marks in held the ids among ids of client's tasks, sent by by,
-// that are queued or running on e.
-func (e *Engine) holds(client, by string, ids []uint64, held map[uint64]bool) {
+// holds sets ids[id] for the ids among its keys of client's tasks, sent
+// by by, that are queued or running on e.
+func (e *Engine) holds(client, by string, ids map[uint64]bool) {
 	note := func(t *wire.Task) {
-		if t != nil && t.Client == client && t.OwnerID() == by && slices.Contains(ids, t.ID) {
-			held[t.ID] = true
+		if t == nil || t.Client != client || t.OwnerID() != by {
+			return
+		}
+		if _, ok := ids[t.ID]; ok {
+			ids[t.ID] = true
 		}
 	}
 	e.mu.Lock()

@@ -109,3 +109,35 @@ func TestSeenBounded(t *testing.T) {
 		t.Errorf("remembers %d tasks, want %d", len(s.set), seenTasks)
 	}
 }
+
+// TestKnownWhenForgotten: a task the memory of received tasks forgot
+// (past seenTasks newer ones) but that is still running or queued is
+// known all the same: it is not sent again to run twice.
+func TestKnownWhenForgotten(t *testing.T) {
+	h, d := startDaemon(t, Config{Engines: 1})
+	for _, id := range []uint64{300, 301} {
+		task := execute("time.sleep(60)")
+		task.ID, task.Client, task.Targets = id, "c", []int{0}
+		data, _ := wire.MarshalMsg(&wire.Batch{Tasks: []wire.Task{task}})
+		if err := h.nc.Publish(wire.DaemonTasksFrom(d.id, "c"), data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitBusy(t, d.engine(0), 1)
+	d.seen.mu.Lock()
+	d.seen.set, d.seen.order = nil, nil // forgotten
+	d.seen.mu.Unlock()
+	r := h.control(t, d, "c", wire.Control{Op: wire.OpResend, Client: "c", Tasks: []uint64{300, 301, 302, 301}})
+	if r.Error != "" || !slices.Equal(r.Known, []uint64{300, 301}) {
+		t.Errorf("asking about a running, a queued and an unknown task: %+v, want 300 and 301 known", r)
+	}
+	if r := h.control(t, d, "x", wire.Control{Op: wire.OpResend, Client: wire.DetachedClient, Tasks: []uint64{300, 301}}); len(r.Known) != 0 {
+		t.Errorf("another client asking about them as detached tasks: %+v, want none known", r)
+	}
+	h.control(t, d, "c", wire.Control{Op: wire.OpAbort, Client: "c", Tasks: []uint64{300, 301}})
+	for range 2 {
+		if r := h.result(t); r.Status != wire.StatusAborted {
+			t.Errorf("task %d: %v, want aborted", r.Task, r.Status)
+		}
+	}
+}
