@@ -197,7 +197,10 @@ func (c *Client) announceDetached() {
 // client's tasks they still remember (sent while nobody could receive
 // them); a detached task's results come from the hub instead.
 func (c *Client) askResend(joined []wire.EngineInfo) {
-	type asks struct{ own, detached []uint64 }
+	type asks struct {
+		own, detached []uint64
+		has           map[uint64]bool // a task on several of its engines is asked once
+	}
 	c.mu.Lock()
 	daemons := make(map[string]*asks)
 	for id, p := range c.pending {
@@ -214,15 +217,17 @@ func (c *Client) askResend(joined []wire.EngineInfo) {
 			}
 			a := daemons[e.Daemon]
 			if a == nil {
-				a = &asks{}
+				a = &asks{has: make(map[uint64]bool)}
 				daemons[e.Daemon] = a
 			}
-			ids := &a.own
-			if p.detached {
-				ids = &a.detached
+			if a.has[id] {
+				continue
 			}
-			if !slices.Contains(*ids, id) {
-				*ids = append(*ids, id)
+			a.has[id] = true
+			if p.detached {
+				a.detached = append(a.detached, id)
+			} else {
+				a.own = append(a.own, id)
 			}
 		}
 	}
@@ -236,12 +241,20 @@ func (c *Client) askResend(joined []wire.EngineInfo) {
 	}
 }
 
+// askBatch bounds the task ids of one question to a daemon (8 bytes or
+// so each, far below a NATS message).
+const askBatch = 1 << 14
+
 // checkDirect asks daemon which of the direct tasks ids (of client: this
 // client, or wire.DetachedClient for the detached ones it submitted) it
 // received, and sends it the others again. A daemon that does not answer
 // is gone or not back yet: the hub's event of its engines' loss fails
 // their tasks, the one of their joining asks again.
 func (c *Client) checkDirect(daemon, client string, ids []uint64) {
+	for len(ids) > askBatch {
+		c.checkDirect(daemon, client, ids[:askBatch])
+		ids = ids[askBatch:]
+	}
 	if len(ids) == 0 {
 		return
 	}
@@ -263,7 +276,11 @@ func (c *Client) checkDirect(daemon, client string, ids []uint64) {
 		c.log.Debug("ask a daemon which direct tasks it received", "daemon", daemon, "err", err)
 		return
 	}
-	lost := slices.DeleteFunc(slices.Clone(ids), func(id uint64) bool { return slices.Contains(r.Known, id) })
+	known := make(map[uint64]bool, len(r.Known))
+	for _, id := range r.Known {
+		known[id] = true
+	}
+	lost := slices.DeleteFunc(slices.Clone(ids), func(id uint64) bool { return known[id] })
 	if n := c.sendAgain(ctx, daemon, lost); n > 0 {
 		c.log.Info("sent again the direct tasks a hub restart lost on their way", "daemon", daemon, "tasks", n)
 	}
