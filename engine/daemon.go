@@ -614,31 +614,35 @@ func controlRefused(sender string, c *wire.Control) string {
 }
 
 // known returns the ids among ids of the direct tasks of client, sent by
-// by, that this daemon received: queued, running or finished. A client
-// asks after a hub restart and sends the others again (seen.go).
+// by, that this daemon received and still answers for: queued, running,
+// arrived less than seenSettle ago, or finished with its result still
+// remembered. A client asks after a hub restart and sends the others
+// again (seen.go); one that finished and whose result is gone is
+// forgotten, so that its copy runs again.
 func (d *Daemon) known(client, by string, ids []uint64) []uint64 {
-	var out []uint64
-	missing := make(map[uint64]bool)
+	held := make(map[uint64]bool, len(ids)) // true once an engine holds it
 	for _, id := range ids {
-		if d.seen.has(seenKey{Client: client, By: by, ID: id}) {
-			out = append(out, id)
-		} else {
-			missing[id] = false // true once an engine holds it
-		}
+		held[id] = false
 	}
-	if len(missing) == 0 {
-		return out
-	}
-	// Queued or running ones the memory forgot (past seenTasks newer).
 	for _, id := range d.targets(nil) {
 		if e := d.engine(id); e != nil {
-			e.holds(client, by, missing)
+			e.holds(client, by, held)
 		}
 	}
+	var out []uint64
+	done := make(map[uint64]bool, len(ids))
 	for _, id := range ids {
-		if missing[id] {
+		if done[id] {
+			continue // asked twice
+		}
+		done[id] = true
+		k := seenKey{Client: client, By: by, ID: id}
+		at, seen := d.seen.arrived(k)
+		switch {
+		case held[id], seen && time.Since(at) < seenSettle, d.pub.sent.has(client, by, id):
 			out = append(out, id)
-			delete(missing, id) // once, however often ids names it
+		case seen:
+			d.seen.forget(k) // finished, its result lost: it runs again
 		}
 	}
 	return out

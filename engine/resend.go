@@ -67,6 +67,19 @@ func (r *recent) take(client, owner string, ids []uint64) []outItem {
 	return out
 }
 
+// has reports whether a result of client's task id that owner submitted
+// is remembered.
+func (r *recent) has(client, owner string, id uint64) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, it := range r.items[wire.TaskRef{Client: client, ID: id}] {
+		if it.task.OwnerID() == owner {
+			return true
+		}
+	}
+	return false
+}
+
 // resend sends again the results of client's tasks among ids that by
 // submitted (any when by is "", the hub), those still remembered: to the
 // client, which drops the ones it already has, or for detached tasks to

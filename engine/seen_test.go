@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"go.starlark.net/starlark"
 
@@ -139,5 +140,59 @@ func TestKnownWhenForgotten(t *testing.T) {
 		if r := h.result(t); r.Status != wire.StatusAborted {
 			t.Errorf("task %d: %v, want aborted", r.Task, r.Status)
 		}
+	}
+}
+
+// TestFinishedResultGoneRunsAgain: a task that finished, whose result the
+// daemon no longer remembers (past its bounds) and that arrived more than
+// seenSettle ago, is not answered for: its result was lost, so its client
+// sends it again and it runs again, instead of waiting for ever.
+func TestFinishedResultGoneRunsAgain(t *testing.T) {
+	h, d := startDaemon(t, Config{Engines: 1})
+	send := func(task wire.Task) {
+		t.Helper()
+		data, _ := wire.MarshalMsg(&wire.Batch{Tasks: []wire.Task{task}})
+		if err := h.nc.Publish(wire.DaemonTasksFrom(d.id, "c"), data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setup, count := execute("runs = 0"), execute("runs = runs + 1")
+	setup.ID, setup.Client, setup.Targets = 399, "c", []int{0}
+	count.ID, count.Client, count.Targets = 400, "c", []int{0}
+	send(setup)
+	send(count)
+	for range 2 {
+		if r := h.result(t); r.Status != wire.StatusOK {
+			t.Fatalf("task %d: %+v", r.Task, r.Err)
+		}
+	}
+	d.pub.sent.mu.Lock()
+	d.pub.sent.items, d.pub.sent.order, d.pub.sent.bytes = nil, nil, 0 // its result forgotten
+	d.pub.sent.mu.Unlock()
+	ask := func() []uint64 {
+		t.Helper()
+		r := h.control(t, d, "c", wire.Control{Op: wire.OpResend, Client: "c", Tasks: []uint64{400}})
+		if r.Error != "" {
+			t.Fatal(r.Error)
+		}
+		return r.Known
+	}
+	if k := ask(); !slices.Equal(k, []uint64{400}) {
+		t.Errorf("a task that arrived just now: known %v, want [400] (it may be on its way to the results)", k)
+	}
+	d.seen.mu.Lock()
+	for r := range d.seen.set {
+		d.seen.set[r] = time.Now().Add(-2 * seenSettle).UnixNano()
+	}
+	d.seen.mu.Unlock()
+	if k := ask(); len(k) != 0 {
+		t.Errorf("a task finished long ago whose result is gone: known %v, want none", k)
+	}
+	send(count) // its client sends it again: it runs
+	if r := h.result(t); r.Task != 400 || r.Status != wire.StatusOK {
+		t.Fatalf("task 400 sent again: %+v", r)
+	}
+	if v := pullValue(t, h, d, "runs"); v != starlark.MakeInt(2) {
+		t.Errorf("runs = %v, want 2: the task whose result was lost ran again", v)
 	}
 }
