@@ -38,10 +38,9 @@ type LoadBalancedView struct {
 	// view's results for wait, abort and history. nil for others.
 	parent *LoadBalancedView
 
-	mu          sync.Mutex
-	flags       lbFlags
-	outstanding []*AsyncResult // results of calls through the view, for wait and abort
-	hist        []uint64       // task ids sent through the view, the last maxHistory
+	mu    sync.Mutex // guards flags
+	flags lbFlags
+	calls viewCalls // the calls through the view (view_more.go), when it has no parent
 }
 
 // owner returns the view that keeps v's results: v, or its parent.
@@ -52,28 +51,11 @@ func (v *LoadBalancedView) owner() *LoadBalancedView {
 	return v
 }
 
-// keep remembers ar for wait and abort, dropping finished results in bulk.
-func (v *LoadBalancedView) keep(ar *AsyncResult) {
-	v = v.owner()
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if len(v.outstanding) >= 64 {
-		v.outstanding = slices.DeleteFunc(v.outstanding, (*AsyncResult).Ready)
-	}
-	v.outstanding = append(v.outstanding, ar)
-	v.hist = appendHistory(v.hist, ar)
-}
+// keep remembers ar for wait, abort and history.
+func (v *LoadBalancedView) keep(ar *AsyncResult) { v.owner().calls.add(ar) }
 
 // Abort aborts every unfinished task sent through the view.
-func (v *LoadBalancedView) Abort() {
-	v = v.owner()
-	v.mu.Lock()
-	ars := slices.Clone(v.outstanding)
-	v.mu.Unlock()
-	for _, ar := range ars {
-		ar.Abort()
-	}
-}
+func (v *LoadBalancedView) Abort() { v.owner().calls.abort() }
 
 // Iterate yields the ids of the engines the view may use now.
 func (v *LoadBalancedView) Iterate() starlark.Iterator {
@@ -446,7 +428,7 @@ func (v *LoadBalancedView) AttrNames() []string {
 
 func (v *LoadBalancedView) Attr(name string) (starlark.Value, error) {
 	if name == "history" || name == "outstanding" {
-		return v.viewAttr(name), nil
+		return v.owner().calls.attr(name), nil
 	}
 	v.mu.Lock()
 	f, targets := v.flags, v.targets

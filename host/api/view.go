@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"slices"
 	"sync"
-	"time"
 
 	"go.starlark.net/starlark"
 
@@ -45,15 +44,10 @@ type DirectView struct {
 	// keeps that view's results for wait, abort and history. nil for others.
 	parent *DirectView
 
-	mu          sync.Mutex
-	block       bool
-	outstanding []*AsyncResult // results of calls through the view, for wait and abort
-	pruned      int            // len(outstanding) after the last pruning
-	hist        []uint64       // task ids sent through the view, the last maxHistory
+	mu    sync.Mutex // guards block
+	block bool
+	calls viewCalls // the calls through the view (view_more.go), when it has no parent
 }
-
-// maxHistory bounds a view's history, as the client's own.
-const maxHistory = 4096
 
 // owner returns the view that keeps v's results: v, or its parent.
 func (v *DirectView) owner() *DirectView {
@@ -103,37 +97,16 @@ func popBool(kwargs []starlark.Tuple, name string, def bool) ([]starlark.Tuple, 
 // for wait and abort while it may be running: a blocking call that
 // finished forgets it at once, so that its value is not kept alive.
 func (v *DirectView) finish(ctx context.Context, ar *AsyncResult, block bool) (starlark.Value, error) {
-	o := v.owner()
-	o.mu.Lock()
-	if len(o.outstanding) >= 2*o.pruned+64 { // amortised: finished results are dropped in bulk
-		o.outstanding = slices.DeleteFunc(o.outstanding, (*AsyncResult).Ready)
-		o.pruned = len(o.outstanding)
-	}
-	o.outstanding = append(o.outstanding, ar)
-	o.hist = appendHistory(o.hist, ar)
-	o.mu.Unlock()
+	calls := &v.owner().calls
+	calls.add(ar)
 	if !block {
 		return ar, nil
 	}
 	val, err := ar.Result(ctx, -1, false)
 	if ar.Ready() {
-		o.forget(ar)
+		calls.forget(ar)
 	}
 	return val, err
-}
-
-// forget removes ar from the outstanding results.
-func (v *DirectView) forget(ar *AsyncResult) {
-	v = v.owner()
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	for i := len(v.outstanding) - 1; i >= 0; i-- { // ar is most likely last
-		if v.outstanding[i] == ar {
-			v.outstanding = slices.Delete(v.outstanding, i, i+1)
-			v.pruned = min(v.pruned, len(v.outstanding))
-			return
-		}
-	}
 }
 
 // submit sends one task to every target (sharing its payload) and
@@ -454,25 +427,8 @@ func (v *DirectView) Gather(ctx context.Context, name string, block bool) (starl
 	return v.finish(ctx, ar, block)
 }
 
-// Wait waits for every task sent through the view.
-func (v *DirectView) Wait(ctx context.Context, timeout time.Duration) (bool, error) {
-	v = v.owner()
-	v.mu.Lock()
-	ars := slices.Clone(v.outstanding)
-	v.mu.Unlock()
-	return waitAll(ctx, ars, timeout)
-}
-
 // Abort aborts every unfinished task sent through the view.
-func (v *DirectView) Abort() {
-	v = v.owner()
-	v.mu.Lock()
-	ars := slices.Clone(v.outstanding)
-	v.mu.Unlock()
-	for _, ar := range ars {
-		ar.Abort()
-	}
-}
+func (v *DirectView) Abort() { v.owner().calls.abort() }
 
 // ---- Starlark value ----
 
@@ -532,7 +488,7 @@ func (v *DirectView) Attr(name string) (starlark.Value, error) {
 		defer v.mu.Unlock()
 		return starlark.Bool(v.block), nil
 	case "history", "outstanding":
-		return v.viewAttr(name), nil
+		return v.owner().calls.attr(name), nil
 	case "targets":
 		if v.named {
 			return starlark.String("all"), nil

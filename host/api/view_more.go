@@ -6,9 +6,11 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"slices"
+	"sync"
 	"time"
 
 	"go.starlark.net/starlark"
@@ -41,32 +43,90 @@ func init() {
 	}))
 }
 
-// appendHistory adds ar's task ids to a view's history, keeping the
-// last maxHistory.
-func appendHistory(hist []uint64, ar *AsyncResult) []uint64 {
+// viewCalls is what a view keeps of the calls made through it (by it, or
+// by the temp_flags and targets= views made from it): their AsyncResults
+// while they may run, for wait, abort and outstanding, and their last
+// maxHistory task ids, for history and get_result. The zero value is
+// ready; it is safe for concurrent use.
+type viewCalls struct {
+	mu          sync.Mutex
+	outstanding []*AsyncResult
+	pruned      int      // len(outstanding) after the last pruning
+	hist        []uint64 // the last maxHistory task ids
+}
+
+// maxHistory bounds a view's history, as the client's own.
+const maxHistory = 4096
+
+// add keeps ar, dropping finished results in bulk (amortised).
+func (vc *viewCalls) add(ar *AsyncResult) {
+	vc.mu.Lock()
+	defer vc.mu.Unlock()
+	if len(vc.outstanding) >= 2*vc.pruned+64 {
+		vc.outstanding = slices.DeleteFunc(vc.outstanding, (*AsyncResult).Ready)
+		vc.pruned = len(vc.outstanding)
+	}
+	vc.outstanding = append(vc.outstanding, ar)
 	ar.mu.Lock()
-	hist = append(hist, ar.ids...)
+	vc.hist = append(vc.hist, ar.ids...)
 	ar.mu.Unlock()
-	if over := len(hist) - maxHistory; over > 0 {
-		hist = slices.Delete(hist, 0, over)
+	if over := len(vc.hist) - maxHistory; over > 0 {
+		vc.hist = slices.Delete(vc.hist, 0, over)
 	}
-	return hist
 }
 
-// historyOf returns a view's history as a list of task ids.
-func historyOf(hist []uint64) *starlark.List {
-	out := make([]starlark.Value, len(hist))
-	for i, id := range hist {
-		out[i] = starlark.MakeUint64(id)
+// forget drops ar from the outstanding results (its history stays).
+func (vc *viewCalls) forget(ar *AsyncResult) {
+	vc.mu.Lock()
+	defer vc.mu.Unlock()
+	for i := len(vc.outstanding) - 1; i >= 0; i-- { // ar is most likely last
+		if vc.outstanding[i] == ar {
+			vc.outstanding = slices.Delete(vc.outstanding, i, i+1)
+			vc.pruned = min(vc.pruned, len(vc.outstanding))
+			return
+		}
 	}
-	return starlark.NewList(out)
 }
 
-// unfinishedIDs returns the set of the task ids of ars that have not
-// finished, as a view's outstanding.
-func unfinishedIDs(ars []*AsyncResult) *starlark.Set {
-	s := starlark.NewSet(len(ars))
-	for _, ar := range ars {
+// running returns the results kept, finished or not.
+func (vc *viewCalls) running() []*AsyncResult {
+	vc.mu.Lock()
+	defer vc.mu.Unlock()
+	return slices.Clone(vc.outstanding)
+}
+
+// history returns the task ids kept, oldest first.
+func (vc *viewCalls) history() []uint64 {
+	vc.mu.Lock()
+	defer vc.mu.Unlock()
+	return slices.Clone(vc.hist)
+}
+
+// wait waits for every call kept.
+func (vc *viewCalls) wait(ctx context.Context, timeout time.Duration) (bool, error) {
+	return waitAll(ctx, vc.running(), timeout)
+}
+
+// abort aborts every unfinished call kept.
+func (vc *viewCalls) abort() {
+	for _, ar := range vc.running() {
+		ar.Abort()
+	}
+}
+
+// attr answers a view's history (a list of task ids) and outstanding (the
+// set of the unfinished ones).
+func (vc *viewCalls) attr(name string) starlark.Value {
+	if name == "history" {
+		hist := vc.history()
+		out := make([]starlark.Value, len(hist))
+		for i, id := range hist {
+			out[i] = starlark.MakeUint64(id)
+		}
+		return starlark.NewList(out)
+	}
+	s := starlark.NewSet(0)
+	for _, ar := range vc.running() {
 		ar.mu.Lock()
 		for i, got := range ar.got {
 			if !got {
@@ -76,28 +136,6 @@ func unfinishedIDs(ars []*AsyncResult) *starlark.Set {
 		ar.mu.Unlock()
 	}
 	return s
-}
-
-// viewAttr answers history and outstanding for a view whose owner keeps
-// hist and outstanding under mu.
-func (v *DirectView) viewAttr(name string) starlark.Value {
-	o := v.owner()
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if name == "history" {
-		return historyOf(o.hist)
-	}
-	return unfinishedIDs(o.outstanding)
-}
-
-func (v *LoadBalancedView) viewAttr(name string) starlark.Value {
-	o := v.owner()
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if name == "history" {
-		return historyOf(o.hist)
-	}
-	return unfinishedIDs(o.outstanding)
 }
 
 // viewSpin is spin(): results arrive in the background.
@@ -128,24 +166,16 @@ func waitArgs(b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (jo
 // dvWait is wait(jobs=None, timeout=None): whether the jobs (every call
 // sent through the view when None) finished within the timeout.
 func dvWait(v *DirectView, th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
-	return viewWait(th, b, v.c, args, kw, func(d time.Duration) (bool, error) {
-		return v.Wait(starlib.Context(th), d)
-	})
+	return viewWait(th, b, v.c, args, kw, &v.owner().calls)
 }
 
 func lbWait(v *LoadBalancedView, th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
-	return viewWait(th, b, v.c, args, kw, func(d time.Duration) (bool, error) {
-		o := v.owner()
-		o.mu.Lock()
-		ars := slices.Clone(o.outstanding)
-		o.mu.Unlock()
-		return waitAll(starlib.Context(th), ars, d)
-	})
+	return viewWait(th, b, v.c, args, kw, &v.owner().calls)
 }
 
 // viewWait is a view's wait: on the jobs given, else on the view's own
-// outstanding calls through waitOwn.
-func viewWait(th *starlark.Thread, b *starlark.Builtin, c *client.Client, args starlark.Tuple, kw []starlark.Tuple, waitOwn func(time.Duration) (bool, error)) (starlark.Value, error) {
+// calls.
+func viewWait(th *starlark.Thread, b *starlark.Builtin, c *client.Client, args starlark.Tuple, kw []starlark.Tuple, own *viewCalls) (starlark.Value, error) {
 	jobs, timeout, err := waitArgs(b, args, kw)
 	if err != nil {
 		return nil, err
@@ -157,7 +187,7 @@ func viewWait(th *starlark.Thread, b *starlark.Builtin, c *client.Client, args s
 	if jobs != starlark.None {
 		return waitJobs(th, b, c, jobs, timeout)
 	}
-	ok, err := waitOwn(d)
+	ok, err := own.wait(starlib.Context(th), d)
 	return starlark.Bool(ok), err
 }
 
@@ -284,19 +314,11 @@ func dvTempFlags(v *DirectView, _ *starlark.Thread, b *starlark.Builtin, args st
 // dvGetResult is get_result(indices_or_msg_ids=None, block=None,
 // owner=False): the Client's get_result; None gives the view's last call.
 func dvGetResult(v *DirectView, th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
-	o := v.owner()
-	o.mu.Lock()
-	hist := slices.Clone(o.hist)
-	o.mu.Unlock()
-	return viewGetResult(v.c, hist, th, b, args, kw)
+	return viewGetResult(v.c, v.owner().calls.history(), th, b, args, kw)
 }
 
 func lbGetResult(v *LoadBalancedView, th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
-	o := v.owner()
-	o.mu.Lock()
-	hist := slices.Clone(o.hist)
-	o.mu.Unlock()
-	return viewGetResult(v.c, hist, th, b, args, kw)
+	return viewGetResult(v.c, v.owner().calls.history(), th, b, args, kw)
 }
 
 // viewGetResult is a view's get_result: negative ints index the view's
