@@ -493,14 +493,7 @@ func (v *DirectView) Attr(name string) (starlark.Value, error) {
 		if v.named {
 			return starlark.String("all"), nil
 		}
-		ids, err := v.Targets()
-		if err != nil {
-			return nil, err
-		}
-		if v.single {
-			return starlark.MakeInt(ids[0]), nil
-		}
-		return intList(ids), nil
+		return v.targetsValue()
 	}
 	return dvMethods.Attr(v, name)
 }
