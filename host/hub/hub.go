@@ -532,7 +532,9 @@ func sender(subj, base string) string {
 }
 
 // onDoneFrom passes the scheduler a daemon's Done if its engine is one of
-// that daemon's.
+// that daemon's. A report for an engine the hub no longer knows is late,
+// not forged: its daemon left (or was lost) while it was on its way, and
+// the scheduler already let go of that engine's tasks.
 func (h *Hub) onDoneFrom(m *nats.Msg) {
 	var d wire.Done
 	if err := wire.UnmarshalMsg(m.Data, &d); err != nil {
@@ -543,7 +545,11 @@ func (h *Hub) onDoneFrom(m *nats.Msg) {
 	h.mu.Lock()
 	owner, ok := h.daemonOf(d.Engine)
 	h.mu.Unlock()
-	if !ok || owner != from {
+	switch {
+	case !ok:
+		h.log.Debug("drop a done report for an engine that is gone", "engine", d.Engine, "from", from)
+		return
+	case owner != from:
 		h.log.Warn("drop a done report for an engine of another daemon", "engine", d.Engine, "from", from)
 		return
 	}

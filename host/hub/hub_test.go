@@ -1,17 +1,20 @@
 package hub
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
 
+	"github.com/pirun-dev/pirun/starlib/startest"
 	"github.com/pirun-dev/pirun/starlib/wire"
 	"github.com/pirun-dev/pirun/transport"
 )
@@ -347,5 +350,65 @@ func TestMalformedMessagesDoNotCrash(t *testing.T) {
 	data, _ := wire.MarshalMsg(&wire.Query{Op: wire.QueryEngines})
 	if _, err := nc.RequestWithContext(ctx, wire.SubjectQuery, data); err != nil {
 		t.Errorf("the hub does not answer after malformed messages: %v", err)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for the hub's goroutines to log into.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestLateDoneNotWarned: a done report for an engine the hub no longer
+// knows (its daemon left while the report was on its way, as at the end
+// of `pirun -n 2 script.star`) is dropped quietly; one for another
+// daemon's engine is still dropped with a warning.
+func TestLateDoneNotWarned(t *testing.T) {
+	logs := &lockedBuffer{}
+	h, err := New(Config{Port: 0, Version: "test"}, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Shutdown)
+	nc, err := nats.Connect(h.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	r := register(t, nc, wire.Register{Protocol: wire.ProtocolVersion, Daemon: "a", Engines: 1})
+	for _, d := range []struct {
+		from   string
+		engine int
+	}{{"a", r.IDs[0] + 100}, {"b", r.IDs[0]}} {
+		data, _ := wire.MarshalMsg(&wire.Done{Engine: d.engine})
+		if err := nc.Publish(wire.DoneFrom(d.from), data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Reports are handled in order: once the second is logged, the first
+	// was handled too.
+	startest.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
+		if !strings.Contains(logs.String(), "engine of another daemon") {
+			return fmt.Errorf("no warning for a done report of another daemon's engine; log:\n%s", logs)
+		}
+		return nil
+	})
+	if n := strings.Count(logs.String(), "level=WARN"); n != 1 {
+		t.Errorf("%d warnings, want 1 (none for the late report of an engine that is gone); log:\n%s", n, logs)
 	}
 }
