@@ -87,7 +87,8 @@ func violated(nc *nats.Conn, errs chan error, subj string) error {
 type forger struct {
 	nc      *nats.Conn
 	id      string
-	engine  int
+	engine  int           // set before ready is closed
+	ready   chan struct{} // closed once registered: tasks may come first
 	mu      sync.Mutex
 	clients map[string]bool
 	forged  int
@@ -99,7 +100,7 @@ type forger struct {
 func startForger(t *testing.T, cf conf.ConnFile) *forger {
 	t.Helper()
 	nc, id, _ := rawConnect(t, cf)
-	f := &forger{nc: nc, id: id, clients: make(map[string]bool)}
+	f := &forger{nc: nc, id: id, clients: make(map[string]bool), ready: make(chan struct{})}
 	if _, err := nc.Subscribe(wire.DaemonTasksFrom(id, "*"), f.onTasks); err != nil {
 		t.Fatal(err)
 	}
@@ -118,6 +119,7 @@ func startForger(t *testing.T, cf conf.ConnFile) *forger {
 		t.Fatalf("the rogue daemon registers: %+v, %v", r, err)
 	}
 	f.engine = r.IDs[0]
+	close(f.ready)
 	stop := make(chan struct{})
 	t.Cleanup(func() { close(stop) })
 	go func() {
@@ -137,6 +139,7 @@ func startForger(t *testing.T, cf conf.ConnFile) *forger {
 }
 
 func (f *forger) onTasks(m *nats.Msg) {
+	<-f.ready
 	var b wire.Batch
 	if err := wire.UnmarshalMsg(m.Data, &b); err != nil {
 		return
