@@ -77,6 +77,9 @@ type records struct {
 type record struct {
 	wire.TaskRecord
 	watchers []string // clients waiting for its detached result
+	// failed is the first failure of an engine of a direct task on
+	// several engines, whose Status waits for the others.
+	failed wire.Status
 }
 
 type segment struct {
@@ -269,6 +272,12 @@ func (r *records) onRecords(rs wire.Records) (late []uint64) {
 			rec.Label, rec.Detached = ev.Label, rec.Detached || ev.Detached
 			if len(ev.Engines) > 0 {
 				rec.Engines = ev.Engines
+				if len(rec.Engines) > 1 && len(rec.Done) < len(rec.Engines) {
+					// Results of some of its engines came before this
+					// report (another subscription) and took the task
+					// for done: it is pending until the others are in.
+					rec.Status, rec.Completed = 0, 0
+				}
 			}
 			if ev.Engine >= 0 {
 				rec.Engine = ev.Engine
@@ -295,8 +304,14 @@ func (r *records) outcomeLocked(rec *record, engine int, st wire.Status, started
 	if rec.Started == 0 || (started != 0 && started < rec.Started) {
 		rec.Started = started
 	}
+	if st != wire.StatusOK && rec.failed == 0 {
+		rec.failed = st
+	}
 	if len(rec.Engines) > 1 && len(rec.Done) < len(rec.Engines) {
 		return
+	}
+	if rec.failed != 0 {
+		st = rec.failed
 	}
 	if rec.Status == 0 || rec.Status == wire.StatusOK {
 		rec.Status = st

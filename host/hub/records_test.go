@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -172,6 +173,40 @@ func TestRecordsSeveralEngines(t *testing.T) {
 	}
 	if _, _, res := again.fetch("C", []uint64{1}); len(res) != 0 {
 		t.Errorf("fetch of an evicted task = %+v, want nothing", res)
+	}
+}
+
+// TestRecordsResultBeforeSubmission: the client's report of a detached
+// direct task on two engines and its first engine's result reach the hub
+// by different subscriptions, so the result may come first. The task stays
+// pending until both engines' results are in, and its owner gets the
+// result that came before it was known.
+func TestRecordsResultBeforeSubmission(t *testing.T) {
+	r := newRecords("", 100, 1<<20, slog.New(slog.DiscardHandler))
+	if fwd := r.onResults([]wire.Result{{Task: 1, Engine: 0, Status: wire.StatusOK, Value: []byte("e0"), Finished: 5}}); len(fwd) != 0 {
+		t.Errorf("a result before its owner is known goes to %v, want nobody yet", fwd)
+	}
+	late := r.onRecords(wire.Records{Client: "A", Events: []wire.TaskEvent{{Task: 1, Engine: -1, Time: 1, Detached: true, Engines: []int{0, 1}}}})
+	if !slices.Equal(late, []uint64{1}) {
+		t.Errorf("late results to forward = %v, want [1]", late)
+	}
+	if recs, _ := r.query([]uint64{1}, 0, ""); !recs[0].Pending() || recs[0].Completed != 0 {
+		t.Errorf("task 1 with engine 0's result in before its submission: %+v, want pending", recs[0])
+	}
+	r.fetch("B", []uint64{1})
+	fwd := r.onResults([]wire.Result{{Task: 1, Engine: 1, Status: wire.StatusOK, Value: []byte("e1"), Finished: 9}})
+	if len(fwd["A"]) != 1 || len(fwd["B"]) != 1 {
+		t.Errorf("engine 1's result goes to %v, want A (owner) and B (waiting for it)", fwd)
+	}
+	if recs, _ := r.query([]uint64{1}, 0, ""); recs[0].Status != wire.StatusOK || recs[0].Completed != 9 {
+		t.Errorf("task 1 with both results in: %+v, want ok, completed at 9", recs[0])
+	}
+	// A failure of its first engine is its status, whatever the last says.
+	r.onRecords(wire.Records{Client: "A", Events: []wire.TaskEvent{{Task: 2, Engine: -1, Time: 1, Detached: true, Engines: []int{0, 1}}}})
+	r.onResults([]wire.Result{{Task: 2, Engine: 1, Status: wire.StatusError}})
+	r.onResults([]wire.Result{{Task: 2, Engine: 0, Status: wire.StatusOK}})
+	if recs, _ := r.query([]uint64{2}, 0, ""); recs[0].Status != wire.StatusError {
+		t.Errorf("task 2, failed on engine 1 and ok on engine 0: %+v, want error", recs[0])
 	}
 }
 
