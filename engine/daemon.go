@@ -99,6 +99,14 @@ type Daemon struct {
 	ready chan struct{} // closed once the engines exist
 	quit  chan struct{} // closed when Run returns
 
+	// intake orders a task's arrival with aborts, which come on another
+	// subscription: an abort looks for the task on its engines and, not
+	// finding it, remembers it, while an arriving task is checked against
+	// the remembered aborts and queued; either one goes first, whole.
+	// Without it an abort could look between the check and the queueing,
+	// and the task would run.
+	intake sync.Mutex
+
 	mu      sync.Mutex
 	engines map[int]*Engine
 	stopped chan struct{} // closed when every engine was shut down
@@ -452,19 +460,29 @@ func (d *Daemon) onTasks(m *nats.Msg) {
 			bundle = b.Bundles[t.Bundle-1]
 		}
 		for _, id := range t.Targets {
-			e := d.engine(id)
-			switch {
-			case e != nil && d.wasAborted(t):
-				d.pub.result(t, e.failed(t, wire.StatusAborted, wire.TaskAborted, "aborted before it started"))
-				continue
-			case e != nil:
-				e.enqueue(job{task: t, bundle: bundle})
-				continue
-			}
-			d.pub.result(t, wire.Result{Task: t.ID, Engine: id, Status: wire.StatusLost, Host: d.host,
-				Attempt: t.Attempt, Err: &wire.Error{Type: wire.EngineError,
-					Message: "engine " + strconv.Itoa(id) + " is not running in this process (it was shut down)"}})
+			d.take(t, id, bundle)
 		}
+	}
+}
+
+// take queues t on engine id, or answers it: aborted before it came, or
+// its engine gone.
+func (d *Daemon) take(t *wire.Task, id int, bundle []byte) {
+	e := d.engine(id)
+	if e == nil {
+		d.pub.result(t, wire.Result{Task: t.ID, Engine: id, Status: wire.StatusLost, Host: d.host,
+			Attempt: t.Attempt, Err: &wire.Error{Type: wire.EngineError,
+				Message: "engine " + strconv.Itoa(id) + " is not running in this process (it was shut down)"}})
+		return
+	}
+	d.intake.Lock()
+	aborted := d.wasAborted(t)
+	if !aborted {
+		e.enqueue(job{task: t, bundle: bundle})
+	}
+	d.intake.Unlock()
+	if aborted {
+		d.pub.result(t, e.failed(t, wire.StatusAborted, wire.TaskAborted, "aborted before it started"))
 	}
 }
 
@@ -579,6 +597,8 @@ func (d *Daemon) onControl(m *nats.Msg) {
 func (d *Daemon) abort(c wire.Control, by string) (refused int) {
 	found := make(map[uint64]bool)
 	all := true
+	d.intake.Lock()
+	defer d.intake.Unlock()
 	for _, id := range d.targets(c.Engines) {
 		if e := d.engine(id); e != nil {
 			all = e.abort(c.Client, by, c.Tasks, found) && all

@@ -3,6 +3,7 @@ package engine
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pirun-dev/pirun/starlib/wire"
 )
@@ -49,5 +50,40 @@ func TestDetachedAbortOnlyByOwner(t *testing.T) {
 	}
 	if r := <-results; r.Task != 9 || r.Status != wire.StatusOK {
 		t.Errorf("the detached task B tried to abort while queued: task %d status %v %+v, want 9 ok", r.Task, r.Status, r.Err)
+	}
+}
+
+// TestAbortRacesItsTask: an abort and its task reach the daemon on two
+// subscriptions, handled at once, in either order. Each of many tasks,
+// sent with its abort just before or just after it, is aborted, none
+// runs (each would sleep a minute and hold the one engine).
+func TestAbortRacesItsTask(t *testing.T) {
+	h, d := startDaemon(t, Config{Engines: 1})
+	const n = 4000
+	abort := func(id uint64) {
+		data, _ := wire.MarshalMsg(&wire.Control{Op: wire.OpAbort, Client: "c", Tasks: []uint64{id}})
+		if err := h.nc.Publish(wire.DaemonControlFrom(d.id, wire.SenderHub), data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range n {
+		task := execute("time.sleep(60)")
+		if i%2 == 0 {
+			abort(taskSeq + 1) // the id send gives it
+			h.send(t, d, task)
+		} else {
+			abort(h.send(t, d, task))
+		}
+	}
+	deadline := time.After(60 * time.Second)
+	for got := 0; got < n; got++ {
+		select {
+		case r := <-h.results:
+			if r.Status != wire.StatusAborted {
+				t.Fatalf("task %d: status %v %+v, want aborted", r.Task, r.Status, r.Err)
+			}
+		case <-deadline:
+			t.Fatalf("%d of %d tasks aborted within 60s: an abort that raced its task was lost and the task runs", got, n)
+		}
 	}
 }
