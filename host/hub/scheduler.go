@@ -28,6 +28,10 @@ type lbTask struct {
 	t      wire.Task
 	bundle []byte
 	engine int // -1 while queued
+	// aborting: its abort went to its engine's daemon, so it is not run
+	// elsewhere if it comes back (revoked before the abort arrived, or
+	// its engine lost).
+	aborting bool
 }
 
 type lbEngine struct {
@@ -153,7 +157,7 @@ func (s *scheduler) addEngines(daemon string, ids []int) {
 // removeEngines forgets engines; their in-flight tasks are retried or fail.
 func (s *scheduler) removeEngines(ids []int) {
 	s.mu.Lock()
-	var failed []*lbTask
+	var failed, aborted []*lbTask
 	for _, id := range ids {
 		e := s.engines[id]
 		if e == nil {
@@ -165,6 +169,11 @@ func (s *scheduler) removeEngines(ids []int) {
 		for _, t := range e.inflight {
 			t.engine = -1
 			t.t.Exclude = append(t.t.Exclude, id)
+			if t.aborting {
+				delete(s.tasks, t.ref)
+				aborted = append(aborted, t)
+				continue
+			}
 			if t.t.Attempt < t.t.Retries {
 				t.t.Attempt++
 				retry = append(retry, t)
@@ -180,6 +189,9 @@ func (s *scheduler) removeEngines(ids []int) {
 		s.fail(t, wire.StatusLost, wire.EngineError, fmt.Sprintf(
 			"engine %d died or was lost while running the task (attempt %d of %d; set retries on the view to run it again elsewhere)",
 			t.t.Exclude[len(t.t.Exclude)-1], t.t.Attempt+1, t.t.Retries+1))
+	}
+	for _, t := range aborted {
+		s.fail(t, wire.StatusAborted, wire.TaskAborted, "aborted (its engine was lost as the abort reached it)")
 	}
 	s.wake()
 }
@@ -419,6 +431,7 @@ func (s *scheduler) onControl(m *nats.Msg) {
 			s.queue = slices.DeleteFunc(s.queue, func(x *lbTask) bool { return x == t })
 			aborted = append(aborted, t)
 		default:
+			t.aborting = true
 			if e := s.engines[t.engine]; e != nil {
 				if !slices.Contains(running[e.daemon], e.id) {
 					running[e.daemon] = append(running[e.daemon], e.id)
@@ -668,10 +681,11 @@ func (s *scheduler) revoke(e *lbEngine, byClient map[string][]uint64) {
 }
 
 // requeue puts revoked tasks back at the front of the queue, in order.
+// One whose abort went to the daemon after it was given back is aborted
+// here: the daemon did not find it.
 func (s *scheduler) requeue(e *lbEngine, client string, ids []uint64) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	var back []*lbTask
+	var back, aborted []*lbTask
 	for _, id := range ids {
 		t := s.tasks[wire.TaskRef{Client: client, ID: id}]
 		if t == nil || t.engine != e.id {
@@ -681,9 +695,18 @@ func (s *scheduler) requeue(e *lbEngine, client string, ids []uint64) {
 		if i := slices.Index(e.inflight, t); i >= 0 {
 			e.inflight = slices.Delete(e.inflight, i, i+1)
 		}
+		if t.aborting {
+			delete(s.tasks, t.ref)
+			aborted = append(aborted, t)
+			continue
+		}
 		back = append(back, t)
 	}
 	s.queue = append(back, s.queue...)
+	s.mu.Unlock()
+	for _, t := range aborted {
+		s.fail(t, wire.StatusAborted, wire.TaskAborted, "aborted before it started")
+	}
 }
 
 // batchBuilder gathers tasks for one daemon, sharing bundles.

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -94,7 +95,8 @@ func (h *harness) done(engine int, ids ...uint64) {
 }
 
 // take returns engine → task ids sent to daemons since the last
-// call, and the results published to client c.
+// call, and the results published to client c; it skips the aborts
+// sent to daemons.
 func (h *harness) take() (map[int][]uint64, []wire.Result) {
 	h.t.Helper()
 	h.mu.Lock()
@@ -111,6 +113,7 @@ func (h *harness) take() (map[int][]uint64, []wire.Result) {
 				h.t.Fatal(err)
 			}
 			results = append(results, rs.Results...)
+		case strings.HasSuffix(m.subj, ".ctl."+wire.SenderHub):
 		default:
 			var b wire.Batch
 			if err := wire.UnmarshalMsg(m.data, &b); err != nil {
@@ -212,6 +215,42 @@ func TestSchedulerTakesBackUnstartedTasks(t *testing.T) {
 	h.s.mu.Unlock()
 	if !slices.Equal(queue, []uint64{2, 3}) || inflight != 1 {
 		t.Errorf("after the revoke: queue %v, engine 0 holds %d; want 2, 3 queued and task 1 left on engine 0", queue, inflight)
+	}
+}
+
+// TestSchedulerAbortOfATaskComingBack: an abort of a task on an engine
+// goes to its daemon. When the daemon had given the task back (a revoke
+// that crossed the abort) or its engine is lost, the task is aborted, not
+// run elsewhere.
+func TestSchedulerAbortOfATaskComingBack(t *testing.T) {
+	h := newHarness(t, sched.Policy{Prefetch: 4, Slow: time.Hour})
+	h.s.addEngines("a", []int{0})
+	h.submit(tasks(1, 3, 1)...)
+	h.s.dispatch()
+	if got, _ := h.take(); !slices.Equal(got[0], []uint64{1, 2, 3}) {
+		t.Fatalf("one engine, prefetch 4: dispatched %v, want tasks 1-3 on engine 0", got)
+	}
+	abort := func(ids ...uint64) {
+		data, _ := wire.MarshalMsg(&wire.Control{Op: wire.OpAbort, Client: "c", Tasks: ids})
+		h.s.onControl(&nats.Msg{Subject: wire.SchedControlFrom("c"), Data: data})
+	}
+	abort(1, 2)
+	h.s.addEngines("b", []int{1})
+	h.mu.Lock()
+	h.revoked[0] = []uint64{2, 3} // given back before the abort arrived
+	h.mu.Unlock()
+	h.s.policy.Slow = 0
+	h.s.steal()
+	h.w.Wait()
+	h.s.removeEngines([]int{0}) // with task 1, its abort on the way
+	h.s.dispatch()
+	got, results := h.take()
+	status := make(map[uint64]wire.Status)
+	for _, r := range results {
+		status[r.Task] = r.Status
+	}
+	if !slices.Equal(got[1], []uint64{3}) || len(results) != 2 || status[1] != wire.StatusAborted || status[2] != wire.StatusAborted {
+		t.Errorf("tasks 1 and 2 aborted, 2 given back and engine 0 lost with 1: dispatched %v, results %+v; want only task 3 on engine 1 and 1, 2 aborted", got, results)
 	}
 }
 
