@@ -109,10 +109,9 @@ func (h *Hub) abortClient(id string) {
 		"queued", queued, "on_engines", running, "daemons", len(daemons))
 }
 
-// startRecords loads the task records and queues the detached tasks that
-// had not finished before a restart, then starts the writer and, with
-// authentication, the client watcher.
-func (h *Hub) startRecords() error {
+// loadRecords loads the task records and queues the detached tasks that
+// had not finished before a restart. It runs before the hub subscribes.
+func (h *Hub) loadRecords() error {
 	batches, err := h.recs.load()
 	if err != nil {
 		return err
@@ -125,6 +124,12 @@ func (h *Hub) startRecords() error {
 	if n > 0 {
 		h.log.Info("detached tasks queued again after a restart", "tasks", n)
 	}
+	return nil
+}
+
+// startRecords starts the records' writer and, with authentication, the
+// client watcher.
+func (h *Hub) startRecords() {
 	h.wg.Go(func() { h.recs.run(h.stop) })
 	if h.recs.dir != "" {
 		h.wg.Go(func() { h.recs.commits(h.stop) })
@@ -132,7 +137,6 @@ func (h *Hub) startRecords() error {
 	if h.auth != nil {
 		h.wg.Go(h.watchClients)
 	}
-	return nil
 }
 
 // onRecords takes a client's task events.

@@ -206,14 +206,17 @@ func (h *Hub) Start() error {
 			return fmt.Errorf("start hub: %w", err)
 		}
 	}
+	// The records are read before any handler can touch them (a client
+	// reconnecting at once after a restart reports its tasks).
+	if err := h.loadRecords(); err != nil {
+		h.Shutdown()
+		return err
+	}
 	if err := h.subscribe(); err != nil {
 		h.Shutdown()
 		return err
 	}
-	if err := h.startRecords(); err != nil {
-		h.Shutdown()
-		return err
-	}
+	h.startRecords()
 	h.wg.Go(h.sweep)
 	h.wg.Go(h.sched.run)
 	if h.auth != nil {

@@ -469,8 +469,8 @@ func (r *records) compact(files []*journalFile) {
 // loadJournal reads the detached tasks kept on disk and returns those
 // whose result is not in, one batch per file, to queue again, making the
 // records that were not written yet. A file whose tasks all finished is
-// removed. r.mu need not be held (load runs
-// before the hub starts).
+// removed. r.mu need not be held: load runs before the hub subscribes
+// (Hub.loadRecords).
 func (r *records) loadJournal() []wire.Batch {
 	dir := filepath.Join(r.dir, "detached")
 	ents, _ := os.ReadDir(dir)
