@@ -315,6 +315,9 @@ func (d *Daemon) onReconnect(*nats.Conn) {
 		case !slices.Equal(got, ids):
 			d.log.Error("the hub gave these engines other ids; clients will see them under the new ones", "had", ids, "got", got)
 		}
+		if err == nil {
+			d.pub.resendDetached()
+		}
 		if err == nil && d.cfg.OnRegistered != nil {
 			d.cfg.OnRegistered(got, true)
 		}

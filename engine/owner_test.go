@@ -87,3 +87,35 @@ func TestAbortRacesItsTask(t *testing.T) {
 		}
 	}
 }
+
+// TestDetachedResultsSentAgainAfterRegistering: a detached task's result
+// published while the hub did not know this daemon (a hub restart, a
+// dropped connection) is dropped by the hub, and its client may be gone.
+// After registering again, the daemon sends the hub again the detached
+// results it remembers.
+func TestDetachedResultsSentAgainAfterRegistering(t *testing.T) {
+	h, d := startDaemon(t, Config{Engines: 1})
+	results := h.detachedResults(t)
+	task := wire.Task{ID: 5, Client: wire.DetachedClient, Kind: wire.KindExecute, File: "t.star", Code: "x = 1", Targets: []int{0}}
+	data, _ := wire.MarshalMsg(&wire.Batch{Tasks: []wire.Task{task}})
+	if err := h.nc.Publish(wire.DaemonTasksFrom(d.id, "A"), data); err != nil {
+		t.Fatal(err)
+	}
+	next := func(what string) wire.Result {
+		t.Helper()
+		select {
+		case r := <-results:
+			return r
+		case <-time.After(60 * time.Second):
+			t.Fatalf("%s: no detached result within 60s", what)
+		}
+		return wire.Result{}
+	}
+	if r := next("the task"); r.Task != 5 || r.Status != wire.StatusOK {
+		t.Fatalf("the detached task: %+v, want task 5 ok", r)
+	}
+	h.control(t, d, wire.SenderHub, wire.Control{Op: wire.OpRegister}) // the hub lost track of it
+	if r := next("after registering again"); r.Task != 5 || r.Status != wire.StatusOK || r.Engine != 0 {
+		t.Errorf("after registering again: %+v, want task 5's result sent again", r)
+	}
+}

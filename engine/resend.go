@@ -80,6 +80,31 @@ func (r *recent) has(client, owner string, id uint64) bool {
 	return false
 }
 
+// detached returns the ids of the detached tasks whose results are
+// remembered.
+func (r *recent) detached() []uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var ids []uint64
+	for _, ref := range r.order {
+		if ref.Client == wire.DetachedClient {
+			ids = append(ids, ref.ID)
+		}
+	}
+	return ids
+}
+
+// resendDetached sends the hub again the remembered results of detached
+// tasks, after this daemon registered again: the hub drops a result from
+// a daemon it does not know, as it was while the connection was away,
+// and no client may be left to ask for it. The hub keeps one result per
+// task and engine, so those it had are dropped.
+func (p *publisher) resendDetached() {
+	if ids := p.sent.detached(); len(ids) > 0 {
+		p.resend(wire.DetachedClient, "", ids)
+	}
+}
+
 // resend sends again the results of client's tasks among ids that by
 // submitted (any when by is "", the hub), those still remembered: to the
 // client, which drops the ones it already has, or for detached tasks to
