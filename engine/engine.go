@@ -176,14 +176,20 @@ func (e *Engine) work(ctx context.Context) {
 			return
 		}
 		res, value := e.run(tctx, j)
+		// Shut down under it, a load-balanced task is the hub's
+		// scheduler's to retry or fail.
+		lost := j.task.Balanced && res.Status == wire.StatusLost
+		var it outItem
+		if !lost {
+			it = e.d.pub.keep(j.task, res, value) // remembered before the engine lets go of it
+		}
 		e.finish(res.Status)
 		if res.Err != nil && res.Err.Type == wire.MemoryError {
 			freeMemory()
 		}
-		if j.task.Balanced && res.Status == wire.StatusLost {
-			continue // shut down under it: the hub's scheduler retries or fails it
+		if !lost {
+			e.d.pub.queue(it)
 		}
-		e.d.pub.resultBlocks(j.task, res, value)
 	}
 }
 

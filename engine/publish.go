@@ -18,7 +18,6 @@ type outItem struct {
 	value  wire.Blocks // the encoded value of res, in place of res.Value
 	out    *wire.Output
 	engine int
-	resent bool // sent before: not remembered again
 }
 
 type publisher struct {
@@ -57,8 +56,22 @@ func (p *publisher) result(t *wire.Task, res wire.Result) {
 // resultBlocks queues t's result whose encoded value, if not nil, is in
 // value (sent without being copied into one slice).
 func (p *publisher) resultBlocks(t *wire.Task, res wire.Result, value wire.Blocks) {
-	p.ch <- outItem{task: t, res: res, value: value, engine: res.Engine}
+	p.queue(p.keep(t, res, value))
 }
+
+// keep remembers t's result for OpResend, before it is queued: a daemon
+// answers for a finished task whose result waits behind others (seen.go),
+// from the moment its engine no longer holds it.
+func (p *publisher) keep(t *wire.Task, res wire.Result, value wire.Blocks) outItem {
+	it := outItem{task: t, res: res, value: value, engine: res.Engine}
+	if t.Client != "" { // startup code: nobody waits for it
+		p.sent.add(it)
+	}
+	return it
+}
+
+// queue queues an item kept.
+func (p *publisher) queue(it outItem) { p.ch <- it }
 
 // output queues a piece of t's print output.
 func (p *publisher) output(t *wire.Task, engine int, text string) {
@@ -106,9 +119,6 @@ func (p *publisher) round(first outItem) {
 		if cr == nil {
 			cr = &clientResults{}
 			results[it.task.Client] = cr
-		}
-		if !it.resent {
-			p.sent.add(it)
 		}
 		cr.rs.Results = append(cr.rs.Results, it.res)
 		cr.values = append(cr.values, it.value)

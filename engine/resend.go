@@ -137,7 +137,6 @@ func (p *publisher) resend(client, by string, ids []uint64) {
 			t := *it.task
 			t.Balanced = false // the scheduler heard of it already
 			it.task = &t
-			it.resent = true
 			select {
 			case p.ch <- it:
 			case <-p.quit:

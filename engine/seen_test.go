@@ -196,3 +196,21 @@ func TestFinishedResultGoneRunsAgain(t *testing.T) {
 		t.Errorf("runs = %v, want 2: the task whose result was lost ran again", v)
 	}
 }
+
+// TestKnownWhileResultQueued: a finished task whose result still waits
+// for the publisher (behind a large result to a slow client) is answered
+// for, from the moment its engine lets go of it, however long ago it
+// arrived: its copy would run again.
+func TestKnownWhileResultQueued(t *testing.T) {
+	_, d := startDaemon(t, Config{Engines: 1})
+	task := &wire.Task{ID: 7, Client: "c", Owner: "c", Targets: []int{0}}
+	k := seenKey{Client: "c", By: "c", ID: 7}
+	d.seen.add(k)
+	d.seen.mu.Lock()
+	d.seen.set[d.seen.refLocked(k)] = time.Now().Add(-2 * seenSettle).UnixNano()
+	d.seen.mu.Unlock()
+	d.pub.keep(task, wire.Result{Task: 7, Engine: 0, Status: wire.StatusOK}, nil) // kept, not queued
+	if got := d.known("c", "c", []uint64{7}); !slices.Equal(got, []uint64{7}) {
+		t.Errorf("known = %v for a finished task whose result waits to be sent, want [7]", got)
+	}
+}
