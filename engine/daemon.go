@@ -452,6 +452,9 @@ func (d *Daemon) onTasks(m *nats.Msg) {
 		if sender != wire.SenderHub && t.Client == wire.DetachedClient {
 			t.Owner = sender // the proven submitter, the only client that may abort it
 		}
+		if sender != wire.SenderHub {
+			t.Balanced = false // only the hub's scheduler dispatches load-balanced tasks
+		}
 		if sender != wire.SenderHub && !d.seen.add(seenKey{Client: t.Client, By: sender, ID: t.ID}) {
 			// Sent again after a hub restart, and the first copy came
 			// after all: it runs once.
@@ -472,6 +475,9 @@ func (d *Daemon) onTasks(m *nats.Msg) {
 // its engine gone.
 func (d *Daemon) take(t *wire.Task, id int, bundle []byte) {
 	e := d.engine(id)
+	if e == nil && t.Balanced {
+		return // shut down as it came: the hub's scheduler retries or fails it
+	}
 	if e == nil {
 		d.pub.result(t, wire.Result{Task: t.ID, Engine: id, Status: wire.StatusLost, Host: d.host,
 			Attempt: t.Attempt, Err: &wire.Error{Type: wire.EngineError,

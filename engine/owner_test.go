@@ -119,3 +119,32 @@ func TestDetachedResultsSentAgainAfterRegistering(t *testing.T) {
 		t.Errorf("after registering again: %+v, want task 5's result sent again", r)
 	}
 }
+
+// TestBalancedTaskToAGoneEngine: a load-balanced task that reaches an
+// engine already shut down is left to the hub's scheduler, which retries
+// or fails it when it removes the engine; the daemon does not answer it
+// Lost, which would end it unretried. A direct task is answered.
+func TestBalancedTaskToAGoneEngine(t *testing.T) {
+	h, d := startDaemon(t, Config{Engines: 2})
+	h.control(t, d, wire.SenderHub, wire.Control{Op: wire.OpShutdown, Engines: []int{1}})
+	send := func(id uint64, balanced bool, engine int) {
+		task := execute("x = 1")
+		task.ID, task.Client, task.Targets, task.Balanced = id, "c", []int{engine}, balanced
+		data, _ := wire.MarshalMsg(&wire.Batch{Tasks: []wire.Task{task}})
+		if err := h.nc.Publish(wire.DaemonTasksFrom(d.id, wire.SenderHub), data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send(900, true, 1)
+	send(901, false, 0)
+	send(902, false, 1)
+	// A Lost answer to 900 would be queued before 902's.
+	got := make(map[uint64]wire.Status)
+	for len(got) < 2 {
+		r := h.result(t)
+		got[r.Task] = r.Status
+	}
+	if len(got) != 2 || got[901] != wire.StatusOK || got[902] != wire.StatusLost {
+		t.Errorf("results %v, want 901 ok and the direct 902 lost, nothing for the balanced 900", got)
+	}
+}

@@ -754,6 +754,9 @@ func (h *Hub) queueStatus() *wire.QueryReply {
 }
 
 func (h *Hub) shutdownEngines(ids []int) *wire.QueryReply {
+	// No task goes to them meanwhile: their daemon would answer it Lost,
+	// and the scheduler could not retry it.
+	h.sched.leave(ids)
 	h.control(wire.Control{Op: wire.OpShutdown}, ids)
 	h.mu.Lock()
 	var gone []wire.EngineInfo

@@ -42,6 +42,7 @@ type lbEngine struct {
 	revoking bool
 	asked    time.Time // when its tasks were last asked back
 	busy     int       // work it reported beyond our tasks (heartbeats)
+	leaving  bool      // being shut down: it takes no more tasks
 }
 
 // askEvery bounds how often one engine is asked for its tasks back.
@@ -194,6 +195,19 @@ func (s *scheduler) removeEngines(ids []int) {
 		s.fail(t, wire.StatusAborted, wire.TaskAborted, "aborted (its engine was lost as the abort reached it)")
 	}
 	s.wake()
+}
+
+// leave stops giving tasks to engines ids (every engine when empty),
+// which are being shut down; removeEngines then retries or fails the
+// tasks they hold.
+func (s *scheduler) leave(ids []int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, e := range s.engines {
+		if len(ids) == 0 || slices.Contains(ids, id) {
+			e.leaving = true
+		}
+	}
 }
 
 // observe records what engines reported in a heartbeat: work beyond the
@@ -564,6 +578,9 @@ func (s *scheduler) view() []sched.Engine {
 	now := time.Now()
 	for _, id := range s.order {
 		e := s.engines[id]
+		if e.leaving {
+			continue
+		}
 		out = append(out, sched.Engine{ID: id, InFlight: len(e.inflight), Oldest: e.progress,
 			Asked: e.revoking || now.Sub(e.asked) < askEvery, Busy: e.busy})
 	}

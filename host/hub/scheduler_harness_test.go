@@ -254,6 +254,19 @@ func TestSchedulerAbortOfATaskComingBack(t *testing.T) {
 	}
 }
 
+// TestSchedulerNothingToALeavingEngine: an engine being shut down takes
+// no more tasks (its daemon would answer them Lost, unretried).
+func TestSchedulerNothingToALeavingEngine(t *testing.T) {
+	h := newHarness(t, sched.Policy{Prefetch: 4, Slow: time.Hour})
+	h.s.addEngines("a", []int{0, 1})
+	h.s.leave([]int{0})
+	h.submit(tasks(1, 4, 0)...)
+	h.s.dispatch()
+	if got, _ := h.take(); len(got[0]) != 0 || !slices.Equal(got[1], []uint64{1, 2, 3, 4}) {
+		t.Errorf("engine 0 leaving: dispatched %v, want tasks 1-4 on engine 1 only", got)
+	}
+}
+
 // TestSchedulerRefusesTasksOfAnotherClient: a submission's tasks belong
 // to its proven sender (the subject's last token). Tasks another client
 // sends under client c's id are refused, so they neither run for c nor
