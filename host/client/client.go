@@ -58,6 +58,7 @@ type Client struct {
 	// the client catches up after nats.go dropped some of them.
 	sub     *nats.Subscription
 	slowing atomic.Bool
+	fences  fences // markers sent through sub (fence.go)
 
 	mu      sync.Mutex
 	pending map[uint64]*pendingTask

@@ -76,6 +76,8 @@ func (c *Client) route(m *nats.Msg) {
 		c.onOutput(m)
 	case kind == "a" && daemon == "":
 		c.out.OnAck(m)
+	case kind == "f" && daemon == "":
+		c.onFence(m)
 	}
 }
 

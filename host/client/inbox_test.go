@@ -119,3 +119,90 @@ func TestSlowConsumerBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestRecoveryHandlesItsBacklogFirst: when the client recovers (after a
+// reconnection or a slow-consumer drop), a direct task whose result still
+// waits in its subscription, behind output the client has not written
+// yet, is not taken for lost: the client handles what it received first
+// (a fence through its own subscription), and asks no daemon for it.
+func TestRecoveryHandlesItsBacklogFirst(t *testing.T) {
+	h := startTestHub(t, engineA)
+	asked := make(chan []uint64, 4)
+	sub, err := h.daemon.Subscribe(wire.DaemonControlFrom(engineA.Daemon, "*"), func(m *nats.Msg) {
+		var c wire.Control
+		if wire.UnmarshalMsg(m.Data, &c) == nil && c.Op == wire.OpResend {
+			asked <- c.Tasks
+			data, _ := wire.MarshalMsg(&wire.ControlReply{Known: c.Tasks})
+			m.Respond(data)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	h.daemon.Flush()
+	out := &gateWriter{open: make(chan struct{})}
+	nc, err := nats.Connect(h.ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Connect(context.Background(), nc, Config{Output: out}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	gateOpen := false
+	t.Cleanup(func() {
+		if !gateOpen {
+			close(out.open)
+		}
+	})
+	task := c.NextID()
+	s := newSink(nil)
+	if err := c.Track(task, s, map[int]int{0: 0}, false); err != nil {
+		t.Fatal(err)
+	}
+	publish(t, h.daemon, wire.ClientOutputFrom(c.ID(), engineA.Daemon), &wire.Output{Task: task, Engine: 0, Host: "a", Text: "blocks\n"})
+	publish(t, h.daemon, wire.ClientResultsFrom(c.ID(), engineA.Daemon), &wire.Results{Results: []wire.Result{{Task: task, Engine: 0, Status: wire.StatusOK, Value: []byte("v")}}})
+	h.daemon.Flush()
+	startest.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
+		if n, _, _ := c.sub.Pending(); n < 2 {
+			return fmt.Errorf("the result is not waiting behind the blocked output yet (%d pending)", n)
+		}
+		return nil
+	})
+	recovered := make(chan struct{})
+	go func() {
+		c.recoverLost(false)
+		close(recovered)
+	}()
+	// Recovery sends its fence and waits for it, behind the result: then
+	// the output may be written. Pending counts the message being handled
+	// (the blocked output) too.
+	startest.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
+		select {
+		case ids := <-asked:
+			t.Fatalf("recovery asked the daemon for %v while the result of task %d waited to be handled", ids, task)
+		default:
+		}
+		if n, _, _ := c.sub.Pending(); n < 3 {
+			return fmt.Errorf("no fence waiting behind the result (%d pending)", n)
+		}
+		return nil
+	})
+	close(out.open)
+	gateOpen = true
+	select {
+	case <-recovered:
+	case <-time.After(30 * time.Second):
+		t.Fatal("recovery did not end within 30s of the backlog being handled")
+	}
+	if s.count() != 1 {
+		t.Errorf("the task whose result waited: %d results, want 1", s.count())
+	}
+	select {
+	case ids := <-asked:
+		t.Errorf("recovery asked the daemon for %v, want nothing: the result was handled", ids)
+	default:
+	}
+}

@@ -113,6 +113,15 @@ func (c *Client) recover() { c.recoverLost(true) }
 // dropped after it finished runs a second time (the scheduler keeps no
 // record of finished ones).
 func (c *Client) recoverLost(withDetached bool) {
+	// The results that wait in the client's subscription are not lost:
+	// handle them first, or their tasks would be sent again and run
+	// twice. Handling a full backlog (DefaultMaxPendingBytes) takes
+	// seconds, not fenceWait.
+	fctx, fcancel := context.WithTimeout(context.Background(), fenceWait)
+	if err := c.fence(fctx); err != nil {
+		c.log.Warn("recover lost results", "err", err)
+	}
+	fcancel()
 	ctx, cancel := context.WithTimeout(context.Background(), DefaultWait)
 	defer cancel()
 	if _, err := c.refresh(ctx); err != nil {

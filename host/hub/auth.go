@@ -223,7 +223,7 @@ func addr(c server.ClientAuthentication) string {
 func clientPermissions(id string) *server.Permissions {
 	return &server.Permissions{
 		Publish: allow(wire.SubjectQuery, wire.SubmitFrom(id), wire.SchedControlFrom(id), wire.SubjectJobs, wire.RecordsFrom(id),
-			wire.DaemonTasksFrom("*", id), wire.DaemonControlFrom("*", id), wire.DaemonAcks("*"),
+			wire.DaemonTasksFrom("*", id), wire.DaemonControlFrom("*", id), wire.DaemonAcks("*"), wire.ClientFence(id),
 			// Acknowledgements of the parts of large detached results the
 			// hub sends (safe: the hub heeds only acks of its own random
 			// stream ids).

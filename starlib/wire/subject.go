@@ -146,7 +146,7 @@ func ClientOutput(c string) string { return clientPrefix + c + ".o" }
 func ClientOutputFrom(c, d string) string { return clientPrefix + c + ".o." + d }
 
 // ClientSubject splits a subject of client c's (under ClientAll(c)) into
-// its kind ("r", "o" or "a") and its sending daemon ("" when the hub or
+// its kind ("r", "o", "a" or "f") and its sending daemon ("" when the hub or
 // the client itself sent it).
 func ClientSubject(subj string) (kind, daemon string) {
 	rest, ok := strings.CutPrefix(subj, clientPrefix)
@@ -162,6 +162,11 @@ func ClientSubject(subj string) (kind, daemon string) {
 	}
 	return "", ""
 }
+
+// ClientFence is the subject on which client c sends itself a marker
+// through its own subscription: once it is handled, so is everything the
+// subscription received before it. Only c may publish on it.
+func ClientFence(c string) string { return clientPrefix + c + ".f" }
 
 // ClientAcks is the subject on which client c receives chunk acknowledgements.
 func ClientAcks(c string) string { return clientPrefix + c + ".a" }
