@@ -10,6 +10,7 @@ func TestClientSubject(t *testing.T) {
 		{ClientResultsFrom("C1", "D1"), "r", "D1"},
 		{ClientOutputFrom("C1", "D1"), "o", "D1"},
 		{ClientAcks("C1"), "a", ""},
+		{ClientFence("C1"), "f", ""},
 		{"pirun.c.C1", "", ""},
 		{"pirun.c.C1.r.D1.x", "", ""},
 		{DaemonTasks("D1"), "", ""},
