@@ -103,6 +103,9 @@ type pendingTask struct {
 	// watch: another client's detached task whose results this client
 	// fetches (FetchResults); it never aborts or resubmits it.
 	watch bool
+	// gone: engine → daemon of its engines the hub said are gone, whose
+	// results sent before may still come (failEngines).
+	gone map[int]string
 }
 
 // Connect makes a Client on the connection nc, which it owns from now on.
@@ -268,11 +271,9 @@ func (c *Client) onEvent(m *nats.Msg) {
 		c.log.Warn("drop a malformed event", "err", err)
 		return
 	}
-	var gone []int
-	for _, e := range ev.Engines {
-		if ev.Kind != wire.EventJoined {
-			gone = append(gone, e.ID)
-		}
+	var gone []wire.EngineInfo
+	if ev.Kind != wire.EventJoined {
+		gone = ev.Engines
 	}
 	c.mu.Lock()
 	if ev.Epoch == 0 || ev.Epoch > c.epoch { // else the roster already reflects it
@@ -299,26 +300,63 @@ func (c *Client) onEvent(m *nats.Msg) {
 	}
 }
 
-// failEngines fails the pending direct tasks of lost engines.
-func (c *Client) failEngines(ids []int, why string) {
+// failEngines fails the pending direct tasks of engines that are gone.
+// Results their daemons sent before may still wait in the client's
+// subscription (the hub's event comes on another): it handles those
+// first (a fence), taking them from the engines' daemons although the
+// roster no longer has them, and fails the tasks still pending after.
+func (c *Client) failEngines(engines []wire.EngineInfo, why string) {
+	type slot struct {
+		p      *pendingTask
+		id     uint64
+		engine int
+	}
+	var lost []slot
 	c.mu.Lock()
-	var fails []func()
-	for tid, p := range c.pending {
+	for id, p := range c.pending {
 		if p.lb {
 			continue // the hub's scheduler retries or fails those
 		}
-		for engine := range p.slots {
-			if slices.Contains(ids, engine) {
-				r := wire.Result{Task: tid, Engine: engine, Status: wire.StatusLost,
-					Err: &wire.Error{Type: wire.EngineError, Message: fmt.Sprintf("engine %d %s while the task was queued or running", engine, why)}}
-				fails = append(fails, c.deliverLocked(r))
+		for _, e := range engines {
+			if _, ok := p.slots[e.ID]; ok {
+				if p.gone == nil {
+					p.gone = make(map[int]string)
+				}
+				p.gone[e.ID] = e.Daemon
+				lost = append(lost, slot{p, id, e.ID})
 			}
 		}
 	}
 	c.mu.Unlock()
-	for _, f := range fails {
-		f()
+	if len(lost) == 0 {
+		return
 	}
+	// Not on the event handler's goroutine, which must not wait; it ends
+	// at once when the client closes.
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), fenceWait)
+		if err := c.fence(ctx); err != nil {
+			c.log.Debug("fail the tasks of engines gone", "err", err)
+		}
+		cancel()
+		c.mu.Lock()
+		var fails []func()
+		for _, s := range lost {
+			if _, ok := s.p.slots[s.engine]; !ok || c.pending[s.id] != s.p {
+				continue // its result came
+			}
+			r := wire.Result{Task: s.id, Engine: s.engine, Status: wire.StatusLost,
+				Err: &wire.Error{Type: wire.EngineError, Message: fmt.Sprintf("engine %d %s while the task was queued or running", s.engine, why)}}
+			if f := c.deliverLocked(r); f != nil {
+				fails = append(fails, f)
+			}
+		}
+		c.refillLocked()
+		c.mu.Unlock()
+		for _, f := range fails {
+			f()
+		}
+	}()
 }
 
 // sender returns the daemon that sent m: the last token of a subject of
@@ -404,7 +442,7 @@ func (c *Client) deliver(rs []wire.Result, daemon string) {
 		if p := c.pending[r.Task]; daemon != "" && p != nil {
 			// A load-balanced task may run on an engine whose joining the
 			// client has not heard of yet.
-			if e, ok := c.roster[r.Engine]; (ok || !p.lb) && e.Daemon != daemon {
+			if e, ok := c.roster[r.Engine]; (ok || !p.lb) && e.Daemon != daemon && p.gone[r.Engine] != daemon {
 				c.log.Warn("drop a result from a daemon the task was not given to", "task", r.Task, "engine", r.Engine, "daemon", daemon)
 				continue
 			}

@@ -76,9 +76,11 @@ func TestSlowConsumerBytes(t *testing.T) {
 	for i := range 40 { // 2.5 MiB of prints, then the result
 		publish(t, h.daemon, wire.ClientOutputFrom(c.ID(), engineA.Daemon), &wire.Output{Task: task, Engine: 0, Host: "a", Text: fmt.Sprint(i) + line})
 	}
-	// The result is larger than a print: it cannot fit in the room the
-	// prints left below the bound, so it is dropped too.
-	big := []byte(strings.Repeat("v", 70<<10))
+	// The result is nearly the bound on its own (and under the test
+	// server's 1 MiB payload limit): it is dropped whatever room the
+	// prints left. (The client handles what it had received before it
+	// asks again, so a result that only waited would need no asking.)
+	big := []byte(strings.Repeat("v", 900<<10))
 	publish(t, h.daemon, wire.ClientResultsFrom(c.ID(), engineA.Daemon), &wire.Results{Results: []wire.Result{{Task: task, Engine: 0, Status: wire.StatusOK, Value: big}}})
 	h.daemon.Flush()
 	// Every message arrived: the first print blocks the handler, the
@@ -204,5 +206,70 @@ func TestRecoveryHandlesItsBacklogFirst(t *testing.T) {
 	case ids := <-asked:
 		t.Errorf("recovery asked the daemon for %v, want nothing: the result was handled", ids)
 	default:
+	}
+}
+
+// TestEngineLostAfterItsResult: a daemon sends a result and dies; the
+// hub's event of its engine's loss comes on another subscription, while
+// the result still waits behind output the client has not written. The
+// task gets its result, not a failure: the client handles what it had
+// received before failing the lost engine's tasks.
+func TestEngineLostAfterItsResult(t *testing.T) {
+	h := startTestHub(t, engineA)
+	out := &gateWriter{open: make(chan struct{})}
+	nc, err := nats.Connect(h.ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Connect(context.Background(), nc, Config{Output: out}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	gateOpen := false
+	t.Cleanup(func() {
+		if !gateOpen {
+			close(out.open)
+		}
+	})
+	done, lost := c.NextID(), c.NextID()
+	s, l := newSink(nil), newSink(nil)
+	for id, sk := range map[uint64]*sink{done: s, lost: l} {
+		if err := c.Track(id, sk, map[int]int{0: 0}, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	publish(t, h.daemon, wire.ClientOutputFrom(c.ID(), engineA.Daemon), &wire.Output{Task: done, Engine: 0, Host: "a", Text: "blocks\n"})
+	publish(t, h.daemon, wire.ClientResultsFrom(c.ID(), engineA.Daemon), &wire.Results{Results: []wire.Result{{Task: done, Engine: 0, Status: wire.StatusOK, Value: []byte("v")}}})
+	h.daemon.Flush()
+	startest.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
+		if n, _, _ := c.sub.Pending(); n < 2 { // the blocked output and the result
+			return fmt.Errorf("the result is not waiting behind the blocked output yet (%d pending)", n)
+		}
+		return nil
+	})
+	h.event(t, wire.EventLost, engineA)
+	startest.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
+		if s.count() != 0 {
+			t.Fatalf("the task whose result waited was failed: %+v", s.results[0])
+		}
+		if n, _, _ := c.sub.Pending(); n < 3 {
+			return fmt.Errorf("no fence waiting behind the result (%d pending)", n)
+		}
+		return nil
+	})
+	close(out.open)
+	gateOpen = true
+	startest.CheckFor(t, 20*time.Second, 10*time.Millisecond, func() error {
+		if s.count() != 1 || l.count() != 1 {
+			return fmt.Errorf("%d and %d results, want one each", s.count(), l.count())
+		}
+		return nil
+	})
+	if r := s.results[0]; r.Status != wire.StatusOK {
+		t.Errorf("the task whose result came before the loss: %v %+v, want ok", r.Status, r.Err)
+	}
+	if r := l.results[0]; r.Status != wire.StatusLost || !strings.Contains(r.Err.Message, "engine 0 died or was lost") {
+		t.Errorf("the task without a result: %v %+v, want lost", r.Status, r.Err)
 	}
 }
