@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -434,25 +435,42 @@ func (h *Hub) onRegister(m *nats.Msg) {
 		h.respond(m, &wire.Registered{HubID: h.id, Error: fmt.Sprintf("bad registration: %d engines from daemon %q", req.Engines, req.Daemon)})
 		return
 	}
-	ids, infos, epoch := h.register(req)
-	h.dash.joined(ids)
-	h.log.Info("engines joined", "ids", ids, "host", req.Host, "pid", req.PID, "arch", arch(req))
+	ids, infos, epoch, same := h.register(req)
+	if same {
+		h.log.Debug("a registration repeated on the same connection", "ids", ids, "host", req.Host)
+	} else {
+		h.dash.joined(ids)
+		h.log.Info("engines joined", "ids", ids, "host", req.Host, "pid", req.PID, "arch", arch(req))
+	}
 	h.respond(m, &wire.Registered{HubID: h.id, IDs: ids, Heartbeat: int64(h.cfg.Heartbeat),
 		Protocol: wire.ProtocolVersion, Version: h.cfg.Version})
-	h.publish(wire.SubjectEvents, &wire.Event{Kind: wire.EventJoined, Engines: infos, Epoch: epoch})
+	if !same {
+		h.publish(wire.SubjectEvents, &wire.Event{Kind: wire.EventJoined, Engines: infos, Epoch: epoch})
+	}
 }
 
 // register records a daemon and assigns its engine ids, reusing the ids
 // it reclaims when they are free.
-func (h *Hub) register(req wire.Register) ([]int, []wire.EngineInfo, uint64) {
+//
+// A registration from the connection the daemon is registered on, for
+// the ids it has, is a repeat (the hub asked it to register while its
+// first registration was on its way): it changes nothing and reports
+// same; dropping the daemon would fail or retry the tasks it holds.
+func (h *Hub) register(req wire.Register) (ids []int, infos []wire.EngineInfo, epoch uint64, same bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if old := h.daemons[req.Daemon]; old != nil && req.ConnID != 0 && old.reg.ConnID == req.ConnID && slices.Equal(old.ids, req.Reclaim) {
+		old.lastSeen = time.Now()
+		for _, id := range old.ids {
+			infos = append(infos, h.engines[id].info)
+		}
+		return old.ids, infos, h.epoch, true
+	}
 	h.epoch++
 	if old := h.daemons[req.Daemon]; old != nil {
 		h.dropLocked(old)
 	}
 	d := &daemonEntry{reg: req, lastSeen: time.Now()}
-	var infos []wire.EngineInfo
 	for i := range req.Engines {
 		id := -1
 		if i < len(req.Reclaim) && req.Reclaim[i] >= 0 && h.engines[req.Reclaim[i]] == nil {
@@ -473,7 +491,7 @@ func (h *Hub) register(req wire.Register) ([]int, []wire.EngineInfo, uint64) {
 	h.daemons[req.Daemon] = d
 	h.sched.addEngines(req.Daemon, d.ids)
 	h.saveRegistryLocked()
-	return d.ids, infos, h.epoch
+	return d.ids, infos, h.epoch, false
 }
 
 func arch(r wire.Register) string {

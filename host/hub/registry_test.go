@@ -70,3 +70,31 @@ func TestRegistryOfAnotherHubIgnored(t *testing.T) {
 		h.Shutdown()
 	}
 }
+
+// TestRegistrationRepeated: a daemon registering again on the connection
+// it is registered on, for the ids it has (the hub asked it to while its
+// first registration was on its way), changes nothing: its tasks in
+// flight stay where they are. From another connection it is a new
+// registration.
+func TestRegistrationRepeated(t *testing.T) {
+	h := startRegistryHub(t, nil, "hub-repeat", filepath.Join(t.TempDir(), "registry.json"))
+	defer h.Shutdown()
+	req := wire.Register{Protocol: wire.ProtocolVersion, Daemon: "d1", Engines: 2, ConnID: 7}
+	ids, _, epoch, same := h.register(req)
+	if same || len(ids) != 2 {
+		t.Fatalf("first registration: ids %v, same %v", ids, same)
+	}
+	h.sched.submitForTest(t, "c", 1)
+	req.Reclaim = ids
+	again, infos, epoch2, same := h.register(req)
+	if !same || !slices.Equal(again, ids) || epoch2 != epoch || len(infos) != 2 {
+		t.Errorf("the same registration repeated: ids %v same %v epoch %d (was %d), want %v unchanged", again, same, epoch2, epoch, ids)
+	}
+	if n := h.sched.inflightForTest(); n != 1 {
+		t.Errorf("after a repeated registration the scheduler holds %d tasks on engines, want 1", n)
+	}
+	req.ConnID = 8
+	if _, _, epoch3, same := h.register(req); same || epoch3 == epoch {
+		t.Errorf("a registration from another connection: same %v, epoch %d (was %d); want a new registration", same, epoch3, epoch)
+	}
+}

@@ -417,3 +417,32 @@ func TestSchedulerDetachedAbortOnlyByOwner(t *testing.T) {
 		t.Errorf("aborts of running detached tasks sent to the daemon: %+v, want only the owner's, of task 6", aborts)
 	}
 }
+
+// submitForTest queues n tasks of client and waits until the running
+// scheduler gave them to engines.
+func (s *scheduler) submitForTest(t *testing.T, client string, n int) {
+	t.Helper()
+	var b wire.Batch
+	for i := range n {
+		b.Tasks = append(b.Tasks, wire.Task{ID: uint64(1000 + i), Client: client, Kind: wire.KindApply})
+	}
+	s.enqueue(b)
+	deadline := time.Now().Add(10 * time.Second)
+	for s.inflightForTest() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("the scheduler gave %d of %d tasks to engines within 10s", s.inflightForTest(), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// inflightForTest counts the tasks given to engines.
+func (s *scheduler) inflightForTest() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, e := range s.engines {
+		n += len(e.inflight)
+	}
+	return n
+}
