@@ -59,6 +59,8 @@ type Client struct {
 	sub     *nats.Subscription
 	slowing atomic.Bool
 	fences  fences // markers sent through sub (fence.go)
+	// reconnects counts reconnections to the hub (reconnect.go).
+	reconnects atomic.Uint64
 
 	mu      sync.Mutex
 	pending map[uint64]*pendingTask
@@ -735,7 +737,11 @@ func (c *Client) SubmitBalanced(ctx context.Context, tasks []wire.Task, bundle [
 	if n == 0 {
 		return nil
 	}
+	since := c.reconnects.Load() // they are held: a reconnection from now submits them again
 	err := c.sendBalanced(ctx, tasks[:n], bundle)
+	if err != nil && ctx.Err() == nil && !c.sendFailed(since) {
+		return nil // submitted again once the hub is back (reconnect.go)
+	}
 	if err != nil {
 		c.mu.Lock()
 		for _, t := range tasks[:n] {
@@ -796,7 +802,8 @@ func (c *Client) sendWindow() {
 		if len(run.tasks) == 0 {
 			continue
 		}
-		if err := c.sendBalanced(ctx, run.tasks, run.bundle); err != nil && !c.hubAway() {
+		since := c.reconnects.Load() // they are held: a reconnection from now submits them again
+		if err := c.sendBalanced(ctx, run.tasks, run.bundle); err != nil && c.sendFailed(since) {
 			c.failUnsent(run.tasks, err)
 		} // else they are submitted again once the hub is back (reconnect.go)
 	}

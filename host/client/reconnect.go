@@ -72,6 +72,7 @@ func (c *Client) watchConnection() {
 		c.life.mu.Lock()
 		c.life.away = false
 		c.life.mu.Unlock()
+		c.reconnects.Add(1)
 		c.say("pirun: reconnected to the hub")
 		select {
 		case <-c.closed:
@@ -80,6 +81,14 @@ func (c *Client) watchConnection() {
 		}
 		c.wg.Go(c.recover)
 	})
+}
+
+// sendFailed reports whether a send that began when the client had
+// reconnected since reconnects times failed for good: not when the hub is
+// away now or the client reconnected since, for then recover submits the
+// held tasks again (they may run, and a failure would be false).
+func (c *Client) sendFailed(since uint64) bool {
+	return !c.hubAway() && c.reconnects.Load() == since
 }
 
 // hubAway reports whether the hub is unreachable now.
