@@ -1,10 +1,12 @@
 package engine
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/pirun-dev/pirun/starlib/startest"
 	"github.com/pirun-dev/pirun/starlib/wire"
 )
 
@@ -34,7 +36,14 @@ func TestDetachedAbortOnlyByOwner(t *testing.T) {
 	send(7, "time.sleep(0.3)")
 	send(8, "time.sleep(60)")
 	send(9, "x = 1")
-	waitBusy(t, d.engine(0), -1)
+	startest.CheckFor(t, 10*time.Second, 5*time.Millisecond, func() error {
+		held := map[uint64]bool{8: false, 9: false}
+		d.engine(0).holds(wire.DetachedClient, "A", held)
+		if !held[8] || !held[9] {
+			return fmt.Errorf("engine 0 holds %v of tasks 8 and 9, want both", held)
+		}
+		return nil
+	})
 	if r := abort("B", 8, 9); !strings.Contains(r.Error, "refused") || !strings.Contains(r.Error, "2 of the tasks") {
 		t.Errorf("client B aborting client A's detached tasks: reply %+v, want refused for 2 tasks", r)
 	}
