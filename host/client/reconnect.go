@@ -131,17 +131,38 @@ func (c *Client) recoverLost(withDetached bool) {
 		c.log.Warn("recover lost results", "err", err)
 	}
 	fcancel()
+	c.awaitHub()
 	ctx, cancel := context.WithTimeout(context.Background(), DefaultWait)
 	defer cancel()
-	if _, err := c.refresh(ctx); err != nil {
-		c.log.Warn("refresh the engines after reconnecting", "err", err)
-	}
 	c.resubmit(ctx, withDetached)
 	if withDetached {
 		c.announceDetached()
 	}
 	c.askResend(nil)
 	c.askDetached(ctx)
+}
+
+// awaitHub refreshes the roster, asking until the hub answers (for at
+// most DefaultWait): a hub that restarts subscribes a moment after it
+// accepts connections, and what the client sent again before then would
+// be lost.
+func (c *Client) awaitHub() {
+	ctx, cancel := context.WithTimeout(context.Background(), DefaultWait)
+	defer cancel()
+	for {
+		_, err := c.refresh(ctx)
+		if err == nil {
+			return
+		}
+		select {
+		case <-time.After(100 * time.Millisecond):
+		case <-ctx.Done():
+			c.log.Warn("refresh the engines after reconnecting", "err", err)
+			return
+		case <-c.closed:
+			return
+		}
+	}
 }
 
 // resubmit sends the hub again every load-balanced task this client has

@@ -180,6 +180,12 @@ func (h *Hub) ID() string { return h.id }
 // Start starts the NATS server and the hub's services. It returns once
 // clients can connect, or shuts everything down and returns an error.
 func (h *Hub) Start() error {
+	// The records are read before the server accepts anyone: no handler
+	// may touch them while they load, and a client reconnecting after a
+	// restart must find the hub listening to what it sends again.
+	if err := h.loadRecords(); err != nil {
+		return err
+	}
 	opts := h.serverOptions()
 	ns, err := server.NewServer(opts)
 	if err != nil {
@@ -206,12 +212,6 @@ func (h *Hub) Start() error {
 			h.Shutdown()
 			return fmt.Errorf("start hub: %w", err)
 		}
-	}
-	// The records are read before any handler can touch them (a client
-	// reconnecting at once after a restart reports its tasks).
-	if err := h.loadRecords(); err != nil {
-		h.Shutdown()
-		return err
 	}
 	if err := h.subscribe(); err != nil {
 		h.Shutdown()
