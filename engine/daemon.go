@@ -112,6 +112,7 @@ type Daemon struct {
 	stopped chan struct{} // closed when every engine was shut down
 	cancels map[int]context.CancelCauseFunc
 	aborted map[abortKey]time.Time // aborts that arrived before their task
+	shut    []int                  // engines it shut down
 	seen    seen                   // the direct tasks received (seen.go)
 }
 
@@ -260,6 +261,9 @@ func (d *Daemon) register(ctx context.Context, reclaim []int) ([]int, error) {
 	req := &wire.Register{Protocol: wire.ProtocolVersion, Version: d.cfg.Version, GOOS: runtime.GOOS,
 		GOARCH: runtime.GOARCH, GOARM: d.cfg.GOARM, Host: d.host, PID: os.Getpid(), Name: d.name,
 		Daemon: d.id, Engines: d.cfg.Engines, Reclaim: reclaim, Started: time.Now().UnixNano()}
+	if reclaim != nil {
+		req.Engines = len(reclaim) // the engines it still runs: some may have been shut down
+	}
 	if cid, err := d.nc.GetClientID(); err == nil {
 		req.ConnID = cid
 	}
@@ -287,8 +291,8 @@ func (d *Daemon) register(ctx context.Context, reclaim []int) ([]int, error) {
 	if reply.Error != "" {
 		return nil, &RegisterError{Msg: "the hub refused this engine: " + reply.Error}
 	}
-	if len(reply.IDs) != d.cfg.Engines {
-		return nil, fmt.Errorf("register with the hub: asked for %d engine ids, got %d", d.cfg.Engines, len(reply.IDs))
+	if len(reply.IDs) != req.Engines {
+		return nil, fmt.Errorf("register with the hub: asked for %d engine ids, got %d", req.Engines, len(reply.IDs))
 	}
 	d.log.Info("registered", "engines", reply.IDs, "hub", reply.HubID)
 	return reply.IDs, nil
@@ -322,6 +326,13 @@ func (d *Daemon) onReconnect(*nats.Conn) {
 			d.cfg.OnRegistered(got, true)
 		}
 	}()
+}
+
+// wasShutDown reports whether this daemon ran engine id and shut it down.
+func (d *Daemon) wasShutDown(id int) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return slices.Contains(d.shut, id)
 }
 
 // ids returns the engine ids in order; d.mu must be held.
@@ -475,7 +486,7 @@ func (d *Daemon) onTasks(m *nats.Msg) {
 // its engine gone.
 func (d *Daemon) take(t *wire.Task, id int, bundle []byte) {
 	e := d.engine(id)
-	if e == nil && t.Balanced {
+	if e == nil && t.Balanced && d.wasShutDown(id) {
 		return // shut down as it came: the hub's scheduler retries or fails it
 	}
 	if e == nil {
@@ -700,6 +711,7 @@ func (d *Daemon) shutdown(ids []int) {
 			cancel(errShutdown)
 			delete(d.cancels, id)
 			delete(d.engines, id)
+			d.shut = append(d.shut, id)
 		}
 	}
 	if len(d.engines) == 0 {

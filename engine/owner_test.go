@@ -132,7 +132,8 @@ func TestDetachedResultsSentAgainAfterRegistering(t *testing.T) {
 // TestBalancedTaskToAGoneEngine: a load-balanced task that reaches an
 // engine already shut down is left to the hub's scheduler, which retries
 // or fails it when it removes the engine; the daemon does not answer it
-// Lost, which would end it unretried. A direct task is answered.
+// Lost, which would end it unretried. A direct task is answered, and so
+// is a load-balanced one for an engine the daemon never ran.
 func TestBalancedTaskToAGoneEngine(t *testing.T) {
 	h, d := startDaemon(t, Config{Engines: 2})
 	h.control(t, d, wire.SenderHub, wire.Control{Op: wire.OpShutdown, Engines: []int{1}})
@@ -147,13 +148,14 @@ func TestBalancedTaskToAGoneEngine(t *testing.T) {
 	send(900, true, 1)
 	send(901, false, 0)
 	send(902, false, 1)
+	send(903, true, 7) // an engine it never ran: answered, or it would wait for ever
 	// A Lost answer to 900 would be queued before 902's.
 	got := make(map[uint64]wire.Status)
-	for len(got) < 2 {
+	for len(got) < 3 {
 		r := h.result(t)
 		got[r.Task] = r.Status
 	}
-	if len(got) != 2 || got[901] != wire.StatusOK || got[902] != wire.StatusLost {
-		t.Errorf("results %v, want 901 ok and the direct 902 lost, nothing for the balanced 900", got)
+	if len(got) != 3 || got[901] != wire.StatusOK || got[902] != wire.StatusLost || got[903] != wire.StatusLost {
+		t.Errorf("results %v, want 901 ok, the direct 902 and the balanced 903 (no such engine) lost, nothing for the balanced 900", got)
 	}
 }
