@@ -479,28 +479,13 @@ func (s *scheduler) abortClient(client string) (queued, running int) {
 		}
 		return false
 	})
-	engines := make(map[string][]int) // daemon → engines
-	ids := make(map[string][]uint64)  // daemon → the tasks it runs
 	for _, t := range s.tasks {
-		if t.ref.Client != client {
-			continue
-		}
-		running++
-		// Not run elsewhere if it comes back, and aborted by id too: a
-		// task on its way to its daemon may arrive after the daemon
-		// aborted the client's tasks, and is then found in its memory.
-		t.aborting = true
-		if e := s.engines[t.engine]; e != nil {
-			if !slices.Contains(engines[e.daemon], e.id) {
-				engines[e.daemon] = append(engines[e.daemon], e.id)
-			}
-			ids[e.daemon] = append(ids[e.daemon], t.ref.ID)
+		if t.ref.Client == client {
+			running++
+			t.aborting = true // its daemon aborts it (OpAbortClient): given back, it does not run elsewhere
 		}
 	}
 	s.mu.Unlock()
-	for d, engines := range engines {
-		s.out.publish(wire.DaemonControlFrom(d, wire.SenderHub), &wire.Control{Op: wire.OpAbort, Client: client, Tasks: ids[d], Engines: engines})
-	}
 	return queued, running
 }
 
