@@ -617,17 +617,31 @@ func (d *Daemon) onControl(m *nats.Msg) {
 func (d *Daemon) abort(c wire.Control, by string) (refused int) {
 	found := make(map[uint64]bool)
 	all := true
+	type removed struct {
+		e *Engine
+		t *wire.Task
+	}
+	var out []removed
 	d.intake.Lock()
-	defer d.intake.Unlock()
 	for _, id := range d.targets(c.Engines) {
 		if e := d.engine(id); e != nil {
-			all = e.abort(c.Client, by, c.Tasks, found) && all
+			had, ts := e.abort(c.Client, by, c.Tasks, found)
+			all = had && all
+			for _, t := range ts {
+				out = append(out, removed{e, t})
+			}
 		}
 	}
 	if !all {
 		// Some may still be on their way (aborts and tasks travel on
 		// separate subjects), or on their way to another of its engines.
 		d.remember(c.Client, by, c.Tasks)
+	}
+	d.intake.Unlock()
+	// Reported without intake: the publisher may be slow, and no task
+	// should wait for it to be taken in.
+	for _, r := range out {
+		d.pub.result(r.t, r.e.failed(r.t, wire.StatusAborted, wire.TaskAborted, "aborted before it started"))
 	}
 	for _, mine := range found {
 		if !mine {

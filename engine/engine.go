@@ -213,13 +213,13 @@ var errAborted = comm.ErrAborted
 // errShutdown is the cancellation cause of tasks of an engine shut down.
 var errShutdown = comm.ErrShutdown
 
-// abort removes the client's queued tasks among ids (reporting them as
-// aborted) and cancels the running one if it is among them, when by (""
-// for the hub) owns them. In found it notes each task id of client it
-// has: true when it was by's to abort, false when it is another client's
-// detached job, which it leaves alone. It reports whether it had every
-// task of ids.
-func (e *Engine) abort(client, by string, ids []uint64, found map[uint64]bool) (all bool) {
+// abort removes the client's queued tasks among ids and cancels the
+// running one if it is among them, when by ("" for the hub) owns them;
+// it returns the removed ones, for the caller to report aborted. In found
+// it notes each task id of client it has: true when it was by's to abort,
+// false when it is another client's detached job, which it leaves alone.
+// all reports whether it had every task of ids.
+func (e *Engine) abort(client, by string, ids []uint64, found map[uint64]bool) (all bool, removed []*wire.Task) {
 	mine := func(t *wire.Task) bool { return by == "" || t.OwnerID() == by }
 	n := 0
 	note := func(t *wire.Task) {
@@ -234,8 +234,8 @@ func (e *Engine) abort(client, by string, ids []uint64, found map[uint64]bool) (
 	}
 	note(e.running)
 	e.mu.Unlock()
-	e.abortWhere(func(t *wire.Task) bool { return t.Client == client && mine(t) && slices.Contains(ids, t.ID) })
-	return n >= len(ids)
+	removed, _ = e.removeWhere(func(t *wire.Task) bool { return t.Client == client && mine(t) && slices.Contains(ids, t.ID) })
+	return n >= len(ids), removed
 }
 
 // holds sets ids[id] for the ids among its keys of client's tasks, sent
@@ -260,8 +260,18 @@ func (e *Engine) holds(client, by string, ids map[uint64]bool) {
 // abortWhere aborts the queued and running tasks that match, and returns
 // them.
 func (e *Engine) abortWhere(match func(t *wire.Task) bool) []wire.TaskRef {
+	removed, found := e.removeWhere(match)
+	for _, t := range removed {
+		e.d.pub.result(t, e.failed(t, wire.StatusAborted, wire.TaskAborted, "aborted before it started"))
+	}
+	return found
+}
+
+// removeWhere removes the queued tasks that match and cancels the running
+// one if it matches (its worker reports it); it returns the removed ones,
+// which the caller reports, and the refs of all of them.
+func (e *Engine) removeWhere(match func(t *wire.Task) bool) (removed []*wire.Task, found []wire.TaskRef) {
 	e.mu.Lock()
-	var removed []*wire.Task
 	e.queue = slices.DeleteFunc(e.queue, func(j job) bool {
 		if match(j.task) {
 			removed = append(removed, j.task)
@@ -269,7 +279,6 @@ func (e *Engine) abortWhere(match func(t *wire.Task) bool) []wire.TaskRef {
 		}
 		return false
 	})
-	var found []wire.TaskRef
 	for _, t := range removed {
 		found = append(found, wire.TaskRef{Client: t.Client, ID: t.ID})
 	}
@@ -278,10 +287,7 @@ func (e *Engine) abortWhere(match func(t *wire.Task) bool) []wire.TaskRef {
 		found = append(found, wire.TaskRef{Client: e.running.Client, ID: e.running.ID})
 	}
 	e.mu.Unlock()
-	for _, t := range removed {
-		e.d.pub.result(t, e.failed(t, wire.StatusAborted, wire.TaskAborted, "aborted before it started"))
-	}
-	return found
+	return removed, found
 }
 
 // abortClient aborts every task of client, queued or running: its

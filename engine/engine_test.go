@@ -222,7 +222,7 @@ func TestAbortQueuedAndRunning(t *testing.T) {
 	queued := h.send(t, d, execute("x = 1"))
 	e := d.engine(0)
 	waitBusy(t, e, -1)
-	e.abort("c", "", []uint64{running, queued}, map[uint64]bool{})
+	d.abort(wire.Control{Op: wire.OpAbort, Client: "c", Tasks: []uint64{running, queued}}, "")
 	got := map[uint64]wire.Status{}
 	for range 2 {
 		r := h.result(t)
