@@ -341,6 +341,11 @@ func (c *Client) failEngines(engines []wire.EngineInfo, why string) {
 			c.log.Debug("fail the tasks of engines gone", "err", err)
 		}
 		cancel()
+		select {
+		case <-c.closed:
+			return // nobody waits for them any more
+		default:
+		}
 		c.mu.Lock()
 		var fails []func()
 		for _, s := range lost {
@@ -382,7 +387,7 @@ func (c *Client) onOutput(m *nats.Msg) {
 		return
 	}
 	var o wire.Output
-	if err := wire.UnmarshalMsg(data, &o); err == nil && c.sentBy(o.Engine, c.sender(m)) {
+	if err := wire.UnmarshalMsg(data, &o); err == nil && c.sentBy(o.Task, o.Engine, c.sender(m)) {
 		c.stream(o)
 	}
 }
@@ -405,12 +410,16 @@ func (c *Client) onResults(m *nats.Msg) {
 	c.deliver(rs.Results, c.sender(m))
 }
 
-// sentBy reports whether engine belongs to daemon in the roster.
-func (c *Client) sentBy(engine int, daemon string) bool {
+// sentBy reports whether engine belongs to daemon in the roster, or did
+// when the hub said it is gone and task was on it.
+func (c *Client) sentBy(task uint64, engine int, daemon string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.roster[engine]
-	return ok && e.Daemon == daemon
+	if e, ok := c.roster[engine]; ok && e.Daemon == daemon {
+		return true
+	}
+	p := c.pending[task] // an engine gone whose output and result may still come (failEngines)
+	return p != nil && p.gone[engine] == daemon && daemon != ""
 }
 
 // stream writes an engine's print output with its engine prefix.

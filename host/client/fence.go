@@ -20,8 +20,13 @@ import (
 	"github.com/pirun-dev/pirun/starlib/wire"
 )
 
-// fenceWait bounds how long recovery waits for the client's backlog.
-const fenceWait = 2 * time.Minute
+// fenceWait bounds how long recovery waits for the client's backlog;
+// fenceCheck is how often a fence looks for drops that may have taken
+// its marker.
+const (
+	fenceWait  = 2 * time.Minute
+	fenceCheck = 100 * time.Millisecond
+)
 
 // fences are the markers sent and not yet handled.
 type fences struct {
@@ -48,16 +53,27 @@ func (c *Client) fence(ctx context.Context) error {
 		delete(f.wait, seq)
 		f.mu.Unlock()
 	}()
+	dropped, _ := c.sub.Dropped()
 	if err := c.nc.Publish(wire.ClientFence(c.id), binary.BigEndian.AppendUint64(nil, seq)); err != nil {
 		return fmt.Errorf("fence: %w", err)
 	}
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("fence: the client's own marker did not come back: %w", context.Cause(ctx))
-	case <-c.closed:
-		return errors.New("fence: the client closed")
+	// The marker itself may be dropped (a slow consumer): then everything
+	// before it was handled or dropped too, which recovery deals with.
+	tick := time.NewTicker(fenceCheck)
+	defer tick.Stop()
+	for {
+		select {
+		case <-done:
+			return nil
+		case <-tick.C:
+			if n, err := c.sub.Dropped(); err != nil || n != dropped {
+				return errors.New("fence: messages were dropped meanwhile, the marker perhaps among them")
+			}
+		case <-ctx.Done():
+			return fmt.Errorf("fence: the client's own marker did not come back: %w", context.Cause(ctx))
+		case <-c.closed:
+			return errors.New("fence: the client closed")
+		}
 	}
 }
 

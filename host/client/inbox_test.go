@@ -240,10 +240,11 @@ func TestEngineLostAfterItsResult(t *testing.T) {
 		}
 	}
 	publish(t, h.daemon, wire.ClientOutputFrom(c.ID(), engineA.Daemon), &wire.Output{Task: done, Engine: 0, Host: "a", Text: "blocks\n"})
+	publish(t, h.daemon, wire.ClientOutputFrom(c.ID(), engineA.Daemon), &wire.Output{Task: done, Engine: 0, Host: "a", Text: "its last words\n"})
 	publish(t, h.daemon, wire.ClientResultsFrom(c.ID(), engineA.Daemon), &wire.Results{Results: []wire.Result{{Task: done, Engine: 0, Status: wire.StatusOK, Value: []byte("v")}}})
 	h.daemon.Flush()
 	startest.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
-		if n, _, _ := c.sub.Pending(); n < 2 { // the blocked output and the result
+		if n, _, _ := c.sub.Pending(); n < 3 { // the blocked output, the next and the result
 			return fmt.Errorf("the result is not waiting behind the blocked output yet (%d pending)", n)
 		}
 		return nil
@@ -253,7 +254,7 @@ func TestEngineLostAfterItsResult(t *testing.T) {
 		if s.count() != 0 {
 			t.Fatalf("the task whose result waited was failed: %+v", s.results[0])
 		}
-		if n, _, _ := c.sub.Pending(); n < 3 {
+		if n, _, _ := c.sub.Pending(); n < 4 {
 			return fmt.Errorf("no fence waiting behind the result (%d pending)", n)
 		}
 		return nil
@@ -268,6 +269,9 @@ func TestEngineLostAfterItsResult(t *testing.T) {
 	})
 	if r := s.results[0]; r.Status != wire.StatusOK {
 		t.Errorf("the task whose result came before the loss: %v %+v, want ok", r.Status, r.Err)
+	}
+	if got := out.w.String(); !strings.Contains(got, "its last words") {
+		t.Errorf("output %q: the lost engine's last print before its result is missing", got)
 	}
 	if r := l.results[0]; r.Status != wire.StatusLost || !strings.Contains(r.Err.Message, "engine 0 died or was lost") {
 		t.Errorf("the task without a result: %v %+v, want lost", r.Status, r.Err)
