@@ -123,9 +123,37 @@ func TestDetachedResultsSentAgainAfterRegistering(t *testing.T) {
 	if r := next("the task"); r.Task != 5 || r.Status != wire.StatusOK {
 		t.Fatalf("the detached task: %+v, want task 5 ok", r)
 	}
-	h.control(t, d, wire.SenderHub, wire.Control{Op: wire.OpRegister}) // the hub lost track of it
+	register := func() {
+		t.Helper()
+		h.control(t, d, wire.SenderHub, wire.Control{Op: wire.OpRegister}) // the hub lost track of it
+		select {
+		case <-h.daemon:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the daemon did not register again within 10s")
+		}
+	}
+	register()
 	if r := next("after registering again"); r.Task != 5 || r.Status != wire.StatusOK || r.Engine != 0 {
 		t.Errorf("after registering again: %+v, want task 5's result sent again", r)
+	}
+	// Only recent results go again: task 5's is now older than the last
+	// minute, task 6's is not (it would come after 5's).
+	d.pub.sent.mu.Lock()
+	for _, it := range d.pub.sent.items {
+		it[0].at = time.Now().Add(-2 * time.Minute).UnixNano()
+	}
+	d.pub.sent.mu.Unlock()
+	task.ID = 6
+	data, _ = wire.MarshalMsg(&wire.Batch{Tasks: []wire.Task{task}})
+	if err := h.nc.Publish(wire.DaemonTasksFrom(d.id, "A"), data); err != nil {
+		t.Fatal(err)
+	}
+	if r := next("task 6"); r.Task != 6 {
+		t.Fatalf("task 6: %+v", r)
+	}
+	register()
+	if r := next("after registering a second time"); r.Task != 6 {
+		t.Errorf("after registering a second time: task %d sent again, want only task 6 (5's is older than a minute)", r.Task)
 	}
 }
 
