@@ -500,6 +500,10 @@ func (d *Daemon) onTasks(m *nats.Msg) {
 	}
 }
 
+// testHookTake, when a test sets it, runs between an arriving task's
+// check against the remembered aborts and its queueing.
+var testHookTake func(t *wire.Task)
+
 // take queues t on engine id, or answers it: aborted before it came, or
 // its engine gone.
 func (d *Daemon) take(t *wire.Task, id int, bundle []byte) {
@@ -515,6 +519,9 @@ func (d *Daemon) take(t *wire.Task, id int, bundle []byte) {
 	}
 	d.intake.Lock()
 	aborted := d.wasAborted(t)
+	if testHookTake != nil {
+		testHookTake(t)
+	}
 	if !aborted {
 		e.enqueue(job{task: t, bundle: bundle})
 	}

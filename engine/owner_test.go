@@ -187,3 +187,37 @@ func TestBalancedTaskToAGoneEngine(t *testing.T) {
 		t.Errorf("results %v, want 901 ok, the direct 902 and the balanced 903 (no such engine) lost, nothing for the balanced 900", got)
 	}
 }
+
+// TestAbortBetweenCheckAndQueue: an abort that comes while an arriving
+// task has been checked against the remembered aborts but not yet queued
+// waits for it, finds it queued and aborts it. (Without the daemon's
+// intake lock it would find nothing, remember the id too late, and the
+// task would run: the test then sees no result within 60 s.)
+func TestAbortBetweenCheckAndQueue(t *testing.T) {
+	h, d := startDaemon(t, Config{Engines: 1})
+	const id = 4242
+	testHookTake = func(task *wire.Task) {
+		if task.ID != id {
+			return
+		}
+		done := make(chan struct{})
+		go func() {
+			d.abort(wire.Control{Op: wire.OpAbort, Client: "c", Tasks: []uint64{id}}, "")
+			close(done)
+		}()
+		select {
+		case <-done: // it did not wait: the bug
+		case <-time.After(200 * time.Millisecond): // it waits for the task to be queued
+		}
+	}
+	t.Cleanup(func() { testHookTake = nil })
+	task := execute("time.sleep(60)")
+	task.ID, task.Client, task.Targets = id, "c", []int{0}
+	data, _ := wire.MarshalMsg(&wire.Batch{Tasks: []wire.Task{task}})
+	if err := h.nc.Publish(wire.DaemonTasksFrom(d.id, wire.SenderHub), data); err != nil {
+		t.Fatal(err)
+	}
+	if r := h.result(t); r.Task != id || r.Status != wire.StatusAborted {
+		t.Errorf("task %d: %v %+v, want %d aborted", r.Task, r.Status, r.Err, id)
+	}
+}
