@@ -5,7 +5,9 @@
 package hub
 
 import (
+	"cmp"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,6 +29,8 @@ func (h *Hub) onAdmin(m *nats.Msg) {
 	started := h.goWork(func() {
 		reply := wire.ControlReply{Aborted: h.sched.abortQueued(c.Client, c.Tasks)}
 		reply.Aborted = append(reply.Aborted, h.adminDaemons(c)...)
+		slices.SortFunc(reply.Aborted, compareRefs)
+		reply.Aborted = slices.Compact(reply.Aborted) // a task on its way is aborted by id and, arrived, by the admin request
 		h.log.Info("admin abort", "client", c.Client, "tasks", len(c.Tasks), "aborted", len(reply.Aborted))
 		h.respond(m, &reply)
 	})
@@ -59,23 +63,57 @@ func (h *Hub) adminDaemons(c wire.Control) []wire.TaskRef {
 
 // abortQueued fails the load-balanced tasks waiting for an engine that
 // belong to client ("" = any; its detached jobs too) and whose ids are in
-// ids (empty = any).
+// ids (empty = any). Those given to an engine are aborted by id on their
+// daemons too: one still on its way there when the admin request comes
+// is remembered, and aborted when it arrives. It returns them all.
 func (s *scheduler) abortQueued(client string, ids []uint64) []wire.TaskRef {
+	match := func(t *lbTask) bool {
+		return (client == "" || t.ref.Client == client || t.t.OwnerID() == client) && (len(ids) == 0 || slices.Contains(ids, t.ref.ID))
+	}
 	s.mu.Lock()
 	var aborted []*lbTask
 	s.queue = slices.DeleteFunc(s.queue, func(t *lbTask) bool {
-		if (client == "" || t.ref.Client == client || t.t.OwnerID() == client) && (len(ids) == 0 || slices.Contains(ids, t.ref.ID)) {
+		if match(t) {
 			delete(s.tasks, t.ref)
 			aborted = append(aborted, t)
 			return true
 		}
 		return false
 	})
+	var refs []wire.TaskRef
+	type key struct{ daemon, client string }
+	byDaemon := make(map[key]*wire.Control)
+	for _, t := range s.tasks {
+		e := s.engines[t.engine]
+		if t.engine < 0 || e == nil || !match(t) {
+			continue
+		}
+		t.aborting = true
+		refs = append(refs, t.ref)
+		c := byDaemon[key{e.daemon, t.ref.Client}]
+		if c == nil {
+			c = &wire.Control{Op: wire.OpAbort, Client: t.ref.Client}
+			byDaemon[key{e.daemon, t.ref.Client}] = c
+		}
+		c.Tasks = append(c.Tasks, t.ref.ID)
+		if !slices.Contains(c.Engines, e.id) {
+			c.Engines = append(c.Engines, e.id)
+		}
+	}
 	s.mu.Unlock()
-	refs := make([]wire.TaskRef, len(aborted))
-	for i, t := range aborted {
+	for k, c := range byDaemon {
+		s.out.publish(wire.DaemonControlFrom(k.daemon, wire.SenderHub), c)
+	}
+	for _, t := range aborted {
 		s.fail(t, wire.StatusAborted, wire.TaskAborted, "aborted by the cluster's admin (pirun abort) before it started")
-		refs[i] = t.ref
+		refs = append(refs, t.ref)
 	}
 	return refs
+}
+
+func compareRefs(a, b wire.TaskRef) int {
+	if c := strings.Compare(a.Client, b.Client); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.ID, b.ID)
 }

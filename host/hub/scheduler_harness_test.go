@@ -287,6 +287,41 @@ func TestSchedulerDeadClientsTasks(t *testing.T) {
 	}
 }
 
+// TestSchedulerAdminAbortOnItsWay: the admin's abort of a client's tasks
+// aborts those given to an engine by id on their daemon, which remembers
+// one still on its way there, and counts them.
+func TestSchedulerAdminAbortOnItsWay(t *testing.T) {
+	h := newHarness(t, sched.Policy{Prefetch: 2, Slow: time.Hour})
+	h.s.addEngines("a", []int{0})
+	h.submit(tasks(1, 3, 0)...)
+	h.s.dispatch()
+	h.take()
+	refs := h.s.abortQueued("c", nil)
+	var ids []uint64
+	for _, r := range refs {
+		ids = append(ids, r.ID)
+	}
+	slices.Sort(ids)
+	h.mu.Lock()
+	var ctl wire.Control
+	for _, m := range h.sent {
+		if m.subj == wire.DaemonControlFrom("a", wire.SenderHub) {
+			if err := wire.UnmarshalMsg(m.data, &ctl); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	h.mu.Unlock()
+	slices.Sort(ctl.Tasks)
+	if !slices.Equal(ids, []uint64{1, 2, 3}) || ctl.Op != wire.OpAbort || ctl.Client != "c" || !slices.Equal(ctl.Tasks, []uint64{1, 2}) {
+		t.Errorf("admin abort: aborted %v, sent daemon a %+v; want 1-3 aborted, 1 and 2 (on engine 0) by id", ids, ctl)
+	}
+	_, results := h.take()
+	if len(results) != 1 || results[0].Task != 3 || results[0].Status != wire.StatusAborted {
+		t.Errorf("results %+v, want task 3 (queued in the hub) aborted", results)
+	}
+}
+
 // TestSchedulerRefusesTasksOfAnotherClient: a submission's tasks belong
 // to its proven sender (the subject's last token). Tasks another client
 // sends under client c's id are refused, so they neither run for c nor
