@@ -77,9 +77,6 @@ type records struct {
 type record struct {
 	wire.TaskRecord
 	watchers []string // clients waiting for its detached result
-	// failed is the first failure of an engine of a direct task on
-	// several engines, whose Status waits for the others.
-	failed wire.Status
 }
 
 type segment struct {
@@ -304,14 +301,14 @@ func (r *records) outcomeLocked(rec *record, engine int, st wire.Status, started
 	if rec.Started == 0 || (started != 0 && started < rec.Started) {
 		rec.Started = started
 	}
-	if st != wire.StatusOK && rec.failed == 0 {
-		rec.failed = st
+	if st != wire.StatusOK && rec.Failed == 0 {
+		rec.Failed = st
 	}
 	if len(rec.Engines) > 1 && len(rec.Done) < len(rec.Engines) {
 		return
 	}
-	if rec.failed != 0 {
-		st = rec.failed
+	if rec.Failed != 0 {
+		st = rec.Failed
 	}
 	if rec.Status == 0 || rec.Status == wire.StatusOK {
 		rec.Status = st
@@ -330,6 +327,9 @@ func (r *records) onResults(rs []wire.Result) map[string][]wire.Result {
 		rec.Detached = true
 		if slices.Contains(rec.Done, res.Engine) {
 			continue // a second answer (a task run again after a restart)
+		}
+		if res.Engine < 0 && !rec.Pending() {
+			continue // the scheduler's failure of a task whose engine answered first (aborted as its engine was lost)
 		}
 		r.outcomeLocked(rec, res.Engine, res.Status, res.Started, res.Finished)
 		if rec.Note == "" { // else its other engines' results were evicted: it is gone as a whole

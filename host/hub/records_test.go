@@ -210,6 +210,35 @@ func TestRecordsResultBeforeSubmission(t *testing.T) {
 	}
 }
 
+// TestRecordsFailureSurvivesRestart: the failure of one engine of a
+// direct task on two is the task's status even when the hub restarts
+// before the other engine answers; and the scheduler's own failure of a
+// task whose engine already answered (aborted as the engine was lost) is
+// not kept as a second result.
+func TestRecordsFailureSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	r := newRecords(dir, 100, 1<<20, slog.New(slog.DiscardHandler))
+	if _, err := r.load(); err != nil {
+		t.Fatal(err)
+	}
+	r.onRecords(wire.Records{Client: "A", Events: []wire.TaskEvent{{Task: 1, Engine: -1, Time: 1, Detached: true, Engines: []int{0, 1}}}})
+	r.onResults([]wire.Result{{Task: 1, Engine: 1, Status: wire.StatusError}})
+	r.onResults([]wire.Result{{Task: 2, Engine: 0, Status: wire.StatusAborted}})
+	r.onResults([]wire.Result{{Task: 2, Engine: -1, Status: wire.StatusAborted}})
+	r.flush(true)
+	again := newRecords(dir, 100, 1<<20, slog.New(slog.DiscardHandler))
+	if _, err := again.load(); err != nil {
+		t.Fatal(err)
+	}
+	again.onResults([]wire.Result{{Task: 1, Engine: 0, Status: wire.StatusOK}})
+	if recs, _ := again.query([]uint64{1}, 0, ""); recs[0].Status != wire.StatusError {
+		t.Errorf("task 1, failed on engine 1 before a restart and ok on engine 0 after: %+v, want error", recs[0])
+	}
+	if _, _, res := again.fetch("A", []uint64{2}); len(res) != 1 || res[0].Engine != 0 {
+		t.Errorf("task 2's results: %+v, want only its engine's", res)
+	}
+}
+
 // TestRecordsOldSegmentField reads records written before Segments, with
 // one Segment per task.
 func TestRecordsOldSegmentField(t *testing.T) {

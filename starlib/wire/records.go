@@ -60,6 +60,9 @@ type TaskRecord struct {
 	// task's results (one per engine of a direct task on several
 	// engines may land in different files).
 	Segments []string `wire:"15"`
+	// Failed is the first failure among a direct task's engines while
+	// others have not answered: the task's status once they all have.
+	Failed Status `wire:"16"`
 }
 
 // Pending reports whether the task has not finished as far as the hub knows.
