@@ -60,11 +60,17 @@ func startTestHub(t *testing.T, roster ...wire.EngineInfo) *testHub {
 // connect connects a Client to h, streaming output into out.
 func (h *testHub) connect(t *testing.T, out *syncWriter) *Client {
 	t.Helper()
+	return h.connectWith(t, Config{Output: out})
+}
+
+// connectWith connects a Client made with cfg to h.
+func (h *testHub) connectWith(t *testing.T, cfg Config) *Client {
+	t.Helper()
 	nc, err := nats.Connect(h.ns.ClientURL())
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := Connect(context.Background(), nc, Config{Output: out}, slog.New(slog.DiscardHandler))
+	c, err := Connect(context.Background(), nc, cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,11 +1,10 @@
 package client
 
 import (
-	"context"
 	"fmt"
-	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,12 +14,23 @@ import (
 	"github.com/pirun-dev/pirun/starlib/wire"
 )
 
-// gateWriter blocks every Write until open is closed: a terminal that
-// does not keep up.
+// gateWriter blocks every Write until the test releases it: a terminal
+// that does not keep up.
 type gateWriter struct {
 	open chan struct{}
+	once sync.Once
 	w    syncWriter
 }
+
+// newGate returns a closed gate, which the test's cleanup releases if
+// the test did not.
+func newGate(t *testing.T) *gateWriter {
+	g := &gateWriter{open: make(chan struct{})}
+	t.Cleanup(g.release)
+	return g
+}
+
+func (g *gateWriter) release() { g.once.Do(func() { close(g.open) }) }
 
 func (g *gateWriter) Write(p []byte) (int, error) {
 	<-g.open
@@ -50,23 +60,9 @@ func TestSlowConsumerBytes(t *testing.T) {
 	defer sub.Unsubscribe()
 	h.daemon.Flush()
 
-	out := &gateWriter{open: make(chan struct{})}
+	out := newGate(t)
 	stderr := &syncWriter{}
-	nc, err := nats.Connect(h.ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := Connect(context.Background(), nc, Config{Output: out, Stderr: stderr, MaxPending: 1000, MaxPendingBytes: 1 << 20}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	gateOpen := false
-	t.Cleanup(func() {
-		if !gateOpen {
-			close(out.open)
-		}
-	})
+	c := h.connectWith(t, Config{Output: out, Stderr: stderr, MaxPending: 1000, MaxPendingBytes: 1 << 20})
 	task = c.NextID()
 	s := newSink(nil)
 	if err := c.Track(task, s, map[int]int{0: 0}, false); err != nil {
@@ -98,8 +94,7 @@ func TestSlowConsumerBytes(t *testing.T) {
 	if s.count() != 0 {
 		t.Fatal("the task completed while the client was blocked")
 	}
-	close(out.open)
-	gateOpen = true
+	out.release()
 	startest.CheckFor(t, 20*time.Second, 10*time.Millisecond, func() error {
 		if s.count() != 1 {
 			return fmt.Errorf("the task whose result was dropped has not completed; stderr: %q", stderr.String())
@@ -143,22 +138,8 @@ func TestRecoveryHandlesItsBacklogFirst(t *testing.T) {
 	}
 	defer sub.Unsubscribe()
 	h.daemon.Flush()
-	out := &gateWriter{open: make(chan struct{})}
-	nc, err := nats.Connect(h.ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := Connect(context.Background(), nc, Config{Output: out}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	gateOpen := false
-	t.Cleanup(func() {
-		if !gateOpen {
-			close(out.open)
-		}
-	})
+	out := newGate(t)
+	c := h.connectWith(t, Config{Output: out})
 	task := c.NextID()
 	s := newSink(nil)
 	if err := c.Track(task, s, map[int]int{0: 0}, false); err != nil {
@@ -192,8 +173,7 @@ func TestRecoveryHandlesItsBacklogFirst(t *testing.T) {
 		}
 		return nil
 	})
-	close(out.open)
-	gateOpen = true
+	out.release()
 	select {
 	case <-recovered:
 	case <-time.After(30 * time.Second):
@@ -216,22 +196,8 @@ func TestRecoveryHandlesItsBacklogFirst(t *testing.T) {
 // received before failing the lost engine's tasks.
 func TestEngineLostAfterItsResult(t *testing.T) {
 	h := startTestHub(t, engineA)
-	out := &gateWriter{open: make(chan struct{})}
-	nc, err := nats.Connect(h.ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := Connect(context.Background(), nc, Config{Output: out}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	gateOpen := false
-	t.Cleanup(func() {
-		if !gateOpen {
-			close(out.open)
-		}
-	})
+	out := newGate(t)
+	c := h.connectWith(t, Config{Output: out})
 	done, lost := c.NextID(), c.NextID()
 	s, l := newSink(nil), newSink(nil)
 	for id, sk := range map[uint64]*sink{done: s, lost: l} {
@@ -259,8 +225,7 @@ func TestEngineLostAfterItsResult(t *testing.T) {
 		}
 		return nil
 	})
-	close(out.open)
-	gateOpen = true
+	out.release()
 	startest.CheckFor(t, 20*time.Second, 10*time.Millisecond, func() error {
 		if s.count() != 1 || l.count() != 1 {
 			return fmt.Errorf("%d and %d results, want one each", s.count(), l.count())
