@@ -200,7 +200,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 		sub.SetPendingLimits(-1, -1)
 	}
-	ids, err := d.register(ctx, nil)
+	ids, err := d.registerFirst(ctx)
 	if err != nil {
 		return err
 	}
@@ -281,7 +281,7 @@ func (d *Daemon) register(ctx context.Context, reclaim []int) ([]int, error) {
 	if err != nil {
 		return nil, err
 	}
-	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	rctx, cancel := context.WithTimeout(ctx, registerWait)
 	defer cancel()
 	msg, err := d.nc.RequestWithContext(rctx, wire.RegisterFrom(d.id), data)
 	if errors.Is(err, nats.ErrNoResponders) {
@@ -306,6 +306,24 @@ func (d *Daemon) register(ctx context.Context, reclaim []int) ([]int, error) {
 	}
 	d.log.Info("registered", "engines", reply.IDs, "hub", reply.HubID)
 	return reply.IDs, nil
+}
+
+// registerWait bounds the wait for the hub's answer to a registration (a
+// variable for tests).
+var registerWait = 10 * time.Second
+
+// registerFirst registers the daemon's engines, asking again while the
+// hub does not answer in time (frozen, or too busy): it answered nothing
+// else, and an engine that exited then would be lost to the cluster. A
+// refusal, or no hub on this server, ends it.
+func (d *Daemon) registerFirst(ctx context.Context) ([]int, error) {
+	for {
+		ids, err := d.register(ctx, nil)
+		if err == nil || ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, nats.ErrTimeout) {
+			return ids, err
+		}
+		d.log.Warn("the hub did not answer the registration; asking again", "err", err)
+	}
 }
 
 // onReconnect registers again after the connection came back, keeping

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -47,6 +48,9 @@ func startDaemon(t *testing.T, cfg Config) (*fakeHub, *Daemon) {
 		if err := wire.UnmarshalMsg(m.Data, &r); err != nil {
 			t.Error(err)
 			return
+		}
+		if unanswered.Add(-1) >= 0 {
+			return // a hub too busy to answer
 		}
 		reply := wire.Registered{HubID: "test"}
 		for range r.Engines {
@@ -103,6 +107,10 @@ func startDaemon(t *testing.T, cfg Config) (*fakeHub, *Daemon) {
 }
 
 var taskSeq uint64
+
+// unanswered is how many registrations the next fake hubs leave
+// unanswered (below 0: none).
+var unanswered atomic.Int32
 
 // send sends one task to engine 0 and returns its id.
 func (h *fakeHub) send(t *testing.T, d *Daemon, task wire.Task) uint64 {

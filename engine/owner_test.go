@@ -221,3 +221,18 @@ func TestAbortBetweenCheckAndQueue(t *testing.T) {
 		t.Errorf("task %d: %v %+v, want %d aborted", r.Task, r.Status, r.Err, id)
 	}
 }
+
+// TestRegistrationAskedAgain: a hub that does not answer a daemon's first
+// registration in time (frozen, or too busy) is asked again; the daemon
+// does not exit.
+func TestRegistrationAskedAgain(t *testing.T) {
+	wait := registerWait
+	registerWait = 200 * time.Millisecond
+	unanswered.Store(1)
+	t.Cleanup(func() { registerWait, _ = wait, unanswered.Swap(0) })
+	h, d := startDaemon(t, Config{Engines: 1}) // fails the test if it does not register
+	if unanswered.Load() >= 0 {
+		t.Fatal("the fake hub answered the first registration")
+	}
+	runOK(t, h, d, "x = 1")
+}

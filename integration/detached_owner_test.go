@@ -201,7 +201,7 @@ print(d.get(timeout=20, return_exceptions=True).type)
 func TestDirectTasksLostInHubCrash(t *testing.T) {
 	hub, clientConn, engineConn := startHub(t)
 	port := hubPort(t, clientConn)
-	startPirun(t, "engine", "--connect", engineConn, "-n", "1")
+	eng := startPirun(t, "engine", "--connect", engineConn, "-n", "1")
 	dir := writeScript(t, "lost.star", `c = Client()
 c.wait_for_engines(1, timeout=30)
 e = c[c.ids[0]]
@@ -216,8 +216,10 @@ a.get(timeout=60)
 print(d.get(timeout=60), e.pull("runs", block=True))
 `)
 	client := startPirun(t, "--connect", clientConn, dir+"/lost.star")
-	waitFor(t, 60*time.Second, "the client ready", func() bool {
-		return strings.Contains(client.stdout.String(), "ready")
+	// The client sees the engine as soon as the hub registered it; the
+	// engine may not have the hub's answer yet.
+	waitFor(t, 60*time.Second, "the client ready and the engine registered", func() bool {
+		return strings.Contains(client.stdout.String(), "ready") && strings.Contains(eng.stderr.String(), "joined as engine")
 	})
 	if err := hub.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)

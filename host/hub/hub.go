@@ -454,12 +454,14 @@ func (h *Hub) onRegister(m *nats.Msg) {
 //
 // A registration from the connection the daemon is registered on, for
 // the ids it has, is a repeat (the hub asked it to register while its
-// first registration was on its way): it changes nothing and reports
-// same; dropping the daemon would fail or retry the tasks it holds.
+// first registration was on its way, or the daemon asked again, the
+// answer late): it changes nothing and reports same; dropping the daemon
+// would fail or retry the tasks it holds.
 func (h *Hub) register(req wire.Register) (ids []int, infos []wire.EngineInfo, epoch uint64, same bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if old := h.daemons[req.Daemon]; old != nil && req.ConnID != 0 && old.reg.ConnID == req.ConnID && slices.Equal(old.ids, req.Reclaim) {
+	if old := h.daemons[req.Daemon]; old != nil && req.ConnID != 0 && old.reg.ConnID == req.ConnID &&
+		(slices.Equal(old.ids, req.Reclaim) || req.Reclaim == nil && len(old.ids) == req.Engines) {
 		old.lastSeen = time.Now()
 		for _, id := range old.ids {
 			infos = append(infos, h.engines[id].info)

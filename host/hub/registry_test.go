@@ -93,6 +93,10 @@ func TestRegistrationRepeated(t *testing.T) {
 	if n := h.sched.inflightForTest(); n != 1 {
 		t.Errorf("after a repeated registration the scheduler holds %d tasks on engines, want 1", n)
 	}
+	req.Reclaim = nil // its first registration again: the answer came late
+	if again, _, _, same := h.register(req); !same || !slices.Equal(again, ids) {
+		t.Errorf("the first registration repeated: ids %v same %v, want %v unchanged", again, same, ids)
+	}
 	req.ConnID = 8
 	if _, _, epoch3, same := h.register(req); same || epoch3 == epoch {
 		t.Errorf("a registration from another connection: same %v, epoch %d (was %d); want a new registration", same, epoch3, epoch)
