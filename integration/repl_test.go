@@ -148,7 +148,9 @@ func TestREPLTerminalCtrlC(t *testing.T) {
 		tm.line(l)
 	}
 	tm.line("c[0].apply_sync(forever)")
-	tm.wait("spinning")
+	// The engine's print, not the typed source line: the chunk runs, so
+	// the line editor gave the terminal back and Ctrl-C is a signal.
+	tm.wait("] spinning")
 	tm.keys("C-c")
 	tm.wait("interrupted by Ctrl-C")
 	tm.line("c[0].apply_sync(lambda: 'usable')")
