@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -181,7 +182,7 @@ func dialUntil(ctx context.Context, cf conf.ConnFile, opts []nats.Option, wait, 
 			return nc, nil
 		case ctx.Err() != nil:
 			return nil, err // ctx's cause
-		case !errors.Is(err, nats.ErrNoServers) || (grace > 0 && time.Since(start) > grace):
+		case !errors.Is(err, nats.ErrNoServers) && !transient(err) || (grace > 0 && time.Since(start) > grace):
 			return nil, dialError(cf, err)
 		case time.Since(start) < wait:
 			t.say("no hub answers yet at %s; trying again every %v until one does (Ctrl-C to stop)", urls, wait)
@@ -193,6 +194,14 @@ func dialUntil(ctx context.Context, cf conf.ConnFile, opts []nats.Option, wait, 
 		case <-time.After(wait):
 		}
 	}
+}
+
+// transient reports whether a connection failed because the hub went
+// away or stalled as it answered (killed or restarting, frozen), which a
+// later try may not meet; a refusal or a TLS mismatch is not.
+func transient(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, nats.ErrTimeout)
 }
 
 // dialError explains a failed connection to the hub.
