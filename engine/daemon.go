@@ -659,20 +659,26 @@ func (d *Daemon) onControl(m *nats.Msg) {
 // and returns how many tasks it refused: detached tasks by owns not.
 func (d *Daemon) abort(c wire.Control, by string) (refused int) {
 	found := make(map[uint64]bool)
-	all := true
+	targets := d.targets(c.Engines)
+	all := len(targets) > 0 // none yet: the daemon is starting
 	type removed struct {
 		e *Engine
 		t *wire.Task
 	}
 	var out []removed
 	d.intake.Lock()
-	for _, id := range d.targets(c.Engines) {
-		if e := d.engine(id); e != nil {
-			had, ts := e.abort(c.Client, by, c.Tasks, found)
-			all = had && all
-			for _, t := range ts {
-				out = append(out, removed{e, t})
-			}
+	for _, id := range targets {
+		e := d.engine(id)
+		if e == nil {
+			// Not started yet (an abort may come as the daemon starts,
+			// before its tasks) or shut down: it holds none of them.
+			all = false
+			continue
+		}
+		had, ts := e.abort(c.Client, by, c.Tasks, found)
+		all = had && all
+		for _, t := range ts {
+			out = append(out, removed{e, t})
 		}
 	}
 	if !all {

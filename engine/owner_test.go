@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -235,4 +236,22 @@ func TestRegistrationAskedAgain(t *testing.T) {
 		t.Fatal("the fake hub answered the first registration")
 	}
 	runOK(t, h, d, "x = 1")
+}
+
+// TestAbortBeforeEnginesStart: an abort can reach a daemon that is still
+// starting its engines (the hub knows them from the registration, and a
+// client may submit and abort at once); its tasks, which come after, are
+// aborted.
+func TestAbortBeforeEnginesStart(t *testing.T) {
+	d, err := New(Config{Engines: 1}, nil, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, engines := range [][]int{{0}, nil} {
+		id := uint64(len(engines) + 70)
+		d.abort(wire.Control{Op: wire.OpAbort, Client: "c", Tasks: []uint64{id}, Engines: engines}, "")
+		if !d.wasAborted(&wire.Task{ID: id, Client: "c"}) {
+			t.Errorf("an abort (engines %v) before the engines started is not remembered for its task", engines)
+		}
+	}
 }
