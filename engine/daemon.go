@@ -106,9 +106,6 @@ type Daemon struct {
 	// Without it an abort could look between the check and the queueing,
 	// and the task would run.
 	intake sync.Mutex
-	// awayAt is when the connection to the hub dropped (unix
-	// nanoseconds), 0 once registered again.
-	awayAt atomic.Int64
 
 	mu      sync.Mutex
 	engines map[int]*Engine
@@ -175,13 +172,6 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return err
 	}
 	d.nc = nc
-	prev := nc.Opts.DisconnectedErrCB
-	nc.SetDisconnectErrHandler(func(nc *nats.Conn, err error) {
-		d.awayAt.CompareAndSwap(0, time.Now().UnixNano()) // from the first drop until registered again
-		if prev != nil {
-			prev(nc, err)
-		}
-	})
 	defer nc.Close()
 	defer close(d.quit)
 	d.link = transport.New(nc, d.id, wire.DaemonAcks(d.id))
@@ -348,15 +338,9 @@ func (d *Daemon) onReconnect(*nats.Conn) {
 			d.log.Error("the hub gave these engines other ids; clients will see them under the new ones", "had", ids, "got", got)
 		}
 		if err == nil {
-			// The results the hub may have dropped: those sent since the
-			// connection went (and a little before, lost in its socket),
-			// or, when the hub lost track of this daemon with the
-			// connection up, in the last minute.
-			since := time.Now().Add(-time.Minute)
-			if at := d.awayAt.Swap(0); at != 0 {
-				since = time.Unix(0, at).Add(-5 * time.Second)
-			}
-			d.pub.resendDetached(since)
+			// Every one it remembers: a dead connection may go unnoticed
+			// for minutes (pings), and what was sent meanwhile is lost.
+			d.pub.resendDetached()
 		}
 		if err == nil && d.cfg.OnRegistered != nil {
 			d.cfg.OnRegistered(got, true)

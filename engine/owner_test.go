@@ -137,25 +137,6 @@ func TestDetachedResultsSentAgainAfterRegistering(t *testing.T) {
 	if r := next("after registering again"); r.Task != 5 || r.Status != wire.StatusOK || r.Engine != 0 {
 		t.Errorf("after registering again: %+v, want task 5's result sent again", r)
 	}
-	// Only recent results go again: task 5's is now older than the last
-	// minute, task 6's is not (it would come after 5's).
-	d.pub.sent.mu.Lock()
-	for _, it := range d.pub.sent.items {
-		it[0].at = time.Now().Add(-2 * time.Minute).UnixNano()
-	}
-	d.pub.sent.mu.Unlock()
-	task.ID = 6
-	data, _ = wire.MarshalMsg(&wire.Batch{Tasks: []wire.Task{task}})
-	if err := h.nc.Publish(wire.DaemonTasksFrom(d.id, "A"), data); err != nil {
-		t.Fatal(err)
-	}
-	if r := next("task 6"); r.Task != 6 {
-		t.Fatalf("task 6: %+v", r)
-	}
-	register()
-	if r := next("after registering a second time"); r.Task != 6 {
-		t.Errorf("after registering a second time: task %d sent again, want only task 6 (5's is older than a minute)", r.Task)
-	}
 }
 
 // TestBalancedTaskToAGoneEngine: a load-balanced task that reaches an

@@ -18,7 +18,6 @@ type outItem struct {
 	value  wire.Blocks // the encoded value of res, in place of res.Value
 	out    *wire.Output
 	engine int
-	at     int64 // when it was kept for OpResend, unix nanoseconds (resend.go)
 }
 
 type publisher struct {

@@ -6,7 +6,6 @@ package engine
 
 import (
 	"sync"
-	"time"
 
 	"github.com/pirun-dev/pirun/starlib/wire"
 )
@@ -34,7 +33,6 @@ func (r *recent) add(it outItem) {
 	if r.items == nil {
 		r.items = make(map[wire.TaskRef][]outItem)
 	}
-	it.at = time.Now().UnixNano()
 	if _, ok := r.items[ref]; !ok {
 		r.order = append(r.order, ref)
 	}
@@ -83,16 +81,13 @@ func (r *recent) has(client, owner string, id uint64) bool {
 }
 
 // detached returns the ids of the detached tasks whose results are
-// remembered, of those added since since.
-func (r *recent) detached(since time.Time) []uint64 {
+// remembered.
+func (r *recent) detached() []uint64 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var ids []uint64
 	for _, ref := range r.order {
-		if ref.Client != wire.DetachedClient {
-			continue
-		}
-		if items := r.items[ref]; len(items) > 0 && items[len(items)-1].at >= since.UnixNano() {
+		if ref.Client == wire.DetachedClient {
 			ids = append(ids, ref.ID)
 		}
 	}
@@ -100,12 +95,13 @@ func (r *recent) detached(since time.Time) []uint64 {
 }
 
 // resendDetached sends the hub again the remembered results of detached
-// tasks kept since since, after this daemon registered again: the hub
-// drops a result from a daemon it does not know, as it was while the
-// connection was away, and no client may be left to ask for it. The hub
-// keeps one result per task and engine, so those it had are dropped.
-func (p *publisher) resendDetached(since time.Time) {
-	if ids := p.sent.detached(since); len(ids) > 0 {
+// tasks (at most recentResults, recentBytes), after this daemon
+// registered again: the hub drops a result from a daemon it does not
+// know, as it was while the connection was away, and no client may be
+// left to ask for it. The hub keeps one result per task and engine, so
+// those it had are dropped.
+func (p *publisher) resendDetached() {
+	if ids := p.sent.detached(); len(ids) > 0 {
 		p.resend(wire.DetachedClient, "", ids)
 	}
 }

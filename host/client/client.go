@@ -348,6 +348,11 @@ func (c *Client) failEngines(engines []wire.EngineInfo, why string) {
 		}
 		c.mu.Lock()
 		var fails []func()
+		select {
+		case <-c.closed:
+			lost = nil // closed meanwhile
+		default:
+		}
 		for _, s := range lost {
 			if _, ok := s.p.slots[s.engine]; !ok || c.pending[s.id] != s.p {
 				continue // its result came

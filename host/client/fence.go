@@ -22,7 +22,7 @@ import (
 
 // fenceWait bounds how long recovery waits for the client's backlog;
 // fenceCheck is how often a fence looks for drops that may have taken
-// its marker.
+// its marker, to send it again.
 const (
 	fenceWait  = 2 * time.Minute
 	fenceCheck = 100 * time.Millisecond
@@ -53,12 +53,14 @@ func (c *Client) fence(ctx context.Context) error {
 		delete(f.wait, seq)
 		f.mu.Unlock()
 	}()
+	marker := binary.BigEndian.AppendUint64(nil, seq)
 	dropped, _ := c.sub.Dropped()
-	if err := c.nc.Publish(wire.ClientFence(c.id), binary.BigEndian.AppendUint64(nil, seq)); err != nil {
+	if err := c.nc.Publish(wire.ClientFence(c.id), marker); err != nil {
 		return fmt.Errorf("fence: %w", err)
 	}
-	// The marker itself may be dropped (a slow consumer): then everything
-	// before it was handled or dropped too, which recovery deals with.
+	// The marker itself may be dropped (a slow consumer drops what
+	// arrives, and keeps what waits): then it is sent again, behind what
+	// still waits. Whichever copy comes first ends the wait.
 	tick := time.NewTicker(fenceCheck)
 	defer tick.Stop()
 	for {
@@ -66,8 +68,15 @@ func (c *Client) fence(ctx context.Context) error {
 		case <-done:
 			return nil
 		case <-tick.C:
-			if n, err := c.sub.Dropped(); err != nil || n != dropped {
-				return errors.New("fence: messages were dropped meanwhile, the marker perhaps among them")
+			n, err := c.sub.Dropped()
+			if err != nil {
+				return fmt.Errorf("fence: %w", err)
+			}
+			if n != dropped {
+				dropped = n
+				if err := c.nc.Publish(wire.ClientFence(c.id), marker); err != nil {
+					return fmt.Errorf("fence: %w", err)
+				}
 			}
 		case <-ctx.Done():
 			return fmt.Errorf("fence: the client's own marker did not come back: %w", context.Cause(ctx))

@@ -1,6 +1,8 @@
 package client
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -240,5 +242,55 @@ func TestEngineLostAfterItsResult(t *testing.T) {
 	}
 	if r := l.results[0]; r.Status != wire.StatusLost || !strings.Contains(r.Err.Message, "engine 0 died or was lost") {
 		t.Errorf("the task without a result: %v %+v, want lost", r.Status, r.Err)
+	}
+}
+
+// TestFenceDroppedMarker: a fence sent while the client's subscription
+// is full is dropped (a slow consumer drops what arrives and keeps what
+// waits); it is sent again, and the fence ends only once what waited
+// before it was handled.
+func TestFenceDroppedMarker(t *testing.T) {
+	h := startTestHub(t, engineA)
+	out := newGate(t)
+	c := h.connectWith(t, Config{Output: out, Stderr: &syncWriter{}, MaxPending: 2})
+	task := c.NextID()
+	s := newSink(nil)
+	if err := c.Track(task, s, map[int]int{0: 0}, false); err != nil {
+		t.Fatal(err)
+	}
+	publish(t, h.daemon, wire.ClientOutputFrom(c.ID(), engineA.Daemon), &wire.Output{Task: task, Engine: 0, Host: "a", Text: "blocks\n"})
+	publish(t, h.daemon, wire.ClientResultsFrom(c.ID(), engineA.Daemon), &wire.Results{Results: []wire.Result{{Task: task, Engine: 0, Status: wire.StatusOK, Value: []byte("v")}}})
+	h.daemon.Flush()
+	startest.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
+		if n, _, _ := c.sub.Pending(); n < 2 {
+			return fmt.Errorf("the result is not waiting behind the blocked output yet (%d pending)", n)
+		}
+		return nil
+	})
+	type ended struct {
+		err     error
+		results int
+	}
+	fenced := make(chan ended, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		err := c.fence(ctx)
+		fenced <- ended{err, s.count()}
+	}()
+	startest.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
+		if n, _ := c.sub.Dropped(); n < 1 {
+			return errors.New("the marker is not dropped yet")
+		}
+		return nil
+	})
+	out.release()
+	select {
+	case e := <-fenced:
+		if e.err != nil || e.results != 1 {
+			t.Errorf("the fence ended with %v and %d results handled, want nil after the waiting result", e.err, e.results)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the fence did not end within 30s of the backlog being handled")
 	}
 }
