@@ -142,20 +142,7 @@ func TestRecoveryHandlesItsBacklogFirst(t *testing.T) {
 	h.daemon.Flush()
 	out := newGate(t)
 	c := h.connectWith(t, Config{Output: out})
-	task := c.NextID()
-	s := newSink(nil)
-	if err := c.Track(task, s, map[int]int{0: 0}, false); err != nil {
-		t.Fatal(err)
-	}
-	publish(t, h.daemon, wire.ClientOutputFrom(c.ID(), engineA.Daemon), &wire.Output{Task: task, Engine: 0, Host: "a", Text: "blocks\n"})
-	publish(t, h.daemon, wire.ClientResultsFrom(c.ID(), engineA.Daemon), &wire.Results{Results: []wire.Result{{Task: task, Engine: 0, Status: wire.StatusOK, Value: []byte("v")}}})
-	h.daemon.Flush()
-	startest.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
-		if n, _, _ := c.sub.Pending(); n < 2 {
-			return fmt.Errorf("the result is not waiting behind the blocked output yet (%d pending)", n)
-		}
-		return nil
-	})
+	task, s := waitingResult(t, h, c)
 	recovered := make(chan struct{})
 	go func() {
 		c.recoverLost(false)
@@ -253,20 +240,7 @@ func TestFenceDroppedMarker(t *testing.T) {
 	h := startTestHub(t, engineA)
 	out := newGate(t)
 	c := h.connectWith(t, Config{Output: out, Stderr: &syncWriter{}, MaxPending: 2})
-	task := c.NextID()
-	s := newSink(nil)
-	if err := c.Track(task, s, map[int]int{0: 0}, false); err != nil {
-		t.Fatal(err)
-	}
-	publish(t, h.daemon, wire.ClientOutputFrom(c.ID(), engineA.Daemon), &wire.Output{Task: task, Engine: 0, Host: "a", Text: "blocks\n"})
-	publish(t, h.daemon, wire.ClientResultsFrom(c.ID(), engineA.Daemon), &wire.Results{Results: []wire.Result{{Task: task, Engine: 0, Status: wire.StatusOK, Value: []byte("v")}}})
-	h.daemon.Flush()
-	startest.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
-		if n, _, _ := c.sub.Pending(); n < 2 {
-			return fmt.Errorf("the result is not waiting behind the blocked output yet (%d pending)", n)
-		}
-		return nil
-	})
+	_, s := waitingResult(t, h, c)
 	type ended struct {
 		err     error
 		results int
@@ -293,4 +267,26 @@ func TestFenceDroppedMarker(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the fence did not end within 30s of the backlog being handled")
 	}
+}
+
+// waitingResult tracks a direct task on engine 0 of c, whose output is
+// gated, and has its daemon send a print, which blocks the client's
+// handler, and then its result, which waits behind it.
+func waitingResult(t *testing.T, h *testHub, c *Client) (uint64, *sink) {
+	t.Helper()
+	task := c.NextID()
+	s := newSink(nil)
+	if err := c.Track(task, s, map[int]int{0: 0}, false); err != nil {
+		t.Fatal(err)
+	}
+	publish(t, h.daemon, wire.ClientOutputFrom(c.ID(), engineA.Daemon), &wire.Output{Task: task, Engine: 0, Host: "a", Text: "blocks\n"})
+	publish(t, h.daemon, wire.ClientResultsFrom(c.ID(), engineA.Daemon), &wire.Results{Results: []wire.Result{{Task: task, Engine: 0, Status: wire.StatusOK, Value: []byte("v")}}})
+	h.daemon.Flush()
+	startest.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
+		if n, _, _ := c.sub.Pending(); n < 2 { // the blocked print counts until it is handled
+			return fmt.Errorf("the result is not waiting behind the blocked output yet (%d pending)", n)
+		}
+		return nil
+	})
+	return task, s
 }
