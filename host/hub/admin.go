@@ -81,29 +81,16 @@ func (s *scheduler) abortQueued(client string, ids []uint64) []wire.TaskRef {
 		return false
 	})
 	var refs []wire.TaskRef
-	type key struct{ daemon, client string }
-	byDaemon := make(map[key]*wire.Control)
+	onEngines := make(daemonAborts)
 	for _, t := range s.tasks {
-		e := s.engines[t.engine]
-		if t.engine < 0 || e == nil || !match(t) {
+		if t.engine < 0 || s.engines[t.engine] == nil || !match(t) {
 			continue
 		}
-		t.aborting = true
+		onEngines.addLocked(s, t)
 		refs = append(refs, t.ref)
-		c := byDaemon[key{e.daemon, t.ref.Client}]
-		if c == nil {
-			c = &wire.Control{Op: wire.OpAbort, Client: t.ref.Client}
-			byDaemon[key{e.daemon, t.ref.Client}] = c
-		}
-		c.Tasks = append(c.Tasks, t.ref.ID)
-		if !slices.Contains(c.Engines, e.id) {
-			c.Engines = append(c.Engines, e.id)
-		}
 	}
 	s.mu.Unlock()
-	for k, c := range byDaemon {
-		s.out.publish(wire.DaemonControlFrom(k.daemon, wire.SenderHub), c)
-	}
+	onEngines.send(s.out)
 	for _, t := range aborted {
 		s.fail(t, wire.StatusAborted, wire.TaskAborted, "aborted by the cluster's admin (pirun abort) before it started")
 		refs = append(refs, t.ref)

@@ -417,8 +417,7 @@ func (s *scheduler) onControl(m *nats.Msg) {
 	}
 	s.mu.Lock()
 	var aborted []*lbTask
-	running := make(map[string][]int) // daemon → engines
-	ids := make(map[string][]uint64)  // daemon → the tasks it runs: no daemon learns another's task ids
+	onEngines := make(daemonAborts)
 	now := time.Now()
 	for ref, at := range s.aborted {
 		if now.Sub(at) > time.Minute {
@@ -445,13 +444,7 @@ func (s *scheduler) onControl(m *nats.Msg) {
 			s.queue = slices.DeleteFunc(s.queue, func(x *lbTask) bool { return x == t })
 			aborted = append(aborted, t)
 		default:
-			t.aborting = true
-			if e := s.engines[t.engine]; e != nil {
-				if !slices.Contains(running[e.daemon], e.id) {
-					running[e.daemon] = append(running[e.daemon], e.id)
-				}
-				ids[e.daemon] = append(ids[e.daemon], id)
-			}
+			onEngines.addLocked(s, t)
 		}
 	}
 	s.mu.Unlock()
@@ -461,8 +454,37 @@ func (s *scheduler) onControl(m *nats.Msg) {
 	for _, t := range aborted {
 		s.fail(t, wire.StatusAborted, wire.TaskAborted, "aborted before it started")
 	}
-	for d, engines := range running {
-		s.out.publish(wire.DaemonControlFrom(d, wire.SenderHub), &wire.Control{Op: wire.OpAbort, Client: c.Client, Tasks: ids[d], Engines: engines})
+	onEngines.send(s.out)
+}
+
+// daemonAborts gathers the aborts of tasks given to engines, one control
+// per daemon and client: no daemon learns another's task ids.
+type daemonAborts map[[2]string]*wire.Control
+
+// addLocked marks t, which an engine holds, aborting (given back, it is
+// not run elsewhere) and adds it to its daemon's abort; s.mu is held.
+func (a daemonAborts) addLocked(s *scheduler, t *lbTask) {
+	t.aborting = true
+	e := s.engines[t.engine]
+	if e == nil {
+		return
+	}
+	k := [2]string{e.daemon, t.ref.Client}
+	c := a[k]
+	if c == nil {
+		c = &wire.Control{Op: wire.OpAbort, Client: t.ref.Client}
+		a[k] = c
+	}
+	c.Tasks = append(c.Tasks, t.ref.ID)
+	if !slices.Contains(c.Engines, e.id) {
+		c.Engines = append(c.Engines, e.id)
+	}
+}
+
+// send sends each daemon its abort.
+func (a daemonAborts) send(out schedOut) {
+	for k, c := range a {
+		out.publish(wire.DaemonControlFrom(k[0], wire.SenderHub), c)
 	}
 }
 
